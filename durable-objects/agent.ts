@@ -1,0 +1,657 @@
+// Agent: one per (tenant, agent). The single authority on the agent's presence, capacity and work:
+// it accepts an offer only when state and capacity allow (one object, so atomic), pushes offers to
+// the desktop's WebSockets, times offers out, and when it frees up claims the best work across its queues.
+import { DurableObject } from "cloudflare:workers";
+import { getConfig } from "../workers/config/store.ts";
+import type { AgentConfig, Media } from "../workers/config/schema.ts";
+import { MEDIA } from "../workers/config/schema.ts";
+import { badRequest, conflict, encodeForRpc, notFound, type AppError } from "../workers/http/errors.ts";
+import { canTake, presenceOf, totalLoad, type AgentSnapshot, type PresenceState } from "../workers/routing/agent-state.ts";
+import type { Transition } from "../workers/ucs/interactions.ts";
+import type { Candidate } from "./interaction-queue.ts";
+import { queueStub, splitName } from "./names.ts";
+import { Outbox } from "./outbox.ts";
+import type { Offer, QueueItem, ReturnWhy, SubmitResult, WorkbinEntry } from "./types.ts";
+
+type WorkState = "reserving" | "offered" | "handling" | "moving";
+
+interface WorkRow {
+  id: string;
+  media: Media;
+  queue: string;
+  state: WorkState;
+  offered_at: number;
+  expires_at: number | null;
+  accepted_at: number | null;
+  entered_at: number;
+  data: string;
+  reason: string | null;
+  [k: string]: SqlStorageValue;
+}
+
+interface Presence {
+  loggedIn: boolean;
+  afterWork: boolean;
+  afterWorkUntil: number | null;
+  ready: Partial<Record<Media, boolean>>;
+  reasons: Partial<Record<Media, string>>;
+  idleSince: number;
+  version: number;
+  loggedInAt: number | null;
+}
+
+export interface WorkView {
+  interactionId: string;
+  media: Media;
+  queue: string;
+  state: WorkState;
+  offeredAt: number;
+  expiresAt: number | null;
+  acceptedAt: number | null;
+  item: QueueItem;
+  reason: unknown;
+}
+
+export interface AgentStatus {
+  agentId: string;
+  presence: PresenceState;
+  snapshot: AgentSnapshot;
+  afterWorkUntil: number | null;
+  offers: WorkView[];
+  work: WorkView[];
+  workbin: number;
+  sockets: number;
+}
+
+export type TransferTo = { queue: string } | { agent: string };
+export type WorkbinRef = "personal" | { queue: string };
+
+const fail = (e: AppError): never => {
+  throw encodeForRpc(e);
+};
+
+export class Agent extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly tenant: string;
+  private readonly agentId: string;
+  private readonly outbox: Outbox;
+  private pulling = false;
+  private pullAgain = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    [this.tenant, this.agentId] = splitName(ctx.id.name);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS work (id TEXT PRIMARY KEY, media TEXT NOT NULL, queue TEXT NOT NULL, state TEXT NOT NULL,
+        offered_at INTEGER NOT NULL, expires_at INTEGER, accepted_at INTEGER, entered_at INTEGER NOT NULL, data TEXT NOT NULL, reason TEXT);
+      CREATE TABLE IF NOT EXISTS workbin (id TEXT PRIMARY KEY, media TEXT NOT NULL, queue TEXT NOT NULL, data TEXT NOT NULL, parked_at INTEGER NOT NULL, parked_by TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS pins (queue TEXT PRIMARY KEY);
+      CREATE TABLE IF NOT EXISTS max_load (media TEXT PRIMARY KEY, n INTEGER NOT NULL);
+    `);
+    this.outbox = new Outbox(this.sql, env.DB, () => void this.ctx.storage.setAlarm(Date.now() + 5_000));
+    // A claim cut short by an eviction never became an offer: release the slot.
+    this.sql.exec("DELETE FROM work WHERE state = 'reserving'");
+    this.sql.exec("UPDATE work SET state = 'handling' WHERE state = 'moving'");
+  }
+
+  // ---- presence ----
+
+  async status(): Promise<AgentStatus> {
+    const snapshot = await this.snapshot();
+    const rows = this.sql.exec<WorkRow>("SELECT * FROM work ORDER BY offered_at").toArray().map(view);
+    return {
+      agentId: this.agentId,
+      presence: presenceOf(snapshot),
+      snapshot,
+      afterWorkUntil: this.presence().afterWorkUntil,
+      offers: rows.filter((w) => w.state === "offered"),
+      work: rows.filter((w) => w.state === "handling" || w.state === "moving"),
+      workbin: this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM workbin").one().n,
+      sockets: this.ctx.getWebSockets().length,
+    };
+  }
+
+  async snapshot(): Promise<AgentSnapshot> {
+    const cfg = await this.config();
+    return this.snapshotWith(cfg);
+  }
+
+  async login(opts: { ready?: boolean } = {}): Promise<AgentStatus> {
+    const cfg = await this.config();
+    const now = Date.now();
+    this.update((p) => {
+      if (!p.loggedIn) {
+        p.loggedIn = true;
+        p.loggedInAt = now;
+        p.idleSince = now;
+      }
+      for (const m of MEDIA) if ((cfg.capacity[m] ?? 0) > 0) p.ready[m] = opts.ready ?? p.ready[m] ?? false;
+      p.reasons = {};
+    });
+    await this.afterChange();
+    return this.status();
+  }
+
+  async logout(): Promise<AgentStatus> {
+    this.update((p) => {
+      p.loggedIn = false;
+      p.loggedInAt = null;
+      p.ready = {};
+      p.reasons = {};
+      p.afterWork = false;
+      p.afterWorkUntil = null;
+    });
+    await this.revokeOffers("logout");
+    await this.afterChange();
+    return this.status();
+  }
+
+  /** Ready or not ready on some media (all the agent has capacity for when `media` is omitted). */
+  async setReady(ready: boolean, opts: { media?: Media[]; reason?: string } = {}): Promise<AgentStatus> {
+    const cfg = await this.config();
+    const tenantCfg = await getConfig(this.env.DB, this.tenant);
+    if (!this.presence().loggedIn) fail(conflict("logged_out", "log in first"));
+    if (!ready && opts.reason !== undefined && !tenantCfg.raw.settings.notReadyReasons.includes(opts.reason))
+      fail(badRequest("unknown_reason", `reason: '${opts.reason}' is not one of ${tenantCfg.raw.settings.notReadyReasons.join(", ")}`));
+    const media = opts.media ?? MEDIA.filter((m) => (cfg.capacity[m] ?? 0) > 0);
+    for (const m of media) if ((cfg.capacity[m] ?? 0) === 0) fail(badRequest("no_capacity", `media: this agent has no capacity for ${m}`));
+    const now = Date.now();
+    this.update((p) => {
+      const wasReady = MEDIA.some((m) => p.ready[m]);
+      for (const m of media) {
+        p.ready[m] = ready;
+        if (ready) delete p.reasons[m];
+        else if (opts.reason) p.reasons[m] = opts.reason;
+      }
+      if (ready && !wasReady && this.load() === 0) p.idleSince = now;
+    });
+    await this.afterChange();
+    return this.status();
+  }
+
+  /** After-call work: no new offers until it ends (by the agent, or after the tenant's afterWorkSeconds). */
+  async setAfterWork(on: boolean): Promise<AgentStatus> {
+    if (!this.presence().loggedIn) fail(conflict("logged_out", "log in first"));
+    this.update((p) => {
+      p.afterWork = on;
+      p.afterWorkUntil = null;
+      if (!on && this.load() === 0) p.idleSince = Date.now();
+    });
+    await this.afterChange();
+    return this.status();
+  }
+
+  // ---- offers ----
+
+  /** A queue proposes an offer. Accepted only if state and capacity allow right now. */
+  async reserve(offer: Offer): Promise<{ ok: boolean; snapshot: AgentSnapshot }> {
+    const cfg = await this.config();
+    // Synchronous from here: the check and the write are one atomic step.
+    const before = this.snapshotWith(cfg);
+    if (this.workRow(offer.interactionId)) return { ok: false, snapshot: before };
+    if (!canTake(before, offer.media)) return { ok: false, snapshot: before };
+    this.insertOffer(offer);
+    this.notePeak();
+    this.push({ type: "offer", offer: view(this.workRow(offer.interactionId)!) });
+    await this.scheduleAlarm();
+    return { ok: true, snapshot: this.snapshotWith(cfg) };
+  }
+
+  async accept(id: string): Promise<WorkView> {
+    const w = this.workRow(id);
+    if (!w || w.state !== "offered") return fail(notFound("no_offer", `no offer of '${id}' for this agent`));
+    if (w.expires_at !== null && w.expires_at < Date.now()) {
+      await this.returnOffer(w, "timeout");
+      return fail(conflict("offer_expired", `the offer of '${id}' expired`));
+    }
+    const now = Date.now();
+    this.sql.exec("UPDATE work SET state = 'handling', accepted_at = ?, expires_at = NULL WHERE id = ?", now, id);
+    let r: { ok: boolean; waitedMs?: number };
+    try {
+      r = await queueStub(this.env, this.tenant, w.queue).accepted(id, this.agentId);
+    } catch (err) {
+      this.sql.exec("UPDATE work SET state = 'offered', accepted_at = NULL, expires_at = ? WHERE id = ?", w.expires_at, id);
+      throw err;
+    }
+    if (!r.ok) {
+      this.sql.exec("DELETE FROM work WHERE id = ?", id);
+      this.push({ type: "offer_revoked", interactionId: id, reason: "withdrawn" });
+      await this.afterChange();
+      return fail(conflict("offer_withdrawn", `the offer of '${id}' was withdrawn`));
+    }
+    this.record({ id, action: "accepted", from: "offered", to: "handling", queue: w.queue, reason: { waitedMs: r.waitedMs, offer: w.reason ? JSON.parse(w.reason) : undefined } });
+    const v = view(this.workRow(id)!);
+    this.push({ type: "work", work: v });
+    this.bumpVersion();
+    return v;
+  }
+
+  async reject(id: string): Promise<void> {
+    const w = this.workRow(id);
+    if (!w || w.state !== "offered") fail(notFound("no_offer", `no offer of '${id}' for this agent`));
+    await this.returnOffer(w!, "rejected");
+  }
+
+  // ---- work in hand ----
+
+  async done(id: string): Promise<void> {
+    const w = this.handling(id);
+    const now = Date.now();
+    this.sql.exec("DELETE FROM work WHERE id = ?", id);
+    this.record({ id, action: "done", from: "handling", to: "done", queue: w.queue });
+    const handleMs = now - (w.accepted_at ?? now);
+    this.ctx.waitUntil(queueStub(this.env, this.tenant, w.queue).recordHandled(handleMs).catch((e: unknown) => console.error("recordHandled", e)));
+    const cfg = await getConfig(this.env.DB, this.tenant);
+    const acw = cfg.raw.settings.afterWorkSeconds;
+    this.update((p) => {
+      if (acw > 0 && p.loggedIn) {
+        p.afterWork = true;
+        p.afterWorkUntil = now + acw * 1000;
+      }
+      if (this.load() === 0) p.idleSince = now;
+    });
+    this.push({ type: "work_removed", interactionId: id, why: "done" });
+    await this.afterChange();
+  }
+
+  /** Stop processing: the interaction ends here without a reply (spam, duplicate, no action needed). */
+  async stopWork(id: string, reason: string): Promise<void> {
+    const w = this.handling(id);
+    this.sql.exec("DELETE FROM work WHERE id = ?", id);
+    this.record({ id, action: "stopped", from: "handling", to: "stopped", queue: w.queue, reason: { reason } });
+    if (this.load() === 0) this.update((p) => (p.idleSince = Date.now()));
+    this.push({ type: "work_removed", interactionId: id, why: "stopped" });
+    await this.afterChange();
+  }
+
+  /** Hands the interaction to a queue or (through its queue) to one agent; the receiver stores it before this agent lets go. */
+  async transfer(id: string, to: TransferTo, action: "transferred" | "returned" = "transferred"): Promise<SubmitResult> {
+    const w = this.handling(id);
+    this.sql.exec("UPDATE work SET state = 'moving' WHERE id = ?", id);
+    const item = JSON.parse(w.data) as QueueItem;
+    let r: SubmitResult;
+    try {
+      if ("agent" in to) {
+        if (to.agent === this.agentId) fail(badRequest("same_agent", "agent: cannot transfer to yourself"));
+        r = await queueStub(this.env, this.tenant, w.queue).submit(
+          { ...item, pinnedAgent: to.agent, skipSteps: true, hops: 0 },
+          { actor: `agent:${this.agentId}`, action, reason: { fromAgent: this.agentId, toAgent: to.agent } },
+        );
+      } else {
+        r = await queueStub(this.env, this.tenant, to.queue).submit(
+          { ...item, pinnedAgent: null, skipSteps: action === "returned", hops: 0 },
+          { actor: `agent:${this.agentId}`, action, reason: { fromAgent: this.agentId, fromQueue: w.queue } },
+        );
+      }
+    } catch (err) {
+      this.sql.exec("UPDATE work SET state = 'handling' WHERE id = ? AND state = 'moving'", id);
+      throw err;
+    }
+    this.sql.exec("DELETE FROM work WHERE id = ?", id);
+    if (this.load() === 0) this.update((p) => (p.idleSince = Date.now()));
+    this.push({ type: "work_removed", interactionId: id, why: action });
+    await this.afterChange();
+    return r;
+  }
+
+  async returnToQueue(id: string): Promise<SubmitResult> {
+    const w = this.handling(id);
+    return this.transfer(id, { queue: w.queue }, "returned");
+  }
+
+  // ---- workbins ----
+
+  /** Parks work in hand in the agent's own workbin or a queue's shared one; it stops counting against capacity. */
+  async park(id: string, to: WorkbinRef): Promise<void> {
+    const w = this.handling(id);
+    const now = Date.now();
+    const entry: WorkbinEntry = { interactionId: id, media: w.media, item: JSON.parse(w.data) as QueueItem, queue: w.queue, parkedAt: now, parkedBy: `agent:${this.agentId}` };
+    if (to === "personal") {
+      this.sql.exec("DELETE FROM work WHERE id = ?", id);
+      this.sql.exec("INSERT INTO workbin (id, media, queue, data, parked_at, parked_by) VALUES (?, ?, ?, ?, ?, ?)", id, w.media, w.queue, w.data, now, entry.parkedBy);
+      this.record({ id, action: "parked", from: "handling", to: "workbin", queue: w.queue, workbin: `agent:${this.agentId}` });
+    } else {
+      this.sql.exec("UPDATE work SET state = 'moving' WHERE id = ?", id);
+      try {
+        await queueStub(this.env, this.tenant, to.queue).park({ ...entry, queue: to.queue });
+      } catch (err) {
+        this.sql.exec("UPDATE work SET state = 'handling' WHERE id = ? AND state = 'moving'", id);
+        throw err;
+      }
+      this.sql.exec("DELETE FROM work WHERE id = ?", id);
+    }
+    if (this.load() === 0) this.update((p) => (p.idleSince = now));
+    this.push({ type: "work_removed", interactionId: id, why: "parked" });
+    await this.afterChange();
+  }
+
+  /** Takes an interaction from a workbin back into hand. It counts against capacity again, so there must be room. */
+  async takeFromWorkbin(id: string, from: WorkbinRef): Promise<WorkView> {
+    const cfg = await this.config();
+    const now = Date.now();
+    const room = (media: Media) => {
+      const s = this.snapshotWith(cfg);
+      const total = s.maxTotal === undefined || totalLoad(s) < s.maxTotal;
+      return (s.load[media] ?? 0) < (s.capacity[media] ?? 0) && total;
+    };
+    if (from === "personal") {
+      const e = this.sql.exec<{ id: string; media: Media; queue: string; data: string }>("SELECT * FROM workbin WHERE id = ?", id).toArray()[0];
+      if (!e) return fail(notFound("not_in_workbin", `'${id}' is not in your workbin`));
+      if (!room(e.media)) return fail(conflict("at_capacity", `no room for another ${e.media} interaction`));
+      this.sql.exec("DELETE FROM workbin WHERE id = ?", id);
+      this.sql.exec("INSERT INTO work (id, media, queue, state, offered_at, accepted_at, entered_at, data) VALUES (?, ?, ?, 'handling', ?, ?, ?, ?)", id, e.media, e.queue, now, now, now, e.data);
+      this.record({ id, action: "unparked", from: "workbin", to: "handling", queue: e.queue });
+    } else {
+      if (this.workRow(id)) return fail(conflict("already_in_hand", `'${id}' is already in hand`));
+      // Reserve the slot first so a concurrent offer cannot take it, then take the interaction.
+      const entry0 = await queueStub(this.env, this.tenant, from.queue).listWorkbin();
+      const media = entry0.find((e) => e.interactionId === id)?.media;
+      if (!media) return fail(notFound("not_in_workbin", `'${id}' is not in the workbin of '${from.queue}'`));
+      if (!room(media)) return fail(conflict("at_capacity", `no room for another ${media} interaction`));
+      this.sql.exec("INSERT INTO work (id, media, queue, state, offered_at, entered_at, data) VALUES (?, ?, ?, 'reserving', ?, ?, '{}')", id, media, from.queue, now, now);
+      const e = await queueStub(this.env, this.tenant, from.queue).unpark(id);
+      if (!e) {
+        this.sql.exec("DELETE FROM work WHERE id = ? AND state = 'reserving'", id);
+        return fail(notFound("not_in_workbin", `'${id}' is no longer in the workbin of '${from.queue}'`));
+      }
+      this.sql.exec("UPDATE work SET state = 'handling', accepted_at = ?, data = ? WHERE id = ?", now, JSON.stringify(e.item), id);
+      this.record({ id, action: "unparked", from: "workbin", to: "handling", queue: from.queue });
+    }
+    this.notePeak();
+    this.bumpVersion();
+    const v = view(this.workRow(id)!);
+    this.push({ type: "work", work: v });
+    return v;
+  }
+
+  /** A supervisor pulled an interaction into this agent's workbin. */
+  receiveIntoWorkbin(e: WorkbinEntry): void {
+    if (this.sql.exec("SELECT 1 FROM workbin WHERE id = ?", e.interactionId).toArray().length) return;
+    this.sql.exec("INSERT INTO workbin (id, media, queue, data, parked_at, parked_by) VALUES (?, ?, ?, ?, ?, ?)", e.interactionId, e.media, e.queue, JSON.stringify(e.item), e.parkedAt, e.parkedBy);
+    this.outbox.add({ tenant: this.tenant, id: e.interactionId, at: e.parkedAt, actor: e.parkedBy, action: "pulled", from: "queued", to: "workbin", queue: e.queue, workbin: `agent:${this.agentId}` });
+    void this.outbox.flush();
+    this.push({ type: "workbin", interactionId: e.interactionId });
+  }
+
+  listWorkbin(): WorkbinEntry[] {
+    return this.sql
+      .exec<{ id: string; media: Media; queue: string; data: string; parked_at: number; parked_by: string }>("SELECT * FROM workbin ORDER BY parked_at")
+      .toArray()
+      .map((r) => ({ interactionId: r.id, media: r.media, queue: r.queue, item: JSON.parse(r.data) as QueueItem, parkedAt: r.parked_at, parkedBy: r.parked_by }));
+  }
+
+  /** A queue holds work assigned to this agent: look there too when freeing up. */
+  async notePinned(queue: string): Promise<void> {
+    this.sql.exec("INSERT INTO pins (queue) VALUES (?) ON CONFLICT DO NOTHING", queue);
+    await this.pull();
+  }
+
+  /** Highest load per media this agent ever held: evidence for capacity tests and audits. */
+  peakLoad(): Partial<Record<Media, number>> {
+    return Object.fromEntries(this.sql.exec<{ media: Media; n: number }>("SELECT media, n FROM max_load").toArray().map((r) => [r.media, r.n]));
+  }
+
+  // ---- the desktop's WebSockets ----
+
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
+    const pair = new WebSocketPair();
+    this.ctx.acceptWebSocket(pair[1]);
+    pair[1].send(JSON.stringify({ type: "hello", status: await this.status() }));
+    return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    let msg: { type?: string } = {};
+    try {
+      msg = JSON.parse(typeof message === "string" ? message : new TextDecoder().decode(message)) as { type?: string };
+    } catch {
+      ws.send(JSON.stringify({ type: "error", error: { code: "invalid_json", message: "messages are JSON" } }));
+      return;
+    }
+    if (msg.type === "ping") ws.send(JSON.stringify({ type: "pong", at: Date.now() }));
+    else if (msg.type === "status") ws.send(JSON.stringify({ type: "status", status: await this.status() }));
+    else ws.send(JSON.stringify({ type: "error", error: { code: "unknown_type", message: "send ping or status; act through the REST API" } }));
+  }
+
+  override async webSocketClose(ws: WebSocket): Promise<void> {
+    const open = this.ctx.getWebSockets().filter((s) => s !== ws && s.readyState === WebSocket.OPEN);
+    // The desktop is gone: its pending offers go back to their queues at once instead of timing out.
+    if (open.length === 0) await this.revokeOffers("disconnect");
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    await this.webSocketClose(ws);
+  }
+
+  // ---- timers ----
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    for (const w of this.sql.exec<WorkRow>("SELECT * FROM work WHERE state = 'offered' AND expires_at <= ?", now).toArray()) await this.returnOffer(w, "timeout");
+    const p = this.presence();
+    if (p.afterWork && p.afterWorkUntil !== null && p.afterWorkUntil <= now) {
+      this.update((x) => {
+        x.afterWork = false;
+        x.afterWorkUntil = null;
+      });
+      await this.afterChange();
+    }
+    await this.outbox.flush();
+    await this.scheduleAlarm();
+  }
+
+  // ---- internals ----
+
+  private async config(): Promise<AgentConfig> {
+    const cfg = await getConfig(this.env.DB, this.tenant);
+    const a = cfg.agents.get(this.agentId);
+    if (!a) return fail(notFound("unknown_agent", `no agent '${this.agentId}'`));
+    return a;
+  }
+
+  private presence(): Presence {
+    const row = this.sql.exec<{ v: string }>("SELECT v FROM kv WHERE k = 'presence'").toArray()[0];
+    return row
+      ? (JSON.parse(row.v) as Presence)
+      : { loggedIn: false, afterWork: false, afterWorkUntil: null, ready: {}, reasons: {}, idleSince: Date.now(), version: 0, loggedInAt: null };
+  }
+
+  private update(fn: (p: Presence) => void): void {
+    const p = this.presence();
+    fn(p);
+    p.version++;
+    this.sql.exec("INSERT INTO kv (k, v) VALUES ('presence', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", JSON.stringify(p));
+  }
+
+  private bumpVersion(): void {
+    this.update(() => {});
+  }
+
+  private load(media?: Media): number {
+    const q = media
+      ? this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM work WHERE media = ?", media)
+      : this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM work");
+    return q.one().n;
+  }
+
+  private snapshotWith(a: AgentConfig): AgentSnapshot {
+    const p = this.presence();
+    const load: Partial<Record<Media, number>> = {};
+    for (const r of this.sql.exec<{ media: Media; n: number }>("SELECT media, COUNT(*) AS n FROM work GROUP BY media")) load[r.media] = r.n;
+    return {
+      agentId: this.agentId, version: p.version, loggedIn: p.loggedIn, afterWork: p.afterWork, ready: p.ready, reasons: p.reasons,
+      load, capacity: a.capacity, maxTotal: a.maxTotal, idleSince: p.idleSince, skills: a.skills,
+    };
+  }
+
+  private notePeak(): void {
+    this.sql.exec(
+      "INSERT INTO max_load (media, n) SELECT media, COUNT(*) FROM work WHERE true GROUP BY media ON CONFLICT (media) DO UPDATE SET n = MAX(n, excluded.n)",
+    );
+    const total = this.load();
+    this.sql.exec("INSERT INTO max_load (media, n) VALUES ('*', ?) ON CONFLICT (media) DO UPDATE SET n = MAX(n, excluded.n)", total);
+  }
+
+  private workRow(id: string): WorkRow | undefined {
+    return this.sql.exec<WorkRow>("SELECT * FROM work WHERE id = ?", id).toArray()[0];
+  }
+
+  private handling(id: string): WorkRow {
+    const w = this.workRow(id);
+    if (!w || w.state === "reserving") return fail(notFound("not_in_hand", `'${id}' is not in this agent's hands`));
+    if (w.state === "offered") return fail(conflict("not_accepted", `accept '${id}' first`));
+    if (w.state === "moving") return fail(conflict("being_moved", `'${id}' is being moved right now`));
+    return w;
+  }
+
+  private insertOffer(o: Offer): void {
+    this.sql.exec(
+      "INSERT INTO work (id, media, queue, state, offered_at, expires_at, entered_at, data, reason) VALUES (?, ?, ?, 'offered', ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET state = 'offered', offered_at = excluded.offered_at, expires_at = excluded.expires_at, data = excluded.data, reason = excluded.reason",
+      o.interactionId, o.media, o.queue, o.offeredAt, o.expiresAt, o.enteredAt, JSON.stringify(o.item), JSON.stringify(o.reason ?? null),
+    );
+    this.bumpVersion();
+  }
+
+  private async returnOffer(w: WorkRow, why: ReturnWhy): Promise<void> {
+    this.sql.exec("DELETE FROM work WHERE id = ? AND state = 'offered'", w.id);
+    this.push({ type: "offer_revoked", interactionId: w.id, reason: why });
+    if (this.load() === 0) this.update((p) => (p.idleSince = Date.now()));
+    else this.bumpVersion();
+    try {
+      await queueStub(this.env, this.tenant, w.queue).returned(w.id, this.agentId, why);
+    } catch (err) {
+      // The queue takes it back by itself once the reservation goes stale.
+      console.error(`could not return ${w.id} to ${w.queue}`, err);
+    }
+    await this.afterChange();
+  }
+
+  private async revokeOffers(why: ReturnWhy): Promise<void> {
+    for (const w of this.sql.exec<WorkRow>("SELECT * FROM work WHERE state = 'offered'").toArray()) await this.returnOffer(w, why);
+  }
+
+  private record(t: Omit<Transition, "tenant" | "at" | "actor" | "agent"> & { agent?: string | null }): void {
+    const to = t.to;
+    const keepsAgent = to === "handling" || to === "offered";
+    this.outbox.add({ tenant: this.tenant, at: Date.now(), actor: `agent:${this.agentId}`, agent: keepsAgent ? this.agentId : null, ...t });
+    void this.outbox.flush();
+  }
+
+  private push(msg: unknown): void {
+    const s = JSON.stringify(msg);
+    for (const ws of this.ctx.getWebSockets()) {
+      try {
+        ws.send(s);
+      } catch {
+        // A socket closing under us; its close handler deals with it.
+      }
+    }
+  }
+
+  /** After any change: tell the desktop, then claim work if there is room, else let the queues know. */
+  private async afterChange(): Promise<void> {
+    const snap = await this.snapshot();
+    this.push({ type: "state", snapshot: snap, presence: presenceOf(snap) });
+    if (MEDIA.some((m) => canTake(snap, m))) await this.pull();
+    else await this.broadcast(snap);
+    await this.scheduleAlarm();
+  }
+
+  private async pullQueues(): Promise<string[]> {
+    const cfg = await getConfig(this.env.DB, this.tenant);
+    const a = cfg.agents.get(this.agentId);
+    const own = a ? cfg.eligibleQueues(a) : [];
+    const pins = this.sql.exec<{ queue: string }>("SELECT queue FROM pins").toArray().map((r) => r.queue);
+    return [...new Set([...own, ...pins.filter((q) => cfg.queues.has(q))])];
+  }
+
+  private async broadcast(snap: AgentSnapshot): Promise<void> {
+    const queues = await this.pullQueues();
+    await Promise.all(queues.map((q) => queueStub(this.env, this.tenant, q).agentChanged(snap).catch((e: unknown) => console.error("agentChanged", e))));
+  }
+
+  /** Frees up: ask each queue for its best candidate, claim the best across them, repeat while there is room. */
+  private async pull(): Promise<void> {
+    if (this.pulling) {
+      this.pullAgain = true;
+      return;
+    }
+    this.pulling = true;
+    try {
+      do {
+        this.pullAgain = false;
+        await this.pullRounds();
+      } while (this.pullAgain);
+    } finally {
+      this.pulling = false;
+    }
+  }
+
+  private async pullRounds(): Promise<void> {
+    const queues = await this.pullQueues();
+    for (let round = 0; round < 100; round++) {
+      const cfg = await this.config();
+      const snap = this.snapshotWith(cfg);
+      if (!MEDIA.some((m) => canTake(snap, m))) return;
+      const peeks = await Promise.all(
+        queues.map((q) =>
+          queueStub(this.env, this.tenant, q)
+            .peek(snap)
+            .catch((e: unknown) => (console.error("peek", e), null)),
+        ),
+      );
+      const found = peeks.filter((c): c is Candidate => c !== null);
+      // Pins no queue holds any more are forgotten.
+      for (const q of this.sql.exec<{ queue: string }>("SELECT queue FROM pins").toArray())
+        if (!found.some((c) => c.queue === q.queue && c.pinned)) this.sql.exec("DELETE FROM pins WHERE queue = ?", q.queue);
+      if (found.length === 0) return;
+      found.sort((a, b) => b.boost - a.boost || Number(b.pinned) - Number(a.pinned) || b.priority - a.priority || a.enteredAt - b.enteredAt);
+      let claimed = false;
+      for (const c of found) {
+        const now = this.snapshotWith(cfg);
+        if (!canTake(now, c.media) || this.workRow(c.itemId)) continue;
+        // Hold the slot while the queue decides, so a concurrent offer cannot overfill.
+        this.sql.exec("INSERT INTO work (id, media, queue, state, offered_at, entered_at, data) VALUES (?, ?, ?, 'reserving', ?, ?, '{}')", c.itemId, c.media, c.queue, Date.now(), c.enteredAt);
+        let offer: Offer | null = null;
+        try {
+          offer = (await queueStub(this.env, this.tenant, c.queue).claim(c.itemId, now)) as Offer | null;
+        } catch (err) {
+          console.error("claim", err);
+        }
+        if (!offer) {
+          this.sql.exec("DELETE FROM work WHERE id = ? AND state = 'reserving'", c.itemId);
+          continue;
+        }
+        this.insertOffer(offer);
+        this.notePeak();
+        this.push({ type: "offer", offer: view(this.workRow(offer.interactionId)!) });
+        claimed = true;
+        break;
+      }
+      if (!claimed) return;
+    }
+  }
+
+  private async scheduleAlarm(): Promise<void> {
+    const times: number[] = [];
+    const o = this.sql.exec<{ t: number | null }>("SELECT MIN(expires_at) AS t FROM work WHERE state = 'offered'").one().t;
+    if (o !== null) times.push(o);
+    const p = this.presence();
+    if (p.afterWork && p.afterWorkUntil !== null) times.push(p.afterWorkUntil);
+    if (this.outbox.pending > 0) times.push(Date.now() + 5_000);
+    if (times.length === 0) return;
+    const next = Math.min(...times);
+    const cur = await this.ctx.storage.getAlarm();
+    if (cur === null || cur > next || cur < Date.now()) await this.ctx.storage.setAlarm(next);
+  }
+}
+
+function view(w: WorkRow): WorkView {
+  return {
+    interactionId: w.id, media: w.media, queue: w.queue, state: w.state, offeredAt: w.offered_at, expiresAt: w.expires_at, acceptedAt: w.accepted_at,
+    item: JSON.parse(w.data) as QueueItem, reason: w.reason ? (JSON.parse(w.reason) as unknown) : null,
+  };
+}

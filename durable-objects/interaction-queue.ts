@@ -1,0 +1,584 @@
+// InteractionQueue: one per (tenant, queue). Owns the queue's waiting interactions in view order,
+// runs its workflow steps, proposes offers to agents and keeps the queue's live statistics.
+// An offer is proposed here but reserved by the agent's own object, so no interaction is offered
+// to two agents and no agent goes beyond capacity.
+import { DurableObject } from "cloudflare:workers";
+import { getConfig } from "../workers/config/store.ts";
+import type { CompiledQueue } from "../workers/config/compiled.ts";
+import type { Media } from "../workers/config/schema.ts";
+import { badRequest, conflict, encodeForRpc, notFound, type AppError } from "../workers/http/errors.ts";
+import { canTake, type AgentSnapshot } from "../workers/routing/agent-state.ts";
+import { currentTarget, effectivePriority, viewOrderSql } from "../workers/routing/order.ts";
+import { explain, rankAgents } from "../workers/routing/select.ts";
+import { matches } from "../workers/routing/skills.ts";
+import type { Transition } from "../workers/ucs/interactions.ts";
+import { runSteps, type CompiledTarget } from "../workers/workflow/steps.ts";
+import { agentStub, queueStub, splitName } from "./names.ts";
+import { Outbox } from "./outbox.ts";
+import type { Offer, QueueItem, ReturnWhy, SubmitOptions, SubmitResult, WorkbinEntry } from "./types.ts";
+
+/** Extra time past the agent's own offer timeout before the queue takes an offer back by itself. */
+const STALE_GRACE_MS = 15_000;
+/** A returned interaction is not offered again to agents who passed on it until the cycle ends:
+ *  every eligible agent was tried (and at least this long has passed) or the target overflowed. */
+const CYCLE_MIN_MS = 5_000;
+const MAX_HOPS = 10;
+const SCAN = 200;
+
+type ItemState = "waiting" | "offered" | "parked" | "moving";
+
+interface ItemRow {
+  id: string;
+  seq: number;
+  media: Media;
+  priority: number;
+  entered_at: number;
+  target_since: number;
+  target_idx: number;
+  boost: number;
+  state: ItemState;
+  agent_id: string | null;
+  offer_until: number | null;
+  pinned_agent: string | null;
+  excluded: string;
+  excluded_at: number | null;
+  data: string;
+  parked_by: string | null;
+  [k: string]: SqlStorageValue;
+}
+
+export interface Candidate {
+  queue: string;
+  itemId: string;
+  media: Media;
+  boost: number;
+  pinned: boolean;
+  priority: number;
+  enteredAt: number;
+}
+
+export interface QueueStats {
+  queue: string;
+  waiting: number;
+  offered: number;
+  parked: number;
+  oldestWaitMs: number;
+  entered: number;
+  distributed: number;
+  abandoned: number;
+  stopped: number;
+  avgWaitMs: number | null;
+  avgHandleMs: number | null;
+  serviceLevelPct: number | null;
+  serviceLevelSeconds: number;
+  day: string;
+}
+
+const fail = (e: AppError): never => {
+  throw encodeForRpc(e);
+};
+const today = (now: number) => new Date(now).toISOString().slice(0, 10);
+
+export class InteractionQueue extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly tenant: string;
+  private readonly queue: string;
+  private readonly outbox: Outbox;
+  private readonly hints = new Map<string, AgentSnapshot>();
+  private dispatching: Promise<void> | null = null;
+  private redispatch = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    [this.tenant, this.queue] = splitName(ctx.id.name);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS items (
+        id TEXT PRIMARY KEY, seq INTEGER NOT NULL, media TEXT NOT NULL, priority INTEGER NOT NULL,
+        entered_at INTEGER NOT NULL, target_since INTEGER NOT NULL, target_idx INTEGER NOT NULL DEFAULT 0,
+        boost INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, agent_id TEXT, offer_until INTEGER,
+        pinned_agent TEXT, excluded TEXT NOT NULL DEFAULT '[]', excluded_at INTEGER, data TEXT NOT NULL, parked_by TEXT);
+      CREATE INDEX IF NOT EXISTS items_state ON items (state);
+      CREATE TABLE IF NOT EXISTS hints (agent_id TEXT PRIMARY KEY, version INTEGER NOT NULL, snapshot TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS stats (day TEXT PRIMARY KEY, entered INTEGER NOT NULL DEFAULT 0, distributed INTEGER NOT NULL DEFAULT 0,
+        abandoned INTEGER NOT NULL DEFAULT 0, stopped INTEGER NOT NULL DEFAULT 0, in_sl INTEGER NOT NULL DEFAULT 0,
+        wait_sum INTEGER NOT NULL DEFAULT 0, handled INTEGER NOT NULL DEFAULT 0, handle_sum INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE IF NOT EXISTS counters (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
+    `);
+    for (const h of this.sql.exec<{ snapshot: string }>("SELECT snapshot FROM hints")) {
+      const s = JSON.parse(h.snapshot) as AgentSnapshot;
+      this.hints.set(s.agentId, s);
+    }
+    this.outbox = new Outbox(this.sql, env.DB, () => void this.ctx.storage.setAlarm(Date.now() + 5_000));
+    // Work interrupted by an eviction resumes: items half-moved go back to waiting, routing restarts.
+    this.sql.exec("UPDATE items SET state = 'waiting' WHERE state = 'moving'");
+    ctx.waitUntil(Promise.resolve().then(() => this.kick()));
+  }
+
+  // ---- entering the queue ----
+
+  /** Takes an interaction into this queue. Idempotent on the interaction id while it is here. */
+  async submit(item: QueueItem, opts: SubmitOptions): Promise<SubmitResult> {
+    if (this.row(item.id)) return { status: "duplicate", queue: this.queue };
+    const cq = await this.compiled();
+    if (!cq.config.media.includes(item.media)) fail(badRequest("media_not_accepted", `queue '${this.queue}' does not take ${item.media}`));
+    const now = Date.now();
+    const steps = item.skipSteps ? null : runSteps(cq.config.steps, item);
+    const fields = steps ? { ...item, priority: steps.priority, attributes: steps.attributes, categories: steps.categories } : item;
+    const outcome = steps?.outcome ?? { kind: cq.targets ? "route" : "hold" };
+    const base = { tenant: this.tenant, id: item.id, at: now, actor: opts.actor, priority: fields.priority, categories: fields.categories, attributes: fields.attributes };
+
+    if (outcome.kind === "forward") {
+      const hops = (item.hops ?? 0) + 1;
+      if (hops <= MAX_HOPS) {
+        const to = queueStub(this.env, this.tenant, outcome.queue);
+        const r = await to.submit({ ...fields, hops }, { actor: "workflow", action: "forwarded", reason: { from: this.queue, steps: steps?.trace } });
+        return { status: r.status === "duplicate" ? "duplicate" : "forwarded", queue: r.queue };
+      }
+      this.outbox.add({ ...base, action: "stopped", to: "stopped", queue: this.queue, reason: { why: `more than ${MAX_HOPS} forwards: workflow loop` } });
+      void this.outbox.flush();
+      return { status: "stopped", queue: this.queue };
+    }
+    if (outcome.kind === "stop") {
+      this.bump(now, "stopped");
+      this.outbox.add({ ...base, action: "stopped", to: "stopped", queue: this.queue, reason: { why: outcome.reason, steps: steps?.trace } });
+      void this.outbox.flush();
+      return { status: "stopped", queue: this.queue };
+    }
+    // Re-check after the awaits above: a concurrent submit of the same id may have landed.
+    if (this.row(item.id)) return { status: "duplicate", queue: this.queue };
+    this.sql.exec(
+      `INSERT INTO items (id, seq, media, priority, entered_at, target_since, boost, state, pinned_agent, data) VALUES (?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?)`,
+      item.id, this.nextSeq(), item.media, fields.priority, now, now, item.pinnedAgent ? 1 : 0, item.pinnedAgent ?? null, JSON.stringify(fields),
+    );
+    this.bump(now, "entered");
+    this.outbox.add({ ...base, action: opts.action ?? "queued", to: "queued", queue: this.queue, reason: opts.reason ?? (steps?.trace.length ? { steps: steps.trace } : undefined) });
+    void this.outbox.flush();
+    if (item.pinnedAgent) await this.notifyPinned(item.pinnedAgent);
+    this.kick();
+    return { status: "queued", queue: this.queue };
+  }
+
+  // ---- routing ----
+
+  /** Starts a dispatch pass, or asks the running one to go again. */
+  private kick(): void {
+    if (this.dispatching) {
+      this.redispatch = true;
+      return;
+    }
+    this.dispatching = (async () => {
+      try {
+        do {
+          this.redispatch = false;
+          await this.dispatchPass();
+        } while (this.redispatch);
+      } catch (err) {
+        console.error(`dispatch in ${this.queue} failed`, err);
+      } finally {
+        this.dispatching = null;
+        await this.scheduleAlarm();
+      }
+    })();
+    this.ctx.waitUntil(this.dispatching);
+  }
+
+  private async dispatchPass(): Promise<void> {
+    const cq = await this.compiled();
+    if (!cq.targets) return;
+    const now = Date.now();
+    const free = [...this.hints.values()].filter((h) => cq.config.media.some((m) => canTake(h, m)));
+    if (free.length === 0) return;
+    const rows = this.waitingInOrder(cq, now, SCAN);
+    for (const r of rows) {
+      for (let attempt = 0; attempt < 4; attempt++) {
+        const it = this.row(r.id);
+        if (!it || it.state !== "waiting") break;
+        const { target, index } = this.targetOf(it, cq.targets, now);
+        let agentId: string;
+        let reason: unknown;
+        if (it.pinned_agent) {
+          const h = this.hints.get(it.pinned_agent);
+          if (h && !canTake(h, it.media)) break;
+          agentId = it.pinned_agent;
+          reason = { target: index, why: "assigned to this agent (transfer or supervisor assign)" };
+        } else {
+          const excluded = this.exclusions(it, target, now);
+          const { ranked, considered, excluded: nEx } = rankAgents(this.hints.values(), it.media, target, excluded);
+          if (ranked.length === 0) break;
+          const choice = explain(index, target, ranked, ranked[0]!, now, considered, nEx);
+          agentId = choice.agentId;
+          reason = choice.reason;
+        }
+        const offer = this.markOffered(it, agentId, reason, now);
+        let res: { ok: boolean; snapshot?: AgentSnapshot };
+        try {
+          res = await agentStub(this.env, this.tenant, agentId).reserve(offer);
+        } catch (err) {
+          console.error(`reserve at ${agentId} failed`, err);
+          res = { ok: false };
+        }
+        if (res.snapshot) this.storeHint(res.snapshot);
+        else if (!res.ok) this.dropHint(agentId);
+        if (res.ok) {
+          this.outbox.add({ tenant: this.tenant, id: it.id, at: now, actor: "router", action: "offered", from: "queued", to: "offered", queue: this.queue, agent: agentId, reason });
+          void this.outbox.flush();
+          break;
+        }
+        this.sql.exec("UPDATE items SET state = 'waiting', agent_id = NULL, offer_until = NULL WHERE id = ? AND state = 'offered' AND agent_id = ?", it.id, agentId);
+        if (it.pinned_agent) break;
+      }
+    }
+  }
+
+  /** The best interaction here this agent could take now, for an agent choosing across its queues. */
+  async peek(snapshot: AgentSnapshot): Promise<Candidate | null> {
+    this.storeHint(snapshot);
+    const cq = await this.compiled();
+    const now = Date.now();
+    const found = this.findFor(snapshot, cq, now);
+    if (!found) return null;
+    return {
+      queue: this.queue, itemId: found.id, media: found.media, boost: found.boost, pinned: found.pinned_agent === snapshot.agentId,
+      priority: effectivePriority(found.priority, found.entered_at, now, cq.config.aging), enteredAt: found.entered_at,
+    };
+  }
+
+  /** An agent claims an interaction it peeked. Returns the offer, or null if it went elsewhere meanwhile. */
+  async claim(itemId: string, snapshot: AgentSnapshot): Promise<Offer | null> {
+    this.storeHint(snapshot);
+    const cq = await this.compiled();
+    const now = Date.now();
+    const it = this.row(itemId);
+    if (!it || it.state !== "waiting" || !cq.targets || !this.fits(it, snapshot, cq.targets, now)) return null;
+    const { index, target } = this.targetOf(it, cq.targets, now);
+    const reason =
+      it.pinned_agent === snapshot.agentId
+        ? { target: index, why: "assigned to this agent (transfer or supervisor assign)" }
+        : { target: index, skills: target.skills, pick: "agent_choice", why: "agent became free and chose the best interaction across its queues" };
+    const offer = this.markOffered(it, snapshot.agentId, reason, now);
+    this.outbox.add({ tenant: this.tenant, id: it.id, at: now, actor: "router", action: "offered", from: "queued", to: "offered", queue: this.queue, agent: snapshot.agentId, reason });
+    void this.outbox.flush();
+    return offer;
+  }
+
+  /** The agent accepted: the interaction leaves the queue (the agent's object already holds it). */
+  accepted(itemId: string, agentId: string): { ok: boolean; waitedMs?: number } {
+    const it = this.row(itemId);
+    if (!it || it.state !== "offered" || it.agent_id !== agentId) return { ok: false };
+    const now = Date.now();
+    const waited = now - it.entered_at;
+    this.sql.exec("DELETE FROM items WHERE id = ?", itemId);
+    const cq = this.lastCompiled;
+    const sl = (cq?.config.serviceLevelSeconds ?? 60) * 1000;
+    this.sql.exec(
+      `INSERT INTO stats (day, distributed, wait_sum, in_sl) VALUES (?, 1, ?, ?) ON CONFLICT (day) DO UPDATE SET
+         distributed = distributed + 1, wait_sum = wait_sum + excluded.wait_sum, in_sl = in_sl + excluded.in_sl`,
+      today(now), waited, waited <= sl ? 1 : 0,
+    );
+    return { ok: true, waitedMs: waited };
+  }
+
+  /** The offer came back (rejected, timed out, agent gone): head of the queue, not to that agent again this cycle. */
+  returned(itemId: string, agentId: string, why: ReturnWhy): boolean {
+    const it = this.row(itemId);
+    if (!it || it.state !== "offered" || it.agent_id !== agentId) return false;
+    const now = Date.now();
+    const excluded = new Set(JSON.parse(it.excluded) as string[]);
+    excluded.add(agentId);
+    // A refused transfer or assignment falls back to the queue's ordinary routing.
+    this.sql.exec(
+      "UPDATE items SET state = 'waiting', agent_id = NULL, offer_until = NULL, boost = 1, pinned_agent = NULL, excluded = ?, excluded_at = ? WHERE id = ?",
+      JSON.stringify([...excluded]), now, itemId,
+    );
+    this.outbox.add({ tenant: this.tenant, id: itemId, at: now, actor: `agent:${agentId}`, action: why === "rejected" ? "rejected" : `offer_${why}`, from: "offered", to: "queued", queue: this.queue, agent: null, reason: { why, agent: agentId } });
+    void this.outbox.flush();
+    this.kick();
+    return true;
+  }
+
+  /** Handle time of an interaction this queue distributed, for its statistics. */
+  recordHandled(handleMs: number): void {
+    this.sql.exec(
+      "INSERT INTO stats (day, handled, handle_sum) VALUES (?, 1, ?) ON CONFLICT (day) DO UPDATE SET handled = handled + 1, handle_sum = handle_sum + excluded.handle_sum",
+      today(Date.now()), Math.max(0, Math.round(handleMs)),
+    );
+  }
+
+  /** An agent's state changed: refresh its hint and route if it can take work. */
+  agentChanged(snapshot: AgentSnapshot): void {
+    this.storeHint(snapshot);
+    this.kick();
+  }
+
+  // ---- supervisor and channel actions on waiting work ----
+
+  list(): { id: string; media: Media; state: ItemState; priority: number; effectivePriority: number; waitingMs: number; agentId: string | null; pinnedAgent: string | null; targetIndex: number; item: QueueItem }[] {
+    const now = Date.now();
+    const aging = this.lastCompiled?.config.aging ?? { everySeconds: 60, step: 1, max: 10 };
+    return this.sql
+      .exec<ItemRow>(`SELECT * FROM items WHERE state != 'parked' ORDER BY ${viewOrderSql(aging)}`, now)
+      .toArray()
+      .map((r) => ({
+        id: r.id, media: r.media, state: r.state, priority: r.priority, effectivePriority: effectivePriority(r.priority, r.entered_at, now, aging),
+        waitingMs: now - r.entered_at, agentId: r.agent_id, pinnedAgent: r.pinned_agent, targetIndex: r.target_idx, item: JSON.parse(r.data) as QueueItem,
+      }));
+  }
+
+  holds(itemId: string): boolean {
+    return this.row(itemId) !== null;
+  }
+
+  /** Supervisor: move a waiting interaction to another queue (the receiver stores it before this queue forgets it). */
+  async moveTo(itemId: string, toQueue: string, actor: string): Promise<SubmitResult> {
+    if (toQueue === this.queue) fail(badRequest("same_queue", `interaction is already in '${toQueue}'`));
+    const it = this.takeForHandoff(itemId);
+    try {
+      const item = JSON.parse(it.data) as QueueItem;
+      const r = await queueStub(this.env, this.tenant, toQueue).submit({ ...item, pinnedAgent: null, skipSteps: false, hops: 0 }, { actor, action: "moved", reason: { from: this.queue } });
+      this.sql.exec("DELETE FROM items WHERE id = ?", itemId);
+      return r;
+    } catch (err) {
+      this.sql.exec("UPDATE items SET state = ? WHERE id = ? AND state = 'moving'", it.parked_by ? "parked" : "waiting", itemId);
+      throw err;
+    }
+  }
+
+  /** Supervisor: pull a waiting interaction into an agent's (usually the supervisor's own) workbin. */
+  async pullTo(itemId: string, agentId: string, actor: string): Promise<void> {
+    const it = this.takeForHandoff(itemId);
+    try {
+      await agentStub(this.env, this.tenant, agentId).receiveIntoWorkbin({ interactionId: it.id, media: it.media, item: JSON.parse(it.data) as QueueItem, queue: this.queue, parkedAt: Date.now(), parkedBy: actor });
+      this.sql.exec("DELETE FROM items WHERE id = ?", itemId);
+    } catch (err) {
+      this.sql.exec("UPDATE items SET state = ? WHERE id = ? AND state = 'moving'", it.parked_by ? "parked" : "waiting", itemId);
+      throw err;
+    }
+  }
+
+  /** Supervisor: offer this waiting interaction to one agent. */
+  async assign(itemId: string, agentId: string, actor: string): Promise<void> {
+    const it = this.row(itemId);
+    if (!it || it.state === "parked") fail(notFound("not_in_queue", `interaction '${itemId}' is not waiting in '${this.queue}'`));
+    if (it!.state !== "waiting") fail(conflict("being_routed", `interaction '${itemId}' is being offered right now; try again`));
+    const now = Date.now();
+    this.sql.exec("UPDATE items SET pinned_agent = ?, boost = 1, excluded = '[]', excluded_at = NULL WHERE id = ?", agentId, itemId);
+    this.outbox.add({ tenant: this.tenant, id: itemId, at: now, actor, action: "assigned", from: "queued", to: "queued", queue: this.queue, reason: { agent: agentId } });
+    void this.outbox.flush();
+    await this.notifyPinned(agentId);
+    this.kick();
+  }
+
+  /** Supervisor stop, or the customer gave up (abandoned), while waiting or parked. */
+  stop(itemId: string, actor: string, why: { abandoned?: boolean; reason?: string }): void {
+    const it = this.row(itemId);
+    if (!it) fail(notFound("not_in_queue", `interaction '${itemId}' is not in '${this.queue}'`));
+    if (it!.state === "offered" || it!.state === "moving") fail(conflict("being_routed", `interaction '${itemId}' is being offered or moved right now; try again`));
+    const now = Date.now();
+    this.sql.exec("DELETE FROM items WHERE id = ?", itemId);
+    this.bump(now, why.abandoned ? "abandoned" : "stopped");
+    this.outbox.add({ tenant: this.tenant, id: itemId, at: now, actor, action: why.abandoned ? "abandoned" : "stopped", from: it!.state === "parked" ? "workbin" : "queued", to: "stopped", queue: this.queue, reason: why.reason ? { reason: why.reason } : undefined });
+    void this.outbox.flush();
+  }
+
+  // ---- the queue's shared workbin ----
+
+  park(entry: WorkbinEntry): void {
+    if (this.row(entry.interactionId)) return;
+    const now = Date.now();
+    this.sql.exec(
+      "INSERT INTO items (id, seq, media, priority, entered_at, target_since, state, data, parked_by) VALUES (?, ?, ?, ?, ?, ?, 'parked', ?, ?)",
+      entry.interactionId, this.nextSeq(), entry.media, entry.item.priority, now, now, JSON.stringify(entry.item), entry.parkedBy,
+    );
+    this.outbox.add({ tenant: this.tenant, id: entry.interactionId, at: now, actor: entry.parkedBy, action: "parked", to: "workbin", queue: this.queue, workbin: `queue:${this.queue}` });
+    void this.outbox.flush();
+  }
+
+  /** Takes an interaction out of the shared workbin; the caller (an agent) records where it went. */
+  unpark(itemId: string): WorkbinEntry | null {
+    const it = this.row(itemId);
+    if (!it || it.state !== "parked") return null;
+    this.sql.exec("DELETE FROM items WHERE id = ?", itemId);
+    return { interactionId: it.id, media: it.media, item: JSON.parse(it.data) as QueueItem, queue: this.queue, parkedAt: it.entered_at, parkedBy: it.parked_by ?? "" };
+  }
+
+  listWorkbin(): WorkbinEntry[] {
+    return this.sql
+      .exec<ItemRow>("SELECT * FROM items WHERE state = 'parked' ORDER BY seq")
+      .toArray()
+      .map((it) => ({ interactionId: it.id, media: it.media, item: JSON.parse(it.data) as QueueItem, queue: this.queue, parkedAt: it.entered_at, parkedBy: it.parked_by ?? "" }));
+  }
+
+  // ---- statistics ----
+
+  async stats(): Promise<QueueStats> {
+    const now = Date.now();
+    const cq = await this.compiled().catch(() => this.lastCompiled);
+    const c = this.sql
+      .exec<{ waiting: number; offered: number; parked: number; oldest: number | null }>(
+        `SELECT SUM(state = 'waiting' OR state = 'moving') AS waiting, SUM(state = 'offered') AS offered, SUM(state = 'parked') AS parked,
+           MIN(CASE WHEN state != 'parked' THEN entered_at END) AS oldest FROM items`,
+      )
+      .one();
+    const s = this.sql.exec<{ entered: number; distributed: number; abandoned: number; stopped: number; in_sl: number; wait_sum: number; handled: number; handle_sum: number }>("SELECT * FROM stats WHERE day = ?", today(now)).toArray()[0];
+    const answeredOrLost = (s?.distributed ?? 0) + (s?.abandoned ?? 0);
+    return {
+      queue: this.queue,
+      waiting: c.waiting ?? 0,
+      offered: c.offered ?? 0,
+      parked: c.parked ?? 0,
+      oldestWaitMs: c.oldest === null ? 0 : now - c.oldest,
+      entered: s?.entered ?? 0,
+      distributed: s?.distributed ?? 0,
+      abandoned: s?.abandoned ?? 0,
+      stopped: s?.stopped ?? 0,
+      avgWaitMs: s?.distributed ? Math.round(s.wait_sum / s.distributed) : null,
+      avgHandleMs: s?.handled ? Math.round(s.handle_sum / s.handled) : null,
+      serviceLevelPct: answeredOrLost ? Math.round((1000 * (s?.in_sl ?? 0)) / answeredOrLost) / 10 : null,
+      serviceLevelSeconds: cq?.config.serviceLevelSeconds ?? 60,
+      day: today(now),
+    };
+  }
+
+  // ---- timers: overflow, stale offers, exclusion cycles, outbox retries ----
+
+  override async alarm(): Promise<void> {
+    this.expireStale();
+    await this.outbox.flush();
+    this.kick();
+  }
+
+  /** Offers the agent's object never answered for: back to waiting. */
+  expireStale(): number {
+    const now = Date.now();
+    const stale = this.sql.exec<ItemRow>("SELECT * FROM items WHERE state = 'offered' AND offer_until < ?", now).toArray();
+    for (const it of stale) this.returned(it.id, it.agent_id ?? "", "stale");
+    return stale.length;
+  }
+
+  private async scheduleAlarm(): Promise<void> {
+    const cq = this.lastCompiled;
+    const times: number[] = [];
+    const o = this.sql.exec<{ t: number | null }>("SELECT MIN(offer_until) AS t FROM items WHERE state = 'offered'").one().t;
+    if (o !== null) times.push(o);
+    const ex = this.sql.exec<{ t: number | null }>("SELECT MIN(excluded_at) AS t FROM items WHERE state = 'waiting' AND excluded_at IS NOT NULL").one().t;
+    if (ex !== null) times.push(ex + CYCLE_MIN_MS);
+    if (cq?.targets && cq.targets.length > 1) {
+      const now = Date.now();
+      for (const it of this.sql.exec<ItemRow>("SELECT * FROM items WHERE state = 'waiting'")) {
+        const at = currentTarget(cq.targets, it.entered_at, now).overflowAt;
+        if (at !== undefined) times.push(at);
+      }
+    }
+    if (this.outbox.pending > 0) times.push(Date.now() + 5_000);
+    if (times.length === 0) return;
+    const next = Math.max(Date.now() + 50, Math.min(...times));
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > next || current < Date.now()) await this.ctx.storage.setAlarm(next);
+  }
+
+  // ---- internals ----
+
+  private lastCompiled: CompiledQueue | undefined;
+  private offerTimeoutMs = 30_000;
+
+  private async compiled(): Promise<CompiledQueue> {
+    const cfg = await getConfig(this.env.DB, this.tenant);
+    const q = cfg.queues.get(this.queue);
+    if (!q) return fail(notFound("unknown_queue", `no queue '${this.queue}'`));
+    this.lastCompiled = q;
+    this.offerTimeoutMs = cfg.raw.settings.offerTimeoutSeconds * 1000;
+    return q;
+  }
+
+  private row(id: string): ItemRow | null {
+    return this.sql.exec<ItemRow>("SELECT * FROM items WHERE id = ?", id).toArray()[0] ?? null;
+  }
+
+  private nextSeq(): number {
+    return this.sql.exec<{ v: number }>("INSERT INTO counters (k, v) VALUES ('seq', 1) ON CONFLICT (k) DO UPDATE SET v = v + 1 RETURNING v").one().v;
+  }
+
+  private bump(now: number, col: "entered" | "abandoned" | "stopped"): void {
+    this.sql.exec(`INSERT INTO stats (day, ${col}) VALUES (?, 1) ON CONFLICT (day) DO UPDATE SET ${col} = ${col} + 1`, today(now));
+  }
+
+  private waitingInOrder(cq: CompiledQueue, now: number, limit: number): ItemRow[] {
+    return this.sql.exec<ItemRow>(`SELECT * FROM items WHERE state = 'waiting' ORDER BY ${viewOrderSql(cq.config.aging)} LIMIT ${limit}`, now).toArray();
+  }
+
+  /** The strategy target that applies to this item now; on overflow its exclusions reset and the target's priority applies. */
+  private targetOf(it: ItemRow, targets: CompiledTarget[], now: number) {
+    const t = currentTarget(targets, it.target_since, now);
+    if (t.index !== it.target_idx) {
+      const priority = t.target.priority !== undefined ? Math.max(it.priority, t.target.priority) : it.priority;
+      this.sql.exec("UPDATE items SET target_idx = ?, priority = ?, excluded = '[]', excluded_at = NULL WHERE id = ?", t.index, priority, it.id);
+      this.outbox.add({ tenant: this.tenant, id: it.id, at: now, actor: "router", action: "overflow", from: "queued", to: "queued", queue: this.queue, priority, reason: { fromTarget: it.target_idx, toTarget: t.index, skills: t.target.skills } });
+      it.target_idx = t.index;
+      it.priority = priority;
+      it.excluded = "[]";
+      it.excluded_at = null;
+    }
+    return t;
+  }
+
+  /** Agents this item is not offered to again in this cycle. The cycle ends once every eligible agent passed. */
+  private exclusions(it: ItemRow, target: CompiledTarget, now: number): Set<string> {
+    const ex = new Set(JSON.parse(it.excluded) as string[]);
+    if (ex.size === 0) return ex;
+    const { ranked } = rankAgents(this.hints.values(), it.media, target, ex);
+    if (ranked.length === 0 && it.excluded_at !== null && now - it.excluded_at >= CYCLE_MIN_MS) {
+      this.sql.exec("UPDATE items SET excluded = '[]', excluded_at = NULL WHERE id = ?", it.id);
+      return new Set();
+    }
+    return ex;
+  }
+
+  private fits(it: ItemRow, s: AgentSnapshot, targets: CompiledTarget[], now: number): boolean {
+    if (!canTake(s, it.media)) return false;
+    if (it.pinned_agent) return it.pinned_agent === s.agentId;
+    const { target } = this.targetOf(it, targets, now);
+    if (!matches(target.expr, s.skills)) return false;
+    return !this.exclusions(it, target, now).has(s.agentId);
+  }
+
+  private findFor(s: AgentSnapshot, cq: CompiledQueue, now: number): ItemRow | null {
+    if (!cq.targets || !cq.config.media.some((m) => canTake(s, m))) return null;
+    for (const it of this.waitingInOrder(cq, now, SCAN)) if (this.fits(it, s, cq.targets, now)) return it;
+    return null;
+  }
+
+  private markOffered(it: ItemRow, agentId: string, reason: unknown, now: number): Offer {
+    const expiresAt = now + this.offerTimeoutMs;
+    this.sql.exec("UPDATE items SET state = 'offered', agent_id = ?, offer_until = ? WHERE id = ?", agentId, expiresAt + STALE_GRACE_MS, it.id);
+    return { interactionId: it.id, queue: this.queue, media: it.media, item: JSON.parse(it.data) as QueueItem, enteredAt: it.entered_at, offeredAt: now, expiresAt, reason };
+  }
+
+  private takeForHandoff(itemId: string): ItemRow {
+    const it = this.row(itemId);
+    if (!it) return fail(notFound("not_in_queue", `interaction '${itemId}' is not in '${this.queue}'`));
+    if (it.state === "offered" || it.state === "moving") fail(conflict("being_routed", `interaction '${itemId}' is being offered or moved right now; try again`));
+    this.sql.exec("UPDATE items SET state = 'moving' WHERE id = ?", itemId);
+    return it;
+  }
+
+  private storeHint(s: AgentSnapshot): void {
+    const cur = this.hints.get(s.agentId);
+    if (cur && cur.version > s.version) return;
+    this.hints.set(s.agentId, s);
+    this.sql.exec("INSERT INTO hints (agent_id, version, snapshot) VALUES (?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET version = excluded.version, snapshot = excluded.snapshot", s.agentId, s.version, JSON.stringify(s));
+  }
+
+  private dropHint(agentId: string): void {
+    this.hints.delete(agentId);
+    this.sql.exec("DELETE FROM hints WHERE agent_id = ?", agentId);
+  }
+
+  private async notifyPinned(agentId: string): Promise<void> {
+    try {
+      await agentStub(this.env, this.tenant, agentId).notePinned(this.queue);
+    } catch (err) {
+      console.error(`could not tell ${agentId} of an assignment`, err);
+    }
+  }
+}

@@ -1,0 +1,13 @@
+// Object names: one InteractionQueue per (tenant, queue), one Agent per (tenant, agent).
+// Tenant, queue and agent ids are [a-z0-9_-], so '/' separates them without ambiguity.
+export const queueName = (tenant: string, queue: string) => `${tenant}/${queue}`;
+export const agentName = (tenant: string, agent: string) => `${tenant}/${agent}`;
+
+export function splitName(name: string | undefined): [string, string] {
+  const at = name?.indexOf("/") ?? -1;
+  if (!name || at <= 0) throw new Error(`object created without a 'tenant/name' name: ${name}`);
+  return [name.slice(0, at), name.slice(at + 1)];
+}
+
+export const queueStub = (env: Env, tenant: string, queue: string) => env.QUEUE.getByName(queueName(tenant, queue));
+export const agentStub = (env: Env, tenant: string, agent: string) => env.AGENT.getByName(agentName(tenant, agent));

@@ -1,0 +1,59 @@
+// History writes from an object to D1, made durable first: a transition is stored in the object's
+// own SQLite in the same synchronous step as the state change, then flushed to D1 in batches.
+// A failed flush stays in the outbox and is retried by the object's alarm, so no event is lost.
+import { transitionStatements, type Transition } from "../workers/ucs/interactions.ts";
+
+export class Outbox {
+  private flushing: Promise<void> | null = null;
+  private again = false;
+
+  private readonly sql: SqlStorage;
+  private readonly db: D1Database;
+  private readonly onFailure: () => void;
+
+  constructor(sql: SqlStorage, db: D1Database, onFailure: () => void) {
+    this.sql = sql;
+    this.db = db;
+    this.onFailure = onFailure;
+    sql.exec("CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL)");
+  }
+
+  add(t: Transition): void {
+    this.sql.exec("INSERT INTO outbox (body) VALUES (?)", JSON.stringify(t));
+  }
+
+  get pending(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n;
+  }
+
+  /** Flushes everything queued so far; concurrent calls share one run. */
+  flush(): Promise<void> {
+    if (this.flushing) {
+      this.again = true;
+      return this.flushing;
+    }
+    this.flushing = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.drain();
+        } while (this.again);
+      } catch (err) {
+        console.error("outbox flush failed; will retry", err);
+        this.onFailure();
+      } finally {
+        this.flushing = null;
+      }
+    })();
+    return this.flushing;
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      const rows = this.sql.exec<{ seq: number; body: string }>("SELECT seq, body FROM outbox ORDER BY seq LIMIT 40").toArray();
+      if (rows.length === 0) return;
+      await this.db.batch(rows.flatMap((r) => transitionStatements(this.db, JSON.parse(r.body) as Transition)));
+      this.sql.exec("DELETE FROM outbox WHERE seq <= ?", rows[rows.length - 1]!.seq);
+    }
+  }
+}

@@ -1,0 +1,78 @@
+// Test helpers: a fresh tenant per test (unique ids keep tests apart), calls through the Worker.
+import { env, exports } from "cloudflare:workers";
+import type { TenantConfigInput } from "../workers/config/schema.ts";
+import { issueToken } from "../workers/auth/tokens.ts";
+import { createTenant } from "../workers/ucs/tenants.ts";
+
+let n = 0;
+export const uniq = (p: string) => `${p}-${Date.now().toString(36)}-${(n++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
+export interface AgentSpec {
+  id: string;
+  skills?: Record<string, number>;
+  capacity?: Partial<Record<"email" | "chat" | "sms" | "generic", number>>;
+  role?: "agent" | "supervisor" | "admin";
+  maxTotal?: number;
+}
+
+export function baseConfig(tenantId: string, agents: AgentSpec[], queues?: TenantConfigInput["queues"], extra: Partial<TenantConfigInput> = {}): TenantConfigInput {
+  return {
+    tenant: { id: tenantId, name: `Test ${tenantId}` },
+    skills: ["billing", "tech", "spanish", "vip"],
+    agents: agents.map((a) => ({
+      id: a.id, login: a.id, fullName: `Agent ${a.id}`, role: a.role ?? "agent", password: "password123",
+      skills: a.skills ?? {}, capacity: a.capacity ?? { email: 1 }, maxTotal: a.maxTotal,
+    })),
+    queues: queues ?? [{ name: "inbound", media: ["email", "chat", "sms", "generic"], steps: [{ type: "route", targets: [{ skills: "*" }] }] }],
+    workflows: [{ name: "main", queue: (queues ?? [{ name: "inbound" }])[0]!.name }],
+    ...extra,
+  };
+}
+
+export interface Tenant {
+  id: string;
+  key: string;
+  tokens: Record<string, string>;
+  api: (path: string, init?: RequestInit & { as?: string; json?: unknown }) => Promise<Response>;
+  call: <T = Record<string, unknown>>(path: string, init?: RequestInit & { as?: string; json?: unknown; expect?: number }) => Promise<T>;
+}
+
+export async function makeTenant(agents: AgentSpec[], queues?: TenantConfigInput["queues"], extra: Partial<TenantConfigInput> = {}): Promise<Tenant> {
+  const id = uniq("t");
+  const key = `key-${id}`;
+  const cfg = await createTenant(env.DB, baseConfig(id, agents, queues, extra), key);
+  const tokens: Record<string, string> = {};
+  for (const a of cfg.agents) tokens[a.id] = (await issueToken(env.AUTH_SECRET, { tenant: id, agentId: a.id, role: a.role }, 3600)).token;
+  const api = (path: string, init: RequestInit & { as?: string; json?: unknown } = {}) => {
+    const headers = new Headers(init.headers);
+    if (!headers.has("Authorization")) headers.set("Authorization", `Bearer ${init.as === undefined ? key : init.as === "" ? "" : tokens[init.as]}`);
+    if (init.json !== undefined) headers.set("Content-Type", "application/json");
+    return exports.default.fetch(new Request(`http://parley.test${path}`, { ...init, headers, body: init.json !== undefined ? JSON.stringify(init.json) : init.body }));
+  };
+  const call = async <T,>(path: string, init: RequestInit & { as?: string; json?: unknown; expect?: number } = {}): Promise<T> => {
+    const res = await api(path, init);
+    const body = (await res.json()) as T;
+    const want = init.expect ?? (res.status >= 200 && res.status < 300 ? res.status : 200);
+    if (res.status !== want) throw new Error(`${init.method ?? "GET"} ${path}: ${res.status} ${JSON.stringify(body)}`);
+    return body;
+  };
+  return { id, key, tokens, api, call };
+}
+
+export async function submit(t: Tenant, body: Record<string, unknown>): Promise<string> {
+  const r = await t.call<{ id: string }>("/api/v1/interactions", { method: "POST", json: { media: "email", queue: "inbound", ...body } });
+  return r.id;
+}
+
+export const post = (t: Tenant, path: string, as: string, json: unknown = {}) => t.call(path, { method: "POST", as, json });
+
+/** Polls until `fn` returns a truthy value (objects route asynchronously). */
+export async function until<T>(fn: () => Promise<T | undefined | null | false>, what: string, ms = 8000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

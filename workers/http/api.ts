@@ -1,0 +1,131 @@
+// The route registry: each route declares who may call it and the schemas of what it takes.
+// The same declarations validate requests, check roles and generate the OpenAPI document.
+import { z } from "zod";
+import type { Role } from "../config/schema.ts";
+import { looksLikeJwt, verifyToken, type Principal } from "../auth/tokens.ts";
+import { tenantByIngestKey } from "../ucs/tenants.ts";
+import { AppError, badRequest, forbidden, tooLarge, unauthorized } from "./errors.ts";
+
+export type Access = "public" | "ingest" | Role | "ingest_or_agent";
+
+export type Caller = { kind: "user"; tenant: string; agentId: string; role: Role } | { kind: "ingest"; tenant: string };
+
+export interface Ctx<B, Q> {
+  req: Request;
+  env: Env;
+  exec: ExecutionContext;
+  params: Record<string, string>;
+  body: B;
+  query: Q;
+  caller: Caller;
+}
+
+export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType> {
+  method: "get" | "post" | "put" | "delete";
+  path: string;
+  access: Access;
+  summary: string;
+  tags: string[];
+  body?: B;
+  query?: Q;
+  /** Documented success responses: status → description and schema. */
+  responses?: Record<number, { description: string; schema?: z.ZodType }>;
+  handler: (ctx: Ctx<z.infer<B>, z.infer<Q>>) => Promise<unknown>;
+}
+
+export const route = <B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined>(r: RouteDef<B, Q>): RouteDef => r as unknown as RouteDef;
+
+/** A handler's answer with a status other than 200. */
+export class Reply {
+  readonly status: number;
+  readonly body: unknown;
+  constructor(status: number, body: unknown) {
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export const MAX_JSON_BYTES = 1 << 20;
+const RANK: Record<Role, number> = { agent: 1, supervisor: 2, admin: 3 };
+
+const ingestCache = new Map<string, { tenant: string | null; at: number }>();
+
+async function ingestTenant(db: D1Database, key: string): Promise<string | null> {
+  const hit = ingestCache.get(key);
+  if (hit && Date.now() - hit.at < 30_000) return hit.tenant;
+  const tenant = await tenantByIngestKey(db, key);
+  if (ingestCache.size > 1000) ingestCache.clear();
+  ingestCache.set(key, { tenant, at: Date.now() });
+  return tenant;
+}
+
+function bearer(req: Request, allowQuery: boolean): string | null {
+  const h = req.headers.get("Authorization");
+  if (h) {
+    const m = /^Bearer\s+(\S+)$/i.exec(h);
+    if (!m) throw unauthorized("Authorization must be 'Bearer <token>'");
+    return m[1]!;
+  }
+  // Browsers cannot set headers on a WebSocket: the desktop passes its token as ?token=.
+  return allowQuery ? new URL(req.url).searchParams.get("token") : null;
+}
+
+export async function authenticate(req: Request, env: Env, access: Access): Promise<Caller> {
+  if (access === "public") return { kind: "ingest", tenant: "" };
+  const token = bearer(req, req.headers.get("Upgrade")?.toLowerCase() === "websocket");
+  if (!token) throw unauthorized(access === "ingest" ? "send the tenant's ingest key as 'Authorization: Bearer <key>'" : "send 'Authorization: Bearer <token>' (POST /api/v1/auth/login)");
+  const wantsUser = access !== "ingest";
+  const wantsIngest = access === "ingest" || access === "ingest_or_agent";
+  if (wantsUser && looksLikeJwt(token)) {
+    const p: Principal = await verifyToken(env.AUTH_SECRET, token);
+    const need: Role = access === "ingest_or_agent" ? "agent" : (access as Role);
+    if (RANK[p.role] < RANK[need]) throw forbidden(`this needs the ${need} role; you are ${p.role}`);
+    return { kind: "user", tenant: p.tenant, agentId: p.agentId, role: p.role };
+  }
+  if (wantsIngest) {
+    const tenant = await ingestTenant(env.DB, token);
+    if (!tenant) throw new AppError(401, "invalid_key", "unknown ingest key");
+    return { kind: "ingest", tenant };
+  }
+  throw new AppError(401, "invalid_token", "invalid token");
+}
+
+export function issuesOf(err: z.ZodError): { path: string; message: string }[] {
+  return err.issues.map((i) => ({ path: i.path.map(String).join(".") || "(body)", message: i.message }));
+}
+
+export async function readJson(req: Request, schema: z.ZodType): Promise<unknown> {
+  const type = req.headers.get("Content-Type") ?? "";
+  if (!/^application\/json\b/i.test(type)) throw new AppError(415, "unsupported_media_type", "send the body as application/json");
+  const len = Number(req.headers.get("Content-Length") ?? "0");
+  if (len > MAX_JSON_BYTES) throw tooLarge(`the body is over ${MAX_JSON_BYTES} bytes`);
+  const buf = await req.arrayBuffer();
+  if (buf.byteLength > MAX_JSON_BYTES) throw tooLarge(`the body is over ${MAX_JSON_BYTES} bytes`);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(buf);
+  } catch {
+    throw badRequest("invalid_encoding", "the body is not valid UTF-8");
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw badRequest("invalid_json", `the body is not valid JSON: ${(e as Error).message}`);
+  }
+  const r = schema.safeParse(data);
+  if (!r.success) {
+    const issues = issuesOf(r.error);
+    throw badRequest("invalid_request", `${issues[0]!.path}: ${issues[0]!.message}`, issues);
+  }
+  return r.data;
+}
+
+export function readQuery(req: Request, schema: z.ZodType): unknown {
+  const r = schema.safeParse(Object.fromEntries(new URL(req.url).searchParams));
+  if (!r.success) {
+    const issues = issuesOf(r.error);
+    throw badRequest("invalid_query", `${issues[0]!.path}: ${issues[0]!.message}`, issues);
+  }
+  return r.data;
+}

@@ -1,0 +1,61 @@
+// Typed errors, turned into `{ error: { code, message } }` JSON at one boundary (toErrorResponse).
+
+export class AppError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details?: unknown;
+  constructor(status: number, code: string, message: string, details?: unknown) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.name = "AppError";
+  }
+}
+
+export const badRequest = (code: string, message: string, details?: unknown) =>
+  new AppError(400, code, message, details);
+export const unauthorized = (message = "authentication required") =>
+  new AppError(401, "unauthorized", message);
+export const forbidden = (message: string) => new AppError(403, "forbidden", message);
+export const notFound = (code: string, message: string) => new AppError(404, code, message);
+export const conflict = (code: string, message: string) => new AppError(409, code, message);
+export const tooLarge = (message: string) => new AppError(413, "payload_too_large", message);
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+/** Errors crossing a Durable Object RPC boundary lose their class; keep the payload in the message. */
+const RPC_MARK = "AppError:";
+
+export function encodeForRpc(err: AppError): Error {
+  return new Error(RPC_MARK + JSON.stringify({ s: err.status, c: err.code, m: err.message }));
+}
+
+export function fromUnknown(err: unknown): AppError | undefined {
+  if (err instanceof AppError) return err;
+  if (err instanceof Error) {
+    const at = err.message.indexOf(RPC_MARK);
+    if (at >= 0) {
+      try {
+        const p = JSON.parse(err.message.slice(at + RPC_MARK.length)) as { s: number; c: string; m: string };
+        return new AppError(p.s, p.c, p.m);
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+export function toErrorResponse(err: unknown): Response {
+  const app = fromUnknown(err);
+  if (app) {
+    const body: ErrorBody = { error: { code: app.code, message: app.message } };
+    if (app.details !== undefined) body.error.details = app.details;
+    return Response.json(body, { status: app.status });
+  }
+  console.error("unhandled error", err);
+  return Response.json({ error: { code: "internal", message: "internal error" } } satisfies ErrorBody, { status: 500 });
+}

@@ -1,0 +1,47 @@
+// OpenAPI 3.1, generated from the same zod schemas that validate requests.
+import { z } from "zod";
+import type { RouteDef } from "./api.ts";
+
+const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
+
+const toJson = (s: z.ZodType, io: "input" | "output") => z.toJSONSchema(s, { io, unrepresentable: "any" }) as Record<string, unknown>;
+
+export function openApiDocument(routes: RouteDef[], serverUrl: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    const path = r.path.replace(/:(\w+)/g, "{$1}");
+    const params = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
+    if (r.query) {
+      const js = toJson(r.query, "input") as { properties?: Record<string, unknown>; required?: string[] };
+      for (const [name, schema] of Object.entries(js.properties ?? {})) params.push({ name, in: "query", required: js.required?.includes(name) ?? false, schema } as never);
+    }
+    const security = r.access === "public" ? [] : r.access === "ingest" ? [{ ingestKey: [] }] : r.access === "ingest_or_agent" ? [{ ingestKey: [] }, { agentToken: [] }] : [{ agentToken: [] }];
+    const responses: Record<string, unknown> = {};
+    for (const [status, res] of Object.entries(r.responses ?? { 200: { description: "OK" } }))
+      responses[status] = { description: res.description, ...(res.schema ? { content: { "application/json": { schema: toJson(res.schema, "output") } } } : {}) };
+    for (const [status, description] of [["400", "Bad input: malformed JSON, missing or invalid fields"], ["401", "Missing, invalid or expired credentials"], ["403", "Wrong role"], ["404", "Unknown resource (or another tenant's)"], ["409", "The resource is in another state"]] as const)
+      if (!(status === "401" || status === "403") || r.access !== "public") responses[status] = { description, content: { "application/json": { schema: toJson(ErrorSchema, "output") } } };
+    (paths[path] ??= {})[r.method] = {
+      summary: r.summary,
+      tags: r.tags,
+      operationId: `${r.method}${path.replace(/[{}]/g, "").replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ""))}`,
+      "x-access": r.access,
+      security,
+      parameters: params.length ? params : undefined,
+      requestBody: r.body ? { required: true, content: { "application/json": { schema: toJson(r.body, "input") } } } : undefined,
+      responses,
+    };
+  }
+  return {
+    openapi: "3.1.0",
+    info: { title: "Parley API", version: "1", description: "Multichannel contact center: ingest, agents, supervisors, administration." },
+    servers: [{ url: serverUrl }],
+    components: {
+      securitySchemes: {
+        agentToken: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "From POST /api/v1/auth/login" },
+        ingestKey: { type: "http", scheme: "bearer", description: "The tenant's ingest key" },
+      },
+    },
+    paths,
+  };
+}

@@ -1,0 +1,30 @@
+// Configuration Server API: read and replace the tenant's whole config.
+import { z } from "zod";
+import { forgetConfig } from "../../config/store.ts";
+import { ConfigError, TenantConfig } from "../../config/schema.ts";
+import { loadTenantConfig, replaceTenantConfig } from "../../ucs/tenants.ts";
+import { route } from "../api.ts";
+import { badRequest } from "../errors.ts";
+
+export const adminRoutes = [
+  route({
+    method: "get", path: "/api/v1/admin/config", access: "admin", tags: ["admin"], summary: "The tenant's config (no passwords)",
+    handler: async ({ env, caller }) => loadTenantConfig(env.DB, caller.tenant),
+  }),
+  route({
+    method: "put", path: "/api/v1/admin/config", access: "admin", tags: ["admin"],
+    summary: "Replace the tenant's config. Validated whole; an error names the bad field. Agents keep their passwords unless one is given.",
+    body: z.unknown().describe("A tenant config") as z.ZodType,
+    responses: { 200: { description: "The stored config and its new version", schema: z.object({ config: TenantConfig, version: z.number() }) } },
+    handler: async ({ env, caller, body }) => {
+      try {
+        const r = await replaceTenantConfig(env.DB, caller.tenant, body);
+        forgetConfig(caller.tenant);
+        return r;
+      } catch (err) {
+        if (err instanceof ConfigError) throw badRequest("invalid_config", err.message, err.issues);
+        throw err;
+      }
+    },
+  }),
+];

@@ -1,0 +1,77 @@
+// The agent's own presence and workbin (me), and supervisors' view of agents.
+import { z } from "zod";
+import type { AgentStatus } from "../../../durable-objects/agent.ts";
+import { agentStub } from "../../../durable-objects/names.ts";
+import { Media } from "../../config/schema.ts";
+import { getConfig } from "../../config/store.ts";
+import { route, type Caller } from "../api.ts";
+import { forbidden, notFound } from "../errors.ts";
+
+const self = (env: Env, c: Caller) => {
+  if (c.kind !== "user") throw forbidden("this needs an agent token");
+  return agentStub(env, c.tenant, c.agentId);
+};
+
+async function agentOf(env: Env, c: Caller, agentId: string) {
+  const cfg = await getConfig(env.DB, c.tenant);
+  if (!cfg.agents.has(agentId)) throw notFound("unknown_agent", `no agent '${agentId}'`);
+  return agentStub(env, c.tenant, agentId);
+}
+
+export const agentRoutes = [
+  route({
+    method: "get", path: "/api/v1/me", access: "agent", tags: ["agent"], summary: "Your presence, offers, work in hand and workbin size",
+    handler: async ({ env, caller }) => self(env, caller).status(),
+  }),
+  route({
+    method: "post", path: "/api/v1/me/login", access: "agent", tags: ["agent"], summary: "Log in to routing (optionally ready on every media at once)",
+    body: z.object({ ready: z.boolean().optional() }).strict(),
+    handler: async ({ env, caller, body }) => self(env, caller).login(body),
+  }),
+  route({
+    method: "post", path: "/api/v1/me/logout", access: "agent", tags: ["agent"], summary: "Log out of routing; pending offers go back to their queues",
+    handler: async ({ env, caller }) => self(env, caller).logout(),
+  }),
+  route({
+    method: "post", path: "/api/v1/me/ready", access: "agent", tags: ["agent"], summary: "Ready or not ready, on some media or all, with a reason code when not ready",
+    body: z.object({ ready: z.boolean(), media: z.array(Media).min(1).optional(), reason: z.string().min(1).max(50).optional() }).strict(),
+    handler: async ({ env, caller, body }) => self(env, caller).setReady(body.ready, { media: body.media, reason: body.reason }),
+  }),
+  route({
+    method: "post", path: "/api/v1/me/after-work", access: "agent", tags: ["agent"], summary: "Enter or leave after-call work (no offers meanwhile)",
+    body: z.object({ on: z.boolean() }).strict(),
+    handler: async ({ env, caller, body }) => self(env, caller).setAfterWork(body.on),
+  }),
+  route({
+    method: "get", path: "/api/v1/me/workbin", access: "agent", tags: ["agent"], summary: "Your personal workbin",
+    handler: async ({ env, caller }) => ({ items: await self(env, caller).listWorkbin() }),
+  }),
+  route({
+    method: "get", path: "/api/v1/me/ws", access: "agent", tags: ["agent"],
+    summary: "WebSocket (token in ?token=): offers, revoked offers, work and state changes as JSON messages",
+    handler: async ({ env, caller, req }) => {
+      if (req.headers.get("Upgrade")?.toLowerCase() !== "websocket") return Response.json({ error: { code: "upgrade_required", message: "open this as a WebSocket" } }, { status: 426 });
+      return self(env, caller).fetch(req);
+    },
+  }),
+  route({
+    method: "get", path: "/api/v1/agents", access: "supervisor", tags: ["supervisor"], summary: "Every agent's presence and load",
+    handler: async ({ env, caller }) => {
+      const cfg = await getConfig(env.DB, caller.tenant);
+      const agents = await Promise.all([...cfg.agents.values()].map(async (a) => ({ id: a.id, fullName: a.fullName, role: a.role, ...((await agentStub(env, caller.tenant, a.id).status()) as AgentStatus) })));
+      return { agents };
+    },
+  }),
+  route({
+    method: "get", path: "/api/v1/agents/:agentId", access: "supervisor", tags: ["supervisor"], summary: "One agent's presence, offers and work",
+    handler: async ({ env, caller, params }) => (await agentOf(env, caller, params.agentId!)).status(),
+  }),
+  route({
+    method: "get", path: "/api/v1/agents/:agentId/workbin", access: "supervisor", tags: ["supervisor"], summary: "One agent's personal workbin",
+    handler: async ({ env, caller, params }) => ({ items: await (await agentOf(env, caller, params.agentId!)).listWorkbin() }),
+  }),
+  route({
+    method: "post", path: "/api/v1/agents/:agentId/logout", access: "supervisor", tags: ["supervisor"], summary: "Log an agent out of routing",
+    handler: async ({ env, caller, params }) => (await agentOf(env, caller, params.agentId!)).logout(),
+  }),
+];

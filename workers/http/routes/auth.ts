@@ -1,0 +1,28 @@
+import { z } from "zod";
+import { getConfig } from "../../config/store.ts";
+import { DUMMY_HASH, verifyPassword } from "../../auth/password.ts";
+import { issueToken } from "../../auth/tokens.ts";
+import { route } from "../api.ts";
+import { AppError } from "../errors.ts";
+
+const Login = z.object({ tenant: z.string().min(1).max(64), login: z.string().min(1).max(100), password: z.string().min(1).max(200) }).strict();
+const Token = z.object({ token: z.string(), expiresAt: z.number(), agent: z.object({ id: z.string(), fullName: z.string(), role: z.string() }) });
+
+export const authRoutes = [
+  route({
+    method: "post", path: "/api/v1/auth/login", access: "public", tags: ["auth"], summary: "Log in: a token for the agent, supervisor or admin API",
+    body: Login, responses: { 200: { description: "A bearer token and when it expires", schema: Token } },
+    handler: async ({ env, body }) => {
+      const row = await env.DB.prepare("SELECT agent_id, password_hash FROM credentials WHERE tenant_id = ? AND login = ?")
+        .bind(body.tenant, body.login.toLowerCase()).first<{ agent_id: string; password_hash: string }>();
+      // Unknown tenant, unknown login and wrong password take the same time and give the same answer.
+      const ok = await verifyPassword(body.password, row?.password_hash ?? DUMMY_HASH);
+      if (!row || !ok) throw new AppError(401, "invalid_credentials", "wrong tenant, login or password");
+      const cfg = await getConfig(env.DB, body.tenant);
+      const agent = cfg.agents.get(row.agent_id);
+      if (!agent) throw new AppError(401, "invalid_credentials", "wrong tenant, login or password");
+      const t = await issueToken(env.AUTH_SECRET, { tenant: body.tenant, agentId: agent.id, role: agent.role }, cfg.raw.settings.tokenTtlSeconds);
+      return { ...t, agent: { id: agent.id, fullName: agent.fullName, role: agent.role } };
+    },
+  }),
+];

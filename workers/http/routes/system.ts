@@ -1,0 +1,20 @@
+import { z } from "zod";
+import { route, type RouteDef } from "../api.ts";
+import { openApiDocument } from "../openapi.ts";
+
+export function systemRoutes(all: () => RouteDef[]): RouteDef[] {
+  return [
+    route({
+      method: "get", path: "/api/health", access: "public", tags: ["system"], summary: "Liveness and D1 reachability",
+      responses: { 200: { description: "Healthy", schema: z.object({ ok: z.boolean(), d1: z.boolean(), time: z.string() }) } },
+      handler: async ({ env }) => {
+        const d1 = await env.DB.prepare("SELECT 1 AS one").first<{ one: number }>().then((r) => r?.one === 1, () => false);
+        return { ok: true, d1, time: new Date().toISOString() };
+      },
+    }),
+    route({
+      method: "get", path: "/api/openapi.json", access: "public", tags: ["system"], summary: "This API's OpenAPI 3.1 document",
+      handler: async ({ env, req }) => openApiDocument(all(), env.PUBLIC_URL || new URL(req.url).origin),
+    }),
+  ];
+}

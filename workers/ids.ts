@@ -1,0 +1,19 @@
+// Time-ordered, URL-safe ids: a prefix, 9 chars of time, 12 random chars.
+const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+export function newId(prefix: string): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  let rnd = "";
+  for (const b of bytes) rnd += ALPHABET[b % 36];
+  return `${prefix}_${Date.now().toString(36).padStart(9, "0")}${rnd}`;
+}
+
+export function randomToken(bytes = 24): string {
+  const b = crypto.getRandomValues(new Uint8Array(bytes));
+  return btoa(String.fromCharCode(...b)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export async function sha256Hex(s: string): Promise<string> {
+  const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s));
+  return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,98 @@
+// The one way work enters Parley: record it in the contact history, then hand it to its queue.
+// Every channel (generic API, email, forms, chat, SMS) calls this. Durable before acknowledged:
+// the interaction is in D1 before the queue sees it, and a crash in between is healed by the sweep.
+import { z } from "zod";
+import { getConfig } from "../config/store.ts";
+import { Attributes, Media } from "../config/schema.ts";
+import { badRequest } from "../http/errors.ts";
+import { identifyContact } from "../ucs/contacts.ts";
+import { createInteraction, getInteractionRow, type InteractionState } from "../ucs/interactions.ts";
+import { queueStub } from "../../durable-objects/names.ts";
+import type { QueueItem } from "../../durable-objects/types.ts";
+
+const QueueRef = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "a queue or workflow name");
+
+export const ContactInput = z
+  .object({
+    email: z.string().max(320).optional(),
+    phone: z.string().max(40).optional(),
+    firstName: z.string().max(100).optional(),
+    lastName: z.string().max(100).optional(),
+    name: z.string().max(200).optional(),
+  })
+  .strict();
+
+export const IngestBody = z
+  .object({
+    media: Media,
+    channel: z.string().regex(/^[a-z0-9_-]{1,40}$/).default("api"),
+    direction: z.enum(["inbound", "outbound"]).default("inbound"),
+    externalId: z.string().min(1).max(300).optional().describe("The sender's own id: a repeat with the same id returns the first interaction"),
+    contact: ContactInput.optional(),
+    subject: z.string().max(998).optional(),
+    text: z.string().max(256 * 1024).optional(),
+    queue: QueueRef.optional(),
+    workflow: QueueRef.optional(),
+    priority: z.number().int().min(-1000).max(1000).optional(),
+    attributes: Attributes.optional(),
+    parentId: z.string().max(100).optional().describe("The interaction this one replies to; it joins that thread"),
+  })
+  .strict()
+  .refine((b) => (b.queue === undefined) !== (b.workflow === undefined), { message: "give exactly one of queue or workflow", path: ["queue"] });
+export type IngestBody = z.infer<typeof IngestBody>;
+
+export interface IngestResult {
+  id: string;
+  created: boolean;
+  state: InteractionState;
+  queue: string;
+}
+
+export async function ingest(env: Env, tenant: string, b: IngestBody, actor: string): Promise<IngestResult> {
+  const cfg = await getConfig(env.DB, tenant);
+  let queue: string;
+  let priority = b.priority ?? 0;
+  if (b.workflow !== undefined) {
+    const wf = cfg.workflows.get(b.workflow);
+    if (!wf) throw badRequest("unknown_workflow", `workflow: no workflow '${b.workflow}'`);
+    queue = wf.queue;
+    priority = b.priority ?? wf.priority;
+  } else {
+    queue = b.queue!;
+  }
+  const q = cfg.queues.get(queue);
+  if (!q) throw badRequest("unknown_queue", `queue: no queue '${queue}'`);
+  if (!q.config.media.includes(b.media)) throw badRequest("media_not_accepted", `media: queue '${queue}' takes ${q.config.media.join(", ")}, not ${b.media}`);
+
+  if (b.externalId !== undefined) {
+    const seen = await env.DB.prepare("SELECT id, state, queue FROM interactions WHERE tenant_id = ? AND external_id = ?").bind(tenant, b.externalId).first<{ id: string; state: InteractionState; queue: string }>();
+    if (seen) {
+      if (seen.state === "new") await submitNew(env, tenant, seen.id, "resubmitted");
+      return { id: seen.id, created: false, state: seen.state, queue: seen.queue };
+    }
+  }
+  let threadId: string | undefined;
+  if (b.parentId !== undefined) threadId = (await getInteractionRow(env.DB, tenant, b.parentId)).threadId;
+  const contact = b.contact ? await identifyContact(env.DB, tenant, b.contact) : undefined;
+  const created = await createInteraction(env.DB, {
+    tenant, externalId: b.externalId, media: b.media, channel: b.channel, direction: b.direction, subject: b.subject, text: b.text,
+    threadId, parentId: b.parentId, contactId: contact?.id, queue, priority, categories: [], attributes: b.attributes ?? {}, actor,
+  });
+  if (!created.created) return { id: created.id, created: false, state: created.state, queue };
+  const item: QueueItem = { id: created.id, media: b.media, priority, subject: b.subject ?? null, contactId: contact?.id ?? null, categories: [], attributes: b.attributes ?? {} };
+  try {
+    await queueStub(env, tenant, queue).submit(item, { actor });
+  } catch (err) {
+    // Stored but not yet queued: the scheduled sweep resubmits it, so the caller still gets its id.
+    console.error(`submit of ${created.id} to ${queue} failed; the sweep will retry`, err);
+  }
+  return { id: created.id, created: true, state: "queued", queue };
+}
+
+/** (Re)submits an interaction D1 holds in state 'new' or 'queued' to its queue, from D1's copy. */
+export async function submitNew(env: Env, tenant: string, id: string, action: string): Promise<void> {
+  const row = await getInteractionRow(env.DB, tenant, id);
+  if (!row.queue) return;
+  const item: QueueItem = { id, media: row.media, priority: row.priority, subject: row.subject, contactId: row.contactId, categories: row.categories, attributes: row.attributes };
+  await queueStub(env, tenant, row.queue).submit(item, { actor: "system", action });
+}

@@ -1,0 +1,81 @@
+// Picking an agent for an interaction at a strategy target. Pure; every choice carries its reasons.
+import type { Media } from "../config/schema.ts";
+import { canTake, occupancy, type AgentSnapshot } from "./agent-state.ts";
+import { matches, primarySkill, type SkillExpr } from "./skills.ts";
+
+export type Pick = "longest_idle" | "least_occupied" | "highest_skill";
+
+export interface RoutableTarget {
+  expr: SkillExpr;
+  skills: string;
+  pick: Pick;
+}
+
+export interface Candidate {
+  agentId: string;
+  idleSince: number;
+  occupancy: number;
+  level?: number;
+}
+
+export interface Choice {
+  agentId: string;
+  /** Why: the target, how agents were compared, who competed (best first, at most 10). */
+  reason: {
+    target: number;
+    skills: string;
+    pick: Pick;
+    competing: Candidate[];
+    considered: number;
+    excluded: number;
+    why: string;
+  };
+}
+
+export function eligible(s: AgentSnapshot, media: Media, target: RoutableTarget): boolean {
+  return canTake(s, media) && matches(target.expr, s.skills);
+}
+
+function compare(pick: Pick, a: Candidate, b: Candidate): number {
+  if (pick === "least_occupied" && a.occupancy !== b.occupancy) return a.occupancy - b.occupancy;
+  if (pick === "highest_skill" && (a.level ?? 0) !== (b.level ?? 0)) return (b.level ?? 0) - (a.level ?? 0);
+  if (a.idleSince !== b.idleSince) return a.idleSince - b.idleSince;
+  return a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0;
+}
+
+/** Sorts the agents who can take this media at this target, best first. */
+export function rankAgents(
+  agents: Iterable<AgentSnapshot>,
+  media: Media,
+  target: RoutableTarget,
+  exclude: ReadonlySet<string> = new Set(),
+): { ranked: Candidate[]; considered: number; excluded: number } {
+  const skill = primarySkill(target.expr);
+  const ranked: Candidate[] = [];
+  let considered = 0;
+  let excluded = 0;
+  for (const s of agents) {
+    considered++;
+    if (!eligible(s, media, target)) continue;
+    if (exclude.has(s.agentId)) {
+      excluded++;
+      continue;
+    }
+    ranked.push({ agentId: s.agentId, idleSince: s.idleSince, occupancy: occupancy(s), level: skill ? (s.skills[skill] ?? 0) : undefined });
+  }
+  ranked.sort((a, b) => compare(target.pick, a, b));
+  return { ranked, considered, excluded };
+}
+
+export function explain(targetIndex: number, target: RoutableTarget, ranked: Candidate[], chosen: Candidate, now: number, considered: number, excluded: number): Choice {
+  const why =
+    target.pick === "least_occupied"
+      ? `least occupied (${Math.round(chosen.occupancy * 100)}% busy) among ${ranked.length} matching '${target.skills}'`
+      : target.pick === "highest_skill"
+        ? `highest skill (level ${chosen.level ?? 0}) among ${ranked.length} matching '${target.skills}'`
+        : `longest idle (${Math.round((now - chosen.idleSince) / 1000)} s) among ${ranked.length} matching '${target.skills}'`;
+  return {
+    agentId: chosen.agentId,
+    reason: { target: targetIndex, skills: target.skills, pick: target.pick, competing: ranked.slice(0, 10), considered, excluded, why },
+  };
+}

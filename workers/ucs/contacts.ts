@@ -1,0 +1,123 @@
+// Contacts: identify or create from identifiers, read, merge.
+import { conflict, notFound } from "../http/errors.ts";
+import { newId } from "../ids.ts";
+import { identifiersOf, splitName, type ContactInput, type Identifier } from "./identifiers.ts";
+
+export interface Contact {
+  id: string;
+  firstName: string | null;
+  lastName: string | null;
+  identifiers: { kind: string; value: string; display: string | null }[];
+  createdAt: number;
+  mergedInto?: string | null;
+}
+
+/** Finds the contact by the best-ranked identifier that matches (email, then phone, then name),
+ *  or creates one; identifiers it did not have yet are added to it when no one else owns them. */
+export async function identifyContact(db: D1Database, tenant: string, input: ContactInput): Promise<{ id: string; created: boolean; matchedBy?: string }> {
+  const ids = identifiersOf(input);
+  if (ids.length === 0) return { id: await createContact(db, tenant, input, []), created: true };
+  const rows = await db
+    .prepare(
+      `SELECT ci.kind, ci.value, ci.contact_id, c.merged_into FROM contact_identifiers ci
+       JOIN contacts c ON c.tenant_id = ci.tenant_id AND c.id = ci.contact_id
+       WHERE ci.tenant_id = ? AND (${ids.map(() => "(ci.kind = ? AND ci.value = ?)").join(" OR ")})`,
+    )
+    .bind(tenant, ...ids.flatMap((i) => [i.kind, i.value]))
+    .all<{ kind: string; value: string; contact_id: string; merged_into: string | null }>();
+  for (const id of ids) {
+    const hit = rows.results.find((r) => r.kind === id.kind && r.value === id.value);
+    if (hit) {
+      const contactId = hit.merged_into ?? hit.contact_id;
+      const missing = ids.filter((i) => !rows.results.some((r) => r.kind === i.kind && r.value === i.value));
+      if (missing.length) await addIdentifiers(db, tenant, contactId, missing);
+      return { id: contactId, created: false, matchedBy: id.kind };
+    }
+  }
+  return { id: await createContact(db, tenant, input, ids), created: true };
+}
+
+async function addIdentifiers(db: D1Database, tenant: string, contactId: string, ids: Identifier[]): Promise<void> {
+  const now = Date.now();
+  await db.batch(
+    ids.map((i) =>
+      db
+        .prepare("INSERT INTO contact_identifiers (tenant_id, kind, value, contact_id, display, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+        .bind(tenant, i.kind, i.value, contactId, i.display, now),
+    ),
+  );
+}
+
+async function createContact(db: D1Database, tenant: string, input: ContactInput, ids: Identifier[]): Promise<string> {
+  const id = newId("c");
+  const now = Date.now();
+  const n = splitName(input);
+  const st = [
+    db.prepare("INSERT INTO contacts (tenant_id, id, first_name, last_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)").bind(tenant, id, n.first ?? null, n.last ?? null, now, now),
+    ...ids.map((i) =>
+      db
+        .prepare("INSERT INTO contact_identifiers (tenant_id, kind, value, contact_id, display, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+        .bind(tenant, i.kind, i.value, id, i.display, now),
+    ),
+    db.prepare("INSERT INTO search_index (tenant_id, kind, ref, contact_id, body) VALUES (?, 'contact', ?, ?, ?)").bind(tenant, id, id, ids.map((i) => i.display).join(" ")),
+  ];
+  await db.batch(st);
+  // Two requests may create the same person at once: the identifier's owner wins, the other row merges into it.
+  if (ids[0]) {
+    const owner = await db.prepare("SELECT contact_id FROM contact_identifiers WHERE tenant_id = ? AND kind = ? AND value = ?").bind(tenant, ids[0].kind, ids[0].value).first<{ contact_id: string }>();
+    if (owner && owner.contact_id !== id) {
+      await mergeContacts(db, tenant, owner.contact_id, id);
+      return owner.contact_id;
+    }
+  }
+  return id;
+}
+
+export async function getContact(db: D1Database, tenant: string, id: string): Promise<Contact> {
+  const [c, ids] = await db.batch([
+    db.prepare("SELECT id, first_name, last_name, created_at, merged_into FROM contacts WHERE tenant_id = ? AND id = ?").bind(tenant, id),
+    db.prepare("SELECT kind, value, display FROM contact_identifiers WHERE tenant_id = ? AND contact_id = ? ORDER BY kind, value").bind(tenant, id),
+  ]);
+  const row = c!.results[0] as { id: string; first_name: string | null; last_name: string | null; created_at: number; merged_into: string | null } | undefined;
+  if (!row) throw notFound("unknown_contact", `no contact '${id}'`);
+  return {
+    id: row.id,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    createdAt: row.created_at,
+    mergedInto: row.merged_into,
+    identifiers: ids!.results as Contact["identifiers"],
+  };
+}
+
+/** Merges `loserId` into `survivorId`: identifiers, interactions, notes and search entries move; the loser points at the survivor. */
+export async function mergeContacts(db: D1Database, tenant: string, survivorId: string, loserId: string): Promise<Contact> {
+  if (survivorId === loserId) throw conflict("same_contact", "cannot merge a contact into itself");
+  const both = await db.prepare("SELECT id, merged_into FROM contacts WHERE tenant_id = ? AND id IN (?, ?)").bind(tenant, survivorId, loserId).all<{ id: string; merged_into: string | null }>();
+  for (const id of [survivorId, loserId]) {
+    const r = both.results.find((x) => x.id === id);
+    if (!r) throw notFound("unknown_contact", `no contact '${id}'`);
+    if (r.merged_into) throw conflict("already_merged", `contact '${id}' was merged into '${r.merged_into}'`);
+  }
+  const now = Date.now();
+  await db.batch([
+    db.prepare("UPDATE contact_identifiers SET contact_id = ? WHERE tenant_id = ? AND contact_id = ?").bind(survivorId, tenant, loserId),
+    db.prepare("UPDATE interactions SET contact_id = ? WHERE tenant_id = ? AND contact_id = ?").bind(survivorId, tenant, loserId),
+    db.prepare("UPDATE notes SET contact_id = ? WHERE tenant_id = ? AND contact_id = ?").bind(survivorId, tenant, loserId),
+    db.prepare("UPDATE search_index SET contact_id = ? WHERE tenant_id = ? AND contact_id = ? AND kind = 'message'").bind(survivorId, tenant, loserId),
+    db.prepare("DELETE FROM search_index WHERE tenant_id = ? AND kind = 'contact' AND ref IN (?, ?)").bind(tenant, survivorId, loserId),
+    db.prepare(
+      `UPDATE contacts SET first_name = COALESCE(first_name, (SELECT first_name FROM contacts WHERE tenant_id = ?1 AND id = ?3)),
+         last_name = COALESCE(last_name, (SELECT last_name FROM contacts WHERE tenant_id = ?1 AND id = ?3)), updated_at = ?4
+       WHERE tenant_id = ?1 AND id = ?2`,
+    ).bind(tenant, survivorId, loserId, now),
+    db.prepare("UPDATE contacts SET merged_into = ?, updated_at = ? WHERE tenant_id = ? AND id = ?").bind(survivorId, now, tenant, loserId),
+    db.prepare("UPDATE contacts SET merged_into = ? WHERE tenant_id = ? AND merged_into = ?").bind(survivorId, tenant, loserId),
+  ]);
+  const merged = await getContact(db, tenant, survivorId);
+  await db
+    .prepare("INSERT INTO search_index (tenant_id, kind, ref, contact_id, body) VALUES (?, 'contact', ?, ?, ?)")
+    .bind(tenant, survivorId, survivorId, [merged.firstName, merged.lastName, ...merged.identifiers.map((i) => i.display ?? i.value)].filter(Boolean).join(" "))
+    .run();
+  return merged;
+}

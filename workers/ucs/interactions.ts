@@ -1,0 +1,185 @@
+// Interactions and their append-only history in D1.
+import type { Attributes, Media } from "../config/schema.ts";
+import { notFound } from "../http/errors.ts";
+import { newId } from "../ids.ts";
+
+export type InteractionState = "new" | "queued" | "offered" | "handling" | "workbin" | "done" | "stopped";
+
+export interface Transition {
+  tenant: string;
+  id: string;
+  at: number;
+  actor: string;
+  action: string;
+  from?: InteractionState | null;
+  to: InteractionState;
+  queue?: string | null;
+  agent?: string | null;
+  workbin?: string | null;
+  reason?: unknown;
+  priority?: number;
+  categories?: string[];
+  attributes?: Attributes;
+}
+
+/** Statements for one transition: the row's current state (only if this is newer than what the
+ *  row shows; objects write concurrently) and one history event, always. */
+export function transitionStatements(db: D1Database, t: Transition): D1PreparedStatement[] {
+  const sets = ["state = ?", "queue = ?", "agent_id = ?", "workbin = ?", "updated_at = ?"];
+  const vals: (string | number | null)[] = [t.to, t.queue ?? null, t.agent ?? null, t.workbin ?? null, t.at];
+  if (t.priority !== undefined) sets.push("priority = ?"), vals.push(t.priority);
+  if (t.categories !== undefined) sets.push("categories = ?"), vals.push(JSON.stringify(t.categories));
+  if (t.attributes !== undefined) sets.push("attributes = ?"), vals.push(JSON.stringify(t.attributes));
+  if (t.to === "done" || t.to === "stopped") sets.push("done_at = ?"), vals.push(t.at);
+  return [
+    db.prepare(`UPDATE interactions SET ${sets.join(", ")} WHERE tenant_id = ? AND id = ? AND updated_at <= ?`).bind(...vals, t.tenant, t.id, t.at),
+    db
+      .prepare("INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, from_state, to_state, queue, agent_id, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(t.tenant, t.id, t.at, t.actor, t.action, t.from ?? null, t.to, t.queue ?? null, t.agent ?? null, t.reason === undefined ? null : JSON.stringify(t.reason)),
+  ];
+}
+
+export interface NewInteraction {
+  tenant: string;
+  externalId?: string;
+  media: Media;
+  channel: string;
+  direction: "inbound" | "outbound" | "internal";
+  subject?: string;
+  text?: string;
+  threadId?: string;
+  parentId?: string;
+  contactId?: string;
+  queue: string;
+  priority: number;
+  categories: string[];
+  attributes: Attributes;
+  actor: string;
+}
+
+/** Writes a new interaction, its text and its first event. Idempotent on externalId: a repeat
+ *  returns the first one's id with created=false and writes nothing. */
+export async function createInteraction(db: D1Database, n: NewInteraction): Promise<{ id: string; created: boolean; state: InteractionState }> {
+  const id = newId("i");
+  const now = Date.now();
+  const ins = db
+    .prepare(
+      `INSERT INTO interactions (tenant_id, id, external_id, media, channel, direction, subject, thread_id, parent_id, contact_id, state, queue,
+         priority, categories, attributes, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    )
+    .bind(n.tenant, id, n.externalId ?? null, n.media, n.channel, n.direction, n.subject ?? null, n.threadId ?? id, n.parentId ?? null, n.contactId ?? null, n.queue, n.priority, JSON.stringify(n.categories), JSON.stringify(n.attributes), now, now);
+  // The rest only applies when the insert above took place (changes() = 1), so a duplicate writes nothing.
+  const guard = "WHERE changes() = 1";
+  const st = [ins];
+  st.push(
+    db
+      .prepare(`INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, to_state, queue) SELECT ?, ?, ?, ?, 'created', 'new', ? ${guard}`)
+      .bind(n.tenant, id, now, n.actor, n.queue),
+  );
+  if (n.text !== undefined && n.text !== "") {
+    // changes() now reflects the event insert, which happened only if the interaction did.
+    st.push(
+      db.prepare(`INSERT INTO message_parts (tenant_id, id, interaction_id, seq, kind, content, created_at) SELECT ?, ?, ?, 0, 'text', ?, ? ${guard}`).bind(n.tenant, newId("p"), id, n.text, now),
+      db.prepare(`INSERT INTO search_index (tenant_id, kind, ref, contact_id, body) SELECT ?, 'message', ?, ?, ? ${guard}`).bind(n.tenant, id, n.contactId ?? null, [n.subject, n.text].filter(Boolean).join("\n")),
+    );
+  }
+  await db.batch(st);
+  if (n.externalId === undefined) return { id, created: true, state: "new" };
+  const row = await db.prepare("SELECT id, state FROM interactions WHERE tenant_id = ? AND external_id = ?").bind(n.tenant, n.externalId).first<{ id: string; state: InteractionState }>();
+  if (!row) throw new Error("interaction vanished after insert");
+  return { id: row.id, created: row.id === id, state: row.state };
+}
+
+export interface InteractionRow {
+  id: string;
+  externalId: string | null;
+  media: Media;
+  channel: string;
+  direction: string;
+  subject: string | null;
+  threadId: string;
+  parentId: string | null;
+  contactId: string | null;
+  state: InteractionState;
+  queue: string | null;
+  agentId: string | null;
+  workbin: string | null;
+  priority: number;
+  categories: string[];
+  attributes: Attributes;
+  createdAt: number;
+  updatedAt: number;
+  doneAt: number | null;
+}
+
+interface RawRow {
+  id: string; external_id: string | null; media: Media; channel: string; direction: string; subject: string | null; thread_id: string;
+  parent_id: string | null; contact_id: string | null; state: InteractionState; queue: string | null; agent_id: string | null; workbin: string | null;
+  priority: number; categories: string; attributes: string; created_at: number; updated_at: number; done_at: number | null;
+}
+
+const fromRaw = (r: RawRow): InteractionRow => ({
+  id: r.id, externalId: r.external_id, media: r.media, channel: r.channel, direction: r.direction, subject: r.subject, threadId: r.thread_id,
+  parentId: r.parent_id, contactId: r.contact_id, state: r.state, queue: r.queue, agentId: r.agent_id, workbin: r.workbin, priority: r.priority,
+  categories: JSON.parse(r.categories) as string[], attributes: JSON.parse(r.attributes) as Attributes, createdAt: r.created_at, updatedAt: r.updated_at, doneAt: r.done_at,
+});
+
+export async function getInteractionRow(db: D1Database, tenant: string, id: string): Promise<InteractionRow> {
+  const r = await db.prepare("SELECT * FROM interactions WHERE tenant_id = ? AND id = ?").bind(tenant, id).first<RawRow>();
+  // Another tenant's id answers exactly like an unknown one.
+  if (!r) throw notFound("unknown_interaction", `no interaction '${id}'`);
+  return fromRaw(r);
+}
+
+export interface HistoryEvent {
+  seq: number; at: number; actor: string; action: string; from: string | null; to: string | null; queue: string | null; agentId: string | null; reason: unknown;
+}
+
+export async function getInteraction(db: D1Database, tenant: string, id: string) {
+  const row = await getInteractionRow(db, tenant, id);
+  const [events, parts, notes, contact] = await db.batch([
+    db.prepare("SELECT seq, at, actor, action, from_state, to_state, queue, agent_id, reason FROM interaction_events WHERE tenant_id = ? AND interaction_id = ? ORDER BY seq").bind(tenant, id),
+    db.prepare("SELECT id, seq, kind, content, r2_key, content_type, name, size FROM message_parts WHERE tenant_id = ? AND interaction_id = ? ORDER BY seq").bind(tenant, id),
+    db.prepare("SELECT id, author, text, created_at FROM notes WHERE tenant_id = ? AND interaction_id = ? ORDER BY created_at").bind(tenant, id),
+    db.prepare("SELECT c.id, c.first_name, c.last_name FROM contacts c WHERE c.tenant_id = ? AND c.id = ?").bind(tenant, row.contactId ?? ""),
+  ]);
+  const history: HistoryEvent[] = (events!.results as Record<string, unknown>[]).map((e) => ({
+    seq: e.seq as number, at: e.at as number, actor: e.actor as string, action: e.action as string, from: e.from_state as string | null,
+    to: e.to_state as string | null, queue: e.queue as string | null, agentId: e.agent_id as string | null,
+    reason: e.reason ? (JSON.parse(e.reason as string) as unknown) : null,
+  }));
+  const c = contact!.results[0] as { id: string; first_name: string | null; last_name: string | null } | undefined;
+  return {
+    ...row,
+    contact: c ? { id: c.id, firstName: c.first_name, lastName: c.last_name } : null,
+    parts: parts!.results,
+    notes: (notes!.results as { id: string; author: string; text: string; created_at: number }[]).map((n) => ({ id: n.id, author: n.author, text: n.text, createdAt: n.created_at })),
+    history,
+  };
+}
+
+export async function addNote(db: D1Database, tenant: string, interactionId: string, author: string, text: string) {
+  const row = await getInteractionRow(db, tenant, interactionId);
+  const id = newId("n");
+  const now = Date.now();
+  await db.batch([
+    db.prepare("INSERT INTO notes (tenant_id, id, interaction_id, contact_id, author, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)").bind(tenant, id, interactionId, row.contactId, author, text, now),
+    db.prepare("INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, from_state, to_state, queue, agent_id) VALUES (?, ?, ?, ?, 'note', ?, ?, ?, ?)").bind(tenant, interactionId, now, author, row.state, row.state, row.queue, row.agentId),
+  ]);
+  return { id, author, text, createdAt: now };
+}
+
+export async function contactHistory(db: D1Database, tenant: string, contactId: string, limit = 50): Promise<InteractionRow[]> {
+  const r = await db.prepare("SELECT * FROM interactions WHERE tenant_id = ? AND contact_id = ? ORDER BY created_at DESC LIMIT ?").bind(tenant, contactId, limit).all<RawRow>();
+  return r.results.map(fromRaw);
+}
+
+/** Interactions D1 shows as waiting in a queue (or not yet queued) with no change for a while: the sweep's candidates. */
+export async function staleQueued(db: D1Database, olderThan: number, limit = 200): Promise<{ tenant: string; id: string; queue: string; state: InteractionState; updatedAt: number }[]> {
+  const r = await db
+    .prepare("SELECT tenant_id, id, queue, state, updated_at FROM interactions WHERE state IN ('new', 'queued') AND updated_at < ? ORDER BY updated_at LIMIT ?")
+    .bind(olderThan, limit)
+    .all<{ tenant_id: string; id: string; queue: string; state: InteractionState; updated_at: number }>();
+  return r.results.map((x) => ({ tenant: x.tenant_id, id: x.id, queue: x.queue, state: x.state, updatedAt: x.updated_at }));
+}
