@@ -81,12 +81,13 @@ export async function ingest(env: Env, tenant: string, b: IngestBody, actor: str
   if (!created.created) return { id: created.id, created: false, state: created.state, queue };
   const item: QueueItem = { id: created.id, media: b.media, priority, subject: b.subject ?? null, contactId: contact?.id ?? null, categories: [], attributes: b.attributes ?? {} };
   try {
-    await queueStub(env, tenant, queue).submit(item, { actor });
+    const r = await queueStub(env, tenant, queue).submit(item, { actor });
+    return { id: created.id, created: true, state: r.status === "stopped" ? "stopped" : "queued", queue: r.queue };
   } catch (err) {
     // Stored but not yet queued: the scheduled sweep resubmits it, so the caller still gets its id.
     console.error(`submit of ${created.id} to ${queue} failed; the sweep will retry`, err);
+    return { id: created.id, created: true, state: "new", queue };
   }
-  return { id: created.id, created: true, state: "queued", queue };
 }
 
 /** (Re)submits an interaction D1 holds in state 'new' or 'queued' to its queue, from D1's copy. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { route, type RouteDef } from "../api.ts";
+import { notFound } from "../errors.ts";
 import { openApiDocument } from "../openapi.ts";
 
 export function systemRoutes(all: () => RouteDef[]): RouteDef[] {
@@ -10,6 +11,15 @@ export function systemRoutes(all: () => RouteDef[]): RouteDef[] {
       handler: async ({ env }) => {
         const d1 = await env.DB.prepare("SELECT 1 AS one").first<{ one: number }>().then((r) => r?.one === 1, () => false);
         return { ok: true, d1, time: new Date().toISOString() };
+      },
+    }),
+    route({
+      method: "get", path: "/api/bench/ping", access: "public", tags: ["system"],
+      summary: "Benchmark baseline: one empty Durable Object RPC. Only when the BENCH var is '1'.",
+      handler: async ({ env, req }) => {
+        if ((env as { BENCH?: string }).BENCH !== "1") throw notFound("not_found", "no such endpoint");
+        const o = new URL(req.url).searchParams.get("o") ?? "0";
+        return { pong: await env.AGENT.getByName(`bench/ping-${o.slice(0, 16)}`).ping() };
       },
     }),
     route({

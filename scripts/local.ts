@@ -1,0 +1,62 @@
+// Shared by `npm start` and the bench: a local wrangler dev with migrations and a tenant loaded.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { parseConfig } from "../workers/config/schema.ts";
+import { tenantStatements } from "../workers/ucs/tenant-statements.ts";
+import { renderSql } from "./sql.ts";
+
+export const root = new URL("..", import.meta.url).pathname;
+
+export function wrangler(args: string[], opts: { quiet?: boolean } = {}): void {
+  const r = spawnSync("npx", ["wrangler", ...args], { cwd: root, stdio: opts.quiet ? "pipe" : "inherit", env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" } });
+  if (r.status !== 0) {
+    if (opts.quiet) process.stderr.write(`${r.stdout}\n${r.stderr}\n`);
+    throw new Error(`wrangler ${args.join(" ")} failed (${r.status})`);
+  }
+}
+
+/** Local secrets for wrangler dev, made once per checkout. */
+export function ensureDevVars(): void {
+  const p = `${root}.dev.vars`;
+  if (!existsSync(p)) writeFileSync(p, `AUTH_SECRET=${randomBytes(32).toString("hex")}\n`);
+}
+
+export function applyMigrations(persistTo?: string): void {
+  wrangler(["d1", "migrations", "apply", "DB", "--local", ...(persistTo ? ["--persist-to", persistTo] : [])], { quiet: true });
+}
+
+/** Loads (or reloads) a tenant config into the local D1. */
+export async function loadTenant(config: unknown, ingestKey: string, persistTo?: string): Promise<void> {
+  const cfg = parseConfig(config);
+  const sql = renderSql(await tenantStatements(cfg, { ingestKey, version: Date.now() % 1_000_000_000 }));
+  mkdirSync(`${root}.wrangler`, { recursive: true });
+  const file = `${root}.wrangler/tenant-${cfg.tenant.id}.sql`;
+  writeFileSync(file, sql);
+  wrangler(["d1", "execute", "DB", "--local", "--file", file, ...(persistTo ? ["--persist-to", persistTo] : [])], { quiet: true });
+}
+
+export const readJson = (path: string): unknown => JSON.parse(readFileSync(`${root}${path}`, "utf8"));
+
+export function startDev(port: number, opts: { persistTo?: string; quiet?: boolean } = {}): ChildProcess {
+  return spawn("npx", ["wrangler", "dev", "--port", String(port), "--ip", "127.0.0.1", "--test-scheduled", ...(opts.persistTo ? ["--persist-to", opts.persistTo] : [])], {
+    cwd: root,
+    stdio: opts.quiet ? ["ignore", "pipe", "pipe"] : ["ignore", "inherit", "inherit"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    detached: true,
+  });
+}
+
+export async function waitForHealth(base: string, ms = 120_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      const r = await fetch(`${base}/api/health`);
+      if (r.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${base} did not answer /api/health in ${ms / 1000} s`);
+}

@@ -1,0 +1,50 @@
+// npm start: migrations, the demo tenant, wrangler dev on $PORT, and where to go.
+import { applyMigrations, ensureDevVars, loadTenant, readJson, startDev, waitForHealth } from "./local.ts";
+
+export const DEMO_INGEST_KEY = "demo-ingest-key-change-me";
+const port = Number(process.env.PORT ?? 8787);
+const base = `http://localhost:${port}`;
+
+ensureDevVars();
+console.log("Applying D1 migrations (local)…");
+applyMigrations();
+console.log("Loading the demo tenant from config/demo-tenant.json…");
+await loadTenant(readJson("config/demo-tenant.json"), DEMO_INGEST_KEY);
+
+const dev = startDev(port);
+const stop = () => {
+  try {
+    if (dev.pid) process.kill(-dev.pid, "SIGTERM");
+  } catch {
+    // already gone
+  }
+  process.exit(0);
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
+dev.on("exit", (code) => process.exit(code ?? 0));
+
+await waitForHealth(base);
+// wrangler dev does not fire cron triggers by itself; run the sweep every minute as production would.
+setInterval(() => void fetch(`${base}/__scheduled?cron=*+*+*+*+*`).catch(() => {}), 60_000).unref();
+
+console.log(`
+  Parley is running at ${base}
+
+  API health        ${base}/api/health
+  OpenAPI document  ${base}/api/openapi.json
+  The agent desktop, supervisor console and demo website are not built yet
+  (they come with the chat and desktop capabilities); everything they will use is in the API.
+
+  Demo tenant "demo", password "parley-demo" for every login:
+    agents      ana (billing, spanish), ben (tech), chloe (sales, french), dev (trainee)
+    supervisor  sam
+    admin       alex
+  Ingest key   ${DEMO_INGEST_KEY}
+
+  Try it:
+    curl -s ${base}/api/v1/auth/login -H 'content-type: application/json' \\
+      -d '{"tenant":"demo","login":"ben","password":"parley-demo"}'
+    curl -s ${base}/api/v1/interactions -H 'authorization: Bearer ${DEMO_INGEST_KEY}' -H 'content-type: application/json' \\
+      -d '{"media":"email","workflow":"email","externalId":"demo-1","subject":"Printer on fire","text":"Help","contact":{"email":"pat@example.com"}}'
+`);
