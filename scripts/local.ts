@@ -29,7 +29,7 @@ export function applyMigrations(persistTo?: string): void {
 /** Loads (or reloads) a tenant config into the local D1. */
 export async function loadTenant(config: unknown, ingestKey: string, persistTo?: string): Promise<void> {
   const cfg = parseConfig(config);
-  const sql = renderSql(await tenantStatements(cfg, { ingestKey, version: Date.now() % 1_000_000_000 }));
+  const sql = renderSql(await tenantStatements(cfg, { ingestKey, version: Date.now() % 1_000_000_000, reuseHashes: true }));
   mkdirSync(`${root}.wrangler`, { recursive: true });
   const file = `${root}.wrangler/tenant-${cfg.tenant.id}.sql`;
   writeFileSync(file, sql);

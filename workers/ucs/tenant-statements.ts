@@ -13,12 +13,25 @@ export interface Statement {
 /** The statements that create or replace a tenant: usable with D1 and, rendered as SQL, by the demo loader. */
 export async function tenantStatements(
   cfg: TenantConfig,
-  opts: { ingestKey?: string; version: number; existingLogins?: ReadonlySet<string>; now?: number },
+  opts: {
+    ingestKey?: string;
+    version: number;
+    existingLogins?: ReadonlySet<string>;
+    now?: number;
+    /** Demo and benchmark tenants only: hash each distinct password once (same salt for equal passwords). */
+    reuseHashes?: boolean;
+  },
 ): Promise<Statement[]> {
   const now = opts.now ?? Date.now();
   const stored = JSON.stringify(withoutSecrets(cfg));
   const t = cfg.tenant;
   const out: Statement[] = [];
+  const hashes = new Map<string, Promise<string>>();
+  const hash = (pw: string) => {
+    if (!opts.reuseHashes) return hashPassword(pw);
+    if (!hashes.has(pw)) hashes.set(pw, hashPassword(pw));
+    return hashes.get(pw)!;
+  };
   if (opts.ingestKey !== undefined) {
     out.push({
       sql: `INSERT INTO tenants (id, name, ingest_key_hash, config, config_version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -40,7 +53,7 @@ export async function tenantStatements(
       out.push({
         sql: `INSERT INTO credentials (tenant_id, login, agent_id, password_hash) VALUES (?, ?, ?, ?)
               ON CONFLICT (tenant_id, login) DO UPDATE SET agent_id = excluded.agent_id, password_hash = excluded.password_hash`,
-        params: [t.id, login, a.id, await hashPassword(a.password)],
+        params: [t.id, login, a.id, await hash(a.password)],
       });
     } else if (opts.existingLogins?.has(login)) {
       out.push({ sql: `UPDATE credentials SET agent_id = ? WHERE tenant_id = ? AND login = ?`, params: [a.id, t.id, login] });
