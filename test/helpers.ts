@@ -76,3 +76,48 @@ export async function until<T>(fn: () => Promise<T | undefined | null | false>, 
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+export interface WorkView {
+  interactionId: string;
+  queue: string;
+  state: string;
+  reason: { why?: string; competing?: { agentId: string }[] } | null;
+}
+export interface Me {
+  presence: string;
+  offers: WorkView[];
+  work: WorkView[];
+  workbin: number;
+  snapshot: { load: Record<string, number>; idleSince: number };
+}
+
+export const me = (t: Tenant, agent: string) => t.call<Me>("/api/v1/me", { as: agent });
+export const ready = (t: Tenant, agent: string) => post(t, "/api/v1/me/login", agent, { ready: true });
+
+/** Waits until the agent has an offer (of `id`, when given) and returns it. */
+export async function offerFor(t: Tenant, agent: string, id?: string): Promise<WorkView> {
+  return until(async () => (await me(t, agent)).offers.find((o) => id === undefined || o.interactionId === id), `an offer${id ? ` of ${id}` : ""} to ${agent}`);
+}
+
+export interface Interaction {
+  state: string;
+  queue: string | null;
+  agentId: string | null;
+  workbin: string | null;
+  priority: number;
+  contactId: string | null;
+  threadId: string;
+  history: { action: string; actor: string; from: string | null; to: string | null; agentId: string | null; queue: string | null; reason: any }[];
+}
+export const interaction = (t: Tenant, id: string) => t.call<Interaction>(`/api/v1/interactions/${id}`);
+
+/** Waits until D1 shows the interaction in this state (history writes are asynchronous). */
+export const stateIs = (t: Tenant, id: string, state: string, extra: (i: Interaction) => boolean = () => true) =>
+  until(async () => {
+    const i = await interaction(t, id);
+    return i.state === state && extra(i) ? i : null;
+  }, `${id} to be ${state}`);
+
+export async function queueItems(t: Tenant, queue: string, as: string) {
+  return (await t.call<{ items: { id: string; state: string; effectivePriority: number; pinnedAgent: string | null }[] }>(`/api/v1/queues/${queue}/interactions`, { as })).items;
+}
