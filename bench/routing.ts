@@ -1,0 +1,371 @@
+// Routing bench: how fast submitted interactions reach a ready agent's desktop as an offer, through
+// wrangler dev, against a baseline measured in the same run at the same concurrency (one empty
+// Durable Object RPC per request: GET /api/bench/ping).
+//
+//   1. A generated tenant "bench": Q queues q00.., A agents (each skilled for one queue, some for two),
+//      capacity { generic: CAP }; loaded into a fresh local D1, then wrangler dev with BENCH=1.
+//   2. Every agent logs in ready, and 3. opens its desktop WebSocket (waits for each one's hello).
+//   4. Baseline: N pings, C in flight. 5. Routing: M interactions POSTed, C in flight; each one's
+//      submit→offer latency is the offer's arrival on a WebSocket minus the POST's send time.
+//
+// Sizes can be changed for a quick try with env vars: BENCH_AGENTS, BENCH_QUEUES, BENCH_CONCURRENCY,
+// BENCH_INTERACTIONS, BENCH_BASELINE, BENCH_PORT (the figures in results/ use the defaults).
+import { readFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { applyMigrations, loadTenant, root } from "../scripts/local.ts";
+import { issueToken } from "../workers/auth/tokens.ts";
+import type { TenantConfigInput } from "../workers/config/schema.ts";
+import { authSecret, freshState, removeState, startDev, troubleInLog, waitUp, type Dev } from "./lib/dev.ts";
+import { pool, request, sleep, until } from "./lib/pool.ts";
+import { latency, perSecond, ratio, round } from "./lib/stats.ts";
+import type { BenchResult } from "./lib/types.ts";
+
+export const name = "routing";
+export const description = "submit→offer latency and interactions routed per second vs. an empty Durable Object RPC baseline";
+
+const TENANT = "bench";
+const INGEST_KEY = "bench-ingest-key-not-secret";
+const PASSWORD = "bench-password-shared";
+
+function envInt(key: string, def: number): number {
+  const v = process.env[key];
+  if (v === undefined || v === "") return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${key} must be a positive integer, not '${v}'`);
+  return n;
+}
+
+const opts = {
+  agents: envInt("BENCH_AGENTS", 1000),
+  queues: envInt("BENCH_QUEUES", 20),
+  capacity: 5,
+  concurrency: envInt("BENCH_CONCURRENCY", 20),
+  baselineWarmup: 200,
+  baselineRequests: envInt("BENCH_BASELINE", 3000),
+  routingWarmup: 100,
+  interactions: envInt("BENCH_INTERACTIONS", 3000),
+  /** How long to wait for the last offers once every submit has been answered. */
+  offerWaitMs: 60_000,
+  port: envInt("BENCH_PORT", 8801),
+};
+
+const qName = (k: number) => `q${String(k).padStart(2, "0")}`;
+const agentId = (i: number) => `a${String(i).padStart(4, "0")}`;
+/** Every third agent also has a second queue, a third of the way round. */
+const secondQueue = (i: number, queues: number) => (queues > 1 && i % 3 === 0 ? (i + 1 + Math.floor(queues / 3)) % queues : null);
+
+export function benchTenant(agents: number, queues: number, capacity: number): TenantConfigInput {
+  const skills = Array.from({ length: queues }, (_, k) => qName(k));
+  return {
+    tenant: { id: TENANT, name: "Routing bench" },
+    // Offers never time out during a run: a re-offer after a timeout would look like a duplicate.
+    settings: { offerTimeoutSeconds: 600, tokenTtlSeconds: 8 * 3600, afterWorkSeconds: 0, notReadyReasons: ["break"] },
+    skills,
+    agents: [
+      ...Array.from({ length: agents }, (_, i) => {
+        const s: Record<string, number> = { [qName(i % queues)]: 1 + ((i * 7) % 10) };
+        const second = secondQueue(i, queues);
+        if (second !== null && second !== i % queues) s[qName(second)] = 1 + ((i * 3) % 10);
+        return { id: agentId(i), login: agentId(i), fullName: `Bench Agent ${i}`, role: "agent" as const, password: PASSWORD, skills: s, capacity: { generic: capacity } };
+      }),
+      // Reads /api/v1/stats at the end to cross-check; takes no work.
+      { id: "sup", login: "sup", fullName: "Bench Supervisor", role: "supervisor" as const, password: PASSWORD, skills: {}, capacity: {} },
+    ],
+    queues: skills.map((q) => ({ name: q, media: ["generic" as const], steps: [{ type: "route" as const, targets: [{ skills: `${q} >= 1` }] }] })),
+  };
+}
+
+interface Submitted {
+  id: string;
+  sentAt: number;
+  answeredAt: number;
+}
+
+interface Sockets {
+  all: WebSocket[];
+  /** interactionId → every offer of it received: when, and on which agent's socket. */
+  offers: Map<string, { at: number; agent: number }[]>;
+  messages: Record<string, number>;
+  closedEarly: number;
+  closing: boolean;
+}
+
+function openSocket(s: Sockets, url: string, agent: number, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    let hello = false;
+    const timer = setTimeout(() => {
+      if (hello) return;
+      ws.close();
+      reject(new Error(`agent ${agent}: no hello in ${timeoutMs} ms`));
+    }, timeoutMs);
+    ws.addEventListener("message", (ev) => {
+      const at = performance.now();
+      let msg: { type?: string; offer?: { interactionId?: string } };
+      try {
+        msg = JSON.parse(String(ev.data)) as typeof msg;
+      } catch {
+        s.messages["(not json)"] = (s.messages["(not json)"] ?? 0) + 1;
+        return;
+      }
+      const type = msg.type ?? "(no type)";
+      s.messages[type] = (s.messages[type] ?? 0) + 1;
+      if (type === "offer" && msg.offer?.interactionId) {
+        const list = s.offers.get(msg.offer.interactionId);
+        if (list) list.push({ at, agent });
+        else s.offers.set(msg.offer.interactionId, [{ at, agent }]);
+      } else if (type === "hello" && !hello) {
+        hello = true;
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    ws.addEventListener("error", () => {
+      if (!hello) {
+        clearTimeout(timer);
+        reject(new Error(`agent ${agent}: WebSocket error before hello`));
+      }
+    });
+    ws.addEventListener("close", (ev) => {
+      if (!hello) {
+        clearTimeout(timer);
+        reject(new Error(`agent ${agent}: WebSocket closed before hello (${ev.code} ${ev.reason})`));
+      } else if (!s.closing) s.closedEarly++;
+    });
+    s.all.push(ws);
+  });
+}
+
+function fail(what: string, errors: { index: number; error: string }[], total: number): never {
+  throw new Error(`${what}: ${errors.length} of ${total} failed; first: ${errors.slice(0, 3).map((e) => `#${e.index} ${e.error}`).join(" | ")}`);
+}
+
+const seconds = (ms: number) => round(ms / 1000, 1);
+
+export async function run(): Promise<BenchResult> {
+  const { agents, queues, capacity, concurrency: C } = opts;
+  const M = opts.interactions;
+  const W = opts.routingWarmup;
+  // Every interaction must find room at once, or the figures measure waiting for capacity instead.
+  const perQueue = Math.ceil((M + W) / queues);
+  const primaryRoom = Math.floor(agents / queues) * capacity;
+  if (perQueue > primaryRoom) throw new Error(`${M + W} interactions over ${queues} queues need ${perQueue} slots per queue; its own agents have ${primaryRoom}`);
+
+  const phases: Record<string, number> = {};
+  const phase = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
+    process.stdout.write(`  ${label}… `);
+    const t0 = performance.now();
+    const r = await fn();
+    phases[label] = seconds(performance.now() - t0);
+    console.log(`${phases[label]} s`);
+    return r;
+  };
+
+  const runTag = Date.now().toString(36);
+  const secret = authSecret();
+  const persistTo = freshState();
+  const logPath = `${root}bench/results/routing-wrangler.log`;
+  const config = benchTenant(agents, queues, capacity);
+  let dev: Dev | undefined;
+  const s: Sockets = { all: [], offers: new Map(), messages: {}, closedEarly: 0, closing: false };
+
+  try {
+    await phase(`D1 migrations and the tenant (${agents} agents, ${queues} queues)`, async () => {
+      applyMigrations(persistTo);
+      await loadTenant(config, INGEST_KEY, persistTo);
+    });
+    dev = startDev(opts.port, { persistTo, logPath, vars: { BENCH: "1" } });
+    const base = dev.base;
+    await phase(`wrangler dev on :${opts.port} (log: bench/results/routing-wrangler.log)`, () => waitUp(dev!));
+    const probe = await fetch(`${base}/api/bench/ping?o=0`, { signal: AbortSignal.timeout(30_000) });
+    if (probe.status !== 200) throw new Error(`GET /api/bench/ping answered ${probe.status}: is BENCH=1 reaching the Worker? ${await probe.text()}`);
+
+    const tokens = await Promise.all(Array.from({ length: agents }, (_, i) => issueToken(secret, { tenant: TENANT, agentId: agentId(i), role: "agent" }, 3600).then((t) => t.token)));
+    const supToken = (await issueToken(secret, { tenant: TENANT, agentId: "sup", role: "supervisor" }, 3600)).token;
+
+    // ---- 2. log in, ready ----
+    await phase(`log in ${agents} agents, ready (${C} at a time)`, async () => {
+      const r = await pool(agents, C, 180_000, async (i) => {
+        const res = await request(`${base}/api/v1/me/login`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${tokens[i]}`, "content-type": "application/json" },
+          body: JSON.stringify({ ready: true }),
+        });
+        const st = JSON.parse(res.body) as { presence?: string };
+        if (st.presence !== "ready") throw new Error(`presence is ${st.presence}`);
+      });
+      if (r.errors.length || r.started < agents) fail("login", r.errors, agents);
+    });
+
+    // ---- 3. desktops ----
+    await phase(`open ${agents} WebSockets`, async () => {
+      const wsBase = base.replace(/^http/, "ws");
+      const r = await pool(agents, C, 180_000, (i) => openSocket(s, `${wsBase}/api/v1/me/ws?token=${tokens[i]}`, i, 30_000));
+      if (r.errors.length || r.started < agents) fail("WebSocket", r.errors, agents);
+    });
+
+    // ---- 4. baseline ----
+    const ping = async (i: number) => {
+      const t0 = performance.now();
+      await request(`${base}/api/bench/ping?o=${i % queues}`);
+      return performance.now() - t0;
+    };
+    const baseline = await phase(`baseline: ${opts.baselineRequests} pings, ${C} in flight (after ${opts.baselineWarmup} warm-up)`, async () => {
+      await pool(opts.baselineWarmup, C, 60_000, ping);
+      const r = await pool(opts.baselineRequests, C, 120_000, ping);
+      if (r.errors.length || r.started < opts.baselineRequests) fail("baseline", r.errors, opts.baselineRequests);
+      return { ms: latency(r.results as number[]), perS: perSecond(opts.baselineRequests, r.elapsedMs), elapsedMs: r.elapsedMs };
+    });
+
+    // ---- 5. routing ----
+    const submit = async (tag: string, i: number): Promise<Submitted> => {
+      const q = qName(i % queues);
+      const body = JSON.stringify({ media: "generic", queue: q, externalId: `bench-${runTag}-${tag}${i}`, subject: `Bench ${tag}${i}`, text: `Routing bench interaction ${i} for ${q}.` });
+      const sentAt = performance.now();
+      const res = await request(`${base}/api/v1/interactions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${INGEST_KEY}`, "content-type": "application/json" },
+        body,
+        expect: [201],
+      });
+      const answeredAt = performance.now();
+      const r = JSON.parse(res.body) as { id: string; state: string };
+      if (r.state !== "queued") throw new Error(`interaction ${r.id} is ${r.state}, not queued`);
+      return { id: r.id, sentAt, answeredAt };
+    };
+    const allOffered = (ids: string[]) => () => ids.every((id) => s.offers.has(id));
+
+    await phase(`routing warm-up: ${W} interactions`, async () => {
+      const r = await pool(W, C, 60_000, (i) => submit("w", i));
+      if (r.errors.length || r.started < W) fail("routing warm-up", r.errors, W);
+      const ids = (r.results as Submitted[]).map((x) => x.id);
+      if (!(await until(allOffered(ids), 30_000))) throw new Error(`routing warm-up: only ${ids.filter((id) => s.offers.has(id)).length} of ${W} offers in 30 s`);
+    });
+
+    const routing = await phase(`routing: ${M} interactions, ${C} in flight; waiting for their offers`, async () => {
+      const r = await pool(M, C, 300_000, (i) => submit("m", i));
+      const done = (r.results.filter(Boolean) as Submitted[]);
+      const ids = done.map((x) => x.id);
+      const allIn = await until(allOffered(ids), opts.offerWaitMs);
+      // A little longer, so that a second offer of the same interaction would show.
+      await sleep(2_000);
+      return { r, done, allIn };
+    });
+
+    // ---- figures ----
+    const { r, done, allIn } = routing;
+    const firstSend = Math.min(...done.map((x) => x.sentAt));
+    const lastAnswer = Math.max(...done.map((x) => x.answeredAt));
+    const offerMs: number[] = [];
+    const offerAfterAnswerMs: number[] = [];
+    let lastOffer = -Infinity;
+    for (const x of done) {
+      const first = s.offers.get(x.id)?.[0];
+      if (!first) continue;
+      offerMs.push(first.at - x.sentAt);
+      offerAfterAnswerMs.push(first.at - x.answeredAt);
+      lastOffer = Math.max(lastOffer, first.at);
+    }
+    const received = offerMs.length;
+    const routedPerS = received ? perSecond(received, lastOffer - firstSend) : 0;
+    const offer = latency(offerMs);
+    const duplicates = [...s.offers.entries()].filter(([, l]) => l.length > 1);
+    const perAgent = new Map<number, number>();
+    for (const l of s.offers.values()) for (const o of l) perAgent.set(o.agent, (perAgent.get(o.agent) ?? 0) + 1);
+
+    // Cross-check with what the objects say.
+    let check: Record<string, unknown>;
+    try {
+      const st = JSON.parse((await request(`${base}/api/v1/stats`, { headers: { authorization: `Bearer ${supToken}` }, timeoutMs: 60_000 })).body) as {
+        queues: { waiting: number; offered: number; entered: number }[];
+        agents: { id: string; totalLoad: number; capacity: { generic?: number } }[];
+      };
+      const loads = st.agents.filter((a) => a.id !== "sup").map((a) => a.totalLoad);
+      check = {
+        queues_entered: st.queues.reduce((n, q) => n + q.entered, 0),
+        queues_waiting: st.queues.reduce((n, q) => n + q.waiting, 0),
+        queues_offered: st.queues.reduce((n, q) => n + q.offered, 0),
+        agents_total_load: loads.reduce((n, x) => n + x, 0),
+        agents_max_load: Math.max(...loads),
+        agents_over_capacity: st.agents.filter((a) => a.totalLoad > (a.capacity.generic ?? 0)).length,
+      };
+    } catch (err) {
+      check = { error: err instanceof Error ? err.message : String(err) };
+    }
+
+    const offerVsBaseline = ratio(offer.p99, baseline.ms.p99);
+    const routedVsBaseline = ratio(routedPerS, baseline.perS);
+    s.closing = true;
+    for (const ws of s.all) ws.close();
+    await dev.stop();
+    const trouble = troubleInLog(logPath);
+
+    const result = {
+      bench: name,
+      date: new Date().toISOString(),
+      routed_per_s: routedPerS,
+      offer_ms: offer,
+      baseline_per_s: baseline.perS,
+      baseline_ms: baseline.ms,
+      offer_p99_within_3x_baseline_p99: offer.p99 <= 3 * baseline.ms.p99,
+      offer_p99_over_baseline_p99: offerVsBaseline,
+      routed_at_least_half_baseline_rate: routedPerS >= 0.5 * baseline.perS,
+      routed_over_baseline_rate: routedVsBaseline,
+      concurrency: C,
+      agents,
+      queues,
+      capacity_per_agent: { generic: capacity },
+      interactions: M,
+      interactions_warmup: W,
+      baseline_requests: opts.baselineRequests,
+      submitted: done.length,
+      submit_errors: r.errors.length,
+      submit_error_samples: r.errors.slice(0, 5),
+      offers_received: received,
+      all_offers_received: allIn && received === M,
+      duplicate_offers: duplicates.length,
+      duplicate_offer_samples: duplicates.slice(0, 5).map(([id, l]) => ({ id, agents: l.map((o) => agentId(o.agent)) })),
+      submit_per_s: perSecond(done.length, lastAnswer - firstSend),
+      submit_ms: latency(done.map((x) => x.answeredAt - x.sentAt)),
+      offer_after_submit_answer_ms: latency(offerAfterAnswerMs),
+      routing_span_s: seconds(lastOffer - firstSend),
+      agents_offered: perAgent.size,
+      max_offers_per_agent: Math.max(0, ...perAgent.values()),
+      ws_messages: s.messages,
+      ws_closed_early: s.closedEarly,
+      objects_check: check,
+      phases_s: phases,
+      wrangler_log: { path: "bench/results/routing-wrangler.log", trouble_lines: trouble.lines, distinct: trouble.distinct, samples: trouble.samples },
+      environment: { node: process.version, wrangler: wranglerVersion(), cpus: cpus().length, memory_gb: round(totalmem() / 2 ** 30, 1), through: "wrangler dev (local workerd), client on the same machine" },
+    };
+    const yes = (b: boolean) => (b ? "met" : "MISSED");
+    const summary = [
+      `baseline (empty DO RPC):  ${baseline.perS} req/s   p50 ${baseline.ms.p50} ms   p99 ${baseline.ms.p99} ms   (C=${C})`,
+      `routing:                  ${routedPerS} routed/s   submit→offer p50 ${offer.p50} ms   p99 ${offer.p99} ms`,
+      `offers: ${received}/${M} received, ${duplicates.length} duplicate, ${r.errors.length} submit errors; ingest answered p50 ${result.submit_ms.p50} ms p99 ${result.submit_ms.p99} ms`,
+      `target offer p99 ≤ 3× baseline p99:   ${yes(result.offer_p99_within_3x_baseline_p99)} (ratio ${offerVsBaseline})`,
+      `target routed/s ≥ 0.5× baseline/s:    ${yes(result.routed_at_least_half_baseline_rate)} (ratio ${routedVsBaseline})`,
+      `wrangler dev log: ${trouble.lines} trouble line(s), ${trouble.distinct} distinct${trouble.samples.length ? `; first: ${trouble.samples[0]}` : ""}`,
+    ];
+    return { result, summary };
+  } finally {
+    s.closing = true;
+    for (const ws of s.all) {
+      try {
+        ws.close();
+      } catch {
+        // closing anyway
+      }
+    }
+    if (dev) await dev.stop();
+    removeState(persistTo);
+  }
+}
+
+function wranglerVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(`${root}node_modules/wrangler/package.json`, "utf8")) as { version: string }).version;
+  } catch {
+    return "unknown";
+  }
+}
