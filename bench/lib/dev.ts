@@ -142,7 +142,7 @@ export function troubleInLog(path: string): { lines: number; distinct: number; s
   } catch {
     return { lines: 0, distinct: 0, samples: [] };
   }
-  const harmless = [/ENOTFOUND workers\.cloudflare\.com/, /request\.cf/];
+  const harmless = [/ENOTFOUND workers\.cloudflare\.com/i, /request\.cf/i];
   const bad = text
     .split("\n")
     // eslint-disable-next-line no-control-regex
