@@ -5,12 +5,13 @@ import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../workers/config/store.ts";
 import type { AgentConfig, Media } from "../workers/config/schema.ts";
 import { MEDIA } from "../workers/config/schema.ts";
-import { badRequest, conflict, encodeForRpc, notFound, type AppError } from "../workers/http/errors.ts";
+import { badRequest, conflict, notFound, type AppError } from "../workers/http/errors.ts";
 import { canTake, presenceOf, totalLoad, type AgentSnapshot, type PresenceState } from "../workers/routing/agent-state.ts";
 import type { Transition } from "../workers/ucs/interactions.ts";
 import type { Candidate } from "./interaction-queue.ts";
 import { queueStub, splitName } from "./names.ts";
 import { Outbox } from "./outbox.ts";
+import { guard, unwrap, type Result } from "./result.ts";
 import type { Offer, QueueItem, ReturnWhy, SubmitResult, WorkbinEntry } from "./types.ts";
 
 type WorkState = "reserving" | "offered" | "handling" | "moving";
@@ -67,7 +68,7 @@ export type TransferTo = { queue: string } | { agent: string };
 export type WorkbinRef = "personal" | { queue: string };
 
 const fail = (e: AppError): never => {
-  throw encodeForRpc(e);
+  throw e;
 };
 
 export class Agent extends DurableObject<Env> {
@@ -103,7 +104,11 @@ export class Agent extends DurableObject<Env> {
 
   // ---- presence ----
 
-  async status(): Promise<AgentStatus> {
+  status(): Promise<Result<AgentStatus>> {
+    return guard(() => this.doStatus());
+  }
+
+  private async doStatus(): Promise<AgentStatus> {
     const snapshot = await this.snapshot();
     const rows = this.sql.exec<WorkRow>("SELECT * FROM work ORDER BY offered_at").toArray().map(view);
     return {
@@ -123,7 +128,11 @@ export class Agent extends DurableObject<Env> {
     return this.snapshotWith(cfg);
   }
 
-  async login(opts: { ready?: boolean } = {}): Promise<AgentStatus> {
+  login(opts: { ready?: boolean } = {}): Promise<Result<AgentStatus>> {
+    return guard(() => this.doLogin(opts));
+  }
+
+  private async doLogin(opts: { ready?: boolean } = {}): Promise<AgentStatus> {
     const cfg = await this.config();
     const now = Date.now();
     this.update((p) => {
@@ -136,10 +145,14 @@ export class Agent extends DurableObject<Env> {
       p.reasons = {};
     });
     await this.afterChange();
-    return this.status();
+    return this.doStatus();
   }
 
-  async logout(): Promise<AgentStatus> {
+  logout(): Promise<Result<AgentStatus>> {
+    return guard(() => this.doLogout());
+  }
+
+  private async doLogout(): Promise<AgentStatus> {
     this.update((p) => {
       p.loggedIn = false;
       p.loggedInAt = null;
@@ -150,11 +163,15 @@ export class Agent extends DurableObject<Env> {
     });
     await this.revokeOffers("logout");
     await this.afterChange();
-    return this.status();
+    return this.doStatus();
   }
 
   /** Ready or not ready on some media (all the agent has capacity for when `media` is omitted). */
-  async setReady(ready: boolean, opts: { media?: Media[]; reason?: string } = {}): Promise<AgentStatus> {
+  setReady(ready: boolean, opts: { media?: Media[]; reason?: string } = {}): Promise<Result<AgentStatus>> {
+    return guard(() => this.doSetReady(ready, opts));
+  }
+
+  private async doSetReady(ready: boolean, opts: { media?: Media[]; reason?: string } = {}): Promise<AgentStatus> {
     const cfg = await this.config();
     const tenantCfg = await getConfig(this.env.DB, this.tenant);
     if (!this.presence().loggedIn) fail(conflict("logged_out", "log in first"));
@@ -173,11 +190,15 @@ export class Agent extends DurableObject<Env> {
       if (ready && !wasReady && this.load() === 0) p.idleSince = now;
     });
     await this.afterChange();
-    return this.status();
+    return this.doStatus();
   }
 
   /** After-call work: no new offers until it ends (by the agent, or after the tenant's afterWorkSeconds). */
-  async setAfterWork(on: boolean): Promise<AgentStatus> {
+  setAfterWork(on: boolean): Promise<Result<AgentStatus>> {
+    return guard(() => this.doSetAfterWork(on));
+  }
+
+  private async doSetAfterWork(on: boolean): Promise<AgentStatus> {
     if (!this.presence().loggedIn) fail(conflict("logged_out", "log in first"));
     this.update((p) => {
       p.afterWork = on;
@@ -185,7 +206,7 @@ export class Agent extends DurableObject<Env> {
       if (!on && this.load() === 0) p.idleSince = Date.now();
     });
     await this.afterChange();
-    return this.status();
+    return this.doStatus();
   }
 
   // ---- offers ----
@@ -204,7 +225,11 @@ export class Agent extends DurableObject<Env> {
     return { ok: true, snapshot: this.snapshotWith(cfg) };
   }
 
-  async accept(id: string): Promise<WorkView> {
+  accept(id: string): Promise<Result<WorkView>> {
+    return guard(() => this.doAccept(id));
+  }
+
+  private async doAccept(id: string): Promise<WorkView> {
     const w = this.workRow(id);
     if (!w || w.state !== "offered") return fail(notFound("no_offer", `no offer of '${id}' for this agent`));
     if (w.expires_at !== null && w.expires_at < Date.now()) {
@@ -233,7 +258,11 @@ export class Agent extends DurableObject<Env> {
     return v;
   }
 
-  async reject(id: string): Promise<void> {
+  reject(id: string): Promise<Result<void>> {
+    return guard(() => this.doReject(id));
+  }
+
+  private async doReject(id: string): Promise<void> {
     const w = this.workRow(id);
     if (!w || w.state !== "offered") fail(notFound("no_offer", `no offer of '${id}' for this agent`));
     await this.returnOffer(w!, "rejected");
@@ -241,7 +270,11 @@ export class Agent extends DurableObject<Env> {
 
   // ---- work in hand ----
 
-  async done(id: string): Promise<void> {
+  done(id: string): Promise<Result<void>> {
+    return guard(() => this.doDone(id));
+  }
+
+  private async doDone(id: string): Promise<void> {
     const w = this.handling(id);
     const now = Date.now();
     this.sql.exec("DELETE FROM work WHERE id = ?", id);
@@ -262,7 +295,11 @@ export class Agent extends DurableObject<Env> {
   }
 
   /** Stop processing: the interaction ends here without a reply (spam, duplicate, no action needed). */
-  async stopWork(id: string, reason: string): Promise<void> {
+  stopWork(id: string, reason: string): Promise<Result<void>> {
+    return guard(() => this.doStopWork(id, reason));
+  }
+
+  private async doStopWork(id: string, reason: string): Promise<void> {
     const w = this.handling(id);
     this.sql.exec("DELETE FROM work WHERE id = ?", id);
     this.record({ id, action: "stopped", from: "handling", to: "stopped", queue: w.queue, reason: { reason } });
@@ -272,7 +309,11 @@ export class Agent extends DurableObject<Env> {
   }
 
   /** Hands the interaction to a queue or (through its queue) to one agent; the receiver stores it before this agent lets go. */
-  async transfer(id: string, to: TransferTo, action: "transferred" | "returned" = "transferred"): Promise<SubmitResult> {
+  transfer(id: string, to: TransferTo, action: "transferred" | "returned" = "transferred"): Promise<Result<SubmitResult>> {
+    return guard(() => this.doTransfer(id, to, action));
+  }
+
+  private async doTransfer(id: string, to: TransferTo, action: "transferred" | "returned" = "transferred"): Promise<SubmitResult> {
     const w = this.handling(id);
     this.sql.exec("UPDATE work SET state = 'moving' WHERE id = ?", id);
     const item = JSON.parse(w.data) as QueueItem;
@@ -280,15 +321,15 @@ export class Agent extends DurableObject<Env> {
     try {
       if ("agent" in to) {
         if (to.agent === this.agentId) fail(badRequest("same_agent", "agent: cannot transfer to yourself"));
-        r = await queueStub(this.env, this.tenant, w.queue).submit(
+        r = unwrap(await queueStub(this.env, this.tenant, w.queue).submit(
           { ...item, pinnedAgent: to.agent, skipSteps: true, hops: 0 },
           { actor: `agent:${this.agentId}`, action, reason: { fromAgent: this.agentId, toAgent: to.agent } },
-        );
+        ));
       } else {
-        r = await queueStub(this.env, this.tenant, to.queue).submit(
+        r = unwrap(await queueStub(this.env, this.tenant, to.queue).submit(
           { ...item, pinnedAgent: null, skipSteps: action === "returned", hops: 0 },
           { actor: `agent:${this.agentId}`, action, reason: { fromAgent: this.agentId, fromQueue: w.queue } },
-        );
+        ));
       }
     } catch (err) {
       this.sql.exec("UPDATE work SET state = 'handling' WHERE id = ? AND state = 'moving'", id);
@@ -301,15 +342,23 @@ export class Agent extends DurableObject<Env> {
     return r;
   }
 
-  async returnToQueue(id: string): Promise<SubmitResult> {
+  returnToQueue(id: string): Promise<Result<SubmitResult>> {
+    return guard(() => this.doReturnToQueue(id));
+  }
+
+  private async doReturnToQueue(id: string): Promise<SubmitResult> {
     const w = this.handling(id);
-    return this.transfer(id, { queue: w.queue }, "returned");
+    return this.doTransfer(id, { queue: w.queue }, "returned");
   }
 
   // ---- workbins ----
 
   /** Parks work in hand in the agent's own workbin or a queue's shared one; it stops counting against capacity. */
-  async park(id: string, to: WorkbinRef): Promise<void> {
+  park(id: string, to: WorkbinRef): Promise<Result<void>> {
+    return guard(() => this.doPark(id, to));
+  }
+
+  private async doPark(id: string, to: WorkbinRef): Promise<void> {
     const w = this.handling(id);
     const now = Date.now();
     const entry: WorkbinEntry = { interactionId: id, media: w.media, item: JSON.parse(w.data) as QueueItem, queue: w.queue, parkedAt: now, parkedBy: `agent:${this.agentId}` };
@@ -333,7 +382,11 @@ export class Agent extends DurableObject<Env> {
   }
 
   /** Takes an interaction from a workbin back into hand. It counts against capacity again, so there must be room. */
-  async takeFromWorkbin(id: string, from: WorkbinRef): Promise<WorkView> {
+  takeFromWorkbin(id: string, from: WorkbinRef): Promise<Result<WorkView>> {
+    return guard(() => this.doTakeFromWorkbin(id, from));
+  }
+
+  private async doTakeFromWorkbin(id: string, from: WorkbinRef): Promise<WorkView> {
     const cfg = await this.config();
     const now = Date.now();
     const room = (media: Media) => {
@@ -404,7 +457,7 @@ export class Agent extends DurableObject<Env> {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
     const pair = new WebSocketPair();
     this.ctx.acceptWebSocket(pair[1]);
-    pair[1].send(JSON.stringify({ type: "hello", status: await this.status() }));
+    pair[1].send(JSON.stringify({ type: "hello", status: await this.doStatus() }));
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
@@ -417,7 +470,7 @@ export class Agent extends DurableObject<Env> {
       return;
     }
     if (msg.type === "ping") ws.send(JSON.stringify({ type: "pong", at: Date.now() }));
-    else if (msg.type === "status") ws.send(JSON.stringify({ type: "status", status: await this.status() }));
+    else if (msg.type === "status") ws.send(JSON.stringify({ type: "status", status: await this.doStatus() }));
     else ws.send(JSON.stringify({ type: "error", error: { code: "unknown_type", message: "send ping or status; act through the REST API" } }));
   }
 

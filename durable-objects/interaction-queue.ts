@@ -6,7 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../workers/config/store.ts";
 import type { CompiledQueue } from "../workers/config/compiled.ts";
 import type { Media } from "../workers/config/schema.ts";
-import { badRequest, conflict, encodeForRpc, notFound, type AppError } from "../workers/http/errors.ts";
+import { badRequest, conflict, notFound, type AppError } from "../workers/http/errors.ts";
 import { canTake, type AgentSnapshot } from "../workers/routing/agent-state.ts";
 import { currentTarget, effectivePriority, viewOrderSql } from "../workers/routing/order.ts";
 import { explain, rankAgents } from "../workers/routing/select.ts";
@@ -15,6 +15,7 @@ import type { Transition } from "../workers/ucs/interactions.ts";
 import { runSteps, type CompiledTarget } from "../workers/workflow/steps.ts";
 import { agentStub, queueStub, splitName } from "./names.ts";
 import { Outbox } from "./outbox.ts";
+import { guard, unwrap, type Result } from "./result.ts";
 import type { Offer, QueueItem, ReturnWhy, SubmitOptions, SubmitResult, WorkbinEntry } from "./types.ts";
 
 /** Extra time past the agent's own offer timeout before the queue takes an offer back by itself. */
@@ -75,7 +76,7 @@ export interface QueueStats {
 }
 
 const fail = (e: AppError): never => {
-  throw encodeForRpc(e);
+  throw e;
 };
 const today = (now: number) => new Date(now).toISOString().slice(0, 10);
 
@@ -118,7 +119,11 @@ export class InteractionQueue extends DurableObject<Env> {
   // ---- entering the queue ----
 
   /** Takes an interaction into this queue. Idempotent on the interaction id while it is here. */
-  async submit(item: QueueItem, opts: SubmitOptions): Promise<SubmitResult> {
+  submit(item: QueueItem, opts: SubmitOptions): Promise<Result<SubmitResult>> {
+    return guard(() => this.doSubmit(item, opts));
+  }
+
+  private async doSubmit(item: QueueItem, opts: SubmitOptions): Promise<SubmitResult> {
     if (this.row(item.id)) return { status: "duplicate", queue: this.queue };
     const cq = await this.compiled();
     if (!cq.config.media.includes(item.media)) fail(badRequest("media_not_accepted", `queue '${this.queue}' does not take ${item.media}`));
@@ -132,7 +137,7 @@ export class InteractionQueue extends DurableObject<Env> {
       const hops = (item.hops ?? 0) + 1;
       if (hops <= MAX_HOPS) {
         const to = queueStub(this.env, this.tenant, outcome.queue);
-        const r = await to.submit({ ...fields, hops }, { actor: "workflow", action: "forwarded", reason: { from: this.queue, steps: steps?.trace } });
+        const r = unwrap(await to.submit({ ...fields, hops }, { actor: "workflow", action: "forwarded", reason: { from: this.queue, steps: steps?.trace } }));
         return { status: r.status === "duplicate" ? "duplicate" : "forwarded", queue: r.queue };
       }
       this.outbox.add({ ...base, action: "stopped", to: "stopped", queue: this.queue, reason: { why: `more than ${MAX_HOPS} forwards: workflow loop` } });
@@ -330,12 +335,16 @@ export class InteractionQueue extends DurableObject<Env> {
   }
 
   /** Supervisor: move a waiting interaction to another queue (the receiver stores it before this queue forgets it). */
-  async moveTo(itemId: string, toQueue: string, actor: string): Promise<SubmitResult> {
+  moveTo(itemId: string, toQueue: string, actor: string): Promise<Result<SubmitResult>> {
+    return guard(() => this.doMoveTo(itemId, toQueue, actor));
+  }
+
+  private async doMoveTo(itemId: string, toQueue: string, actor: string): Promise<SubmitResult> {
     if (toQueue === this.queue) fail(badRequest("same_queue", `interaction is already in '${toQueue}'`));
     const it = this.takeForHandoff(itemId);
     try {
       const item = JSON.parse(it.data) as QueueItem;
-      const r = await queueStub(this.env, this.tenant, toQueue).submit({ ...item, pinnedAgent: null, skipSteps: false, hops: 0 }, { actor, action: "moved", reason: { from: this.queue } });
+      const r = unwrap(await queueStub(this.env, this.tenant, toQueue).submit({ ...item, pinnedAgent: null, skipSteps: false, hops: 0 }, { actor, action: "moved", reason: { from: this.queue } }));
       this.sql.exec("DELETE FROM items WHERE id = ?", itemId);
       return r;
     } catch (err) {
@@ -345,7 +354,11 @@ export class InteractionQueue extends DurableObject<Env> {
   }
 
   /** Supervisor: pull a waiting interaction into an agent's (usually the supervisor's own) workbin. */
-  async pullTo(itemId: string, agentId: string, actor: string): Promise<void> {
+  pullTo(itemId: string, agentId: string, actor: string): Promise<Result<void>> {
+    return guard(() => this.doPullTo(itemId, agentId, actor));
+  }
+
+  private async doPullTo(itemId: string, agentId: string, actor: string): Promise<void> {
     const it = this.takeForHandoff(itemId);
     try {
       await agentStub(this.env, this.tenant, agentId).receiveIntoWorkbin({ interactionId: it.id, media: it.media, item: JSON.parse(it.data) as QueueItem, queue: this.queue, parkedAt: Date.now(), parkedBy: actor });
@@ -357,7 +370,11 @@ export class InteractionQueue extends DurableObject<Env> {
   }
 
   /** Supervisor: offer this waiting interaction to one agent. */
-  async assign(itemId: string, agentId: string, actor: string): Promise<void> {
+  assign(itemId: string, agentId: string, actor: string): Promise<Result<void>> {
+    return guard(() => this.doAssign(itemId, agentId, actor));
+  }
+
+  private async doAssign(itemId: string, agentId: string, actor: string): Promise<void> {
     const it = this.row(itemId);
     if (!it || it.state === "parked") fail(notFound("not_in_queue", `interaction '${itemId}' is not waiting in '${this.queue}'`));
     if (it!.state !== "waiting") fail(conflict("being_routed", `interaction '${itemId}' is being offered right now; try again`));
@@ -370,7 +387,11 @@ export class InteractionQueue extends DurableObject<Env> {
   }
 
   /** Supervisor stop, or the customer gave up (abandoned), while waiting or parked. */
-  stop(itemId: string, actor: string, why: { abandoned?: boolean; reason?: string }): void {
+  stop(itemId: string, actor: string, why: { abandoned?: boolean; reason?: string }): Promise<Result<void>> {
+    return guard(() => this.doStop(itemId, actor, why));
+  }
+
+  private doStop(itemId: string, actor: string, why: { abandoned?: boolean; reason?: string }): void {
     const it = this.row(itemId);
     if (!it) fail(notFound("not_in_queue", `interaction '${itemId}' is not in '${this.queue}'`));
     if (it!.state === "offered" || it!.state === "moving") fail(conflict("being_routed", `interaction '${itemId}' is being offered or moved right now; try again`));

@@ -26,27 +26,8 @@ export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
 
-/** Errors crossing a Durable Object RPC boundary lose their class; keep the payload in the message. */
-const RPC_MARK = "AppError:";
-
-export function encodeForRpc(err: AppError): Error {
-  return new Error(RPC_MARK + JSON.stringify({ s: err.status, c: err.code, m: err.message }));
-}
-
 export function fromUnknown(err: unknown): AppError | undefined {
-  if (err instanceof AppError) return err;
-  if (err instanceof Error) {
-    const at = err.message.indexOf(RPC_MARK);
-    if (at >= 0) {
-      try {
-        const p = JSON.parse(err.message.slice(at + RPC_MARK.length)) as { s: number; c: string; m: string };
-        return new AppError(p.s, p.c, p.m);
-      } catch {
-        return undefined;
-      }
-    }
-  }
-  return undefined;
+  return err instanceof AppError ? err : undefined;
 }
 
 export function toErrorResponse(err: unknown): Response {

@@ -8,6 +8,7 @@ import { badRequest } from "../http/errors.ts";
 import { identifyContact } from "../ucs/contacts.ts";
 import { createInteraction, getInteractionRow, type InteractionState } from "../ucs/interactions.ts";
 import { queueStub } from "../../durable-objects/names.ts";
+import { unwrap } from "../../durable-objects/result.ts";
 import type { QueueItem } from "../../durable-objects/types.ts";
 
 const QueueRef = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "a queue or workflow name");
@@ -81,7 +82,7 @@ export async function ingest(env: Env, tenant: string, b: IngestBody, actor: str
   if (!created.created) return { id: created.id, created: false, state: created.state, queue };
   const item: QueueItem = { id: created.id, media: b.media, priority, subject: b.subject ?? null, contactId: contact?.id ?? null, categories: [], attributes: b.attributes ?? {} };
   try {
-    const r = await queueStub(env, tenant, queue).submit(item, { actor });
+    const r = unwrap(await queueStub(env, tenant, queue).submit(item, { actor }));
     return { id: created.id, created: true, state: r.status === "stopped" ? "stopped" : "queued", queue: r.queue };
   } catch (err) {
     // Stored but not yet queued: the scheduled sweep resubmits it, so the caller still gets its id.
@@ -95,5 +96,5 @@ export async function submitNew(env: Env, tenant: string, id: string, action: st
   const row = await getInteractionRow(env.DB, tenant, id);
   if (!row.queue) return;
   const item: QueueItem = { id, media: row.media, priority: row.priority, subject: row.subject, contactId: row.contactId, categories: row.categories, attributes: row.attributes };
-  await queueStub(env, tenant, row.queue).submit(item, { actor: "system", action });
+  unwrap(await queueStub(env, tenant, row.queue).submit(item, { actor: "system", action }));
 }

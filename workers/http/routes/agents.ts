@@ -2,6 +2,7 @@
 import { z } from "zod";
 import type { AgentStatus } from "../../../durable-objects/agent.ts";
 import { agentStub } from "../../../durable-objects/names.ts";
+import { unwrap } from "../../../durable-objects/result.ts";
 import { Media } from "../../config/schema.ts";
 import { getConfig } from "../../config/store.ts";
 import { route, type Caller } from "../api.ts";
@@ -21,26 +22,26 @@ async function agentOf(env: Env, c: Caller, agentId: string) {
 export const agentRoutes = [
   route({
     method: "get", path: "/api/v1/me", access: "agent", tags: ["agent"], summary: "Your presence, offers, work in hand and workbin size",
-    handler: async ({ env, caller }) => self(env, caller).status(),
+    handler: async ({ env, caller }) => unwrap(await self(env, caller).status()),
   }),
   route({
     method: "post", path: "/api/v1/me/login", access: "agent", tags: ["agent"], summary: "Log in to routing (optionally ready on every media at once)",
     body: z.object({ ready: z.boolean().optional() }).strict(),
-    handler: async ({ env, caller, body }) => self(env, caller).login(body),
+    handler: async ({ env, caller, body }) => unwrap(await self(env, caller).login(body)),
   }),
   route({
     method: "post", path: "/api/v1/me/logout", access: "agent", tags: ["agent"], summary: "Log out of routing; pending offers go back to their queues",
-    handler: async ({ env, caller }) => self(env, caller).logout(),
+    handler: async ({ env, caller }) => unwrap(await self(env, caller).logout()),
   }),
   route({
     method: "post", path: "/api/v1/me/ready", access: "agent", tags: ["agent"], summary: "Ready or not ready, on some media or all, with a reason code when not ready",
     body: z.object({ ready: z.boolean(), media: z.array(Media).min(1).optional(), reason: z.string().min(1).max(50).optional() }).strict(),
-    handler: async ({ env, caller, body }) => self(env, caller).setReady(body.ready, { media: body.media, reason: body.reason }),
+    handler: async ({ env, caller, body }) => unwrap(await self(env, caller).setReady(body.ready, { media: body.media, reason: body.reason })),
   }),
   route({
     method: "post", path: "/api/v1/me/after-work", access: "agent", tags: ["agent"], summary: "Enter or leave after-call work (no offers meanwhile)",
     body: z.object({ on: z.boolean() }).strict(),
-    handler: async ({ env, caller, body }) => self(env, caller).setAfterWork(body.on),
+    handler: async ({ env, caller, body }) => unwrap(await self(env, caller).setAfterWork(body.on)),
   }),
   route({
     method: "get", path: "/api/v1/me/workbin", access: "agent", tags: ["agent"], summary: "Your personal workbin",
@@ -58,13 +59,13 @@ export const agentRoutes = [
     method: "get", path: "/api/v1/agents", access: "supervisor", tags: ["supervisor"], summary: "Every agent's presence and load",
     handler: async ({ env, caller }) => {
       const cfg = await getConfig(env.DB, caller.tenant);
-      const agents = await Promise.all([...cfg.agents.values()].map(async (a) => ({ id: a.id, fullName: a.fullName, role: a.role, ...((await agentStub(env, caller.tenant, a.id).status()) as AgentStatus) })));
+      const agents = await Promise.all([...cfg.agents.values()].map(async (a) => ({ id: a.id, fullName: a.fullName, role: a.role, ...(unwrap(await agentStub(env, caller.tenant, a.id).status()) as AgentStatus) })));
       return { agents };
     },
   }),
   route({
     method: "get", path: "/api/v1/agents/:agentId", access: "supervisor", tags: ["supervisor"], summary: "One agent's presence, offers and work",
-    handler: async ({ env, caller, params }) => (await agentOf(env, caller, params.agentId!)).status(),
+    handler: async ({ env, caller, params }) => unwrap(await (await agentOf(env, caller, params.agentId!)).status()),
   }),
   route({
     method: "get", path: "/api/v1/agents/:agentId/workbin", access: "supervisor", tags: ["supervisor"], summary: "One agent's personal workbin",
@@ -72,6 +73,6 @@ export const agentRoutes = [
   }),
   route({
     method: "post", path: "/api/v1/agents/:agentId/logout", access: "supervisor", tags: ["supervisor"], summary: "Log an agent out of routing",
-    handler: async ({ env, caller, params }) => (await agentOf(env, caller, params.agentId!)).logout(),
+    handler: async ({ env, caller, params }) => unwrap(await (await agentOf(env, caller, params.agentId!)).logout()),
   }),
 ];

@@ -1,6 +1,7 @@
 // Generic ingest and the interaction itself: read it, note it, and act on it as an agent or supervisor.
 import { z } from "zod";
 import { agentStub, queueStub } from "../../../durable-objects/names.ts";
+import { unwrap } from "../../../durable-objects/result.ts";
 import { getConfig } from "../../config/store.ts";
 import { IngestBody, ingest } from "../../interactions/ingest.ts";
 import { addNote, getInteraction, getInteractionRow } from "../../ucs/interactions.ts";
@@ -55,7 +56,7 @@ export const interactionRoutes = [
     body: z.object({ reason: z.string().max(200).optional() }).strict(),
     handler: async ({ env, caller, params, body }) => {
       const q = await heldByQueue(env, caller.tenant, idParam(params));
-      await queueStub(env, caller.tenant, q).stop(idParam(params), "customer", { abandoned: true, reason: body.reason });
+      unwrap(await queueStub(env, caller.tenant, q).stop(idParam(params), "customer", { abandoned: true, reason: body.reason }));
       return { ok: true };
     },
   }),
@@ -68,19 +69,19 @@ export const interactionRoutes = [
   // ---- agent actions ----
   route({
     method: "post", path: "/api/v1/interactions/:id/accept", access: "agent", tags: ["agent"], summary: "Accept an offer",
-    handler: async ({ env, caller, params }) => agentStub(env, caller.tenant, user(caller).agentId).accept(idParam(params)),
+    handler: async ({ env, caller, params }) => unwrap(await agentStub(env, caller.tenant, user(caller).agentId).accept(idParam(params))),
   }),
   route({
     method: "post", path: "/api/v1/interactions/:id/reject", access: "agent", tags: ["agent"], summary: "Reject an offer: back to the head of its queue, not offered to you again this cycle",
     handler: async ({ env, caller, params }) => {
-      await agentStub(env, caller.tenant, user(caller).agentId).reject(idParam(params));
+      unwrap(await agentStub(env, caller.tenant, user(caller).agentId).reject(idParam(params)));
       return { ok: true };
     },
   }),
   route({
     method: "post", path: "/api/v1/interactions/:id/done", access: "agent", tags: ["agent"], summary: "Mark done",
     handler: async ({ env, caller, params }) => {
-      await agentStub(env, caller.tenant, user(caller).agentId).done(idParam(params));
+      unwrap(await agentStub(env, caller.tenant, user(caller).agentId).done(idParam(params)));
       return { ok: true };
     },
   }),
@@ -92,8 +93,8 @@ export const interactionRoutes = [
       const u = user(caller);
       const id = idParam(params);
       const row = await getInteractionRow(env.DB, u.tenant, id);
-      if (row.agentId === u.agentId && row.state !== "workbin") await agentStub(env, u.tenant, u.agentId).stopWork(id, body.reason);
-      else if (isSupervisor(u)) await queueStub(env, u.tenant, await heldByQueue(env, u.tenant, id)).stop(id, `supervisor:${u.agentId}`, { reason: body.reason });
+      if (row.agentId === u.agentId && row.state !== "workbin") unwrap(await agentStub(env, u.tenant, u.agentId).stopWork(id, body.reason));
+      else if (isSupervisor(u)) unwrap(await queueStub(env, u.tenant, await heldByQueue(env, u.tenant, id)).stop(id, `supervisor:${u.agentId}`, { reason: body.reason }));
       else throw forbidden("you can stop only work in your hands");
       return { ok: true };
     },
@@ -105,12 +106,12 @@ export const interactionRoutes = [
       const u = user(caller);
       if ("queue" in body) await knownQueue(env, u.tenant, body.queue);
       else await knownAgent(env, u.tenant, body.agent);
-      return agentStub(env, u.tenant, u.agentId).transfer(idParam(params), body);
+      return unwrap(await agentStub(env, u.tenant, u.agentId).transfer(idParam(params), body));
     },
   }),
   route({
     method: "post", path: "/api/v1/interactions/:id/return", access: "agent", tags: ["agent"], summary: "Return work in hand to its queue",
-    handler: async ({ env, caller, params }) => agentStub(env, caller.tenant, user(caller).agentId).returnToQueue(idParam(params)),
+    handler: async ({ env, caller, params }) => unwrap(await agentStub(env, caller.tenant, user(caller).agentId).returnToQueue(idParam(params))),
   }),
   route({
     method: "post", path: "/api/v1/interactions/:id/park", access: "agent", tags: ["agent"], summary: "Place work in hand in your workbin or a queue's shared workbin",
@@ -118,7 +119,7 @@ export const interactionRoutes = [
     handler: async ({ env, caller, params, body }) => {
       const u = user(caller);
       if (body.workbin !== "personal") await knownQueue(env, u.tenant, body.workbin.queue);
-      await agentStub(env, u.tenant, u.agentId).park(idParam(params), body.workbin);
+      unwrap(await agentStub(env, u.tenant, u.agentId).park(idParam(params), body.workbin));
       return { ok: true };
     },
   }),
@@ -128,7 +129,7 @@ export const interactionRoutes = [
     handler: async ({ env, caller, params, body }) => {
       const u = user(caller);
       if (body.workbin !== "personal") await knownQueue(env, u.tenant, body.workbin.queue);
-      return agentStub(env, u.tenant, u.agentId).takeFromWorkbin(idParam(params), body.workbin);
+      return unwrap(await agentStub(env, u.tenant, u.agentId).takeFromWorkbin(idParam(params), body.workbin));
     },
   }),
 
@@ -140,7 +141,7 @@ export const interactionRoutes = [
       const u = user(caller);
       await knownQueue(env, u.tenant, body.queue);
       const from = await heldByQueue(env, u.tenant, idParam(params));
-      return queueStub(env, u.tenant, from).moveTo(idParam(params), body.queue, `supervisor:${u.agentId}`);
+      return unwrap(await queueStub(env, u.tenant, from).moveTo(idParam(params), body.queue, `supervisor:${u.agentId}`));
     },
   }),
   route({
@@ -149,7 +150,7 @@ export const interactionRoutes = [
     handler: async ({ env, caller, params, body }) => {
       const u = user(caller);
       await knownAgent(env, u.tenant, body.agent);
-      await queueStub(env, u.tenant, await heldByQueue(env, u.tenant, idParam(params))).assign(idParam(params), body.agent, `supervisor:${u.agentId}`);
+      unwrap(await queueStub(env, u.tenant, await heldByQueue(env, u.tenant, idParam(params))).assign(idParam(params), body.agent, `supervisor:${u.agentId}`));
       return { ok: true };
     },
   }),
@@ -160,7 +161,7 @@ export const interactionRoutes = [
       const u = user(caller);
       const to = body.agent ?? u.agentId;
       await knownAgent(env, u.tenant, to);
-      await queueStub(env, u.tenant, await heldByQueue(env, u.tenant, idParam(params))).pullTo(idParam(params), to, `supervisor:${u.agentId}`);
+      unwrap(await queueStub(env, u.tenant, await heldByQueue(env, u.tenant, idParam(params))).pullTo(idParam(params), to, `supervisor:${u.agentId}`));
       return { ok: true, workbin: `agent:${to}` };
     },
   }),
