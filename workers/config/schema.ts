@@ -1,6 +1,6 @@
 // Configuration Server: a tenant's whole config, validated on load. Errors name the bad field
 // (`queues[1].steps[0].targets[0].skills: unknown skill 'spansh'`). Pure: no bindings.
-import { z } from "zod";
+import * as z from "zod";
 import { parseSkillExpr, skillsIn, SkillExprError } from "../routing/skills.ts";
 
 export const MEDIA = ["email", "chat", "sms", "mms", "webform", "callback", "generic"] as const;

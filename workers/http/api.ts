@@ -1,6 +1,6 @@
 // The route registry: each route declares who may call it and the schemas of what it takes.
 // The same declarations validate requests, check roles and generate the OpenAPI document.
-import { z } from "zod";
+import * as z from "zod";
 import type { Role } from "../config/schema.ts";
 import { looksLikeJwt, verifyToken, type Principal } from "../auth/tokens.ts";
 import { tenantByIngestKey } from "../ucs/tenants.ts";

@@ -1,5 +1,5 @@
 // OpenAPI 3.1, generated from the same zod schemas that validate requests.
-import { z } from "zod";
+import * as z from "zod";
 import type { RouteDef } from "./api.ts";
 
 const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });

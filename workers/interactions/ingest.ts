@@ -1,7 +1,7 @@
 // The one way work enters Parley: record it in the contact history, then hand it to its queue.
 // Every channel (generic API, email, forms, chat, SMS) calls this. Durable before acknowledged:
 // the interaction is in D1 before the queue sees it, and a crash in between is healed by the sweep.
-import { z } from "zod";
+import * as z from "zod";
 import { getConfig } from "../config/store.ts";
 import { Attributes, Media } from "../config/schema.ts";
 import { badRequest } from "../http/errors.ts";

@@ -1,5 +1,5 @@
 // Configuration Server API: read and replace the tenant's whole config.
-import { z } from "zod";
+import * as z from "zod";
 import { forgetConfig } from "../../config/store.ts";
 import { ConfigError, TenantConfig } from "../../config/schema.ts";
 import { loadTenantConfig, replaceTenantConfig } from "../../ucs/tenants.ts";

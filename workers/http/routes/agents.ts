@@ -1,5 +1,5 @@
 // The agent's own presence and workbin (me), and supervisors' view of agents.
-import { z } from "zod";
+import * as z from "zod";
 import type { AgentStatus } from "../../../durable-objects/agent.ts";
 import { agentStub } from "../../../durable-objects/names.ts";
 import { unwrap } from "../../../durable-objects/result.ts";

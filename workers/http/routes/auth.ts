@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { getConfig } from "../../config/store.ts";
 import { DUMMY_HASH, verifyPassword } from "../../auth/password.ts";
 import { issueToken } from "../../auth/tokens.ts";

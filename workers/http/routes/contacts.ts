@@ -1,5 +1,5 @@
 // Contact history for agents: a contact with its interactions, full-text search, merging.
-import { z } from "zod";
+import * as z from "zod";
 import { getContact, mergeContacts } from "../../ucs/contacts.ts";
 import { contactHistory } from "../../ucs/interactions.ts";
 import { search } from "../../ucs/search.ts";

@@ -1,5 +1,5 @@
 // Generic ingest and the interaction itself: read it, note it, and act on it as an agent or supervisor.
-import { z } from "zod";
+import * as z from "zod";
 import { agentStub, queueStub } from "../../../durable-objects/names.ts";
 import { unwrap } from "../../../durable-objects/result.ts";
 import { getConfig } from "../../config/store.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { route, type RouteDef } from "../api.ts";
 import { notFound } from "../errors.ts";
 import { openApiDocument } from "../openapi.ts";
