@@ -65,13 +65,8 @@ export async function ingest(env: Env, tenant: string, b: IngestBody, actor: str
   if (!q) throw badRequest("unknown_queue", `queue: no queue '${queue}'`);
   if (!q.config.media.includes(b.media)) throw badRequest("media_not_accepted", `media: queue '${queue}' takes ${q.config.media.join(", ")}, not ${b.media}`);
 
-  if (b.externalId !== undefined) {
-    const seen = await env.DB.prepare("SELECT id, state, queue FROM interactions WHERE tenant_id = ? AND external_id = ?").bind(tenant, b.externalId).first<{ id: string; state: InteractionState; queue: string }>();
-    if (seen) {
-      if (seen.state === "new") await submitNew(env, tenant, seen.id, "resubmitted");
-      return { id: seen.id, created: false, state: seen.state, queue: seen.queue };
-    }
-  }
+  // No separate look-up of externalId: the insert below is idempotent and reports the first
+  // interaction on a repeat, so the common case costs one D1 round trip.
   let threadId: string | undefined;
   if (b.parentId !== undefined) threadId = (await getInteractionRow(env.DB, tenant, b.parentId)).threadId;
   const contact = b.contact ? await identifyContact(env.DB, tenant, b.contact) : undefined;
@@ -79,7 +74,11 @@ export async function ingest(env: Env, tenant: string, b: IngestBody, actor: str
     tenant, externalId: b.externalId, media: b.media, channel: b.channel, direction: b.direction, subject: b.subject, text: b.text,
     threadId, parentId: b.parentId, contactId: contact?.id, queue, priority, categories: [], attributes: b.attributes ?? {}, actor,
   });
-  if (!created.created) return { id: created.id, created: false, state: created.state, queue };
+  if (!created.created) {
+    // A retry of a request whose submit failed: try the queue again now rather than wait for the sweep.
+    if (created.state === "new") await submitNew(env, tenant, created.id, "resubmitted").catch((e: unknown) => console.error("resubmit", e));
+    return { id: created.id, created: false, state: created.state, queue: created.queue };
+  }
   const item: QueueItem = { id: created.id, media: b.media, priority, subject: b.subject ?? null, contactId: contact?.id ?? null, categories: [], attributes: b.attributes ?? {} };
   try {
     const r = unwrap(await queueStub(env, tenant, queue).submit(item, { actor }));

@@ -59,7 +59,7 @@ export interface NewInteraction {
 
 /** Writes a new interaction, its text and its first event. Idempotent on externalId: a repeat
  *  returns the first one's id with created=false and writes nothing. */
-export async function createInteraction(db: D1Database, n: NewInteraction): Promise<{ id: string; created: boolean; state: InteractionState }> {
+export async function createInteraction(db: D1Database, n: NewInteraction): Promise<{ id: string; created: boolean; state: InteractionState; queue: string }> {
   const id = newId("i");
   const now = Date.now();
   const ins = db
@@ -84,11 +84,12 @@ export async function createInteraction(db: D1Database, n: NewInteraction): Prom
       db.prepare(`INSERT INTO search_index (tenant_id, kind, ref, contact_id, body) SELECT ?, 'message', ?, ?, ? ${guard}`).bind(n.tenant, id, n.contactId ?? null, [n.subject, n.text].filter(Boolean).join("\n")),
     );
   }
-  await db.batch(st);
-  if (n.externalId === undefined) return { id, created: true, state: "new" };
-  const row = await db.prepare("SELECT id, state FROM interactions WHERE tenant_id = ? AND external_id = ?").bind(n.tenant, n.externalId).first<{ id: string; state: InteractionState }>();
+  // The winner's row, read in the same round trip: ours if the insert took place, the first one's if not.
+  st.push(db.prepare("SELECT id, state, queue FROM interactions WHERE tenant_id = ? AND id = COALESCE((SELECT id FROM interactions WHERE tenant_id = ?1 AND external_id = ?), ?)").bind(n.tenant, n.externalId ?? null, id));
+  const results = await db.batch<{ id: string; state: InteractionState; queue: string }>(st);
+  const row = results[results.length - 1]!.results[0];
   if (!row) throw new Error("interaction vanished after insert");
-  return { id: row.id, created: row.id === id, state: row.state };
+  return { id: row.id, created: row.id === id, state: row.state, queue: row.queue };
 }
 
 export interface InteractionRow {
