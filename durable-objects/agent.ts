@@ -10,25 +10,12 @@ import { canTake, presenceOf, totalLoad, type AgentSnapshot, type PresenceState 
 import type { Transition } from "../workers/ucs/interactions.ts";
 import type { Candidate } from "./interaction-queue.ts";
 import { queueStub, splitName } from "./names.ts";
+import { WorkStore, type WorkRow, type WorkState } from "./agent-work.ts";
 import { Outbox } from "./outbox.ts";
 import { guard, unwrap, type Result } from "./result.ts";
+import { hasSchema } from "./schema.ts";
 import type { Offer, QueueItem, ReturnWhy, SubmitResult, WorkbinEntry } from "./types.ts";
 
-type WorkState = "reserving" | "offered" | "handling" | "moving";
-
-interface WorkRow {
-  id: string;
-  media: Media;
-  queue: string;
-  state: WorkState;
-  offered_at: number;
-  expires_at: number | null;
-  accepted_at: number | null;
-  entered_at: number;
-  data: string;
-  reason: string | null;
-  [k: string]: SqlStorageValue;
-}
 
 interface Presence {
   loggedIn: boolean;
@@ -71,11 +58,19 @@ const fail = (e: AppError): never => {
   throw e;
 };
 
+/** Bumped when the tables below change, so a warm object skips the DDL. */
+const SCHEMA = "1";
+
 export class Agent extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly tenant: string;
   private readonly agentId: string;
   private readonly outbox: Outbox;
+  private readonly work: WorkStore;
+  private p: Presence;
+  private readonly peaks: Record<string, number> = {};
+  /** The alarm as last set: undefined until read once. */
+  private alarmAt: number | null | undefined;
   private pulling = false;
   private pullAgain = false;
 
@@ -83,18 +78,22 @@ export class Agent extends DurableObject<Env> {
     super(ctx, env);
     [this.tenant, this.agentId] = splitName(ctx.id.name);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`
+    if (!hasSchema(this.sql, SCHEMA)) this.sql.exec(`
       CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS work (id TEXT PRIMARY KEY, media TEXT NOT NULL, queue TEXT NOT NULL, state TEXT NOT NULL,
         offered_at INTEGER NOT NULL, expires_at INTEGER, accepted_at INTEGER, entered_at INTEGER NOT NULL, data TEXT NOT NULL, reason TEXT);
       CREATE TABLE IF NOT EXISTS workbin (id TEXT PRIMARY KEY, media TEXT NOT NULL, queue TEXT NOT NULL, data TEXT NOT NULL, parked_at INTEGER NOT NULL, parked_by TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS pins (queue TEXT PRIMARY KEY);
       CREATE TABLE IF NOT EXISTS max_load (media TEXT PRIMARY KEY, n INTEGER NOT NULL);
+      INSERT OR REPLACE INTO kv (k, v) VALUES ('schema', '${SCHEMA}');
     `);
-    this.outbox = new Outbox(this.sql, env.DB, () => void this.ctx.storage.setAlarm(Date.now() + 5_000));
-    // A claim cut short by an eviction never became an offer: release the slot.
-    this.sql.exec("DELETE FROM work WHERE state = 'reserving'");
-    this.sql.exec("UPDATE work SET state = 'handling' WHERE state = 'moving'");
+    this.outbox = new Outbox(this.sql, env.DB, () => void this.armAt(Date.now() + 5_000));
+    this.work = new WorkStore(this.sql);
+    const row = this.sql.exec<{ v: string }>("SELECT v FROM kv WHERE k = 'presence'").toArray()[0];
+    this.p = row
+      ? (JSON.parse(row.v) as Presence)
+      : { loggedIn: false, afterWork: false, afterWorkUntil: null, ready: {}, reasons: {}, idleSince: Date.now(), version: 0, loggedInAt: null };
+    for (const r of this.sql.exec<{ media: string; n: number }>("SELECT media, n FROM max_load")) this.peaks[r.media] = r.n;
   }
 
   /** Does nothing: the benchmark's baseline of one empty object RPC. */
@@ -110,7 +109,7 @@ export class Agent extends DurableObject<Env> {
 
   private async doStatus(): Promise<AgentStatus> {
     const snapshot = await this.snapshot();
-    const rows = this.sql.exec<WorkRow>("SELECT * FROM work ORDER BY offered_at").toArray().map(view);
+    const rows = this.work.all().map(view);
     return {
       agentId: this.agentId,
       presence: presenceOf(snapshot),
@@ -237,16 +236,17 @@ export class Agent extends DurableObject<Env> {
       return fail(conflict("offer_expired", `the offer of '${id}' expired`));
     }
     const now = Date.now();
-    this.sql.exec("UPDATE work SET state = 'handling', accepted_at = ?, expires_at = NULL WHERE id = ?", now, id);
+    const expiresAt = w.expires_at;
+    this.work.patch(id, { state: "handling", accepted_at: now, expires_at: null });
     let r: { ok: boolean; waitedMs?: number };
     try {
       r = await queueStub(this.env, this.tenant, w.queue).accepted(id, this.agentId);
     } catch (err) {
-      this.sql.exec("UPDATE work SET state = 'offered', accepted_at = NULL, expires_at = ? WHERE id = ?", w.expires_at, id);
+      this.work.patch(id, { state: "offered", accepted_at: null, expires_at: expiresAt });
       throw err;
     }
     if (!r.ok) {
-      this.sql.exec("DELETE FROM work WHERE id = ?", id);
+      this.work.delete(id);
       this.push({ type: "offer_revoked", interactionId: id, reason: "withdrawn" });
       await this.afterChange();
       return fail(conflict("offer_withdrawn", `the offer of '${id}' was withdrawn`));
@@ -277,7 +277,7 @@ export class Agent extends DurableObject<Env> {
   private async doDone(id: string): Promise<void> {
     const w = this.handling(id);
     const now = Date.now();
-    this.sql.exec("DELETE FROM work WHERE id = ?", id);
+    this.work.delete(id);
     this.record({ id, action: "done", from: "handling", to: "done", queue: w.queue });
     const handleMs = now - (w.accepted_at ?? now);
     this.ctx.waitUntil(queueStub(this.env, this.tenant, w.queue).recordHandled(handleMs).catch((e: unknown) => console.error("recordHandled", e)));
@@ -301,7 +301,7 @@ export class Agent extends DurableObject<Env> {
 
   private async doStopWork(id: string, reason: string): Promise<void> {
     const w = this.handling(id);
-    this.sql.exec("DELETE FROM work WHERE id = ?", id);
+    this.work.delete(id);
     this.record({ id, action: "stopped", from: "handling", to: "stopped", queue: w.queue, reason: { reason } });
     if (this.load() === 0) this.update((p) => (p.idleSince = Date.now()));
     this.push({ type: "work_removed", interactionId: id, why: "stopped" });
@@ -315,7 +315,7 @@ export class Agent extends DurableObject<Env> {
 
   private async doTransfer(id: string, to: TransferTo, action: "transferred" | "returned" = "transferred"): Promise<SubmitResult> {
     const w = this.handling(id);
-    this.sql.exec("UPDATE work SET state = 'moving' WHERE id = ?", id);
+    this.work.patch(id, { state: "moving" });
     const item = JSON.parse(w.data) as QueueItem;
     let r: SubmitResult;
     try {
@@ -332,10 +332,10 @@ export class Agent extends DurableObject<Env> {
         ));
       }
     } catch (err) {
-      this.sql.exec("UPDATE work SET state = 'handling' WHERE id = ? AND state = 'moving'", id);
+      if (this.work.get(id)?.state === "moving") this.work.patch(id, { state: "handling" });
       throw err;
     }
-    this.sql.exec("DELETE FROM work WHERE id = ?", id);
+    this.work.delete(id);
     if (this.load() === 0) this.update((p) => (p.idleSince = Date.now()));
     this.push({ type: "work_removed", interactionId: id, why: action });
     await this.afterChange();
@@ -363,18 +363,18 @@ export class Agent extends DurableObject<Env> {
     const now = Date.now();
     const entry: WorkbinEntry = { interactionId: id, media: w.media, item: JSON.parse(w.data) as QueueItem, queue: w.queue, parkedAt: now, parkedBy: `agent:${this.agentId}` };
     if (to === "personal") {
-      this.sql.exec("DELETE FROM work WHERE id = ?", id);
+      this.work.delete(id);
       this.sql.exec("INSERT INTO workbin (id, media, queue, data, parked_at, parked_by) VALUES (?, ?, ?, ?, ?, ?)", id, w.media, w.queue, w.data, now, entry.parkedBy);
       this.record({ id, action: "parked", from: "handling", to: "workbin", queue: w.queue, workbin: `agent:${this.agentId}` });
     } else {
-      this.sql.exec("UPDATE work SET state = 'moving' WHERE id = ?", id);
+      this.work.patch(id, { state: "moving" });
       try {
         await queueStub(this.env, this.tenant, to.queue).park({ ...entry, queue: to.queue });
       } catch (err) {
-        this.sql.exec("UPDATE work SET state = 'handling' WHERE id = ? AND state = 'moving'", id);
+        if (this.work.get(id)?.state === "moving") this.work.patch(id, { state: "handling" });
         throw err;
       }
-      this.sql.exec("DELETE FROM work WHERE id = ?", id);
+      this.work.delete(id);
     }
     if (this.load() === 0) this.update((p) => (p.idleSince = now));
     this.push({ type: "work_removed", interactionId: id, why: "parked" });
@@ -399,7 +399,7 @@ export class Agent extends DurableObject<Env> {
       if (!e) return fail(notFound("not_in_workbin", `'${id}' is not in your workbin`));
       if (!room(e.media)) return fail(conflict("at_capacity", `no room for another ${e.media} interaction`));
       this.sql.exec("DELETE FROM workbin WHERE id = ?", id);
-      this.sql.exec("INSERT INTO work (id, media, queue, state, offered_at, accepted_at, entered_at, data) VALUES (?, ?, ?, 'handling', ?, ?, ?, ?)", id, e.media, e.queue, now, now, now, e.data);
+      this.work.put({ id, media: e.media, queue: e.queue, state: "handling", offered_at: now, accepted_at: now, entered_at: now, data: e.data });
       this.record({ id, action: "unparked", from: "workbin", to: "handling", queue: e.queue });
     } else {
       if (this.workRow(id)) return fail(conflict("already_in_hand", `'${id}' is already in hand`));
@@ -408,13 +408,13 @@ export class Agent extends DurableObject<Env> {
       const media = entry0.find((e) => e.interactionId === id)?.media;
       if (!media) return fail(notFound("not_in_workbin", `'${id}' is not in the workbin of '${from.queue}'`));
       if (!room(media)) return fail(conflict("at_capacity", `no room for another ${media} interaction`));
-      this.sql.exec("INSERT INTO work (id, media, queue, state, offered_at, entered_at, data) VALUES (?, ?, ?, 'reserving', ?, ?, '{}')", id, media, from.queue, now, now);
+      this.work.put({ id, media, queue: from.queue, state: "reserving", offered_at: now, entered_at: now, data: "{}" });
       const e = await queueStub(this.env, this.tenant, from.queue).unpark(id);
       if (!e) {
-        this.sql.exec("DELETE FROM work WHERE id = ? AND state = 'reserving'", id);
+        this.work.delete(id, "reserving");
         return fail(notFound("not_in_workbin", `'${id}' is no longer in the workbin of '${from.queue}'`));
       }
-      this.sql.exec("UPDATE work SET state = 'handling', accepted_at = ?, data = ? WHERE id = ?", now, JSON.stringify(e.item), id);
+      this.work.patch(id, { state: "handling", accepted_at: now, data: JSON.stringify(e.item) });
       this.record({ id, action: "unparked", from: "workbin", to: "handling", queue: from.queue });
     }
     this.notePeak();
@@ -448,7 +448,7 @@ export class Agent extends DurableObject<Env> {
 
   /** Highest load per media this agent ever held: evidence for capacity tests and audits. */
   peakLoad(): Partial<Record<Media, number>> {
-    return Object.fromEntries(this.sql.exec<{ media: Media; n: number }>("SELECT media, n FROM max_load").toArray().map((r) => [r.media, r.n]));
+    return { ...this.peaks };
   }
 
   // ---- the desktop's WebSockets ----
@@ -488,7 +488,8 @@ export class Agent extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const now = Date.now();
-    for (const w of this.sql.exec<WorkRow>("SELECT * FROM work WHERE state = 'offered' AND expires_at <= ?", now).toArray()) await this.returnOffer(w, "timeout");
+    this.alarmAt = null;
+    for (const w of this.work.inState("offered")) if (w.expires_at !== null && w.expires_at <= now) await this.returnOffer(w, "timeout");
     const p = this.presence();
     if (p.afterWork && p.afterWorkUntil !== null && p.afterWorkUntil <= now) {
       this.update((x) => {
@@ -510,18 +511,16 @@ export class Agent extends DurableObject<Env> {
     return a;
   }
 
-  private presence(): Presence {
-    const row = this.sql.exec<{ v: string }>("SELECT v FROM kv WHERE k = 'presence'").toArray()[0];
-    return row
-      ? (JSON.parse(row.v) as Presence)
-      : { loggedIn: false, afterWork: false, afterWorkUntil: null, ready: {}, reasons: {}, idleSince: Date.now(), version: 0, loggedInAt: null };
+  private presence(): Readonly<Presence> {
+    return this.p;
   }
 
   private update(fn: (p: Presence) => void): void {
-    const p = this.presence();
+    const p = structuredClone(this.p);
     fn(p);
     p.version++;
     this.sql.exec("INSERT INTO kv (k, v) VALUES ('presence', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", JSON.stringify(p));
+    this.p = p;
   }
 
   private bumpVersion(): void {
@@ -529,32 +528,30 @@ export class Agent extends DurableObject<Env> {
   }
 
   private load(media?: Media): number {
-    const q = media
-      ? this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM work WHERE media = ?", media)
-      : this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM work");
-    return q.one().n;
+    return this.work.load(media);
   }
 
   private snapshotWith(a: AgentConfig): AgentSnapshot {
     const p = this.presence();
-    const load: Partial<Record<Media, number>> = {};
-    for (const r of this.sql.exec<{ media: Media; n: number }>("SELECT media, COUNT(*) AS n FROM work GROUP BY media")) load[r.media] = r.n;
+    const load = this.work.loadByMedia();
     return {
       agentId: this.agentId, version: p.version, loggedIn: p.loggedIn, afterWork: p.afterWork, ready: p.ready, reasons: p.reasons,
       load, capacity: a.capacity, maxTotal: a.maxTotal, idleSince: p.idleSince, skills: a.skills,
     };
   }
 
+  /** Records a new high-water mark of load (per media, and '*' overall); writes only when one rises. */
   private notePeak(): void {
-    this.sql.exec(
-      "INSERT INTO max_load (media, n) SELECT media, COUNT(*) FROM work WHERE true GROUP BY media ON CONFLICT (media) DO UPDATE SET n = MAX(n, excluded.n)",
-    );
-    const total = this.load();
-    this.sql.exec("INSERT INTO max_load (media, n) VALUES ('*', ?) ON CONFLICT (media) DO UPDATE SET n = MAX(n, excluded.n)", total);
+    const loads: Record<string, number> = { ...this.work.loadByMedia(), "*": this.work.load() };
+    for (const [m, n] of Object.entries(loads)) {
+      if (n <= (this.peaks[m] ?? 0)) continue;
+      this.peaks[m] = n;
+      this.sql.exec("INSERT INTO max_load (media, n) VALUES (?, ?) ON CONFLICT (media) DO UPDATE SET n = MAX(n, excluded.n)", m, n);
+    }
   }
 
   private workRow(id: string): WorkRow | undefined {
-    return this.sql.exec<WorkRow>("SELECT * FROM work WHERE id = ?", id).toArray()[0];
+    return this.work.get(id);
   }
 
   private handling(id: string): WorkRow {
@@ -566,15 +563,15 @@ export class Agent extends DurableObject<Env> {
   }
 
   private insertOffer(o: Offer): void {
-    this.sql.exec(
-      "INSERT INTO work (id, media, queue, state, offered_at, expires_at, entered_at, data, reason) VALUES (?, ?, ?, 'offered', ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET state = 'offered', offered_at = excluded.offered_at, expires_at = excluded.expires_at, data = excluded.data, reason = excluded.reason",
-      o.interactionId, o.media, o.queue, o.offeredAt, o.expiresAt, o.enteredAt, JSON.stringify(o.item), JSON.stringify(o.reason ?? null),
-    );
+    this.work.put({
+      id: o.interactionId, media: o.media, queue: o.queue, state: "offered", offered_at: o.offeredAt, expires_at: o.expiresAt, entered_at: o.enteredAt,
+      data: JSON.stringify(o.item), reason: JSON.stringify(o.reason ?? null),
+    });
     this.bumpVersion();
   }
 
   private async returnOffer(w: WorkRow, why: ReturnWhy): Promise<void> {
-    this.sql.exec("DELETE FROM work WHERE id = ? AND state = 'offered'", w.id);
+    if (!this.work.delete(w.id, "offered")) return;
     this.push({ type: "offer_revoked", interactionId: w.id, reason: why });
     if (this.load() === 0) this.update((p) => (p.idleSince = Date.now()));
     else this.bumpVersion();
@@ -588,7 +585,7 @@ export class Agent extends DurableObject<Env> {
   }
 
   private async revokeOffers(why: ReturnWhy): Promise<void> {
-    for (const w of this.sql.exec<WorkRow>("SELECT * FROM work WHERE state = 'offered'").toArray()) await this.returnOffer(w, why);
+    for (const w of this.work.inState("offered")) await this.returnOffer(w, why);
   }
 
   private record(t: Omit<Transition, "tenant" | "at" | "actor" | "agent"> & { agent?: string | null }): void {
@@ -672,7 +669,7 @@ export class Agent extends DurableObject<Env> {
         const now = this.snapshotWith(cfg);
         if (!canTake(now, c.media) || this.workRow(c.itemId)) continue;
         // Hold the slot while the queue decides, so a concurrent offer cannot overfill.
-        this.sql.exec("INSERT INTO work (id, media, queue, state, offered_at, entered_at, data) VALUES (?, ?, ?, 'reserving', ?, ?, '{}')", c.itemId, c.media, c.queue, Date.now(), c.enteredAt);
+        this.work.put({ id: c.itemId, media: c.media, queue: c.queue, state: "reserving", offered_at: Date.now(), entered_at: c.enteredAt, data: "{}" });
         let offer: Offer | null = null;
         try {
           offer = (await queueStub(this.env, this.tenant, c.queue).claim(c.itemId, now)) as Offer | null;
@@ -680,7 +677,7 @@ export class Agent extends DurableObject<Env> {
           console.error("claim", err);
         }
         if (!offer) {
-          this.sql.exec("DELETE FROM work WHERE id = ? AND state = 'reserving'", c.itemId);
+          this.work.delete(c.itemId, "reserving");
           continue;
         }
         this.insertOffer(offer);
@@ -695,16 +692,22 @@ export class Agent extends DurableObject<Env> {
 
   private async scheduleAlarm(): Promise<void> {
     const times: number[] = [];
-    const o = this.sql.exec<{ t: number | null }>("SELECT MIN(expires_at) AS t FROM work WHERE state = 'offered'").one().t;
+    const o = this.work.nextExpiry();
     if (o !== null) times.push(o);
     const p = this.presence();
     if (p.afterWork && p.afterWorkUntil !== null) times.push(p.afterWorkUntil);
     if (this.outbox.pending > 0) times.push(Date.now() + 5_000);
-    if (times.length === 0) return;
-    const next = Math.min(...times);
-    const cur = await this.ctx.storage.getAlarm();
-    if (cur === null || cur > next || cur < Date.now()) await this.ctx.storage.setAlarm(next);
+    if (times.length) await this.armAt(Math.min(...times));
   }
+
+  /** Sets the alarm for `at` unless it is already set at or before that time (no storage read on the hot path). */
+  private async armAt(at: number): Promise<void> {
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt !== null && this.alarmAt <= at && this.alarmAt >= Date.now()) return;
+    this.alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
+  }
+
 }
 
 function view(w: WorkRow): WorkView {

@@ -1,12 +1,14 @@
 // History writes from an object to D1, made durable first: a transition is stored in the object's
 // own SQLite in the same synchronous step as the state change, then flushed to D1 in batches.
 // A failed flush stays in the outbox and is retried by the object's alarm, so no event is lost.
-import { transitionStatements, type Transition } from "../workers/ucs/interactions.ts";
+import { transitionBatch, type Transition } from "../workers/ucs/interactions.ts";
+
+const BATCH = 50;
 
 export class Outbox {
   private flushing: Promise<void> | null = null;
   private again = false;
-
+  private count: number;
   private readonly sql: SqlStorage;
   private readonly db: D1Database;
   private readonly onFailure: () => void;
@@ -16,17 +18,19 @@ export class Outbox {
     this.db = db;
     this.onFailure = onFailure;
     sql.exec("CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL)");
+    this.count = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n;
   }
 
   add(t: Transition): void {
     this.sql.exec("INSERT INTO outbox (body) VALUES (?)", JSON.stringify(t));
+    this.count++;
   }
 
   get pending(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n;
+    return this.count;
   }
 
-  /** Flushes everything queued so far; concurrent calls share one run. */
+  /** Flushes everything queued so far; concurrent calls share one run, which picks up what arrives meanwhile. */
   flush(): Promise<void> {
     if (this.flushing) {
       this.again = true;
@@ -49,11 +53,15 @@ export class Outbox {
   }
 
   private async drain(): Promise<void> {
-    for (;;) {
-      const rows = this.sql.exec<{ seq: number; body: string }>("SELECT seq, body FROM outbox ORDER BY seq LIMIT 40").toArray();
-      if (rows.length === 0) return;
-      await this.db.batch(rows.flatMap((r) => transitionStatements(this.db, JSON.parse(r.body) as Transition)));
+    while (this.count > 0) {
+      const rows = this.sql.exec<{ seq: number; body: string }>(`SELECT seq, body FROM outbox ORDER BY seq LIMIT ${BATCH}`).toArray();
+      if (rows.length === 0) {
+        this.count = 0;
+        return;
+      }
+      await this.db.batch(transitionBatch(this.db, rows.map((r) => JSON.parse(r.body) as Transition)));
       this.sql.exec("DELETE FROM outbox WHERE seq <= ?", rows[rows.length - 1]!.seq);
+      this.count = Math.max(0, this.count - rows.length);
     }
   }
 }

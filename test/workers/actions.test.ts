@@ -1,5 +1,5 @@
 // Offers coming back (timeout, reject, disconnect), agent actions and supervisor actions.
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { agentName } from "../../durable-objects/names.ts";
@@ -18,6 +18,7 @@ describe("offers that come back", () => {
     // Let the offer lapse: move its expiry into the past and run the agent's alarm.
     const stub = env.AGENT.getByName(agentName(t.id, "slow"));
     await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("UPDATE work SET expires_at = 1 WHERE state = 'offered'"));
+    await evictDurableObject(stub); // it reloads its work from storage
     await runDurableObjectAlarm(stub);
     const back = await stateIs(t, first, "queued");
     expect(back.history.map((e) => e.action)).toContain("offer_timeout");

@@ -22,21 +22,43 @@ export interface Transition {
   attributes?: Attributes;
 }
 
-/** Statements for one transition: the row's current state (only if this is newer than what the
- *  row shows; objects write concurrently) and one history event, always. */
-export function transitionStatements(db: D1Database, t: Transition): D1PreparedStatement[] {
+/** The row's current state, moved only forward: objects write concurrently, so an older
+ *  transition arriving late must not undo a newer one. */
+function stateUpdate(db: D1Database, t: Transition): D1PreparedStatement {
   const sets = ["state = ?", "queue = ?", "agent_id = ?", "workbin = ?", "updated_at = ?"];
   const vals: (string | number | null)[] = [t.to, t.queue ?? null, t.agent ?? null, t.workbin ?? null, t.at];
   if (t.priority !== undefined) sets.push("priority = ?"), vals.push(t.priority);
   if (t.categories !== undefined) sets.push("categories = ?"), vals.push(JSON.stringify(t.categories));
   if (t.attributes !== undefined) sets.push("attributes = ?"), vals.push(JSON.stringify(t.attributes));
   if (t.to === "done" || t.to === "stopped") sets.push("done_at = ?"), vals.push(t.at);
-  return [
-    db.prepare(`UPDATE interactions SET ${sets.join(", ")} WHERE tenant_id = ? AND id = ? AND updated_at <= ?`).bind(...vals, t.tenant, t.id, t.at),
-    db
-      .prepare("INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, from_state, to_state, queue, agent_id, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind(t.tenant, t.id, t.at, t.actor, t.action, t.from ?? null, t.to, t.queue ?? null, t.agent ?? null, t.reason === undefined ? null : JSON.stringify(t.reason)),
-  ];
+  return db.prepare(`UPDATE interactions SET ${sets.join(", ")} WHERE tenant_id = ? AND id = ? AND updated_at <= ?`).bind(...vals, t.tenant, t.id, t.at);
+}
+
+const EVENT_COLS = 10;
+/** SQLite takes at most 100 bound parameters per statement in D1. */
+const EVENTS_PER_INSERT = Math.floor(100 / EVENT_COLS);
+
+/** Statements for a run of transitions, in order: every event appended, and for each interaction
+ *  only its last state written (the earlier ones would be overwritten in the same batch anyway). */
+export function transitionBatch(db: D1Database, ts: Transition[]): D1PreparedStatement[] {
+  const out: D1PreparedStatement[] = [];
+  for (let i = 0; i < ts.length; i += EVENTS_PER_INSERT) {
+    const chunk = ts.slice(i, i + EVENTS_PER_INSERT);
+    out.push(
+      db
+        .prepare(`INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, from_state, to_state, queue, agent_id, reason) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`)
+        .bind(...chunk.flatMap((t) => [t.tenant, t.id, t.at, t.actor, t.action, t.from ?? null, t.to, t.queue ?? null, t.agent ?? null, t.reason === undefined ? null : JSON.stringify(t.reason)])),
+    );
+  }
+  const last = new Map<string, Transition>();
+  for (const t of ts) {
+    const key = `${t.tenant}/${t.id}`;
+    const prev = last.get(key);
+    // Fields a later transition does not carry (priority, categories, attributes) are kept from earlier ones.
+    last.set(key, prev ? { ...t, priority: t.priority ?? prev.priority, categories: t.categories ?? prev.categories, attributes: t.attributes ?? prev.attributes } : t);
+  }
+  for (const t of last.values()) out.push(stateUpdate(db, t));
+  return out;
 }
 
 export interface NewInteraction {
