@@ -15,6 +15,7 @@ import type { Transition } from "../workers/ucs/interactions.ts";
 import { runSteps, type CompiledTarget } from "../workers/workflow/steps.ts";
 import { agentStub, queueStub, splitName } from "./names.ts";
 import { Outbox } from "./outbox.ts";
+import { hasSchema } from "./schema.ts";
 import { guard, unwrap, type Result } from "./result.ts";
 import type { Offer, QueueItem, ReturnWhy, SubmitOptions, SubmitResult, WorkbinEntry } from "./types.ts";
 
@@ -24,6 +25,8 @@ const STALE_GRACE_MS = 15_000;
  *  every eligible agent was tried (and at least this long has passed) or the target overflowed. */
 const CYCLE_MIN_MS = 5_000;
 const MAX_HOPS = 10;
+/** Bumped when the tables below change, so a warm object skips the DDL. */
+const SCHEMA = "1";
 const SCAN = 200;
 
 type ItemState = "waiting" | "offered" | "parked" | "moving";
@@ -87,13 +90,17 @@ export class InteractionQueue extends DurableObject<Env> {
   private readonly outbox: Outbox;
   private readonly hints = new Map<string, AgentSnapshot>();
   private dispatching: Promise<void> | null = null;
+  private seq: number;
+  /** The alarm as last set: undefined until read once. */
+  private alarmAt: number | null | undefined;
   private redispatch = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     [this.tenant, this.queue] = splitName(ctx.id.name);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`
+    if (!hasSchema(this.sql, SCHEMA)) this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS items (
         id TEXT PRIMARY KEY, seq INTEGER NOT NULL, media TEXT NOT NULL, priority INTEGER NOT NULL,
         entered_at INTEGER NOT NULL, target_since INTEGER NOT NULL, target_idx INTEGER NOT NULL DEFAULT 0,
@@ -104,13 +111,14 @@ export class InteractionQueue extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS stats (day TEXT PRIMARY KEY, entered INTEGER NOT NULL DEFAULT 0, distributed INTEGER NOT NULL DEFAULT 0,
         abandoned INTEGER NOT NULL DEFAULT 0, stopped INTEGER NOT NULL DEFAULT 0, in_sl INTEGER NOT NULL DEFAULT 0,
         wait_sum INTEGER NOT NULL DEFAULT 0, handled INTEGER NOT NULL DEFAULT 0, handle_sum INTEGER NOT NULL DEFAULT 0);
-      CREATE TABLE IF NOT EXISTS counters (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
+      INSERT OR REPLACE INTO kv (k, v) VALUES ('schema', '${SCHEMA}');
     `);
+    this.seq = this.sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM items").one().s ?? 0;
     for (const h of this.sql.exec<{ snapshot: string }>("SELECT snapshot FROM hints")) {
       const s = JSON.parse(h.snapshot) as AgentSnapshot;
       this.hints.set(s.agentId, s);
     }
-    this.outbox = new Outbox(this.sql, env.DB, () => void this.ctx.storage.setAlarm(Date.now() + 5_000));
+    this.outbox = new Outbox(this.sql, env.DB, () => void this.armAt(Date.now() + 5_000));
     // Work interrupted by an eviction resumes: items half-moved go back to waiting, routing restarts.
     this.sql.exec("UPDATE items SET state = 'waiting' WHERE state = 'moving'");
     ctx.waitUntil(Promise.resolve().then(() => this.kick()));
@@ -464,6 +472,7 @@ export class InteractionQueue extends DurableObject<Env> {
   // ---- timers: overflow, stale offers, exclusion cycles, outbox retries ----
 
   override async alarm(): Promise<void> {
+    this.alarmAt = null;
     this.expireStale();
     await this.outbox.flush();
     this.kick();
@@ -492,10 +501,15 @@ export class InteractionQueue extends DurableObject<Env> {
       }
     }
     if (this.outbox.pending > 0) times.push(Date.now() + 5_000);
-    if (times.length === 0) return;
-    const next = Math.max(Date.now() + 50, Math.min(...times));
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > next || current < Date.now()) await this.ctx.storage.setAlarm(next);
+    if (times.length) await this.armAt(Math.max(Date.now() + 50, Math.min(...times)));
+  }
+
+  /** Sets the alarm for `at` unless it is already set at or before that time (no storage read on the hot path). */
+  private async armAt(at: number): Promise<void> {
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt !== null && this.alarmAt <= at && this.alarmAt >= Date.now()) return;
+    this.alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
   }
 
   // ---- internals ----
@@ -516,8 +530,9 @@ export class InteractionQueue extends DurableObject<Env> {
     return this.sql.exec<ItemRow>("SELECT * FROM items WHERE id = ?", id).toArray()[0] ?? null;
   }
 
+  /** Arrival order among equals; only its order matters, so it restarts from the highest item held. */
   private nextSeq(): number {
-    return this.sql.exec<{ v: number }>("INSERT INTO counters (k, v) VALUES ('seq', 1) ON CONFLICT (k) DO UPDATE SET v = v + 1 RETURNING v").one().v;
+    return ++this.seq;
   }
 
   private bump(now: number, col: "entered" | "abandoned" | "stopped"): void {
