@@ -5,7 +5,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../workers/config/store.ts";
 import type { CompiledQueue } from "../workers/config/compiled.ts";
-import type { Media } from "../workers/config/schema.ts";
+import { MEDIA, type Media } from "../workers/config/schema.ts";
 import { badRequest, conflict, notFound, type AppError } from "../workers/http/errors.ts";
 import { canTake, type AgentSnapshot } from "../workers/routing/agent-state.ts";
 import { currentTarget, effectivePriority, viewOrderSql } from "../workers/routing/order.ts";
@@ -82,6 +82,7 @@ const fail = (e: AppError): never => {
   throw e;
 };
 const today = (now: number) => new Date(now).toISOString().slice(0, 10);
+const availability = (s: AgentSnapshot) => MEDIA.filter((m) => canTake(s, m)).join(",");
 
 export class InteractionQueue extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -598,10 +599,14 @@ export class InteractionQueue extends DurableObject<Env> {
     return it;
   }
 
+  /** Keeps the newest report of an agent. It is written through to storage only when what the queue
+   *  would do with it changes (which media the agent can take), so a restarted queue still knows whom
+   *  to offer to; a stale load in storage is corrected by the agent's answer to the next offer. */
   private storeHint(s: AgentSnapshot): void {
     const cur = this.hints.get(s.agentId);
     if (cur && cur.version > s.version) return;
     this.hints.set(s.agentId, s);
+    if (cur && availability(cur) === availability(s)) return;
     this.sql.exec("INSERT INTO hints (agent_id, version, snapshot) VALUES (?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET version = excluded.version, snapshot = excluded.snapshot", s.agentId, s.version, JSON.stringify(s));
   }
 

@@ -4,6 +4,8 @@
 import { transitionBatch, type Transition } from "../workers/ucs/interactions.ts";
 
 const BATCH = 50;
+/** How long a flush waits for more events: a queue's "queued" and "offered" land in one D1 batch. */
+const LINGER_MS = 15;
 
 export class Outbox {
   private flushing: Promise<void> | null = null;
@@ -30,7 +32,8 @@ export class Outbox {
     return this.count;
   }
 
-  /** Flushes everything queued so far; concurrent calls share one run, which picks up what arrives meanwhile. */
+  /** Flushes everything queued so far, after a short linger; concurrent calls share one run, which
+   *  picks up what arrives meanwhile. */
   flush(): Promise<void> {
     if (this.flushing) {
       this.again = true;
@@ -38,6 +41,7 @@ export class Outbox {
     }
     this.flushing = (async () => {
       try {
+        await new Promise((r) => setTimeout(r, LINGER_MS));
         do {
           this.again = false;
           await this.drain();
