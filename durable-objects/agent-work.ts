@@ -27,10 +27,9 @@ export class WorkStore {
   constructor(sql: SqlStorage) {
     this.sql = sql;
     // A claim cut short by an eviction never became an offer: release the slot. A move cut short
-    // left the work with this agent (the receiver stores before the sender lets go).
-    sql.exec("DELETE FROM work WHERE state = 'reserving'");
-    sql.exec("UPDATE work SET state = 'handling' WHERE state = 'moving'");
+    // stays 'moving' until the agent has asked the receiver whether it got there (handoff.ts).
     for (const r of sql.exec<WorkRow>("SELECT * FROM work")) this.rows.set(r.id, { ...r });
+    for (const r of [...this.rows.values()]) if (r.state === "reserving") this.delete(r.id);
   }
 
   get(id: string): WorkRow | undefined {

@@ -11,7 +11,8 @@ import type { Transition } from "../workers/ucs/interactions.ts";
 import type { Candidate } from "./interaction-queue.ts";
 import { queueStub, splitName } from "./names.ts";
 import { WorkStore, type WorkRow, type WorkState } from "./agent-work.ts";
-import { Outbox } from "./outbox.ts";
+import { clearHandoff, noteHandoff, receiverHolds } from "./handoff.ts";
+import { Outbox, OUTBOX_DDL } from "./outbox.ts";
 import { guard, unwrap, type Result } from "./result.ts";
 import { hasSchema } from "./schema.ts";
 import type { Offer, QueueItem, ReturnWhy, SubmitResult, WorkbinEntry } from "./types.ts";
@@ -59,7 +60,7 @@ const fail = (e: AppError): never => {
 };
 
 /** Bumped when the tables below change, so a warm object skips the DDL. */
-const SCHEMA = "1";
+const SCHEMA = "2";
 
 export class Agent extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -85,6 +86,7 @@ export class Agent extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS workbin (id TEXT PRIMARY KEY, media TEXT NOT NULL, queue TEXT NOT NULL, data TEXT NOT NULL, parked_at INTEGER NOT NULL, parked_by TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS pins (queue TEXT PRIMARY KEY);
       CREATE TABLE IF NOT EXISTS max_load (media TEXT PRIMARY KEY, n INTEGER NOT NULL);
+      ${OUTBOX_DDL}
       INSERT OR REPLACE INTO kv (k, v) VALUES ('schema', '${SCHEMA}');
     `);
     this.outbox = new Outbox(this.sql, env.DB, () => void this.armAt(Date.now() + 5_000));
@@ -94,6 +96,17 @@ export class Agent extends DurableObject<Env> {
       ? (JSON.parse(row.v) as Presence)
       : { loggedIn: false, afterWork: false, afterWorkUntil: null, ready: {}, reasons: {}, idleSince: Date.now(), version: 0, loggedInAt: null };
     for (const r of this.sql.exec<{ media: string; n: number }>("SELECT media, n FROM max_load")) this.peaks[r.media] = r.n;
+    if (this.work.inState("moving").length) ctx.waitUntil(this.resolveHandoffs());
+  }
+
+  /** Work that was being handed on when the object stopped: gone if the receiver has it, else back in hand. */
+  private async resolveHandoffs(): Promise<void> {
+    for (const w of this.work.inState("moving")) {
+      const held = await receiverHolds(this.sql, this.env, this.tenant, w.id).catch(() => false);
+      if (held) this.work.delete(w.id);
+      else this.work.patch(w.id, { state: "handling" });
+      clearHandoff(this.sql, w.id);
+    }
   }
 
   /** Does nothing: the benchmark's baseline of one empty object RPC. */
@@ -315,12 +328,13 @@ export class Agent extends DurableObject<Env> {
 
   private async doTransfer(id: string, to: TransferTo, action: "transferred" | "returned" = "transferred"): Promise<SubmitResult> {
     const w = this.handling(id);
+    if ("agent" in to && to.agent === this.agentId) fail(badRequest("same_agent", "agent: cannot transfer to yourself"));
     this.work.patch(id, { state: "moving" });
+    noteHandoff(this.sql, id, `queue:${"agent" in to ? w.queue : to.queue}`);
     const item = JSON.parse(w.data) as QueueItem;
     let r: SubmitResult;
     try {
       if ("agent" in to) {
-        if (to.agent === this.agentId) fail(badRequest("same_agent", "agent: cannot transfer to yourself"));
         r = unwrap(await queueStub(this.env, this.tenant, w.queue).submit(
           { ...item, pinnedAgent: to.agent, skipSteps: true, hops: 0 },
           { actor: `agent:${this.agentId}`, action, reason: { fromAgent: this.agentId, toAgent: to.agent } },
@@ -333,9 +347,11 @@ export class Agent extends DurableObject<Env> {
       }
     } catch (err) {
       if (this.work.get(id)?.state === "moving") this.work.patch(id, { state: "handling" });
+      clearHandoff(this.sql, id);
       throw err;
     }
     this.work.delete(id);
+    clearHandoff(this.sql, id);
     if (this.load() === 0) this.update((p) => (p.idleSince = Date.now()));
     this.push({ type: "work_removed", interactionId: id, why: action });
     await this.afterChange();
@@ -368,13 +384,16 @@ export class Agent extends DurableObject<Env> {
       this.record({ id, action: "parked", from: "handling", to: "workbin", queue: w.queue, workbin: `agent:${this.agentId}` });
     } else {
       this.work.patch(id, { state: "moving" });
+      noteHandoff(this.sql, id, `queue:${to.queue}`);
       try {
         await queueStub(this.env, this.tenant, to.queue).park({ ...entry, queue: to.queue });
       } catch (err) {
         if (this.work.get(id)?.state === "moving") this.work.patch(id, { state: "handling" });
+        clearHandoff(this.sql, id);
         throw err;
       }
       this.work.delete(id);
+      clearHandoff(this.sql, id);
     }
     if (this.load() === 0) this.update((p) => (p.idleSince = now));
     this.push({ type: "work_removed", interactionId: id, why: "parked" });
@@ -431,6 +450,10 @@ export class Agent extends DurableObject<Env> {
     this.outbox.add({ tenant: this.tenant, id: e.interactionId, at: e.parkedAt, actor: e.parkedBy, action: "pulled", from: "queued", to: "workbin", queue: e.queue, workbin: `agent:${this.agentId}` });
     void this.outbox.flush();
     this.push({ type: "workbin", interactionId: e.interactionId });
+  }
+
+  holdsInWorkbin(id: string): boolean {
+    return this.sql.exec("SELECT 1 FROM workbin WHERE id = ?", id).toArray().length > 0;
   }
 
   listWorkbin(): WorkbinEntry[] {
@@ -703,7 +726,8 @@ export class Agent extends DurableObject<Env> {
   /** Sets the alarm for `at` unless it is already set at or before that time (no storage read on the hot path). */
   private async armAt(at: number): Promise<void> {
     if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
-    if (this.alarmAt !== null && this.alarmAt <= at && this.alarmAt >= Date.now()) return;
+    // An alarm already due at or before `at` will run (alarm() clears alarmAt when it does): keep it.
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
     this.alarmAt = at;
     await this.ctx.storage.setAlarm(at);
   }

@@ -14,7 +14,8 @@ import { matches } from "../workers/routing/skills.ts";
 import type { Transition } from "../workers/ucs/interactions.ts";
 import { runSteps, type CompiledTarget } from "../workers/workflow/steps.ts";
 import { agentStub, queueStub, splitName } from "./names.ts";
-import { Outbox } from "./outbox.ts";
+import { clearHandoff, noteHandoff, receiverHolds, type HandoffTarget } from "./handoff.ts";
+import { Outbox, OUTBOX_DDL } from "./outbox.ts";
 import { hasSchema } from "./schema.ts";
 import { guard, unwrap, type Result } from "./result.ts";
 import type { Offer, QueueItem, ReturnWhy, SubmitOptions, SubmitResult, WorkbinEntry } from "./types.ts";
@@ -26,7 +27,7 @@ const STALE_GRACE_MS = 15_000;
 const CYCLE_MIN_MS = 5_000;
 const MAX_HOPS = 10;
 /** Bumped when the tables below change, so a warm object skips the DDL. */
-const SCHEMA = "1";
+const SCHEMA = "2";
 const SCAN = 200;
 
 type ItemState = "waiting" | "offered" | "parked" | "moving";
@@ -112,6 +113,7 @@ export class InteractionQueue extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS stats (day TEXT PRIMARY KEY, entered INTEGER NOT NULL DEFAULT 0, distributed INTEGER NOT NULL DEFAULT 0,
         abandoned INTEGER NOT NULL DEFAULT 0, stopped INTEGER NOT NULL DEFAULT 0, in_sl INTEGER NOT NULL DEFAULT 0,
         wait_sum INTEGER NOT NULL DEFAULT 0, handled INTEGER NOT NULL DEFAULT 0, handle_sum INTEGER NOT NULL DEFAULT 0);
+      ${OUTBOX_DDL}
       INSERT OR REPLACE INTO kv (k, v) VALUES ('schema', '${SCHEMA}');
     `);
     this.seq = this.sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM items").one().s ?? 0;
@@ -121,8 +123,20 @@ export class InteractionQueue extends DurableObject<Env> {
     }
     this.outbox = new Outbox(this.sql, env.DB, () => void this.armAt(Date.now() + 5_000));
     // Work interrupted by an eviction resumes: items half-moved go back to waiting, routing restarts.
-    this.sql.exec("UPDATE items SET state = 'waiting' WHERE state = 'moving'");
+    const moving = this.sql.exec<ItemRow>("SELECT * FROM items WHERE state = 'moving'").toArray();
+    if (moving.length) ctx.waitUntil(this.resolveHandoffs(moving));
     ctx.waitUntil(Promise.resolve().then(() => this.kick()));
+  }
+
+  /** Items that were being handed on when the object stopped: gone if the receiver has them, else back. */
+  private async resolveHandoffs(moving: ItemRow[]): Promise<void> {
+    for (const it of moving) {
+      const held = await receiverHolds(this.sql, this.env, this.tenant, it.id).catch(() => false);
+      if (held) this.sql.exec("DELETE FROM items WHERE id = ? AND state = 'moving'", it.id);
+      else this.sql.exec("UPDATE items SET state = ? WHERE id = ? AND state = 'moving'", it.parked_by ? "parked" : "waiting", it.id);
+      clearHandoff(this.sql, it.id);
+    }
+    this.kick();
   }
 
   // ---- entering the queue ----
@@ -350,14 +364,14 @@ export class InteractionQueue extends DurableObject<Env> {
 
   private async doMoveTo(itemId: string, toQueue: string, actor: string): Promise<SubmitResult> {
     if (toQueue === this.queue) fail(badRequest("same_queue", `interaction is already in '${toQueue}'`));
-    const it = this.takeForHandoff(itemId);
+    const it = this.takeForHandoff(itemId, `queue:${toQueue}`);
     try {
       const item = JSON.parse(it.data) as QueueItem;
       const r = unwrap(await queueStub(this.env, this.tenant, toQueue).submit({ ...item, pinnedAgent: null, skipSteps: false, hops: 0 }, { actor, action: "moved", reason: { from: this.queue } }));
-      this.sql.exec("DELETE FROM items WHERE id = ?", itemId);
+      this.finishHandoff(itemId);
       return r;
     } catch (err) {
-      this.sql.exec("UPDATE items SET state = ? WHERE id = ? AND state = 'moving'", it.parked_by ? "parked" : "waiting", itemId);
+      this.undoHandoff(it);
       throw err;
     }
   }
@@ -368,12 +382,12 @@ export class InteractionQueue extends DurableObject<Env> {
   }
 
   private async doPullTo(itemId: string, agentId: string, actor: string): Promise<void> {
-    const it = this.takeForHandoff(itemId);
+    const it = this.takeForHandoff(itemId, `agent:${agentId}`);
     try {
       await agentStub(this.env, this.tenant, agentId).receiveIntoWorkbin({ interactionId: it.id, media: it.media, item: JSON.parse(it.data) as QueueItem, queue: this.queue, parkedAt: Date.now(), parkedBy: actor });
-      this.sql.exec("DELETE FROM items WHERE id = ?", itemId);
+      this.finishHandoff(itemId);
     } catch (err) {
-      this.sql.exec("UPDATE items SET state = ? WHERE id = ? AND state = 'moving'", it.parked_by ? "parked" : "waiting", itemId);
+      this.undoHandoff(it);
       throw err;
     }
   }
@@ -508,7 +522,8 @@ export class InteractionQueue extends DurableObject<Env> {
   /** Sets the alarm for `at` unless it is already set at or before that time (no storage read on the hot path). */
   private async armAt(at: number): Promise<void> {
     if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
-    if (this.alarmAt !== null && this.alarmAt <= at && this.alarmAt >= Date.now()) return;
+    // An alarm already due at or before `at` will run (alarm() clears alarmAt when it does): keep it.
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
     this.alarmAt = at;
     await this.ctx.storage.setAlarm(at);
   }
@@ -591,12 +606,23 @@ export class InteractionQueue extends DurableObject<Env> {
     return { interactionId: it.id, queue: this.queue, media: it.media, item: JSON.parse(it.data) as QueueItem, enteredAt: it.entered_at, offeredAt: now, expiresAt, reason };
   }
 
-  private takeForHandoff(itemId: string): ItemRow {
+  private takeForHandoff(itemId: string, target: HandoffTarget): ItemRow {
     const it = this.row(itemId);
     if (!it) return fail(notFound("not_in_queue", `interaction '${itemId}' is not in '${this.queue}'`));
     if (it.state === "offered" || it.state === "moving") fail(conflict("being_routed", `interaction '${itemId}' is being offered or moved right now; try again`));
     this.sql.exec("UPDATE items SET state = 'moving' WHERE id = ?", itemId);
+    noteHandoff(this.sql, itemId, target);
     return it;
+  }
+
+  private finishHandoff(itemId: string): void {
+    this.sql.exec("DELETE FROM items WHERE id = ?", itemId);
+    clearHandoff(this.sql, itemId);
+  }
+
+  private undoHandoff(it: ItemRow): void {
+    this.sql.exec("UPDATE items SET state = ? WHERE id = ? AND state = 'moving'", it.parked_by ? "parked" : "waiting", it.id);
+    clearHandoff(this.sql, it.id);
   }
 
   /** Keeps the newest report of an agent. It is written through to storage only when what the queue

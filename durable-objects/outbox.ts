@@ -1,16 +1,20 @@
 // History writes from an object to D1, made durable first: a transition is stored in the object's
 // own SQLite in the same synchronous step as the state change, then flushed to D1 in batches.
 // A failed flush stays in the outbox and is retried by the object's alarm, so no event is lost.
+// Pending transitions are mirrored in memory, so a flush reads nothing back from storage.
 import { transitionBatch, type Transition } from "../workers/ucs/interactions.ts";
 
 const BATCH = 50;
 /** How long a flush waits for more events: a queue's "queued" and "offered" land in one D1 batch. */
 const LINGER_MS = 15;
 
+/** The owning object creates this table with its own schema. */
+export const OUTBOX_DDL = "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);";
+
 export class Outbox {
   private flushing: Promise<void> | null = null;
   private again = false;
-  private count: number;
+  private readonly queue: { seq: number; t: Transition }[] = [];
   private readonly sql: SqlStorage;
   private readonly db: D1Database;
   private readonly onFailure: () => void;
@@ -19,17 +23,16 @@ export class Outbox {
     this.sql = sql;
     this.db = db;
     this.onFailure = onFailure;
-    sql.exec("CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL)");
-    this.count = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n;
+    for (const r of sql.exec<{ seq: number; body: string }>("SELECT seq, body FROM outbox ORDER BY seq")) this.queue.push({ seq: r.seq, t: JSON.parse(r.body) as Transition });
   }
 
   add(t: Transition): void {
-    this.sql.exec("INSERT INTO outbox (body) VALUES (?)", JSON.stringify(t));
-    this.count++;
+    const { seq } = this.sql.exec<{ seq: number }>("INSERT INTO outbox (body) VALUES (?) RETURNING seq", JSON.stringify(t)).one();
+    this.queue.push({ seq, t });
   }
 
   get pending(): number {
-    return this.count;
+    return this.queue.length;
   }
 
   /** Flushes everything queued so far, after a short linger; concurrent calls share one run, which
@@ -57,15 +60,12 @@ export class Outbox {
   }
 
   private async drain(): Promise<void> {
-    while (this.count > 0) {
-      const rows = this.sql.exec<{ seq: number; body: string }>(`SELECT seq, body FROM outbox ORDER BY seq LIMIT ${BATCH}`).toArray();
-      if (rows.length === 0) {
-        this.count = 0;
-        return;
-      }
-      await this.db.batch(transitionBatch(this.db, rows.map((r) => JSON.parse(r.body) as Transition)));
-      this.sql.exec("DELETE FROM outbox WHERE seq <= ?", rows[rows.length - 1]!.seq);
-      this.count = Math.max(0, this.count - rows.length);
+    while (this.queue.length > 0) {
+      const rows = this.queue.slice(0, BATCH);
+      await this.db.batch(transitionBatch(this.db, rows.map((r) => r.t)));
+      const last = rows[rows.length - 1]!.seq;
+      this.sql.exec("DELETE FROM outbox WHERE seq <= ?", last);
+      this.queue.splice(0, rows.length);
     }
   }
 }

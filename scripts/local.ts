@@ -2,9 +2,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { parseConfig } from "../workers/config/schema.ts";
-import { tenantStatements } from "../workers/ucs/tenant-statements.ts";
-import { renderSql } from "./sql.ts";
+import { tenantSql } from "./sql.ts";
 
 export const root = new URL("..", import.meta.url).pathname;
 
@@ -28,10 +26,9 @@ export function applyMigrations(persistTo?: string): void {
 
 /** Loads (or reloads) a tenant config into the local D1. */
 export async function loadTenant(config: unknown, ingestKey: string, persistTo?: string): Promise<void> {
-  const cfg = parseConfig(config);
-  const sql = renderSql(await tenantStatements(cfg, { ingestKey, version: Date.now() % 1_000_000_000, reuseHashes: true }));
+  const { tenantId, sql } = await tenantSql(config, ingestKey);
   mkdirSync(`${root}.wrangler`, { recursive: true });
-  const file = `${root}.wrangler/tenant-${cfg.tenant.id}.sql`;
+  const file = `${root}.wrangler/tenant-${tenantId}.sql`;
   writeFileSync(file, sql);
   wrangler(["d1", "execute", "DB", "--local", "--file", file, ...(persistTo ? ["--persist-to", persistTo] : [])], { quiet: true });
 }

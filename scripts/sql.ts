@@ -1,5 +1,12 @@
-// Renders D1 statements as a SQL file for `wrangler d1 execute --file` (the demo loader, the bench).
-import type { Statement } from "../workers/ucs/tenant-statements.ts";
+// Renders a tenant's statements as a SQL file for `wrangler d1 execute --file` (the demo loader,
+// the bench). A file has no bound parameters, and D1 refuses a statement over 100,000 bytes, so a
+// big config (about 800 agents and up) is written in pieces: the row, then `config || piece`.
+import { parseConfig } from "../workers/config/schema.ts";
+import { tenantStatements, type Statement } from "../workers/ucs/tenant-statements.ts";
+
+/** D1's SQLITE_LIMIT_SQL_LENGTH. */
+const D1_MAX_SQL = 100_000;
+const CHUNK = 40_000;
 
 const lit = (v: string | number | null) => (v === null ? "NULL" : typeof v === "number" ? String(v) : `'${v.replace(/'/g, "''")}'`);
 
@@ -10,4 +17,32 @@ export function renderSql(statements: Statement[]): string {
       return s.sql.replace(/\?/g, () => lit(s.params[i++] ?? null)).replace(/\s+/g, " ").trim() + ";";
     })
     .join("\n");
+}
+
+/** The tenant row's config, when long, goes in as a first piece and appended pieces. */
+export function splitLongConfig(statements: Statement[]): Statement[] {
+  const out: Statement[] = [];
+  for (const s of statements) {
+    const at = /^\s*INSERT INTO tenants\b/.test(s.sql) ? 3 : -1; // params: id, name, ingest_key_hash, config, ...
+    const config = at >= 0 ? s.params[at] : undefined;
+    if (typeof config !== "string" || config.length <= CHUNK) {
+      out.push(s);
+      continue;
+    }
+    const params = [...s.params];
+    params[at] = config.slice(0, CHUNK);
+    out.push({ sql: s.sql, params });
+    for (let i = CHUNK; i < config.length; i += CHUNK) out.push({ sql: "UPDATE tenants SET config = config || ? WHERE id = ?", params: [config.slice(i, i + CHUNK), s.params[0]!] });
+  }
+  return out;
+}
+
+/** Validates a tenant config and renders the SQL that creates or replaces it, every statement within D1's limit. */
+export async function tenantSql(config: unknown, ingestKey: string): Promise<{ tenantId: string; sql: string; statements: number; configBytes: number }> {
+  const cfg = parseConfig(config);
+  const statements = splitLongConfig(await tenantStatements(cfg, { ingestKey, version: Date.now() % 1_000_000_000, reuseHashes: true }));
+  const rendered = statements.map((s) => renderSql([s]));
+  const tooLong = rendered.findIndex((sql) => new TextEncoder().encode(sql).length >= D1_MAX_SQL);
+  if (tooLong >= 0) throw new Error(`statement ${tooLong} is over D1's ${D1_MAX_SQL} bytes: ${rendered[tooLong]!.slice(0, 120)}…`);
+  return { tenantId: cfg.tenant.id, sql: rendered.join("\n"), statements: statements.length, configBytes: new TextEncoder().encode(JSON.stringify(cfg)).length };
 }

@@ -43,6 +43,11 @@ describe("agent selection", () => {
   it("longest idle first", () => {
     expect(rankAgents(agents, "email", target("billing >= 1")).ranked.map((c) => c.agentId)).toEqual(["low", "high", "mid"]);
   });
+  it("longest idle puts agents free of work before busy ones, however long ago they were idle", () => {
+    const early = snap("early", { skills: { billing: 5 }, idleSince: 1, load: { email: 1 } });
+    const r = rankAgents([...agents, early], "email", target("billing >= 1")).ranked.map((c) => c.agentId);
+    expect(r).toEqual(["low", "high", "early", "mid"]);
+  });
   it("least occupied first", () => {
     expect(rankAgents(agents, "email", target("billing >= 1", "least_occupied")).ranked.map((c) => c.agentId)).toEqual(["low", "high", "mid"]);
   });

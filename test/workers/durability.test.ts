@@ -1,11 +1,12 @@
 // Objects evicted and restarted lose nothing; the sweep heals work that D1 holds and no queue does.
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { agentName, queueName } from "../../durable-objects/names.ts";
+import type { QueueItem } from "../../durable-objects/types.ts";
 import { sweep } from "../../workers/sweep.ts";
 import { createInteraction } from "../../workers/ucs/interactions.ts";
-import { makeTenant, me, offerFor, post, queueItems, ready, stateIs, submit } from "../helpers.ts";
+import { makeTenant, me, offerFor, post, queueItems, ready, stateIs, submit, until } from "../helpers.ts";
 
 describe("durability", () => {
   it("an evicted queue and agent keep waiting work, offers, work in hand, workbins and statistics", async () => {
@@ -83,5 +84,31 @@ describe("durability", () => {
     expect(report.staleOffers).toBeGreaterThanOrEqual(1);
     const i = await stateIs(t, id, "queued");
     expect(i.history.map((e) => e.action)).toContain("offer_stale");
+  });
+
+  it("a queue restarted in the middle of a handoff keeps exactly one copy", async () => {
+    const t = await makeTenant([{ id: "sup", role: "supervisor" }], [
+      { name: "a", media: ["email"], steps: [] },
+      { name: "b", media: ["email"], steps: [] },
+    ]);
+    const arrived = await submit(t, { queue: "a" });
+    const stranded = await submit(t, { queue: "a" });
+    // `arrived` reached b before a could forget it; `stranded` never reached b.
+    const b = env.QUEUE.getByName(queueName(t.id, "b"));
+    const listed = (await t.call<{ items: { id: string; item: QueueItem }[] }>("/api/v1/queues/a/interactions", { as: "sup" })).items;
+    await b.submit(listed.find((i) => i.id === arrived)!.item, { actor: "test", action: "moved" });
+    const a = env.QUEUE.getByName(queueName(t.id, "a"));
+    await runInDurableObject(a, (_i, state) => {
+      for (const [id, to] of [[arrived, "queue:b"], [stranded, "queue:b"]] as const) {
+        state.storage.sql.exec("UPDATE items SET state = 'moving' WHERE id = ?", id);
+        state.storage.sql.exec("INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", `moving:${id}`, to);
+      }
+    });
+    await evictDurableObject(a);
+    await until(async () => {
+      const items = await queueItems(t, "a", "sup");
+      return items.length === 1 && items[0]!.id === stranded && items[0]!.state === "waiting";
+    }, "a to keep only the stranded one, waiting again");
+    expect((await queueItems(t, "b", "sup")).map((i) => i.id)).toEqual([arrived]);
   });
 });

@@ -39,6 +39,9 @@ export function eligible(s: AgentSnapshot, media: Media, target: RoutableTarget)
 function compare(pick: Pick, a: Candidate, b: Candidate): number {
   if (pick === "least_occupied" && a.occupancy !== b.occupancy) return a.occupancy - b.occupancy;
   if (pick === "highest_skill" && (a.level ?? 0) !== (b.level ?? 0)) return (b.level ?? 0) - (a.level ?? 0);
+  // Longest idle means free of work: an agent already working (on a multi-capacity media) ranks after
+  // every idle one, so work spreads over idle agents before anyone doubles up.
+  if (pick === "longest_idle" && a.occupancy === 0 !== (b.occupancy === 0)) return a.occupancy === 0 ? -1 : 1;
   if (a.idleSince !== b.idleSince) return a.idleSince - b.idleSince;
   return a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0;
 }
