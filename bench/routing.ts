@@ -10,13 +10,15 @@
 //
 // Sizes can be changed for a quick try with env vars: BENCH_AGENTS, BENCH_QUEUES, BENCH_CONCURRENCY,
 // BENCH_INTERACTIONS, BENCH_BASELINE, BENCH_PORT (the figures in results/ use the defaults).
-import { readFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
-import { applyMigrations, root } from "../scripts/local.ts";
+import { readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
+import { root } from "../scripts/local.ts";
 import { issueToken } from "../workers/auth/tokens.ts";
 import type { TenantConfigInput } from "../workers/config/schema.ts";
-import { authSecret, freshState, removeState, startDev, troubleInLog, waitUp, type Dev } from "./lib/dev.ts";
+import { applyMigrationsIn, authSecret, ensurePortsFree, queryD1, removeWorkdir, startDev, troubleInLog, waitUp, workdir, type Dev } from "./lib/dev.ts";
 import { pool, request, sleep, until } from "./lib/pool.ts";
+import { cpuMeter, settle, type CpuUse } from "./lib/cpu.ts";
+import { bundleMap, startProfile, summarize, type ProfileSummary } from "./lib/profile.ts";
 import { loadBigTenant } from "./lib/tenant.ts";
 import { latency, perSecond, ratio, round } from "./lib/stats.ts";
 import type { BenchResult } from "./lib/types.ts";
@@ -48,6 +50,8 @@ const opts = {
   /** How long to wait for the last offers once every submit has been answered. */
   offerWaitMs: 60_000,
   port: envInt("BENCH_PORT", 8801),
+  /** BENCH_PROFILE=1: V8 CPU profiles of the measured baseline and routing phases (figures then go to routing-profiled.json). */
+  profile: process.env.BENCH_PROFILE === "1",
 };
 
 const qName = (k: number) => `q${String(k).padStart(2, "0")}`;
@@ -153,6 +157,24 @@ export async function run(): Promise<BenchResult> {
   if (perQueue > primaryRoom) throw new Error(`${M + W} interactions over ${queues} queues need ${perQueue} slots per queue; its own agents have ${primaryRoom}`);
 
   const phases: Record<string, number> = {};
+  const profiles: Record<string, ProfileSummary> = {};
+  const cpu: Record<string, CpuUse & { workerd_cpu_ms_per_op: number }> = {};
+  /** A measured phase of `ops` operations: CPU use by process, and a V8 profile when BENCH_PROFILE=1. */
+  const measured = async <T>(label: string, ops: number, fn: () => Promise<T>): Promise<T> => {
+    const stop = opts.profile ? await startProfile(dev!.inspectorPort) : undefined;
+    const meter = cpuMeter(dev!.pid);
+    try {
+      return await fn();
+    } finally {
+      const use = meter();
+      cpu[label] = { ...use, workerd_cpu_ms_per_op: round((use.workerd * 1000) / ops, 2) };
+      if (stop) {
+        const p = await stop();
+        writeFileSync(`${root}bench/results/routing-${label}.cpuprofile`, JSON.stringify(p));
+        profiles[label] = summarize(p, bundleMap(w.src));
+      }
+    }
+  };
   const phase = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
     process.stdout.write(`  ${label}… `);
     const t0 = performance.now();
@@ -163,8 +185,8 @@ export async function run(): Promise<BenchResult> {
   };
 
   const runTag = Date.now().toString(36);
-  const secret = authSecret();
-  const persistTo = freshState();
+  const loadBefore = loadavg().map((x) => round(x, 2));
+  const w = workdir();
   const logPath = `${root}bench/results/routing-wrangler.log`;
   const config = benchTenant(agents, queues, capacity);
   let dev: Dev | undefined;
@@ -172,12 +194,15 @@ export async function run(): Promise<BenchResult> {
   const s: Sockets = { all: [], offers: new Map(), messages: {}, closedEarly: 0, closing: false };
 
   try {
+    await ensurePortsFree(opts.port, opts.port + 1000);
+    const secret = authSecret(w);
     await phase(`D1 migrations and the tenant (${agents} agents, ${queues} queues)`, async () => {
-      applyMigrations(persistTo);
+      applyMigrationsIn(w);
       // Not scripts/local.ts loadTenant: its one-literal config insert is over D1's statement limit at this size.
-      tenantLoad = await loadBigTenant(config, INGEST_KEY, persistTo);
+      tenantLoad = await loadBigTenant(config, INGEST_KEY, w);
     });
-    dev = startDev(opts.port, { persistTo, logPath, vars: { BENCH: "1" } });
+    console.log(`  code: ${w.code.ref} at ${w.code.commit.slice(0, 12)}${w.code.dirty.length ? ` with ${w.code.dirty.length} changed file(s)` : ""}, snapshot in ${w.src}`);
+    dev = startDev(opts.port, w, { logPath, inspectorPort: opts.port + 1000, vars: { BENCH: "1" } });
     const base = dev.base;
     await phase(`wrangler dev on :${opts.port} (log: bench/results/routing-wrangler.log)`, () => waitUp(dev!));
     const probe = await fetch(`${base}/api/bench/ping?o=0`, { signal: AbortSignal.timeout(30_000) });
@@ -207,18 +232,25 @@ export async function run(): Promise<BenchResult> {
       if (r.errors.length || r.started < agents) fail("WebSocket", r.errors, agents);
     });
 
+    // Right after the logins and sockets, pings cost workerd ~60% more CPU for some 20 s (idle objects
+    // being evicted, GC); measured: 342 req/s then, 604 req/s after 15 s of quiet. Start settled.
+    await phase("settling (wrangler dev quiet, at least 15 s)", () => settle(dev!.pid, { minS: 15, maxS: 60 }));
+
     // ---- 4. baseline ----
     const ping = async (i: number) => {
       const t0 = performance.now();
       await request(`${base}/api/bench/ping?o=${i % queues}`);
       return performance.now() - t0;
     };
-    const baseline = await phase(`baseline: ${opts.baselineRequests} pings, ${C} in flight (after ${opts.baselineWarmup} warm-up)`, async () => {
-      await pool(opts.baselineWarmup, C, 60_000, ping);
-      const r = await pool(opts.baselineRequests, C, 120_000, ping);
-      if (r.errors.length || r.started < opts.baselineRequests) fail("baseline", r.errors, opts.baselineRequests);
-      return { ms: latency(r.results as number[]), perS: perSecond(opts.baselineRequests, r.elapsedMs), elapsedMs: r.elapsedMs };
-    });
+    const N = opts.baselineRequests;
+    const pings = (label: string) =>
+      phase(`${label}: ${N} pings, ${C} in flight (after ${opts.baselineWarmup} warm-up)`, async () => {
+        await pool(opts.baselineWarmup, C, 60_000, ping);
+        const r = await measured(label, N, () => pool(N, C, 120_000, ping));
+        if (r.errors.length || r.started < N) fail(label, r.errors, N);
+        return { ms: latency(r.results as number[]), perS: perSecond(N, r.elapsedMs) };
+      });
+    const baseline = await pings("baseline");
 
     // ---- 5. routing ----
     const submit = async (tag: string, i: number): Promise<Submitted> => {
@@ -246,27 +278,32 @@ export async function run(): Promise<BenchResult> {
     });
 
     const routing = await phase(`routing: ${M} interactions, ${C} in flight; waiting for their offers`, async () => {
-      const r = await pool(M, C, 300_000, (i) => submit("m", i));
-      const done = (r.results.filter(Boolean) as Submitted[]);
-      const ids = done.map((x) => x.id);
-      const allIn = await until(allOffered(ids), opts.offerWaitMs);
+      const { r, done, allIn } = await measured("routing", M, async () => {
+        const r = await pool(M, C, 300_000, (i) => submit("m", i));
+        const done = r.results.filter(Boolean) as Submitted[];
+        const allIn = await until(allOffered(done.map((x) => x.id)), opts.offerWaitMs);
+        return { r, done, allIn };
+      });
       // A little longer, so that a second offer of the same interaction would show.
       await sleep(2_000);
       return { r, done, allIn };
     });
+
+    // The same baseline again, to show how much the machine drifted over the run (not used in the targets).
+    const after = await pings("baseline_after");
 
     // ---- figures ----
     const { r, done, allIn } = routing;
     const firstSend = Math.min(...done.map((x) => x.sentAt));
     const lastAnswer = Math.max(...done.map((x) => x.answeredAt));
     const offerMs: number[] = [];
-    const offerAfterAnswerMs: number[] = [];
+    const offerBeforeAnswerMs: number[] = [];
     let lastOffer = -Infinity;
     for (const x of done) {
       const first = s.offers.get(x.id)?.[0];
       if (!first) continue;
       offerMs.push(first.at - x.sentAt);
-      offerAfterAnswerMs.push(first.at - x.answeredAt);
+      offerBeforeAnswerMs.push(x.answeredAt - first.at);
       lastOffer = Math.max(lastOffer, first.at);
     }
     const received = offerMs.length;
@@ -298,11 +335,24 @@ export async function run(): Promise<BenchResult> {
 
     const offerVsBaseline = ratio(offer.p99, baseline.ms.p99);
     const routedVsBaseline = ratio(routedPerS, baseline.perS);
+    // Stop the server before closing the desktops: closing them first makes every agent hand its
+    // offers back (a storm of re-offers nobody measures).
     s.closing = true;
-    for (const ws of s.all) ws.close();
     await dev.stop();
+    for (const ws of s.all) ws.close();
     const trouble = troubleInLog(logPath);
+    // The history the objects wrote to D1 through their outboxes: every interaction created, queued, offered once.
+    let d1: Record<string, unknown>;
+    try {
+      const states = queryD1<{ state: string; n: number }>(w, "SELECT state, COUNT(*) AS n FROM interactions GROUP BY state");
+      const events = queryD1<{ action: string; n: number }>(w, "SELECT action, COUNT(*) AS n FROM interaction_events GROUP BY action");
+      d1 = { interactions_by_state: Object.fromEntries(states.map((r) => [r.state, r.n])), events_by_action: Object.fromEntries(events.map((r) => [r.action, r.n])) };
+    } catch (err) {
+      d1 = { error: err instanceof Error ? err.message.slice(0, 500) : String(err) };
+    }
 
+    // Another test run or build on this 2-core machine skews the comparison: say so.
+    const busy = Object.entries(cpu).filter(([, c]) => c.cores_used.other > 0.2).map(([label, c]) => `${label} ${c.cores_used.other}`);
     const result = {
       bench: name,
       date: new Date().toISOString(),
@@ -310,6 +360,7 @@ export async function run(): Promise<BenchResult> {
       offer_ms: offer,
       baseline_per_s: baseline.perS,
       baseline_ms: baseline.ms,
+      baseline_after_routing: { per_s: after.perS, ms: after.ms },
       offer_p99_within_3x_baseline_p99: offer.p99 <= 3 * baseline.ms.p99,
       offer_p99_over_baseline_p99: offerVsBaseline,
       routed_at_least_half_baseline_rate: routedPerS >= 0.5 * baseline.perS,
@@ -331,27 +382,44 @@ export async function run(): Promise<BenchResult> {
       duplicate_offer_samples: duplicates.slice(0, 5).map(([id, l]) => ({ id, agents: l.map((o) => agentId(o.agent)) })),
       submit_per_s: perSecond(done.length, lastAnswer - firstSend),
       submit_ms: latency(done.map((x) => x.answeredAt - x.sentAt)),
-      offer_after_submit_answer_ms: latency(offerAfterAnswerMs),
+      // How much earlier the offer reached the desktop than the POST's answer reached the client.
+      offer_before_submit_answer_ms: latency(offerBeforeAnswerMs),
       routing_span_s: seconds(lastOffer - firstSend),
       agents_offered: perAgent.size,
       max_offers_per_agent: Math.max(0, ...perAgent.values()),
       ws_messages: s.messages,
       ws_closed_early: s.closedEarly,
       objects_check: check,
+      d1_history_check: d1,
       phases_s: phases,
-      wrangler_log: { path: "bench/results/routing-wrangler.log", trouble_lines: trouble.lines, distinct: trouble.distinct, samples: trouble.samples },
+      cpu,
+      other_load_during: busy,
+      wrangler_log: { path: "bench/results/routing-wrangler.log", ...trouble },
+      code: w.code,
+      load_average: { before: loadBefore, after: loadavg().map((x) => round(x, 2)) },
+      ...(opts.profile ? { profiled: true, profiles } : {}),
       environment: { node: process.version, wrangler: wranglerVersion(), cpus: cpus().length, memory_gb: round(totalmem() / 2 ** 30, 1), through: "wrangler dev (local workerd), client on the same machine" },
     };
     const yes = (b: boolean) => (b ? "met" : "MISSED");
     const summary = [
-      `baseline (empty DO RPC):  ${baseline.perS} req/s   p50 ${baseline.ms.p50} ms   p99 ${baseline.ms.p99} ms   (C=${C})`,
+      `baseline (empty DO RPC):  ${baseline.perS} req/s   p50 ${baseline.ms.p50} ms   p99 ${baseline.ms.p99} ms   (C=${C}; again after routing: ${after.perS} req/s, p99 ${after.ms.p99} ms)`,
       `routing:                  ${routedPerS} routed/s   submit→offer p50 ${offer.p50} ms   p99 ${offer.p99} ms`,
       `offers: ${received}/${M} received, ${duplicates.length} duplicate, ${r.errors.length} submit errors; ingest answered p50 ${result.submit_ms.p50} ms p99 ${result.submit_ms.p99} ms`,
       `target offer p99 ≤ 3× baseline p99:   ${yes(result.offer_p99_within_3x_baseline_p99)} (ratio ${offerVsBaseline})`,
       `target routed/s ≥ 0.5× baseline/s:    ${yes(result.routed_at_least_half_baseline_rate)} (ratio ${routedVsBaseline})`,
-      `wrangler dev log: ${trouble.lines} trouble line(s), ${trouble.distinct} distinct${trouble.samples.length ? `; first: ${trouble.samples[0]}` : ""}`,
+      ...(busy.length ? [`WARNING: other processes used CPU during measured phases (cores: ${busy.join(", ")}): compare with care, or run again`] : []),
+      ...(s.closedEarly ? [`WARNING: ${s.closedEarly} desktop WebSocket(s) closed during the run (wrangler dev restarted?): figures suspect`] : []),
+      `workerd CPU per operation: ping ${cpu.baseline?.workerd_cpu_ms_per_op} ms, interaction ${cpu.routing?.workerd_cpu_ms_per_op} ms; other processes used ${cpu.baseline?.cores_used.other} / ${cpu.routing?.cores_used.other} cores (baseline / routing)`,
+      `wrangler dev log: ${trouble.errors.lines} error line(s) (${trouble.errors.distinct} kinds), ${trouble.warnings.lines} warning(s) (${trouble.warnings.distinct} kinds)`,
+      ...[...trouble.errors.samples, ...trouble.warnings.samples].slice(0, 5).map((l) => `    ${l.slice(0, 240)}`),
     ];
-    return { result, summary };
+    if (opts.profile)
+      for (const [label, p] of Object.entries(profiles))
+        summary.push(
+          `profile ${label}: isolate busy ${p.busyPct}% of ${p.totalMs} ms (raw: bench/results/routing-${label}.cpuprofile); by file: ${p.byFile.slice(0, 8).map((f) => `${f.file} ${f.pct}%`).join(", ")}`,
+          ...p.byCaller.slice(0, 12).map((f) => `    ${String(f.pct).padStart(5)}%  ${f.fn}`),
+        );
+    return { result, summary, file: opts.profile ? "routing-profiled" : undefined };
   } finally {
     s.closing = true;
     for (const ws of s.all) {
@@ -362,7 +430,7 @@ export async function run(): Promise<BenchResult> {
       }
     }
     if (dev) await dev.stop();
-    removeState(persistTo);
+    removeWorkdir(w);
   }
 }
 

@@ -22,11 +22,10 @@ for (const name of asked.length ? asked : Object.keys(benches)) {
   console.log(`\n== bench ${bench.name}: ${bench.description}`);
   const t0 = performance.now();
   try {
-    const { result, summary } = await bench.run();
+    const { result, summary, file = bench.name } = await bench.run();
     mkdirSync(resultsDir, { recursive: true });
-    const file = `${resultsDir}${bench.name}.json`;
-    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-    console.log(`\n-- ${bench.name} (${Math.round((performance.now() - t0) / 1000)} s), written to bench/results/${bench.name}.json`);
+    writeFileSync(`${resultsDir}${file}.json`, `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`\n-- ${bench.name} (${Math.round((performance.now() - t0) / 1000)} s), written to bench/results/${file}.json`);
     for (const line of summary) console.log(`  ${line}`);
   } catch (err) {
     broke++;
