@@ -135,7 +135,8 @@ describe("agent actions", () => {
     await ready(t, "b");
     await post(t, `/api/v1/interactions/${id}/return`, "a");
     await offerFor(t, "b", id);
-    expect((await interaction(t, id)).history.map((e) => e.action)).toContain("returned");
+    const i = await stateIs(t, id, "offered", (x) => x.agentId === "b");
+    expect(i.history.map((e) => e.action)).toContain("returned");
   });
 
   it("parks work in the personal workbin, freeing capacity, and takes it back", async () => {

@@ -105,7 +105,7 @@ describe("routing", () => {
     await post(t, `/api/v1/interactions/${ids[0]}/accept`, "a");
     await post(t, `/api/v1/interactions/${ids[0]}/done`, "a");
     await offerFor(t, "a", ids[2]);
-    expect((await interaction(t, ids[0]!)).state).toBe("done");
+    await stateIs(t, ids[0]!, "done");
   });
 
   it("does not offer to agents who are not ready, in after-work, or logged out", async () => {
