@@ -3,7 +3,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { agentName } from "../../durable-objects/names.ts";
-import { interaction, makeTenant, me, offerFor, post, queueItems, ready, stateIs, submit, until } from "../helpers.ts";
+import { makeTenant, me, offerFor, post, queueItems, ready, stateIs, submit, until } from "../helpers.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const accept = (t: Parameters<typeof post>[0], id: string, a: string) => post(t, `/api/v1/interactions/${id}/accept`, a);

@@ -1,6 +1,6 @@
 // Routing inside workerd: skills and levels, pick rules, overflow, priority and aging.
 import { describe, expect, it } from "vitest";
-import { interaction, makeTenant, me, offerFor, post, queueItems, ready, stateIs, submit, until } from "../helpers.ts";
+import { makeTenant, me, offerFor, post, queueItems, ready, stateIs, submit, until } from "../helpers.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
