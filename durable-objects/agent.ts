@@ -84,7 +84,6 @@ export class Agent extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS work (id TEXT PRIMARY KEY, media TEXT NOT NULL, queue TEXT NOT NULL, state TEXT NOT NULL,
         offered_at INTEGER NOT NULL, expires_at INTEGER, accepted_at INTEGER, entered_at INTEGER NOT NULL, data TEXT NOT NULL, reason TEXT);
       CREATE TABLE IF NOT EXISTS workbin (id TEXT PRIMARY KEY, media TEXT NOT NULL, queue TEXT NOT NULL, data TEXT NOT NULL, parked_at INTEGER NOT NULL, parked_by TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS pins (queue TEXT PRIMARY KEY);
       CREATE TABLE IF NOT EXISTS max_load (media TEXT PRIMARY KEY, n INTEGER NOT NULL);
       ${OUTBOX_DDL}
       INSERT OR REPLACE INTO kv (k, v) VALUES ('schema', '${SCHEMA}');
@@ -102,7 +101,7 @@ export class Agent extends DurableObject<Env> {
   /** Work that was being handed on when the object stopped: gone if the receiver has it, else back in hand. */
   private async resolveHandoffs(): Promise<void> {
     for (const w of this.work.inState("moving")) {
-      const held = await receiverHolds(this.sql, this.env, this.tenant, w.id).catch(() => false);
+      const held = await receiverHolds(this.sql, this.env, this.tenant, w.id, `agent:${this.agentId}`).catch(() => false);
       if (held) this.work.delete(w.id);
       else this.work.patch(w.id, { state: "handling" });
       clearHandoff(this.sql, w.id);
@@ -428,13 +427,22 @@ export class Agent extends DurableObject<Env> {
       if (!media) return fail(notFound("not_in_workbin", `'${id}' is not in the workbin of '${from.queue}'`));
       if (!room(media)) return fail(conflict("at_capacity", `no room for another ${media} interaction`));
       this.work.put({ id, media, queue: from.queue, state: "reserving", offered_at: now, entered_at: now, data: "{}" });
-      const e = await queueStub(this.env, this.tenant, from.queue).unpark(id);
+      const q = queueStub(this.env, this.tenant, from.queue);
+      let e: WorkbinEntry | null;
+      try {
+        e = (await q.beginUnpark(id, this.agentId)) as WorkbinEntry | null;
+      } catch (err) {
+        this.work.delete(id, "reserving");
+        throw err;
+      }
       if (!e) {
         this.work.delete(id, "reserving");
         return fail(notFound("not_in_workbin", `'${id}' is no longer in the workbin of '${from.queue}'`));
       }
+      // Stored here first; then the queue forgets it (if that call fails, the queue asks us later).
       this.work.patch(id, { state: "handling", accepted_at: now, data: JSON.stringify(e.item) });
       this.record({ id, action: "unparked", from: "workbin", to: "handling", queue: from.queue });
+      await q.endUnpark(id).catch((err: unknown) => console.error("endUnpark", err));
     }
     this.notePeak();
     this.bumpVersion();
@@ -452,7 +460,10 @@ export class Agent extends DurableObject<Env> {
     this.push({ type: "workbin", interactionId: e.interactionId });
   }
 
-  holdsInWorkbin(id: string): boolean {
+  /** Does this agent have the interaction, in hand or in its workbin? (Asked by a sender after a stalled handoff.) */
+  holds(id: string): boolean {
+    const w = this.work.get(id);
+    if (w && w.state !== "reserving") return true;
     return this.sql.exec("SELECT 1 FROM workbin WHERE id = ?", id).toArray().length > 0;
   }
 
@@ -465,7 +476,7 @@ export class Agent extends DurableObject<Env> {
 
   /** A queue holds work assigned to this agent: look there too when freeing up. */
   async notePinned(queue: string): Promise<void> {
-    this.sql.exec("INSERT INTO pins (queue) VALUES (?) ON CONFLICT DO NOTHING", queue);
+    this.sql.exec("INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", `pin:${queue}`, String(Date.now()));
     await this.pull();
   }
 
@@ -642,8 +653,13 @@ export class Agent extends DurableObject<Env> {
     const cfg = await getConfig(this.env.DB, this.tenant);
     const a = cfg.agents.get(this.agentId);
     const own = a ? cfg.eligibleQueues(a) : [];
-    const pins = this.sql.exec<{ queue: string }>("SELECT queue FROM pins").toArray().map((r) => r.queue);
+    const pins = this.pins().map((p) => p.queue);
     return [...new Set([...own, ...pins.filter((q) => cfg.queues.has(q))])];
+  }
+
+  /** Queues holding work assigned to this agent, and when each told it so. */
+  private pins(): { queue: string; since: number }[] {
+    return this.sql.exec<{ k: string; v: string }>("SELECT k, v FROM kv WHERE k LIKE 'pin:%'").toArray().map((r) => ({ queue: r.k.slice(4), since: Number(r.v) }));
   }
 
   private async broadcast(snap: AgentSnapshot): Promise<void> {
@@ -666,6 +682,8 @@ export class Agent extends DurableObject<Env> {
     } finally {
       this.pulling = false;
     }
+    // Offers claimed here expire like any other.
+    await this.scheduleAlarm();
   }
 
   private async pullRounds(): Promise<void> {
@@ -674,17 +692,24 @@ export class Agent extends DurableObject<Env> {
       const cfg = await this.config();
       const snap = this.snapshotWith(cfg);
       if (!MEDIA.some((m) => canTake(snap, m))) return;
+      const roundStart = Date.now();
       const peeks = await Promise.all(
         queues.map((q) =>
           queueStub(this.env, this.tenant, q)
             .peek(snap)
-            .catch((e: unknown) => (console.error("peek", e), null)),
+            .then(
+              (r) => ({ queue: q, best: r.best as Candidate | null, pinnedHere: r.pinnedHere }),
+              (e: unknown) => (console.error("peek", e), { queue: q, best: null, pinnedHere: -1 }),
+            ),
         ),
       );
-      const found = peeks.filter((c): c is Candidate => c !== null);
-      // Pins no queue holds any more are forgotten.
-      for (const q of this.sql.exec<{ queue: string }>("SELECT queue FROM pins").toArray())
-        if (!found.some((c) => c.queue === q.queue && c.pinned)) this.sql.exec("DELETE FROM pins WHERE queue = ?", q.queue);
+      // A pin is forgotten only when its queue answered that it holds nothing assigned to this agent,
+      // and the pin is older than the question (an assignment made meanwhile stays).
+      for (const pin of this.pins()) {
+        const p = peeks.find((x) => x.queue === pin.queue);
+        if (p && p.pinnedHere === 0 && pin.since < roundStart) this.sql.exec("DELETE FROM kv WHERE k = ?", `pin:${pin.queue}`);
+      }
+      const found = peeks.map((p) => p.best).filter((c): c is Candidate => c !== null);
       if (found.length === 0) return;
       found.sort((a, b) => b.boost - a.boost || Number(b.pinned) - Number(a.pinned) || b.priority - a.priority || a.enteredAt - b.enteredAt);
       let claimed = false;
@@ -702,6 +727,12 @@ export class Agent extends DurableObject<Env> {
         if (!offer) {
           this.work.delete(c.itemId, "reserving");
           continue;
+        }
+        if (!this.presence().loggedIn) {
+          // Logged out while the queue decided: the offer goes straight back.
+          this.work.delete(c.itemId, "reserving");
+          await queueStub(this.env, this.tenant, c.queue).returned(c.itemId, this.agentId, "logout").catch((e: unknown) => console.error("returned", e));
+          return;
         }
         this.insertOffer(offer);
         this.notePeak();

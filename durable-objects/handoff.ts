@@ -1,6 +1,7 @@
 // Handoffs between objects: the receiver stores the interaction first, then the sender forgets it.
-// The sender notes where the interaction is going before it asks, so if it is restarted between
-// the two steps it can ask the receiver and neither lose the interaction nor keep a second copy.
+// The sender notes where the interaction is going (and when) before it asks, so if it is restarted
+// between the two steps it can find out whether the receiver got it, and neither lose the
+// interaction nor keep a second copy.
 import { agentStub, queueStub } from "./names.ts";
 
 export type HandoffTarget = `queue:${string}` | `agent:${string}`;
@@ -8,17 +9,25 @@ export type HandoffTarget = `queue:${string}` | `agent:${string}`;
 const key = (id: string) => `moving:${id}`;
 
 export function noteHandoff(sql: SqlStorage, id: string, target: HandoffTarget): void {
-  sql.exec("INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", key(id), target);
+  sql.exec("INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", key(id), `${target}|${Date.now()}`);
 }
 
 export function clearHandoff(sql: SqlStorage, id: string): void {
   sql.exec("DELETE FROM kv WHERE k = ?", key(id));
 }
 
-/** After a restart: did the receiver of an interrupted handoff store the interaction? */
-export async function receiverHolds(sql: SqlStorage, env: Env, tenant: string, id: string): Promise<boolean> {
-  const target = sql.exec<{ v: string }>("SELECT v FROM kv WHERE k = ?", key(id)).toArray()[0]?.v;
-  if (!target) return false;
+/** After a restart or a stalled handoff: did the receiver take the interaction? It did if it holds it
+ *  now, or if the history shows anything done to it since the handoff began by anyone but the sender
+ *  (the receiver may have forwarded it, routed it or finished it since). */
+export async function receiverHolds(sql: SqlStorage, env: Env, tenant: string, id: string, senderActor: string): Promise<boolean> {
+  const note = sql.exec<{ v: string }>("SELECT v FROM kv WHERE k = ?", key(id)).toArray()[0]?.v;
+  if (!note) return false;
+  const [target = "", at = "0"] = note.split("|");
   const name = target.slice(target.indexOf(":") + 1);
-  return target.startsWith("queue:") ? queueStub(env, tenant, name).holds(id) : agentStub(env, tenant, name).holdsInWorkbin(id);
+  const holds = target.startsWith("queue:") ? await queueStub(env, tenant, name).holds(id) : await agentStub(env, tenant, name).holds(id);
+  if (holds) return true;
+  const later = await env.DB.prepare("SELECT 1 AS x FROM interaction_events WHERE tenant_id = ? AND interaction_id = ? AND at >= ? AND actor != ? LIMIT 1")
+    .bind(tenant, id, Number(at), senderActor)
+    .first();
+  return later !== null;
 }

@@ -26,6 +26,8 @@ const STALE_GRACE_MS = 15_000;
  *  every eligible agent was tried (and at least this long has passed) or the target overflowed. */
 const CYCLE_MIN_MS = 5_000;
 const MAX_HOPS = 10;
+/** A handoff not finished by then is settled by asking its receiver. */
+const HANDOFF_DEADLINE_MS = 60_000;
 /** Bumped when the tables below change, so a warm object skips the DDL. */
 const SCHEMA = "2";
 const SCAN = 200;
@@ -131,7 +133,7 @@ export class InteractionQueue extends DurableObject<Env> {
   /** Items that were being handed on when the object stopped: gone if the receiver has them, else back. */
   private async resolveHandoffs(moving: ItemRow[]): Promise<void> {
     for (const it of moving) {
-      const held = await receiverHolds(this.sql, this.env, this.tenant, it.id).catch(() => false);
+      const held = await receiverHolds(this.sql, this.env, this.tenant, it.id, "").catch(() => false);
       if (held) this.sql.exec("DELETE FROM items WHERE id = ? AND state = 'moving'", it.id);
       else this.sql.exec("UPDATE items SET state = ? WHERE id = ? AND state = 'moving'", it.parked_by ? "parked" : "waiting", it.id);
       clearHandoff(this.sql, it.id);
@@ -213,24 +215,25 @@ export class InteractionQueue extends DurableObject<Env> {
 
   private async dispatchPass(): Promise<void> {
     const cq = await this.compiled();
-    if (!cq.targets) return;
     const now = Date.now();
-    const free = [...this.hints.values()].filter((h) => cq.config.media.some((m) => canTake(h, m)));
-    if (free.length === 0) return;
-    const rows = this.waitingInOrder(cq, now, SCAN);
+    // Without free agents (or without a strategy: review and holding queues) only assigned work moves.
+    const routes = cq.targets !== undefined && [...this.hints.values()].some((h) => cq.config.media.some((m) => canTake(h, m)));
+    const rows = routes ? this.waitingInOrder(cq, now, SCAN) : this.pinnedInOrder(cq, now);
     for (const r of rows) {
       for (let attempt = 0; attempt < 4; attempt++) {
         const it = this.row(r.id);
         if (!it || it.state !== "waiting") break;
-        const { target, index } = this.targetOf(it, cq.targets, now);
+        if (!it.pinned_agent && !routes) break;
         let agentId: string;
         let reason: unknown;
         if (it.pinned_agent) {
           const h = this.hints.get(it.pinned_agent);
           if (h && !canTake(h, it.media)) break;
+          const index = cq.targets ? this.targetOf(it, cq.targets, now).index : 0;
           agentId = it.pinned_agent;
           reason = { target: index, why: "assigned to this agent (transfer or supervisor assign)" };
         } else {
+          const { target, index } = this.targetOf(it, cq.targets!, now);
           const excluded = this.exclusions(it, target, now);
           const { ranked, considered, excluded: nEx } = rankAgents(this.hints.values(), it.media, target, excluded);
           if (ranked.length === 0) break;
@@ -259,16 +262,21 @@ export class InteractionQueue extends DurableObject<Env> {
     }
   }
 
-  /** The best interaction here this agent could take now, for an agent choosing across its queues. */
-  async peek(snapshot: AgentSnapshot): Promise<Candidate | null> {
+  /** The best interaction here this agent could take now, for an agent choosing across its queues,
+   *  and how many waiting here are assigned to it (so it knows whether to keep looking here). */
+  async peek(snapshot: AgentSnapshot): Promise<{ best: Candidate | null; pinnedHere: number }> {
     this.storeHint(snapshot);
     const cq = await this.compiled();
     const now = Date.now();
+    const pinnedHere = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM items WHERE pinned_agent = ? AND state != 'parked'", snapshot.agentId).one().n;
     const found = this.findFor(snapshot, cq, now);
-    if (!found) return null;
+    if (!found) return { best: null, pinnedHere };
     return {
-      queue: this.queue, itemId: found.id, media: found.media, boost: found.boost, pinned: found.pinned_agent === snapshot.agentId,
-      priority: effectivePriority(found.priority, found.entered_at, now, cq.config.aging), enteredAt: found.entered_at,
+      pinnedHere,
+      best: {
+        queue: this.queue, itemId: found.id, media: found.media, boost: found.boost, pinned: found.pinned_agent === snapshot.agentId,
+        priority: effectivePriority(found.priority, found.entered_at, now, cq.config.aging), enteredAt: found.entered_at,
+      },
     };
   }
 
@@ -278,12 +286,15 @@ export class InteractionQueue extends DurableObject<Env> {
     const cq = await this.compiled();
     const now = Date.now();
     const it = this.row(itemId);
-    if (!it || it.state !== "waiting" || !cq.targets || !this.fits(it, snapshot, cq.targets, now)) return null;
-    const { index, target } = this.targetOf(it, cq.targets, now);
-    const reason =
-      it.pinned_agent === snapshot.agentId
-        ? { target: index, why: "assigned to this agent (transfer or supervisor assign)" }
-        : { target: index, skills: target.skills, pick: "agent_choice", why: "agent became free and chose the best interaction across its queues" };
+    if (!it || it.state !== "waiting" || !this.fits(it, snapshot, cq.targets, now)) return null;
+    let reason: unknown;
+    if (it.pinned_agent === snapshot.agentId) {
+      const index = cq.targets ? this.targetOf(it, cq.targets, now).index : 0;
+      reason = { target: index, why: "assigned to this agent (transfer or supervisor assign)" };
+    } else {
+      const { index, target } = this.targetOf(it, cq.targets!, now);
+      reason = { target: index, skills: target.skills, pick: "agent_choice", why: "agent became free and chose the best interaction across its queues" };
+    }
     const offer = this.markOffered(it, snapshot.agentId, reason, now);
     this.outbox.add({ tenant: this.tenant, id: it.id, at: now, actor: "router", action: "offered", from: "queued", to: "offered", queue: this.queue, agent: snapshot.agentId, reason });
     void this.outbox.flush();
@@ -438,12 +449,17 @@ export class InteractionQueue extends DurableObject<Env> {
     void this.outbox.flush();
   }
 
-  /** Takes an interaction out of the shared workbin; the caller (an agent) records where it went. */
-  unpark(itemId: string): WorkbinEntry | null {
+  /** An agent takes an interaction out of the shared workbin: a handoff. It stays here, marked
+   *  moving, until the agent has stored it and calls endUnpark. */
+  beginUnpark(itemId: string, agentId: string): WorkbinEntry | null {
     const it = this.row(itemId);
     if (!it || it.state !== "parked") return null;
-    this.sql.exec("DELETE FROM items WHERE id = ?", itemId);
+    this.markMoving(it, `agent:${agentId}`);
     return { interactionId: it.id, media: it.media, item: JSON.parse(it.data) as QueueItem, queue: this.queue, parkedAt: it.entered_at, parkedBy: it.parked_by ?? "" };
+  }
+
+  endUnpark(itemId: string): void {
+    if (this.row(itemId)?.state === "moving") this.finishHandoff(itemId);
   }
 
   listWorkbin(): WorkbinEntry[] {
@@ -493,18 +509,21 @@ export class InteractionQueue extends DurableObject<Env> {
     this.kick();
   }
 
-  /** Offers the agent's object never answered for: back to waiting. */
+  /** Offers the agent's object never answered for go back to waiting; handoffs that stalled are
+   *  settled by asking the receiver. */
   expireStale(): number {
     const now = Date.now();
     const stale = this.sql.exec<ItemRow>("SELECT * FROM items WHERE state = 'offered' AND offer_until < ?", now).toArray();
     for (const it of stale) this.returned(it.id, it.agent_id ?? "", "stale");
+    const stalled = this.sql.exec<ItemRow>("SELECT * FROM items WHERE state = 'moving' AND offer_until < ?", now).toArray();
+    if (stalled.length) this.ctx.waitUntil(this.resolveHandoffs(stalled));
     return stale.length;
   }
 
   private async scheduleAlarm(): Promise<void> {
     const cq = this.lastCompiled;
     const times: number[] = [];
-    const o = this.sql.exec<{ t: number | null }>("SELECT MIN(offer_until) AS t FROM items WHERE state = 'offered'").one().t;
+    const o = this.sql.exec<{ t: number | null }>("SELECT MIN(offer_until) AS t FROM items WHERE state IN ('offered', 'moving')").one().t;
     if (o !== null) times.push(o);
     const ex = this.sql.exec<{ t: number | null }>("SELECT MIN(excluded_at) AS t FROM items WHERE state = 'waiting' AND excluded_at IS NOT NULL").one().t;
     if (ex !== null) times.push(ex + CYCLE_MIN_MS);
@@ -586,18 +605,23 @@ export class InteractionQueue extends DurableObject<Env> {
     return ex;
   }
 
-  private fits(it: ItemRow, s: AgentSnapshot, targets: CompiledTarget[], now: number): boolean {
+  private fits(it: ItemRow, s: AgentSnapshot, targets: CompiledTarget[] | undefined, now: number): boolean {
     if (!canTake(s, it.media)) return false;
     if (it.pinned_agent) return it.pinned_agent === s.agentId;
+    if (!targets) return false;
     const { target } = this.targetOf(it, targets, now);
     if (!matches(target.expr, s.skills)) return false;
     return !this.exclusions(it, target, now).has(s.agentId);
   }
 
   private findFor(s: AgentSnapshot, cq: CompiledQueue, now: number): ItemRow | null {
-    if (!cq.targets || !cq.config.media.some((m) => canTake(s, m))) return null;
-    for (const it of this.waitingInOrder(cq, now, SCAN)) if (this.fits(it, s, cq.targets, now)) return it;
+    if (!cq.config.media.some((m) => canTake(s, m))) return null;
+    for (const it of cq.targets ? this.waitingInOrder(cq, now, SCAN) : this.pinnedInOrder(cq, now)) if (this.fits(it, s, cq.targets, now)) return it;
     return null;
+  }
+
+  private pinnedInOrder(cq: CompiledQueue, now: number): ItemRow[] {
+    return this.sql.exec<ItemRow>(`SELECT * FROM items WHERE state = 'waiting' AND pinned_agent IS NOT NULL ORDER BY ${viewOrderSql(cq.config.aging)} LIMIT ${SCAN}`, now).toArray();
   }
 
   private markOffered(it: ItemRow, agentId: string, reason: unknown, now: number): Offer {
@@ -610,9 +634,14 @@ export class InteractionQueue extends DurableObject<Env> {
     const it = this.row(itemId);
     if (!it) return fail(notFound("not_in_queue", `interaction '${itemId}' is not in '${this.queue}'`));
     if (it.state === "offered" || it.state === "moving") fail(conflict("being_routed", `interaction '${itemId}' is being offered or moved right now; try again`));
-    this.sql.exec("UPDATE items SET state = 'moving' WHERE id = ?", itemId);
-    noteHandoff(this.sql, itemId, target);
+    this.markMoving(it, target);
     return it;
+  }
+
+  /** Moving, with a deadline after which expireStale settles the handoff if it never finished. */
+  private markMoving(it: ItemRow, target: HandoffTarget): void {
+    this.sql.exec("UPDATE items SET state = 'moving', offer_until = ? WHERE id = ?", Date.now() + HANDOFF_DEADLINE_MS, it.id);
+    noteHandoff(this.sql, it.id, target);
   }
 
   private finishHandoff(itemId: string): void {

@@ -19,5 +19,5 @@ const router = buildRouter(routes);
 
 export default {
   fetch: (req, env, ctx) => router.fetch(req, env, ctx),
-  scheduled: (_controller, env, ctx) => ctx.waitUntil(sweep(env).then((r) => console.log("sweep", JSON.stringify({ checked: r.checked, resubmitted: r.resubmitted.length, staleOffers: r.staleOffers })))),
+  scheduled: (_controller, env, ctx) => ctx.waitUntil(sweep(env).then((r) => console.log("sweep", JSON.stringify({ checked: r.checked.length, resubmitted: r.resubmitted.length, staleOffers: r.staleOffers })))),
 } satisfies ExportedHandler<Env>;

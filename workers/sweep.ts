@@ -3,22 +3,25 @@
 import { queueStub } from "../durable-objects/names.ts";
 import { getConfig } from "./config/store.ts";
 import { submitNew } from "./interactions/ingest.ts";
-import { staleQueued } from "./ucs/interactions.ts";
+import { markSwept, staleQueued } from "./ucs/interactions.ts";
 import { allTenantIds } from "./ucs/tenants.ts";
 
 /** How long a row may sit in 'new' or 'queued' unchanged before the sweep checks that its queue holds it. */
 export const SWEEP_AFTER_MS = 60_000;
+/** A row found held by its queue is not checked again for this long. */
+export const RECHECK_AFTER_MS = 10 * 60_000;
 
 export interface SweepReport {
-  checked: number;
+  checked: string[];
   resubmitted: string[];
   staleOffers: number;
 }
 
 export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
-  const report: SweepReport = { checked: 0, resubmitted: [], staleOffers: 0 };
-  for (const row of await staleQueued(env.DB, now - SWEEP_AFTER_MS, 500)) {
-    report.checked++;
+  const report: SweepReport = { checked: [], resubmitted: [], staleOffers: 0 };
+  const rows = await staleQueued(env.DB, now - SWEEP_AFTER_MS, now - RECHECK_AFTER_MS, 500);
+  for (const row of rows) {
+    report.checked.push(row.id);
     try {
       if (await queueStub(env, row.tenant, row.queue).holds(row.id)) continue;
       // Re-read: it may have moved on while we asked.
@@ -30,6 +33,7 @@ export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
       console.error(`sweep could not resubmit ${row.id}`, err);
     }
   }
+  await markSwept(env.DB, rows, now);
   for (const tenant of await allTenantIds(env.DB)) {
     const cfg = await getConfig(env.DB, tenant);
     const counts = await Promise.all([...cfg.queues.keys()].map((q) => queueStub(env, tenant, q).expireStale().catch(() => 0)));

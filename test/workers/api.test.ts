@@ -134,4 +134,28 @@ describe("API", () => {
     await post(t, "/api/v1/agents/a/logout", "sup");
     expect((await me(t, "a")).presence).toBe("logged_out");
   });
+
+  it("applies the current config to tokens: a removed login is refused, a changed role applies at once", async () => {
+    const t = await makeTenant([{ id: "a" }, { id: "boss", role: "supervisor" }, { id: "adm", role: "admin", capacity: {} }]);
+    const cur = await t.call<{ config: Record<string, any> }>("/api/v1/admin/config", { as: "adm" });
+    const next = structuredClone(cur.config);
+    next.agents = next.agents.filter((a: { id: string }) => a.id !== "a");
+    next.agents.find((a: { id: string }) => a.id === "boss").role = "agent";
+    await t.call("/api/v1/admin/config", { method: "PUT", as: "adm", json: next });
+    const gone = await t.api("/api/v1/me", { as: "a" });
+    expect(gone.status).toBe(401);
+    expect(((await gone.json()) as { error: { code: string } }).error.code).toBe("invalid_token");
+    expect((await t.api("/api/v1/stats", { as: "boss" })).status).toBe(403);
+  });
+
+  it("replaces a config with hundreds of agents", async () => {
+    const t = await makeTenant([{ id: "adm", role: "admin", capacity: {} }]);
+    const cur = await t.call<{ config: Record<string, any> }>("/api/v1/admin/config", { as: "adm" });
+    const next = structuredClone(cur.config);
+    for (let i = 0; i < 150; i++) next.agents.push({ id: `bulk-${i}`, login: `bulk-${i}`, fullName: `Bulk ${i}`, role: "agent", password: "bulk-password", skills: {}, capacity: { email: 1 } });
+    const r = await t.call<{ version: number }>("/api/v1/admin/config", { method: "PUT", as: "adm", json: next });
+    expect(r.version).toBe(2);
+    const n = await env.DB.prepare("SELECT COUNT(*) AS n FROM credentials WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+    expect(n!.n).toBe(151);
+  });
 });

@@ -69,7 +69,11 @@ describe("durability", () => {
     const id = await submit(t, {});
     await stateIs(t, id, "queued");
     await env.DB.prepare("UPDATE interactions SET updated_at = ? WHERE tenant_id = ? AND id = ?").bind(Date.now() - 120_000, t.id, id).run();
-    expect((await sweep(env)).resubmitted).not.toContain(id);
+    const first = await sweep(env);
+    expect(first.checked).toContain(id);
+    expect(first.resubmitted).not.toContain(id);
+    // Checked and found held: the next runs spend their budget elsewhere.
+    expect((await sweep(env)).checked).not.toContain(id);
   });
 
   it("a queue takes back an offer whose agent never answered", async () => {
@@ -101,7 +105,7 @@ describe("durability", () => {
     await runInDurableObject(a, (_i, state) => {
       for (const [id, to] of [[arrived, "queue:b"], [stranded, "queue:b"]] as const) {
         state.storage.sql.exec("UPDATE items SET state = 'moving' WHERE id = ?", id);
-        state.storage.sql.exec("INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", `moving:${id}`, to);
+        state.storage.sql.exec("INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", `moving:${id}`, `${to}|${Date.now()}`);
       }
     });
     await evictDurableObject(a);

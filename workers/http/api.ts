@@ -3,6 +3,7 @@
 import * as z from "zod";
 import type { Role } from "../config/schema.ts";
 import { looksLikeJwt, verifyToken, type Principal } from "../auth/tokens.ts";
+import { getConfig } from "../config/store.ts";
 import { tenantByIngestKey } from "../ucs/tenants.ts";
 import { AppError, badRequest, forbidden, tooLarge, unauthorized } from "./errors.ts";
 
@@ -78,9 +79,14 @@ export async function authenticate(req: Request, env: Env, access: Access): Prom
   const wantsIngest = access === "ingest" || access === "ingest_or_agent";
   if (wantsUser && looksLikeJwt(token)) {
     const p: Principal = await verifyToken(env.AUTH_SECRET, token);
+    // The token proves who; the current config says what they may do. A removed agent is refused at
+    // once and a changed role applies at once, not when the token expires.
+    const cfg = await getConfig(env.DB, p.tenant).catch(() => null);
+    const agent = cfg?.agents.get(p.agentId);
+    if (!agent) throw new AppError(401, "invalid_token", "this login no longer exists");
     const need: Role = access === "ingest_or_agent" ? "agent" : (access as Role);
-    if (RANK[p.role] < RANK[need]) throw forbidden(`this needs the ${need} role; you are ${p.role}`);
-    return { kind: "user", tenant: p.tenant, agentId: p.agentId, role: p.role };
+    if (RANK[agent.role] < RANK[need]) throw forbidden(`this needs the ${need} role; you are ${agent.role}`);
+    return { kind: "user", tenant: p.tenant, agentId: p.agentId, role: agent.role };
   }
   if (wantsIngest) {
     const tenant = await ingestTenant(env.DB, token);

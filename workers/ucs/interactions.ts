@@ -198,11 +198,21 @@ export async function contactHistory(db: D1Database, tenant: string, contactId: 
   return r.results.map(fromRaw);
 }
 
-/** Interactions D1 shows as waiting in a queue (or not yet queued) with no change for a while: the sweep's candidates. */
-export async function staleQueued(db: D1Database, olderThan: number, limit = 200): Promise<{ tenant: string; id: string; queue: string; state: InteractionState; updatedAt: number }[]> {
+/** Interactions D1 shows as waiting in a queue (or not yet queued) with no change for a while and
+ *  not checked since `checkedBefore`: the sweep's candidates, never checked first. */
+export async function staleQueued(db: D1Database, olderThan: number, checkedBefore: number, limit = 200): Promise<{ tenant: string; id: string; queue: string; state: InteractionState; updatedAt: number }[]> {
   const r = await db
-    .prepare("SELECT tenant_id, id, queue, state, updated_at FROM interactions WHERE state IN ('new', 'queued') AND updated_at < ? ORDER BY updated_at LIMIT ?")
-    .bind(olderThan, limit)
+    .prepare(
+      `SELECT tenant_id, id, queue, state, updated_at FROM interactions
+       WHERE state IN ('new', 'queued') AND updated_at < ? AND (swept_at IS NULL OR swept_at < ?)
+       ORDER BY swept_at IS NOT NULL, swept_at, updated_at LIMIT ?`,
+    )
+    .bind(olderThan, checkedBefore, limit)
     .all<{ tenant_id: string; id: string; queue: string; state: InteractionState; updated_at: number }>();
   return r.results.map((x) => ({ tenant: x.tenant_id, id: x.id, queue: x.queue, state: x.state, updatedAt: x.updated_at }));
+}
+
+export async function markSwept(db: D1Database, rows: { tenant: string; id: string }[], at: number): Promise<void> {
+  if (rows.length === 0) return;
+  await db.batch(rows.map((r) => db.prepare("UPDATE interactions SET swept_at = ? WHERE tenant_id = ? AND id = ?").bind(at, r.tenant, r.id)));
 }

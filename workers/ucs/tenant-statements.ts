@@ -43,9 +43,10 @@ export async function tenantStatements(
     out.push({ sql: `UPDATE tenants SET name = ?, config = ?, config_version = ?, updated_at = ? WHERE id = ?`, params: [t.name, stored, opts.version, now, t.id] });
   }
   const logins = cfg.agents.map((a) => a.login.toLowerCase());
+  // One JSON parameter, not one per login: D1 binds at most 100 parameters per statement.
   out.push({
-    sql: `DELETE FROM credentials WHERE tenant_id = ? AND login NOT IN (${logins.map(() => "?").join(", ") || "''"})`,
-    params: [t.id, ...logins],
+    sql: "DELETE FROM credentials WHERE tenant_id = ? AND login NOT IN (SELECT value FROM json_each(?))",
+    params: [t.id, JSON.stringify(logins)],
   });
   for (const [i, a] of cfg.agents.entries()) {
     const login = a.login.toLowerCase();

@@ -36,7 +36,9 @@ export const queueRoutes = [
         Promise.all([...cfg.queues.keys()].map((q) => queueStub(env, caller.tenant, q).stats())),
         Promise.all(
           [...cfg.agents.values()].map(async (a) => {
-            const s = await agentStub(env, caller.tenant, a.id).snapshot();
+            // An agent removed from the config a moment ago (its object already refuses): shown as logged out.
+            const s = await agentStub(env, caller.tenant, a.id).snapshot().catch(() => null);
+            if (!s) return { id: a.id, fullName: a.fullName, state: "logged_out" as const, ready: {}, reasons: {}, afterWork: false, load: {}, totalLoad: 0, capacity: a.capacity, maxTotal: a.maxTotal ?? null, idleSince: null };
             return { id: a.id, fullName: a.fullName, state: presenceOf(s), ready: s.ready, reasons: s.reasons, afterWork: s.afterWork, load: s.load, totalLoad: totalLoad(s), capacity: s.capacity, maxTotal: s.maxTotal ?? null, idleSince: s.idleSince };
           }),
         ),
