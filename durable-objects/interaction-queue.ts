@@ -11,7 +11,6 @@ import { canTake, type AgentSnapshot } from "../workers/routing/agent-state.ts";
 import { currentTarget, effectivePriority, viewOrderSql } from "../workers/routing/order.ts";
 import { explain, rankAgents } from "../workers/routing/select.ts";
 import { matches } from "../workers/routing/skills.ts";
-import type { Transition } from "../workers/ucs/interactions.ts";
 import { runSteps, type CompiledTarget } from "../workers/workflow/steps.ts";
 import { agentStub, queueStub, splitName } from "./names.ts";
 import { clearHandoff, noteHandoff, receiverHolds, type HandoffTarget } from "./handoff.ts";
