@@ -47,6 +47,10 @@ const opts = {
   baselineRequests: envInt("BENCH_BASELINE", 3000),
   routingWarmup: 100,
   interactions: envInt("BENCH_INTERACTIONS", 3000),
+  /** The paced phase: requests sent at a fixed rate below saturation (open loop), for latency that is not
+   *  just concurrency ÷ throughput. Context next to the issue's figures, not one of its targets. */
+  pacedRate: envInt("BENCH_PACED_RATE", 40),
+  pacedCount: envInt("BENCH_PACED_COUNT", 600),
   /** How long to wait for the last offers once every submit has been answered. */
   offerWaitMs: 60_000,
   port: envInt("BENCH_PORT", 8801),
@@ -139,6 +143,19 @@ function openSocket(s: Sockets, url: string, agent: number, timeoutMs: number): 
     });
     s.all.push(ws);
   });
+}
+
+/** Starts job(i) at i / rate seconds, whether or not earlier ones have finished (open loop); a job's
+ *  failure is recorded as undefined. Bounded by count, and each request by its own timeout. */
+async function paced<T>(count: number, ratePerS: number, job: (i: number) => Promise<T>): Promise<(T | undefined)[]> {
+  const start = performance.now();
+  const running: Promise<T | undefined>[] = [];
+  for (let i = 0; i < count; i++) {
+    const wait = start + (i * 1000) / ratePerS - performance.now();
+    if (wait > 0) await sleep(wait);
+    running.push(job(i).catch(() => undefined));
+  }
+  return Promise.all(running);
 }
 
 function fail(what: string, errors: { index: number; error: string }[], total: number): never {
@@ -289,6 +306,23 @@ export async function run(): Promise<BenchResult> {
       return { r, done, allIn };
     });
 
+    // ---- 6. paced: the same two operations at a fixed rate below saturation ----
+    const PR = opts.pacedRate;
+    const PN = opts.pacedCount;
+    const pacedPings = await phase(`paced baseline: ${PN} pings at ${PR}/s`, async () => {
+      const r = await paced(PN, PR, ping);
+      return latency(r.filter((x): x is number => x !== undefined));
+    });
+    const pacedRouting = await phase(`paced routing: ${PN} interactions at ${PR}/s; waiting for their offers`, async () => {
+      const sent = (await paced(PN, PR, (i) => submit("p", i))).filter((x): x is Submitted => x !== undefined);
+      await until(allOffered(sent.map((x) => x.id)), opts.offerWaitMs);
+      const ms = sent.flatMap((x) => {
+        const first = s.offers.get(x.id)?.[0];
+        return first ? [first.at - x.sentAt] : [];
+      });
+      return { sent: sent.length, offered: ms.length, ms: latency(ms) };
+    });
+
     // The same baseline again, to show how much the machine drifted over the run (not used in the targets).
     const after = await pings("baseline_after");
 
@@ -361,6 +395,15 @@ export async function run(): Promise<BenchResult> {
       baseline_per_s: baseline.perS,
       baseline_ms: baseline.ms,
       baseline_after_routing: { per_s: after.perS, ms: after.ms },
+      paced: {
+        rate_per_s: PR,
+        requests: PN,
+        baseline_ms: pacedPings,
+        offer_ms: pacedRouting.ms,
+        offers_received: pacedRouting.offered,
+        submitted: pacedRouting.sent,
+        offer_p99_over_baseline_p99: ratio(pacedRouting.ms.p99, pacedPings.p99),
+      },
       offer_p99_within_3x_baseline_p99: offer.p99 <= 3 * baseline.ms.p99,
       offer_p99_over_baseline_p99: offerVsBaseline,
       routed_at_least_half_baseline_rate: routedPerS >= 0.5 * baseline.perS,
@@ -405,6 +448,7 @@ export async function run(): Promise<BenchResult> {
       `baseline (empty DO RPC):  ${baseline.perS} req/s   p50 ${baseline.ms.p50} ms   p99 ${baseline.ms.p99} ms   (C=${C}; again after routing: ${after.perS} req/s, p99 ${after.ms.p99} ms)`,
       `routing:                  ${routedPerS} routed/s   submit→offer p50 ${offer.p50} ms   p99 ${offer.p99} ms`,
       `offers: ${received}/${M} received, ${duplicates.length} duplicate, ${r.errors.length} submit errors; ingest answered p50 ${result.submit_ms.p50} ms p99 ${result.submit_ms.p99} ms`,
+      `paced at ${PR}/s (open loop): ping p50 ${pacedPings.p50} ms p99 ${pacedPings.p99} ms; submit→offer p50 ${pacedRouting.ms.p50} ms p99 ${pacedRouting.ms.p99} ms (${pacedRouting.offered}/${PN} offered)`,
       `target offer p99 ≤ 3× baseline p99:   ${yes(result.offer_p99_within_3x_baseline_p99)} (ratio ${offerVsBaseline})`,
       `target routed/s ≥ 0.5× baseline/s:    ${yes(result.routed_at_least_half_baseline_rate)} (ratio ${routedVsBaseline})`,
       ...(busy.length ? [`WARNING: other processes used CPU during measured phases (cores: ${busy.join(", ")}): compare with care, or run again`] : []),
