@@ -121,4 +121,22 @@ describe("routing", () => {
     await post(t, "/api/v1/me/after-work", "a", { on: false });
     await offerFor(t, "a", id);
   });
+
+  it("holds an agent in after-work for the tenant's afterWorkSeconds after each done, then offers again", async () => {
+    const t = await makeTenant([{ id: "a" }], undefined, {
+      settings: { offerTimeoutSeconds: 30, tokenTtlSeconds: 3600, afterWorkSeconds: 1, notReadyReasons: ["break"] },
+    });
+    await ready(t, "a");
+    const one = await submit(t, {});
+    await offerFor(t, "a", one);
+    await post(t, `/api/v1/interactions/${one}/accept`, "a");
+    const two = await submit(t, {});
+    await post(t, `/api/v1/interactions/${one}/done`, "a");
+    const s = await me(t, "a");
+    expect(s.presence).toBe("after_work");
+    expect(s.offers).toEqual([]);
+    // The agent's alarm ends after-work and it claims the waiting interaction.
+    await offerFor(t, "a", two);
+    expect((await me(t, "a")).presence).toBe("busy");
+  });
 });
