@@ -12,6 +12,7 @@ import type { Candidate } from "./interaction-queue.ts";
 import { queueStub, splitName } from "./names.ts";
 import { WorkStore, type WorkRow, type WorkState } from "./agent-work.ts";
 import { clearHandoff, noteHandoff, receiverHolds } from "./handoff.ts";
+import { Alarm } from "./alarm.ts";
 import { Outbox, OUTBOX_DDL } from "./outbox.ts";
 import { guard, unwrap, type Result } from "./result.ts";
 import { hasSchema } from "./schema.ts";
@@ -70,8 +71,7 @@ export class Agent extends DurableObject<Env> {
   private readonly work: WorkStore;
   private p: Presence;
   private readonly peaks: Record<string, number> = {};
-  /** The alarm as last set: undefined until read once. */
-  private alarmAt: number | null | undefined;
+  private readonly timer: Alarm;
   private pulling = false;
   private pullAgain = false;
 
@@ -88,7 +88,8 @@ export class Agent extends DurableObject<Env> {
       ${OUTBOX_DDL}
       INSERT OR REPLACE INTO kv (k, v) VALUES ('schema', '${SCHEMA}');
     `);
-    this.outbox = new Outbox(this.sql, env.DB, () => void this.armAt(Date.now() + 5_000));
+    this.timer = new Alarm(ctx.storage);
+    this.outbox = new Outbox(this.sql, env.DB, () => void this.timer.arm(Date.now() + 5_000));
     this.work = new WorkStore(this.sql);
     const row = this.sql.exec<{ v: string }>("SELECT v FROM kv WHERE k = 'presence'").toArray()[0];
     this.p = row
@@ -522,7 +523,7 @@ export class Agent extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const now = Date.now();
-    this.alarmAt = null;
+    this.timer.fired();
     for (const w of this.work.inState("offered")) if (w.expires_at !== null && w.expires_at <= now) await this.returnOffer(w, "timeout");
     const p = this.presence();
     if (p.afterWork && p.afterWorkUntil !== null && p.afterWorkUntil <= now) {
@@ -751,16 +752,7 @@ export class Agent extends DurableObject<Env> {
     const p = this.presence();
     if (p.afterWork && p.afterWorkUntil !== null) times.push(p.afterWorkUntil);
     if (this.outbox.pending > 0) times.push(Date.now() + 5_000);
-    if (times.length) await this.armAt(Math.min(...times));
-  }
-
-  /** Sets the alarm for `at` unless it is already set at or before that time (no storage read on the hot path). */
-  private async armAt(at: number): Promise<void> {
-    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
-    // An alarm already due at or before `at` will run (alarm() clears alarmAt when it does): keep it.
-    if (this.alarmAt !== null && this.alarmAt <= at) return;
-    this.alarmAt = at;
-    await this.ctx.storage.setAlarm(at);
+    if (times.length) await this.timer.arm(Math.min(...times));
   }
 
 }

@@ -14,6 +14,7 @@ import { matches } from "../workers/routing/skills.ts";
 import { runSteps, type CompiledTarget } from "../workers/workflow/steps.ts";
 import { agentStub, queueStub, splitName } from "./names.ts";
 import { clearHandoff, noteHandoff, receiverHolds, type HandoffTarget } from "./handoff.ts";
+import { Alarm } from "./alarm.ts";
 import { Outbox, OUTBOX_DDL } from "./outbox.ts";
 import { hasSchema } from "./schema.ts";
 import { guard, unwrap, type Result } from "./result.ts";
@@ -28,7 +29,7 @@ const MAX_HOPS = 10;
 /** A handoff not finished by then is settled by asking its receiver. */
 const HANDOFF_DEADLINE_MS = 60_000;
 /** Bumped when the tables below change, so a warm object skips the DDL. */
-const SCHEMA = "2";
+const SCHEMA = "3";
 const SCAN = 200;
 
 type ItemState = "waiting" | "offered" | "parked" | "moving";
@@ -94,8 +95,7 @@ export class InteractionQueue extends DurableObject<Env> {
   private readonly hints = new Map<string, AgentSnapshot>();
   private dispatching: Promise<void> | null = null;
   private seq: number;
-  /** The alarm as last set: undefined until read once. */
-  private alarmAt: number | null | undefined;
+  private readonly timer: Alarm;
   private redispatch = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -110,6 +110,7 @@ export class InteractionQueue extends DurableObject<Env> {
         boost INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, agent_id TEXT, offer_until INTEGER,
         pinned_agent TEXT, excluded TEXT NOT NULL DEFAULT '[]', excluded_at INTEGER, data TEXT NOT NULL, parked_by TEXT);
       CREATE INDEX IF NOT EXISTS items_state ON items (state);
+      CREATE INDEX IF NOT EXISTS items_pinned ON items (pinned_agent) WHERE pinned_agent IS NOT NULL;
       CREATE TABLE IF NOT EXISTS hints (agent_id TEXT PRIMARY KEY, version INTEGER NOT NULL, snapshot TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS stats (day TEXT PRIMARY KEY, entered INTEGER NOT NULL DEFAULT 0, distributed INTEGER NOT NULL DEFAULT 0,
         abandoned INTEGER NOT NULL DEFAULT 0, stopped INTEGER NOT NULL DEFAULT 0, in_sl INTEGER NOT NULL DEFAULT 0,
@@ -122,7 +123,8 @@ export class InteractionQueue extends DurableObject<Env> {
       const s = JSON.parse(h.snapshot) as AgentSnapshot;
       this.hints.set(s.agentId, s);
     }
-    this.outbox = new Outbox(this.sql, env.DB, () => void this.armAt(Date.now() + 5_000));
+    this.timer = new Alarm(ctx.storage);
+    this.outbox = new Outbox(this.sql, env.DB, () => void this.timer.arm(Date.now() + 5_000));
     // Work interrupted by an eviction resumes: items half-moved go back to waiting, routing restarts.
     const moving = this.sql.exec<ItemRow>("SELECT * FROM items WHERE state = 'moving'").toArray();
     if (moving.length) ctx.waitUntil(this.resolveHandoffs(moving));
@@ -502,7 +504,7 @@ export class InteractionQueue extends DurableObject<Env> {
   // ---- timers: overflow, stale offers, exclusion cycles, outbox retries ----
 
   override async alarm(): Promise<void> {
-    this.alarmAt = null;
+    this.timer.fired();
     this.expireStale();
     await this.outbox.flush();
     this.kick();
@@ -534,16 +536,7 @@ export class InteractionQueue extends DurableObject<Env> {
       }
     }
     if (this.outbox.pending > 0) times.push(Date.now() + 5_000);
-    if (times.length) await this.armAt(Math.max(Date.now() + 50, Math.min(...times)));
-  }
-
-  /** Sets the alarm for `at` unless it is already set at or before that time (no storage read on the hot path). */
-  private async armAt(at: number): Promise<void> {
-    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
-    // An alarm already due at or before `at` will run (alarm() clears alarmAt when it does): keep it.
-    if (this.alarmAt !== null && this.alarmAt <= at) return;
-    this.alarmAt = at;
-    await this.ctx.storage.setAlarm(at);
+    if (times.length) await this.timer.arm(Math.max(Date.now() + 50, Math.min(...times)));
   }
 
   // ---- internals ----

@@ -1,7 +1,7 @@
 // npm start: migrations, the demo tenant, wrangler dev on $PORT, and where to go.
 import { applyMigrations, ensureDevVars, loadTenant, readJson, startDev, waitForHealth } from "./local.ts";
 
-export const DEMO_INGEST_KEY = "demo-ingest-key-change-me";
+const DEMO_INGEST_KEY = "demo-ingest-key-change-me";
 const port = Number(process.env.PORT ?? 8787);
 const base = `http://localhost:${port}`;
 

@@ -8,10 +8,6 @@ export function newId(prefix: string): string {
   return `${prefix}_${Date.now().toString(36).padStart(9, "0")}${rnd}`;
 }
 
-export function randomToken(bytes = 24): string {
-  const b = crypto.getRandomValues(new Uint8Array(bytes));
-  return btoa(String.fromCharCode(...b)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
 
 export async function sha256Hex(s: string): Promise<string> {
   const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s));
