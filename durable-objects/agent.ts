@@ -322,16 +322,21 @@ export class Agent extends DurableObject<Env> {
   }
 
   /** Hands the interaction to a queue or (through its queue) to one agent; the receiver stores it before this agent lets go. */
-  transfer(id: string, to: TransferTo, action: "transferred" | "returned" = "transferred"): Promise<Result<SubmitResult>> {
-    return guard(() => this.doTransfer(id, to, action));
+  transfer(id: string, to: TransferTo, action: "transferred" | "returned" | "rescheduled" = "transferred", patch: Partial<QueueItem> = {}): Promise<Result<SubmitResult>> {
+    return guard(() => this.doTransfer(id, to, action, patch));
   }
 
-  private async doTransfer(id: string, to: TransferTo, action: "transferred" | "returned" = "transferred"): Promise<SubmitResult> {
+  /** Pushes a notice to the agent's desktop (a customer's new message on work in hand, a returned draft). */
+  notify(msg: { type: string; [k: string]: unknown }): void {
+    this.push(msg);
+  }
+
+  private async doTransfer(id: string, to: TransferTo, action: "transferred" | "returned" | "rescheduled" = "transferred", patch: Partial<QueueItem> = {}): Promise<SubmitResult> {
     const w = this.handling(id);
     if ("agent" in to && to.agent === this.agentId) fail(badRequest("same_agent", "agent: cannot transfer to yourself"));
     this.work.patch(id, { state: "moving" });
     noteHandoff(this.sql, id, `queue:${"agent" in to ? w.queue : to.queue}`);
-    const item = JSON.parse(w.data) as QueueItem;
+    const item = { ...(JSON.parse(w.data) as QueueItem), ...patch };
     let r: SubmitResult;
     try {
       if ("agent" in to) {
@@ -341,7 +346,7 @@ export class Agent extends DurableObject<Env> {
         ));
       } else {
         r = unwrap(await queueStub(this.env, this.tenant, to.queue).submit(
-          { ...item, pinnedAgent: null, skipSteps: action === "returned", hops: 0 },
+          { ...item, pinnedAgent: null, skipSteps: action !== "transferred", hops: 0 },
           { actor: `agent:${this.agentId}`, action, reason: { fromAgent: this.agentId, fromQueue: w.queue } },
         ));
       }

@@ -29,10 +29,10 @@ const MAX_HOPS = 10;
 /** A handoff not finished by then is settled by asking its receiver. */
 const HANDOFF_DEADLINE_MS = 60_000;
 /** Bumped when the tables below change, so a warm object skips the DDL. */
-const SCHEMA = "3";
+const SCHEMA = "4";
 const SCAN = 200;
 
-type ItemState = "waiting" | "offered" | "parked" | "moving";
+type ItemState = "waiting" | "offered" | "parked" | "moving" | "scheduled";
 
 interface ItemRow {
   id: string;
@@ -51,6 +51,8 @@ interface ItemRow {
   excluded_at: number | null;
   data: string;
   parked_by: string | null;
+  pin_until: number | null;
+  due_at: number | null;
   [k: string]: SqlStorageValue;
 }
 
@@ -69,6 +71,7 @@ export interface QueueStats {
   waiting: number;
   offered: number;
   parked: number;
+  scheduled: number;
   oldestWaitMs: number;
   entered: number;
   distributed: number;
@@ -108,7 +111,8 @@ export class InteractionQueue extends DurableObject<Env> {
         id TEXT PRIMARY KEY, seq INTEGER NOT NULL, media TEXT NOT NULL, priority INTEGER NOT NULL,
         entered_at INTEGER NOT NULL, target_since INTEGER NOT NULL, target_idx INTEGER NOT NULL DEFAULT 0,
         boost INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, agent_id TEXT, offer_until INTEGER,
-        pinned_agent TEXT, excluded TEXT NOT NULL DEFAULT '[]', excluded_at INTEGER, data TEXT NOT NULL, parked_by TEXT);
+        pinned_agent TEXT, excluded TEXT NOT NULL DEFAULT '[]', excluded_at INTEGER, data TEXT NOT NULL, parked_by TEXT,
+        pin_until INTEGER, due_at INTEGER);
       CREATE INDEX IF NOT EXISTS items_state ON items (state);
       CREATE INDEX IF NOT EXISTS items_pinned ON items (pinned_agent) WHERE pinned_agent IS NOT NULL;
       CREATE TABLE IF NOT EXISTS hints (agent_id TEXT PRIMARY KEY, version INTEGER NOT NULL, snapshot TEXT NOT NULL);
@@ -116,8 +120,14 @@ export class InteractionQueue extends DurableObject<Env> {
         abandoned INTEGER NOT NULL DEFAULT 0, stopped INTEGER NOT NULL DEFAULT 0, in_sl INTEGER NOT NULL DEFAULT 0,
         wait_sum INTEGER NOT NULL DEFAULT 0, handled INTEGER NOT NULL DEFAULT 0, handle_sum INTEGER NOT NULL DEFAULT 0);
       ${OUTBOX_DDL}
-      INSERT OR REPLACE INTO kv (k, v) VALUES ('schema', '${SCHEMA}');
     `);
+    if (!hasSchema(this.sql, SCHEMA)) {
+      // Columns added after schema 3: a no-op on a new object's fresh table is an error, so check first.
+      const cols = new Set(this.sql.exec<{ name: string }>("PRAGMA table_info(items)").toArray().map((c) => c.name));
+      if (!cols.has("pin_until")) this.sql.exec("ALTER TABLE items ADD COLUMN pin_until INTEGER");
+      if (!cols.has("due_at")) this.sql.exec("ALTER TABLE items ADD COLUMN due_at INTEGER");
+      this.sql.exec(`INSERT OR REPLACE INTO kv (k, v) VALUES ('schema', '${SCHEMA}')`);
+    }
     this.seq = this.sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM items").one().s ?? 0;
     for (const h of this.sql.exec<{ snapshot: string }>("SELECT snapshot FROM hints")) {
       const s = JSON.parse(h.snapshot) as AgentSnapshot;
@@ -178,12 +188,21 @@ export class InteractionQueue extends DurableObject<Env> {
     }
     // Re-check after the awaits above: a concurrent submit of the same id may have landed.
     if (this.row(item.id)) return { status: "duplicate", queue: this.queue };
+    const scheduled = item.dueAt != null && item.dueAt > now;
     this.sql.exec(
-      `INSERT INTO items (id, seq, media, priority, entered_at, target_since, boost, state, pinned_agent, data) VALUES (?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?)`,
-      item.id, this.nextSeq(), item.media, fields.priority, now, now, item.pinnedAgent ? 1 : 0, item.pinnedAgent ?? null, JSON.stringify(fields),
+      `INSERT INTO items (id, seq, media, priority, entered_at, target_since, boost, state, pinned_agent, data, pin_until, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      item.id, this.nextSeq(), item.media, fields.priority, now, now, item.pinnedAgent ? 1 : 0, scheduled ? "scheduled" : "waiting", item.pinnedAgent ?? null,
+      JSON.stringify({ ...fields, dueAt: null }), item.pinnedAgent ? (item.pinUntil ?? null) : null, scheduled ? item.dueAt : null,
     );
+    const trace = opts.reason ?? (steps?.trace.length ? { steps: steps.trace } : undefined);
+    if (scheduled) {
+      this.outbox.add({ ...base, action: opts.action ?? "scheduled", to: "scheduled", queue: this.queue, reason: { dueAt: item.dueAt, ...(trace ?? {}) } });
+      void this.outbox.flush();
+      await this.scheduleAlarm();
+      return { status: "queued", queue: this.queue };
+    }
     this.bump(now, "entered");
-    this.outbox.add({ ...base, action: opts.action ?? "queued", to: "queued", queue: this.queue, reason: opts.reason ?? (steps?.trace.length ? { steps: steps.trace } : undefined) });
+    this.outbox.add({ ...base, action: opts.action ?? "queued", to: "queued", queue: this.queue, reason: item.pinUntil && item.pinnedAgent ? { ...(trace ?? {}), preferredAgent: item.pinnedAgent, until: item.pinUntil } : trace });
     void this.outbox.flush();
     if (item.pinnedAgent) await this.notifyPinned(item.pinnedAgent);
     this.kick();
@@ -217,6 +236,8 @@ export class InteractionQueue extends DurableObject<Env> {
   private async dispatchPass(): Promise<void> {
     const cq = await this.compiled();
     const now = Date.now();
+    this.promoteDue(now);
+    this.expirePins(now);
     // Without free agents (or without a strategy: review and holding queues) only assigned work moves.
     const routes = cq.targets !== undefined && [...this.hints.values()].some((h) => cq.config.media.some((m) => canTake(h, m)));
     const rows = routes ? this.waitingInOrder(cq, now, SCAN) : this.pinnedInOrder(cq, now);
@@ -328,7 +349,7 @@ export class InteractionQueue extends DurableObject<Env> {
     excluded.add(agentId);
     // A refused transfer or assignment falls back to the queue's ordinary routing.
     this.sql.exec(
-      "UPDATE items SET state = 'waiting', agent_id = NULL, offer_until = NULL, boost = 1, pinned_agent = NULL, excluded = ?, excluded_at = ? WHERE id = ?",
+      "UPDATE items SET state = 'waiting', agent_id = NULL, offer_until = NULL, boost = 1, pinned_agent = NULL, pin_until = NULL, excluded = ?, excluded_at = ? WHERE id = ?",
       JSON.stringify([...excluded]), now, itemId,
     );
     this.outbox.add({ tenant: this.tenant, id: itemId, at: now, actor: `agent:${agentId}`, action: why === "rejected" ? "rejected" : `offer_${why}`, from: "offered", to: "queued", queue: this.queue, agent: null, reason: { why, agent: agentId } });
@@ -414,7 +435,7 @@ export class InteractionQueue extends DurableObject<Env> {
     if (!it || it.state === "parked") fail(notFound("not_in_queue", `interaction '${itemId}' is not waiting in '${this.queue}'`));
     if (it!.state !== "waiting") fail(conflict("being_routed", `interaction '${itemId}' is being offered right now; try again`));
     const now = Date.now();
-    this.sql.exec("UPDATE items SET pinned_agent = ?, boost = 1, excluded = '[]', excluded_at = NULL WHERE id = ?", agentId, itemId);
+    this.sql.exec("UPDATE items SET pinned_agent = ?, pin_until = NULL, boost = 1, excluded = '[]', excluded_at = NULL WHERE id = ?", agentId, itemId);
     this.outbox.add({ tenant: this.tenant, id: itemId, at: now, actor, action: "assigned", from: "queued", to: "queued", queue: this.queue, reason: { agent: agentId } });
     void this.outbox.flush();
     await this.notifyPinned(agentId);
@@ -433,8 +454,44 @@ export class InteractionQueue extends DurableObject<Env> {
     const now = Date.now();
     this.sql.exec("DELETE FROM items WHERE id = ?", itemId);
     this.bump(now, why.abandoned ? "abandoned" : "stopped");
-    this.outbox.add({ tenant: this.tenant, id: itemId, at: now, actor, action: why.abandoned ? "abandoned" : "stopped", from: it!.state === "parked" ? "workbin" : "queued", to: "stopped", queue: this.queue, reason: why.reason ? { reason: why.reason } : undefined });
+    this.outbox.add({ tenant: this.tenant, id: itemId, at: now, actor, action: why.abandoned ? "abandoned" : "stopped", from: it!.state === "parked" ? "workbin" : it!.state === "scheduled" ? "scheduled" : "queued", to: "stopped", queue: this.queue, reason: why.reason ? { reason: why.reason } : undefined });
     void this.outbox.flush();
+  }
+
+  /** A waiting interaction leaves the queue for a state outside routing: a reviewed reply goes out
+   *  ('sending') or back to its author ('draft'). */
+  complete(itemId: string, actor: string, action: string, to: "sending" | "draft", reason?: unknown): Promise<Result<QueueItem>> {
+    return guard(async () => {
+      const it = this.row(itemId);
+      if (!it) return fail(notFound("not_in_queue", `interaction '${itemId}' is not in '${this.queue}'`));
+      if (it.state === "offered" || it.state === "moving") fail(conflict("being_routed", `interaction '${itemId}' is being offered or moved right now; try again`));
+      const now = Date.now();
+      this.sql.exec("DELETE FROM items WHERE id = ?", itemId);
+      this.outbox.add({ tenant: this.tenant, id: itemId, at: now, actor, action, from: it.state === "parked" ? "workbin" : "queued", to, queue: to === "draft" ? null : this.queue, reason });
+      await this.outbox.flush();
+      return JSON.parse(it.data) as QueueItem;
+    });
+  }
+
+  /** Scheduled interactions whose time has come start waiting like any other. */
+  private promoteDue(now: number): void {
+    const due = this.sql.exec<ItemRow>("SELECT * FROM items WHERE state = 'scheduled' AND due_at <= ?", now).toArray();
+    for (const it of due) {
+      this.sql.exec("UPDATE items SET state = 'waiting', entered_at = ?, target_since = ?, due_at = NULL WHERE id = ? AND state = 'scheduled'", now, now, it.id);
+      this.bump(now, "entered");
+      this.outbox.add({ tenant: this.tenant, id: it.id, at: now, actor: "router", action: "due", from: "scheduled", to: "queued", queue: this.queue });
+    }
+    if (due.length) void this.outbox.flush();
+  }
+
+  /** A preferred agent who did not take the work in time gives way to the queue's routing. */
+  private expirePins(now: number): void {
+    const lapsed = this.sql.exec<ItemRow>("SELECT * FROM items WHERE state = 'waiting' AND pin_until IS NOT NULL AND pin_until <= ?", now).toArray();
+    for (const it of lapsed) {
+      this.sql.exec("UPDATE items SET pinned_agent = NULL, pin_until = NULL WHERE id = ?", it.id);
+      this.outbox.add({ tenant: this.tenant, id: it.id, at: now, actor: "router", action: "preference_lapsed", from: "queued", to: "queued", queue: this.queue, reason: { agent: it.pinned_agent } });
+    }
+    if (lapsed.length) void this.outbox.flush();
   }
 
   // ---- the queue's shared workbin ----
@@ -476,9 +533,9 @@ export class InteractionQueue extends DurableObject<Env> {
     const now = Date.now();
     const cq = await this.compiled().catch(() => this.lastCompiled);
     const c = this.sql
-      .exec<{ waiting: number; offered: number; parked: number; oldest: number | null }>(
-        `SELECT SUM(state = 'waiting' OR state = 'moving') AS waiting, SUM(state = 'offered') AS offered, SUM(state = 'parked') AS parked,
-           MIN(CASE WHEN state != 'parked' THEN entered_at END) AS oldest FROM items`,
+      .exec<{ waiting: number; offered: number; parked: number; scheduled: number; oldest: number | null }>(
+        `SELECT SUM(state = 'waiting' OR state = 'moving') AS waiting, SUM(state = 'offered') AS offered, SUM(state = 'parked') AS parked, SUM(state = 'scheduled') AS scheduled,
+           MIN(CASE WHEN state NOT IN ('parked', 'scheduled') THEN entered_at END) AS oldest FROM items`,
       )
       .one();
     const s = this.sql.exec<{ entered: number; distributed: number; abandoned: number; stopped: number; in_sl: number; wait_sum: number; handled: number; handle_sum: number }>("SELECT * FROM stats WHERE day = ?", today(now)).toArray()[0];
@@ -488,6 +545,7 @@ export class InteractionQueue extends DurableObject<Env> {
       waiting: c.waiting ?? 0,
       offered: c.offered ?? 0,
       parked: c.parked ?? 0,
+      scheduled: c.scheduled ?? 0,
       oldestWaitMs: c.oldest === null ? 0 : now - c.oldest,
       entered: s?.entered ?? 0,
       distributed: s?.distributed ?? 0,
@@ -526,6 +584,10 @@ export class InteractionQueue extends DurableObject<Env> {
     const times: number[] = [];
     const o = this.sql.exec<{ t: number | null }>("SELECT MIN(offer_until) AS t FROM items WHERE state IN ('offered', 'moving')").one().t;
     if (o !== null) times.push(o);
+    const due = this.sql.exec<{ t: number | null }>("SELECT MIN(due_at) AS t FROM items WHERE state = 'scheduled'").one().t;
+    if (due !== null) times.push(due);
+    const pin = this.sql.exec<{ t: number | null }>("SELECT MIN(pin_until) AS t FROM items WHERE state = 'waiting'").one().t;
+    if (pin !== null) times.push(pin);
     const ex = this.sql.exec<{ t: number | null }>("SELECT MIN(excluded_at) AS t FROM items WHERE state = 'waiting' AND excluded_at IS NOT NULL").one().t;
     if (ex !== null) times.push(ex + CYCLE_MIN_MS);
     if (cq?.targets && cq.targets.length > 1) {

@@ -12,6 +12,11 @@ export interface QueueItem {
   attributes: Attributes;
   /** Offer only to this agent (a transfer to an agent, a supervisor's assign). */
   pinnedAgent?: string | null;
+  /** Until when only the pinned agent may take it; after that, the queue's ordinary routing (a reply
+   *  offered first to the agent who handled the thread). Without it, the pin holds until a supervisor acts. */
+  pinUntil?: number | null;
+  /** Not routed before this time: a callback waits, scheduled, until its window opens. */
+  dueAt?: number | null;
   /** Entering without running the queue's workflow steps (a transfer or a return). */
   skipSteps?: boolean;
   /** Forward hops so far, to stop a misconfigured loop. */

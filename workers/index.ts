@@ -4,20 +4,27 @@ import type { RouteDef } from "./http/api.ts";
 import { adminRoutes } from "./http/routes/admin.ts";
 import { agentRoutes } from "./http/routes/agents.ts";
 import { authRoutes } from "./http/routes/auth.ts";
+import { callbackRoutes } from "./http/routes/callbacks.ts";
 import { contactRoutes } from "./http/routes/contacts.ts";
+import { emailRoutes } from "./http/routes/email.ts";
+import { formRoutes } from "./http/routes/forms.ts";
 import { interactionRoutes } from "./http/routes/interactions.ts";
 import { queueRoutes } from "./http/routes/queues.ts";
 import { systemRoutes } from "./http/routes/system.ts";
 import { sweep } from "./sweep.ts";
+import { handleEmail } from "./email/handler.ts";
+import { handleBatch } from "./outbound/deliver.ts";
 
 export { InteractionQueue } from "../durable-objects/interaction-queue.ts";
 export { Agent } from "../durable-objects/agent.ts";
 
 const routes: RouteDef[] = [];
-routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, ...agentRoutes, ...queueRoutes, ...contactRoutes, ...adminRoutes);
+routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, ...agentRoutes, ...queueRoutes, ...contactRoutes, ...adminRoutes, ...emailRoutes, ...formRoutes, ...callbackRoutes);
 const router = buildRouter(routes);
 
 export default {
   fetch: (req, env, ctx) => router.fetch(req, env, ctx),
-  scheduled: (_controller, env, ctx) => ctx.waitUntil(sweep(env).then((r) => console.log("sweep", JSON.stringify({ checked: r.checked.length, resubmitted: r.resubmitted.length, staleOffers: r.staleOffers })))),
+  email: (message, env, _ctx) => handleEmail(message, env),
+  queue: (batch, env, _ctx) => handleBatch(batch, env),
+  scheduled: (_controller, env, ctx) => ctx.waitUntil(sweep(env).then((r) => console.log("sweep", JSON.stringify({ checked: r.checked.length, resubmitted: r.resubmitted.length, staleOffers: r.staleOffers, requeued: r.requeued.length })))),
 } satisfies ExportedHandler<Env>;

@@ -2,9 +2,15 @@
 interface Env {
   /** Signs agent tokens (HS256). Local: .dev.vars, written by `npm start`. Deployed: `wrangler secret put AUTH_SECRET`. */
   AUTH_SECRET: string;
+  /** Turnstile's secret key, for forms with turnstile: true. */
+  TURNSTILE_SECRET?: string;
+  /** Bearer token for the HTTP mail transport. */
+  MAIL_API_TOKEN?: string;
 }
 declare namespace Cloudflare {
   interface Env {
     AUTH_SECRET: string;
+    TURNSTILE_SECRET?: string;
+    MAIL_API_TOKEN?: string;
   }
 }

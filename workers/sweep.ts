@@ -5,20 +5,32 @@ import { getConfig } from "./config/store.ts";
 import { submitNew } from "./interactions/ingest.ts";
 import { markSwept, staleQueued } from "./ucs/interactions.ts";
 import { allTenantIds } from "./ucs/tenants.ts";
+import { enqueueDelivery } from "./outbound/message.ts";
 
 /** How long a row may sit in 'new' or 'queued' unchanged before the sweep checks that its queue holds it. */
 export const SWEEP_AFTER_MS = 60_000;
 /** A row found held by its queue is not checked again for this long. */
 export const RECHECK_AFTER_MS = 10 * 60_000;
 
+/** A message in 'sending' untouched this long lost its delivery job (a failed Queue send): queue it again.
+ *  Longer than the whole retry schedule, so a job still retrying is never doubled. */
+export const REQUEUE_SENDING_AFTER_MS = 60 * 60_000;
+
 export interface SweepReport {
+  requeued: string[];
   checked: string[];
   resubmitted: string[];
   staleOffers: number;
 }
 
 export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
-  const report: SweepReport = { checked: [], resubmitted: [], staleOffers: 0 };
+  const report: SweepReport = { checked: [], resubmitted: [], staleOffers: 0, requeued: [] };
+  const lost = await env.DB.prepare("SELECT tenant_id, id FROM emails WHERE status = 'sending' AND updated_at < ? LIMIT 200").bind(now - REQUEUE_SENDING_AFTER_MS).all<{ tenant_id: string; id: string }>();
+  for (const e of lost.results) {
+    await env.DB.prepare("UPDATE emails SET updated_at = ? WHERE tenant_id = ? AND id = ?").bind(now, e.tenant_id, e.id).run();
+    await enqueueDelivery(env, { tenant: e.tenant_id, emailId: e.id });
+    report.requeued.push(e.id);
+  }
   const rows = await staleQueued(env.DB, now - SWEEP_AFTER_MS, now - RECHECK_AFTER_MS, 500);
   for (const row of rows) {
     report.checked.push(row.id);

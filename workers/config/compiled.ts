@@ -1,5 +1,5 @@
 // A validated config with its lookups and parsed strategies, built once per config version. Pure.
-import type { AgentConfig, Media, QueueConfig, TenantConfig } from "./schema.ts";
+import type { AgentConfig, Mailbox, Media, QueueConfig, ScreeningRule, StandardResponse, TenantConfig } from "./schema.ts";
 import { matches } from "../routing/skills.ts";
 import { compileTargets, type CompiledTarget } from "../workflow/steps.ts";
 
@@ -14,6 +14,10 @@ export class CompiledConfig {
   readonly agents = new Map<string, AgentConfig>();
   readonly agentsByLogin = new Map<string, AgentConfig>();
   readonly workflows: Map<string, TenantConfig["workflows"][number]>;
+  /** By address, lowercased. */
+  readonly mailboxes: Map<string, Mailbox>;
+  readonly responses: Map<string, StandardResponse>;
+  readonly rules: Map<string, ScreeningRule>;
 
   readonly raw: TenantConfig;
   readonly version: number;
@@ -30,6 +34,9 @@ export class CompiledConfig {
       this.agentsByLogin.set(a.login.toLowerCase(), a);
     }
     this.workflows = new Map(raw.workflows.map((w) => [w.name, w]));
+    this.mailboxes = new Map(raw.mailboxes.map((m) => [m.address.toLowerCase(), m]));
+    this.responses = new Map(raw.standardResponses.map((r) => [r.id, r]));
+    this.rules = new Map(raw.screeningRules.map((r) => [r.name, r]));
   }
 
   get tenantId(): string {

@@ -2,6 +2,8 @@
 // (`queues[1].steps[0].targets[0].skills: unknown skill 'spansh'`). Pure: no bindings.
 import * as z from "zod";
 import { parseSkillExpr, skillsIn, SkillExprError } from "../routing/skills.ts";
+import { screeningErrors } from "../workflow/screening.ts";
+import { templateErrors } from "../workflow/field-codes.ts";
 
 export const MEDIA = ["email", "chat", "sms", "mms", "webform", "callback", "generic"] as const;
 export const Media = z.enum(MEDIA);
@@ -69,6 +71,127 @@ export const AgentConfig = z.object({
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 
+/** Pre-queue steps a workflow entry runs on a new inbound interaction (email, web form) before it
+ *  reaches the workflow's queue: screening, then the acknowledgement. */
+export const Review = z.object({
+  /** The holding queue replies wait in for a reviewer. */
+  queue: Name,
+  /** Review every reply by these agents, or answering work from these queues. */
+  agents: z.array(Name).default([]),
+  queues: z.array(Name).default([]),
+  /** Review this share of the other replies, at random. */
+  samplePercent: z.number().min(0).max(100).default(0),
+});
+export type Review = z.infer<typeof Review>;
+
+export const Workflow = z.object({
+  name: Name,
+  queue: Name,
+  priority: z.number().int().default(0),
+  description: z.string().max(500).optional(),
+  /** Screening rules (by name) tried in order on inbound email and forms. */
+  screen: z.array(Name).max(100).default([]),
+  /** Standard response sent as an automatic acknowledgement (loop-protected). */
+  acknowledge: Name.optional(),
+  /** QA review of agents' replies to work that entered here. */
+  review: Review.optional(),
+});
+export type Workflow = z.infer<typeof Workflow>;
+
+export const Mailbox = z.object({
+  address: z.email(),
+  /** Shown in From on replies. */
+  name: z.string().min(1).max(200).optional(),
+  workflow: Name,
+});
+export type Mailbox = z.infer<typeof Mailbox>;
+
+export const Transport = z.discriminatedUnion("kind", [
+  /** Local default: kept in D1 and R2, readable at GET /api/v1/outbox, never delivered. */
+  z.object({ kind: z.literal("outbox") }),
+  /** Cloudflare Email Service through the SEND_EMAIL binding. */
+  z.object({ kind: z.literal("send_email") }),
+  /** An HTTP provider: POST { from, to[], raw } (raw MIME, base64) with the MAIL_API_TOKEN secret as a bearer token. */
+  z.object({ kind: z.literal("http"), url: z.url({ protocol: /^https?$/ }) }),
+]);
+export type Transport = z.infer<typeof Transport>;
+
+export const EmailSettings = z.object({
+  transport: Transport.default({ kind: "outbox" }),
+  /** The "autowar" guard: at most this many automatic replies to one sender per period. */
+  autoReplyLimit: z.object({ max: z.number().int().min(0).max(100).default(3), perSeconds: z.number().int().positive().max(30 * 86400).default(86400) }).default({ max: 3, perSeconds: 86400 }),
+  /** Thread by normalized subject from the same contact within this many days when headers and tag don't match (0: off). */
+  threadBySubjectDays: z.number().int().min(0).max(365).default(0),
+  /** A reply to finished work waits this long for the agent who handled it before anyone may take it. */
+  previousAgentWaitSeconds: z.number().int().min(0).max(86400).default(300),
+});
+export type EmailSettings = z.infer<typeof EmailSettings>;
+
+export const StandardResponse = z.object({
+  id: Name,
+  name: z.string().min(1).max(200),
+  category: z.string().min(1).max(100).optional(),
+  subject: z.string().max(998).optional(),
+  /** Text with field codes, e.g. `Hello <$ Contact.FirstName | "there" $>`. */
+  text: z.string().min(1).max(100_000),
+  html: z.string().max(200_000).optional(),
+});
+export type StandardResponse = z.infer<typeof StandardResponse>;
+
+export const ScreeningAction = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("route"), queue: Name }),
+  z.object({ type: z.literal("setPriority"), priority: z.number().int().min(-1000).max(1000) }),
+  z.object({ type: z.literal("addCategory"), category: z.string().min(1).max(100) }),
+  z.object({ type: z.literal("setAttributes"), attributes: Attributes }),
+  z.object({ type: z.literal("spam"), reason: z.string().max(200).default("spam") }),
+  z.object({ type: z.literal("autoRespond"), response: Name }),
+]);
+export type ScreeningAction = z.infer<typeof ScreeningAction>;
+
+export const ScreeningRule = z.object({
+  name: Name,
+  /** `Find(subject, "refund") && !RegExFind(from, "@example\\.com$")` */
+  when: z.string().min(1).max(4000),
+  actions: z.array(ScreeningAction).min(1).max(20),
+});
+export type ScreeningRule = z.infer<typeof ScreeningRule>;
+
+export const FormField = z.object({
+  name: Name,
+  label: z.string().max(200),
+  type: z.enum(["text", "email", "phone", "textarea", "file"]),
+  required: z.boolean().default(false),
+  maxLength: z.number().int().positive().max(100_000).optional(),
+  /** For file fields: accepted MIME types (`image/*` allowed) and the size cap per file. */
+  accept: z.array(z.string().regex(/^[a-z0-9.+-]+\/([a-z0-9.+-]+|\*)$/i)).optional(),
+  maxBytes: z.number().int().positive().max(25 * 1024 * 1024).optional(),
+});
+
+export const Form = z.object({
+  name: Name,
+  workflow: Name,
+  fields: z.array(FormField).max(50).default([]),
+  /** Which field holds the subject, if any; else the form's title. */
+  title: z.string().max(200).optional(),
+  /** Browsers on these origins may post with fetch (CORS); others are refused. Plain HTML posts carry an Origin too. */
+  allowedOrigins: z.array(z.url()).max(50).default([]),
+  /** A field real people never fill (hidden by CSS): a post that fills it is refused. */
+  honeypot: Name.default("website"),
+  turnstile: z.boolean().default(false),
+  rateLimit: z.object({ max: z.number().int().positive().max(10_000), perSeconds: z.number().int().positive().max(86400) }).default({ max: 10, perSeconds: 600 }),
+  /** Where a plain HTML form post is sent after success (303). */
+  thankYouUrl: z.url().optional(),
+});
+export type Form = z.infer<typeof Form>;
+
+export const Callbacks = z.object({
+  workflow: Name,
+  allowedOrigins: z.array(z.url()).max(50).default([]),
+  rateLimit: z.object({ max: z.number().int().positive().max(10_000), perSeconds: z.number().int().positive().max(86400) }).default({ max: 5, perSeconds: 3600 }),
+  /** How far ahead a customer may book. */
+  maxDaysAhead: z.number().int().min(1).max(90).default(14),
+});
+
 export const TenantConfig = z.object({
   tenant: z.object({ id: Name, name: z.string().min(1).max(200) }),
   settings: z
@@ -82,17 +205,13 @@ export const TenantConfig = z.object({
   skills: z.array(Name).default([]),
   agents: z.array(AgentConfig).max(10_000),
   queues: z.array(QueueConfig).min(1).max(1000),
-  workflows: z.array(z.object({ name: Name, queue: Name, priority: z.number().int().default(0), description: z.string().max(500).optional() })).default([]),
-  mailboxes: z.array(z.object({ address: z.email(), workflow: Name })).default([]),
-  forms: z
-    .array(
-      z.object({
-        name: Name,
-        workflow: Name,
-        fields: z.array(z.object({ name: Name, label: z.string().max(200), type: z.enum(["text", "email", "phone", "textarea"]), required: z.boolean().default(false) })).default([]),
-      }),
-    )
-    .default([]),
+  workflows: z.array(Workflow).default([]),
+  mailboxes: z.array(Mailbox).default([]),
+  email: EmailSettings.default(EmailSettings.parse({})),
+  standardResponses: z.array(StandardResponse).max(5000).default([]),
+  screeningRules: z.array(ScreeningRule).max(1000).default([]),
+  forms: z.array(Form).default([]),
+  callbacks: Callbacks.optional(),
   numbers: z
     .array(
       z.object({
@@ -174,7 +293,52 @@ export function parseConfig(input: unknown): TenantConfig {
   cfg.workflows.forEach((w, i) => {
     if (!queues.has(w.queue)) bad(`workflows[${i}].queue`, `unknown queue '${w.queue}'`);
   });
+  const responses = new Set(cfg.standardResponses.map((r) => r.id));
+  const rules = new Set(cfg.screeningRules.map((r) => r.name));
+  dup(cfg.standardResponses, (r) => r.id, "standardResponses", "id");
+  dup(cfg.screeningRules, (r) => r.name, "screeningRules", "name");
+  dup(cfg.mailboxes, (m) => m.address.toLowerCase(), "mailboxes", "address");
+  dup(cfg.forms, (f) => f.name, "forms", "name");
+  const agentIds = new Set(cfg.agents.map((a) => a.id));
+  cfg.workflows.forEach((w, i) => {
+    w.screen.forEach((r, j) => {
+      if (!rules.has(r)) bad(`workflows[${i}].screen[${j}]`, `unknown screening rule '${r}'`);
+    });
+    if (w.acknowledge !== undefined && !responses.has(w.acknowledge)) bad(`workflows[${i}].acknowledge`, `unknown standard response '${w.acknowledge}'`);
+    if (w.review) {
+      if (!queues.has(w.review.queue)) bad(`workflows[${i}].review.queue`, `unknown queue '${w.review.queue}'`);
+      else {
+        const rq = cfg.queues.find((q) => q.name === w.review!.queue)!;
+        if (!rq.media.includes("email")) bad(`workflows[${i}].review.queue`, `queue '${w.review.queue}' must take email`);
+        // Reviewers work the queue's list (approve, edit, return), so nothing there is routed to agents.
+        if (rq.steps.some((st) => st.type === "route" || st.type === "forward" || st.type === "stop")) bad(`workflows[${i}].review.queue`, `queue '${w.review.queue}' must be a holding queue (no route, forward or stop step)`);
+      }
+      w.review.agents.forEach((a, j) => {
+        if (!agentIds.has(a)) bad(`workflows[${i}].review.agents[${j}]`, `unknown agent '${a}'`);
+      });
+      w.review.queues.forEach((q, j) => {
+        if (!queues.has(q)) bad(`workflows[${i}].review.queues[${j}]`, `unknown queue '${q}'`);
+      });
+    }
+  });
+  cfg.standardResponses.forEach((r, i) => {
+    for (const [field, src] of [["subject", r.subject], ["text", r.text], ["html", r.html]] as const)
+      if (src !== undefined) for (const e of templateErrors(src)) bad(`standardResponses[${i}].${field}`, e);
+  });
+  cfg.screeningRules.forEach((r, i) => {
+    const e = screeningErrors(r.when);
+    if (e) bad(`screeningRules[${i}].when`, e);
+    r.actions.forEach((a, j) => {
+      if (a.type === "route" && !queues.has(a.queue)) bad(`screeningRules[${i}].actions[${j}].queue`, `unknown queue '${a.queue}'`);
+      if (a.type === "autoRespond" && !responses.has(a.response)) bad(`screeningRules[${i}].actions[${j}].response`, `unknown standard response '${a.response}'`);
+    });
+  });
+  cfg.forms.forEach((f, i) => {
+    dup(f.fields, (x) => x.name, `forms[${i}].fields`, "name");
+    if (f.fields.some((x) => x.name === f.honeypot)) bad(`forms[${i}].honeypot`, `'${f.honeypot}' is also a real field`);
+  });
   const refs: [string, { workflow: string }[]][] = [["mailboxes", cfg.mailboxes], ["forms", cfg.forms], ["numbers", cfg.numbers]];
+  if (cfg.callbacks && !workflows.has(cfg.callbacks.workflow)) bad("callbacks.workflow", `unknown workflow '${cfg.callbacks.workflow}'`);
   for (const [where, list] of refs)
     list.forEach((x, i) => {
       if (!workflows.has(x.workflow)) bad(`${where}[${i}].workflow`, `unknown workflow '${x.workflow}'`);

@@ -22,7 +22,7 @@ export interface Ctx<B, Q> {
 }
 
 export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType> {
-  method: "get" | "post" | "put" | "delete";
+  method: "get" | "post" | "put" | "delete" | "options";
   path: string;
   access: Access;
   summary: string;

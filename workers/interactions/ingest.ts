@@ -72,7 +72,7 @@ export async function ingest(env: Env, tenant: string, b: IngestBody, actor: str
   const contact = b.contact ? await identifyContact(env.DB, tenant, b.contact) : undefined;
   const created = await createInteraction(env.DB, {
     tenant, externalId: b.externalId, media: b.media, channel: b.channel, direction: b.direction, subject: b.subject, text: b.text,
-    threadId, parentId: b.parentId, contactId: contact?.id, queue, priority, categories: [], attributes: b.attributes ?? {}, actor,
+    threadId, parentId: b.parentId, contactId: contact?.id, queue, priority, categories: [], attributes: b.attributes ?? {}, actor, workflow: b.workflow,
   });
   if (!created.created) {
     // A retry of a request whose submit failed: try the queue again now rather than wait for the sweep.
@@ -80,13 +80,19 @@ export async function ingest(env: Env, tenant: string, b: IngestBody, actor: str
     return { id: created.id, created: false, state: created.state, queue: created.queue };
   }
   const item: QueueItem = { id: created.id, media: b.media, priority, subject: b.subject ?? null, contactId: contact?.id ?? null, categories: [], attributes: b.attributes ?? {} };
+  const r = await routeNew(env, tenant, queue, item, actor);
+  return { id: created.id, created: true, state: r.state, queue: r.queue };
+}
+
+/** Hands an interaction already recorded in D1 (state 'new') to its queue. A failure leaves it for
+ *  the scheduled sweep, which resubmits it, so the caller still answers with its id. */
+export async function routeNew(env: Env, tenant: string, queue: string, item: QueueItem, actor: string): Promise<{ state: InteractionState; queue: string }> {
   try {
     const r = unwrap(await queueStub(env, tenant, queue).submit(item, { actor }));
-    return { id: created.id, created: true, state: r.status === "stopped" ? "stopped" : "queued", queue: r.queue };
+    return { state: r.status === "stopped" ? "stopped" : item.dueAt ? "scheduled" : "queued", queue: r.queue };
   } catch (err) {
-    // Stored but not yet queued: the scheduled sweep resubmits it, so the caller still gets its id.
-    console.error(`submit of ${created.id} to ${queue} failed; the sweep will retry`, err);
-    return { id: created.id, created: true, state: "new", queue };
+    console.error(`submit of ${item.id} to ${queue} failed; the sweep will retry`, err);
+    return { state: "new", queue };
   }
 }
 
@@ -95,5 +101,10 @@ export async function submitNew(env: Env, tenant: string, id: string, action: st
   const row = await getInteractionRow(env.DB, tenant, id);
   if (!row.queue) return;
   const item: QueueItem = { id, media: row.media, priority: row.priority, subject: row.subject, contactId: row.contactId, categories: row.categories, attributes: row.attributes };
+  if (row.media === "callback") {
+    // A callback not yet due goes back to waiting for its window.
+    const cb = await env.DB.prepare("SELECT window_start FROM callbacks WHERE tenant_id = ? AND interaction_id = ?").bind(tenant, id).first<{ window_start: number }>();
+    if (cb && cb.window_start > Date.now()) item.dueAt = cb.window_start;
+  }
   unwrap(await queueStub(env, tenant, row.queue).submit(item, { actor: "system", action }));
 }

@@ -3,7 +3,9 @@ import type { Attributes, Media } from "../config/schema.ts";
 import { notFound } from "../http/errors.ts";
 import { newId } from "../ids.ts";
 
-export type InteractionState = "new" | "queued" | "offered" | "handling" | "workbin" | "done" | "stopped";
+/** `draft`: a reply its author is writing; `scheduled`: a callback before its time; `sending`: a reply
+ *  on its way out (done once delivered); `failed`: delivery gave up (dead-letter queue). */
+export type InteractionState = "new" | "queued" | "offered" | "handling" | "workbin" | "done" | "stopped" | "draft" | "scheduled" | "sending" | "failed";
 
 export interface Transition {
   tenant: string;
@@ -77,6 +79,21 @@ export interface NewInteraction {
   categories: string[];
   attributes: Attributes;
   actor: string;
+  /** The workflow entry it came through. */
+  workflow?: string;
+  /** Further parts (attachments in R2, HTML), written in the same transaction as the interaction. */
+  parts?: NewPart[];
+}
+
+export interface NewPart {
+  kind: "text" | "html" | "attachment";
+  content?: string | null;
+  r2Key?: string | null;
+  contentType?: string | null;
+  name?: string | null;
+  size?: number | null;
+  sha256?: string | null;
+  contentId?: string | null;
 }
 
 /** Writes a new interaction, its text and its first event. Idempotent on externalId: a repeat
@@ -87,10 +104,10 @@ export async function createInteraction(db: D1Database, n: NewInteraction): Prom
   const ins = db
     .prepare(
       `INSERT INTO interactions (tenant_id, id, external_id, media, channel, direction, subject, thread_id, parent_id, contact_id, state, queue,
-         priority, categories, attributes, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+         priority, categories, attributes, created_at, updated_at, workflow)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     )
-    .bind(n.tenant, id, n.externalId ?? null, n.media, n.channel, n.direction, n.subject ?? null, n.threadId ?? id, n.parentId ?? null, n.contactId ?? null, n.queue, n.priority, JSON.stringify(n.categories), JSON.stringify(n.attributes), now, now);
+    .bind(n.tenant, id, n.externalId ?? null, n.media, n.channel, n.direction, n.subject ?? null, n.threadId ?? id, n.parentId ?? null, n.contactId ?? null, n.queue, n.priority, JSON.stringify(n.categories), JSON.stringify(n.attributes), now, now, n.workflow ?? null);
   // The rest only applies when the insert above took place (changes() = 1), so a duplicate writes nothing.
   const guard = "WHERE changes() = 1";
   const st = [ins];
@@ -106,6 +123,16 @@ export async function createInteraction(db: D1Database, n: NewInteraction): Prom
       db.prepare(`INSERT INTO search_index (tenant_id, kind, ref, contact_id, body) SELECT ?, 'message', ?, ?, ? ${guard}`).bind(n.tenant, id, n.contactId ?? null, [n.subject, n.text].filter(Boolean).join("\n")),
     );
   }
+  // Guarded by the interaction's own first event, which exists only if this insert won.
+  const mine = "WHERE EXISTS (SELECT 1 FROM interaction_events WHERE tenant_id = ? AND interaction_id = ? AND action = 'created')";
+  (n.parts ?? []).forEach((p, i) =>
+    st.push(
+      db.prepare(
+        `INSERT INTO message_parts (tenant_id, id, interaction_id, seq, kind, content, r2_key, content_type, name, size, sha256, content_id, created_at)
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? ${mine}`,
+      ).bind(n.tenant, newId("p"), id, i + 1, p.kind, p.content ?? null, p.r2Key ?? null, p.contentType ?? null, p.name ?? null, p.size ?? null, p.sha256 ?? null, p.contentId ?? null, now, n.tenant, id),
+    ),
+  );
   // The winner's row, read in the same round trip: ours if the insert took place, the first one's if not.
   st.push(db.prepare("SELECT id, state, queue FROM interactions WHERE tenant_id = ? AND id = COALESCE((SELECT id FROM interactions WHERE tenant_id = ?1 AND external_id = ?), ?)").bind(n.tenant, n.externalId ?? null, id));
   const results = await db.batch<{ id: string; state: InteractionState; queue: string }>(st);
@@ -134,18 +161,19 @@ export interface InteractionRow {
   createdAt: number;
   updatedAt: number;
   doneAt: number | null;
+  workflow: string | null;
 }
 
 interface RawRow {
   id: string; external_id: string | null; media: Media; channel: string; direction: string; subject: string | null; thread_id: string;
   parent_id: string | null; contact_id: string | null; state: InteractionState; queue: string | null; agent_id: string | null; workbin: string | null;
-  priority: number; categories: string; attributes: string; created_at: number; updated_at: number; done_at: number | null;
+  priority: number; categories: string; attributes: string; created_at: number; updated_at: number; done_at: number | null; workflow: string | null;
 }
 
 const fromRaw = (r: RawRow): InteractionRow => ({
   id: r.id, externalId: r.external_id, media: r.media, channel: r.channel, direction: r.direction, subject: r.subject, threadId: r.thread_id,
   parentId: r.parent_id, contactId: r.contact_id, state: r.state, queue: r.queue, agentId: r.agent_id, workbin: r.workbin, priority: r.priority,
-  categories: JSON.parse(r.categories) as string[], attributes: JSON.parse(r.attributes) as Attributes, createdAt: r.created_at, updatedAt: r.updated_at, doneAt: r.done_at,
+  categories: JSON.parse(r.categories) as string[], attributes: JSON.parse(r.attributes) as Attributes, createdAt: r.created_at, updatedAt: r.updated_at, doneAt: r.done_at, workflow: r.workflow,
 });
 
 export async function getInteractionRow(db: D1Database, tenant: string, id: string): Promise<InteractionRow> {

@@ -42,6 +42,10 @@ export async function tenantStatements(
   } else {
     out.push({ sql: `UPDATE tenants SET name = ?, config = ?, config_version = ?, updated_at = ? WHERE id = ?`, params: [t.name, stored, opts.version, now, t.id] });
   }
+  // Mail arriving through email() knows only its recipient: each mailbox address routes to this tenant.
+  const addresses = cfg.mailboxes.map((m) => m.address.toLowerCase());
+  out.push({ sql: "DELETE FROM mailbox_routes WHERE tenant_id = ? AND address NOT IN (SELECT value FROM json_each(?))", params: [t.id, JSON.stringify(addresses)] });
+  for (const address of addresses) out.push({ sql: "INSERT OR IGNORE INTO mailbox_routes (address, tenant_id) VALUES (?, ?)", params: [address, t.id] });
   const logins = cfg.agents.map((a) => a.login.toLowerCase());
   // One JSON parameter, not one per login: D1 binds at most 100 parameters per statement.
   out.push({

@@ -9,6 +9,7 @@ const bindAll = (db: D1Database, st: Statement[]) => st.map((s) => db.prepare(s.
 /** Creates a tenant with its config and ingest key (tests, demo, provisioning). */
 export async function createTenant(db: D1Database, input: unknown, ingestKey: string): Promise<TenantConfig> {
   const cfg = parseConfig(input);
+  await checkMailboxesFree(db, cfg);
   await db.batch(bindAll(db, await tenantStatements(cfg, { ingestKey, version: 1 })));
   return cfg;
 }
@@ -28,6 +29,7 @@ export async function configVersion(db: D1Database, tenantId: string): Promise<n
 export async function replaceTenantConfig(db: D1Database, tenantId: string, input: unknown): Promise<{ config: TenantConfig; version: number }> {
   const cfg = parseConfig(input);
   if (cfg.tenant.id !== tenantId) throw badRequest("invalid_config", `tenant.id: must be '${tenantId}'`);
+  await checkMailboxesFree(db, cfg);
   const current = await loadTenantConfig(db, tenantId);
   const existing = await db.prepare("SELECT login FROM credentials WHERE tenant_id = ?").bind(tenantId).all<{ login: string }>();
   const version = current.version + 1;
@@ -44,4 +46,18 @@ export async function tenantByIngestKey(db: D1Database, key: string): Promise<st
 export async function allTenantIds(db: D1Database): Promise<string[]> {
   const r = await db.prepare("SELECT id FROM tenants").all<{ id: string }>();
   return r.results.map((x) => x.id);
+}
+
+/** A mailbox address belongs to one tenant: mail to it must land in exactly one place. */
+async function checkMailboxesFree(db: D1Database, cfg: TenantConfig): Promise<void> {
+  if (cfg.mailboxes.length === 0) return;
+  const taken = await db
+    .prepare("SELECT address FROM mailbox_routes WHERE address IN (SELECT value FROM json_each(?)) AND tenant_id != ?")
+    .bind(JSON.stringify(cfg.mailboxes.map((m) => m.address.toLowerCase())), cfg.tenant.id)
+    .all<{ address: string }>();
+  const first = taken.results[0];
+  if (first) {
+    const i = cfg.mailboxes.findIndex((m) => m.address.toLowerCase() === first.address);
+    throw badRequest("invalid_config", `mailboxes[${i}].address: '${first.address}' belongs to another tenant`);
+  }
 }

@@ -1,0 +1,26 @@
+// Email Routing's email() handler: the recipient picks the tenant and mailbox; the message goes
+// through the same path as the HTTP ingest. Too big or unknown: rejected at SMTP time (the sender
+// gets a bounce). A failure of ours throws, so the sending server retries later; a retry is
+// harmless (one interaction per Message-ID).
+import { getConfig } from "../config/store.ts";
+import { findMailbox, mailboxForAddress, MAX_MAIL_BYTES, receiveMail } from "./inbound.ts";
+
+export async function handleEmail(message: ForwardableEmailMessage, env: Env): Promise<void> {
+  if (message.rawSize > MAX_MAIL_BYTES) {
+    message.setReject(`Message too large: ${message.rawSize} bytes; the limit is ${MAX_MAIL_BYTES}`);
+    return;
+  }
+  const route = await mailboxForAddress(env.DB, message.to);
+  const mailbox = route ? findMailbox(await getConfig(env.DB, route.tenant), message.to) : null;
+  if (!route || !mailbox) {
+    message.setReject(`No mailbox ${message.to} here`);
+    return;
+  }
+  const raw = new Uint8Array(await new Response(message.raw).arrayBuffer());
+  if (raw.byteLength > MAX_MAIL_BYTES) {
+    message.setReject(`Message too large: the limit is ${MAX_MAIL_BYTES} bytes`);
+    return;
+  }
+  const r = await receiveMail(env, { tenant: route.tenant, mailbox, raw, envelopeFrom: message.from, via: "email" });
+  console.log("email", JSON.stringify({ tenant: route.tenant, to: mailbox.address, interactionId: r.interactionId, duplicate: r.duplicate, thread: r.thread }));
+}

@@ -1,0 +1,283 @@
+// The E-mail Server's inbound path, one for both doors (Email Routing's email() and the raw-MIME
+// HTTP ingest): keep the raw bytes, parse, identify the sender, thread, screen, store every part,
+// then route, and acknowledge where allowed. Durable before acknowledged: the raw message is in R2
+// and the message in D1 before the caller hears 202 (or the MTA a success).
+import { getConfig } from "../config/store.ts";
+import type { CompiledConfig } from "../config/compiled.ts";
+import type { Mailbox } from "../config/schema.ts";
+import { badRequest } from "../http/errors.ts";
+import { newId } from "../ids.ts";
+import { identifyContact } from "../ucs/contacts.ts";
+import { splitName } from "../ucs/identifiers.ts";
+import type { InteractionState } from "../ucs/interactions.ts";
+import { hitRate } from "../ucs/rate-limit.ts";
+import { screen, type ScreenOutcome } from "../workflow/screen.ts";
+import { routeNew } from "../interactions/ingest.ts";
+import { agentStub } from "../../durable-objects/names.ts";
+import { baseAddress } from "./addresses.ts";
+import { automaticReason } from "./loop-guard.ts";
+import { parseMail, type InboundMail } from "./parse.ts";
+import { sanitizeHtml } from "./sanitize.ts";
+import { extractTag, newTag, normalizeSubject } from "./subject.ts";
+import { findThread, latestInThread, OPEN_STATES, type ThreadVia } from "./threading.ts";
+import { automaticReplies } from "./auto-reply.ts";
+import { enqueueDelivery } from "../outbound/message.ts";
+import { bytesSha256 } from "./hash.ts";
+
+export const MAX_MAIL_BYTES = 25 * 1024 * 1024;
+
+export interface InboundResult {
+  interactionId: string;
+  duplicate: boolean;
+  state: InteractionState;
+  threadId: string;
+  thread: ThreadVia;
+  /** True when the message joined an interaction still open rather than opening one. */
+  appended: boolean;
+  flags: string[];
+}
+
+/** The tenant and mailbox a recipient address belongs to (email(): no key, only the address). */
+export async function mailboxForAddress(db: D1Database, address: string): Promise<{ tenant: string; address: string } | null> {
+  const base = baseAddress(address);
+  if (!base) return null;
+  const r = await db.prepare("SELECT tenant_id FROM mailbox_routes WHERE address = ?").bind(base).first<{ tenant_id: string }>();
+  return r ? { tenant: r.tenant_id, address: base } : null;
+}
+
+export function findMailbox(cfg: CompiledConfig, address: string): Mailbox | null {
+  const base = baseAddress(address);
+  return base ? (cfg.mailboxes.get(base) ?? null) : null;
+}
+
+/** The recipient of a message posted without ?to=: the first of Delivered-To, X-Original-To, To, Cc that is one of our mailboxes. */
+export function recipientFromHeaders(cfg: CompiledConfig, raw: Uint8Array): Mailbox | null {
+  const head = new TextDecoder("utf-8", { fatal: false, ignoreBOM: false }).decode(raw.subarray(0, 64 * 1024)).split(/\r?\n\r?\n/, 1)[0] ?? "";
+  const unfolded = head.replace(/\r?\n[ \t]+/g, " ");
+  for (const name of ["delivered-to", "x-original-to", "to", "cc"]) {
+    for (const line of unfolded.split(/\r?\n/)) {
+      const at = line.indexOf(":");
+      if (at < 0 || line.slice(0, at).trim().toLowerCase() !== name) continue;
+      for (const m of line.slice(at + 1).matchAll(/[^\s<>,;"]+@[^\s<>,;"]+/g)) {
+        const mb = findMailbox(cfg, m[0]);
+        if (mb) return mb;
+      }
+    }
+  }
+  return null;
+}
+
+interface PartRow {
+  id: string;
+  kind: "text" | "html" | "attachment";
+  content?: string;
+  r2Key?: string;
+  contentType?: string;
+  name?: string;
+  size?: number;
+  sha256?: string;
+  contentId?: string | null;
+}
+
+export async function receiveMail(env: Env, input: { tenant: string; mailbox: Mailbox; raw: Uint8Array; envelopeFrom?: string | null; via: "email" | "http" }): Promise<InboundResult> {
+  const { tenant, mailbox, raw } = input;
+  if (raw.byteLength > MAX_MAIL_BYTES) throw badRequest("too_large", `the message is ${raw.byteLength} bytes; the limit is ${MAX_MAIL_BYTES}`);
+  const cfg = await getConfig(env.DB, tenant);
+  const wf = cfg.workflows.get(mailbox.workflow);
+  if (!wf) throw badRequest("unknown_workflow", `mailbox ${mailbox.address}: no workflow '${mailbox.workflow}'`);
+
+  // Raw bytes first, content-addressed: a redelivery writes the same object.
+  const sha = await bytesSha256(raw);
+  const rawKey = `${tenant}/mail/in/${sha}.eml`;
+  const [mail] = await Promise.all([parseMail(raw), env.BLOBS.put(rawKey, raw, { httpMetadata: { contentType: "message/rfc822" } })]);
+  const messageId = mail.messageId ?? `sha256.${sha}@parley`;
+
+  const seen = await env.DB.prepare(
+    "SELECT e.interaction_id, e.thread_id, i.state FROM emails e JOIN interactions i ON i.tenant_id = e.tenant_id AND i.id = e.interaction_id WHERE e.tenant_id = ? AND e.direction = 'inbound' AND e.message_id = ?",
+  ).bind(tenant, messageId).first<{ interaction_id: string; thread_id: string; state: InteractionState }>();
+  if (seen) return { interactionId: seen.interaction_id, duplicate: true, state: seen.state, threadId: seen.thread_id, thread: "new", appended: false, flags: mail.flags };
+
+  const now = Date.now();
+  const sender = mail.replyTo ?? mail.from ?? (input.envelopeFrom ? { addr: input.envelopeFrom } : null);
+  const contact = sender ? await identifyContact(env.DB, tenant, { email: sender.addr.slice(0, 320), name: sender.name?.slice(0, 200) }) : await identifyContact(env.DB, tenant, {});
+  const tag = extractTag(mail.subject);
+  const subjectNorm = normalizeSubject(mail.subject);
+  const decision = await findThread(env.DB, {
+    tenant, replyRefs: mail.replyRefs, inReplyTo: mail.inReplyTo, tag, subjectNorm, contactId: contact.id, subjectDays: cfg.raw.email.threadBySubjectDays, now,
+  });
+  const latest = decision.threadId ? await latestInThread(env.DB, tenant, decision.threadId) : null;
+  const appendTo = latest && OPEN_STATES.has(latest.state) ? latest : null;
+  const interactionId = appendTo?.id ?? newId("i");
+  const threadId = decision.threadId ?? interactionId;
+  const emailId = newId("e");
+  const threadTag = latest?.tag ?? newTag();
+
+  // Screening runs on work entering the workflow, not on a message joining open work.
+  const screened: ScreenOutcome | null = appendTo
+    ? null
+    : screen(wf.screen.map((n) => cfg.rules.get(n)!).filter(Boolean), {
+        subject: mail.subject, body: mail.text, from: mail.from?.addr ?? "", to: [...mail.to, ...mail.cc].map((a) => a.addr), headers: mail.headers,
+      });
+  const flags = [...mail.flags];
+  const loop = automaticReason({ headers: mail.headers, from: mail.from?.addr ?? null, returnPath: mail.returnPath });
+  if (loop) flags.push("automatic");
+  if (screened?.spam !== undefined) flags.push("spam");
+
+  const parts = await storeParts(env, tenant, interactionId, mail);
+  const queue = screened?.queue ?? wf.queue;
+  const priority = screened?.priority ?? wf.priority;
+  const categories = screened?.categories ?? [];
+  const attributes = { ...(screened?.attributes ?? {}), ...(decision.via !== "new" ? { thread: decision.via } : {}) };
+
+  // Every statement after the first runs only if our emails row went in: the unique index on
+  // (tenant, Message-ID) makes a concurrent redelivery a no-op, atomically (a D1 batch is one transaction).
+  const db = env.DB;
+  const guard = { sql: "EXISTS (SELECT 1 FROM emails WHERE tenant_id = ? AND id = ?)", params: [tenant, emailId] as (string | number | null)[] };
+  const G = ` WHERE ${guard.sql}`;
+  const st: D1PreparedStatement[] = [
+    db.prepare(
+      `INSERT INTO emails (tenant_id, id, interaction_id, thread_id, direction, message_id, in_reply_to, refs, mailbox, from_addr, from_name, to_addrs, cc_addrs,
+         reply_to, subject, date, raw_key, raw_size, headers, flags, status, created_at, updated_at)
+       VALUES (?, ?, ?, ?, 'inbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?) ON CONFLICT DO NOTHING`,
+    ).bind(
+      tenant, emailId, interactionId, threadId, messageId, mail.inReplyTo, JSON.stringify(mail.references), mailbox.address, mail.from?.addr ?? input.envelopeFrom ?? null,
+      mail.from?.name ?? null, JSON.stringify(mail.to), JSON.stringify(mail.cc), mail.replyTo?.addr ?? null, mail.subject || null, mail.date, rawKey, raw.byteLength,
+      JSON.stringify(mail.headers), JSON.stringify(flags), now, now,
+    ),
+  ];
+  const spam = screened?.spam;
+  if (!appendTo) {
+    const state = spam !== undefined ? "stopped" : "new";
+    st.push(
+      db.prepare(
+        `INSERT INTO interactions (tenant_id, id, external_id, media, channel, direction, subject, thread_id, parent_id, contact_id, state, queue, priority, categories, attributes, created_at, updated_at, done_at, workflow)
+         SELECT ?, ?, ?, 'email', 'email', 'inbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?${G}`,
+      ).bind(
+        tenant, interactionId, `email:${messageId}`.slice(0, 300), mail.subject || null, threadId, latest?.id ?? null, contact.id, state, queue, priority,
+        JSON.stringify(categories), JSON.stringify(attributes), now, now, spam !== undefined ? now : null, wf.name, ...guard.params,
+      ),
+      db.prepare(`INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, to_state, queue, reason) SELECT ?, ?, ?, ?, 'created', 'new', ?, ?${G}`).bind(
+        tenant, interactionId, now, `email:${input.via}`, queue,
+        JSON.stringify({ mailbox: mailbox.address, from: mail.from?.addr ?? null, messageId, thread: decision.via, screening: screened?.matched.length ? screened.matched : undefined, flags: flags.length ? flags : undefined }), ...guard.params,
+      ),
+    );
+    if (spam !== undefined)
+      st.push(
+        db.prepare(`INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, from_state, to_state, queue, reason) SELECT ?, ?, ?, 'workflow', 'stopped', 'new', 'stopped', ?, ?${G}`).bind(
+          tenant, interactionId, now, queue, JSON.stringify({ why: spam, rules: screened?.matched }), ...guard.params,
+        ),
+      );
+  } else {
+    st.push(
+      db.prepare(`INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, from_state, to_state, queue, agent_id, reason) SELECT ?, ?, ?, ?, 'message_added', ?, ?, ?, ?, ?${G}`).bind(
+        tenant, interactionId, now, `email:${input.via}`, appendTo.state, appendTo.state, appendTo.queue, appendTo.agentId, JSON.stringify({ emailId, messageId, thread: decision.via }), ...guard.params,
+      ),
+    );
+  }
+  const seq0 = now % 1_000_000_000; // parts of later messages sort after earlier ones
+  parts.forEach((p, i) =>
+    st.push(
+      db.prepare(
+        `INSERT INTO message_parts (tenant_id, id, interaction_id, seq, kind, content, r2_key, content_type, name, size, sha256, content_id, created_at, email_id)
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?${G}`,
+      ).bind(tenant, p.id, interactionId, seq0 * 100 + i, p.kind, p.content ?? null, p.r2Key ?? null, p.contentType ?? null, p.name ?? null, p.size ?? null, p.sha256 ?? null, p.contentId ?? null, now, emailId, ...guard.params),
+    ),
+  );
+  st.push(
+    db.prepare(`INSERT INTO search_index (tenant_id, kind, ref, contact_id, body) SELECT ?, 'message', ?, ?, ?${G}`).bind(tenant, interactionId, contact.id, [mail.subject, mail.text.slice(0, 200_000)].filter(Boolean).join("\n"), ...guard.params),
+    db.prepare(`INSERT OR IGNORE INTO email_refs (tenant_id, message_id, thread_id, contact_id, interaction_id, created_at) SELECT ?, ?, ?, ?, ?, ?${G}`).bind(tenant, messageId, threadId, contact.id, interactionId, now, ...guard.params),
+  );
+  for (const ref of decision.foreignRefs)
+    st.push(db.prepare(`INSERT OR IGNORE INTO email_refs (tenant_id, message_id, thread_id, contact_id, interaction_id, created_at) SELECT ?, ?, ?, ?, ?, ?${G}`).bind(tenant, ref, threadId, contact.id, interactionId, now, ...guard.params));
+  st.push(
+    db.prepare(
+      `INSERT INTO email_threads (tenant_id, thread_id, tag, contact_id, subject_norm, mailbox, last_at) SELECT ?, ?, ?, ?, ?, ?, ?${G}
+       ON CONFLICT (tenant_id, thread_id) DO UPDATE SET last_at = excluded.last_at`,
+    ).bind(tenant, threadId, threadTag, contact.id, subjectNorm, mailbox.address, now, ...guard.params),
+  );
+
+  // Automatic replies (acknowledgement, screening auto-responses): only to a person, never to
+  // another robot, and at most N per sender per period.
+  const autoIds = !appendTo && spam === undefined ? [...(wf.acknowledge ? [wf.acknowledge] : []), ...(screened?.autoRespond ?? [])] : [];
+  const jobs: string[] = [];
+  let autoSkipped: string | null = null;
+  if (autoIds.length && sender) {
+    autoSkipped = loop;
+    if (!autoSkipped) {
+      const lim = cfg.raw.email.autoReplyLimit;
+      const r = await hitRate(env.DB, `auto:${tenant}:${sender.addr.toLowerCase()}`, lim.max, lim.perSeconds, now);
+      if (!r.allowed) autoSkipped = `more than ${lim.max} automatic replies to ${sender.addr} within ${lim.perSeconds} s`;
+    }
+    if (!autoSkipped) {
+      const name = splitName({ name: sender.name });
+      const prepared = await automaticReplies(env, {
+        cfg, tenant, wf, mailbox, responseIds: autoIds, interactionId, threadId, threadTag, contactId: contact.id, to: sender, mail, messageId,
+        contact: { firstName: name.first ?? null, lastName: name.last ?? null, email: sender.addr }, guard,
+      });
+      for (const p of prepared) {
+        st.push(...p.statements);
+        jobs.push(p.emailId);
+      }
+    }
+    if (autoSkipped)
+      st.push(
+        db.prepare(`INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, to_state, queue, reason) SELECT ?, ?, ?, 'workflow', 'auto_reply_suppressed', ?, ?, ?${G}`).bind(
+          tenant, interactionId, now, appendTo ? appendTo.state : spam !== undefined ? "stopped" : "new", queue, JSON.stringify({ why: autoSkipped }), ...guard.params,
+        ),
+      );
+  }
+  st.push(db.prepare("SELECT interaction_id, thread_id FROM emails WHERE tenant_id = ? AND direction = 'inbound' AND message_id = ?").bind(tenant, messageId));
+  const results = await db.batch<{ interaction_id: string; thread_id: string }>(st);
+  const winner = results[results.length - 1]!.results[0];
+  if (!winner) throw new Error("email row vanished after insert");
+  if (winner.interaction_id !== interactionId) {
+    const r = await db.prepare("SELECT state FROM interactions WHERE tenant_id = ? AND id = ?").bind(tenant, winner.interaction_id).first<{ state: InteractionState }>();
+    return { interactionId: winner.interaction_id, duplicate: true, state: r?.state ?? "new", threadId: winner.thread_id, thread: "new", appended: false, flags };
+  }
+  for (const id of jobs) await enqueueDelivery(env, { tenant, emailId: id });
+
+  if (appendTo) {
+    // The agent working it hears at once; waiting work simply carries the new message.
+    if (appendTo.agentId && (appendTo.state === "handling" || appendTo.state === "offered"))
+      await agentStub(env, tenant, appendTo.agentId).notify({ type: "message_added", interactionId, emailId }).catch((e: unknown) => console.error("notify", e));
+    return { interactionId, duplicate: false, state: appendTo.state, threadId, thread: decision.via, appended: true, flags };
+  }
+  if (spam !== undefined) return { interactionId, duplicate: false, state: "stopped", threadId, thread: decision.via, appended: false, flags };
+
+  // A reply to finished work goes to the agent who handled it first, if that agent takes it within the wait.
+  const previous = latest?.agentId && cfg.agents.has(latest.agentId) ? latest.agentId : null;
+  const wait = cfg.raw.email.previousAgentWaitSeconds;
+  const r = await routeNew(env, tenant, queue, {
+    id: interactionId, media: "email", priority, subject: mail.subject || null, contactId: contact.id, categories, attributes,
+    ...(previous && wait > 0 ? { pinnedAgent: previous, pinUntil: now + wait * 1000 } : {}),
+  }, "email");
+  return { interactionId, duplicate: false, state: r.state, threadId, thread: decision.via, appended: false, flags };
+}
+
+/** Text, sanitized HTML and attachments: attachment bytes to R2 (content-addressed), inline images
+ *  rewritten to the part's URL so the desktop can show them. */
+async function storeParts(env: Env, tenant: string, interactionId: string, mail: InboundMail): Promise<PartRow[]> {
+  const parts: PartRow[] = [];
+  if (mail.text) parts.push({ id: newId("p"), kind: "text", content: mail.text.slice(0, 1_000_000) });
+  const atts = await Promise.all(
+    mail.attachments.map(async (a) => {
+      const sha = await bytesSha256(a.content);
+      const key = `${tenant}/att/${sha}`;
+      await env.BLOBS.put(key, a.content, { httpMetadata: { contentType: a.contentType } });
+      return { id: newId("p"), kind: "attachment" as const, r2Key: key, contentType: a.contentType, name: a.filename.slice(0, 255), size: a.content.byteLength, sha256: sha, contentId: a.contentId };
+    }),
+  );
+  if (mail.html) {
+    const byCid = new Map(atts.filter((a) => a.contentId).map((a) => [a.contentId!.toLowerCase(), a.id]));
+    const html = await sanitizeHtml(mail.html.slice(0, 2_000_000), {
+      cid: (cid) => {
+        const part = byCid.get(cid.toLowerCase());
+        return part ? `/api/v1/interactions/${interactionId}/parts/${part}/content` : null;
+      },
+    });
+    parts.push({ id: newId("p"), kind: "html", content: html, contentType: "text/html" });
+  }
+  parts.push(...atts);
+  return parts;
+}
+

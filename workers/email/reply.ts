@@ -1,0 +1,393 @@
+// Agents' replies and forwards: a draft (an outbound email interaction in state 'draft', owned by its
+// author), then send: straight to delivery, or first to the workflow's QA review queue, where a
+// reviewer approves it (possibly edited) or returns it to its author with a comment.
+import type { CompiledConfig } from "../config/compiled.ts";
+import { getConfig } from "../config/store.ts";
+import type { Mailbox } from "../config/schema.ts";
+import { badRequest, conflict, forbidden, notFound, tooLarge } from "../http/errors.ts";
+import { newId } from "../ids.ts";
+import { addNote, getInteractionRow, transitionBatch, type InteractionRow } from "../ucs/interactions.ts";
+import { reviewDecision } from "../workflow/review.ts";
+import { agentStub, queueStub } from "../../durable-objects/names.ts";
+import { unwrap } from "../../durable-objects/result.ts";
+import { buildMime, newMessageId, type OutgoingMail } from "./build.ts";
+import { bytesSha256 } from "./hash.ts";
+import type { MailAddress } from "./parse.ts";
+import { sanitizeHtml } from "./sanitize.ts";
+import { displaySubject, withTag } from "./subject.ts";
+import { domainOf, enqueueDelivery } from "../outbound/message.ts";
+
+export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+export const MAX_REPLY_BYTES = 25 * 1024 * 1024;
+
+export interface DraftInput {
+  to?: MailAddress[];
+  cc?: MailAddress[];
+  bcc?: MailAddress[];
+  subject?: string;
+  text: string;
+  html?: string;
+}
+
+export interface Actor {
+  agentId: string;
+  supervisor: boolean;
+}
+
+interface EmailRow {
+  id: string;
+  interaction_id: string;
+  thread_id: string;
+  direction: "inbound" | "outbound";
+  message_id: string;
+  in_reply_to: string | null;
+  refs: string;
+  mailbox: string | null;
+  from_addr: string | null;
+  from_name: string | null;
+  to_addrs: string;
+  cc_addrs: string;
+  bcc_addrs: string;
+  subject: string | null;
+  date: number | null;
+  status: string;
+  author: string | null;
+  created_at: number;
+}
+
+const addrs = (json: string): MailAddress[] => JSON.parse(json) as MailAddress[];
+
+/** The mailbox replies in this work go out from: the one the customer wrote to, else the workflow's, else the tenant's first. */
+function mailboxFor(cfg: CompiledConfig, row: InteractionRow, received: string | null): Mailbox {
+  const m = (received && cfg.mailboxes.get(received.toLowerCase())) || cfg.raw.mailboxes.find((x) => x.workflow === row.workflow) || cfg.raw.mailboxes[0];
+  if (!m) throw conflict("no_mailbox", "this tenant has no mailbox to send from (config: mailboxes)");
+  return m;
+}
+
+async function threadTag(db: D1Database, tenant: string, threadId: string): Promise<string | null> {
+  const r = await db.prepare("SELECT tag FROM email_threads WHERE tenant_id = ? AND thread_id = ?").bind(tenant, threadId).first<{ tag: string }>();
+  return r?.tag ?? null;
+}
+
+async function lastInbound(db: D1Database, tenant: string, interactionId: string): Promise<(EmailRow & { text: string | null }) | null> {
+  return db
+    .prepare(
+      `SELECT e.*, (SELECT content FROM message_parts p WHERE p.tenant_id = e.tenant_id AND p.email_id = e.id AND p.kind = 'text' LIMIT 1) AS text
+       FROM emails e WHERE e.tenant_id = ? AND e.interaction_id = ? AND e.direction = 'inbound' ORDER BY e.created_at DESC LIMIT 1`,
+    )
+    .bind(tenant, interactionId)
+    .first<EmailRow & { text: string | null }>();
+}
+
+async function contactEmail(db: D1Database, tenant: string, contactId: string | null): Promise<MailAddress | null> {
+  if (!contactId) return null;
+  const r = await db
+    .prepare(
+      `SELECT ci.value, ci.display, c.first_name, c.last_name FROM contact_identifiers ci JOIN contacts c ON c.tenant_id = ci.tenant_id AND c.id = ci.contact_id
+       WHERE ci.tenant_id = ? AND ci.contact_id = ? AND ci.kind = 'email' ORDER BY ci.created_at LIMIT 1`,
+    )
+    .bind(tenant, contactId)
+    .first<{ value: string; display: string | null; first_name: string | null; last_name: string | null }>();
+  if (!r) return null;
+  const name = [r.first_name, r.last_name].filter(Boolean).join(" ");
+  return name ? { addr: r.display ?? r.value, name } : { addr: r.display ?? r.value };
+}
+
+export const quote = (text: string, from: string, date: number | null) =>
+  `On ${new Date(date ?? Date.now()).toUTCString()}, ${from} wrote:\n${text.split(/\r?\n/).map((l) => `> ${l}`).join("\n")}`;
+
+/** What a reply to this interaction starts from: recipients, subject with the thread tag, the original quoted. */
+export async function composeTemplate(env: Env, tenant: string, id: string) {
+  const row = await getInteractionRow(env.DB, tenant, id);
+  if (row.direction !== "inbound") throw badRequest("not_inbound", `interaction '${id}' is a ${row.direction} message; reply to what the customer sent`);
+  const cfg = await getConfig(env.DB, tenant);
+  const [orig, tag, contact] = await Promise.all([lastInbound(env.DB, tenant, id), threadTag(env.DB, tenant, row.threadId), contactEmail(env.DB, tenant, row.contactId)]);
+  const mailbox = mailboxFor(cfg, row, orig?.mailbox ?? null);
+  const replyTo: MailAddress | null = orig?.from_addr ? (orig.from_name ? { addr: orig.from_addr, name: orig.from_name } : { addr: orig.from_addr }) : contact;
+  if (!replyTo) throw conflict("no_address", "neither the message nor the contact has an email address to reply to");
+  const own = new Set(cfg.raw.mailboxes.map((m) => m.address.toLowerCase()));
+  // Reply-all keeps the other people the customer wrote to, never our own mailboxes.
+  const cc = orig ? [...addrs(orig.to_addrs), ...addrs(orig.cc_addrs)].filter((a) => !own.has(a.addr.toLowerCase()) && a.addr.toLowerCase() !== replyTo.addr.toLowerCase()) : [];
+  const base = displaySubject(orig?.subject ?? row.subject ?? "") || "Your message";
+  const subject = tag ? withTag(`Re: ${base}`, tag) : `Re: ${base}`;
+  const refs = orig ? [...(JSON.parse(orig.refs) as string[]), orig.message_id].slice(-20) : [];
+  return {
+    interactionId: id, threadId: row.threadId, tag, mailbox: mailbox.address, to: [replyTo], cc, subject,
+    inReplyTo: orig?.message_id ?? null, references: refs,
+    quoted: orig?.text ? quote(orig.text, orig.from_name ? `${orig.from_name} <${orig.from_addr}>` : (orig.from_addr ?? "the customer"), orig.date ?? orig.created_at) : "",
+  };
+}
+
+function mayWorkOn(row: InteractionRow, actor: Actor) {
+  if (actor.supervisor) return;
+  if (row.agentId !== actor.agentId) throw forbidden(`interaction '${row.id}' is not in your hands`);
+}
+
+/** Starts a reply (or a forward) as a draft. */
+export async function createDraft(
+  env: Env,
+  tenant: string,
+  actor: Actor,
+  parentId: string,
+  input: DraftInput & { quote?: boolean; forward?: boolean },
+): Promise<{ id: string; emailId: string; state: "draft" }> {
+  const parent = await getInteractionRow(env.DB, tenant, parentId);
+  mayWorkOn(parent, actor);
+  if (parent.media !== "email") throw badRequest("not_email", `interaction '${parentId}' is ${parent.media}; only email is answered by email`);
+  const t = await composeTemplate(env, tenant, parentId);
+  const cfg = await getConfig(env.DB, tenant);
+  const mailbox = cfg.mailboxes.get(t.mailbox)!;
+  let to: MailAddress[];
+  let subject: string;
+  let text = input.text;
+  const extraParts: { kind: "attachment"; r2_key: string; content_type: string | null; name: string | null; size: number | null; sha256: string | null }[] = [];
+  if (input.forward) {
+    if (!input.to?.length) throw badRequest("invalid_request", "to: a forward needs at least one recipient");
+    to = input.to;
+    const base = displaySubject(parent.subject ?? "");
+    subject = input.subject ?? (t.tag ? withTag(`Fwd: ${base}`, t.tag) : `Fwd: ${base}`);
+    const orig = await lastInbound(env.DB, tenant, parentId);
+    text += `\n\n---------- Forwarded message ----------\nFrom: ${orig?.from_name ? `${orig.from_name} <${orig.from_addr}>` : (orig?.from_addr ?? "")}\nDate: ${new Date(orig?.date ?? parent.createdAt).toUTCString()}\nSubject: ${orig?.subject ?? parent.subject ?? ""}\n\n${orig?.text ?? ""}`;
+    if (orig) {
+      const atts = await env.DB.prepare("SELECT r2_key, content_type, name, size, sha256 FROM message_parts WHERE tenant_id = ? AND email_id = ? AND kind = 'attachment'").bind(tenant, orig.id).all<(typeof extraParts)[number]>();
+      extraParts.push(...atts.results.map((a) => ({ ...a, kind: "attachment" as const })));
+    }
+  } else {
+    to = input.to ?? t.to;
+    subject = input.subject ?? t.subject;
+    if (input.quote !== false && t.quoted) text += `\n\n${t.quoted}`;
+  }
+  if (t.tag) subject = withTag(subject, t.tag);
+  const id = newId("i");
+  const emailId = newId("e");
+  const now = Date.now();
+  const db = env.DB;
+  const html = input.html ? await sanitizeHtml(input.html) : null;
+  const st = [
+    db.prepare(
+      `INSERT INTO interactions (tenant_id, id, media, channel, direction, subject, thread_id, parent_id, contact_id, state, queue, agent_id, priority, categories, attributes, created_at, updated_at, workflow)
+       VALUES (?, ?, 'email', 'email', 'outbound', ?, ?, ?, ?, 'draft', NULL, ?, 0, '[]', ?, ?, ?, ?)`,
+    ).bind(tenant, id, subject, parent.threadId, parentId, input.forward ? null : parent.contactId, actor.agentId, JSON.stringify(input.forward ? { kind: "forward" } : { kind: "reply" }), now, now, parent.workflow),
+    db.prepare("INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, to_state, agent_id, reason) VALUES (?, ?, ?, ?, 'drafted', 'draft', ?, ?)").bind(
+      tenant, id, now, `agent:${actor.agentId}`, actor.agentId, JSON.stringify({ replyTo: parentId, forward: !!input.forward }),
+    ),
+    db.prepare(
+      `INSERT INTO emails (tenant_id, id, interaction_id, thread_id, direction, message_id, in_reply_to, refs, mailbox, from_addr, from_name, to_addrs, cc_addrs, bcc_addrs, subject, status, author, created_at, updated_at)
+       VALUES (?, ?, ?, ?, 'outbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?)`,
+    ).bind(
+      tenant, emailId, id, parent.threadId, newMessageId(domainOf(mailbox.address)), input.forward ? null : t.inReplyTo, JSON.stringify(input.forward ? [] : t.references),
+      mailbox.address, mailbox.address, mailbox.name ?? cfg.raw.tenant.name, JSON.stringify(to), JSON.stringify(input.cc ?? (input.forward ? [] : t.cc)), JSON.stringify(input.bcc ?? []), subject, actor.agentId, now, now,
+    ),
+    ...bodyParts(db, tenant, id, emailId, text, html, now),
+    ...extraParts.map((p, i) =>
+      db.prepare("INSERT INTO message_parts (tenant_id, id, interaction_id, seq, kind, r2_key, content_type, name, size, sha256, created_at, email_id) VALUES (?, ?, ?, ?, 'attachment', ?, ?, ?, ?, ?, ?, ?)").bind(
+        tenant, newId("p"), id, 10 + i, p.r2_key, p.content_type, p.name, p.size, p.sha256, now, emailId,
+      ),
+    ),
+  ];
+  await db.batch(st);
+  return { id, emailId, state: "draft" };
+}
+
+function bodyParts(db: D1Database, tenant: string, id: string, emailId: string, text: string, html: string | null, now: number): D1PreparedStatement[] {
+  const ins = "INSERT INTO message_parts (tenant_id, id, interaction_id, seq, kind, content, content_type, created_at, email_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  const out = [db.prepare(ins).bind(tenant, newId("p"), id, 0, "text", text, "text/plain", now, emailId)];
+  if (html) out.push(db.prepare(ins).bind(tenant, newId("p"), id, 1, "html", html, "text/html", now, emailId));
+  return out;
+}
+
+async function draftOf(env: Env, tenant: string, id: string): Promise<{ row: InteractionRow; email: EmailRow }> {
+  const row = await getInteractionRow(env.DB, tenant, id);
+  const email = await env.DB.prepare("SELECT * FROM emails WHERE tenant_id = ? AND interaction_id = ? AND direction = 'outbound' AND auto = 0 ORDER BY created_at DESC LIMIT 1").bind(tenant, id).first<EmailRow>();
+  if (row.direction !== "outbound" || !email) throw notFound("not_a_reply", `interaction '${id}' is not a reply`);
+  return { row, email };
+}
+
+function ownDraft(d: { row: InteractionRow; email: EmailRow }, actor: Actor) {
+  // The message's status is written here, synchronously; the interaction's state follows through the objects.
+  if (d.email.status !== "draft") throw conflict("not_a_draft", `reply '${d.row.id}' is ${d.email.status === "review" ? "in review" : d.email.status}; only drafts can change`);
+  if (d.email.author !== actor.agentId && !actor.supervisor) throw forbidden("this draft is someone else's");
+}
+
+/** Replaces a draft's recipients, subject and body (attachments stay). */
+export async function updateDraft(env: Env, tenant: string, actor: Actor, id: string, input: Partial<DraftInput>): Promise<void> {
+  const d = await draftOf(env, tenant, id);
+  ownDraft(d, actor);
+  await writeEdits(env, tenant, d, input);
+}
+
+async function writeEdits(env: Env, tenant: string, d: { row: InteractionRow; email: EmailRow }, input: Partial<DraftInput>): Promise<void> {
+  const db = env.DB;
+  const now = Date.now();
+  const tag = await threadTag(db, tenant, d.row.threadId);
+  const subject = input.subject !== undefined ? (tag ? withTag(input.subject, tag) : input.subject) : d.email.subject;
+  const st = [
+    db.prepare("UPDATE emails SET to_addrs = ?, cc_addrs = ?, bcc_addrs = ?, subject = ?, updated_at = ? WHERE tenant_id = ? AND id = ?").bind(
+      JSON.stringify(input.to ?? addrs(d.email.to_addrs)), JSON.stringify(input.cc ?? addrs(d.email.cc_addrs)), JSON.stringify(input.bcc ?? addrs(d.email.bcc_addrs)), subject, now, tenant, d.email.id,
+    ),
+    db.prepare("UPDATE interactions SET subject = ? WHERE tenant_id = ? AND id = ?").bind(subject, tenant, d.row.id),
+  ];
+  if (input.text !== undefined) {
+    const html = input.html ? await sanitizeHtml(input.html) : null;
+    st.push(db.prepare("DELETE FROM message_parts WHERE tenant_id = ? AND email_id = ? AND kind IN ('text', 'html')").bind(tenant, d.email.id), ...bodyParts(db, tenant, d.row.id, d.email.id, input.text, html, now));
+  }
+  await db.batch(st);
+}
+
+/** Adds an attachment to a draft: the bytes to R2 (content-addressed), a part row. */
+export async function addAttachment(env: Env, tenant: string, actor: Actor, id: string, file: { name: string; type: string; bytes: Uint8Array }) {
+  const d = await draftOf(env, tenant, id);
+  ownDraft(d, actor);
+  if (file.bytes.byteLength > MAX_ATTACHMENT_BYTES) throw tooLarge(`an attachment may be at most ${MAX_ATTACHMENT_BYTES} bytes`);
+  const total = await env.DB.prepare("SELECT COALESCE(SUM(size), 0) AS n FROM message_parts WHERE tenant_id = ? AND email_id = ?").bind(tenant, d.email.id).first<{ n: number }>();
+  if ((total?.n ?? 0) + file.bytes.byteLength > MAX_REPLY_BYTES) throw tooLarge(`a reply may carry at most ${MAX_REPLY_BYTES} bytes of attachments`);
+  const sha = await bytesSha256(file.bytes);
+  const key = `${tenant}/att/${sha}`;
+  await env.BLOBS.put(key, file.bytes, { httpMetadata: { contentType: file.type } });
+  const partId = newId("p");
+  await env.DB.prepare("INSERT INTO message_parts (tenant_id, id, interaction_id, seq, kind, r2_key, content_type, name, size, sha256, created_at, email_id) VALUES (?, ?, ?, 100, 'attachment', ?, ?, ?, ?, ?, ?, ?)")
+    .bind(tenant, partId, id, key, file.type, file.name, file.bytes.byteLength, sha, Date.now(), d.email.id)
+    .run();
+  return { partId, name: file.name, contentType: file.type, size: file.bytes.byteLength, sha256: sha };
+}
+
+export async function removeAttachment(env: Env, tenant: string, actor: Actor, id: string, partId: string): Promise<void> {
+  const d = await draftOf(env, tenant, id);
+  ownDraft(d, actor);
+  const r = await env.DB.prepare("DELETE FROM message_parts WHERE tenant_id = ? AND id = ? AND email_id = ? AND kind = 'attachment'").bind(tenant, partId, d.email.id).run();
+  if (!r.meta.changes) throw notFound("unknown_part", `no attachment '${partId}' on this draft`);
+}
+
+/** Builds the MIME from the draft's current content and stores it in R2; returns the statements recording it. */
+async function buildStored(env: Env, tenant: string, d: { row: InteractionRow; email: EmailRow }, status: "review" | "sending") {
+  const db = env.DB;
+  const parts = await db.prepare("SELECT kind, content, r2_key, content_type, name, content_id FROM message_parts WHERE tenant_id = ? AND email_id = ? ORDER BY seq, created_at").bind(tenant, d.email.id).all<{
+    kind: string; content: string | null; r2_key: string | null; content_type: string | null; name: string | null; content_id: string | null;
+  }>();
+  const text = parts.results.find((p) => p.kind === "text")?.content ?? "";
+  const html = parts.results.find((p) => p.kind === "html")?.content ?? undefined;
+  const attachments: NonNullable<OutgoingMail["attachments"]> = [];
+  for (const p of parts.results.filter((x) => x.kind === "attachment" && x.r2_key)) {
+    const obj = await env.BLOBS.get(p.r2_key!);
+    if (!obj) throw conflict("attachment_missing", `attachment '${p.name}' is no longer stored`);
+    attachments.push({ filename: p.name ?? "attachment", contentType: p.content_type ?? "application/octet-stream", data: new Uint8Array(await obj.arrayBuffer()), contentId: p.content_id ?? undefined });
+  }
+  const to = addrs(d.email.to_addrs);
+  if (to.length === 0) throw badRequest("invalid_request", "to: a reply needs at least one recipient");
+  const mail: OutgoingMail = {
+    from: { addr: d.email.from_addr ?? d.email.mailbox ?? "", name: d.email.from_name ?? undefined },
+    to, cc: addrs(d.email.cc_addrs), bcc: addrs(d.email.bcc_addrs), subject: d.email.subject ?? "", messageId: d.email.message_id,
+    inReplyTo: d.email.in_reply_to ?? undefined, references: JSON.parse(d.email.refs) as string[], text, html, attachments, date: new Date(),
+  };
+  const bytes = new TextEncoder().encode(buildMime(mail));
+  const rawKey = `${tenant}/mail/out/${d.email.id}.eml`;
+  await env.BLOBS.put(rawKey, bytes, { httpMetadata: { contentType: "message/rfc822" } });
+  const now = Date.now();
+  return [
+    db.prepare("UPDATE emails SET raw_key = ?, raw_size = ?, status = ?, updated_at = ? WHERE tenant_id = ? AND id = ?").bind(rawKey, bytes.length, status, now, tenant, d.email.id),
+    // The customer's answer to this message threads back here.
+    db.prepare("INSERT OR IGNORE INTO email_refs (tenant_id, message_id, thread_id, contact_id, interaction_id, created_at) VALUES (?, ?, ?, ?, ?, ?)").bind(
+      tenant, d.email.message_id, d.row.threadId, d.row.contactId, d.row.id, now,
+    ),
+  ];
+}
+
+/** Sends a draft: into QA review when the workflow (or the author) asks for it, else to delivery. */
+export async function sendDraft(env: Env, tenant: string, actor: Actor, id: string, opts: { review?: boolean } = {}): Promise<{ state: "queued" | "sending"; review: boolean; why: string; queue?: string }> {
+  const d = await draftOf(env, tenant, id);
+  ownDraft(d, actor);
+  // Claim the draft: of two sends at once, one goes ahead and the other is refused.
+  const claim = await env.DB.prepare("UPDATE emails SET status = 'claimed', updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'draft'").bind(Date.now(), tenant, d.email.id).run();
+  if (!claim.meta.changes) throw conflict("not_a_draft", `reply '${id}' is already on its way`);
+  try {
+    return await doSend(env, tenant, actor, d, opts);
+  } catch (err) {
+    await env.DB.prepare("UPDATE emails SET status = 'draft' WHERE tenant_id = ? AND id = ? AND status = 'claimed'").bind(tenant, d.email.id).run();
+    throw err;
+  }
+}
+
+function reviewQueueOf(cfg: CompiledConfig, workflow: string | null): string | undefined {
+  const wf = workflow ? cfg.workflows.get(workflow) : undefined;
+  return wf?.review?.queue ?? cfg.raw.workflows.find((w) => w.review)?.review?.queue;
+}
+
+async function doSend(env: Env, tenant: string, actor: Actor, d: { row: InteractionRow; email: EmailRow }, opts: { review?: boolean }): Promise<{ state: "queued" | "sending"; review: boolean; why: string; queue?: string }> {
+  const id = d.row.id;
+  const cfg = await getConfig(env.DB, tenant);
+  const wf = d.row.workflow ? cfg.workflows.get(d.row.workflow) : undefined;
+  const parent = d.row.parentId ? await getInteractionRow(env.DB, tenant, d.row.parentId).catch(() => null) : null;
+  const draw = crypto.getRandomValues(new Uint32Array(1))[0]! / 2 ** 32 * 100;
+  const decision = reviewDecision(wf?.review, { author: d.email.author ?? actor.agentId, queue: parent?.queue ?? null, requested: opts.review === true, draw });
+  const reviewQueue = reviewQueueOf(cfg, d.row.workflow);
+  if (decision.review && !reviewQueue) throw conflict("no_review_queue", "review was requested but no workflow names a review queue");
+  const now = Date.now();
+  if (decision.review) {
+    await env.DB.batch(await buildStored(env, tenant, d, "review"));
+    try {
+      unwrap(await queueStub(env, tenant, reviewQueue!).submit(
+        { id, media: "email", priority: 0, subject: d.email.subject, contactId: d.row.contactId, categories: [], attributes: { author: d.email.author ?? actor.agentId, review: decision.why } },
+        { actor: `agent:${actor.agentId}`, action: "review_requested", reason: { why: decision.why } },
+      ));
+    } catch (err) {
+      await env.DB.prepare("UPDATE emails SET status = 'claimed' WHERE tenant_id = ? AND id = ?").bind(tenant, d.email.id).run();
+      throw err;
+    }
+    return { state: "queued", review: true, why: decision.why, queue: reviewQueue };
+  }
+  await env.DB.batch([
+    ...(await buildStored(env, tenant, d, "sending")),
+    ...transitionBatch(env.DB, [{ tenant, id, at: now, actor: `agent:${actor.agentId}`, action: "sent", from: "draft", to: "sending", agent: null, reason: { review: decision.why } }]),
+  ]);
+  await enqueueDelivery(env, { tenant, emailId: d.email.id });
+  return { state: "sending", review: false, why: decision.why };
+}
+
+/** QA review of a reply waiting in a review queue: approve (optionally edited first) or return it to its author. */
+export async function reviewReply(
+  env: Env,
+  tenant: string,
+  reviewer: string,
+  id: string,
+  r: { action: "approve" | "return"; comment?: string; edit?: Partial<DraftInput> },
+): Promise<{ state: "sending" | "draft" }> {
+  const d = await draftOf(env, tenant, id);
+  const queue = reviewQueueOf(await getConfig(env.DB, tenant), d.row.workflow);
+  if (d.email.status !== "review" || !queue) throw conflict("not_in_review", `reply '${id}' is ${d.email.status}, not waiting for review`);
+  const q = queueStub(env, tenant, queue);
+  if (!(await q.holds(id))) throw conflict("not_in_review", `reply '${id}' is not waiting in '${queue}'`);
+  const actor = `supervisor:${reviewer}`;
+  if (r.action === "return") {
+    if (!r.comment) throw badRequest("invalid_request", "comment: say what the author should change");
+    unwrap(await q.complete(id, actor, "returned_to_author", "draft", { comment: r.comment }));
+    await env.DB.batch([
+      env.DB.prepare("UPDATE emails SET status = 'draft', updated_at = ? WHERE tenant_id = ? AND id = ?").bind(Date.now(), tenant, d.email.id),
+      env.DB.prepare("UPDATE interactions SET agent_id = ? WHERE tenant_id = ? AND id = ?").bind(d.email.author, tenant, id),
+    ]);
+    await addNote(env.DB, tenant, id, actor, `Returned for changes: ${r.comment}`);
+    if (d.email.author)
+      await agentStub(env, tenant, d.email.author).notify({ type: "draft_returned", interactionId: id, comment: r.comment, by: reviewer }).catch((e: unknown) => console.error("notify", e));
+    return { state: "draft" };
+  }
+  if (r.edit && Object.keys(r.edit).length) {
+    await writeEdits(env, tenant, d, r.edit);
+    const fresh = await draftOf(env, tenant, id);
+    await env.DB.batch(await buildStored(env, tenant, fresh, "review"));
+    await addNote(env.DB, tenant, id, actor, r.comment ? `Edited in review: ${r.comment}` : "Edited in review");
+  }
+  unwrap(await q.complete(id, actor, r.edit && Object.keys(r.edit).length ? "edited_and_approved" : "approved", "sending", r.comment ? { comment: r.comment } : undefined));
+  await env.DB.prepare("UPDATE emails SET status = 'sending', updated_at = ? WHERE tenant_id = ? AND id = ?").bind(Date.now(), tenant, d.email.id).run();
+  await enqueueDelivery(env, { tenant, emailId: d.email.id });
+  return { state: "sending" };
+}
+
+/** A supervisor sends a failed message again. */
+export async function retryFailed(env: Env, tenant: string, supervisor: string, id: string): Promise<void> {
+  const d = await draftOf(env, tenant, id);
+  if (d.row.state !== "failed") throw conflict("not_failed", `reply '${id}' is ${d.row.state}`);
+  await env.DB.batch([
+    env.DB.prepare("UPDATE emails SET status = 'sending', attempts = 0, last_error = NULL, updated_at = ? WHERE tenant_id = ? AND id = ?").bind(Date.now(), tenant, d.email.id),
+    ...transitionBatch(env.DB, [{ tenant, id, at: Date.now(), actor: `supervisor:${supervisor}`, action: "retry", from: "failed", to: "sending" }]),
+  ]);
+  await enqueueDelivery(env, { tenant, emailId: d.email.id });
+}

@@ -1,0 +1,85 @@
+// Which thread a received message belongs to, in the issue's order: the Message-IDs it answers
+// (In-Reply-To, then References newest first) among those Parley received or sent; then our subject
+// tag; then, where the tenant turns it on, the same normalized subject from the same contact lately.
+// A Message-ID only joins a thread of the same contact, so two customers answering one newsletter
+// (or one mail sent to both) get a thread each: the first reply of each starts its own thread and
+// records the shared Message-ID for it, so that customer's next reply finds it again.
+import type { InteractionState } from "../ucs/interactions.ts";
+
+export type ThreadVia = "in-reply-to" | "references" | "tag" | "subject" | "new";
+
+export interface ThreadDecision {
+  /** The thread to join, or null for a new one. */
+  threadId: string | null;
+  via: ThreadVia;
+  /** Message-IDs this message answered that belong to another contact's thread: recorded for the new thread. */
+  foreignRefs: string[];
+}
+
+export interface LatestInThread {
+  id: string;
+  state: InteractionState;
+  agentId: string | null;
+  queue: string | null;
+  contactId: string | null;
+  /** The thread's subject tag. */
+  tag: string | null;
+}
+
+interface RefRow {
+  message_id: string;
+  thread_id: string;
+  contact_id: string | null;
+}
+
+export async function findThread(
+  db: D1Database,
+  q: { tenant: string; replyRefs: string[]; inReplyTo: string | null; tag: string | null; subjectNorm: string; contactId: string; subjectDays: number; now: number },
+): Promise<ThreadDecision> {
+  const refs = q.replyRefs.slice(0, 50);
+  const stmts: D1PreparedStatement[] = [
+    db.prepare("SELECT message_id, thread_id, contact_id FROM email_refs WHERE tenant_id = ? AND message_id IN (SELECT value FROM json_each(?))").bind(q.tenant, JSON.stringify(refs)),
+    db.prepare("SELECT thread_id FROM email_threads WHERE tenant_id = ? AND tag = ?").bind(q.tenant, q.tag ?? ""),
+  ];
+  const bySubject = q.subjectDays > 0 && q.subjectNorm.length >= 3;
+  if (bySubject)
+    stmts.push(
+      db
+        .prepare("SELECT thread_id FROM email_threads WHERE tenant_id = ? AND contact_id = ? AND subject_norm = ? AND last_at > ? ORDER BY last_at DESC LIMIT 1")
+        .bind(q.tenant, q.contactId, q.subjectNorm, q.now - q.subjectDays * 86_400_000),
+    );
+  const [refRows, tagRows, subjectRows] = await db.batch<Record<string, string | null>>(stmts);
+  const rows = (refRows?.results ?? []) as unknown as RefRow[];
+  let foreign: string[] = [];
+  if (rows.length) {
+    // Newest reference first; within one Message-ID prefer the sender's own thread.
+    for (const ref of refs) {
+      const hits = rows.filter((r) => r.message_id === ref);
+      const own = hits.find((r) => r.contact_id === q.contactId);
+      if (own) return { threadId: own.thread_id, via: ref === q.inReplyTo ? "in-reply-to" : "references", foreignRefs: [] };
+    }
+    foreign = [...new Set(rows.map((r) => r.message_id))];
+  }
+  const tagged = tagRows?.results[0]?.thread_id;
+  if (q.tag && tagged) return { threadId: tagged, via: "tag", foreignRefs: foreign };
+  const subj = bySubject ? subjectRows?.results[0]?.thread_id : undefined;
+  if (subj) return { threadId: subj, via: "subject", foreignRefs: foreign };
+  return { threadId: null, via: "new", foreignRefs: foreign };
+}
+
+/** The newest inbound interaction of a thread: a reply joins it while it is open, else follows it. */
+export async function latestInThread(db: D1Database, tenant: string, threadId: string): Promise<LatestInThread | null> {
+  const r = await db
+    .prepare(
+      `SELECT id, state, agent_id, queue, contact_id,
+         (SELECT agent_id FROM interaction_events e WHERE e.tenant_id = i.tenant_id AND e.interaction_id = i.id AND e.agent_id IS NOT NULL ORDER BY seq DESC LIMIT 1) AS last_agent,
+         (SELECT tag FROM email_threads t WHERE t.tenant_id = i.tenant_id AND t.thread_id = i.thread_id) AS tag
+       FROM interactions i WHERE tenant_id = ? AND thread_id = ? AND direction = 'inbound' ORDER BY created_at DESC LIMIT 1`,
+    )
+    .bind(tenant, threadId)
+    .first<{ id: string; state: InteractionState; agent_id: string | null; queue: string | null; contact_id: string | null; last_agent: string | null; tag: string | null }>();
+  if (!r) return null;
+  return { id: r.id, state: r.state, agentId: r.agent_id ?? r.last_agent, queue: r.queue, contactId: r.contact_id, tag: r.tag };
+}
+
+export const OPEN_STATES: ReadonlySet<InteractionState> = new Set(["new", "queued", "offered", "handling", "workbin"]);

@@ -1,0 +1,295 @@
+// E-mail Server over HTTP: raw-MIME ingest, the thread view and attachments, replies and forwards
+// (drafts, attachments, send, QA review), standard responses, and the local outbox.
+import * as z from "zod";
+import { getConfig } from "../../config/store.ts";
+import { findMailbox, MAX_MAIL_BYTES, receiveMail, recipientFromHeaders } from "../../email/inbound.ts";
+import { addAttachment, composeTemplate, createDraft, MAX_ATTACHMENT_BYTES, removeAttachment, retryFailed, reviewReply, sendDraft, updateDraft, type Actor } from "../../email/reply.ts";
+import { renderTemplate } from "../../workflow/field-codes.ts";
+import { getContact } from "../../ucs/contacts.ts";
+import { getInteractionRow } from "../../ucs/interactions.ts";
+import { queueStub } from "../../../durable-objects/names.ts";
+import { AppError, badRequest, forbidden, notFound, tooLarge } from "../errors.ts";
+import { Reply, route, type Caller } from "../api.ts";
+
+const Address = z.object({ addr: z.email().max(320), name: z.string().max(200).optional() }).strict();
+const Addresses = z.array(Address).max(50);
+const Draft = z
+  .object({
+    to: Addresses.min(1).optional(),
+    cc: Addresses.optional(),
+    bcc: Addresses.optional(),
+    subject: z.string().min(1).max(998).optional(),
+    text: z.string().max(500_000),
+    html: z.string().max(2_000_000).optional(),
+  })
+  .strict();
+const Name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/);
+
+const actorOf = (c: Caller): Actor => {
+  if (c.kind !== "user") throw forbidden("this needs an agent token");
+  return { agentId: c.agentId, supervisor: c.role === "supervisor" || c.role === "admin" };
+};
+const supervisorOrKey = (c: Caller) => {
+  if (c.kind === "user" && c.role === "agent") throw forbidden("this needs the supervisor role or the ingest key");
+};
+
+/** Reads a raw body up to a limit: 413 on a declared or actual size over it. */
+async function rawBody(req: Request, limit: number): Promise<Uint8Array> {
+  const declared = Number(req.headers.get("Content-Length") ?? "0");
+  if (declared > limit) throw tooLarge(`the body is ${declared} bytes; the limit is ${limit}`);
+  const buf = new Uint8Array(await req.arrayBuffer());
+  if (buf.byteLength > limit) throw tooLarge(`the body is over ${limit} bytes`);
+  return buf;
+}
+
+async function emailsOfThread(env: Env, tenant: string, id: string) {
+  const row = await getInteractionRow(env.DB, tenant, id);
+  const [emails, parts] = await env.DB.batch([
+    env.DB.prepare(
+      `SELECT id, interaction_id, direction, message_id, in_reply_to, mailbox, from_addr, from_name, to_addrs, cc_addrs, bcc_addrs, subject, date, raw_size, flags, status, auto, author,
+         attempts, last_error, transport, created_at FROM emails WHERE tenant_id = ? AND thread_id = ? ORDER BY created_at`,
+    ).bind(tenant, row.threadId),
+    env.DB.prepare(
+      `SELECT p.id, p.email_id, p.interaction_id, p.kind, p.content, p.content_type, p.name, p.size, p.sha256, p.content_id FROM message_parts p
+       JOIN emails e ON e.tenant_id = p.tenant_id AND e.id = p.email_id WHERE e.tenant_id = ? AND e.thread_id = ? ORDER BY p.seq`,
+    ).bind(tenant, row.threadId),
+  ]);
+  type P = { id: string; email_id: string; interaction_id: string; kind: string; content: string | null; content_type: string | null; name: string | null; size: number | null; sha256: string | null; content_id: string | null };
+  const byEmail = new Map<string, P[]>();
+  for (const p of parts!.results as P[]) byEmail.set(p.email_id, [...(byEmail.get(p.email_id) ?? []), p]);
+  return {
+    threadId: row.threadId,
+    messages: (emails!.results as Record<string, unknown>[]).map((e) => {
+      const ps = byEmail.get(e.id as string) ?? [];
+      return {
+        id: e.id, interactionId: e.interaction_id, direction: e.direction, messageId: e.message_id, inReplyTo: e.in_reply_to, mailbox: e.mailbox,
+        from: e.from_addr ? { addr: e.from_addr, name: e.from_name ?? undefined } : null,
+        to: JSON.parse(e.to_addrs as string), cc: JSON.parse(e.cc_addrs as string), bcc: JSON.parse(e.bcc_addrs as string),
+        subject: e.subject, date: e.date, size: e.raw_size, flags: JSON.parse(e.flags as string), status: e.status, automatic: e.auto === 1, author: e.author,
+        delivery: e.direction === "outbound" ? { attempts: e.attempts, lastError: e.last_error, transport: e.transport } : undefined,
+        createdAt: e.created_at,
+        text: ps.find((p) => p.kind === "text")?.content ?? "",
+        // Sanitized when stored; the desktop still shows it in a sandboxed frame.
+        html: ps.find((p) => p.kind === "html")?.content ?? null,
+        attachments: ps.filter((p) => p.kind === "attachment").map((p) => ({
+          id: p.id, name: p.name, contentType: p.content_type, size: p.size, sha256: p.sha256, contentId: p.content_id, url: `/api/v1/interactions/${p.interaction_id}/parts/${p.id}/content`,
+        })),
+      };
+    }),
+  };
+}
+
+export const emailRoutes = [
+  route({
+    method: "post", path: "/api/v1/email/inbound", access: "ingest", tags: ["ingest", "email"],
+    summary: "Receive one email as raw RFC 822 (message/rfc822) for the mailbox in ?to= (else the Delivered-To/To headers). Idempotent on Message-ID. Over 25 MiB: 413.",
+    query: z.object({ to: z.string().max(320).optional() }).strict(),
+    responses: { 202: { description: "Stored (and routed, or joined its thread)", schema: z.object({ interactionId: z.string(), duplicate: z.boolean(), state: z.string(), threadId: z.string(), thread: z.string() }) } },
+    handler: async ({ env, req, caller, query }) => {
+      const type = (req.headers.get("Content-Type") ?? "message/rfc822").split(";")[0]!.trim().toLowerCase();
+      if (!["message/rfc822", "text/plain", "application/octet-stream"].includes(type)) throw new AppError(415, "unsupported_media_type", "send the raw message as message/rfc822");
+      const raw = await rawBody(req, MAX_MAIL_BYTES);
+      if (raw.byteLength === 0) throw badRequest("empty_message", "the body is empty; send the raw RFC 822 message");
+      const cfg = await getConfig(env.DB, caller.tenant);
+      const mailbox = query.to ? findMailbox(cfg, query.to) : recipientFromHeaders(cfg, raw);
+      if (!mailbox) throw badRequest("unknown_mailbox", query.to ? `to: '${query.to}' is not one of this tenant's mailboxes` : "no recipient of this message is one of this tenant's mailboxes; pass ?to=");
+      const r = await receiveMail(env, { tenant: caller.tenant, mailbox, raw, via: "http" });
+      return new Reply(202, { interactionId: r.interactionId, duplicate: r.duplicate, state: r.state, threadId: r.threadId, thread: r.thread, appended: r.appended, flags: r.flags });
+    },
+  }),
+  route({
+    method: "get", path: "/api/v1/interactions/:id/messages", access: "ingest_or_agent", tags: ["email"],
+    summary: "The email thread this interaction belongs to: every message in and out, with text, sanitized HTML, attachments and delivery state",
+    handler: async ({ env, caller, params }) => emailsOfThread(env, caller.tenant, params.id!),
+  }),
+  route({
+    method: "get", path: "/api/v1/interactions/:id/parts/:partId/content", access: "ingest_or_agent", tags: ["email"],
+    summary: "An attachment's bytes (a download; images may be shown inline)",
+    handler: async ({ env, caller, params }) => {
+      const p = await env.DB.prepare("SELECT r2_key, content_type, name FROM message_parts WHERE tenant_id = ? AND interaction_id = ? AND id = ? AND r2_key IS NOT NULL")
+        .bind(caller.tenant, params.id!, params.partId!)
+        .first<{ r2_key: string; content_type: string | null; name: string | null }>();
+      if (!p) throw notFound("unknown_part", `no attachment '${params.partId}' on '${params.id}'`);
+      const obj = await env.BLOBS.get(p.r2_key);
+      if (!obj) throw notFound("part_missing", "the attachment's bytes are not stored");
+      const type = p.content_type ?? "application/octet-stream";
+      const inline = /^image\/(png|jpeg|gif|webp)$/i.test(type);
+      return new Response(obj.body, {
+        headers: {
+          "Content-Type": type,
+          "Content-Disposition": `${inline ? "inline" : "attachment"}; filename*=UTF-8''${encodeURIComponent(p.name ?? "attachment")}`,
+          // Customer-sent bytes: never sniffed, never run as a page.
+          "X-Content-Type-Options": "nosniff",
+          "Content-Security-Policy": "sandbox; default-src 'none'",
+          "Cache-Control": "private, max-age=3600",
+        },
+      });
+    },
+  }),
+  route({
+    method: "get", path: "/api/v1/interactions/:id/compose", access: "agent", tags: ["email", "agent"],
+    summary: "What a reply starts from: recipients (reply-all without our mailboxes), subject with the thread tag, the original quoted",
+    handler: async ({ env, caller, params }) => composeTemplate(env, caller.tenant, params.id!),
+  }),
+  route({
+    method: "post", path: "/api/v1/interactions/:id/replies", access: "agent", tags: ["email", "agent"],
+    summary: "Start a reply as a draft (recipients and subject default to the compose template; the original is quoted unless quote is false); with send: true it goes out at once (or into QA review)",
+    body: Draft.extend({ quote: z.boolean().default(true), send: z.boolean().default(false), review: z.boolean().default(false) }).strict(),
+    responses: { 201: { description: "Draft created (and sent when asked)" } },
+    handler: async ({ env, caller, params, body }) => {
+      const actor = actorOf(caller);
+      const d = await createDraft(env, caller.tenant, actor, params.id!, body);
+      if (!body.send) return new Reply(201, { ...d });
+      const s = await sendDraft(env, caller.tenant, actor, d.id, { review: body.review });
+      return new Reply(201, { ...d, ...s });
+    },
+  }),
+  route({
+    method: "post", path: "/api/v1/interactions/:id/forward", access: "agent", tags: ["email", "agent"],
+    summary: "Forward the customer's message (with its attachments) to an external address; sent at once unless send is false",
+    body: Draft.extend({ to: Addresses.min(1), send: z.boolean().default(true), review: z.boolean().default(false) }).strict(),
+    handler: async ({ env, caller, params, body }) => {
+      const actor = actorOf(caller);
+      const d = await createDraft(env, caller.tenant, actor, params.id!, { ...body, forward: true });
+      if (!body.send) return new Reply(201, { ...d });
+      return new Reply(201, { ...d, ...(await sendDraft(env, caller.tenant, actor, d.id, { review: body.review })) });
+    },
+  }),
+  route({
+    method: "get", path: "/api/v1/replies", access: "agent", tags: ["email", "agent"],
+    summary: "Your replies by state (draft by default; returned drafts carry the reviewer's note); supervisors may pass ?author=",
+    query: z.object({ state: z.enum(["draft", "queued", "sending", "done", "failed"]).default("draft"), author: Name.optional() }).strict(),
+    handler: async ({ env, caller, query }) => {
+      const actor = actorOf(caller);
+      if (query.author && query.author !== actor.agentId && !actor.supervisor) throw forbidden("only supervisors see others' replies");
+      const author = query.author ?? (actor.supervisor && query.state !== "draft" ? null : actor.agentId);
+      const r = await env.DB.prepare(
+        `SELECT i.id, i.parent_id, i.thread_id, i.subject, i.state, i.updated_at, e.id AS email_id, e.to_addrs, e.status, e.author, e.attempts, e.last_error,
+           (SELECT text FROM notes n WHERE n.tenant_id = i.tenant_id AND n.interaction_id = i.id ORDER BY created_at DESC LIMIT 1) AS last_note
+         FROM interactions i JOIN emails e ON e.tenant_id = i.tenant_id AND e.interaction_id = i.id AND e.direction = 'outbound' AND e.auto = 0
+         WHERE i.tenant_id = ? AND i.direction = 'outbound' AND i.state = ? AND (? IS NULL OR e.author = ?) ORDER BY i.updated_at DESC LIMIT 200`,
+      ).bind(caller.tenant, query.state, author, author).all<Record<string, unknown>>();
+      return { replies: r.results.map((x) => ({ ...x, to_addrs: JSON.parse(x.to_addrs as string) })) };
+    },
+  }),
+  route({
+    method: "put", path: "/api/v1/replies/:id", access: "agent", tags: ["email", "agent"], summary: "Save a draft: recipients, subject, text, HTML",
+    body: Draft.partial().strict(),
+    handler: async ({ env, caller, params, body }) => {
+      await updateDraft(env, caller.tenant, actorOf(caller), params.id!, body);
+      return { ok: true };
+    },
+  }),
+  route({
+    method: "post", path: "/api/v1/replies/:id/attachments", access: "agent", tags: ["email", "agent"],
+    summary: "Attach a file to a draft: the raw bytes as the body, its type as Content-Type, ?name= its file name (10 MiB each, 25 MiB per reply)",
+    query: z.object({ name: z.string().min(1).max(255) }).strict(),
+    handler: async ({ env, caller, params, query, req }) => {
+      const bytes = await rawBody(req, MAX_ATTACHMENT_BYTES);
+      if (bytes.byteLength === 0) throw badRequest("empty_file", "the attachment is empty");
+      const type = (req.headers.get("Content-Type") ?? "application/octet-stream").split(";")[0]!.trim().toLowerCase();
+      if (!/^[a-z0-9.+-]+\/[a-z0-9.+-]+$/.test(type)) throw badRequest("invalid_content_type", `Content-Type: '${type}' is not a MIME type`);
+      return new Reply(201, await addAttachment(env, caller.tenant, actorOf(caller), params.id!, { name: query.name.replace(/[\\/\r\n"]/g, "_"), type, bytes }));
+    },
+  }),
+  route({
+    method: "delete", path: "/api/v1/replies/:id/attachments/:partId", access: "agent", tags: ["email", "agent"], summary: "Remove an attachment from a draft",
+    handler: async ({ env, caller, params }) => {
+      await removeAttachment(env, caller.tenant, actorOf(caller), params.id!, params.partId!);
+      return { ok: true };
+    },
+  }),
+  route({
+    method: "post", path: "/api/v1/replies/:id/send", access: "agent", tags: ["email", "agent"],
+    summary: "Send a draft: into QA review when the workflow says so (always, for some agents or queues, or sampled) or when review is true; else to delivery",
+    body: z.object({ review: z.boolean().default(false) }).strict(),
+    handler: async ({ env, caller, params, body }) => sendDraft(env, caller.tenant, actorOf(caller), params.id!, body),
+  }),
+  route({
+    method: "post", path: "/api/v1/replies/:id/review", access: "supervisor", tags: ["email", "supervisor"],
+    summary: "QA review: approve (with optional edits) so it goes out, or return it to its author with a comment",
+    body: z.discriminatedUnion("action", [
+      z.object({ action: z.literal("approve"), comment: z.string().max(2000).optional(), edit: Draft.partial().strict().optional() }).strict(),
+      z.object({ action: z.literal("return"), comment: z.string().min(1).max(2000) }).strict(),
+    ]),
+    handler: async ({ env, caller, params, body }) => reviewReply(env, caller.tenant, actorOf(caller).agentId, params.id!, body),
+  }),
+  route({
+    method: "get", path: "/api/v1/reviews", access: "supervisor", tags: ["email", "supervisor"], summary: "Replies waiting for QA review, across the review queues",
+    handler: async ({ env, caller }) => {
+      const cfg = await getConfig(env.DB, caller.tenant);
+      const queues = [...new Set(cfg.raw.workflows.flatMap((w) => (w.review ? [w.review.queue] : [])))];
+      const lists = await Promise.all(queues.map(async (q) => (await queueStub(env, caller.tenant, q).list()).map((it) => ({ queue: q, ...it }))));
+      return { items: lists.flat() };
+    },
+  }),
+  route({
+    method: "post", path: "/api/v1/replies/:id/retry", access: "supervisor", tags: ["email", "supervisor"], summary: "Send a failed message again",
+    handler: async ({ env, caller, params }) => {
+      await retryFailed(env, caller.tenant, actorOf(caller).agentId, params.id!);
+      return { ok: true };
+    },
+  }),
+  route({
+    method: "get", path: "/api/v1/responses", access: "agent", tags: ["email", "agent"], summary: "Standard responses, by category, searchable",
+    query: z.object({ category: z.string().max(100).optional(), q: z.string().max(200).optional() }).strict(),
+    handler: async ({ env, caller, query }) => {
+      const cfg = await getConfig(env.DB, caller.tenant);
+      const q = query.q?.toLowerCase();
+      return {
+        responses: cfg.raw.standardResponses.filter(
+          (r) => (!query.category || r.category === query.category) && (!q || r.name.toLowerCase().includes(q) || r.text.toLowerCase().includes(q)),
+        ),
+      };
+    },
+  }),
+  route({
+    method: "post", path: "/api/v1/responses/:rid/render", access: "agent", tags: ["email", "agent"],
+    summary: "A standard response with its field codes filled in for an interaction (contact, interaction, you, dates)",
+    body: z.object({ interactionId: z.string().min(1).max(100) }).strict(),
+    handler: async ({ env, caller, params, body }) => {
+      const actor = actorOf(caller);
+      const cfg = await getConfig(env.DB, caller.tenant);
+      const r = cfg.responses.get(params.rid!);
+      if (!r) throw notFound("unknown_response", `no standard response '${params.rid}'`);
+      const row = await getInteractionRow(env.DB, caller.tenant, body.interactionId);
+      const contact = row.contactId ? await getContact(env.DB, caller.tenant, row.contactId).catch(() => null) : null;
+      const tag = await env.DB.prepare("SELECT tag FROM email_threads WHERE tenant_id = ? AND thread_id = ?").bind(caller.tenant, row.threadId).first<{ tag: string }>();
+      const values = {
+        contact: contact ? { firstName: contact.firstName, lastName: contact.lastName, email: contact.identifiers.find((i) => i.kind === "email")?.display ?? null, phone: contact.identifiers.find((i) => i.kind === "phone")?.value ?? null } : undefined,
+        interaction: { id: row.id, subject: row.subject, tag: tag?.tag ?? null, receivedAt: row.createdAt },
+        agent: { fullName: cfg.agents.get(actor.agentId)?.fullName ?? null },
+        tenant: { name: cfg.raw.tenant.name },
+        mailbox: { address: cfg.raw.mailboxes[0]?.address },
+        now: Date.now(),
+      };
+      return { id: r.id, subject: r.subject ? renderTemplate(r.subject, values) : null, text: renderTemplate(r.text, values), html: r.html ? renderTemplate(r.html, values, { html: true }) : null };
+    },
+  }),
+  route({
+    method: "get", path: "/api/v1/outbox", access: "ingest_or_agent", tags: ["email", "supervisor"],
+    summary: "The local outbox (transport 'outbox'): what would have been sent. NOT DELIVERED: nothing here left this machine.",
+    query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), interactionId: z.string().max(100).optional() }).strict(),
+    handler: async ({ env, caller, query }) => {
+      supervisorOrKey(caller);
+      const r = await env.DB.prepare(
+        "SELECT id, email_id, interaction_id, mail_from, rcpt_to, subject, size, auto, created_at FROM outbox WHERE tenant_id = ? AND (? IS NULL OR interaction_id = ?) ORDER BY created_at DESC LIMIT ?",
+      ).bind(caller.tenant, query.interactionId ?? null, query.interactionId ?? null, query.limit).all<Record<string, unknown>>();
+      return {
+        delivered: false,
+        note: "Local outbox: these messages were NOT delivered. Set email.transport to send_email or http to deliver mail.",
+        messages: r.results.map((m) => ({ ...m, rcpt_to: JSON.parse(m.rcpt_to as string), auto: m.auto === 1, delivered: false, raw: `/api/v1/outbox/${m.id}` })),
+      };
+    },
+  }),
+  route({
+    method: "get", path: "/api/v1/outbox/:id", access: "ingest_or_agent", tags: ["email", "supervisor"], summary: "One outbox message as raw MIME (not delivered)",
+    handler: async ({ env, caller, params }) => {
+      supervisorOrKey(caller);
+      const m = await env.DB.prepare("SELECT raw_key FROM outbox WHERE tenant_id = ? AND id = ?").bind(caller.tenant, params.id!).first<{ raw_key: string }>();
+      const obj = m ? await env.BLOBS.get(m.raw_key) : null;
+      if (!obj) throw notFound("unknown_message", `no outbox message '${params.id}'`);
+      return new Response(obj.body, { headers: { "Content-Type": "message/rfc822", "X-Parley-Delivered": "false", "X-Content-Type-Options": "nosniff" } });
+    },
+  }),
+];

@@ -1,0 +1,111 @@
+// Web forms (Web API Server): a page posts a form; it becomes an email-type interaction in the
+// form's workflow queue. Public: guarded by the form's origin list, a per-IP rate limit, a
+// honeypot and optionally Turnstile. Nothing is stored for a refused post.
+import * as z from "zod";
+import type { Form } from "../../config/schema.ts";
+import { getConfig } from "../../config/store.ts";
+import type { CompiledConfig } from "../../config/compiled.ts";
+import { bytesSha256 } from "../../email/hash.ts";
+import { bodyKind, MAX_FORM_BYTES, parseBody, readLimited, type BodyKind } from "../../forms/body.ts";
+import { clientIp, enforceRate } from "../../forms/limit.ts";
+import { verifyTurnstile } from "../../forms/turnstile.ts";
+import { describe, validateSubmission } from "../../forms/validate.ts";
+import { routeNew, submitNew } from "../../interactions/ingest.ts";
+import { identifyContact } from "../../ucs/contacts.ts";
+import { createInteraction, type NewPart } from "../../ucs/interactions.ts";
+import { route, type RouteDef } from "../api.ts";
+import { allowedOrigin, corsAnswer, preflight } from "../cors.ts";
+import { AppError, badRequest, notFound } from "../errors.ts";
+
+// Tenant and form names are [a-z0-9_-]: the first dot is the separator.
+const FORM_ID = /^([a-z0-9][a-z0-9_-]{0,63})\.([a-z0-9][a-z0-9_-]{0,63})$/;
+const Accepted = z.object({ interactionId: z.string(), duplicate: z.boolean() });
+
+/** The tenant's config and the form; an unknown tenant answers like an unknown form. */
+export async function findForm(env: Env, formId: string): Promise<{ tenant: string; form: Form; cfg: CompiledConfig }> {
+  const m = FORM_ID.exec(formId);
+  const unknown = notFound("unknown_form", `no form '${formId}'`);
+  if (!m) throw unknown;
+  const cfg = await getConfig(env.DB, m[1]!).catch((e: unknown) => {
+    throw e instanceof AppError && e.status === 404 ? unknown : e;
+  });
+  const form = cfg.raw.forms.find((f) => f.name === m[2]);
+  if (!form) throw unknown;
+  return { tenant: m[1]!, form, cfg };
+}
+
+/** A plain HTML form post (the browser navigates) is redirected to the thank-you page; a script's fetch gets JSON. */
+function wantsRedirect(req: Request, kind: BodyKind): boolean {
+  if (kind === "json" || req.headers.get("Sec-Fetch-Mode")?.toLowerCase() === "cors") return false;
+  const accept = req.headers.get("Accept") ?? "";
+  return /text\/html/i.test(accept) && !/application\/json/i.test(accept);
+}
+
+async function submitForm(req: Request, env: Env, tenant: string, form: Form, cfg: CompiledConfig): Promise<Response> {
+  const ip = clientIp(req);
+  await enforceRate(env.DB, `form:${tenant}.${form.name}:${ip}`, form.rateLimit);
+  const contentType = req.headers.get("Content-Type");
+  const kind = bodyKind(contentType);
+  const sub = validateSubmission(form, parseBody(kind, contentType!, await readLimited(req, MAX_FORM_BYTES)));
+  const answer = (interactionId: string, duplicate: boolean) =>
+    form.thankYouUrl && wantsRedirect(req, kind) ? new Response(null, { status: 303, headers: { Location: form.thankYouUrl } }) : Response.json({ interactionId, duplicate }, { status: 202 });
+
+  const key = req.headers.get("Idempotency-Key")?.trim() || sub.submissionKey;
+  if (key !== undefined && (key.length > 200 || /[\u0000-\u001f]/.test(key))) throw badRequest("invalid_request", "Idempotency-Key: use at most 200 printable characters");
+  const externalId = key === undefined ? undefined : `form:${form.name}:${key}`;
+  if (externalId) {
+    // A retry answers the first post before Turnstile: its token is single-use and already spent.
+    const prior = await env.DB.prepare("SELECT id FROM interactions WHERE tenant_id = ? AND external_id = ?").bind(tenant, externalId).first<{ id: string }>();
+    if (prior) return answer(prior.id, true);
+  }
+  if (form.turnstile) await verifyTurnstile(env.TURNSTILE_SECRET, sub.turnstileToken, ip);
+
+  const wf = cfg.workflows.get(form.workflow);
+  const queue = wf ? cfg.queues.get(wf.queue) : undefined;
+  if (!wf || !queue) throw badRequest("unknown_workflow", `form '${form.name}': no workflow '${form.workflow}'`);
+  if (!queue.config.media.includes("email")) throw badRequest("media_not_accepted", `form '${form.name}': queue '${wf.queue}' does not take email`);
+
+  // Content-addressed: the same file twice is one object, and a retried post rewrites the same bytes.
+  const parts: NewPart[] = await Promise.all(
+    sub.files.map(async ({ file }) => {
+      const sha256 = await bytesSha256(file.bytes);
+      const r2Key = `${tenant}/att/${sha256}`;
+      await env.BLOBS.put(r2Key, file.bytes, { httpMetadata: { contentType: file.contentType }, sha256 });
+      return { kind: "attachment", r2Key, contentType: file.contentType, name: file.filename, size: file.bytes.byteLength, sha256 } satisfies NewPart;
+    }),
+  );
+  const d = describe(form, sub);
+  const hasContact = Object.values(d.contact).some((v) => v !== undefined);
+  const contact = hasContact ? await identifyContact(env.DB, tenant, d.contact) : undefined;
+  const attributes = { form: form.name };
+  const created = await createInteraction(env.DB, {
+    tenant, externalId, media: "email", channel: "webform", direction: "inbound", subject: d.subject, text: d.text,
+    contactId: contact?.id, queue: wf.queue, priority: wf.priority, categories: [], attributes, actor: "webform", parts,
+  });
+  if (!created.created) {
+    // Lost a race with the same key: the other post's interaction is the answer.
+    if (created.state === "new") await submitNew(env, tenant, created.id, "resubmitted").catch((e: unknown) => console.error("resubmit", e));
+    return answer(created.id, true);
+  }
+  await routeNew(env, tenant, wf.queue, { id: created.id, media: "email", priority: wf.priority, subject: d.subject, contactId: contact?.id ?? null, categories: [], attributes }, "webform");
+  return answer(created.id, false);
+}
+
+export const formRoutes: RouteDef[] = [
+  route({
+    method: "post", path: "/api/v1/forms/:formId", access: "public", tags: ["forms"],
+    summary:
+      "Submit a web form. formId is '<tenant>.<form>' (both are [a-z0-9_-], so the dot is unambiguous). Body: urlencoded, multipart (files) or JSON; " +
+      "'Idempotency-Key' or a '_submission' field makes retries answer the first interaction. A plain HTML post is redirected (303) to the form's thankYouUrl.",
+    responses: { 202: { description: "Accepted: an email-type interaction in the form's workflow queue", schema: Accepted }, 303: { description: "HTML post: to the thank-you page" } },
+    handler: async ({ req, env, params }) => {
+      const { tenant, form, cfg } = await findForm(env, params.formId!);
+      return corsAnswer(allowedOrigin(req, form.allowedOrigins), () => submitForm(req, env, tenant, form, cfg));
+    },
+  }),
+  route({
+    method: "options", path: "/api/v1/forms/:formId", access: "public", tags: ["forms"], summary: "CORS preflight: 204 for an origin on the form's list, else 403",
+    responses: { 204: { description: "Allowed" } },
+    handler: async ({ req, env, params }) => preflight(req, (await findForm(env, params.formId!)).form.allowedOrigins, ["POST"]),
+  }),
+];

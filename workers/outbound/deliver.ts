@@ -1,0 +1,169 @@
+// Outbound delivery: the OUTBOUND Queue's consumer. Each job names a stored message (its MIME is in
+// R2, built when it was sent or approved); the tenant's transport takes it. A failure is recorded on
+// the message and retried with backoff; after the Queue's max_retries the job lands in the
+// dead-letter queue, whose consumer marks the message (and a reply's interaction) failed.
+import { EmailMessage } from "cloudflare:email";
+import { getConfig } from "../config/store.ts";
+import type { Transport } from "../config/schema.ts";
+import { transitionBatch } from "../ucs/interactions.ts";
+import { newId } from "../ids.ts";
+import type { DeliveryJob } from "./message.ts";
+
+export const DLQ = "parley-outbound-dlq";
+
+interface Row {
+  id: string;
+  interaction_id: string;
+  direction: string;
+  status: string;
+  raw_key: string | null;
+  from_addr: string | null;
+  to_addrs: string;
+  cc_addrs: string;
+  bcc_addrs: string;
+  subject: string | null;
+  auto: number;
+  attempts: number;
+  i_direction: string;
+  i_state: string;
+}
+
+/** A permanent refusal (bad address, no such message): retrying would not help. */
+export class PermanentFailure extends Error {}
+
+const recipients = (r: Row) => [...new Set([r.to_addrs, r.cc_addrs, r.bcc_addrs].flatMap((j) => (JSON.parse(j) as { addr: string }[]).map((a) => a.addr)))];
+
+/** Backoff for the nth failed attempt: 10 s, 30 s, 90 s, ... capped at 15 minutes. */
+export const backoffSeconds = (attempts: number) => Math.min(900, 10 * 3 ** Math.max(0, attempts - 1));
+
+async function load(db: D1Database, job: DeliveryJob): Promise<Row | null> {
+  return db
+    .prepare(
+      `SELECT e.id, e.interaction_id, e.direction, e.status, e.raw_key, e.from_addr, e.to_addrs, e.cc_addrs, e.bcc_addrs, e.subject, e.auto, e.attempts,
+         i.direction AS i_direction, i.state AS i_state
+       FROM emails e JOIN interactions i ON i.tenant_id = e.tenant_id AND i.id = e.interaction_id WHERE e.tenant_id = ? AND e.id = ?`,
+    )
+    .bind(job.tenant, job.emailId)
+    .first<Row>();
+}
+
+async function send(env: Env, transport: Transport, job: DeliveryJob, row: Row, raw: Uint8Array): Promise<string> {
+  const from = row.from_addr ?? "";
+  const rcpt = recipients(row);
+  if (rcpt.length === 0) throw new PermanentFailure("no recipients");
+  switch (transport.kind) {
+    case "outbox": {
+      // Local use: kept where GET /api/v1/outbox shows it; never leaves the machine.
+      await env.DB.prepare(
+        "INSERT OR IGNORE INTO outbox (tenant_id, id, email_id, interaction_id, mail_from, rcpt_to, subject, raw_key, size, auto, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      ).bind(job.tenant, newId("o"), row.id, row.interaction_id, from, JSON.stringify(rcpt), row.subject, row.raw_key, raw.byteLength, row.auto, Date.now()).run();
+      return "outbox";
+    }
+    case "send_email": {
+      const text = new TextDecoder().decode(raw);
+      // One envelope per recipient: Bcc recipients get the same bytes, and are in no header.
+      for (const to of rcpt) await env.SEND_EMAIL.send(new EmailMessage(from, to, text));
+      return "sent";
+    }
+    case "http": {
+      if (!env.MAIL_API_TOKEN) throw new PermanentFailure("the http transport needs the MAIL_API_TOKEN secret");
+      let bin = "";
+      for (let i = 0; i < raw.length; i += 0x8000) bin += String.fromCharCode(...raw.subarray(i, i + 0x8000));
+      const res = await fetch(transport.url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${env.MAIL_API_TOKEN}` },
+        body: JSON.stringify({ from, to: rcpt, raw: btoa(bin) }),
+      });
+      if (!res.ok) {
+        const body = (await res.text()).slice(0, 300);
+        // 4xx other than 408/429 is the provider refusing this message; anything else may pass later.
+        if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new PermanentFailure(`provider refused: ${res.status} ${body}`);
+        throw new Error(`provider answered ${res.status} ${body}`);
+      }
+      return "sent";
+    }
+  }
+}
+
+/** Marks the message delivered (or kept in the outbox) and a reply's interaction done. */
+async function delivered(env: Env, job: DeliveryJob, row: Row, status: string, transport: string): Promise<void> {
+  const now = Date.now();
+  const st = [env.DB.prepare("UPDATE emails SET status = ?, attempts = attempts + 1, last_error = NULL, transport = ?, updated_at = ? WHERE tenant_id = ? AND id = ?").bind(status, transport, now, job.tenant, row.id)];
+  const reason = { emailId: row.id, transport, delivered: status === "sent" };
+  if (row.i_direction === "outbound" && row.i_state === "sending") st.push(...transitionBatch(env.DB, [{ tenant: job.tenant, id: row.interaction_id, at: now, actor: "delivery", action: status === "sent" ? "delivered" : "kept_in_outbox", from: "sending", to: "done", reason }]));
+  else st.push(event(env, job.tenant, row.interaction_id, now, row.auto ? "auto_reply_sent" : "email_sent", reason));
+  await env.DB.batch(st);
+}
+
+/** An event that records something about the interaction without moving its state. */
+function event(env: Env, tenant: string, id: string, at: number, action: string, reason: unknown): D1PreparedStatement {
+  return env.DB.prepare(
+    `INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, from_state, to_state, queue, agent_id, reason)
+     SELECT tenant_id, id, ?, 'delivery', ?, state, state, queue, agent_id, ? FROM interactions WHERE tenant_id = ? AND id = ?`,
+  ).bind(at, action, JSON.stringify(reason), tenant, id);
+}
+
+export async function deliverOne(env: Env, job: DeliveryJob): Promise<void> {
+  const row = await load(env.DB, job);
+  // Gone, or already handled by an earlier delivery of this job: at-least-once becomes once.
+  if (!row || row.status !== "sending") return;
+  const obj = row.raw_key ? await env.BLOBS.get(row.raw_key) : null;
+  if (!obj) throw new PermanentFailure("the message's MIME is not stored");
+  const raw = new Uint8Array(await obj.arrayBuffer());
+  const cfg = await getConfig(env.DB, job.tenant);
+  const transport = cfg.raw.email.transport;
+  const status = await send(env, transport, job, row, raw);
+  await delivered(env, job, row, status, transport.kind);
+}
+
+async function recordFailure(env: Env, job: DeliveryJob, err: unknown, attempt: number, willRetry: boolean): Promise<void> {
+  const msg = String(err instanceof Error ? err.message : err).slice(0, 500);
+  const row = await load(env.DB, job);
+  if (!row) return;
+  const now = Date.now();
+  await env.DB.batch([
+    env.DB.prepare("UPDATE emails SET attempts = attempts + 1, last_error = ?, updated_at = ? WHERE tenant_id = ? AND id = ?").bind(msg, now, job.tenant, row.id),
+    event(env, job.tenant, row.interaction_id, now, "delivery_attempt_failed", { emailId: row.id, attempt, error: msg, willRetry }),
+  ]);
+}
+
+export async function markFailed(env: Env, job: DeliveryJob, why: string): Promise<void> {
+  const row = await load(env.DB, job);
+  if (!row || row.status !== "sending") return;
+  const now = Date.now();
+  const st = [env.DB.prepare("UPDATE emails SET status = 'failed', last_error = COALESCE(last_error, ?), updated_at = ? WHERE tenant_id = ? AND id = ?").bind(why, now, job.tenant, row.id)];
+  const reason = { emailId: row.id, why, lastError: why };
+  if (row.i_direction === "outbound" && row.i_state === "sending") st.push(...transitionBatch(env.DB, [{ tenant: job.tenant, id: row.interaction_id, at: now, actor: "delivery", action: "delivery_failed", from: "sending", to: "failed", reason }]));
+  else st.push(event(env, job.tenant, row.interaction_id, now, "delivery_failed", reason));
+  await env.DB.batch(st);
+}
+
+const isJob = (b: unknown): b is DeliveryJob => typeof b === "object" && b !== null && typeof (b as DeliveryJob).tenant === "string" && typeof (b as DeliveryJob).emailId === "string";
+
+export async function handleBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const dead = batch.queue === DLQ;
+  for (const msg of batch.messages) {
+    if (!isJob(msg.body)) {
+      console.error("outbound: dropping a malformed job", msg.body);
+      msg.ack();
+      continue;
+    }
+    const job = msg.body;
+    if (dead) {
+      await markFailed(env, job, `gave up after ${msg.attempts} attempt(s) on the outbound queue`);
+      msg.ack();
+      continue;
+    }
+    try {
+      await deliverOne(env, job);
+      msg.ack();
+    } catch (err) {
+      const permanent = err instanceof PermanentFailure;
+      await recordFailure(env, job, err, msg.attempts, !permanent).catch((e: unknown) => console.error("recordFailure", e));
+      if (permanent) {
+        await markFailed(env, job, String((err as Error).message));
+        msg.ack();
+      } else msg.retry({ delaySeconds: backoffSeconds(msg.attempts) });
+    }
+  }
+}

@@ -1,0 +1,76 @@
+// Outbound mail as stored: the built MIME in R2, a row in `emails`, its Message-ID in `email_refs`
+// (so the customer's answer threads back), and a delivery job on the OUTBOUND Queue.
+import { buildMime, envelopeRecipients, newMessageId, type OutgoingMail } from "../email/build.ts";
+import { newId } from "../ids.ts";
+
+export interface DeliveryJob {
+  tenant: string;
+  emailId: string;
+}
+
+export interface PreparedMail {
+  emailId: string;
+  messageId: string;
+  rawKey: string;
+  size: number;
+  statements: D1PreparedStatement[];
+}
+
+export const domainOf = (addr: string) => addr.slice(addr.lastIndexOf("@") + 1).toLowerCase() || "parley.invalid";
+
+/** Builds and stores the MIME; returns the statements that record it (run them in the caller's batch). */
+export async function prepareMail(
+  env: Env,
+  m: {
+    tenant: string;
+    interactionId: string;
+    threadId: string;
+    contactId: string | null;
+    mail: Omit<OutgoingMail, "messageId"> & { messageId?: string };
+    status: "draft" | "review" | "sending";
+    auto: boolean;
+    author: string | null;
+    mailbox: string;
+    /** Statements run only when this holds (a guard shared with the caller's batch). */
+    guard?: { sql: string; params: (string | number | null)[] };
+  },
+): Promise<PreparedMail> {
+  const emailId = newId("e");
+  const messageId = m.mail.messageId ?? newMessageId(domainOf(m.mailbox));
+  const full: OutgoingMail = { ...m.mail, messageId, date: m.mail.date ?? new Date() };
+  const raw = buildMime(full);
+  const bytes = new TextEncoder().encode(raw);
+  const rawKey = `${m.tenant}/mail/out/${emailId}.eml`;
+  await env.BLOBS.put(rawKey, bytes, { httpMetadata: { contentType: "message/rfc822" } });
+  const now = Date.now();
+  const g = m.guard ? ` WHERE ${m.guard.sql}` : "";
+  const gp = m.guard?.params ?? [];
+  const list = (xs: { addr: string; name?: string }[] | undefined) => JSON.stringify(xs ?? []);
+  const statements = [
+    env.DB.prepare(
+      `INSERT INTO emails (tenant_id, id, interaction_id, thread_id, direction, message_id, in_reply_to, refs, mailbox, from_addr, from_name,
+         to_addrs, cc_addrs, bcc_addrs, subject, raw_key, raw_size, status, auto, author, created_at, updated_at)
+       SELECT ?, ?, ?, ?, 'outbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?${g}`,
+    ).bind(
+      m.tenant, emailId, m.interactionId, m.threadId, messageId, m.mail.inReplyTo ?? null, JSON.stringify(m.mail.references ?? []), m.mailbox,
+      m.mail.from.addr, m.mail.from.name ?? null, list(m.mail.to), list(m.mail.cc), list(m.mail.bcc), m.mail.subject, rawKey, bytes.length, m.status,
+      m.auto ? 1 : 0, m.author, now, now, ...gp,
+    ),
+    env.DB.prepare(`INSERT OR IGNORE INTO email_refs (tenant_id, message_id, thread_id, contact_id, interaction_id, created_at) SELECT ?, ?, ?, ?, ?, ?${g}`).bind(
+      m.tenant, messageId, m.threadId, m.contactId, m.interactionId, now, ...gp,
+    ),
+  ];
+  return { emailId, messageId, rawKey, size: bytes.length, statements };
+}
+
+export { envelopeRecipients };
+
+/** Puts a stored message on the delivery Queue. A failure here is healed by the sweep, which
+ *  re-queues messages left in 'sending'. */
+export async function enqueueDelivery(env: Env, job: DeliveryJob): Promise<void> {
+  try {
+    await env.OUTBOUND.send(job, { contentType: "json" });
+  } catch (err) {
+    console.error(`could not queue ${job.emailId}; the sweep will`, err);
+  }
+}
