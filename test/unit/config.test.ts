@@ -60,8 +60,8 @@ describe("tenant config", () => {
   });
   it("knows which queues each agent can serve", () => {
     const c = new CompiledConfig(parseConfig(demo), 1);
-    expect(c.eligibleQueues(c.agents.get("ben")!).sort()).toEqual(["billing", "support"]);
-    expect(c.eligibleQueues(c.agents.get("ana")!).sort()).toEqual(["billing", "spanish"]);
+    expect(c.eligibleQueues(c.agents.get("ben")!).sort()).toEqual(["billing", "callbacks", "support"]);
+    expect(c.eligibleQueues(c.agents.get("ana")!).sort()).toEqual(["billing", "callbacks", "spanish"]);
     expect(c.eligibleQueues(c.agents.get("dev")!).sort()).toEqual(["billing", "support"]);
     expect(c.eligibleQueues(c.agents.get("alex")!)).toEqual([]);
   });

@@ -203,3 +203,25 @@ describe("web forms", () => {
     expect(await count(t)).toBe(1);
   });
 });
+
+describe("web forms through the workflow", () => {
+  it("screens posts (spam is kept but stopped) and acknowledges by email with a thread tag", async () => {
+    const t = await makeTenant([{ id: "a" }], undefined, {
+      forms: [contactForm],
+      mailboxes: [{ address: `${uniq("help")}@t.parley.test`, workflow: "main" }],
+      standardResponses: [{ id: "thanks", name: "Thanks", text: "Thanks <$ Contact.FirstName $>, we have <$ Interaction.Id $>." }],
+      screeningRules: [{ name: "spam", when: 'Find(body, "cheap pills")', actions: [{ type: "spam" }] }],
+      workflows: [{ name: "main", queue: "inbound", screen: ["spam"], acknowledge: "thanks" }],
+    });
+    const spam = await accepted(await json(t, { ...good, message: "Buy cheap pills now" }));
+    await stateIs(t, spam.interactionId, "stopped");
+    const ok = await accepted(await json(t, good));
+    await stateIs(t, ok.interactionId, "queued");
+    const ack = await env.DB.prepare("SELECT subject, to_addrs, auto FROM emails WHERE tenant_id = ? AND interaction_id = ?").bind(t.id, ok.interactionId).first<{ subject: string; to_addrs: string; auto: number }>();
+    expect(ack).toMatchObject({ auto: 1 });
+    expect(ack!.subject).toMatch(/^Re: Contact us \[#[A-Z0-9]{5}\]$/);
+    expect(JSON.parse(ack!.to_addrs)).toEqual([{ addr: "kim@example.com", name: "Kim Lee" }]);
+    const spamAcks = await env.DB.prepare("SELECT COUNT(*) AS n FROM emails WHERE tenant_id = ? AND interaction_id = ?").bind(t.id, spam.interactionId).first<{ n: number }>();
+    expect(spamAcks!.n).toBe(0);
+  });
+});

@@ -3,10 +3,12 @@
 import type { CompiledConfig } from "../config/compiled.ts";
 import type { Mailbox, Workflow } from "../config/schema.ts";
 import { renderTemplate, type FieldValues } from "../workflow/field-codes.ts";
-import { prepareMail, type PreparedMail } from "../outbound/message.ts";
+import { enqueueDelivery, prepareMail, type PreparedMail } from "../outbound/message.ts";
+import { hitRate } from "../ucs/rate-limit.ts";
+import { splitName, type ContactInput } from "../ucs/identifiers.ts";
 import { AUTO_REPLY_HEADERS } from "./loop-guard.ts";
 import type { InboundMail, MailAddress } from "./parse.ts";
-import { replySubject } from "./subject.ts";
+import { replySubject, withTag } from "./subject.ts";
 
 export async function automaticReplies(
   env: Env,
@@ -57,4 +59,53 @@ export async function automaticReplies(
     );
   }
   return out;
+}
+
+/** The acknowledgement of a web form post, to the address the visitor gave. The per-address limit
+ *  matters more here than for mail: anyone can type someone else's address into a form. */
+export async function acknowledgeForm(
+  env: Env,
+  a: { cfg: CompiledConfig; tenant: string; wf: Workflow; interactionId: string; contactId: string | null; to: string; name: ContactInput; subject: string; tag: string; responseIds: string[] },
+): Promise<void> {
+  const mailbox = a.cfg.raw.mailboxes.find((m) => m.workflow === a.wf.name) ?? a.cfg.raw.mailboxes[0];
+  if (!mailbox) return;
+  const lim = a.cfg.raw.email.autoReplyLimit;
+  const now = Date.now();
+  const db = env.DB;
+  const event = (action: string, reason: unknown) =>
+    db.prepare("INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, to_state, reason) VALUES (?, ?, ?, 'workflow', ?, 'new', ?)").bind(a.tenant, a.interactionId, now, action, JSON.stringify(reason));
+  if (!(await hitRate(db, `auto:${a.tenant}:${a.to.toLowerCase()}`, lim.max, lim.perSeconds, now)).allowed) {
+    await event("auto_reply_suppressed", { why: `more than ${lim.max} automatic replies to ${a.to} within ${lim.perSeconds} s` }).run();
+    return;
+  }
+  const n = splitName(a.name);
+  const values: FieldValues = {
+    contact: { firstName: n.first ?? null, lastName: n.last ?? null, email: a.to },
+    interaction: { id: a.interactionId, subject: a.subject, tag: a.tag, receivedAt: now },
+    tenant: { name: a.cfg.raw.tenant.name },
+    mailbox: { address: mailbox.address },
+    now,
+  };
+  const prepared: PreparedMail[] = [];
+  for (const id of a.responseIds) {
+    const r = a.cfg.responses.get(id);
+    if (!r) continue;
+    prepared.push(
+      await prepareMail(env, {
+        tenant: a.tenant, interactionId: a.interactionId, threadId: a.interactionId, contactId: a.contactId, mailbox: mailbox.address,
+        status: "sending", auto: true, author: null,
+        mail: {
+          from: { addr: mailbox.address, name: mailbox.name ?? a.cfg.raw.tenant.name },
+          to: [{ addr: a.to, ...(n.full ? { name: n.full } : {}) }],
+          subject: withTag(r.subject ? renderTemplate(r.subject, values) : `Re: ${a.subject}`, a.tag),
+          text: renderTemplate(r.text, values),
+          html: r.html ? renderTemplate(r.html, values, { html: true }) : undefined,
+          headers: { ...AUTO_REPLY_HEADERS },
+        },
+      }),
+    );
+  }
+  if (prepared.length === 0) return;
+  await db.batch(prepared.flatMap((p) => p.statements));
+  for (const p of prepared) await enqueueDelivery(env, { tenant: a.tenant, emailId: p.emailId });
 }

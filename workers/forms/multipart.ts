@@ -34,7 +34,7 @@ function nextDelimiter(body: Uint8Array, delim: Uint8Array, from: number): numbe
 const malformed = (why: string) => badRequest("invalid_body", `the multipart body is malformed: ${why}`);
 
 /** `name="a b"; filename=x.txt` → { name: "a b", filename: "x.txt" }. Browsers do not backslash-escape
- *  in quoted values (they percent-encode '"', CR and LF), so a backslash is literal: `C:\\dir\\f.txt`. */
+ *  in quoted values (they percent-encode '"', CR and LF), so a backslash is literal (`C:\dir\f.txt`). */
 function params(header: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const m of header.matchAll(/;\s*([a-z0-9*_-]+)\s*=\s*(?:"([^"]*)"|([^;]*))/gi)) out[m[1]!.toLowerCase()] = m[2] ?? m[3]!.trim();

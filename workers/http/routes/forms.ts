@@ -12,7 +12,10 @@ import { verifyTurnstile } from "../../forms/turnstile.ts";
 import { describe, validateSubmission } from "../../forms/validate.ts";
 import { routeNew, submitNew } from "../../interactions/ingest.ts";
 import { identifyContact } from "../../ucs/contacts.ts";
-import { createInteraction, type NewPart } from "../../ucs/interactions.ts";
+import { createInteraction, transitionBatch, type NewPart } from "../../ucs/interactions.ts";
+import { screen } from "../../workflow/screen.ts";
+import { acknowledgeForm } from "../../email/auto-reply.ts";
+import { newTag, normalizeSubject } from "../../email/subject.ts";
 import { route, type RouteDef } from "../api.ts";
 import { allowedOrigin, corsAnswer, preflight } from "../cors.ts";
 import { AppError, badRequest, notFound } from "../errors.ts";
@@ -77,17 +80,32 @@ async function submitForm(req: Request, env: Env, tenant: string, form: Form, cf
   const d = describe(form, sub);
   const hasContact = Object.values(d.contact).some((v) => v !== undefined);
   const contact = hasContact ? await identifyContact(env.DB, tenant, d.contact) : undefined;
-  const attributes = { form: form.name };
+  // The workflow's screening runs on form posts as on email: spam is kept but stopped, rules route and tag.
+  const screened = screen(wf.screen.map((n) => cfg.rules.get(n)).filter((r) => r !== undefined), { subject: d.subject, body: d.text, from: d.contact.email ?? "", to: [], headers: [] });
+  const attributes = { ...screened.attributes, form: form.name };
+  const target = screened.queue ?? wf.queue;
+  const priority = screened.priority ?? wf.priority;
   const created = await createInteraction(env.DB, {
     tenant, externalId, media: "email", channel: "webform", direction: "inbound", subject: d.subject, text: d.text,
-    contactId: contact?.id, queue: wf.queue, priority: wf.priority, categories: [], attributes, actor: "webform", parts,
+    contactId: contact?.id, queue: target, priority, categories: screened.categories, attributes, actor: "webform", parts, workflow: wf.name,
   });
   if (!created.created) {
     // Lost a race with the same key: the other post's interaction is the answer.
     if (created.state === "new") await submitNew(env, tenant, created.id, "resubmitted").catch((e: unknown) => console.error("resubmit", e));
     return answer(created.id, true);
   }
-  await routeNew(env, tenant, wf.queue, { id: created.id, media: "email", priority: wf.priority, subject: d.subject, contactId: contact?.id ?? null, categories: [], attributes }, "webform");
+  if (screened.spam !== undefined) {
+    await env.DB.batch(transitionBatch(env.DB, [{ tenant, id: created.id, at: Date.now(), actor: "workflow", action: "stopped", from: "new", to: "stopped", queue: target, reason: { why: screened.spam, rules: screened.matched } }]));
+    return answer(created.id, false);
+  }
+  // A thread tag, so that replies by email (ours and the customer's answers) stay with this post.
+  const tag = newTag();
+  await env.DB.prepare("INSERT OR IGNORE INTO email_threads (tenant_id, thread_id, tag, contact_id, subject_norm, mailbox, last_at) VALUES (?, ?, ?, ?, ?, NULL, ?)")
+    .bind(tenant, created.id, tag, contact?.id ?? null, normalizeSubject(d.subject), Date.now())
+    .run();
+  const ackIds = [...(wf.acknowledge ? [wf.acknowledge] : []), ...screened.autoRespond];
+  if (ackIds.length && d.contact.email) await acknowledgeForm(env, { cfg, tenant, wf, interactionId: created.id, contactId: contact?.id ?? null, to: d.contact.email, name: d.contact, subject: d.subject, tag, responseIds: ackIds });
+  await routeNew(env, tenant, target, { id: created.id, media: "email", priority, subject: d.subject, contactId: contact?.id ?? null, categories: screened.categories, attributes }, "webform");
   return answer(created.id, false);
 }
 
