@@ -42,6 +42,22 @@ describe("screening rules", () => {
     expect((await stateIs(t, partner.interactionId, "queued")).queue).toBe("inbound");
   });
 
+  it("auto-responds from a rule with the standard response's field codes rendered", async () => {
+    const t = await mailTenant([{ id: "a1" }], {
+      screeningRules: [{ name: "refunds", when: 'Find(subject, "refund")', actions: [{ type: "autoRespond", response: "refund" }] }],
+      workflows: [{ name: "email", queue: "inbound", screen: ["refunds"] }],
+    }, QUEUES);
+    await t.receive(mail({ subject: "Where is my refund?" }));
+    await t.receive(mail({ subject: "Other question" }));
+    await flush(t.id);
+    const box = await outbox(t);
+    expect(box).toHaveLength(1);
+    const text = (await PostalMime.parse(await outboxRaw(t, box[0]!.id))).text ?? "";
+    // No agent on an automatic response: Agent.FullName renders empty, never as a field code.
+    expect(text).toContain("Hi Jane, your refund is on its way.");
+    expect(text).not.toContain("<$");
+  });
+
   it("refuses a config with a bad rule or an unknown field code, naming the field", async () => {
     const t = await mailTenant([{ id: "a1", role: "admin" }]);
     const cfg = (await t.call<{ config: Record<string, unknown> }>("/api/v1/admin/config", { as: "a1" })).config;
@@ -252,6 +268,21 @@ describe("outbound delivery", () => {
     expect(n).toBe(2);
     const i = await stateIs(t, d.id, "done");
     expect(i.history.at(-1)).toMatchObject({ action: "delivered" });
+  });
+
+  it("delivers through Cloudflare's send_email binding (wrangler's local one here)", async () => {
+    const t = await mailTenant([{ id: "a1" }], { email: { transport: { kind: "send_email" } } }, QUEUES);
+    await ready(t, "a1");
+    const r = await t.receive(mail({ messageId: mid("se"), cc: "boss@customer.example" }));
+    await offerFor(t, "a1", r.interactionId);
+    await post(t, `/api/v1/interactions/${r.interactionId}/accept`, "a1");
+    const d = await t.call<{ id: string; emailId: string }>(`/api/v1/interactions/${r.interactionId}/replies`, { method: "POST", as: "a1", json: { text: "hi", send: true }, expect: 201 });
+    await deliver(t.id, [d.emailId]);
+    const i = await stateIs(t, d.id, "done");
+    expect(i.history.at(-1)).toMatchObject({ action: "delivered", reason: { transport: "send_email", delivered: true } });
+    const row = await env.DB.prepare("SELECT status, transport, attempts FROM emails WHERE tenant_id = ? AND id = ?").bind(t.id, d.emailId).first();
+    expect(row).toMatchObject({ status: "sent", transport: "send_email" });
+    expect((await outbox(t)).length).toBe(0);
   });
 
   it("gives up at once on a permanent refusal", async () => {
