@@ -2,6 +2,11 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 const migrations = await readD1Migrations("./migrations");
+// The same module aliases as wrangler.toml's [alias], so tests run the code that is deployed.
+const alias = {
+  "@babel/runtime-corejs3/helpers/esm/defineProperty": new URL("./workers/shims/define-property.ts", import.meta.url).pathname,
+  "@babel/runtime-corejs3/core-js/instance/trim": new URL("./workers/shims/instance-trim.ts", import.meta.url).pathname,
+};
 
 export default defineConfig({
   plugins: [
@@ -12,7 +17,10 @@ export default defineConfig({
       },
     }),
   ],
+  resolve: { alias },
   test: {
+    // mimetext must go through Vite for the aliases above to reach its imports.
+    server: { deps: { inline: ["mimetext"] } },
     include: ["test/**/*.test.ts"],
     setupFiles: ["./test/setup.ts"],
     testTimeout: 30_000,
