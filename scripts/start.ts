@@ -47,4 +47,14 @@ console.log(`
       -d '{"tenant":"demo","login":"ben","password":"parley-demo"}'
     curl -s ${base}/api/v1/interactions -H 'authorization: Bearer ${DEMO_INGEST_KEY}' -H 'content-type: application/json' \\
       -d '{"media":"email","workflow":"email","externalId":"demo-1","subject":"Printer on fire","text":"Help","contact":{"email":"pat@example.com"}}'
+
+  Email (mailbox support@demo.parley.test; replies and acknowledgements land in the local outbox,
+  NOT delivered: ${base}/api/v1/outbox with the ingest key):
+    printf 'From: Pat <pat@example.com>\\r\\nTo: support@demo.parley.test\\r\\nSubject: Printer on fire\\r\\nMessage-ID: <demo-1@example.com>\\r\\n\\r\\nHelp!\\r\\n' > /tmp/m.eml
+    curl -s ${base}/cdn-cgi/handler/email?from=pat@example.com\\&to=support@demo.parley.test --data-binary @/tmp/m.eml   # the email() handler
+    curl -s ${base}/api/v1/email/inbound -H 'authorization: Bearer ${DEMO_INGEST_KEY}' -H 'content-type: message/rfc822' --data-binary @/tmp/m.eml
+  Web form:      curl -s ${base}/api/v1/forms/demo.contact-us -H 'content-type: application/json' -H 'origin: ${base}' \\
+                   -d '{"name":"Pat Lee","email":"pat@example.com","message":"My lamp flickers"}'
+  Web callback:  curl -s ${base}/api/v1/callbacks -H 'content-type: application/json' \\
+                   -d '{"tenant":"demo","phone":"+14155550123","topic":"billing","windowStart":"'$(date -u -d '+1 min' +%FT%TZ)'","windowEnd":"'$(date -u -d '+2 hour' +%FT%TZ)'"}'
 `);
