@@ -202,23 +202,35 @@ describe("QA review", () => {
   });
 });
 
+/** Answers the provider's requests (only those: anything else still goes to the real fetch). */
+function provider(answer: (init: RequestInit | undefined) => Promise<Response>) {
+  const realFetch = globalThis.fetch;
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    return url.startsWith("https://mail.provider.example/") ? answer(init) : realFetch(input, init);
+  });
+}
+
+/** A tenant delivering through an HTTP provider, and an email in agent a1's hands. */
+async function viaProvider(tag: string) {
+  const t = await mailTenant([{ id: "a1" }], { email: { transport: { kind: "http", url: "https://mail.provider.example/send" } } }, QUEUES);
+  (env as unknown as { MAIL_API_TOKEN: string }).MAIL_API_TOKEN = "test-token";
+  await ready(t, "a1");
+  const r = await t.receive(mail({ messageId: mid(tag) }));
+  await offerFor(t, "a1", r.interactionId);
+  await post(t, `/api/v1/interactions/${r.interactionId}/accept`, "a1");
+  return { t, r };
+}
+
 describe("outbound delivery", () => {
   it("backs off 10 s, 30 s, 90 s ... up to 15 minutes", () => {
     expect([1, 2, 3, 4, 5, 6, 10].map(backoffSeconds)).toEqual([10, 30, 90, 270, 810, 900, 900]);
   });
 
   it("retries a failing provider with backoff, records each failure, and marks the reply failed from the dead-letter queue", async () => {
-    const t = await mailTenant([{ id: "a1" }], { email: { transport: { kind: "http", url: "https://mail.provider.example/send" } } }, QUEUES);
-    (env as unknown as { MAIL_API_TOKEN: string }).MAIL_API_TOKEN = "test-token";
-    await ready(t, "a1");
-    const r = await t.receive(mail({ messageId: mid("fail") }));
-    await offerFor(t, "a1", r.interactionId);
-    await post(t, `/api/v1/interactions/${r.interactionId}/accept`, "a1");
+    const { t, r } = await viaProvider("fail");
     const calls: string[] = [];
-    const realFetch = globalThis.fetch;
-    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-      const url = input instanceof Request ? input.url : String(input);
-      if (!url.startsWith("https://mail.provider.example/")) return realFetch(input, init);
+    provider(async (init) => {
       calls.push(String(init?.body ?? ""));
       return new Response("try later", { status: 503 });
     });
@@ -247,17 +259,9 @@ describe("outbound delivery", () => {
   });
 
   it("delivers once when the provider recovers, even if the job runs twice", async () => {
-    const t = await mailTenant([{ id: "a1" }], { email: { transport: { kind: "http", url: "https://mail.provider.example/send" } } }, QUEUES);
-    (env as unknown as { MAIL_API_TOKEN: string }).MAIL_API_TOKEN = "test-token";
-    await ready(t, "a1");
-    const r = await t.receive(mail({ messageId: mid("ok") }));
-    await offerFor(t, "a1", r.interactionId);
-    await post(t, `/api/v1/interactions/${r.interactionId}/accept`, "a1");
+    const { t, r } = await viaProvider("ok");
     let n = 0;
-    const realFetch = globalThis.fetch;
-    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-      const url = input instanceof Request ? input.url : String(input);
-      if (!url.startsWith("https://mail.provider.example/")) return realFetch(input, init);
+    provider(async () => {
       n++;
       return n === 1 ? new Response("busy", { status: 429 }) : Response.json({ id: "prov-1" });
     });
@@ -286,18 +290,8 @@ describe("outbound delivery", () => {
   });
 
   it("gives up at once on a permanent refusal", async () => {
-    const t = await mailTenant([{ id: "a1" }], { email: { transport: { kind: "http", url: "https://mail.provider.example/send" } } }, QUEUES);
-    (env as unknown as { MAIL_API_TOKEN: string }).MAIL_API_TOKEN = "test-token";
-    await ready(t, "a1");
-    const r = await t.receive(mail({ messageId: mid("perm") }));
-    await offerFor(t, "a1", r.interactionId);
-    await post(t, `/api/v1/interactions/${r.interactionId}/accept`, "a1");
-    const realFetch = globalThis.fetch;
-    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-      const url = input instanceof Request ? input.url : String(input);
-      if (!url.startsWith("https://mail.provider.example/")) return realFetch(input, init);
-      return new Response("mailbox does not exist", { status: 422 });
-    });
+    const { t, r } = await viaProvider("perm");
+    provider(async () => new Response("mailbox does not exist", { status: 422 }));
     const d = await t.call<{ id: string; emailId: string }>(`/api/v1/interactions/${r.interactionId}/replies`, { method: "POST", as: "a1", json: { text: "hi", send: true }, expect: 201 });
     const res = await deliver(t.id, [d.emailId]);
     expect(res.retryMessages).toEqual([]);
