@@ -21,7 +21,7 @@ export async function automaticReplies(
     interactionId: string;
     threadId: string;
     threadTag: string;
-    contactId: string;
+    contactId: string | null;
     to: MailAddress;
     mail: InboundMail;
     messageId: string;

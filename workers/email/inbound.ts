@@ -99,11 +99,12 @@ export async function receiveMail(env: Env, input: { tenant: string; mailbox: Ma
 
   const now = Date.now();
   const sender = mail.replyTo ?? mail.from ?? (input.envelopeFrom ? { addr: input.envelopeFrom } : null);
-  const contact = sender ? await identifyContact(env.DB, tenant, { email: sender.addr.slice(0, 320), name: sender.name?.slice(0, 200) }) : await identifyContact(env.DB, tenant, {});
+  // No sender at all (a broken message): no contact, rather than a new empty one per message.
+  const contact = sender ? await identifyContact(env.DB, tenant, { email: sender.addr.slice(0, 320), name: sender.name?.slice(0, 200) }) : { id: null };
   const tag = extractTag(mail.subject);
   const subjectNorm = normalizeSubject(mail.subject);
   const decision = await findThread(env.DB, {
-    tenant, replyRefs: mail.replyRefs, inReplyTo: mail.inReplyTo, tag, subjectNorm, contactId: contact.id, subjectDays: cfg.raw.email.threadBySubjectDays, now,
+    tenant, replyRefs: mail.replyRefs, inReplyTo: mail.inReplyTo, tag, subjectNorm, contactId: contact.id ?? "", subjectDays: cfg.raw.email.threadBySubjectDays, now,
   });
   const latest = decision.threadId ? await latestInThread(env.DB, tenant, decision.threadId) : null;
   const appendTo = latest && OPEN_STATES.has(latest.state) ? latest : null;
