@@ -13,7 +13,9 @@
 // The corpus is test/fixtures/email/corpus.ts plus a ~200 KB and three ~1 MB attachment messages;
 // every send gets a unique Message-ID (and unique thread references, so replies open their own thread).
 // Sizes: BENCH_EMAIL_COUNT, BENCH_EMAIL_CONCURRENCY, BENCH_EMAIL_WARMUP, BENCH_PORT.
-import { cpSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
+// BENCH_PROFILE=1: V8 CPU profiles of the ingest phase (the Worker's isolate through wrangler's
+// inspector; D1, R2 and miniflare's entry isolates through workerd's own), figures to email-profiled.json.
+import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
@@ -22,6 +24,7 @@ import { root } from "../scripts/local.ts";
 import { bigAttachmentMessage, corpus, plainAscii, setMessageId, withHeaders, type CorpusEntry } from "../test/fixtures/email/corpus.ts";
 import type { TenantConfigInput } from "../workers/config/schema.ts";
 import { cpuMeter, settle, type CpuUse } from "./lib/cpu.ts";
+import { bundleMap, runtimeInspector, startProfile, startProfileAt, summarize, type ProfileSummary } from "./lib/profile.ts";
 import { applyMigrationsIn, authSecret, ensurePortsFree, queryD1, removeWorkdir, startDev, troubleInLog, waitUp, workdir, type Dev, type Workdir } from "./lib/dev.ts";
 import { pool, sleep } from "./lib/pool.ts";
 import { latency, perSecond, ratio, round, type Latency } from "./lib/stats.ts";
@@ -31,6 +34,8 @@ export const name = "email";
 export const description = "raw email ingested per second (POST /api/v1/email/inbound) vs. postal-mime parse-only through the same wrangler dev stack";
 
 const TENANT = "bench";
+/** Profiles sample every 500 µs; a sample counts for at most 1 ms (see summarize). */
+const PROFILE_CLAMP_US = 1000;
 const MAILBOX = "support@bench.parley.test";
 const CUSTOMER = "customer@example.com";
 const INGEST_KEY = "bench-email-ingest-key-not-secret";
@@ -50,6 +55,8 @@ const opts = {
   /** At least one of each kind, so the ingest's answer to each is known before measuring. */
   warmup: envInt("BENCH_EMAIL_WARMUP", 60),
   port: envInt("BENCH_PORT", 8801),
+  /** BENCH_PROFILE=1: profiles of the ingest phase (figures then go to email-profiled.json). */
+  profile: process.env.BENCH_PROFILE === "1",
   requestTimeoutMs: 60_000,
   phaseTimeLimitMs: 600_000,
 };
@@ -251,13 +258,46 @@ export async function run(): Promise<BenchResult> {
       console.log(`${phases[label]} s`);
     }
   };
-  const measured = async <T>(label: string, dev: Dev, ops: number, fn: () => Promise<T>): Promise<T> => {
+  const profiles: Record<string, ProfileSummary & { ms_per_msg: number; busy_ms_per_msg: number }> = {};
+  const profileErrors: string[] = [];
+  /** A measured phase of `ops` messages: CPU use by process, and with `profile` V8 profiles of the
+   *  Worker's isolate and of the runtime's D1, R2 and entry isolates. */
+  const measured = async <T>(label: string, dev: Dev, ops: number, fn: () => Promise<T>, profile = false): Promise<T> => {
+    const stops: { isolate: string; stop: () => Promise<Parameters<typeof summarize>[0]> }[] = [];
+    if (profile) {
+      try {
+        stops.push({ isolate: "worker", stop: await startProfile(dev.inspectorPort) });
+      } catch (err) {
+        profileErrors.push(`worker: ${errText(err)}`);
+      }
+      const rt = await runtimeInspector(dev.pid).catch(() => undefined);
+      if (!rt) profileErrors.push("workerd's own inspector not found: no D1/R2 profiles");
+      for (const t of rt?.targets ?? []) {
+        if (!/^(d1:|r2:|core:entry$|queues:queue$)/.test(t.id)) continue;
+        try {
+          stops.push({ isolate: t.id, stop: await startProfileAt(t.url) });
+        } catch (err) {
+          profileErrors.push(`${t.id}: ${errText(err)}`);
+        }
+      }
+    }
     const meter = cpuMeter(dev.pid);
     try {
       return await fn();
     } finally {
       const use = meter();
       cpu[label] = { ...use, workerd_cpu_ms_per_msg: round((use.workerd * 1000) / ops, 2) };
+      for (const { isolate, stop } of stops) {
+        try {
+          const p = await stop();
+          const file = `${label}-${isolate.replace(/[^a-z0-9]+/gi, "_")}`;
+          writeFileSync(`${root}bench/results/email-${file}.cpuprofile`, JSON.stringify(p));
+          const sum = summarize(p, isolate === "worker" ? bundleMap(w.src) : undefined, 30, PROFILE_CLAMP_US);
+          profiles[file] = { ...sum, ms_per_msg: round(sum.totalMs / ops, 2), busy_ms_per_msg: round((sum.totalMs * sum.busyPct) / 100 / ops, 2) };
+        } catch (err) {
+          profileErrors.push(`${isolate}: ${errText(err)}`);
+        }
+      }
     }
   };
 
@@ -299,7 +339,7 @@ export async function run(): Promise<BenchResult> {
       const warm = await load(W, C, kinds, (k, i) => parseSend(k, i, "pw"));
       if (warm.errors.length) throw new Error(`parse-only warm-up: ${warm.errors.length} failed; first: ${warm.errors[0]!.error}`);
       await settle(parseDev.pid, { minS: 3, maxS: 30 });
-      const r = await measured("parse_only", parseDev, N, () => load(N, C, kinds, (k, i) => parseSend(k, i, "p")));
+      const r = await measured("parse_only", parseDev, N, () => load(N, C, kinds, (k, i) => parseSend(k, i, "p")), opts.profile);
       if (r.errors.length) throw new Error(`parse-only: ${r.errors.length} of ${N} failed; first: ${r.errors.slice(0, 3).map((e) => `#${e.index} ${e.error}`).join(" | ")}`);
       await parseDev.stop();
       return r;
@@ -354,7 +394,7 @@ export async function run(): Promise<BenchResult> {
         warmNoIdAccepted = answers.filter((a) => a.status === 202 && kinds.find((k) => k.name === a.kind)?.hasId === false).length;
       });
       await phase("settling (wrangler dev quiet)", () => settle(dev!.pid, { minS: 3, maxS: 30 }));
-      ingestRun = await phase(`ingest: ${N} messages, ${C} in flight`, () => measured("ingest", dev!, N, () => load(N, C, included, (k, i) => ingestSend(k, i, "m"))));
+      ingestRun = await phase(`ingest: ${N} messages, ${C} in flight`, () => measured("ingest", dev!, N, () => load(N, C, included, (k, i) => ingestSend(k, i, "m")), opts.profile));
       const okRun = ingestRun;
 
       // What the objects say: the queue's entered count (its own view, before D1's).
@@ -472,6 +512,7 @@ export async function run(): Promise<BenchResult> {
       phases_s: phases,
       cpu,
       other_load_during: busy,
+      ...(opts.profile ? { profiled: true, profiles, profile_errors: profileErrors } : {}),
       wrangler_log: { path: "bench/results/email-wrangler.log", ...(trouble ?? {}) },
       parse_only_wrangler_log: { path: "bench/results/email-parse-only-wrangler.log", ...parseTrouble },
       code: w.code,
@@ -491,9 +532,15 @@ export async function run(): Promise<BenchResult> {
       `local email() path: status ${String(localEmail.status)}, stored ${String(localEmail.stored)}`,
       ...(ingestRun ? [`stored once each, own interaction: ${String(check.all_stored_once)}; measured ${JSON.stringify(check.measured_with_message_id)}; stats ${JSON.stringify(check.stats)}`] : []),
       ...(busy.length ? [`WARNING: other processes used CPU during measured phases (cores: ${busy.join(", ")}): compare with care, or run again`] : []),
+      ...Object.entries(cpu).map(([label, c]) => `CPU by process (${label}, ${c.wall_s} s): ${c.by_process.slice(0, 4).map((p) => `${p.role} ${p.cpu_s} s${p.threads ? ` [${Object.entries(p.threads).map(([t, s]) => `${t} ${s}`).join(", ")}]` : ""}`).join("; ")}`),
+      ...Object.entries(profiles).flatMap(([label, p]) => [
+        `profile ${label}: ${p.busy_ms_per_msg} ms/msg busy of ${p.ms_per_msg} ms/msg in the isolate (${p.busySamples}/${p.samples} samples busy; raw: bench/results/email-${label}.cpuprofile); by file: ${p.byFile.slice(0, 8).map((f) => `${f.file} ${f.pct}%`).join(", ")}`,
+        ...p.byCaller.slice(0, 12).map((f) => `    ${String(f.pct).padStart(5)}%  ${f.fn}`),
+      ]),
+      ...(profileErrors.length ? [`profile errors: ${profileErrors.join(" | ")}`] : []),
       ...(trouble ? [`wrangler dev log: ${trouble.errors.lines} error line(s) (${trouble.errors.distinct} kinds), ${trouble.warnings.lines} warning(s)`, ...trouble.errors.samples.slice(0, 3).map((l) => `    ${l.slice(0, 240)}`)] : []),
     ];
-    return { result, summary };
+    return { result, summary, file: opts.profile ? "email-profiled" : undefined };
   } finally {
     if (parseDev) await parseDev.stop();
     if (dev) await dev.stop();

@@ -9,6 +9,12 @@ interface Proc {
   ticks: number;
 }
 
+interface Thread {
+  pid: number;
+  name: string;
+  ticks: number;
+}
+
 const TICK = (() => {
   const r = spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" });
   const n = Number(r.stdout?.trim());
@@ -38,6 +44,57 @@ function snapshot(): Map<number, Proc> {
   return out;
 }
 
+/** Per-thread ticks of the given processes (/proc/<pid>/task/<tid>/stat). */
+function threads(pids: number[]): Map<number, Thread> {
+  const out = new Map<number, Thread>();
+  for (const pid of pids) {
+    let tids: string[] = [];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const s = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+        const close = s.lastIndexOf(")");
+        const f = s.slice(close + 2).split(" ");
+        out.set(Number(tid), { pid, name: s.slice(s.indexOf("(") + 1, close), ticks: Number(f[11]) + Number(f[12]) });
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  return out;
+}
+
+/** What a process of wrangler dev is, from its command line: wrangler 4 runs two workerd, one for
+ *  the user's Worker with D1, R2, KV, Queues and the Durable Objects (isolates of one process, each
+ *  on the inspector given by --inspector-addr), one for the proxy in front of it (the --port entry
+ *  and the --inspector-port proxy). */
+function role(pid: number, comm: string): string {
+  let args = "";
+  try {
+    args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+  } catch {
+    return comm;
+  }
+  if (comm.startsWith("workerd")) return args.includes("--inspector-addr") ? "workerd runtime (Worker, DOs, D1, R2…)" : "workerd proxy (entry, inspector proxy)";
+  if (/wrangler-dist\/cli\.js/.test(args)) return "node wrangler (cli)";
+  if (/\.bin\/wrangler\b/.test(args)) return "node wrangler (launcher)";
+  if (comm === "esbuild") return "esbuild";
+  return comm;
+}
+
+export interface ProcessUse {
+  pid: number;
+  role: string;
+  cpu_s: number;
+  cores: number;
+  /** CPU seconds by thread name (summed over threads of the same name), workerd only. */
+  threads?: Record<string, number>;
+}
+
 export interface CpuUse {
   wall_s: number;
   /** CPU seconds per group, and in cores (CPU seconds / wall seconds). */
@@ -46,20 +103,27 @@ export interface CpuUse {
   wrangler_node: number;
   other: number;
   cores_used: { bench_client: number; workerd: number; wrangler_node: number; other: number };
+  /** wrangler dev's processes one by one (busiest first), with workerd's threads. */
+  by_process: ProcessUse[];
 }
 
 /** Starts measuring; call the returned function at the end of the phase. `devGroup` is wrangler dev's process group. */
 export function cpuMeter(devGroup: number | undefined): () => CpuUse {
   const t0 = performance.now();
   const before = snapshot();
+  const inGroup = (m: Map<number, Proc>) => [...m].filter(([, p]) => devGroup !== undefined && p.pgrp === devGroup && p.comm.startsWith("workerd")).map(([pid]) => pid);
+  const threadsBefore = threads(inGroup(before));
   const self0 = process.cpuUsage();
   return () => {
     const after = snapshot();
+    const threadsAfter = threads(inGroup(after));
     const self = process.cpuUsage(self0);
     const wall = (performance.now() - t0) / 1000;
     let workerd = 0;
     let node = 0;
     let other = 0;
+    const r2 = (x: number) => Math.round(x * 100) / 100;
+    const byProcess: ProcessUse[] = [];
     for (const [pid, p] of after) {
       if (pid === process.pid) continue;
       const d = (p.ticks - (before.get(pid)?.ticks ?? 0)) / TICK;
@@ -67,10 +131,21 @@ export function cpuMeter(devGroup: number | undefined): () => CpuUse {
       if (devGroup !== undefined && p.pgrp === devGroup) {
         if (p.comm.startsWith("workerd")) workerd += d;
         else node += d;
+        const use: ProcessUse = { pid, role: role(pid, p.comm), cpu_s: r2(d), cores: r2(d / wall) };
+        if (p.comm.startsWith("workerd")) {
+          const t: Record<string, number> = {};
+          for (const [tid, th] of threadsAfter) {
+            if (th.pid !== pid) continue;
+            const dt = (th.ticks - (threadsBefore.get(tid)?.ticks ?? 0)) / TICK;
+            if (dt > 0) t[th.name] = r2((t[th.name] ?? 0) + dt);
+          }
+          use.threads = t;
+        }
+        byProcess.push(use);
       } else other += d;
     }
+    byProcess.sort((a, b) => b.cpu_s - a.cpu_s);
     const client = (self.user + self.system) / 1e6;
-    const r2 = (x: number) => Math.round(x * 100) / 100;
     return {
       wall_s: r2(wall),
       bench_client: r2(client),
@@ -78,6 +153,7 @@ export function cpuMeter(devGroup: number | undefined): () => CpuUse {
       wrangler_node: r2(node),
       other: r2(other),
       cores_used: { bench_client: r2(client / wall), workerd: r2(workerd / wall), wrangler_node: r2(node / wall), other: r2(other / wall) },
+      by_process: byProcess,
     };
   };
 }
