@@ -29,7 +29,7 @@ const MAX_HOPS = 10;
 /** A handoff not finished by then is settled by asking its receiver. */
 const HANDOFF_DEADLINE_MS = 60_000;
 /** Bumped when the tables below change, so a warm object skips the DDL. */
-const SCHEMA = "4";
+const SCHEMA = "5";
 const SCAN = 200;
 
 type ItemState = "waiting" | "offered" | "parked" | "moving" | "scheduled";
@@ -126,6 +126,13 @@ export class InteractionQueue extends DurableObject<Env> {
       const cols = new Set(this.sql.exec<{ name: string }>("PRAGMA table_info(items)").toArray().map((c) => c.name));
       if (!cols.has("pin_until")) this.sql.exec("ALTER TABLE items ADD COLUMN pin_until INTEGER");
       if (!cols.has("due_at")) this.sql.exec("ALTER TABLE items ADD COLUMN due_at INTEGER");
+      // Timers and scans read only the rows they are about, however much is waiting.
+      this.sql.exec(`
+        CREATE INDEX IF NOT EXISTS items_pin_until ON items (pin_until) WHERE pin_until IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS items_due ON items (due_at) WHERE due_at IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS items_excluded ON items (excluded_at) WHERE excluded_at IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS items_offer_until ON items (offer_until) WHERE offer_until IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS items_state_entered ON items (state, entered_at);`);
       this.sql.exec(`INSERT OR REPLACE INTO kv (k, v) VALUES ('schema', '${SCHEMA}')`);
     }
     this.seq = this.sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM items").one().s ?? 0;
@@ -584,17 +591,23 @@ export class InteractionQueue extends DurableObject<Env> {
     const times: number[] = [];
     const o = this.sql.exec<{ t: number | null }>("SELECT MIN(offer_until) AS t FROM items WHERE state IN ('offered', 'moving')").one().t;
     if (o !== null) times.push(o);
-    const due = this.sql.exec<{ t: number | null }>("SELECT MIN(due_at) AS t FROM items WHERE state = 'scheduled'").one().t;
+    const due = this.sql.exec<{ t: number | null }>("SELECT MIN(due_at) AS t FROM items WHERE due_at IS NOT NULL AND state = 'scheduled'").one().t;
     if (due !== null) times.push(due);
-    const pin = this.sql.exec<{ t: number | null }>("SELECT MIN(pin_until) AS t FROM items WHERE state = 'waiting'").one().t;
+    const pin = this.sql.exec<{ t: number | null }>("SELECT MIN(pin_until) AS t FROM items WHERE pin_until IS NOT NULL AND state = 'waiting'").one().t;
     if (pin !== null) times.push(pin);
     const ex = this.sql.exec<{ t: number | null }>("SELECT MIN(excluded_at) AS t FROM items WHERE state = 'waiting' AND excluded_at IS NOT NULL").one().t;
     if (ex !== null) times.push(ex + CYCLE_MIN_MS);
     if (cq?.targets && cq.targets.length > 1) {
+      // The next overflow: per target with a timeout, the oldest item still within it (an item that
+      // entered at e is in target i while now - e is in [start_i, end_i), and overflows at e + end_i).
       const now = Date.now();
-      for (const it of this.sql.exec<ItemRow>("SELECT * FROM items WHERE state = 'waiting'")) {
-        const at = currentTarget(cq.targets, it.entered_at, now).overflowAt;
-        if (at !== undefined) times.push(at);
+      let start = 0;
+      for (const t of cq.targets.slice(0, -1)) {
+        if (t.timeoutSeconds === undefined) break;
+        const end = start + t.timeoutSeconds * 1000;
+        const e = this.sql.exec<{ e: number | null }>("SELECT MIN(entered_at) AS e FROM items WHERE state = 'waiting' AND entered_at > ? AND entered_at <= ?", now - end, now - start).one().e;
+        if (e !== null) times.push(e + end);
+        start = end;
       }
     }
     if (this.outbox.pending > 0) times.push(Date.now() + 5_000);

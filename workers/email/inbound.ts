@@ -7,7 +7,7 @@ import type { CompiledConfig } from "../config/compiled.ts";
 import type { Mailbox } from "../config/schema.ts";
 import { badRequest } from "../http/errors.ts";
 import { newId } from "../ids.ts";
-import { identifyContact } from "../ucs/contacts.ts";
+import { contactLookup, type IdentifierRow } from "../ucs/contacts.ts";
 import { splitName } from "../ucs/identifiers.ts";
 import type { InteractionState } from "../ucs/interactions.ts";
 import { hitRate } from "../ucs/rate-limit.ts";
@@ -18,8 +18,8 @@ import { baseAddress } from "./addresses.ts";
 import { automaticReason } from "./loop-guard.ts";
 import { parseMail, type InboundMail } from "./parse.ts";
 import { sanitizeHtml } from "./sanitize.ts";
-import { extractTag, newTag, normalizeSubject } from "./subject.ts";
-import { findThread, latestInThread, OPEN_STATES, type ThreadVia } from "./threading.ts";
+import { extractTag, normalizeSubject } from "./subject.ts";
+import { latestInThread, OPEN_STATES, tagCandidates, threadLookup, type ThreadVia } from "./threading.ts";
 import { automaticReplies } from "./auto-reply.ts";
 import { enqueueDelivery } from "../outbound/message.ts";
 import { bytesSha256 } from "./hash.ts";
@@ -92,26 +92,47 @@ export async function receiveMail(env: Env, input: { tenant: string; mailbox: Ma
   const [mail] = await Promise.all([parseMail(raw), env.BLOBS.put(rawKey, raw, { httpMetadata: { contentType: "message/rfc822" } })]);
   const messageId = mail.messageId ?? `sha256.${sha}@parley`;
 
-  const seen = await env.DB.prepare(
-    "SELECT e.interaction_id, e.thread_id, i.state FROM emails e JOIN interactions i ON i.tenant_id = e.tenant_id AND i.id = e.interaction_id WHERE e.tenant_id = ? AND e.direction = 'inbound' AND e.message_id = ?",
-  ).bind(tenant, messageId).first<{ interaction_id: string; thread_id: string; state: InteractionState }>();
-  if (seen) return { interactionId: seen.interaction_id, duplicate: true, state: seen.state, threadId: seen.thread_id, thread: "new", appended: false, flags: mail.flags };
-
+  // One round trip for every read before the decision: seen before? who sent it? which thread?
   const now = Date.now();
+  const flags = [...mail.flags];
   const sender = mail.replyTo ?? mail.from ?? (input.envelopeFrom ? { addr: input.envelopeFrom } : null);
-  // No sender at all (a broken message): no contact, rather than a new empty one per message.
-  const contact = sender ? await identifyContact(env.DB, tenant, { email: sender.addr.slice(0, 320), name: sender.name?.slice(0, 200) }) : { id: null };
+  let lookup: ReturnType<typeof contactLookup> | null = null;
+  if (sender) {
+    try {
+      lookup = contactLookup(env.DB, tenant, { email: sender.addr.slice(0, 320), name: sender.name?.slice(0, 200) });
+    } catch {
+      // An address our identifier rules refuse: keep the message, flagged, with no contact.
+      flags.push("invalid_sender");
+    }
+  }
   const tag = extractTag(mail.subject);
   const subjectNorm = normalizeSubject(mail.subject);
-  const decision = await findThread(env.DB, {
-    tenant, replyRefs: mail.replyRefs, inReplyTo: mail.inReplyTo, tag, subjectNorm, contactId: contact.id ?? "", subjectDays: cfg.raw.email.threadBySubjectDays, now,
+  const thread = threadLookup(env.DB, {
+    tenant, replyRefs: mail.replyRefs, inReplyTo: mail.inReplyTo, tag, subjectNorm, senderEmail: lookup ? sender!.addr.trim().toLowerCase() : null,
+    subjectDays: cfg.raw.email.threadBySubjectDays, now,
   });
+  const tags = tagCandidates(env.DB, tenant);
+  const reads = await env.DB.batch([
+    tags.stmt,
+    env.DB.prepare(
+      "SELECT e.interaction_id, e.thread_id, i.state FROM emails e JOIN interactions i ON i.tenant_id = e.tenant_id AND i.id = e.interaction_id WHERE e.tenant_id = ? AND e.direction = 'inbound' AND e.message_id = ?",
+    ).bind(tenant, messageId),
+    ...(lookup?.stmt ? [lookup.stmt] : []),
+    ...thread.stmts,
+  ]);
+  const freeTag = tags.pick(reads.shift()!);
+  const seen = reads[0]!.results[0] as { interaction_id: string; thread_id: string; state: InteractionState } | undefined;
+  if (seen) return { interactionId: seen.interaction_id, duplicate: true, state: seen.state, threadId: seen.thread_id, thread: "new", appended: false, flags: mail.flags };
+  const at = lookup?.stmt ? 2 : 1;
+  // No usable sender (a broken message): no contact, rather than a new empty one per message.
+  const contact = lookup ? await lookup.resolve((reads[1]?.results ?? []) as unknown as IdentifierRow[]) : { id: null };
+  const decision = thread.decide(reads.slice(at), contact.id);
   const latest = decision.threadId ? await latestInThread(env.DB, tenant, decision.threadId) : null;
   const appendTo = latest && OPEN_STATES.has(latest.state) ? latest : null;
   const interactionId = appendTo?.id ?? newId("i");
   const threadId = decision.threadId ?? interactionId;
   const emailId = newId("e");
-  const threadTag = latest?.tag ?? newTag();
+  const threadTag = latest?.tag ?? freeTag;
 
   // Screening runs on work entering the workflow, not on a message joining open work.
   const screened: ScreenOutcome | null = appendTo
@@ -119,7 +140,6 @@ export async function receiveMail(env: Env, input: { tenant: string; mailbox: Ma
     : screen(wf.screen.map((n) => cfg.rules.get(n)!).filter(Boolean), {
         subject: mail.subject, body: mail.text, from: mail.from?.addr ?? "", to: [...mail.to, ...mail.cc].map((a) => a.addr), headers: mail.headers,
       });
-  const flags = [...mail.flags];
   const loop = automaticReason({ headers: mail.headers, from: mail.from?.addr ?? null, returnPath: mail.returnPath });
   if (loop) flags.push("automatic");
   if (screened?.spam !== undefined) flags.push("spam");

@@ -5,6 +5,7 @@
 // (or one mail sent to both) get a thread each: the first reply of each starts its own thread and
 // records the shared Message-ID for it, so that customer's next reply finds it again.
 import type { InteractionState } from "../ucs/interactions.ts";
+import { newTag } from "./subject.ts";
 
 export type ThreadVia = "in-reply-to" | "references" | "tag" | "subject" | "new";
 
@@ -32,39 +33,55 @@ interface RefRow {
   contact_id: string | null;
 }
 
-export async function findThread(
-  db: D1Database,
-  q: { tenant: string; replyRefs: string[]; inReplyTo: string | null; tag: string | null; subjectNorm: string; contactId: string; subjectDays: number; now: number },
-): Promise<ThreadDecision> {
+export interface ThreadQuery {
+  tenant: string;
+  replyRefs: string[];
+  inReplyTo: string | null;
+  tag: string | null;
+  subjectNorm: string;
+  /** The sender's email, lowercased: the subject match looks for threads of the contact it belongs to. */
+  senderEmail: string | null;
+  subjectDays: number;
+  now: number;
+}
+
+/** The lookups (for the caller's batch of reads), then the decision on their rows once the
+ *  sender's contact is known. */
+export function threadLookup(db: D1Database, q: ThreadQuery): { stmts: D1PreparedStatement[]; decide: (rows: D1Result[], contactId: string | null) => ThreadDecision } {
   const refs = q.replyRefs.slice(0, 50);
   const stmts: D1PreparedStatement[] = [
     db.prepare("SELECT message_id, thread_id, contact_id FROM email_refs WHERE tenant_id = ? AND message_id IN (SELECT value FROM json_each(?))").bind(q.tenant, JSON.stringify(refs)),
     db.prepare("SELECT thread_id FROM email_threads WHERE tenant_id = ? AND tag = ?").bind(q.tenant, q.tag ?? ""),
   ];
-  const bySubject = q.subjectDays > 0 && q.subjectNorm.length >= 3;
+  const bySubject = q.subjectDays > 0 && q.subjectNorm.length >= 3 && q.senderEmail !== null;
   if (bySubject)
     stmts.push(
       db
-        .prepare("SELECT thread_id FROM email_threads WHERE tenant_id = ? AND contact_id = ? AND subject_norm = ? AND last_at > ? ORDER BY last_at DESC LIMIT 1")
-        .bind(q.tenant, q.contactId, q.subjectNorm, q.now - q.subjectDays * 86_400_000),
+        .prepare(
+          `SELECT thread_id FROM email_threads WHERE tenant_id = ?1 AND subject_norm = ? AND last_at > ?
+             AND contact_id = (SELECT contact_id FROM contact_identifiers WHERE tenant_id = ?1 AND kind = 'email' AND value = ?)
+           ORDER BY last_at DESC LIMIT 1`,
+        )
+        .bind(q.tenant, q.subjectNorm, q.now - q.subjectDays * 86_400_000, q.senderEmail),
     );
-  const [refRows, tagRows, subjectRows] = await db.batch<Record<string, string | null>>(stmts);
-  const rows = (refRows?.results ?? []) as unknown as RefRow[];
-  let foreign: string[] = [];
-  if (rows.length) {
-    // Newest reference first; within one Message-ID prefer the sender's own thread.
-    for (const ref of refs) {
-      const hits = rows.filter((r) => r.message_id === ref);
-      const own = hits.find((r) => r.contact_id === q.contactId);
-      if (own) return { threadId: own.thread_id, via: ref === q.inReplyTo ? "in-reply-to" : "references", foreignRefs: [] };
+  const decide = (rows: D1Result[], contactId: string | null): ThreadDecision => {
+    const refRows = (rows[0]?.results ?? []) as unknown as RefRow[];
+    let foreign: string[] = [];
+    if (refRows.length) {
+      // Newest reference first; within one Message-ID only the sender's own thread.
+      for (const ref of refs) {
+        const own = refRows.find((r) => r.message_id === ref && contactId !== null && r.contact_id === contactId);
+        if (own) return { threadId: own.thread_id, via: ref === q.inReplyTo ? "in-reply-to" : "references", foreignRefs: [] };
+      }
+      foreign = [...new Set(refRows.map((r) => r.message_id))];
     }
-    foreign = [...new Set(rows.map((r) => r.message_id))];
-  }
-  const tagged = tagRows?.results[0]?.thread_id;
-  if (q.tag && tagged) return { threadId: tagged, via: "tag", foreignRefs: foreign };
-  const subj = bySubject ? subjectRows?.results[0]?.thread_id : undefined;
-  if (subj) return { threadId: subj, via: "subject", foreignRefs: foreign };
-  return { threadId: null, via: "new", foreignRefs: foreign };
+    const tagged = (rows[1]?.results[0] as { thread_id: string } | undefined)?.thread_id;
+    if (q.tag && tagged) return { threadId: tagged, via: "tag", foreignRefs: foreign };
+    const subj = bySubject ? (rows[2]?.results[0] as { thread_id: string } | undefined)?.thread_id : undefined;
+    if (subj) return { threadId: subj, via: "subject", foreignRefs: foreign };
+    return { threadId: null, via: "new", foreignRefs: foreign };
+  };
+  return { stmts, decide };
 }
 
 /** The newest inbound interaction of a thread: a reply joins it while it is open, else follows it. */
@@ -83,3 +100,22 @@ export async function latestInThread(db: D1Database, tenant: string, threadId: s
 }
 
 export const OPEN_STATES: ReadonlySet<InteractionState> = new Set(["new", "queued", "offered", "handling", "workbin"]);
+
+/** A subject tag free in the tenant, for a new thread: three random candidates checked in one query
+ *  (5 characters give 24 million tags, so among many threads a random one does collide now and then).
+ *  Split like the lookups above, so inbound mail checks within its batch of reads. */
+export function tagCandidates(db: D1Database, tenant: string): { stmt: D1PreparedStatement; pick: (rows: D1Result) => string } {
+  const candidates = [newTag(), newTag(), newTag()];
+  return {
+    stmt: db.prepare("SELECT tag FROM email_threads WHERE tenant_id = ? AND tag IN (SELECT value FROM json_each(?))").bind(tenant, JSON.stringify(candidates)),
+    pick: (rows) => {
+      const taken = new Set((rows.results as { tag: string }[]).map((r) => r.tag));
+      return candidates.find((c) => !taken.has(c)) ?? newTag();
+    },
+  };
+}
+
+export async function freeTag(db: D1Database, tenant: string): Promise<string> {
+  const c = tagCandidates(db, tenant);
+  return c.pick(await c.stmt.all());
+}

@@ -12,29 +12,45 @@ export interface Contact {
   mergedInto?: string | null;
 }
 
+export interface IdentifierRow {
+  kind: string;
+  value: string;
+  contact_id: string;
+  merged_into: string | null;
+}
+
 /** Finds the contact by the best-ranked identifier that matches (email, then phone, then name),
  *  or creates one; identifiers it did not have yet are added to it when no one else owns them. */
 export async function identifyContact(db: D1Database, tenant: string, input: ContactInput): Promise<{ id: string; created: boolean; matchedBy?: string }> {
+  const l = contactLookup(db, tenant, input);
+  return l.resolve(l.stmt ? (await l.stmt.all<IdentifierRow>()).results : []);
+}
+
+/** identifyContact in two halves, so a caller can put the lookup in a batch of its own reads:
+ *  the statement (null when the input names no identifier), then the decision on its rows. */
+export function contactLookup(db: D1Database, tenant: string, input: ContactInput): { stmt: D1PreparedStatement | null; resolve: (rows: IdentifierRow[]) => Promise<{ id: string; created: boolean; matchedBy?: string }> } {
   const ids = identifiersOf(input);
-  if (ids.length === 0) return { id: await createContact(db, tenant, input, []), created: true };
-  const rows = await db
+  if (ids.length === 0) return { stmt: null, resolve: async () => ({ id: await createContact(db, tenant, input, []), created: true }) };
+  const stmt = db
     .prepare(
       `SELECT ci.kind, ci.value, ci.contact_id, c.merged_into FROM contact_identifiers ci
        JOIN contacts c ON c.tenant_id = ci.tenant_id AND c.id = ci.contact_id
        WHERE ci.tenant_id = ? AND (${ids.map(() => "(ci.kind = ? AND ci.value = ?)").join(" OR ")})`,
     )
-    .bind(tenant, ...ids.flatMap((i) => [i.kind, i.value]))
-    .all<{ kind: string; value: string; contact_id: string; merged_into: string | null }>();
-  for (const id of ids) {
-    const hit = rows.results.find((r) => r.kind === id.kind && r.value === id.value);
-    if (hit) {
-      const contactId = hit.merged_into ?? hit.contact_id;
-      const missing = ids.filter((i) => !rows.results.some((r) => r.kind === i.kind && r.value === i.value));
-      if (missing.length) await addIdentifiers(db, tenant, contactId, missing);
-      return { id: contactId, created: false, matchedBy: id.kind };
+    .bind(tenant, ...ids.flatMap((i) => [i.kind, i.value]));
+  const resolve = async (rows: IdentifierRow[]) => {
+    for (const id of ids) {
+      const hit = rows.find((r) => r.kind === id.kind && r.value === id.value);
+      if (hit) {
+        const contactId = hit.merged_into ?? hit.contact_id;
+        const missing = ids.filter((i) => !rows.some((r) => r.kind === i.kind && r.value === i.value));
+        if (missing.length) await addIdentifiers(db, tenant, contactId, missing);
+        return { id: contactId, created: false, matchedBy: id.kind };
+      }
     }
-  }
-  return { id: await createContact(db, tenant, input, ids), created: true };
+    return { id: await createContact(db, tenant, input, ids), created: true };
+  };
+  return { stmt, resolve };
 }
 
 async function addIdentifiers(db: D1Database, tenant: string, contactId: string, ids: Identifier[]): Promise<void> {

@@ -15,7 +15,8 @@ import { identifyContact } from "../../ucs/contacts.ts";
 import { createInteraction, transitionBatch, type NewPart } from "../../ucs/interactions.ts";
 import { screen } from "../../workflow/screen.ts";
 import { acknowledgeForm } from "../../email/auto-reply.ts";
-import { newTag, normalizeSubject } from "../../email/subject.ts";
+import { normalizeSubject } from "../../email/subject.ts";
+import { freeTag } from "../../email/threading.ts";
 import { route, type RouteDef } from "../api.ts";
 import { allowedOrigin, corsAnswer, preflight } from "../cors.ts";
 import { AppError, badRequest, notFound } from "../errors.ts";
@@ -99,7 +100,7 @@ async function submitForm(req: Request, env: Env, tenant: string, form: Form, cf
     return answer(created.id, false);
   }
   // A thread tag, so that replies by email (ours and the customer's answers) stay with this post.
-  const tag = newTag();
+  const tag = await freeTag(env.DB, tenant);
   await env.DB.prepare("INSERT OR IGNORE INTO email_threads (tenant_id, thread_id, tag, contact_id, subject_norm, mailbox, last_at) VALUES (?, ?, ?, ?, ?, NULL, ?)")
     .bind(tenant, created.id, tag, contact?.id ?? null, normalizeSubject(d.subject), Date.now())
     .run();
