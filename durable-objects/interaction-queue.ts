@@ -199,7 +199,7 @@ export class InteractionQueue extends DurableObject<Env> {
     this.sql.exec(
       `INSERT INTO items (id, seq, media, priority, entered_at, target_since, boost, state, pinned_agent, data, pin_until, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       item.id, this.nextSeq(), item.media, fields.priority, now, now, item.pinnedAgent ? 1 : 0, scheduled ? "scheduled" : "waiting", item.pinnedAgent ?? null,
-      JSON.stringify({ ...fields, dueAt: null }), item.pinnedAgent ? (item.pinUntil ?? null) : null, scheduled ? item.dueAt : null,
+      JSON.stringify({ ...fields, dueAt: null, pinUntil: null }), item.pinnedAgent ? (item.pinUntil ?? null) : null, scheduled ? item.dueAt : null,
     );
     const trace = opts.reason ?? (steps?.trace.length ? { steps: steps.trace } : undefined);
     if (scheduled) {
@@ -440,6 +440,7 @@ export class InteractionQueue extends DurableObject<Env> {
   private async doAssign(itemId: string, agentId: string, actor: string): Promise<void> {
     const it = this.row(itemId);
     if (!it || it.state === "parked") fail(notFound("not_in_queue", `interaction '${itemId}' is not waiting in '${this.queue}'`));
+    if (it!.state === "scheduled") fail(conflict("scheduled", `interaction '${itemId}' is scheduled for ${new Date(it!.due_at ?? 0).toISOString()}; assign it when it is due`));
     if (it!.state !== "waiting") fail(conflict("being_routed", `interaction '${itemId}' is being offered right now; try again`));
     const now = Date.now();
     this.sql.exec("UPDATE items SET pinned_agent = ?, pin_until = NULL, boost = 1, excluded = '[]', excluded_at = NULL WHERE id = ?", agentId, itemId);
@@ -701,6 +702,8 @@ export class InteractionQueue extends DurableObject<Env> {
     const it = this.row(itemId);
     if (!it) return fail(notFound("not_in_queue", `interaction '${itemId}' is not in '${this.queue}'`));
     if (it.state === "offered" || it.state === "moving") fail(conflict("being_routed", `interaction '${itemId}' is being offered or moved right now; try again`));
+    // A scheduled callback keeps its time: moved or pulled, it would be routed at once.
+    if (it.state === "scheduled") fail(conflict("scheduled", `interaction '${itemId}' is scheduled for ${new Date(it.due_at ?? 0).toISOString()}; stop it or wait until then`));
     this.markMoving(it, target);
     return it;
   }

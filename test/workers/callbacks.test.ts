@@ -122,13 +122,19 @@ describe("web callbacks", () => {
     expect(await errorOf(await cancel(t, id, r.body.token))).toEqual([409, "already_closed"]);
   });
 
-  it("answers a retry with the same idempotencyKey with the same callback and token", async () => {
+  it("answers a retry with the same idempotencyKey with the same callback and token, and refuses the key with other details", async () => {
     const t = await tenant();
-    const a = await request(t, { idempotencyKey: "req-1" });
-    const b = await request(t, { idempotencyKey: "req-1", topic: "Other" });
+    // A client's retry repeats its request exactly, window included.
+    const w = { windowStart: at(HOUR), windowEnd: at(2 * HOUR) };
+    const a = await request(t, { idempotencyKey: "req-1", ...w });
+    const b = await request(t, { idempotencyKey: "req-1", ...w });
     expect(b.body).toMatchObject({ interactionId: a.body.interactionId, token: a.body.token, duplicate: true, scheduledFor: a.body.scheduledFor });
     expect(await count(t)).toBe(1);
     expect((await view(t, a.body.interactionId, b.body.token)).status).toBe(200);
+    // Someone who learns the key cannot get the customer's token by posting other details with it.
+    const c = await request(t, { idempotencyKey: "req-1", topic: "Other", ...w });
+    expect([c.status, c.body.error?.code]).toEqual([409, "idempotency_key_reused"]);
+    expect(JSON.stringify(c.body)).not.toContain(a.body.token);
   });
 
   it("refuses bad phones and windows, other origins, too many requests and tenants without callbacks, storing nothing", async () => {

@@ -298,3 +298,26 @@ describe("outbound delivery", () => {
     await stateIs(t, d.id, "failed");
   });
 });
+
+describe("QA review under contention", () => {
+  it("lets one of two reviewers act; the other gets 409 and the reply goes out once", async () => {
+    const t = await mailTenant([{ id: "a1", capacity: { email: 5 } }, { id: "s1", role: "supervisor" }, { id: "s2", role: "supervisor" }], {
+      workflows: [{ name: "email", queue: "inbound", review: { queue: "review", agents: ["a1"] } }],
+    }, QUEUES);
+    await ready(t, "a1");
+    const r = await t.receive(mail({ messageId: mid("qa2") }));
+    await offerFor(t, "a1", r.interactionId);
+    await post(t, `/api/v1/interactions/${r.interactionId}/accept`, "a1");
+    const d = await t.call<{ id: string }>(`/api/v1/interactions/${r.interactionId}/replies`, { method: "POST", as: "a1", json: { text: "Answer", send: true }, expect: 201 });
+    // Supervisors cannot take a reply out of review by moving or stopping it.
+    expect((await t.api(`/api/v1/interactions/${d.id}/move`, { method: "POST", as: "s1", json: { queue: "inbound" } })).status).toBe(409);
+    const [x, y] = await Promise.all([
+      t.api(`/api/v1/replies/${d.id}/review`, { method: "POST", as: "s1", json: { action: "approve" } }),
+      t.api(`/api/v1/replies/${d.id}/review`, { method: "POST", as: "s2", json: { action: "approve", edit: { text: "Edited" } } }),
+    ]);
+    expect([x.status, y.status].sort()).toEqual([200, 409]);
+    await flush(t.id);
+    expect((await outbox(t)).filter((m) => m.interaction_id === d.id)).toHaveLength(1);
+    await stateIs(t, d.id, "done");
+  });
+});

@@ -190,3 +190,38 @@ describe("agent replies", () => {
     expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/^to\.0\.addr/);
   });
 });
+
+describe("review fixes: who the sender is, and whom we answer", () => {
+  it("never finds a contact by display name: two addresses with one name are two contacts", async () => {
+    const t = await mailTenant([{ id: "a1" }]);
+    const a = await t.receive(mail({ from: "Jane Doe <jane@a.example>", subject: "one" }));
+    const b = await t.receive(mail({ from: "Jane Doe <evil@b.example>", subject: "two" }));
+    const ia = await interaction(t, a.interactionId);
+    const ib = await interaction(t, b.interactionId);
+    expect(ia.contactId).not.toBe(ib.contactId);
+  });
+
+  it("answers Reply-To, and leaves our own plus-addressed mailbox out of reply-all", async () => {
+    const t = await mailTenant([{ id: "a1" }]);
+    await ready(t, "a1");
+    const plus = t.mailbox.replace("@", "+orders@");
+    const r = await t.receive(mail({ from: "noreply@shop.example", to: plus, cc: "friend@x.example", headers: { "Reply-To": "Kim <kim@customer.example>" } }), plus);
+    await offerFor(t, "a1", r.interactionId);
+    await post(t, `/api/v1/interactions/${r.interactionId}/accept`, "a1");
+    const c = await t.call<{ to: { addr: string }[]; cc: { addr: string }[] }>(`/api/v1/interactions/${r.interactionId}/compose`, { as: "a1" });
+    expect(c.to.map((a) => a.addr)).toEqual(["kim@customer.example"]);
+    expect(c.cc.map((a) => a.addr)).toEqual(["friend@x.example"]);
+  });
+
+  it("stores and acknowledges a message whose Message-ID and References have no '@'", async () => {
+    const t = await mailTenant([{ id: "a1" }], { workflows: [{ name: "email", queue: "inbound", acknowledge: "ack" }] });
+    const raw = mail({ messageId: `20240101.${Date.now()}`, references: ["12345"] });
+    const r = await t.receive(raw);
+    expect(r.duplicate).toBe(false);
+    await flush(t.id);
+    const box = await outbox(t);
+    expect(box).toHaveLength(1);
+    const parsed = await PostalMime.parse(await outboxRaw(t, box[0]!.id));
+    expect(parsed.inReplyTo).toBeUndefined();
+  });
+});

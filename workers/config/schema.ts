@@ -99,7 +99,8 @@ export const Workflow = z.object({
 export type Workflow = z.infer<typeof Workflow>;
 
 export const Mailbox = z.object({
-  address: z.email(),
+  // Mail to support+anything@ reaches support@, so a mailbox address itself has no +tag.
+  address: z.email().refine((a) => !a.split("@")[0]!.includes("+"), "a mailbox address has no +tag (support+x@ already reaches support@)"),
   /** Shown in From on replies. */
   name: z.string().min(1).max(200).optional(),
   workflow: Name,
@@ -330,6 +331,7 @@ export function parseConfig(input: unknown): TenantConfig {
     if (e) bad(`screeningRules[${i}].when`, e);
     r.actions.forEach((a, j) => {
       if (a.type === "route" && !queues.has(a.queue)) bad(`screeningRules[${i}].actions[${j}].queue`, `unknown queue '${a.queue}'`);
+      else if (a.type === "route" && !cfg.queues.find((q) => q.name === a.queue)!.media.includes("email")) bad(`screeningRules[${i}].actions[${j}].queue`, `queue '${a.queue}' does not take email`);
       if (a.type === "autoRespond" && !responses.has(a.response)) bad(`screeningRules[${i}].actions[${j}].response`, `unknown standard response '${a.response}'`);
     });
   });

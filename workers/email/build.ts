@@ -44,6 +44,9 @@ function checkAddr(a: MailAddress): MailAddress {
   return a;
 }
 
+/** Whether an id can go into Message-ID, In-Reply-To or References (customers' mailers send ids without '@' too). */
+export const isMessageId = (id: string): boolean => MSG_ID.test(id);
+
 function checkId(id: string, what: string): string {
   if (!MSG_ID.test(id)) throw new Error(`invalid ${what} '${id}'`);
   return id;

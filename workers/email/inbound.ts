@@ -13,18 +13,20 @@ import type { InteractionState } from "../ucs/interactions.ts";
 import { hitRate } from "../ucs/rate-limit.ts";
 import { screen, type ScreenOutcome } from "../workflow/screen.ts";
 import { routeNew } from "../interactions/ingest.ts";
-import { agentStub } from "../../durable-objects/names.ts";
+import { agentStub, queueStub } from "../../durable-objects/names.ts";
 import { baseAddress } from "./addresses.ts";
 import { automaticReason } from "./loop-guard.ts";
-import { parseMail, type InboundMail } from "./parse.ts";
+import { capUtf8, parseMail, type InboundMail } from "./parse.ts";
 import { sanitizeHtml } from "./sanitize.ts";
 import { extractTag, normalizeSubject } from "./subject.ts";
-import { latestInThread, OPEN_STATES, tagCandidates, threadLookup, type ThreadVia } from "./threading.ts";
+import { latestInThread, OPEN_STATES, tagCandidates, threadLookup, type LatestInThread, type ThreadVia } from "./threading.ts";
 import { automaticReplies } from "./auto-reply.ts";
 import { enqueueDelivery } from "../outbound/message.ts";
 import { bytesSha256 } from "./hash.ts";
 
 export const MAX_MAIL_BYTES = 25 * 1024 * 1024;
+/** Text and HTML kept in D1 per message, in UTF-8 bytes. */
+const MAX_PART_BYTES = 1_000_000;
 
 export interface InboundResult {
   interactionId: string;
@@ -99,7 +101,7 @@ export async function receiveMail(env: Env, input: { tenant: string; mailbox: Ma
   let lookup: ReturnType<typeof contactLookup> | null = null;
   if (sender) {
     try {
-      lookup = contactLookup(env.DB, tenant, { email: sender.addr.slice(0, 320), name: sender.name?.slice(0, 200) });
+      lookup = contactLookup(env.DB, tenant, { email: sender.addr.slice(0, 320), name: sender.name?.slice(0, 200) }, { byName: false });
     } catch {
       // An address our identifier rules refuse: keep the message, flagged, with no contact.
       flags.push("invalid_sender");
@@ -128,7 +130,7 @@ export async function receiveMail(env: Env, input: { tenant: string; mailbox: Ma
   const contact = lookup ? await lookup.resolve((reads[1]?.results ?? []) as unknown as IdentifierRow[]) : { id: null };
   const decision = thread.decide(reads.slice(at), contact.id);
   const latest = decision.threadId ? await latestInThread(env.DB, tenant, decision.threadId) : null;
-  const appendTo = latest && OPEN_STATES.has(latest.state) ? latest : null;
+  const appendTo = latest && OPEN_STATES.has(latest.state) && (await stillOpen(env, tenant, latest)) ? latest : null;
   const interactionId = appendTo?.id ?? newId("i");
   const threadId = decision.threadId ?? interactionId;
   const emailId = newId("e");
@@ -140,11 +142,14 @@ export async function receiveMail(env: Env, input: { tenant: string; mailbox: Ma
     : screen(wf.screen.map((n) => cfg.rules.get(n)!).filter(Boolean), {
         subject: mail.subject, body: mail.text, from: mail.from?.addr ?? "", to: [...mail.to, ...mail.cc].map((a) => a.addr), headers: mail.headers,
       });
-  const loop = automaticReason({ headers: mail.headers, from: mail.from?.addr ?? null, returnPath: mail.returnPath });
+  // The automatic reply goes to Reply-To when there is one: that address must not be a robot either.
+  const loop =
+    automaticReason({ headers: mail.headers, from: mail.from?.addr ?? null, returnPath: mail.returnPath }) ??
+    (mail.replyTo ? automaticReason({ headers: [], from: mail.replyTo.addr }) : null);
   if (loop) flags.push("automatic");
   if (screened?.spam !== undefined) flags.push("spam");
 
-  const parts = await storeParts(env, tenant, interactionId, mail);
+  const parts = await storeParts(env, tenant, interactionId, mail, flags);
   const queue = screened?.queue ?? wf.queue;
   const priority = screened?.priority ?? wf.priority;
   const categories = screened?.categories ?? [];
@@ -205,7 +210,7 @@ export async function receiveMail(env: Env, input: { tenant: string; mailbox: Ma
     ),
   );
   st.push(
-    db.prepare(`INSERT INTO search_index (tenant_id, kind, ref, contact_id, body) SELECT ?, 'message', ?, ?, ?${G}`).bind(tenant, interactionId, contact.id, [mail.subject, mail.text.slice(0, 200_000)].filter(Boolean).join("\n"), ...guard.params),
+    db.prepare(`INSERT INTO search_index (tenant_id, kind, ref, contact_id, body) SELECT ?, 'message', ?, ?, ?${G}`).bind(tenant, interactionId, contact.id, [mail.subject, capUtf8(mail.text, 200_000).text].filter(Boolean).join("\n"), ...guard.params),
     db.prepare(`INSERT OR IGNORE INTO email_refs (tenant_id, message_id, thread_id, contact_id, interaction_id, created_at) SELECT ?, ?, ?, ?, ?, ?${G}`).bind(tenant, messageId, threadId, contact.id, interactionId, now, ...guard.params),
   );
   for (const ref of decision.foreignRefs)
@@ -231,9 +236,13 @@ export async function receiveMail(env: Env, input: { tenant: string; mailbox: Ma
     }
     if (!autoSkipped) {
       const name = splitName({ name: sender.name });
+      // A reply we cannot build (an address mimetext refuses, say) must not cost the customer's message.
       const prepared = await automaticReplies(env, {
         cfg, tenant, wf, mailbox, responseIds: autoIds, interactionId, threadId, threadTag, contactId: contact.id, to: sender, mail, messageId,
         contact: { firstName: name.first ?? null, lastName: name.last ?? null, email: sender.addr }, guard,
+      }).catch((err: unknown) => {
+        autoSkipped = `the automatic reply could not be built: ${String(err instanceof Error ? err.message : err).slice(0, 200)}`;
+        return [];
       });
       for (const p of prepared) {
         st.push(...p.statements);
@@ -275,11 +284,26 @@ export async function receiveMail(env: Env, input: { tenant: string; mailbox: Ma
   return { interactionId, duplicate: false, state: r.state, threadId, thread: decision.via, appended: false, flags };
 }
 
+/** D1 shows the newest interaction of the thread open; its holder (written asynchronously) has the
+ *  last word, so a message is not added to work an agent has just finished. */
+async function stillOpen(env: Env, tenant: string, l: LatestInThread): Promise<boolean> {
+  try {
+    if ((l.state === "offered" || l.state === "handling") && l.agentId) return await agentStub(env, tenant, l.agentId).holds(l.id);
+    if ((l.state === "queued" || l.state === "new") && l.queue) return l.state === "new" || (await queueStub(env, tenant, l.queue).holds(l.id));
+  } catch (err) {
+    console.error("stillOpen", err);
+  }
+  return true;
+}
+
 /** Text, sanitized HTML and attachments: attachment bytes to R2 (content-addressed), inline images
  *  rewritten to the part's URL so the desktop can show them. */
-async function storeParts(env: Env, tenant: string, interactionId: string, mail: InboundMail): Promise<PartRow[]> {
+async function storeParts(env: Env, tenant: string, interactionId: string, mail: InboundMail, flags: string[]): Promise<PartRow[]> {
   const parts: PartRow[] = [];
-  if (mail.text) parts.push({ id: newId("p"), kind: "text", content: mail.text.slice(0, 1_000_000) });
+  // The whole message stays in R2; the parts kept in D1 are capped (a D1 value holds at most 2 MB).
+  const text = capUtf8(mail.text, MAX_PART_BYTES);
+  if (text.cut) flags.push("text_truncated");
+  if (text.text) parts.push({ id: newId("p"), kind: "text", content: text.text });
   const atts = await Promise.all(
     mail.attachments.map(async (a) => {
       const sha = await bytesSha256(a.content);
@@ -290,13 +314,16 @@ async function storeParts(env: Env, tenant: string, interactionId: string, mail:
   );
   if (mail.html) {
     const byCid = new Map(atts.filter((a) => a.contentId).map((a) => [a.contentId!.toLowerCase(), a.id]));
-    const html = await sanitizeHtml(mail.html.slice(0, 2_000_000), {
+    const source = capUtf8(mail.html, MAX_PART_BYTES);
+    const clean = await sanitizeHtml(source.text, {
       cid: (cid) => {
         const part = byCid.get(cid.toLowerCase());
         return part ? `/api/v1/interactions/${interactionId}/parts/${part}/content` : null;
       },
     });
-    parts.push({ id: newId("p"), kind: "html", content: html, contentType: "text/html" });
+    const html = capUtf8(clean, MAX_PART_BYTES);
+    if (html.cut || source.cut) flags.push("html_truncated");
+    parts.push({ id: newId("p"), kind: "html", content: html.text, contentType: "text/html" });
   }
   parts.push(...atts);
   return parts;

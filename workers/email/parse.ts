@@ -116,3 +116,13 @@ export async function parseMail(raw: Uint8Array): Promise<InboundMail> {
     };
   }
 }
+
+/** At most `max` bytes of UTF-8, cut on a character boundary. D1 refuses a value over 2 MB, and a
+ *  character may take up to 3 bytes, so limits on text go by bytes, not by string length. */
+export function capUtf8(s: string, max: number): { text: string; cut: boolean } {
+  if (s.length * 3 <= max) return { text: s, cut: false };
+  const bytes = new TextEncoder().encode(s);
+  if (bytes.length <= max) return { text: s, cut: false };
+  // A lenient decode of the prefix drops at most one split character at the end (as U+FFFD): removed.
+  return { text: new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(bytes.subarray(0, max)).replace(/\uFFFD$/, ""), cut: true };
+}

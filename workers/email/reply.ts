@@ -15,7 +15,8 @@ import { bytesSha256 } from "./hash.ts";
 import type { MailAddress } from "./parse.ts";
 import { sanitizeHtml } from "./sanitize.ts";
 import { displaySubject, withTag } from "./subject.ts";
-import { domainOf, enqueueDelivery } from "../outbound/message.ts";
+import { baseAddress } from "./addresses.ts";
+import { domainOf, enqueueDelivery, threadingIds } from "../outbound/message.ts";
 
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 export const MAX_REPLY_BYTES = 25 * 1024 * 1024;
@@ -45,6 +46,7 @@ interface EmailRow {
   mailbox: string | null;
   from_addr: string | null;
   from_name: string | null;
+  reply_to: string | null;
   to_addrs: string;
   cc_addrs: string;
   bcc_addrs: string;
@@ -93,8 +95,9 @@ async function contactEmail(db: D1Database, tenant: string, contactId: string | 
   return name ? { addr: r.display ?? r.value, name } : { addr: r.display ?? r.value };
 }
 
+/** The original, quoted (its first 100,000 characters: the whole of it stays in the thread). */
 export const quote = (text: string, from: string, date: number | null) =>
-  `On ${new Date(date ?? Date.now()).toUTCString()}, ${from} wrote:\n${text.split(/\r?\n/).map((l) => `> ${l}`).join("\n")}`;
+  `On ${new Date(date ?? Date.now()).toUTCString()}, ${from} wrote:\n${text.slice(0, 100_000).split(/\r?\n/).map((l) => `> ${l}`).join("\n")}`;
 
 /** What a reply to this interaction starts from: recipients, subject with the thread tag, the original quoted. */
 export async function composeTemplate(env: Env, tenant: string, id: string) {
@@ -103,11 +106,17 @@ export async function composeTemplate(env: Env, tenant: string, id: string) {
   const cfg = await getConfig(env.DB, tenant);
   const [orig, tag, contact] = await Promise.all([lastInbound(env.DB, tenant, id), threadTag(env.DB, tenant, row.threadId), contactEmail(env.DB, tenant, row.contactId)]);
   const mailbox = mailboxFor(cfg, row, orig?.mailbox ?? null);
-  const replyTo: MailAddress | null = orig?.from_addr ? (orig.from_name ? { addr: orig.from_addr, name: orig.from_name } : { addr: orig.from_addr }) : contact;
+  // Reply-To first: it is where the sender asked for answers (and whom the contact was identified by).
+  const replyTo: MailAddress | null = orig?.reply_to
+    ? { addr: orig.reply_to }
+    : orig?.from_addr
+      ? orig.from_name ? { addr: orig.from_addr, name: orig.from_name } : { addr: orig.from_addr }
+      : contact;
   if (!replyTo) throw conflict("no_address", "neither the message nor the contact has an email address to reply to");
   const own = new Set(cfg.raw.mailboxes.map((m) => m.address.toLowerCase()));
-  // Reply-all keeps the other people the customer wrote to, never our own mailboxes.
-  const cc = orig ? [...addrs(orig.to_addrs), ...addrs(orig.cc_addrs)].filter((a) => !own.has(a.addr.toLowerCase()) && a.addr.toLowerCase() !== replyTo.addr.toLowerCase()) : [];
+  const ours = (a: MailAddress) => own.has(baseAddress(a.addr) ?? a.addr.toLowerCase());
+  // Reply-all keeps the other people the customer wrote to, never our own mailboxes (plus-addressed ones included).
+  const cc = orig ? [...addrs(orig.to_addrs), ...addrs(orig.cc_addrs)].filter((a) => !ours(a) && a.addr.toLowerCase() !== replyTo.addr.toLowerCase()) : [];
   const base = displaySubject(orig?.subject ?? row.subject ?? "") || "Your message";
   const subject = tag ? withTag(`Re: ${base}`, tag) : `Re: ${base}`;
   const refs = orig ? [...(JSON.parse(orig.refs) as string[]), orig.message_id].slice(-20) : [];
@@ -136,7 +145,7 @@ export async function createDraft(
   if (parent.media !== "email") throw badRequest("not_email", `interaction '${parentId}' is ${parent.media}; only email is answered by email`);
   const t = await composeTemplate(env, tenant, parentId);
   const cfg = await getConfig(env.DB, tenant);
-  const mailbox = cfg.mailboxes.get(t.mailbox)!;
+  const mailbox = cfg.mailboxes.get(t.mailbox.toLowerCase())!;
   let to: MailAddress[];
   let subject: string;
   let text = input.text;
@@ -147,7 +156,7 @@ export async function createDraft(
     const base = displaySubject(parent.subject ?? "");
     subject = input.subject ?? (t.tag ? withTag(`Fwd: ${base}`, t.tag) : `Fwd: ${base}`);
     const orig = await lastInbound(env.DB, tenant, parentId);
-    text += `\n\n---------- Forwarded message ----------\nFrom: ${orig?.from_name ? `${orig.from_name} <${orig.from_addr}>` : (orig?.from_addr ?? "")}\nDate: ${new Date(orig?.date ?? parent.createdAt).toUTCString()}\nSubject: ${orig?.subject ?? parent.subject ?? ""}\n\n${orig?.text ?? ""}`;
+    text += `\n\n---------- Forwarded message ----------\nFrom: ${orig?.from_name ? `${orig.from_name} <${orig.from_addr}>` : (orig?.from_addr ?? "")}\nDate: ${new Date(orig?.date ?? parent.createdAt).toUTCString()}\nSubject: ${orig?.subject ?? parent.subject ?? ""}\n\n${(orig?.text ?? "").slice(0, 100_000)}`;
     if (orig) {
       const atts = await env.DB.prepare("SELECT r2_key, content_type, name, size, sha256 FROM message_parts WHERE tenant_id = ? AND email_id = ? AND kind = 'attachment'").bind(tenant, orig.id).all<(typeof extraParts)[number]>();
       extraParts.push(...atts.results.map((a) => ({ ...a, kind: "attachment" as const })));
@@ -259,7 +268,7 @@ export async function removeAttachment(env: Env, tenant: string, actor: Actor, i
 }
 
 /** Builds the MIME from the draft's current content and stores it in R2; returns the statements recording it. */
-async function buildStored(env: Env, tenant: string, d: { row: InteractionRow; email: EmailRow }, status: "review" | "sending") {
+async function buildStored(env: Env, tenant: string, d: { row: InteractionRow; email: EmailRow }, status: "review" | "sending" | "reviewing", expect: "claimed" | "reviewing") {
   const db = env.DB;
   const parts = await db.prepare("SELECT kind, content, r2_key, content_type, name, content_id FROM message_parts WHERE tenant_id = ? AND email_id = ? ORDER BY seq, created_at").bind(tenant, d.email.id).all<{
     kind: string; content: string | null; r2_key: string | null; content_type: string | null; name: string | null; content_id: string | null;
@@ -279,12 +288,13 @@ async function buildStored(env: Env, tenant: string, d: { row: InteractionRow; e
     to, cc: addrs(d.email.cc_addrs), bcc: addrs(d.email.bcc_addrs), subject: d.email.subject ?? "", messageId: d.email.message_id,
     inReplyTo: d.email.in_reply_to ?? undefined, references: JSON.parse(d.email.refs) as string[], text, html, attachments, date: new Date(),
   };
-  const bytes = new TextEncoder().encode(buildMime(mail));
+  const bytes = new TextEncoder().encode(buildMime(threadingIds(mail)));
   const rawKey = `${tenant}/mail/out/${d.email.id}.eml`;
   await env.BLOBS.put(rawKey, bytes, { httpMetadata: { contentType: "message/rfc822" } });
   const now = Date.now();
   return [
-    db.prepare("UPDATE emails SET raw_key = ?, raw_size = ?, status = ?, updated_at = ? WHERE tenant_id = ? AND id = ?").bind(rawKey, bytes.length, status, now, tenant, d.email.id),
+    // Only while this caller holds the message (claimed to send, or taken for review).
+    db.prepare("UPDATE emails SET raw_key = ?, raw_size = ?, status = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND status = ?").bind(rawKey, bytes.length, status, now, tenant, d.email.id, expect),
     // The customer's answer to this message threads back here.
     db.prepare("INSERT OR IGNORE INTO email_refs (tenant_id, message_id, thread_id, contact_id, interaction_id, created_at) VALUES (?, ?, ?, ?, ?, ?)").bind(
       tenant, d.email.message_id, d.row.threadId, d.row.contactId, d.row.id, now,
@@ -323,7 +333,7 @@ async function doSend(env: Env, tenant: string, actor: Actor, d: { row: Interact
   if (decision.review && !reviewQueue) throw conflict("no_review_queue", "review was requested but no workflow names a review queue");
   const now = Date.now();
   if (decision.review) {
-    await env.DB.batch(await buildStored(env, tenant, d, "review"));
+    await env.DB.batch(await buildStored(env, tenant, d, "review", "claimed"));
     try {
       unwrap(await queueStub(env, tenant, reviewQueue!).submit(
         { id, media: "email", priority: 0, subject: d.email.subject, contactId: d.row.contactId, categories: [], attributes: { author: d.email.author ?? actor.agentId, review: decision.why } },
@@ -336,7 +346,7 @@ async function doSend(env: Env, tenant: string, actor: Actor, d: { row: Interact
     return { state: "queued", review: true, why: decision.why, queue: reviewQueue };
   }
   await env.DB.batch([
-    ...(await buildStored(env, tenant, d, "sending")),
+    ...(await buildStored(env, tenant, d, "sending", "claimed")),
     ...transitionBatch(env.DB, [{ tenant, id, at: now, actor: `agent:${actor.agentId}`, action: "sent", from: "draft", to: "sending", agent: null, reason: { review: decision.why } }]),
   ]);
   await enqueueDelivery(env, { tenant, emailId: d.email.id });
@@ -357,11 +367,32 @@ export async function reviewReply(
   const q = queueStub(env, tenant, queue);
   if (!(await q.holds(id))) throw conflict("not_in_review", `reply '${id}' is not waiting in '${queue}'`);
   const actor = `supervisor:${reviewer}`;
+  if (r.action === "return" && !r.comment) throw badRequest("invalid_request", "comment: say what the author should change");
+  // Take the message for this review: of two reviewers at once, one acts and the other gets a 409.
+  const claim = await env.DB.prepare("UPDATE emails SET status = 'reviewing', updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'review'").bind(Date.now(), tenant, d.email.id).run();
+  if (!claim.meta.changes) throw conflict("not_in_review", `reply '${id}' is being reviewed by someone else`);
+  try {
+    return await decide(env, tenant, reviewer, actor, q, d, r);
+  } catch (err) {
+    await env.DB.prepare("UPDATE emails SET status = 'review' WHERE tenant_id = ? AND id = ? AND status = 'reviewing'").bind(tenant, d.email.id).run();
+    throw err;
+  }
+}
+
+async function decide(
+  env: Env,
+  tenant: string,
+  reviewer: string,
+  actor: string,
+  q: ReturnType<typeof queueStub>,
+  d: { row: InteractionRow; email: EmailRow },
+  r: { action: "approve" | "return"; comment?: string; edit?: Partial<DraftInput> },
+): Promise<{ state: "sending" | "draft" }> {
+  const id = d.row.id;
   if (r.action === "return") {
-    if (!r.comment) throw badRequest("invalid_request", "comment: say what the author should change");
     unwrap(await q.complete(id, actor, "returned_to_author", "draft", { comment: r.comment }));
     await env.DB.batch([
-      env.DB.prepare("UPDATE emails SET status = 'draft', updated_at = ? WHERE tenant_id = ? AND id = ?").bind(Date.now(), tenant, d.email.id),
+      env.DB.prepare("UPDATE emails SET status = 'draft', updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'reviewing'").bind(Date.now(), tenant, d.email.id),
       env.DB.prepare("UPDATE interactions SET agent_id = ? WHERE tenant_id = ? AND id = ?").bind(d.email.author, tenant, id),
     ]);
     await addNote(env.DB, tenant, id, actor, `Returned for changes: ${r.comment}`);
@@ -369,14 +400,15 @@ export async function reviewReply(
       await agentStub(env, tenant, d.email.author).notify({ type: "draft_returned", interactionId: id, comment: r.comment, by: reviewer }).catch((e: unknown) => console.error("notify", e));
     return { state: "draft" };
   }
-  if (r.edit && Object.keys(r.edit).length) {
-    await writeEdits(env, tenant, d, r.edit);
+  const edited = r.edit !== undefined && Object.keys(r.edit).length > 0;
+  if (edited) {
+    await writeEdits(env, tenant, d, r.edit!);
     const fresh = await draftOf(env, tenant, id);
-    await env.DB.batch(await buildStored(env, tenant, fresh, "review"));
+    await env.DB.batch(await buildStored(env, tenant, fresh, "reviewing", "reviewing"));
     await addNote(env.DB, tenant, id, actor, r.comment ? `Edited in review: ${r.comment}` : "Edited in review");
   }
-  unwrap(await q.complete(id, actor, r.edit && Object.keys(r.edit).length ? "edited_and_approved" : "approved", "sending", r.comment ? { comment: r.comment } : undefined));
-  await env.DB.prepare("UPDATE emails SET status = 'sending', updated_at = ? WHERE tenant_id = ? AND id = ?").bind(Date.now(), tenant, d.email.id).run();
+  unwrap(await q.complete(id, actor, edited ? "edited_and_approved" : "approved", "sending", r.comment ? { comment: r.comment } : undefined));
+  await env.DB.prepare("UPDATE emails SET status = 'sending', updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'reviewing'").bind(Date.now(), tenant, d.email.id).run();
   await enqueueDelivery(env, { tenant, emailId: d.email.id });
   return { state: "sending" };
 }

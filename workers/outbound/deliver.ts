@@ -26,6 +26,7 @@ interface Row {
   attempts: number;
   i_direction: string;
   i_state: string;
+  delivered_to: string;
 }
 
 /** A permanent refusal (bad address, no such message): retrying would not help. */
@@ -39,7 +40,7 @@ export const backoffSeconds = (attempts: number) => Math.min(900, 10 * 3 ** Math
 async function load(db: D1Database, job: DeliveryJob): Promise<Row | null> {
   return db
     .prepare(
-      `SELECT e.id, e.interaction_id, e.direction, e.status, e.raw_key, e.from_addr, e.to_addrs, e.cc_addrs, e.bcc_addrs, e.subject, e.auto, e.attempts,
+      `SELECT e.id, e.interaction_id, e.direction, e.status, e.raw_key, e.from_addr, e.to_addrs, e.cc_addrs, e.bcc_addrs, e.subject, e.auto, e.attempts, e.delivered_to,
          i.direction AS i_direction, i.state AS i_state
        FROM emails e JOIN interactions i ON i.tenant_id = e.tenant_id AND i.id = e.interaction_id WHERE e.tenant_id = ? AND e.id = ?`,
     )
@@ -61,8 +62,15 @@ async function send(env: Env, transport: Transport, job: DeliveryJob, row: Row, 
     }
     case "send_email": {
       const text = new TextDecoder().decode(raw);
-      // One envelope per recipient: Bcc recipients get the same bytes, and are in no header.
-      for (const to of rcpt) await env.SEND_EMAIL.send(new EmailMessage(from, to, text));
+      // One envelope per recipient: Bcc recipients get the same bytes, and are in no header. Each
+      // one reached is recorded at once, so a retry after a partial failure skips them.
+      const done = new Set(JSON.parse(row.delivered_to) as string[]);
+      for (const to of rcpt) {
+        if (done.has(to)) continue;
+        await env.SEND_EMAIL.send(new EmailMessage(from, to, text));
+        done.add(to);
+        await env.DB.prepare("UPDATE emails SET delivered_to = ? WHERE tenant_id = ? AND id = ?").bind(JSON.stringify([...done]), job.tenant, row.id).run();
+      }
       return "sent";
     }
     case "http": {

@@ -1,6 +1,6 @@
 // Outbound mail as stored: the built MIME in R2, a row in `emails`, its Message-ID in `email_refs`
 // (so the customer's answer threads back), and a delivery job on the OUTBOUND Queue.
-import { buildMime, envelopeRecipients, newMessageId, type OutgoingMail } from "../email/build.ts";
+import { buildMime, envelopeRecipients, isMessageId, newMessageId, type OutgoingMail } from "../email/build.ts";
 import { newId } from "../ids.ts";
 
 export interface DeliveryJob {
@@ -14,6 +14,11 @@ export interface PreparedMail {
   rawKey: string;
   size: number;
   statements: D1PreparedStatement[];
+}
+
+/** In-Reply-To and References without the ids a header cannot carry (a customer's id without '@'). */
+export function threadingIds<T extends { inReplyTo?: string; references?: string[] }>(m: T): T {
+  return { ...m, inReplyTo: m.inReplyTo && isMessageId(m.inReplyTo) ? m.inReplyTo : undefined, references: m.references?.filter(isMessageId) };
 }
 
 export const domainOf = (addr: string) => addr.slice(addr.lastIndexOf("@") + 1).toLowerCase() || "parley.invalid";
@@ -37,7 +42,7 @@ export async function prepareMail(
 ): Promise<PreparedMail> {
   const emailId = newId("e");
   const messageId = m.mail.messageId ?? newMessageId(domainOf(m.mailbox));
-  const full: OutgoingMail = { ...m.mail, messageId, date: m.mail.date ?? new Date() };
+  const full: OutgoingMail = { ...threadingIds(m.mail), messageId, date: m.mail.date ?? new Date() };
   const raw = buildMime(full);
   const bytes = new TextEncoder().encode(raw);
   const rawKey = `${m.tenant}/mail/out/${emailId}.eml`;

@@ -12,6 +12,12 @@ export interface Contact {
   mergedInto?: string | null;
 }
 
+export interface LookupOptions {
+  /** false on public channels (mail, forms, callbacks): anyone can type any display name, so a name
+   *  neither finds a contact nor becomes an identifier there; it only names a new contact. */
+  byName?: boolean;
+}
+
 export interface IdentifierRow {
   kind: string;
   value: string;
@@ -21,15 +27,16 @@ export interface IdentifierRow {
 
 /** Finds the contact by the best-ranked identifier that matches (email, then phone, then name),
  *  or creates one; identifiers it did not have yet are added to it when no one else owns them. */
-export async function identifyContact(db: D1Database, tenant: string, input: ContactInput): Promise<{ id: string; created: boolean; matchedBy?: string }> {
-  const l = contactLookup(db, tenant, input);
+export async function identifyContact(db: D1Database, tenant: string, input: ContactInput, opts: LookupOptions = {}): Promise<{ id: string; created: boolean; matchedBy?: string }> {
+  const l = contactLookup(db, tenant, input, opts);
   return l.resolve(l.stmt ? (await l.stmt.all<IdentifierRow>()).results : []);
 }
 
 /** identifyContact in two halves, so a caller can put the lookup in a batch of its own reads:
  *  the statement (null when the input names no identifier), then the decision on its rows. */
-export function contactLookup(db: D1Database, tenant: string, input: ContactInput): { stmt: D1PreparedStatement | null; resolve: (rows: IdentifierRow[]) => Promise<{ id: string; created: boolean; matchedBy?: string }> } {
-  const ids = identifiersOf(input);
+export function contactLookup(db: D1Database, tenant: string, input: ContactInput, opts: LookupOptions = {}): { stmt: D1PreparedStatement | null; resolve: (rows: IdentifierRow[]) => Promise<{ id: string; created: boolean; matchedBy?: string }> } {
+  const all = identifiersOf(input);
+  const ids = opts.byName === false ? all.filter((i) => i.kind !== "name") : all;
   if (ids.length === 0) return { stmt: null, resolve: async () => ({ id: await createContact(db, tenant, input, []), created: true }) };
   const stmt = db
     .prepare(

@@ -116,8 +116,10 @@ async function requestCallback(req: Request, env: Env, b: z.infer<typeof Request
   if (!wf || !queue) throw badRequest("unknown_workflow", `callbacks: no workflow '${cb.workflow}'`);
   if (!queue.config.media.includes("callback")) throw badRequest("media_not_accepted", `callbacks: queue '${wf.queue}' does not take callbacks`);
 
-  const token = await newToken(env.AUTH_SECRET, b.tenant, b.idempotencyKey);
-  const contact = await identifyContact(env.DB, b.tenant, { phone, name: b.name || undefined });
+  // The request itself is part of a keyed token: someone reposting a known key with other details
+  // gets a different token, which the stored hash refuses below, not the first customer's.
+  const token = await newToken(env.AUTH_SECRET, b.tenant, b.idempotencyKey === undefined ? undefined : `${b.idempotencyKey}|${phone}|${start}|${end}|${b.topic ?? ""}|${b.name ?? ""}`);
+  const contact = await identifyContact(env.DB, b.tenant, { phone, name: b.name || undefined }, { byName: false });
   const subject = b.topic ? `Callback: ${b.topic}` : "Callback";
   const text = [`Phone: ${phone}`, b.name && `Name: ${b.name}`, b.topic && `Topic: ${b.topic}`, `Window: ${iso(start)} – ${iso(end)}`].filter(Boolean).join("\n");
   const attributes = { phone, windowStart: iso(start), windowEnd: iso(end) };
@@ -131,6 +133,8 @@ async function requestCallback(req: Request, env: Env, b: z.infer<typeof Request
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
   ).bind(b.tenant, created.id, phone, b.name || null, b.topic || null, start, end, await sha256Hex(token), now, now).run();
   if (!created.created) {
+    const stored = await env.DB.prepare("SELECT token_hash FROM callbacks WHERE tenant_id = ? AND interaction_id = ?").bind(b.tenant, created.id).first<{ token_hash: string }>();
+    if (stored && stored.token_hash !== (await sha256Hex(token))) throw conflict("idempotency_key_reused", "idempotencyKey: already used for a different callback request");
     if (created.state === "new") await submitNew(env, b.tenant, created.id, "resubmitted").catch((e: unknown) => console.error("resubmit", e));
     const first = await env.DB.prepare("SELECT window_start FROM callbacks WHERE tenant_id = ? AND interaction_id = ?").bind(b.tenant, created.id).first<{ window_start: number }>();
     return new Reply(202, { interactionId: created.id, token, state: created.state, scheduledFor: iso(first?.window_start ?? start), duplicate: true });
@@ -148,9 +152,14 @@ async function cancel(env: Env, tenant: string, id: string, token: string) {
   const busy = () => conflict("in_progress", `callback '${id}' is with an agent now`);
   const heldBy = i.state === "workbin" ? (i.workbin?.startsWith("queue:") ? i.workbin.slice("queue:".length) : null) : i.queue;
   if (i.state === "new" && i.queue) {
-    // Never reached its queue (the sweep would submit it): stopped here, in the history directly.
-    const t = { tenant, id, at: Date.now(), actor: "customer", action: "stopped", from: "new" as const, to: "stopped" as const, queue: i.queue, reason: { reason } };
-    await env.DB.batch(transitionBatch(env.DB, [t]));
+    // D1 says 'new', but the queue object may hold it already (its own write lags): ask it first.
+    const r = await queueStub(env, tenant, i.queue).stop(id, "customer", { reason });
+    if (!r.ok && r.error.code === "being_routed") throw busy();
+    if (!r.ok) {
+      // Never reached its queue (the sweep would submit it): stopped here, in the history directly.
+      const t = { tenant, id, at: Date.now(), actor: "customer", action: "stopped", from: "new" as const, to: "stopped" as const, queue: i.queue, reason: { reason } };
+      await env.DB.batch(transitionBatch(env.DB, [t]));
+    }
   } else if ((i.state === "scheduled" || i.state === "queued" || i.state === "workbin") && heldBy) {
     const r = await queueStub(env, tenant, heldBy).stop(id, "customer", { reason });
     // Not in the queue any more, or being offered this instant: an agent has it.

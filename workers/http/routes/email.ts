@@ -19,8 +19,9 @@ const Draft = z
     cc: Addresses.optional(),
     bcc: Addresses.optional(),
     subject: z.string().min(1).max(998).optional(),
+    // In characters: at up to 3 bytes each, text and HTML stay under D1's 2 MB per value.
     text: z.string().max(500_000),
-    html: z.string().max(2_000_000).optional(),
+    html: z.string().max(500_000).optional(),
   })
   .strict();
 const Name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/);
@@ -37,21 +38,39 @@ const supervisorOrKey = (c: Caller) => {
 async function rawBody(req: Request, limit: number): Promise<Uint8Array> {
   const declared = Number(req.headers.get("Content-Length") ?? "0");
   if (declared > limit) throw tooLarge(`the body is ${declared} bytes; the limit is ${limit}`);
-  const buf = new Uint8Array(await req.arrayBuffer());
-  if (buf.byteLength > limit) throw tooLarge(`the body is over ${limit} bytes`);
-  return buf;
+  if (!req.body) return new Uint8Array(0);
+  // Read as it comes and stop at the limit: a chunked upload with no length is not buffered whole.
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = req.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge(`the body is over ${limit} bytes`);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) out.set(c, (at += c.byteLength) - c.byteLength);
+  return out;
 }
 
-async function emailsOfThread(env: Env, tenant: string, id: string) {
+/** The thread's messages; an ingest-key caller (a system, not a person) sees only what was received or sent. */
+async function emailsOfThread(env: Env, tenant: string, id: string, withUnsent: boolean) {
   const row = await getInteractionRow(env.DB, tenant, id);
+  const sent = withUnsent ? "" : " AND status NOT IN ('draft', 'claimed', 'review', 'reviewing')";
   const [emails, parts] = await env.DB.batch([
     env.DB.prepare(
       `SELECT id, interaction_id, direction, message_id, in_reply_to, mailbox, from_addr, from_name, to_addrs, cc_addrs, bcc_addrs, subject, date, raw_size, flags, status, auto, author,
-         attempts, last_error, transport, created_at FROM emails WHERE tenant_id = ? AND thread_id = ? ORDER BY created_at`,
+         attempts, last_error, transport, created_at FROM emails WHERE tenant_id = ? AND thread_id = ?${sent} ORDER BY created_at`,
     ).bind(tenant, row.threadId),
     env.DB.prepare(
       `SELECT p.id, p.email_id, p.interaction_id, p.kind, p.content, p.content_type, p.name, p.size, p.sha256, p.content_id FROM message_parts p
-       JOIN emails e ON e.tenant_id = p.tenant_id AND e.id = p.email_id WHERE e.tenant_id = ? AND e.thread_id = ? ORDER BY p.seq`,
+       JOIN emails e ON e.tenant_id = p.tenant_id AND e.id = p.email_id WHERE e.tenant_id = ? AND e.thread_id = ?${sent.replaceAll("status", "e.status")} ORDER BY p.seq`,
     ).bind(tenant, row.threadId),
   ]);
   type P = { id: string; email_id: string; interaction_id: string; kind: string; content: string | null; content_type: string | null; name: string | null; size: number | null; sha256: string | null; content_id: string | null };
@@ -100,7 +119,7 @@ export const emailRoutes = [
   route({
     method: "get", path: "/api/v1/interactions/:id/messages", access: "ingest_or_agent", tags: ["email"],
     summary: "The email thread this interaction belongs to: every message in and out, with text, sanitized HTML, attachments and delivery state",
-    handler: async ({ env, caller, params }) => emailsOfThread(env, caller.tenant, params.id!),
+    handler: async ({ env, caller, params }) => emailsOfThread(env, caller.tenant, params.id!, caller.kind === "user"),
   }),
   route({
     method: "get", path: "/api/v1/interactions/:id/parts/:partId/content", access: "ingest_or_agent", tags: ["email"],

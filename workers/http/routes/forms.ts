@@ -80,7 +80,7 @@ async function submitForm(req: Request, env: Env, tenant: string, form: Form, cf
   );
   const d = describe(form, sub);
   const hasContact = Object.values(d.contact).some((v) => v !== undefined);
-  const contact = hasContact ? await identifyContact(env.DB, tenant, d.contact) : undefined;
+  const contact = hasContact ? await identifyContact(env.DB, tenant, d.contact, { byName: false }) : undefined;
   // The workflow's screening runs on form posts as on email: spam is kept but stopped, rules route and tag.
   const screened = screen(wf.screen.map((n) => cfg.rules.get(n)).filter((r) => r !== undefined), { subject: d.subject, body: d.text, from: d.contact.email ?? "", to: [], headers: [] });
   const attributes = { ...screened.attributes, form: form.name };

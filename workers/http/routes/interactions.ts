@@ -28,7 +28,9 @@ async function knownAgent(env: Env, tenant: string, a: string) {
 async function heldByQueue(env: Env, tenant: string, id: string): Promise<string> {
   const row = await getInteractionRow(env.DB, tenant, id);
   if (row.state === "workbin" && row.workbin?.startsWith("queue:")) return row.workbin.slice("queue:".length);
-  if ((row.state === "queued" || row.state === "new") && row.queue) return row.queue;
+  // A reply waiting for QA review leaves its queue only through the review actions (approve, return).
+  if (row.direction === "outbound") throw conflict("in_review", `reply '${id}' is approved or returned with POST /api/v1/replies/${id}/review`);
+  if ((row.state === "queued" || row.state === "new" || row.state === "scheduled") && row.queue) return row.queue;
   throw conflict("not_waiting", `interaction '${id}' is ${row.state}${row.agentId ? ` with ${row.agentId}` : ""}; supervisors act on waiting work`);
 }
 
