@@ -23,6 +23,7 @@ import PostalMime from "postal-mime";
 import { root } from "../scripts/local.ts";
 import { bigAttachmentMessage, corpus, plainAscii, setMessageId, withHeaders, type CorpusEntry } from "../test/fixtures/email/corpus.ts";
 import type { TenantConfigInput } from "../workers/config/schema.ts";
+import { envInt } from "./lib/env.ts";
 import { cpuMeter, settle, type CpuUse } from "./lib/cpu.ts";
 import { bundleMap, runtimeInspector, startProfile, startProfileAt, summarize, type ProfileSummary } from "./lib/profile.ts";
 import { applyMigrationsIn, authSecret, ensurePortsFree, queryD1, removeWorkdir, startDev, troubleInLog, waitUp, workdir, type Dev, type Workdir } from "./lib/dev.ts";
@@ -40,14 +41,6 @@ const MAILBOX = "support@bench.parley.test";
 const CUSTOMER = "customer@example.com";
 const INGEST_KEY = "bench-email-ingest-key-not-secret";
 const PASSWORD = "bench-password-shared";
-
-function envInt(key: string, def: number): number {
-  const v = process.env[key];
-  if (v === undefined || v === "") return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${key} must be a positive integer, not '${v}'`);
-  return n;
-}
 
 const opts = {
   count: envInt("BENCH_EMAIL_COUNT", 1000),

@@ -15,6 +15,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { root } from "../scripts/local.ts";
 import { issueToken } from "../workers/auth/tokens.ts";
 import type { TenantConfigInput } from "../workers/config/schema.ts";
+import { envInt } from "./lib/env.ts";
 import { applyMigrationsIn, authSecret, ensurePortsFree, queryD1, removeWorkdir, startDev, troubleInLog, waitUp, workdir, type Dev } from "./lib/dev.ts";
 import { pool, request, sleep, until } from "./lib/pool.ts";
 import { cpuMeter, settle, type CpuUse } from "./lib/cpu.ts";
@@ -29,14 +30,6 @@ export const description = "submit→offer latency and interactions routed per s
 const TENANT = "bench";
 const INGEST_KEY = "bench-ingest-key-not-secret";
 const PASSWORD = "bench-password-shared";
-
-function envInt(key: string, def: number): number {
-  const v = process.env[key];
-  if (v === undefined || v === "") return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${key} must be a positive integer, not '${v}'`);
-  return n;
-}
 
 const opts = {
   agents: envInt("BENCH_AGENTS", 1000),

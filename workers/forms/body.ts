@@ -1,6 +1,6 @@
 // Reads a form post (urlencoded, multipart or JSON) into entries, with a cap on its size. Pure but
 // for reading the request's stream.
-import { AppError, badRequest, tooLarge } from "../http/errors.ts";
+import { AppError, badRequest } from "../http/errors.ts";
 import { decodeUtf8, type Entry } from "./entries.ts";
 import { boundaryOf, parseMultipart } from "./multipart.ts";
 
@@ -19,30 +19,6 @@ export function bodyKind(contentType: string | null): BodyKind {
   return kind;
 }
 
-/** The whole body, refused with 413 as soon as it passes `max` (a missing or lying Content-Length included). */
-export async function readLimited(req: Request, max: number): Promise<Uint8Array> {
-  const declared = Number(req.headers.get("Content-Length") ?? "0");
-  if (declared > max) throw tooLarge(`the body is over ${max} bytes`);
-  if (!req.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = req.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(`the body is over ${max} bytes`);
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) out.set(c, at), (at += c.byteLength);
-  return out;
-}
 
 /** application/x-www-form-urlencoded, decoded strictly: `%FF` is bad UTF-8 (URLSearchParams would
  *  quietly turn it into U+FFFD). A '%' not followed by two hex digits is kept as is, as browsers do. */

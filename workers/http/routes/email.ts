@@ -8,7 +8,8 @@ import { renderTemplate } from "../../workflow/field-codes.ts";
 import { getContact } from "../../ucs/contacts.ts";
 import { getInteractionRow } from "../../ucs/interactions.ts";
 import { queueStub } from "../../../durable-objects/names.ts";
-import { AppError, badRequest, forbidden, notFound, tooLarge } from "../errors.ts";
+import { AppError, badRequest, forbidden, notFound } from "../errors.ts";
+import { readLimited } from "../read-limited.ts";
 import { Reply, route, type Caller } from "../api.ts";
 
 const Address = z.object({ addr: z.email().max(320), name: z.string().max(200).optional() }).strict();
@@ -34,30 +35,6 @@ const supervisorOrKey = (c: Caller) => {
   if (c.kind === "user" && c.role === "agent") throw forbidden("this needs the supervisor role or the ingest key");
 };
 
-/** Reads a raw body up to a limit: 413 on a declared or actual size over it. */
-async function rawBody(req: Request, limit: number): Promise<Uint8Array> {
-  const declared = Number(req.headers.get("Content-Length") ?? "0");
-  if (declared > limit) throw tooLarge(`the body is ${declared} bytes; the limit is ${limit}`);
-  if (!req.body) return new Uint8Array(0);
-  // Read as it comes and stop at the limit: a chunked upload with no length is not buffered whole.
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = req.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw tooLarge(`the body is over ${limit} bytes`);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) out.set(c, (at += c.byteLength) - c.byteLength);
-  return out;
-}
 
 /** The thread's messages; an ingest-key caller (a system, not a person) sees only what was received or sent. */
 async function emailsOfThread(env: Env, tenant: string, id: string, withUnsent: boolean) {
@@ -107,7 +84,7 @@ export const emailRoutes = [
     handler: async ({ env, req, caller, query }) => {
       const type = (req.headers.get("Content-Type") ?? "message/rfc822").split(";")[0]!.trim().toLowerCase();
       if (!["message/rfc822", "text/plain", "application/octet-stream"].includes(type)) throw new AppError(415, "unsupported_media_type", "send the raw message as message/rfc822");
-      const raw = await rawBody(req, MAX_MAIL_BYTES);
+      const raw = await readLimited(req, MAX_MAIL_BYTES);
       if (raw.byteLength === 0) throw badRequest("empty_message", "the body is empty; send the raw RFC 822 message");
       const cfg = await getConfig(env.DB, caller.tenant);
       const mailbox = query.to ? findMailbox(cfg, query.to) : recipientFromHeaders(cfg, raw);
@@ -204,7 +181,7 @@ export const emailRoutes = [
     summary: "Attach a file to a draft: the raw bytes as the body, its type as Content-Type, ?name= its file name (10 MiB each, 25 MiB per reply)",
     query: z.object({ name: z.string().min(1).max(255) }).strict(),
     handler: async ({ env, caller, params, query, req }) => {
-      const bytes = await rawBody(req, MAX_ATTACHMENT_BYTES);
+      const bytes = await readLimited(req, MAX_ATTACHMENT_BYTES);
       if (bytes.byteLength === 0) throw badRequest("empty_file", "the attachment is empty");
       const type = (req.headers.get("Content-Type") ?? "application/octet-stream").split(";")[0]!.trim().toLowerCase();
       if (!/^[a-z0-9.+-]+\/[a-z0-9.+-]+$/.test(type)) throw badRequest("invalid_content_type", `Content-Type: '${type}' is not a MIME type`);
