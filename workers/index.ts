@@ -26,5 +26,5 @@ export default {
   fetch: (req, env, ctx) => router.fetch(req, env, ctx),
   email: (message, env, _ctx) => handleEmail(message, env),
   queue: (batch, env, _ctx) => handleBatch(batch, env),
-  scheduled: (_controller, env, ctx) => ctx.waitUntil(sweep(env).then((r) => console.log("sweep", JSON.stringify({ checked: r.checked.length, resubmitted: r.resubmitted.length, staleOffers: r.staleOffers, requeued: r.requeued.length })))),
+  scheduled: (_controller, env, ctx) => ctx.waitUntil(sweep(env).then((r) => console.log("sweep", JSON.stringify({ checked: r.checked.length, resubmitted: r.resubmitted.length, staleOffers: r.staleOffers, requeued: r.requeued.length, released: r.released })))),
 } satisfies ExportedHandler<Env>;

@@ -16,7 +16,12 @@ export const RECHECK_AFTER_MS = 10 * 60_000;
  *  Longer than the whole retry schedule, so a job still retrying is never doubled. */
 export const REQUEUE_SENDING_AFTER_MS = 60 * 60_000;
 
+/** A send or a review holds its message ('claimed', 'reviewing') for a few seconds; one held this long
+ *  lost its Worker midway and goes back to where it was, so its author or reviewer can act again. */
+export const RELEASE_HELD_AFTER_MS = 10 * 60_000;
+
 export interface SweepReport {
+  released: number;
   requeued: string[];
   checked: string[];
   resubmitted: string[];
@@ -24,7 +29,13 @@ export interface SweepReport {
 }
 
 export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
-  const report: SweepReport = { checked: [], resubmitted: [], staleOffers: 0, requeued: [] };
+  const report: SweepReport = { checked: [], resubmitted: [], staleOffers: 0, requeued: [], released: 0 };
+  const held = now - RELEASE_HELD_AFTER_MS;
+  const [claimed, reviewing] = await env.DB.batch([
+    env.DB.prepare("UPDATE emails SET status = 'draft', updated_at = ? WHERE status = 'claimed' AND updated_at < ?").bind(now, held),
+    env.DB.prepare("UPDATE emails SET status = 'review', updated_at = ? WHERE status = 'reviewing' AND updated_at < ?").bind(now, held),
+  ]);
+  report.released = (claimed?.meta.changes ?? 0) + (reviewing?.meta.changes ?? 0);
   const lost = await env.DB.prepare("SELECT tenant_id, id FROM emails WHERE status = 'sending' AND updated_at < ? LIMIT 200").bind(now - REQUEUE_SENDING_AFTER_MS).all<{ tenant_id: string; id: string }>();
   for (const e of lost.results) {
     await env.DB.prepare("UPDATE emails SET updated_at = ? WHERE tenant_id = ? AND id = ?").bind(now, e.tenant_id, e.id).run();

@@ -7,6 +7,7 @@ import { autoCount, deliver, flush, mail, mailTenant, mid, outbox, outboxRaw } f
 import { interaction, offerFor, post, ready, stateIs, until } from "../helpers.ts";
 import type { TenantConfigInput } from "../../workers/config/schema.ts";
 import { backoffSeconds } from "../../workers/outbound/deliver.ts";
+import { sweep } from "../../workers/sweep.ts";
 
 const QUEUES: TenantConfigInput["queues"] = [
   { name: "inbound", media: ["email"], steps: [{ type: "route", targets: [{ skills: "*" }] }] },
@@ -319,5 +320,28 @@ describe("QA review under contention", () => {
     await flush(t.id);
     expect((await outbox(t)).filter((m) => m.interaction_id === d.id)).toHaveLength(1);
     await stateIs(t, d.id, "done");
+  });
+});
+
+describe("the sweep and interrupted sends", () => {
+  it("gives a draft back to its author, and a reply back to review, when the Worker holding it died midway", async () => {
+    const t = await mailTenant([{ id: "a1", capacity: { email: 5 } }], {}, QUEUES);
+    await ready(t, "a1");
+    const r = await t.receive(mail({ messageId: mid("held") }));
+    await offerFor(t, "a1", r.interactionId);
+    await post(t, `/api/v1/interactions/${r.interactionId}/accept`, "a1");
+    const d = await t.call<{ id: string; emailId: string }>(`/api/v1/interactions/${r.interactionId}/replies`, { method: "POST", as: "a1", json: { text: "x" }, expect: 201 });
+    // A send that claimed the draft and never finished (the Worker went away).
+    const old = Date.now() - 11 * 60_000;
+    await env.DB.prepare("UPDATE emails SET status = 'claimed', updated_at = ? WHERE tenant_id = ? AND id = ?").bind(old, t.id, d.emailId).run();
+    expect((await t.api(`/api/v1/replies/${d.id}`, { method: "PUT", as: "a1", json: { text: "y" } })).status).toBe(409);
+    const report = await sweep(env);
+    expect(report.released).toBeGreaterThanOrEqual(1);
+    expect((await t.api(`/api/v1/replies/${d.id}`, { method: "PUT", as: "a1", json: { text: "y" } })).status).toBe(200);
+    // A recent claim is a send in progress: left alone.
+    await env.DB.prepare("UPDATE emails SET status = 'claimed', updated_at = ? WHERE tenant_id = ? AND id = ?").bind(Date.now(), t.id, d.emailId).run();
+    await sweep(env);
+    const row = await env.DB.prepare("SELECT status FROM emails WHERE tenant_id = ? AND id = ?").bind(t.id, d.emailId).first<{ status: string }>();
+    expect(row!.status).toBe("claimed");
   });
 });
