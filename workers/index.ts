@@ -17,6 +17,7 @@ import { handleBatch } from "./outbound/deliver.ts";
 
 export { InteractionQueue } from "../durable-objects/interaction-queue.ts";
 export { Agent } from "../durable-objects/agent.ts";
+export { ChatSession } from "../durable-objects/chat-session.ts";
 
 const routes: RouteDef[] = [];
 routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, ...agentRoutes, ...queueRoutes, ...contactRoutes, ...adminRoutes, ...emailRoutes, ...formRoutes, ...callbackRoutes);
