@@ -47,6 +47,16 @@ interface MessageRow {
   [k: string]: SqlStorageValue;
 }
 
+interface ParticipantRow {
+  id: string;
+  role: ChatRole;
+  name: string;
+  joined_at: number;
+  left_at: number | null;
+  [k: string]: SqlStorageValue;
+}
+const toParticipant = (r: ParticipantRow): Participant => ({ id: r.id, role: r.role, name: r.name, joinedAt: r.joined_at, leftAt: r.left_at });
+
 const fail = (e: AppError): never => {
   throw e;
 };
@@ -130,12 +140,12 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   participants(): Participant[] {
-    return this.sql.exec<{ id: string; role: ChatRole; name: string; joined_at: number; left_at: number | null }>("SELECT * FROM participants ORDER BY joined_at").toArray()
-      .map((r) => ({ id: r.id, role: r.role, name: r.name, joinedAt: r.joined_at, leftAt: r.left_at }));
+    return this.sql.exec<ParticipantRow>("SELECT * FROM participants ORDER BY joined_at").toArray().map(toParticipant);
   }
 
   private participant(id: string): Participant | null {
-    return this.participants().find((p) => p.id === id) ?? null;
+    const r = this.sql.exec<ParticipantRow>("SELECT * FROM participants WHERE id = ?", id).toArray()[0];
+    return r ? toParticipant(r) : null;
   }
 
   private notice(text: string, visibility: Visibility, at: number): void {

@@ -10,12 +10,66 @@ import { AUTO_REPLY_HEADERS } from "./loop-guard.ts";
 import type { InboundMail, MailAddress } from "./parse.ts";
 import { replySubject, withTag } from "./subject.ts";
 
-export async function automaticReplies(
+/** The messages for one automatic reply (one per standard response), stored and ready to queue:
+ *  field codes rendered, the thread tag in the subject, RFC 3834 headers. Shared by mail and forms. */
+async function prepareAutoReplies(
   env: Env,
   a: {
     cfg: CompiledConfig;
     tenant: string;
-    wf: Workflow;
+    mailbox: Mailbox;
+    responseIds: string[];
+    interactionId: string;
+    threadId: string;
+    threadTag: string;
+    contactId: string | null;
+    to: MailAddress;
+    /** The subject the customer used. */
+    subject: string;
+    contact: { firstName: string | null; lastName: string | null; email: string };
+    inReplyTo?: string;
+    references?: string[];
+    guard?: { sql: string; params: (string | number | null)[] };
+  },
+): Promise<PreparedMail[]> {
+  const now = Date.now();
+  const values: FieldValues = {
+    contact: a.contact,
+    interaction: { id: a.interactionId, subject: a.subject, tag: a.threadTag, receivedAt: now },
+    tenant: { name: a.cfg.raw.tenant.name },
+    mailbox: { address: a.mailbox.address },
+    now,
+  };
+  const out: PreparedMail[] = [];
+  for (const id of a.responseIds) {
+    const r = a.cfg.responses.get(id);
+    if (!r) continue;
+    out.push(
+      await prepareMail(env, {
+        tenant: a.tenant, interactionId: a.interactionId, threadId: a.threadId, contactId: a.contactId, mailbox: a.mailbox.address,
+        status: "sending", auto: true, author: null, guard: a.guard,
+        mail: {
+          from: { addr: a.mailbox.address, name: a.mailbox.name ?? a.cfg.raw.tenant.name },
+          to: [a.to],
+          subject: r.subject ? withTag(renderTemplate(r.subject, values), a.threadTag) : replySubject(a.subject || "(no subject)", a.threadTag),
+          inReplyTo: a.inReplyTo,
+          references: a.references,
+          text: renderTemplate(r.text, values),
+          html: r.html ? renderTemplate(r.html, values, { html: true }) : undefined,
+          headers: { ...AUTO_REPLY_HEADERS },
+        },
+      }),
+    );
+  }
+  return out;
+}
+
+/** Automatic replies to a received message, threaded to it; statements for the caller's guarded batch. */
+export function automaticReplies(
+  env: Env,
+  a: {
+    cfg: CompiledConfig;
+    tenant: string;
     mailbox: Mailbox;
     responseIds: string[];
     interactionId: string;
@@ -29,36 +83,7 @@ export async function automaticReplies(
     guard: { sql: string; params: (string | number | null)[] };
   },
 ): Promise<PreparedMail[]> {
-  const values: FieldValues = {
-    contact: a.contact,
-    interaction: { id: a.interactionId, subject: a.mail.subject, tag: a.threadTag, receivedAt: Date.now() },
-    tenant: { name: a.cfg.raw.tenant.name },
-    mailbox: { address: a.mailbox.address },
-    now: Date.now(),
-  };
-  const out: PreparedMail[] = [];
-  for (const id of a.responseIds) {
-    const r = a.cfg.responses.get(id);
-    if (!r) continue;
-    const subject = r.subject ? `${renderTemplate(r.subject, values)} [#${a.threadTag}]` : replySubject(a.mail.subject || "(no subject)", a.threadTag);
-    out.push(
-      await prepareMail(env, {
-        tenant: a.tenant, interactionId: a.interactionId, threadId: a.threadId, contactId: a.contactId, mailbox: a.mailbox.address,
-        status: "sending", auto: true, author: null, guard: a.guard,
-        mail: {
-          from: { addr: a.mailbox.address, name: a.mailbox.name ?? a.cfg.raw.tenant.name },
-          to: [a.to],
-          subject,
-          inReplyTo: a.messageId,
-          references: [...a.mail.references, a.messageId].slice(-20),
-          text: renderTemplate(r.text, values),
-          html: r.html ? renderTemplate(r.html, values, { html: true }) : undefined,
-          headers: { ...AUTO_REPLY_HEADERS },
-        },
-      }),
-    );
-  }
-  return out;
+  return prepareAutoReplies(env, { ...a, subject: a.mail.subject, inReplyTo: a.messageId, references: [...a.mail.references, a.messageId].slice(-20) });
 }
 
 /** The acknowledgement of a web form post, to the address the visitor gave. The per-address limit
@@ -71,41 +96,19 @@ export async function acknowledgeForm(
   if (!mailbox) return;
   const lim = a.cfg.raw.email.autoReplyLimit;
   const now = Date.now();
-  const db = env.DB;
-  const event = (action: string, reason: unknown) =>
-    db.prepare("INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, to_state, reason) VALUES (?, ?, ?, 'workflow', ?, 'new', ?)").bind(a.tenant, a.interactionId, now, action, JSON.stringify(reason));
-  if (!(await hitRate(db, `auto:${a.tenant}:${a.to.toLowerCase()}`, lim.max, lim.perSeconds, now)).allowed) {
-    await event("auto_reply_suppressed", { why: `more than ${lim.max} automatic replies to ${a.to} within ${lim.perSeconds} s` }).run();
+  if (!(await hitRate(env.DB, `auto:${a.tenant}:${a.to.toLowerCase()}`, lim.max, lim.perSeconds, now)).allowed) {
+    await env.DB.prepare("INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, to_state, reason) VALUES (?, ?, ?, 'workflow', 'auto_reply_suppressed', 'new', ?)")
+      .bind(a.tenant, a.interactionId, now, JSON.stringify({ why: `more than ${lim.max} automatic replies to ${a.to} within ${lim.perSeconds} s` }))
+      .run();
     return;
   }
   const n = splitName(a.name);
-  const values: FieldValues = {
+  const prepared = await prepareAutoReplies(env, {
+    cfg: a.cfg, tenant: a.tenant, mailbox, responseIds: a.responseIds, interactionId: a.interactionId, threadId: a.interactionId, threadTag: a.tag,
+    contactId: a.contactId, to: { addr: a.to, ...(n.full ? { name: n.full } : {}) }, subject: a.subject,
     contact: { firstName: n.first ?? null, lastName: n.last ?? null, email: a.to },
-    interaction: { id: a.interactionId, subject: a.subject, tag: a.tag, receivedAt: now },
-    tenant: { name: a.cfg.raw.tenant.name },
-    mailbox: { address: mailbox.address },
-    now,
-  };
-  const prepared: PreparedMail[] = [];
-  for (const id of a.responseIds) {
-    const r = a.cfg.responses.get(id);
-    if (!r) continue;
-    prepared.push(
-      await prepareMail(env, {
-        tenant: a.tenant, interactionId: a.interactionId, threadId: a.interactionId, contactId: a.contactId, mailbox: mailbox.address,
-        status: "sending", auto: true, author: null,
-        mail: {
-          from: { addr: mailbox.address, name: mailbox.name ?? a.cfg.raw.tenant.name },
-          to: [{ addr: a.to, ...(n.full ? { name: n.full } : {}) }],
-          subject: withTag(r.subject ? renderTemplate(r.subject, values) : `Re: ${a.subject}`, a.tag),
-          text: renderTemplate(r.text, values),
-          html: r.html ? renderTemplate(r.html, values, { html: true }) : undefined,
-          headers: { ...AUTO_REPLY_HEADERS },
-        },
-      }),
-    );
-  }
+  });
   if (prepared.length === 0) return;
-  await db.batch(prepared.flatMap((p) => p.statements));
+  await env.DB.batch(prepared.flatMap((p) => p.statements));
   for (const p of prepared) await enqueueDelivery(env, { tenant: a.tenant, emailId: p.emailId });
 }

@@ -238,7 +238,7 @@ export async function receiveMail(env: Env, input: { tenant: string; mailbox: Ma
       const name = splitName({ name: sender.name });
       // A reply we cannot build (an address mimetext refuses, say) must not cost the customer's message.
       const prepared = await automaticReplies(env, {
-        cfg, tenant, wf, mailbox, responseIds: autoIds, interactionId, threadId, threadTag, contactId: contact.id, to: sender, mail, messageId,
+        cfg, tenant, mailbox, responseIds: autoIds, interactionId, threadId, threadTag, contactId: contact.id, to: sender, mail, messageId,
         contact: { firstName: name.first ?? null, lastName: name.last ?? null, email: sender.addr }, guard,
       }).catch((err: unknown) => {
         autoSkipped = `the automatic reply could not be built: ${String(err instanceof Error ? err.message : err).slice(0, 200)}`;

@@ -16,6 +16,7 @@ import type { MailAddress } from "./parse.ts";
 import { sanitizeHtml } from "./sanitize.ts";
 import { displaySubject, withTag } from "./subject.ts";
 import { baseAddress } from "./addresses.ts";
+import { threadTag } from "./threading.ts";
 import { domainOf, enqueueDelivery, threadingIds } from "../outbound/message.ts";
 
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
@@ -66,11 +67,6 @@ function mailboxFor(cfg: CompiledConfig, row: InteractionRow, received: string |
   return m;
 }
 
-async function threadTag(db: D1Database, tenant: string, threadId: string): Promise<string | null> {
-  const r = await db.prepare("SELECT tag FROM email_threads WHERE tenant_id = ? AND thread_id = ?").bind(tenant, threadId).first<{ tag: string }>();
-  return r?.tag ?? null;
-}
-
 async function lastInbound(db: D1Database, tenant: string, interactionId: string): Promise<(EmailRow & { text: string | null }) | null> {
   return db
     .prepare(
@@ -101,7 +97,13 @@ export const quote = (text: string, from: string, date: number | null) =>
 
 /** What a reply to this interaction starts from: recipients, subject with the thread tag, the original quoted. */
 export async function composeTemplate(env: Env, tenant: string, id: string) {
-  const row = await getInteractionRow(env.DB, tenant, id);
+  const { orig: _orig, ...t } = await templateFor(env, tenant, await getInteractionRow(env.DB, tenant, id));
+  return t;
+}
+
+/** The compose template for a loaded interaction, with the message it answers (for forwards). */
+async function templateFor(env: Env, tenant: string, row: InteractionRow) {
+  const id = row.id;
   if (row.direction !== "inbound") throw badRequest("not_inbound", `interaction '${id}' is a ${row.direction} message; reply to what the customer sent`);
   const cfg = await getConfig(env.DB, tenant);
   const [orig, tag, contact] = await Promise.all([lastInbound(env.DB, tenant, id), threadTag(env.DB, tenant, row.threadId), contactEmail(env.DB, tenant, row.contactId)]);
@@ -123,6 +125,7 @@ export async function composeTemplate(env: Env, tenant: string, id: string) {
   return {
     interactionId: id, threadId: row.threadId, tag, mailbox: mailbox.address, to: [replyTo], cc, subject,
     inReplyTo: orig?.message_id ?? null, references: refs,
+    orig,
     quoted: orig?.text ? quote(orig.text, orig.from_name ? `${orig.from_name} <${orig.from_addr}>` : (orig.from_addr ?? "the customer"), orig.date ?? orig.created_at) : "",
   };
 }
@@ -143,7 +146,7 @@ export async function createDraft(
   const parent = await getInteractionRow(env.DB, tenant, parentId);
   mayWorkOn(parent, actor);
   if (parent.media !== "email") throw badRequest("not_email", `interaction '${parentId}' is ${parent.media}; only email is answered by email`);
-  const t = await composeTemplate(env, tenant, parentId);
+  const t = await templateFor(env, tenant, parent);
   const cfg = await getConfig(env.DB, tenant);
   const mailbox = cfg.mailboxes.get(t.mailbox.toLowerCase())!;
   let to: MailAddress[];
@@ -155,7 +158,7 @@ export async function createDraft(
     to = input.to;
     const base = displaySubject(parent.subject ?? "");
     subject = input.subject ?? (t.tag ? withTag(`Fwd: ${base}`, t.tag) : `Fwd: ${base}`);
-    const orig = await lastInbound(env.DB, tenant, parentId);
+    const orig = t.orig;
     text += `\n\n---------- Forwarded message ----------\nFrom: ${orig?.from_name ? `${orig.from_name} <${orig.from_addr}>` : (orig?.from_addr ?? "")}\nDate: ${new Date(orig?.date ?? parent.createdAt).toUTCString()}\nSubject: ${orig?.subject ?? parent.subject ?? ""}\n\n${(orig?.text ?? "").slice(0, 100_000)}`;
     if (orig) {
       const atts = await env.DB.prepare("SELECT r2_key, content_type, name, size, sha256 FROM message_parts WHERE tenant_id = ? AND email_id = ? AND kind = 'attachment'").bind(tenant, orig.id).all<(typeof extraParts)[number]>();

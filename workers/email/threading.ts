@@ -119,3 +119,9 @@ export async function freeTag(db: D1Database, tenant: string): Promise<string> {
   const c = tagCandidates(db, tenant);
   return c.pick(await c.stmt.all());
 }
+
+/** A thread's subject tag, if it has one. */
+export async function threadTag(db: D1Database, tenant: string, threadId: string): Promise<string | null> {
+  const r = await db.prepare("SELECT tag FROM email_threads WHERE tenant_id = ? AND thread_id = ?").bind(tenant, threadId).first<{ tag: string }>();
+  return r?.tag ?? null;
+}

@@ -5,6 +5,7 @@ import { getConfig } from "../../config/store.ts";
 import { findMailbox, MAX_MAIL_BYTES, receiveMail, recipientFromHeaders } from "../../email/inbound.ts";
 import { addAttachment, composeTemplate, createDraft, MAX_ATTACHMENT_BYTES, removeAttachment, retryFailed, reviewReply, sendDraft, updateDraft, type Actor } from "../../email/reply.ts";
 import { renderTemplate } from "../../workflow/field-codes.ts";
+import { threadTag } from "../../email/threading.ts";
 import { getContact } from "../../ucs/contacts.ts";
 import { getInteractionRow } from "../../ucs/interactions.ts";
 import { queueStub } from "../../../durable-objects/names.ts";
@@ -250,10 +251,10 @@ export const emailRoutes = [
       if (!r) throw notFound("unknown_response", `no standard response '${params.rid}'`);
       const row = await getInteractionRow(env.DB, caller.tenant, body.interactionId);
       const contact = row.contactId ? await getContact(env.DB, caller.tenant, row.contactId).catch(() => null) : null;
-      const tag = await env.DB.prepare("SELECT tag FROM email_threads WHERE tenant_id = ? AND thread_id = ?").bind(caller.tenant, row.threadId).first<{ tag: string }>();
+      const tag = await threadTag(env.DB, caller.tenant, row.threadId);
       const values = {
         contact: contact ? { firstName: contact.firstName, lastName: contact.lastName, email: contact.identifiers.find((i) => i.kind === "email")?.display ?? null, phone: contact.identifiers.find((i) => i.kind === "phone")?.value ?? null } : undefined,
-        interaction: { id: row.id, subject: row.subject, tag: tag?.tag ?? null, receivedAt: row.createdAt },
+        interaction: { id: row.id, subject: row.subject, tag, receivedAt: row.createdAt },
         agent: { fullName: cfg.agents.get(actor.agentId)?.fullName ?? null },
         tenant: { name: cfg.raw.tenant.name },
         mailbox: { address: cfg.raw.mailboxes[0]?.address },
