@@ -193,6 +193,44 @@ export const Callbacks = z.object({
   maxDaysAhead: z.number().int().min(1).max(90).default(14),
 });
 
+const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "a time as HH:MM");
+export const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
+
+/** Website chat: who may embed it, what it asks first, what it says while the customer waits, and when it idles out. */
+export const ChatSettings = z.object({
+  workflow: Name,
+  /** Pages on these origins may embed the widget (CORS and the WebSocket Origin check). */
+  allowedOrigins: z.array(z.url()).max(50).default([]),
+  preChatFields: z
+    .array(z.object({ name: Name, label: z.string().min(1).max(200), type: z.enum(["text", "email", "phone", "textarea"]), required: z.boolean().default(false) }))
+    .max(20)
+    .default([{ name: "name", label: "Your name", type: "text", required: true }, { name: "email", label: "Email", type: "email", required: false }]),
+  greeting: z.string().max(2000).default("Thanks for reaching out! An agent will be with you shortly."),
+  /** Tell the waiting customer their place in the queue and the estimated wait, every so often. */
+  positionEverySeconds: z.number().int().min(0).max(3600).default(30),
+  idle: z
+    .object({
+      alertSeconds: z.number().int().min(5).max(86400).default(180),
+      closeSeconds: z.number().int().min(5).max(86400).default(120),
+      alertText: z.string().max(1000).default("Are you still there? This chat will close soon if we don't hear from you."),
+      closeText: z.string().max(1000).default("This chat was closed after a period of inactivity."),
+    })
+    .default({ alertSeconds: 180, closeSeconds: 120, alertText: "Are you still there? This chat will close soon if we don't hear from you.", closeText: "This chat was closed after a period of inactivity." }),
+  /** Opening hours in a time zone; outside them (or with no agent logged in) the widget offers the offline form. */
+  hours: z.object({ timezone: z.string().min(1).max(64), days: z.partialRecord(z.enum(DAYS), z.tuple([HHMM, HHMM])) }).optional(),
+  /** A form (by name) the widget shows when chat is unavailable; it creates an email-type interaction. */
+  offlineForm: Name.optional(),
+  attachments: z
+    .object({
+      maxBytes: z.number().int().positive().max(25 * 1024 * 1024).default(10 * 1024 * 1024),
+      types: z.array(z.string().regex(/^[a-z0-9.+-]+\/([a-z0-9.+-]+|\*)$/i)).max(50).default(["image/*", "application/pdf", "text/plain"]),
+    })
+    .default({ maxBytes: 10 * 1024 * 1024, types: ["image/*", "application/pdf", "text/plain"] }),
+  /** Widget texts, by key, overriding its built-in English. */
+  strings: z.record(z.string().min(1).max(64), z.string().max(500)).default({}),
+});
+export type ChatSettings = z.infer<typeof ChatSettings>;
+
 export const TenantConfig = z.object({
   tenant: z.object({ id: Name, name: z.string().min(1).max(200) }),
   settings: z
@@ -213,6 +251,7 @@ export const TenantConfig = z.object({
   screeningRules: z.array(ScreeningRule).max(1000).default([]),
   forms: z.array(Form).default([]),
   callbacks: Callbacks.optional(),
+  chat: ChatSettings.optional(),
   numbers: z
     .array(
       z.object({
@@ -341,6 +380,20 @@ export function parseConfig(input: unknown): TenantConfig {
   });
   const refs: [string, { workflow: string }[]][] = [["mailboxes", cfg.mailboxes], ["forms", cfg.forms], ["numbers", cfg.numbers]];
   if (cfg.callbacks && !workflows.has(cfg.callbacks.workflow)) bad("callbacks.workflow", `unknown workflow '${cfg.callbacks.workflow}'`);
+  if (cfg.chat) {
+    const wf = cfg.workflows.find((w) => w.name === cfg.chat!.workflow);
+    if (!wf) bad("chat.workflow", `unknown workflow '${cfg.chat.workflow}'`);
+    else if (!cfg.queues.find((q) => q.name === wf.queue)?.media.includes("chat")) bad("chat.workflow", `workflow '${wf.name}' enters queue '${wf.queue}', which does not take chat`);
+    if (cfg.chat.offlineForm && !cfg.forms.some((f) => f.name === cfg.chat!.offlineForm)) bad("chat.offlineForm", `unknown form '${cfg.chat.offlineForm}'`);
+    dup(cfg.chat.preChatFields, (x) => x.name, "chat.preChatFields", "name");
+    if (cfg.chat.hours) {
+      try {
+        new Intl.DateTimeFormat("en-US", { timeZone: cfg.chat.hours.timezone });
+      } catch {
+        bad("chat.hours.timezone", `unknown time zone '${cfg.chat.hours.timezone}'`);
+      }
+    }
+  }
   for (const [where, list] of refs)
     list.forEach((x, i) => {
       if (!workflows.has(x.workflow)) bad(`${where}[${i}].workflow`, `unknown workflow '${x.workflow}'`);
