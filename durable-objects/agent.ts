@@ -9,7 +9,7 @@ import { badRequest, conflict, notFound, type AppError } from "../workers/http/e
 import { canTake, presenceOf, totalLoad, type AgentSnapshot, type PresenceState } from "../workers/routing/agent-state.ts";
 import type { Transition } from "../workers/ucs/interactions.ts";
 import type { Candidate } from "./interaction-queue.ts";
-import { queueStub, splitName } from "./names.ts";
+import { chatStub, queueStub, splitName } from "./names.ts";
 import { WorkStore, type WorkRow, type WorkState } from "./agent-work.ts";
 import { clearHandoff, noteHandoff, receiverHolds } from "./handoff.ts";
 import { Alarm } from "./alarm.ts";
@@ -107,6 +107,20 @@ export class Agent extends DurableObject<Env> {
       else this.work.patch(w.id, { state: "handling" });
       clearHandoff(this.sql, w.id);
     }
+  }
+
+  /** Runs a step on the interaction's chat; the chat's own failure is logged, not the agent's. */
+  private async chat(id: string, step: (c: ReturnType<typeof chatStub>) => Promise<Result<unknown>>): Promise<void> {
+    try {
+      const r = await step(chatStub(this.env, this.tenant, id));
+      if (!r.ok && r.error.code !== "chat_ended") console.warn(`chat ${id}: ${r.error.message}`);
+    } catch (err) {
+      console.error(`chat ${id}`, err);
+    }
+  }
+
+  private async fullName(agentId = this.agentId): Promise<string> {
+    return (await getConfig(this.env.DB, this.tenant)).agents.get(agentId)?.fullName ?? agentId;
   }
 
   /** Does nothing: the benchmark's baseline of one empty object RPC. */
@@ -265,6 +279,9 @@ export class Agent extends DurableObject<Env> {
       return fail(conflict("offer_withdrawn", `the offer of '${id}' was withdrawn`));
     }
     this.record({ id, action: "accepted", from: "offered", to: "handling", queue: w.queue, reason: { waitedMs: r.waitedMs, offer: w.reason ? JSON.parse(w.reason) : undefined } });
+    // Step 7 of the chat flow: accepting a chat joins it. A failure leaves the acceptance standing;
+    // the desktop joins again with POST /api/v1/chats/{id}/join.
+    if (w.media === "chat") await this.chat(id, async (c) => c.join({ id: `agent:${this.agentId}`, mode: "primary", name: await this.fullName() }));
     const v = view(this.workRow(id)!);
     this.push({ type: "work", work: v });
     this.bumpVersion();
@@ -289,6 +306,8 @@ export class Agent extends DurableObject<Env> {
 
   private async doDone(id: string): Promise<void> {
     const w = this.handling(id);
+    // Done with a chat still open ends it for the customer too.
+    if (w.media === "chat") await this.chat(id, async (c) => c.end(`agent:${this.agentId}`, "agent", await this.fullName()));
     const now = Date.now();
     this.work.delete(id);
     this.record({ id, action: "done", from: "handling", to: "done", queue: w.queue });
@@ -314,6 +333,7 @@ export class Agent extends DurableObject<Env> {
 
   private async doStopWork(id: string, reason: string): Promise<void> {
     const w = this.handling(id);
+    if (w.media === "chat") await this.chat(id, async (c) => c.end(`agent:${this.agentId}`, "agent", await this.fullName()));
     this.work.delete(id);
     this.record({ id, action: "stopped", from: "handling", to: "stopped", queue: w.queue, reason: { reason } });
     if (this.load() === 0) this.update((p) => (p.idleSince = Date.now()));
@@ -357,6 +377,8 @@ export class Agent extends DurableObject<Env> {
     }
     this.work.delete(id);
     clearHandoff(this.sql, id);
+    // The customer stays in the chat and hears where it went; the next agent joins on accepting.
+    if (w.media === "chat") await this.chat(id, async (c) => c.transferred(this.agentId, "agent" in to ? await this.fullName(to.agent) : `the ${to.queue} queue`));
     if (this.load() === 0) this.update((p) => (p.idleSince = Date.now()));
     this.push({ type: "work_removed", interactionId: id, why: action });
     await this.afterChange();

@@ -1,154 +1,596 @@
-// ChatSession: one per chat, the single owner of its transcript. Every message gets the next sequence
-// number, assigned here, and carries the sender's own id: a resend (a retry after a drop) answers the
-// stored message instead of storing it twice. A reader asks for everything after the last sequence it
-// saw, so a reconnect after a drop, a sleep or a deploy resumes with nothing lost or doubled.
-// (Connections, signals, attachments, idle control and the chat flow build on this.)
+// ChatSession: one per chat, the single owner of its transcript, its participants and their sockets.
+// Every message gets the next sequence number, assigned here, and carries the sender's own id: a
+// resend (a retry after a drop) answers the stored message instead of storing it twice. A reader asks
+// for everything after the last sequence it saw, so a reconnect after a drop, a sleep or a deploy
+// resumes with nothing lost or doubled. Sockets use the hibernation API: an idle chat costs no memory,
+// and each socket's participant travels in its attachment. One alarm drives the queue-position
+// updates, the idle alert and close, and the retries of the transcript's write and mail.
 import { DurableObject } from "cloudflare:workers";
-import { badRequest, conflict, forbidden, type AppError } from "../workers/http/errors.ts";
-import { canSee, mayPost, type ChatRole, type Visibility } from "../workers/chat/visibility.ts";
-import { hasSchema } from "./schema.ts";
+import { badRequest, conflict, forbidden, notFound, type AppError } from "../workers/http/errors.ts";
+import { getConfig } from "../workers/config/store.ts";
+import { parseFrame, type ClientFrame } from "../workers/chat/frames.ts";
+import { signPath } from "../workers/chat/signed-url.ts";
+import { mailTranscript, writeTranscript, type MailOutcome } from "../workers/chat/transcript.ts";
+import { estimateWaitSeconds } from "../workers/chat/wait.ts";
+import { announcedToCustomer, canSee, postVisibility, roleOf, servesCustomer, type ChatRole, type InviteMode, type Mode, type Visibility } from "../workers/chat/visibility.ts";
+import { Alarm } from "./alarm.ts";
+import { ChatStore, type ChatMeta, type ChatStatus, type Participant, type StoredMessage } from "./chat-store.ts";
+import { agentStub, queueStub } from "./names.ts";
 import { guard, type Result } from "./result.ts";
 
-const SCHEMA = "1";
+export type { Participant, ChatStatus } from "./chat-store.ts";
+
 /** The most a reader gets in one answer; it asks again from the last sequence it got. */
 export const PAGE = 500;
 export const MAX_TEXT = 8000;
-
-export type MessageKind = "text" | "notice";
+const RETRY_MS = [5_000, 15_000, 60_000, 300_000];
 
 export interface ChatMessage {
   seq: number;
   clientId: string | null;
   from: string;
+  name: string;
   role: ChatRole;
-  kind: MessageKind;
+  kind: "text" | "notice" | "file";
   text: string;
   visibility: Visibility;
   at: number;
+  file?: { name: string; type: string; size: number; url: string };
 }
 
-export interface Participant {
-  id: string;
-  role: ChatRole;
-  name: string;
-  joinedAt: number;
-  leftAt: number | null;
+export interface ChatState {
+  interactionId: string;
+  status: ChatStatus;
+  position: number | null;
+  ewtSeconds: number | null;
+  participants: Participant[];
+  last: number;
+  endReason: ChatMeta["endReason"];
 }
 
-interface MessageRow {
-  seq: number;
-  client_id: string | null;
-  author: string;
+interface SocketTag {
+  pid: string;
   role: ChatRole;
-  kind: MessageKind;
-  text: string;
-  visibility: Visibility;
-  at: number;
-  [k: string]: SqlStorageValue;
 }
-
-interface ParticipantRow {
-  id: string;
-  role: ChatRole;
-  name: string;
-  joined_at: number;
-  left_at: number | null;
-  [k: string]: SqlStorageValue;
-}
-const toParticipant = (r: ParticipantRow): Participant => ({ id: r.id, role: r.role, name: r.name, joinedAt: r.joined_at, leftAt: r.left_at });
 
 const fail = (e: AppError): never => {
   throw e;
 };
-const toMessage = (r: MessageRow): ChatMessage => ({ seq: r.seq, clientId: r.client_id, from: r.author, role: r.role, kind: r.kind, text: r.text, visibility: r.visibility, at: r.at });
 
 export class ChatSession extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
+  private readonly store: ChatStore;
+  private readonly timer: Alarm;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
-    if (!hasSchema(this.sql, SCHEMA))
-      this.sql.exec(`
-        CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS participants (id TEXT PRIMARY KEY, role TEXT NOT NULL, name TEXT NOT NULL, joined_at INTEGER NOT NULL, left_at INTEGER);
-        CREATE TABLE IF NOT EXISTS messages (
-          seq INTEGER PRIMARY KEY AUTOINCREMENT, client_id TEXT, author TEXT NOT NULL, role TEXT NOT NULL, kind TEXT NOT NULL,
-          text TEXT NOT NULL, visibility TEXT NOT NULL, at INTEGER NOT NULL);
-        CREATE UNIQUE INDEX IF NOT EXISTS messages_client ON messages (author, client_id) WHERE client_id IS NOT NULL;
-        INSERT OR REPLACE INTO kv (k, v) VALUES ('schema', '${SCHEMA}');
-      `);
+    this.store = new ChatStore(ctx.storage.sql);
+    this.timer = new Alarm(ctx.storage);
+    // Keep-alive pings are answered without waking the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
 
-  /** Adds a participant (again: a rejoin clears its leaving) and tells everyone. */
-  join(p: { id: string; role: ChatRole; name: string }): Promise<Result<Participant>> {
-    return guard(() => {
+  // ---- the chat's life ----
+
+  /** Steps 2 and 5 of the chat flow: the session exists, the customer is in it and greeted. Idempotent. */
+  open(o: { tenant: string; interactionId: string; queue: string; contactId: string | null; customer: { name: string; email: string | null } }): Promise<Result<ChatState>> {
+    return guard(async () => {
+      if (!this.store.meta()) {
+        const cfg = await getConfig(this.env.DB, o.tenant);
+        const now = Date.now();
+        const chat = cfg.raw.chat;
+        this.store.saveMeta({
+          tenant: o.tenant, interactionId: o.interactionId, queue: o.queue, contactId: o.contactId, customerName: o.customer.name, customerEmail: o.customer.email,
+          status: "waiting", startedAt: now, endedAt: null, endedBy: null, endReason: null, lastCustomerAt: now, idleStage: 0,
+          positionAt: chat && chat.positionEverySeconds > 0 ? now + 1000 : null, idleAt: null, retryAt: null, retries: 0, position: null, ewtSeconds: null,
+          transcriptTo: null, transcriptWritten: false, transcriptMailed: false, invites: {},
+        });
+        this.store.upsertParticipant({ id: "customer", mode: "customer", name: o.customer.name }, now);
+        if (chat?.greeting) this.notice(chat.greeting, "all", now);
+        await this.schedule();
+      }
+      return this.stateOf();
+    });
+  }
+
+  /** A participant enters: the customer at open, an agent on accepting, an invited agent, a supervisor. */
+  join(p: { id: string; mode: Mode; name: string }): Promise<Result<Participant>> {
+    return guard(async () => {
+      const m = this.meta();
+      if (m.status === "ended") fail(conflict("chat_ended", "this chat has ended"));
+      const cur = this.store.participant(p.id);
+      if (cur && cur.leftAt === null && cur.mode === p.mode) return cur;
+      if (p.mode === "consult" || p.mode === "conference") {
+        const agentId = p.id.slice("agent:".length);
+        if (m.invites[agentId] !== p.mode) fail(forbidden(`you were not invited to this chat in ${p.mode} mode`));
+        delete m.invites[agentId];
+      }
       const now = Date.now();
-      const cur = this.participant(p.id);
-      if (cur && cur.leftAt === null) return cur;
-      this.sql.exec(
-        "INSERT INTO participants (id, role, name, joined_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET left_at = NULL, name = excluded.name",
-        p.id, p.role, p.name, now,
-      );
-      // A supervisor who joins to monitor or coach is announced to staff only.
-      this.notice(`${p.name} joined`, p.role === "supervisor" ? "staff" : "all", now);
-      return this.participant(p.id)!;
+      const joined = this.store.upsertParticipant(p, now);
+      this.notice(`${p.name} joined the chat`, announcedToCustomer(p.mode) ? "all" : "staff", now);
+      if (servesCustomer(p.mode) && m.status === "waiting") {
+        m.status = "active";
+        m.positionAt = null;
+        m.position = null;
+        m.ewtSeconds = null;
+        this.idleFrom(m, now);
+        this.broadcast({ type: "status", status: "active" });
+      }
+      this.store.saveMeta(m);
+      await this.schedule();
+      return joined;
+    });
+  }
+
+  /** A supervisor changes how they take part (monitor, coach, barge-in). */
+  setMode(id: string, mode: Mode): Promise<Result<Participant>> {
+    return guard(async () => {
+      const cur = this.present(id);
+      if (cur.role !== "supervisor" || roleOf(mode) !== "supervisor") fail(badRequest("invalid_mode", "mode: supervisors switch between monitor, coach and barge"));
+      if (cur.mode === mode) return cur;
+      this.store.setMode(id, mode);
+      const now = Date.now();
+      // The customer learns of a supervisor only when they barge in.
+      this.notice(mode === "barge" ? `${cur.name} joined the chat` : `${cur.name} is now in ${mode} mode`, mode === "barge" ? "all" : "staff", now);
+      const m = this.meta();
+      if (mode === "barge" && m.status === "waiting") {
+        m.status = "active";
+        m.positionAt = null;
+        this.idleFrom(m, now);
+        this.store.saveMeta(m);
+        this.broadcast({ type: "status", status: "active" });
+        await this.schedule();
+      }
+      return this.store.participant(id)!;
+    });
+  }
+
+  /** The handling agent invites a colleague to consult (agents only) or to a conference. */
+  invite(by: string, agentId: string, mode: InviteMode, names: { by: string; agent: string }): Promise<Result<void>> {
+    return guard(async () => {
+      const me = this.present(by);
+      if (me.mode !== "primary") fail(forbidden("only the agent handling this chat can invite"));
+      if (`agent:${agentId}` === by) fail(badRequest("same_agent", "agent: you are already in this chat"));
+      const m = this.meta();
+      m.invites[agentId] = mode;
+      this.store.saveMeta(m);
+      this.notice(`${names.by} invited ${names.agent} to ${mode === "consult" ? "consult" : "join the conference"}`, "staff", Date.now());
+      await agentStub(this.env, m.tenant, agentId).notify({ type: "chat_invite", interactionId: m.interactionId, from: names.by, mode });
     });
   }
 
   leave(id: string): Promise<Result<void>> {
-    return guard(() => {
-      const p = this.participant(id);
+    return guard(async () => {
+      const p = this.store.participant(id);
       if (!p || p.leftAt !== null) return;
-      const now = Date.now();
-      this.sql.exec("UPDATE participants SET left_at = ? WHERE id = ?", now, id);
-      this.notice(`${p.name} left`, p.role === "supervisor" ? "staff" : "all", now);
+      await this.depart(p, `${p.name} left the chat`);
     });
   }
 
-  /** Stores a message from a participant. Idempotent on (participant, clientId). */
-  post(from: string, m: { clientId: string; text: string; visibility?: Visibility }): Promise<Result<{ message: ChatMessage; duplicate: boolean }>> {
-    return guard(() => {
-      const p = this.participant(from);
-      if (!p || p.leftAt !== null) fail(forbidden("only a participant of this chat can post to it"));
-      const visibility = m.visibility ?? "all";
-      if (!mayPost(p!.role, visibility)) fail(forbidden("a customer's messages are seen by everyone in the chat"));
-      const text = m.text.trim();
-      if (!text) fail(badRequest("empty_message", "text: say something"));
-      if (text.length > MAX_TEXT) fail(badRequest("message_too_long", `text: at most ${MAX_TEXT} characters`));
-      if (!m.clientId || m.clientId.length > 100) fail(badRequest("invalid_client_id", "clientId: 1 to 100 characters, unique per message"));
-      const seen = this.sql.exec<MessageRow>("SELECT * FROM messages WHERE author = ? AND client_id = ?", from, m.clientId).toArray()[0];
-      if (seen) {
-        if (seen.text !== text) fail(conflict("client_id_reused", "clientId: already used for another message"));
-        return { message: toMessage(seen), duplicate: true };
+  /** The handling agent handed the interaction on: they leave, the customer stays and hears where to. */
+  transferred(agentId: string, to: string): Promise<Result<void>> {
+    return guard(async () => {
+      const p = this.store.participant(`agent:${agentId}`);
+      if (!p || p.leftAt !== null || this.meta().status === "ended") return;
+      await this.depart(p, `${p.name} transferred the chat to ${to}`);
+    });
+  }
+
+  /** Step 9: the agent, the customer, a supervisor or the idle timer ends the chat. Idempotent. */
+  end(by: string, reason: NonNullable<ChatMeta["endReason"]>, byName?: string): Promise<Result<ChatState>> {
+    return guard(async () => {
+      const m = this.meta();
+      if (m.status === "ended") return this.stateOf();
+      // Staff the Worker has vouched for (the handling agent, a supervisor) name themselves; anyone else must be in the chat.
+      const who = by === "system" ? null : byName !== undefined ? { name: byName } : this.present(by);
+      const now = Date.now();
+      const wasWaiting = m.status === "waiting";
+      const cfg = await getConfig(this.env.DB, m.tenant);
+      const text = reason === "idle" ? cfg.raw.chat?.idle.closeText ?? "This chat was closed after a period of inactivity." : `${who?.name ?? "Someone"} ended the chat`;
+      this.notice(text, "all", now);
+      Object.assign(m, { status: "ended", endedAt: now, endedBy: by, endReason: reason, positionAt: null, idleAt: null, retryAt: now });
+      this.store.saveMeta(m);
+      this.broadcast({ type: "status", status: "ended", reason });
+      for (const ws of this.ctx.getWebSockets()) {
+        try {
+          ws.close(1000, "chat ended");
+        } catch {
+          // already closing
+        }
       }
-      const row = this.sql
-        .exec<MessageRow>("INSERT INTO messages (client_id, author, role, kind, text, visibility, at) VALUES (?, ?, ?, 'text', ?, ?, ?) RETURNING *", m.clientId, from, p!.role, text, visibility, Date.now())
-        .one();
-      return { message: toMessage(row), duplicate: false };
+      // A chat that never reached an agent is abandoned in its queue; one in an agent's hands waits for their "done".
+      if (wasWaiting) await this.abandonInQueue(m);
+      for (const p of this.store.participants()) {
+        if (p.leftAt === null && p.id.startsWith("agent:"))
+          await agentStub(this.env, m.tenant, p.id.slice("agent:".length)).notify({ type: "chat_ended", interactionId: m.interactionId, reason }).catch((e: unknown) => console.error("notify chat_ended", e));
+      }
+      await this.finish();
+      return this.stateOf();
+    });
+  }
+
+  /** Step 11: the customer asks for the transcript by mail; sent when the chat ends (now, if it has). */
+  requestTranscript(email: string): Promise<Result<{ status: "queued" | MailOutcome }>> {
+    return guard(async () => {
+      const m = this.meta();
+      if (m.transcriptMailed) fail(conflict("transcript_already_sent", "the transcript of this chat was already mailed"));
+      m.transcriptTo = email;
+      this.store.saveMeta(m);
+      if (m.status !== "ended") return { status: "queued" as const };
+      const out = await this.finish();
+      return { status: out ?? ("queued" as const) };
+    });
+  }
+
+  // ---- messages and signals ----
+
+  /** Stores a message from a participant. Idempotent on (participant, clientId). */
+  post(from: string, msg: { clientId: string; text: string; visibility?: Visibility }): Promise<Result<{ message: ChatMessage; duplicate: boolean }>> {
+    return guard(() => this.doPost(from, msg));
+  }
+
+  /** A file already in R2 becomes a message. Idempotent on (participant, clientId) like a text. */
+  attach(from: string, f: { clientId: string; name: string; type: string; size: number; key: string }): Promise<Result<{ message: ChatMessage; duplicate: boolean }>> {
+    return guard(async () => {
+      const p = this.speaker(from);
+      const seen = this.store.byClientId(from, f.clientId);
+      if (seen) return { message: await this.view(seen), duplicate: true };
+      const vis = postVisibility(p.mode, undefined);
+      if (!vis.ok) fail(forbidden(vis.message));
+      const stored = this.store.insert({ clientId: f.clientId, from, name: p.name, role: p.role, kind: "file", text: f.name, visibility: vis.ok ? vis.visibility : "all", at: Date.now(), file: { key: f.key, type: f.type, size: f.size } });
+      await this.afterPost(p, stored);
+      return { message: await this.view(stored), duplicate: false };
+    });
+  }
+
+  typing(from: string, on: boolean): Promise<Result<void>> {
+    return guard(async () => {
+      const p = this.speaker(from);
+      if (p.mode === "monitor") return;
+      if (p.role === "customer" && on) await this.customerActive();
+      this.broadcast({ type: "typing", from, name: p.name, on }, (t) => t.pid !== from && (announcedToCustomer(p.mode) || t.role !== "customer"));
+    });
+  }
+
+  read(from: string, seq: number): Promise<Result<void>> {
+    return guard(() => {
+      const p = this.present(from);
+      const upTo = Math.min(seq, this.store.lastSeq());
+      this.store.markRead(from, upTo);
+      if (p.mode !== "monitor") this.broadcast({ type: "read", from, seq: upTo }, (t) => t.pid !== from && (announcedToCustomer(p.mode) || t.role !== "customer"));
     });
   }
 
   /** What `viewer` may see after sequence `after`, oldest first, at most PAGE. */
-  since(viewer: ChatRole, after: number): { messages: ChatMessage[]; last: number; more: boolean } {
-    const rows = this.sql.exec<MessageRow>("SELECT * FROM messages WHERE seq > ? ORDER BY seq LIMIT ?", Math.max(0, after), PAGE + 1).toArray();
-    const more = rows.length > PAGE;
-    const page = rows.slice(0, PAGE);
-    // `last` moves past messages the viewer may not see too, so its next ask starts after them.
-    const last = page.at(-1)?.seq ?? after;
-    return { messages: page.filter((r) => canSee(viewer, r.visibility)).map(toMessage), last, more };
+  since(viewer: string, after: number): Promise<Result<{ messages: ChatMessage[]; last: number; more: boolean; status: ChatStatus }>> {
+    return guard(async () => {
+      const role = this.member(viewer).role;
+      const rows = this.store.after(after, PAGE + 1);
+      const more = rows.length > PAGE;
+      const page = rows.slice(0, PAGE);
+      // `last` moves past messages the viewer may not see too, so its next ask starts after them.
+      const last = page.at(-1)?.seq ?? Math.max(0, after);
+      const visible = page.filter((r) => canSee(role, r.visibility));
+      return { messages: await Promise.all(visible.map((r) => this.view(r))), last, more, status: this.meta().status };
+    });
+  }
+
+  state(viewer?: string): Promise<Result<ChatState>> {
+    return guard(() => {
+      if (viewer !== undefined) this.member(viewer);
+      return this.stateOf();
+    });
+  }
+
+  /** The stored record, for the history and tests (no signed URLs). */
+  transcript(): StoredMessage[] {
+    return this.store.all();
   }
 
   participants(): Participant[] {
-    return this.sql.exec<ParticipantRow>("SELECT * FROM participants ORDER BY joined_at").toArray().map(toParticipant);
+    return this.store.participants();
   }
 
-  private participant(id: string): Participant | null {
-    const r = this.sql.exec<ParticipantRow>("SELECT * FROM participants WHERE id = ?", id).toArray()[0];
-    return r ? toParticipant(r) : null;
+  // ---- sockets ----
+
+  /** The Worker has checked the token and the Origin; it names the participant in a header. */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return Response.json({ error: { code: "upgrade_required", message: "expected a WebSocket upgrade" } }, { status: 426 });
+    const pid = request.headers.get("X-Chat-Participant") ?? "";
+    const p = this.store.participant(pid);
+    const m = this.store.meta();
+    if (!m || !p) return Response.json({ error: { code: "not_a_participant", message: "only participants of this chat can connect" } }, { status: 403 });
+    if (p.leftAt !== null) return Response.json({ error: { code: "not_a_participant", message: "you left this chat" } }, { status: 403 });
+    const after = Number(new URL(request.url).searchParams.get("after") ?? "0");
+    const pair = new WebSocketPair();
+    const tag: SocketTag = { pid, role: p.role };
+    this.ctx.acceptWebSocket(pair[1], [pid]);
+    pair[1].serializeAttachment(tag);
+    pair[1].send(JSON.stringify({ type: "hello", participant: p, status: m.status, last: this.store.lastSeq(), position: m.position, ewtSeconds: m.ewtSeconds }));
+    await this.replay(pair[1], tag, Number.isFinite(after) && after > 0 ? Math.floor(after) : 0);
+    if (m.status === "ended") pair[1].close(1000, "chat ended");
+    return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+
+  override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
+    const tag = ws.deserializeAttachment() as SocketTag | null;
+    if (!tag) return ws.close(1011, "lost its participant");
+    const parsed = parseFrame(raw);
+    if (!parsed.ok) return this.sendTo(ws, { type: "error", ...parsed.error });
+    const f: ClientFrame = parsed.frame;
+    const answer = (r: Result<unknown>, clientId?: string) => {
+      if (!r.ok) this.sendTo(ws, { type: "error", code: r.error.code, message: r.error.message, ...(clientId ? { clientId } : {}) });
+    };
+    switch (f.type) {
+      case "msg": {
+        const r = await this.post(tag.pid, { clientId: f.clientId, text: f.text, visibility: f.visibility });
+        if (r.ok) this.sendTo(ws, { type: "ack", clientId: f.clientId, seq: r.value.message.seq, duplicate: r.value.duplicate });
+        // A resend of a message stored before the drop: the sender may have missed it too.
+        if (r.ok && r.value.duplicate) this.sendTo(ws, { type: "msg", message: r.value.message });
+        return answer(r, f.clientId);
+      }
+      case "typing":
+        return answer(await this.typing(tag.pid, f.on));
+      case "read":
+        return answer(await this.read(tag.pid, f.seq));
+      case "resume":
+        return this.replay(ws, tag, f.after);
+      case "end": {
+        const p = this.store.participant(tag.pid);
+        return answer(await this.end(tag.pid, p?.role === "customer" ? "customer" : p?.role === "supervisor" ? "supervisor" : "agent"));
+      }
+      case "ping":
+        return this.sendTo(ws, { type: "pong" });
+    }
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, "bye");
+    } catch {
+      // already closed
+    }
+  }
+
+  // ---- timers ----
+
+  override async alarm(): Promise<void> {
+    this.timer.fired();
+    const m = this.store.meta();
+    if (!m) return;
+    const now = Date.now();
+    if (m.status === "waiting" && m.positionAt !== null && m.positionAt <= now) await this.tellPosition(m);
+    if (m.status === "active" && m.idleAt !== null && m.idleAt <= now) await this.idleStep(m);
+    const after = this.store.meta()!;
+    if (after.status === "ended" && after.retryAt !== null && after.retryAt <= now) await this.finish();
+    await this.schedule();
+  }
+
+  // ---- inside ----
+
+  private meta(): ChatMeta {
+    return this.store.meta() ?? fail(notFound("no_chat", "no such chat"));
+  }
+
+  /** A participant, present or not (a former participant may still read what they saw). */
+  private member(id: string): Participant {
+    return this.store.participant(id) ?? fail(forbidden("only a participant of this chat can do this"));
+  }
+
+  private present(id: string): Participant {
+    const p = this.member(id);
+    if (p.leftAt !== null) fail(forbidden("you have left this chat"));
+    return p;
+  }
+
+  private speaker(id: string): Participant {
+    const p = this.present(id);
+    if (this.meta().status === "ended") fail(conflict("chat_ended", "this chat has ended"));
+    return p;
+  }
+
+  private async doPost(from: string, msg: { clientId: string; text: string; visibility?: Visibility }): Promise<{ message: ChatMessage; duplicate: boolean }> {
+    if (!msg.clientId || msg.clientId.length > 100) fail(badRequest("invalid_client_id", "clientId: 1 to 100 characters, unique per message"));
+    const text = msg.text.trim();
+    const seen = this.store.byClientId(from, msg.clientId);
+    if (seen) {
+      if (seen.text !== text) fail(conflict("client_id_reused", "clientId: already used for another message"));
+      return { message: await this.view(seen), duplicate: true };
+    }
+    const p = this.speaker(from);
+    const vis = postVisibility(p.mode, msg.visibility);
+    if (!vis.ok) return fail(forbidden(vis.message));
+    if (!text) fail(badRequest("empty_message", "text: say something"));
+    if (text.length > MAX_TEXT) fail(badRequest("message_too_long", `text: at most ${MAX_TEXT} characters`));
+    const stored = this.store.insert({ clientId: msg.clientId, from, name: p.name, role: p.role, kind: "text", text, visibility: vis.visibility, at: Date.now(), file: null });
+    await this.afterPost(p, stored);
+    return { message: await this.view(stored), duplicate: false };
+  }
+
+  private async afterPost(p: Participant, stored: StoredMessage): Promise<void> {
+    const view = await this.view(stored);
+    this.broadcast({ type: "msg", message: view }, (t) => canSee(t.role, stored.visibility));
+    if (p.role === "customer") await this.customerActive();
+  }
+
+  private async customerActive(): Promise<void> {
+    const m = this.meta();
+    if (m.status !== "active") return;
+    this.idleFrom(m, Date.now());
+    this.store.saveMeta(m);
+    await this.schedule();
+  }
+
+  private idleFrom(m: ChatMeta, now: number): void {
+    m.lastCustomerAt = now;
+    m.idleStage = 0;
+    m.idleAt = null;
+    // Filled in by schedule(), which knows the tenant's idle settings.
+  }
+
+  private async depart(p: Participant, text: string): Promise<void> {
+    const now = Date.now();
+    this.store.markLeft(p.id, now);
+    this.notice(text, announcedToCustomer(p.mode) ? "all" : "staff", now);
+    for (const ws of this.ctx.getWebSockets(p.id)) ws.close(1000, "left the chat");
+    const m = this.meta();
+    // Nobody left to answer the customer: back to waiting, with position updates again.
+    if (m.status === "active" && !this.store.participants().some((x) => x.leftAt === null && servesCustomer(x.mode))) {
+      m.status = "waiting";
+      m.idleAt = null;
+      m.positionAt = now + 1000;
+      this.store.saveMeta(m);
+      this.broadcast({ type: "status", status: "waiting" });
+      await this.schedule();
+    }
+  }
+
+  private async tellPosition(m: ChatMeta): Promise<void> {
+    const cfg = await getConfig(this.env.DB, m.tenant);
+    const every = (cfg.raw.chat?.positionEverySeconds ?? 30) * 1000;
+    m.positionAt = every > 0 ? Date.now() + every : null;
+    try {
+      // The interaction may have moved (a forward step, a supervisor's move): D1 knows its queue.
+      const row = await this.env.DB.prepare("SELECT queue, state FROM interactions WHERE tenant_id = ? AND id = ?").bind(m.tenant, m.interactionId).first<{ queue: string | null; state: string }>();
+      if (row?.queue) m.queue = row.queue;
+      const info = await queueStub(this.env, m.tenant, m.queue).waitInfo(m.interactionId);
+      if (info) {
+        const ewt = estimateWaitSeconds(info);
+        const changed = info.position !== m.position;
+        m.position = info.position;
+        m.ewtSeconds = ewt;
+        this.broadcast({ type: "queue", position: info.position, ewtSeconds: ewt }, (t) => t.role === "customer");
+        if (changed) this.notice(positionText(info.position, ewt), "all", Date.now());
+      }
+    } catch (err) {
+      console.error("queue position", err);
+    }
+    this.store.saveMeta(m);
+  }
+
+  private async idleStep(m: ChatMeta): Promise<void> {
+    const cfg = await getConfig(this.env.DB, m.tenant);
+    const idle = cfg.raw.chat?.idle;
+    if (!idle) return;
+    if (m.idleStage === 0) {
+      m.idleStage = 1;
+      m.idleAt = Date.now() + idle.closeSeconds * 1000;
+      this.store.saveMeta(m);
+      this.notice(idle.alertText, "all", Date.now());
+    } else {
+      await this.end("system", "idle");
+    }
+  }
+
+  /** Step 10 and 11: the transcript into the history, then the mail if asked for; retried by the alarm. */
+  private async finish(): Promise<MailOutcome | null> {
+    const m = this.meta();
+    let out: MailOutcome | null = null;
+    try {
+      const messages = this.store.all();
+      if (!m.transcriptWritten) {
+        await writeTranscript(this.env.DB, m, messages);
+        m.transcriptWritten = true;
+      }
+      if (m.transcriptTo && !m.transcriptMailed) {
+        out = await mailTranscript(this.env, m, messages);
+        m.transcriptMailed = out !== "no_mailbox";
+        if (out === "no_mailbox") console.warn(`chat ${m.interactionId}: the tenant has no mailbox to send the transcript from`);
+      }
+      m.retryAt = null;
+      m.retries = 0;
+    } catch (err) {
+      console.error(`chat ${m.interactionId}: transcript`, err);
+      m.retryAt = Date.now() + RETRY_MS[Math.min(m.retries, RETRY_MS.length - 1)]!;
+      m.retries++;
+    }
+    this.store.saveMeta(m);
+    await this.schedule();
+    return out;
+  }
+
+  private async abandonInQueue(m: ChatMeta): Promise<void> {
+    try {
+      const row = await this.env.DB.prepare("SELECT queue FROM interactions WHERE tenant_id = ? AND id = ?").bind(m.tenant, m.interactionId).first<{ queue: string | null }>();
+      // An offer in flight settles within moments (accepted, or back to waiting): try again briefly.
+      for (let i = 0; i < 5; i++) {
+        const r = await queueStub(this.env, m.tenant, row?.queue ?? m.queue).stop(m.interactionId, "customer", { abandoned: true, reason: "the customer left the chat" });
+        if (r.ok || r.error.code !== "being_routed") {
+          if (!r.ok) console.warn(`chat ${m.interactionId}: not stopped in its queue: ${r.error.message}`);
+          return;
+        }
+        await new Promise((res) => setTimeout(res, 200 * (i + 1)));
+      }
+    } catch (err) {
+      console.error(`chat ${m.interactionId}: abandon`, err);
+    }
+  }
+
+  private async schedule(): Promise<void> {
+    const m = this.store.meta();
+    if (!m) return;
+    if (m.status === "active" && m.idleAt === null) {
+      const idle = (await getConfig(this.env.DB, m.tenant)).raw.chat?.idle;
+      if (idle) {
+        m.idleAt = m.lastCustomerAt + idle.alertSeconds * 1000;
+        this.store.saveMeta(m);
+      }
+    }
+    const times = [m.status === "waiting" ? m.positionAt : null, m.status === "active" ? m.idleAt : null, m.status === "ended" ? m.retryAt : null].filter((t): t is number => t !== null);
+    if (times.length) await this.timer.arm(Math.min(...times));
+  }
+
+  private stateOf(): ChatState {
+    const m = this.meta();
+    return { interactionId: m.interactionId, status: m.status, position: m.position, ewtSeconds: m.ewtSeconds, participants: this.store.participants(), last: this.store.lastSeq(), endReason: m.endReason };
   }
 
   private notice(text: string, visibility: Visibility, at: number): void {
-    this.sql.exec("INSERT INTO messages (client_id, author, role, kind, text, visibility, at) VALUES (NULL, 'system', 'system', 'notice', ?, ?, ?)", text, visibility, at);
+    const { file: _none, ...message } = this.store.insert({ clientId: null, from: "system", name: "", role: "system", kind: "notice", text, visibility, at, file: null });
+    this.broadcast({ type: "msg", message }, (t) => canSee(t.role, visibility));
   }
+
+  private async view(s: StoredMessage): Promise<ChatMessage> {
+    const { file, ...rest } = s;
+    if (!file) return rest;
+    const m = this.meta();
+    const url = await signPath(this.env.AUTH_SECRET, `/api/v1/chat/files/${m.tenant}/${m.interactionId}/${file.key.slice(file.key.lastIndexOf("/") + 1)}`);
+    return { ...rest, file: { name: s.text, type: file.type, size: file.size, url } };
+  }
+
+  private async replay(ws: WebSocket, tag: SocketTag, after: number): Promise<void> {
+    let from = after;
+    for (;;) {
+      const rows = this.store.after(from, PAGE);
+      for (const r of rows) if (canSee(tag.role, r.visibility)) this.sendTo(ws, { type: "msg", message: await this.view(r) });
+      if (rows.length < PAGE) return;
+      from = rows.at(-1)!.seq;
+    }
+  }
+
+  private broadcast(frame: Record<string, unknown>, to: (t: SocketTag) => boolean = () => true): void {
+    const data = JSON.stringify(frame);
+    for (const ws of this.ctx.getWebSockets()) {
+      const t = ws.deserializeAttachment() as SocketTag | null;
+      if (t && to(t)) this.sendRaw(ws, data);
+    }
+  }
+
+  private sendTo(ws: WebSocket, frame: Record<string, unknown>): void {
+    this.sendRaw(ws, JSON.stringify(frame));
+  }
+
+  private sendRaw(ws: WebSocket, data: string): void {
+    try {
+      ws.send(data);
+    } catch {
+      // a socket closing under us; its client resumes from its last sequence
+    }
+  }
+}
+
+function positionText(position: number, ewtSeconds: number | null): string {
+  const place = position === 1 ? "You are next in line." : `You are number ${position} in the queue.`;
+  if (ewtSeconds === null) return place;
+  const mins = Math.max(1, Math.round(ewtSeconds / 60));
+  return `${place} Estimated wait: about ${mins} minute${mins === 1 ? "" : "s"}.`;
 }

@@ -393,6 +393,20 @@ export class InteractionQueue extends DurableObject<Env> {
       }));
   }
 
+  /** A waiting item's place (1 = next) and what an estimate of its wait needs; null once it is no longer waiting here. */
+  async waitInfo(itemId: string): Promise<{ position: number; agents: number; avgHandleMs: number | null } | null> {
+    const me = this.row(itemId);
+    if (!me || (me.state !== "waiting" && me.state !== "offered")) return null;
+    const ahead = this.list().findIndex((r) => r.id === itemId);
+    const st = await this.stats();
+    return { position: Math.max(1, ahead + 1), agents: this.staffed(me.media), avgHandleMs: st.avgHandleMs };
+  }
+
+  /** How many logged-in agents could take this media from here now or when they free up. */
+  staffed(media: Media): number {
+    return [...this.hints.values()].filter((h) => h.loggedIn && h.ready[media] === true && (h.capacity[media] ?? 0) > 0).length;
+  }
+
   holds(itemId: string): boolean {
     return this.row(itemId) !== null;
   }

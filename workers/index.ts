@@ -5,6 +5,8 @@ import { adminRoutes } from "./http/routes/admin.ts";
 import { agentRoutes } from "./http/routes/agents.ts";
 import { authRoutes } from "./http/routes/auth.ts";
 import { callbackRoutes } from "./http/routes/callbacks.ts";
+import { chatRoutes } from "./http/routes/chat.ts";
+import { chatStaffRoutes } from "./http/routes/chats.ts";
 import { contactRoutes } from "./http/routes/contacts.ts";
 import { emailRoutes } from "./http/routes/email.ts";
 import { formRoutes } from "./http/routes/forms.ts";
@@ -20,7 +22,7 @@ export { Agent } from "../durable-objects/agent.ts";
 export { ChatSession } from "../durable-objects/chat-session.ts";
 
 const routes: RouteDef[] = [];
-routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, ...agentRoutes, ...queueRoutes, ...contactRoutes, ...adminRoutes, ...emailRoutes, ...formRoutes, ...callbackRoutes);
+routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, ...agentRoutes, ...queueRoutes, ...contactRoutes, ...adminRoutes, ...emailRoutes, ...formRoutes, ...callbackRoutes, ...chatRoutes, ...chatStaffRoutes);
 const router = buildRouter(routes);
 
 export default {

@@ -4,7 +4,7 @@
 import { AppError, toErrorResponse } from "./errors.ts";
 import { Reply } from "./api.ts";
 
-const ALLOW_HEADERS = "Content-Type, Accept, Idempotency-Key";
+const ALLOW_HEADERS = "Content-Type, Accept, Authorization, Idempotency-Key";
 const EXPOSE_HEADERS = "Retry-After, Location";
 
 /** `https://Example.com:443/path` and `https://example.com` are the same origin. */

@@ -189,11 +189,13 @@ export interface HistoryEvent {
 
 export async function getInteraction(db: D1Database, tenant: string, id: string) {
   const row = await getInteractionRow(db, tenant, id);
-  const [events, parts, notes, contact] = await db.batch([
+  const [events, parts, notes, contact, chat] = await db.batch([
     db.prepare("SELECT seq, at, actor, action, from_state, to_state, queue, agent_id, reason FROM interaction_events WHERE tenant_id = ? AND interaction_id = ? ORDER BY seq").bind(tenant, id),
     db.prepare("SELECT id, seq, kind, content, r2_key, content_type, name, size FROM message_parts WHERE tenant_id = ? AND interaction_id = ? ORDER BY seq").bind(tenant, id),
     db.prepare("SELECT id, author, text, created_at FROM notes WHERE tenant_id = ? AND interaction_id = ? ORDER BY created_at").bind(tenant, id),
     db.prepare("SELECT c.id, c.first_name, c.last_name FROM contacts c WHERE c.tenant_id = ? AND c.id = ?").bind(tenant, row.contactId ?? ""),
+    // A chat's transcript, once it has ended (until then it lives in its ChatSession).
+    db.prepare("SELECT seq, author, author_name AS name, role, kind, text, visibility, at, file_type, file_size FROM chat_messages WHERE tenant_id = ? AND interaction_id = ? ORDER BY seq").bind(tenant, row.media === "chat" ? id : ""),
   ]);
   const history: HistoryEvent[] = (events!.results as Record<string, unknown>[]).map((e) => ({
     seq: e.seq as number, at: e.at as number, actor: e.actor as string, action: e.action as string, from: e.from_state as string | null,
@@ -207,6 +209,7 @@ export async function getInteraction(db: D1Database, tenant: string, id: string)
     parts: parts!.results,
     notes: (notes!.results as { id: string; author: string; text: string; created_at: number }[]).map((n) => ({ id: n.id, author: n.author, text: n.text, createdAt: n.created_at })),
     history,
+    ...(row.media === "chat" ? { transcript: chat!.results } : {}),
   };
 }
 

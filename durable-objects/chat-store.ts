@@ -1,0 +1,181 @@
+// The ChatSession's own storage: participants, messages (each with its server sequence), and the
+// chat's meta record. SQL only; the object decides what to store.
+import type { ChatRole, Mode, Visibility } from "../workers/chat/visibility.ts";
+import { roleOf } from "../workers/chat/visibility.ts";
+import { hasSchema } from "./schema.ts";
+
+const SCHEMA = "2";
+
+export type MessageKind = "text" | "notice" | "file";
+
+export interface StoredMessage {
+  seq: number;
+  clientId: string | null;
+  from: string;
+  name: string;
+  role: ChatRole;
+  kind: MessageKind;
+  text: string;
+  visibility: Visibility;
+  at: number;
+  file: { key: string; type: string; size: number } | null;
+}
+
+export interface Participant {
+  id: string;
+  role: ChatRole;
+  mode: Mode;
+  name: string;
+  joinedAt: number;
+  leftAt: number | null;
+  readSeq: number;
+}
+
+export type ChatStatus = "new" | "waiting" | "active" | "ended";
+
+export interface ChatMeta {
+  tenant: string;
+  interactionId: string;
+  queue: string;
+  contactId: string | null;
+  customerName: string;
+  customerEmail: string | null;
+  status: ChatStatus;
+  startedAt: number;
+  endedAt: number | null;
+  endedBy: string | null;
+  endReason: "agent" | "customer" | "idle" | "supervisor" | null;
+  lastCustomerAt: number;
+  idleStage: 0 | 1;
+  /** When the next queue-position update, idle step or transcript retry is due. */
+  positionAt: number | null;
+  idleAt: number | null;
+  retryAt: number | null;
+  retries: number;
+  position: number | null;
+  ewtSeconds: number | null;
+  transcriptTo: string | null;
+  transcriptWritten: boolean;
+  transcriptMailed: boolean;
+  /** Agents invited to consult or conference, by agent id. */
+  invites: Record<string, "consult" | "conference">;
+}
+
+interface MessageRow {
+  seq: number;
+  client_id: string | null;
+  author: string;
+  author_name: string;
+  role: ChatRole;
+  kind: MessageKind;
+  text: string;
+  visibility: Visibility;
+  at: number;
+  file_key: string | null;
+  file_type: string | null;
+  file_size: number | null;
+  [k: string]: SqlStorageValue;
+}
+
+interface ParticipantRow {
+  id: string;
+  mode: Mode;
+  name: string;
+  joined_at: number;
+  left_at: number | null;
+  read_seq: number;
+  [k: string]: SqlStorageValue;
+}
+
+const toMessage = (r: MessageRow): StoredMessage => ({
+  seq: r.seq, clientId: r.client_id, from: r.author, name: r.author_name, role: r.role, kind: r.kind, text: r.text, visibility: r.visibility, at: r.at,
+  file: r.file_key ? { key: r.file_key, type: r.file_type ?? "application/octet-stream", size: r.file_size ?? 0 } : null,
+});
+const toParticipant = (r: ParticipantRow): Participant => ({ id: r.id, role: roleOf(r.mode), mode: r.mode, name: r.name, joinedAt: r.joined_at, leftAt: r.left_at, readSeq: r.read_seq });
+
+export class ChatStore {
+  private readonly sql: SqlStorage;
+
+  constructor(sql: SqlStorage) {
+    this.sql = sql;
+    if (!hasSchema(sql, SCHEMA))
+      sql.exec(`
+        CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+        DROP TABLE IF EXISTS participants;
+        DROP TABLE IF EXISTS messages;
+        CREATE TABLE participants (id TEXT PRIMARY KEY, mode TEXT NOT NULL, name TEXT NOT NULL, joined_at INTEGER NOT NULL, left_at INTEGER, read_seq INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE messages (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT, client_id TEXT, author TEXT NOT NULL, author_name TEXT NOT NULL, role TEXT NOT NULL, kind TEXT NOT NULL,
+          text TEXT NOT NULL, visibility TEXT NOT NULL, at INTEGER NOT NULL, file_key TEXT, file_type TEXT, file_size INTEGER);
+        CREATE UNIQUE INDEX messages_client ON messages (author, client_id) WHERE client_id IS NOT NULL;
+        INSERT OR REPLACE INTO kv (k, v) VALUES ('schema', '${SCHEMA}');
+      `);
+  }
+
+  meta(): ChatMeta | null {
+    const r = this.sql.exec<{ v: string }>("SELECT v FROM kv WHERE k = 'meta'").toArray()[0];
+    return r ? (JSON.parse(r.v) as ChatMeta) : null;
+  }
+
+  saveMeta(m: ChatMeta): void {
+    this.sql.exec("INSERT OR REPLACE INTO kv (k, v) VALUES ('meta', ?)", JSON.stringify(m));
+  }
+
+  participant(id: string): Participant | null {
+    const r = this.sql.exec<ParticipantRow>("SELECT * FROM participants WHERE id = ?", id).toArray()[0];
+    return r ? toParticipant(r) : null;
+  }
+
+  participants(): Participant[] {
+    return this.sql.exec<ParticipantRow>("SELECT * FROM participants ORDER BY joined_at").toArray().map(toParticipant);
+  }
+
+  /** Adds a participant, or brings one back (a rejoin clears its leaving and takes the new mode). */
+  upsertParticipant(p: { id: string; mode: Mode; name: string }, now: number): Participant {
+    this.sql.exec(
+      "INSERT INTO participants (id, mode, name, joined_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET left_at = NULL, mode = excluded.mode, name = excluded.name",
+      p.id, p.mode, p.name, now,
+    );
+    return this.participant(p.id)!;
+  }
+
+  setMode(id: string, mode: Mode): void {
+    this.sql.exec("UPDATE participants SET mode = ? WHERE id = ?", mode, id);
+  }
+
+  markLeft(id: string, now: number): void {
+    this.sql.exec("UPDATE participants SET left_at = ? WHERE id = ?", now, id);
+  }
+
+  markRead(id: string, seq: number): void {
+    this.sql.exec("UPDATE participants SET read_seq = MAX(read_seq, ?) WHERE id = ?", seq, id);
+  }
+
+  lastSeq(): number {
+    return this.sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM messages").one().s ?? 0;
+  }
+
+  byClientId(author: string, clientId: string): StoredMessage | null {
+    const r = this.sql.exec<MessageRow>("SELECT * FROM messages WHERE author = ? AND client_id = ?", author, clientId).toArray()[0];
+    return r ? toMessage(r) : null;
+  }
+
+  insert(m: Omit<StoredMessage, "seq">): StoredMessage {
+    const row = this.sql
+      .exec<MessageRow>(
+        "INSERT INTO messages (client_id, author, author_name, role, kind, text, visibility, at, file_key, file_type, file_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        m.clientId, m.from, m.name, m.role, m.kind, m.text, m.visibility, m.at, m.file?.key ?? null, m.file?.type ?? null, m.file?.size ?? null,
+      )
+      .one();
+    return toMessage(row);
+  }
+
+  /** Messages after `after`, oldest first, at most `limit`. */
+  after(after: number, limit: number): StoredMessage[] {
+    return this.sql.exec<MessageRow>("SELECT * FROM messages WHERE seq > ? ORDER BY seq LIMIT ?", Math.max(0, after), limit).toArray().map(toMessage);
+  }
+
+  all(): StoredMessage[] {
+    return this.sql.exec<MessageRow>("SELECT * FROM messages ORDER BY seq").toArray().map(toMessage);
+  }
+}

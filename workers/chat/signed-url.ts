@@ -1,0 +1,26 @@
+// Short-lived signed URLs for chat files: HMAC-SHA256 over the path and the expiry, so a link in a
+// transcript works for its participants for a few minutes and never for anyone guessing keys.
+export const FILE_URL_TTL_SECONDS = 600;
+
+const enc = new TextEncoder();
+const hex = (b: ArrayBuffer) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, "0")).join("");
+
+async function hmac(secret: string, data: string): Promise<string> {
+  const k = await crypto.subtle.importKey("raw", enc.encode(`chat-file:${secret}`), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return hex(await crypto.subtle.sign("HMAC", k, enc.encode(data)));
+}
+
+/** `path?exp=…&sig=…` for a file path such as `/api/v1/chat/files/{chat}/{file}`. */
+export async function signPath(secret: string, path: string, now = Date.now(), ttlSeconds = FILE_URL_TTL_SECONDS): Promise<string> {
+  const exp = Math.floor(now / 1000) + ttlSeconds;
+  return `${path}?exp=${exp}&sig=${await hmac(secret, `${path}\n${exp}`)}`;
+}
+
+export async function checkSignature(secret: string, path: string, exp: string | null, sig: string | null, now = Date.now()): Promise<"ok" | "expired" | "invalid"> {
+  if (!exp || !sig || !/^\d{1,12}$/.test(exp) || !/^[0-9a-f]{64}$/.test(sig)) return "invalid";
+  const want = await hmac(secret, `${path}\n${exp}`);
+  let diff = 0;
+  for (let i = 0; i < want.length; i++) diff |= want.charCodeAt(i) ^ sig.charCodeAt(i);
+  if (diff !== 0) return "invalid";
+  return Number(exp) * 1000 < now ? "expired" : "ok";
+}

@@ -1,0 +1,244 @@
+// The website chat's endpoints: the widget's config, starting a chat, the session's WebSocket and its
+// HTTP fallback, files by signed URL. Customers call them from the tenant's allowed origins with their
+// session token; staff use the session endpoints with their agent token once they are in the chat.
+import * as z from "zod";
+import { chatStub } from "../../../durable-objects/names.ts";
+import { unwrap } from "../../../durable-objects/result.ts";
+import { chatCaller, chatIdOf, checkOrigin, splitChatId, type ChatCaller } from "../../chat/access.ts";
+import { checkSignature } from "../../chat/signed-url.ts";
+import { availability, chatSettings, startChat } from "../../chat/start.ts";
+import { issueChatToken } from "../../chat/token.ts";
+import { VISIBILITIES } from "../../chat/visibility.ts";
+import type { CompiledConfig } from "../../config/compiled.ts";
+import { getConfig } from "../../config/store.ts";
+import { clientIp, enforceRate } from "../../forms/limit.ts";
+import { newId } from "../../ids.ts";
+import { Reply, readJson, route, type RouteDef } from "../api.ts";
+import { corsAnswer, preflight } from "../cors.ts";
+import { AppError, badRequest, notFound } from "../errors.ts";
+import { readLimited } from "../read-limited.ts";
+
+const TenantId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/);
+const SESSION_TTL_SECONDS = 24 * 3600;
+const START_LIMIT = { max: 30, perSeconds: 600 };
+
+const Start = z
+  .object({
+    clientId: z.string().min(8).max(100).describe("The widget's own id for this request: a retry returns the same chat"),
+    name: z.string().max(200).optional(),
+    email: z.email().max(320).optional(),
+    phone: z.string().max(40).optional(),
+    subject: z.string().max(300).optional(),
+    fields: z.record(z.string().min(1).max(64), z.string().max(2000)).optional(),
+  })
+  .strict();
+
+async function tenantConfig(env: Env, tenant: string): Promise<CompiledConfig> {
+  if (!TenantId.safeParse(tenant).success) throw notFound("no_tenant", "no such tenant");
+  return getConfig(env.DB, tenant).catch(() => {
+    throw notFound("no_tenant", `no tenant '${tenant}'`);
+  });
+}
+
+/** The origin to echo in CORS headers, when the tenant allows it; never throws (errors need headers too). */
+async function echoOrigin(req: Request, env: Env, tenant: string | null): Promise<string | null> {
+  if (!tenant || req.headers.get("Origin") === null) return null;
+  try {
+    return checkOrigin(req, await tenantConfig(env, tenant));
+  } catch {
+    return null;
+  }
+}
+
+const allowList = (req: Request, cfg: CompiledConfig) => [new URL(req.url).origin, ...(cfg.raw.chat?.allowedOrigins ?? [])];
+
+/** A session endpoint: CORS around the answer and its errors, the caller checked inside. */
+async function session(req: Request, env: Env, id: string, fn: (c: ChatCaller) => Promise<unknown>): Promise<Response> {
+  return corsAnswer(await echoOrigin(req, env, splitChatId(id).tenant), async () => (await fn(await chatCaller(req, env, id))) ?? { ok: true });
+}
+
+const chat = (env: Env, c: ChatCaller) => chatStub(env, c.tenant, c.interactionId);
+
+const SESSION_PATHS: [string, string[]][] = [
+  ["/api/v1/chat/sessions/:id", ["GET"]],
+  ["/api/v1/chat/sessions/:id/messages", ["GET", "POST"]],
+  ["/api/v1/chat/sessions/:id/typing", ["POST"]],
+  ["/api/v1/chat/sessions/:id/read", ["POST"]],
+  ["/api/v1/chat/sessions/:id/attachments", ["POST"]],
+  ["/api/v1/chat/sessions/:id/transcript", ["POST"]],
+  ["/api/v1/chat/sessions/:id/end", ["POST"]],
+];
+
+function typeAllowed(type: string, allowed: readonly string[]): boolean {
+  const t = type.toLowerCase();
+  return allowed.some((a) => (a.endsWith("/*") ? t.startsWith(a.slice(0, -1).toLowerCase()) : a.toLowerCase() === t));
+}
+
+/** A file name as the customer's system gave it, minus any path and control characters. */
+const fileName = (raw: string | null) =>
+  (raw ?? "file").replace(/^.*[\\/]/, "").replace(/[\u0000-\u001f\u007f"]/g, "").trim().slice(0, 200) || "file";
+
+export const chatRoutes: RouteDef[] = [
+  route({
+    method: "get", path: "/api/v1/chat/:tenant/config", access: "public", tags: ["chat"],
+    summary: "What the widget needs: whether chat is available now, the pre-chat fields, its texts, the offline form and the attachment limits",
+    handler: async ({ req, env, params }) => {
+      const cfg = await tenantConfig(env, params.tenant!);
+      return corsAnswer(await echoOrigin(req, env, params.tenant!), async () => {
+        const c = chatSettings(cfg);
+        checkOrigin(req, cfg);
+        const a = await availability(env, cfg);
+        const form = c.offlineForm ? cfg.raw.forms.find((f) => f.name === c.offlineForm) : undefined;
+        return {
+          tenant: cfg.raw.tenant.name,
+          available: a.available,
+          ...(a.available ? {} : { reason: a.reason }),
+          preChat: { fields: c.preChatFields },
+          strings: c.strings,
+          offline: form ? { form: form.name, fields: form.fields.filter((f) => f.type !== "file"), honeypot: form.honeypot } : null,
+          attachments: c.attachments,
+        };
+      });
+    },
+  }),
+  route({
+    method: "post", path: "/api/v1/chat/:tenant/sessions", access: "public", tags: ["chat"],
+    summary: "Start a chat (steps 1–4): the session opens, the interaction is recorded and queued. Idempotent on clientId. 409 chat_unavailable: offer the offline form",
+    responses: { 201: { description: "Started" }, 200: { description: "The same clientId again: the same chat, a fresh token" } },
+    handler: async ({ req, env, params }) => {
+      const cfg = await tenantConfig(env, params.tenant!);
+      return corsAnswer(await echoOrigin(req, env, params.tenant!), async () => {
+        chatSettings(cfg);
+        checkOrigin(req, cfg);
+        const body = (await readJson(req, Start)) as z.infer<typeof Start>;
+        await enforceRate(env.DB, `chat:${params.tenant}:${clientIp(req)}`, START_LIMIT);
+        const r = await startChat(env, cfg, body);
+        const t = await issueChatToken(env.AUTH_SECRET, { tenant: cfg.raw.tenant.id, chat: r.interactionId, participant: "customer" }, SESSION_TTL_SECONDS);
+        const chatId = chatIdOf(cfg.raw.tenant.id, r.interactionId);
+        return new Reply(r.created ? 201 : 200, { chatId, interactionId: r.interactionId, token: t.token, expiresAt: t.expiresAt, participant: { id: "customer", name: r.name }, ws: `/api/v1/chat/sessions/${chatId}/ws` });
+      });
+    },
+  }),
+  route({
+    method: "options", path: "/api/v1/chat/:tenant/sessions", access: "public", tags: ["chat"], summary: "CORS preflight",
+    handler: async ({ req, env, params }) => preflight(req, allowList(req, await tenantConfig(env, params.tenant!)), ["POST"]),
+  }),
+  route({
+    method: "options", path: "/api/v1/chat/:tenant/config", access: "public", tags: ["chat"], summary: "CORS preflight",
+    handler: async ({ req, env, params }) => preflight(req, allowList(req, await tenantConfig(env, params.tenant!)), ["GET"]),
+  }),
+  route({
+    method: "get", path: "/api/v1/chat/sessions/:id/ws", access: "public", tags: ["chat"],
+    summary: "The chat's WebSocket (token in ?token=, resume with ?after=N). Frames: docs/chat.md",
+    handler: async ({ req, env, params }) => {
+      if (req.headers.get("Upgrade")?.toLowerCase() !== "websocket") throw new AppError(426, "upgrade_required", "open this as a WebSocket");
+      const c = await chatCaller(req, env, params.id!);
+      const headers = new Headers(req.headers);
+      headers.set("X-Chat-Participant", c.participant);
+      return chat(env, c).fetch(new Request(req.url, { headers }));
+    },
+  }),
+  route({
+    method: "get", path: "/api/v1/chat/sessions/:id", access: "public", tags: ["chat"], summary: "The chat's status, queue position, estimated wait and participants",
+    handler: async ({ req, env, params }) => session(req, env, params.id!, async (c) => unwrap(await chat(env, c).state(c.participant))),
+  }),
+  route({
+    method: "get", path: "/api/v1/chat/sessions/:id/messages", access: "public", tags: ["chat"], summary: "Poll: the messages after ?after=N that you may see",
+    handler: async ({ req, env, params }) =>
+      session(req, env, params.id!, async (c) => {
+        const after = new URL(req.url).searchParams.get("after") ?? "0";
+        if (!/^\d{1,15}$/.test(after)) throw badRequest("invalid_query", "after: a sequence number (0 for everything)");
+        return unwrap(await chat(env, c).since(c.participant, Number(after)));
+      }),
+  }),
+  route({
+    method: "post", path: "/api/v1/chat/sessions/:id/messages", access: "public", tags: ["chat"], summary: "Send a message (idempotent on clientId)",
+    handler: async ({ req, env, params }) =>
+      session(req, env, params.id!, async (c) => {
+        const b = (await readJson(req, z.object({ clientId: z.string().min(1).max(100), text: z.string().max(8000), visibility: z.enum(VISIBILITIES).optional() }).strict())) as { clientId: string; text: string; visibility?: "all" | "staff" };
+        const r = unwrap(await chat(env, c).post(c.participant, b));
+        return new Reply(r.duplicate ? 200 : 201, r);
+      }),
+  }),
+  route({
+    method: "post", path: "/api/v1/chat/sessions/:id/typing", access: "public", tags: ["chat"], summary: "Typing notice",
+    handler: async ({ req, env, params }) =>
+      session(req, env, params.id!, async (c) => unwrap(await chat(env, c).typing(c.participant, ((await readJson(req, z.object({ on: z.boolean() }).strict())) as { on: boolean }).on))),
+  }),
+  route({
+    method: "post", path: "/api/v1/chat/sessions/:id/read", access: "public", tags: ["chat"], summary: "Read receipt up to a sequence number",
+    handler: async ({ req, env, params }) =>
+      session(req, env, params.id!, async (c) => unwrap(await chat(env, c).read(c.participant, ((await readJson(req, z.object({ seq: z.number().int().min(0) }).strict())) as { seq: number }).seq))),
+  }),
+  route({
+    method: "post", path: "/api/v1/chat/sessions/:id/attachments", access: "public", tags: ["chat"],
+    summary: "Send a file: the bytes as the body, its type as Content-Type, ?name= and ?clientId=. Type and size limits per tenant",
+    handler: async ({ req, env, params }) =>
+      session(req, env, params.id!, async (c) => {
+        const limits = chatSettings(c.cfg).attachments;
+        const q = new URL(req.url).searchParams;
+        const clientId = q.get("clientId") ?? "";
+        if (!clientId || clientId.length > 100) throw badRequest("invalid_client_id", "clientId: 1 to 100 characters, unique per message");
+        const type = (req.headers.get("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
+        if (!type || !typeAllowed(type, limits.types)) throw new AppError(415, "unsupported_type", `Content-Type: files of type '${type || "(none)"}' are not accepted; send ${limits.types.join(", ")}`);
+        const bytes = await readLimited(req, limits.maxBytes);
+        if (bytes.byteLength === 0) throw badRequest("empty_file", "the body is empty");
+        const name = fileName(q.get("name"));
+        const key = `${c.tenant}/chat/${c.interactionId}/${newId("f")}`;
+        await env.BLOBS.put(key, bytes, { httpMetadata: { contentType: type, contentDisposition: `attachment; filename="${name}"` } });
+        const r = unwrap(await chat(env, c).attach(c.participant, { clientId, name, type, size: bytes.byteLength, key }));
+        if (r.duplicate) await env.BLOBS.delete(key);
+        return new Reply(r.duplicate ? 200 : 201, r);
+      }),
+  }),
+  route({
+    method: "post", path: "/api/v1/chat/sessions/:id/transcript", access: "public", tags: ["chat"],
+    summary: "Mail me the transcript (to this address, or the one given before the chat) when the chat ends, or now if it has",
+    handler: async ({ req, env, params }) =>
+      session(req, env, params.id!, async (c) => {
+        const b = (await readJson(req, z.object({ email: z.email().max(320).optional() }).strict())) as { email?: string };
+        const st = unwrap(await chat(env, c).state(c.participant));
+        const given = b.email ?? (await env.DB.prepare("SELECT ci.value AS email FROM interactions i JOIN contact_identifiers ci ON ci.tenant_id = i.tenant_id AND ci.contact_id = i.contact_id AND ci.kind = 'email' WHERE i.tenant_id = ? AND i.id = ? LIMIT 1").bind(c.tenant, c.interactionId).first<{ email: string }>())?.email;
+        if (!given) throw badRequest("missing_field", "email: where should the transcript go?");
+        if (c.participant !== "customer") throw new AppError(403, "forbidden", "only the customer asks for the transcript");
+        return { ...unwrap(await chat(env, c).requestTranscript(given)), chat: st.status };
+      }),
+  }),
+  route({
+    method: "post", path: "/api/v1/chat/sessions/:id/end", access: "public", tags: ["chat"], summary: "End the chat",
+    handler: async ({ req, env, params }) =>
+      session(req, env, params.id!, async (c) => unwrap(await chat(env, c).end(c.participant, c.staff ? (c.staff.role === "agent" ? "agent" : "supervisor") : "customer"))),
+  }),
+  ...SESSION_PATHS.map(([path, methods]) =>
+    route({
+      method: "options", path, access: "public", tags: ["chat"], summary: "CORS preflight",
+      handler: async ({ req, env, params }) => {
+        const tenant = splitChatId(params.id!).tenant;
+        if (!tenant) return preflight(req, [new URL(req.url).origin], methods);
+        return preflight(req, allowList(req, await tenantConfig(env, tenant)), methods);
+      },
+    }),
+  ),
+  route({
+    method: "get", path: "/api/v1/chat/files/:tenant/:chat/:file", access: "public", tags: ["chat"], summary: "A chat file by its signed URL (valid 10 minutes)",
+    handler: async ({ req, env, params }) => {
+      const url = new URL(req.url);
+      const ok = await checkSignature(env.AUTH_SECRET, url.pathname, url.searchParams.get("exp"), url.searchParams.get("sig"));
+      if (ok === "invalid") throw new AppError(403, "invalid_signature", "this file link is not valid");
+      if (ok === "expired") throw new AppError(410, "link_expired", "this file link has expired; open the chat again for a fresh one");
+      const obj = await env.BLOBS.get(`${params.tenant}/chat/${params.chat}/${params.file}`);
+      if (!obj) throw notFound("no_file", "no such file");
+      const type = obj.httpMetadata?.contentType ?? "application/octet-stream";
+      const headers = new Headers({
+        "Content-Type": type,
+        "Cache-Control": "private, max-age=300",
+        "X-Content-Type-Options": "nosniff",
+        // A file a customer sent never runs as a page of ours.
+        "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
+      });
+      const disposition = obj.httpMetadata?.contentDisposition;
+      if (disposition) headers.set("Content-Disposition", type.startsWith("image/") && type !== "image/svg+xml" ? disposition.replace(/^attachment/, "inline") : disposition);
+      return new Response(obj.body, { headers });
+    },
+  }),
+];
