@@ -113,7 +113,9 @@ export class Agent extends DurableObject<Env> {
   private async chat(id: string, step: (c: ReturnType<typeof chatStub>) => Promise<Result<unknown>>): Promise<void> {
     try {
       const r = await step(chatStub(this.env, this.tenant, id));
-      if (!r.ok && r.error.code !== "chat_ended") console.warn(`chat ${id}: ${r.error.message}`);
+      // The customer left before the agent came in: the desktop hears so, and the agent marks it done.
+      if (!r.ok && r.error.code === "chat_ended") this.push({ type: "chat_ended", interactionId: id, reason: "customer" });
+      else if (!r.ok) console.warn(`chat ${id}: ${r.error.message}`);
     } catch (err) {
       console.error(`chat ${id}`, err);
     }
@@ -489,6 +491,11 @@ export class Agent extends DurableObject<Env> {
   }
 
   /** Does this agent have the interaction, in hand or in its workbin? (Asked by a sender after a stalled handoff.) */
+  /** Accepted and in hand right now (the object knows before D1 does). */
+  handles(id: string): boolean {
+    return this.work.get(id)?.state === "handling";
+  }
+
   holds(id: string): boolean {
     const w = this.work.get(id);
     if (w && w.state !== "reserving") return true;

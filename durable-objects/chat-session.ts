@@ -197,8 +197,11 @@ export class ChatSession extends DurableObject<Env> {
           // already closing
         }
       }
-      // A chat that never reached an agent is abandoned in its queue; one in an agent's hands waits for their "done".
-      if (wasWaiting) await this.abandonInQueue(m);
+      // A chat that never reached an agent is abandoned in its queue (by finish()); one in an agent's hands waits for their "done".
+      if (wasWaiting) {
+        m.abandonPending = true;
+        this.store.saveMeta(m);
+      }
       for (const p of this.store.participants()) {
         if (p.leftAt === null && p.id.startsWith("agent:"))
           await agentStub(this.env, m.tenant, p.id.slice("agent:".length)).notify({ type: "chat_ended", interactionId: m.interactionId, reason }).catch((e: unknown) => console.error("notify chat_ended", e));
@@ -373,6 +376,7 @@ export class ChatSession extends DurableObject<Env> {
 
   /** A participant, present or not (a former participant may still read what they saw). */
   private member(id: string): Participant {
+    this.meta();
     return this.store.participant(id) ?? fail(forbidden("only a participant of this chat can do this"));
   }
 
@@ -486,6 +490,7 @@ export class ChatSession extends DurableObject<Env> {
     const m = this.meta();
     let out: MailOutcome | null = null;
     try {
+      if (m.abandonPending) m.abandonPending = !(await this.abandonInQueue(m));
       const messages = this.store.all();
       if (!m.transcriptWritten) {
         await writeTranscript(this.env.DB, m, messages);
@@ -496,7 +501,7 @@ export class ChatSession extends DurableObject<Env> {
         m.transcriptMailed = out !== "no_mailbox";
         if (out === "no_mailbox") console.warn(`chat ${m.interactionId}: the tenant has no mailbox to send the transcript from`);
       }
-      m.retryAt = null;
+      m.retryAt = m.abandonPending ? Date.now() + 1000 : null;
       m.retries = 0;
     } catch (err) {
       console.error(`chat ${m.interactionId}: transcript`, err);
@@ -508,21 +513,16 @@ export class ChatSession extends DurableObject<Env> {
     return out;
   }
 
-  private async abandonInQueue(m: ChatMeta): Promise<void> {
-    try {
-      const row = await this.env.DB.prepare("SELECT queue FROM interactions WHERE tenant_id = ? AND id = ?").bind(m.tenant, m.interactionId).first<{ queue: string | null }>();
-      // An offer in flight settles within moments (accepted, or back to waiting): try again briefly.
-      for (let i = 0; i < 5; i++) {
-        const r = await queueStub(this.env, m.tenant, row?.queue ?? m.queue).stop(m.interactionId, "customer", { abandoned: true, reason: "the customer left the chat" });
-        if (r.ok || r.error.code !== "being_routed") {
-          if (!r.ok) console.warn(`chat ${m.interactionId}: not stopped in its queue: ${r.error.message}`);
-          return;
-        }
-        await new Promise((res) => setTimeout(res, 200 * (i + 1)));
-      }
-    } catch (err) {
-      console.error(`chat ${m.interactionId}: abandon`, err);
-    }
+  /** A chat that ended before an agent took it leaves its queue as abandoned. An offer in flight
+   *  settles within moments (accepted, or back to waiting), so that answer is retried by the alarm. */
+  private async abandonInQueue(m: ChatMeta): Promise<boolean> {
+    const row = await this.env.DB.prepare("SELECT queue FROM interactions WHERE tenant_id = ? AND id = ?").bind(m.tenant, m.interactionId).first<{ queue: string | null }>();
+    const r = await queueStub(this.env, m.tenant, row?.queue ?? m.queue).stop(m.interactionId, "customer", { abandoned: true, reason: "the customer left the chat" });
+    if (r.ok) return true;
+    if (r.error.code === "being_routed") return false;
+    // Not in the queue any more: an agent took it after all, and is told the chat ended.
+    console.warn(`chat ${m.interactionId}: not stopped in its queue: ${r.error.message}`);
+    return true;
   }
 
   private async schedule(): Promise<void> {

@@ -54,6 +54,8 @@ export interface ChatMeta {
   retries: number;
   position: number | null;
   ewtSeconds: number | null;
+  /** Ended while waiting: still to be taken out of its queue as abandoned. */
+  abandonPending?: boolean;
   transcriptTo: string | null;
   transcriptWritten: boolean;
   transcriptMailed: boolean;

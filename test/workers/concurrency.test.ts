@@ -41,7 +41,7 @@ describe("concurrency", () => {
 
     // The agents' own records of their highest load: never above capacity, per media and overall.
     for (const [i, a] of agents.entries()) {
-      const peak = (await env.AGENT.getByName(agentName(t.id, a.id)).peakLoad()) as Record<string, number>;
+      const peak: { email?: number; chat?: number; "*"?: number } = await env.AGENT.getByName(agentName(t.id, a.id)).peakLoad();
       expect(peak.email ?? 0, a.id).toBeLessThanOrEqual(caps[i]!);
       expect(peak.chat ?? 0, a.id).toBeLessThanOrEqual(1);
       expect(peak["*"] ?? 0, a.id).toBeLessThanOrEqual(caps[i]!);

@@ -75,5 +75,8 @@ export async function chatCaller(req: Request, env: Env, id: string): Promise<Ch
   const agent = cfg.agents.get(p.agentId);
   if (!agent) throw new AppError(401, "invalid_token", "this login no longer exists");
   checkOrigin(req, cfg);
+  // Only chats of the agent's own tenant exist for them (and probing ids creates no objects).
+  const row = await env.DB.prepare("SELECT media FROM interactions WHERE tenant_id = ? AND id = ?").bind(p.tenant, interactionId).first<{ media: string }>();
+  if (row?.media !== "chat") throw notFound("no_chat", "no such chat");
   return { tenant: p.tenant, interactionId, participant: `agent:${p.agentId}`, staff: { agentId: p.agentId, role: agent.role }, cfg };
 }

@@ -1,7 +1,7 @@
 // Staff side of a chat: see it with the customer's history, invite a colleague (consult or
 // conference), join as a supervisor (monitor, coach, barge-in), switch mode, leave, end.
 import * as z from "zod";
-import { chatStub } from "../../../durable-objects/names.ts";
+import { agentStub, chatStub } from "../../../durable-objects/names.ts";
 import { unwrap } from "../../../durable-objects/result.ts";
 import { INVITE_MODES, MODES, SUPERVISOR_MODES, type Mode } from "../../chat/visibility.ts";
 import { getConfig } from "../../config/store.ts";
@@ -21,6 +21,9 @@ async function chatRow(env: Env, tenant: string, id: string) {
   if (row.media !== "chat") throw badRequest("not_a_chat", `interaction '${id}' is ${row.media}, not a chat`);
   return row;
 }
+
+/** The agent's own object says whether the chat is in their hands; D1 learns of it a moment later. */
+const handles = (env: Env, tenant: string, agentId: string, id: string) => agentStub(env, tenant, agentId).handles(id);
 
 async function nameOf(env: Env, tenant: string, agentId: string): Promise<string> {
   return (await getConfig(env.DB, tenant)).agents.get(agentId)?.fullName ?? agentId;
@@ -60,7 +63,7 @@ export const chatStaffRoutes: RouteDef[] = [
       const u = user(caller);
       const row = await chatRow(env, u.tenant, params.id!);
       let mode: Mode;
-      if (row.agentId === u.agentId && row.state === "handling" && (body.mode === undefined || body.mode === "primary")) mode = "primary";
+      if ((body.mode === undefined || body.mode === "primary") && (await handles(env, u.tenant, u.agentId, row.id))) mode = "primary";
       else if (body.mode && (SUPERVISOR_MODES as readonly string[]).includes(body.mode)) {
         if (!isSupervisor(u)) throw forbidden(`${body.mode}: supervisors only`);
         mode = body.mode;
@@ -83,7 +86,7 @@ export const chatStaffRoutes: RouteDef[] = [
     handler: async ({ env, caller, params }) => {
       const u = user(caller);
       const row = await chatRow(env, u.tenant, params.id!);
-      if (row.agentId === u.agentId && row.state === "handling") throw conflict("handling", "you handle this chat: transfer it or end it");
+      if (await handles(env, u.tenant, u.agentId, row.id)) throw conflict("handling", "you handle this chat: transfer it or end it");
       unwrap(await chatStub(env, u.tenant, row.id).leave(`agent:${u.agentId}`));
       return { ok: true };
     },
@@ -93,7 +96,7 @@ export const chatStaffRoutes: RouteDef[] = [
     handler: async ({ env, caller, params }) => {
       const u = user(caller);
       const row = await chatRow(env, u.tenant, params.id!);
-      const handling = row.agentId === u.agentId && row.state === "handling";
+      const handling = await handles(env, u.tenant, u.agentId, row.id);
       if (!handling && !isSupervisor(u)) throw forbidden("only the agent handling this chat or a supervisor can end it");
       return unwrap(await chatStub(env, u.tenant, row.id).end(`agent:${u.agentId}`, handling ? "agent" : "supervisor", await nameOf(env, u.tenant, u.agentId)));
     },
