@@ -162,6 +162,8 @@ export class ChatSession extends DurableObject<Env> {
     return guard(async () => {
       const p = this.store.participant(id);
       if (!p || p.leftAt !== null) return;
+      // After the end the transcript is written: leaving adds nothing to it.
+      if (this.meta().status === "ended") return this.store.markLeft(id, Date.now());
       await this.depart(p, `${p.name} left the chat`);
     });
   }

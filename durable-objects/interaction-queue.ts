@@ -96,6 +96,8 @@ export class InteractionQueue extends DurableObject<Env> {
   private readonly queue: string;
   private readonly outbox: Outbox;
   private readonly hints = new Map<string, AgentSnapshot>();
+  /** The view order as last computed, for queue-position answers. */
+  private order: { at: number; ids: Map<string, number> } | null = null;
   private dispatching: Promise<void> | null = null;
   private seq: number;
   private readonly timer: Alarm;
@@ -397,7 +399,10 @@ export class InteractionQueue extends DurableObject<Env> {
   async waitInfo(itemId: string): Promise<{ position: number; agents: number; avgHandleMs: number | null } | null> {
     const me = this.row(itemId);
     if (!me || (me.state !== "waiting" && me.state !== "offered")) return null;
-    const ahead = this.list().findIndex((r) => r.id === itemId);
+    // Every waiting chat asks every half minute: one ordering a second serves them all.
+    const now = Date.now();
+    if (!this.order || now - this.order.at > 1000) this.order = { at: now, ids: new Map(this.list().map((r, i) => [r.id, i])) };
+    const ahead = this.order.ids.get(itemId) ?? this.list().findIndex((r) => r.id === itemId);
     const st = await this.stats();
     return { position: Math.max(1, ahead + 1), agents: this.staffed(me.media), avgHandleMs: st.avgHandleMs };
   }

@@ -156,7 +156,7 @@ describe("CORS allow-list", () => {
     expect(res.status).toBe(204);
     expect(Object.fromEntries(res.headers)).toMatchObject({
       "access-control-allow-origin": "https://shop.example.com", "access-control-allow-methods": "POST, OPTIONS", vary: "Origin",
-      "access-control-allow-headers": "Content-Type, Accept, Idempotency-Key",
+      "access-control-allow-headers": "Content-Type, Accept, Authorization, Idempotency-Key",
     });
     expect(errorOf(() => preflight(req("https://evil.example", "OPTIONS"), ["https://shop.example.com"], ["POST"])).status).toBe(403);
   });
@@ -168,6 +168,6 @@ describe("demo tenant", () => {
     expect(cfg.callbacks).toMatchObject({ workflow: "callbacks", allowedOrigins: ["http://localhost:8787"] });
     expect(cfg.queues.find((q) => q.name === "callbacks")?.media).toEqual(["callback"]);
     expect(cfg.agents.filter((a) => (a.capacity.callback ?? 0) > 0 && (a.skills.callback ?? 0) >= 1).length).toBeGreaterThanOrEqual(2);
-    expect(cfg.forms[0]).toMatchObject({ allowedOrigins: ["http://localhost:8787"], thankYouUrl: expect.any(String) });
+    expect(cfg.forms[0]).toMatchObject({ allowedOrigins: ["http://localhost:8787", "http://127.0.0.1:8787"], thankYouUrl: expect.any(String) });
   });
 });
