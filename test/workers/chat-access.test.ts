@@ -242,6 +242,18 @@ describe("chat: bad requests", () => {
     kim.close();
   });
 
+  it("limits how many chats one address starts", async () => {
+    const t = await chatTenant(undefined, { rateLimit: { max: 2, perSeconds: 600 } });
+    await ready(t, "ana");
+    const start = () => t.api(`/api/v1/chat/${t.id}/sessions`, { method: "POST", json: { clientId: crypto.randomUUID(), name: "Kim" }, headers: { Origin: SHOP, "CF-Connecting-IP": "203.0.113.7" } });
+    expect((await start()).status).toBe(201);
+    expect((await start()).status).toBe(201);
+    const third = await start();
+    expect(third.status).toBe(429);
+    expect(third.headers.get("Retry-After")).toBeTruthy();
+    expect(third.headers.get("Access-Control-Allow-Origin")).toBe(SHOP);
+  });
+
   it("names an offer's chat to the agent before they accept", async () => {
     const t = await chatTenant();
     await ready(t, "ana");

@@ -127,6 +127,32 @@ describe("chat flow", () => {
     void second;
   });
 
+  it("gives an agent several chats at once, up to their chat capacity", async () => {
+    const t = await chatTenant([{ id: "ana", capacity: { chat: 2 } }]);
+    await ready(t, "ana");
+    const a = await startChat(t);
+    const b = await startChat(t, { name: "Lou" });
+    const c = await startChat(t, { name: "Max" });
+    await agentTakes(t, "ana", a.interactionId, true);
+    await agentTakes(t, "ana", b.interactionId, true);
+    const ana = [await client(a.interactionId, t.tokens.ana!), await client(b.interactionId, t.tokens.ana!)];
+    ana[0]!.send({ type: "msg", clientId: "x", text: "to Kim" });
+    ana[1]!.send({ type: "msg", clientId: "x", text: "to Lou" });
+    const kim = await client(a.chatId, a.token);
+    const lou = await client(b.chatId, b.token);
+    await kim.next((f) => f.message?.text === "to Kim", "Kim's answer");
+    await lou.next((f) => f.message?.text === "to Lou", "Lou's answer");
+    expect(kim.texts()).not.toContain("to Lou");
+    // The third waits until one of the two is done.
+    const me = await t.call<{ offers: { interactionId: string }[]; work: { interactionId: string }[] }>("/api/v1/me", { as: "ana" });
+    expect(me.work.map((w) => w.interactionId).sort()).toEqual([a.interactionId, b.interactionId].sort());
+    expect(me.offers).toEqual([]);
+    await post(t, `/api/v1/interactions/${a.interactionId}/done`, "ana");
+    await kim.next((f) => f.type === "status" && f.status === "ended", "Kim's chat ended by done");
+    await agentTakes(t, "ana", c.interactionId, true);
+    for (const x of [...ana, kim, lou]) x.close();
+  });
+
   it("abandons a chat the customer ends while it waits", async () => {
     const t = await chatTenant([{ id: "ana", capacity: { chat: 1 } }]);
     await ready(t, "ana");

@@ -226,6 +226,8 @@ export const ChatSettings = z.object({
       types: z.array(z.string().regex(/^[a-z0-9.+-]+\/([a-z0-9.+-]+|\*)$/i)).max(50).default(["image/*", "application/pdf", "text/plain"]),
     })
     .default({ maxBytes: 10 * 1024 * 1024, types: ["image/*", "application/pdf", "text/plain"] }),
+  /** Chats one IP address may start per period (a shared office counts as one). */
+  rateLimit: z.object({ max: z.number().int().positive().max(100_000), perSeconds: z.number().int().positive().max(86400) }).default({ max: 30, perSeconds: 600 }),
   /** Widget texts, by key, overriding its built-in English. */
   strings: z.record(z.string().min(1).max(64), z.string().max(500)).default({}),
 });

@@ -20,7 +20,6 @@ import { readLimited } from "../read-limited.ts";
 
 const TenantId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/);
 const SESSION_TTL_SECONDS = 24 * 3600;
-const START_LIMIT = { max: 30, perSeconds: 600 };
 
 const Start = z
   .object({
@@ -108,10 +107,10 @@ export const chatRoutes: RouteDef[] = [
     handler: async ({ req, env, params }) => {
       const cfg = await tenantConfig(env, params.tenant!);
       return corsAnswer(await echoOrigin(req, env, params.tenant!), async () => {
-        chatSettings(cfg);
+        const settings = chatSettings(cfg);
         checkOrigin(req, cfg);
         const body = (await readJson(req, Start)) as z.infer<typeof Start>;
-        await enforceRate(env.DB, `chat:${params.tenant}:${clientIp(req)}`, START_LIMIT);
+        await enforceRate(env.DB, `chat:${params.tenant}:${clientIp(req)}`, settings.rateLimit);
         const r = await startChat(env, cfg, body);
         const t = await issueChatToken(env.AUTH_SECRET, { tenant: cfg.raw.tenant.id, chat: r.interactionId, participant: "customer" }, SESSION_TTL_SECONDS);
         const chatId = chatIdOf(cfg.raw.tenant.id, r.interactionId);
