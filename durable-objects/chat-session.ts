@@ -24,6 +24,7 @@ export type { Participant, ChatStatus } from "./chat-store.ts";
 export const PAGE = 500;
 export const MAX_TEXT = 8000;
 const RETRY_MS = [5_000, 15_000, 60_000, 300_000];
+const IDLE_WRITE_MS = 5_000;
 
 export interface ChatMessage {
   seq: number;
@@ -236,14 +237,14 @@ export class ChatSession extends DurableObject<Env> {
   /** A file already in R2 becomes a message. Idempotent on (participant, clientId) like a text. */
   attach(from: string, f: { clientId: string; name: string; type: string; size: number; key: string }): Promise<Result<{ message: ChatMessage; duplicate: boolean }>> {
     return guard(async () => {
-      const p = this.speaker(from);
       const seen = this.store.byClientId(from, f.clientId);
       if (seen) return { message: await this.view(seen), duplicate: true };
+      const p = this.speaker(from);
       const vis = postVisibility(p.mode, undefined);
-      if (!vis.ok) fail(forbidden(vis.message));
-      const stored = this.store.insert({ clientId: f.clientId, from, name: p.name, role: p.role, kind: "file", text: f.name, visibility: vis.ok ? vis.visibility : "all", at: Date.now(), file: { key: f.key, type: f.type, size: f.size } });
-      await this.afterPost(p, stored);
-      return { message: await this.view(stored), duplicate: false };
+      if (!vis.ok) return fail(forbidden(vis.message));
+      const stored = this.store.insert({ clientId: f.clientId, from, name: p.name, role: p.role, kind: "file", text: f.name, visibility: vis.visibility, at: Date.now(), file: { key: f.key, type: f.type, size: f.size } });
+      if (!stored) return { message: await this.view(this.store.byClientId(from, f.clientId)!), duplicate: true };
+      return { message: await this.afterPost(p, stored), duplicate: false };
     });
   }
 
@@ -327,7 +328,7 @@ export class ChatSession extends DurableObject<Env> {
     };
     switch (f.type) {
       case "msg": {
-        const r = await this.post(tag.pid, { clientId: f.clientId, text: f.text, visibility: f.visibility });
+        const r = await guard(() => this.doPost(tag.pid, { clientId: f.clientId, text: f.text, visibility: f.visibility }, ws));
         if (r.ok) this.sendTo(ws, { type: "ack", clientId: f.clientId, seq: r.value.message.seq, duplicate: r.value.duplicate });
         // A resend of a message stored before the drop: the sender may have missed it too.
         if (r.ok && r.value.duplicate) this.sendTo(ws, { type: "msg", message: r.value.message });
@@ -394,34 +395,48 @@ export class ChatSession extends DurableObject<Env> {
     return p;
   }
 
-  private async doPost(from: string, msg: { clientId: string; text: string; visibility?: Visibility }): Promise<{ message: ChatMessage; duplicate: boolean }> {
+  /** `from` posts; `origin` is the socket it came on, which gets an ack instead of an echo. */
+  private async doPost(from: string, msg: { clientId: string; text: string; visibility?: Visibility }, origin?: WebSocket): Promise<{ message: ChatMessage; duplicate: boolean }> {
     if (!msg.clientId || msg.clientId.length > 100) fail(badRequest("invalid_client_id", "clientId: 1 to 100 characters, unique per message"));
     const text = msg.text.trim();
-    const seen = this.store.byClientId(from, msg.clientId);
-    if (seen) {
+    const resent = async (): Promise<{ message: ChatMessage; duplicate: boolean } | null> => {
+      const seen = this.store.byClientId(from, msg.clientId);
+      if (!seen) return null;
       if (seen.text !== text) fail(conflict("client_id_reused", "clientId: already used for another message"));
       return { message: await this.view(seen), duplicate: true };
-    }
-    const p = this.speaker(from);
+    };
+    const p = this.store.participant(from);
+    // A resend of what was stored before the chat ended (or the sender left) still gets its answer.
+    if (!p || p.leftAt !== null || this.meta().status === "ended") return (await resent()) ?? (this.speaker(from), fail(conflict("chat_ended", "this chat has ended")));
     const vis = postVisibility(p.mode, msg.visibility);
     if (!vis.ok) return fail(forbidden(vis.message));
     if (!text) fail(badRequest("empty_message", "text: say something"));
     if (text.length > MAX_TEXT) fail(badRequest("message_too_long", `text: at most ${MAX_TEXT} characters`));
     const stored = this.store.insert({ clientId: msg.clientId, from, name: p.name, role: p.role, kind: "text", text, visibility: vis.visibility, at: Date.now(), file: null });
-    await this.afterPost(p, stored);
-    return { message: await this.view(stored), duplicate: false };
+    if (!stored) return (await resent())!;
+    return { message: await this.afterPost(p, stored, origin), duplicate: false };
   }
 
-  private async afterPost(p: Participant, stored: StoredMessage): Promise<void> {
+  private async afterPost(p: Participant, stored: StoredMessage, origin?: WebSocket): Promise<ChatMessage> {
     const view = await this.view(stored);
-    this.broadcast({ type: "msg", message: view }, (t) => canSee(t.role, stored.visibility));
+    const data = JSON.stringify({ type: "msg", message: view });
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws === origin) continue;
+      const t = ws.deserializeAttachment() as SocketTag | null;
+      if (t && canSee(t.role, stored.visibility)) this.sendRaw(ws, data);
+    }
     if (p.role === "customer") await this.customerActive();
+    return view;
   }
 
+  /** The customer said or typed something: the idle countdown starts over. Written at most every few
+   *  seconds (the alert may come that much early), so a chatty customer costs no extra write per message. */
   private async customerActive(): Promise<void> {
     const m = this.meta();
     if (m.status !== "active") return;
-    this.idleFrom(m, Date.now());
+    const now = Date.now();
+    if (m.idleStage === 0 && now - m.lastCustomerAt < IDLE_WRITE_MS) return;
+    this.idleFrom(m, now);
     this.store.saveMeta(m);
     await this.schedule();
   }
@@ -547,7 +562,7 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   private notice(text: string, visibility: Visibility, at: number): void {
-    const { file: _none, ...message } = this.store.insert({ clientId: null, from: "system", name: "", role: "system", kind: "notice", text, visibility, at, file: null });
+    const { file: _none, ...message } = this.store.insert({ clientId: null, from: "system", name: "", role: "system", kind: "notice", text, visibility, at, file: null })!;
     this.broadcast({ type: "msg", message }, (t) => canSee(t.role, visibility));
   }
 

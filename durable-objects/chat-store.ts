@@ -97,6 +97,10 @@ const toParticipant = (r: ParticipantRow): Participant => ({ id: r.id, role: rol
 
 export class ChatStore {
   private readonly sql: SqlStorage;
+  // Write-through copies: every frame reads the meta record and its sender, and SQLite is the truth
+  // again after an eviction (the object is rebuilt from it).
+  private metaCache: ChatMeta | null | undefined;
+  private people: Map<string, Participant> | undefined;
 
   constructor(sql: SqlStorage) {
     this.sql = sql;
@@ -114,22 +118,32 @@ export class ChatStore {
       `);
   }
 
+  /** A copy: callers change it and save it, or drop it. */
   meta(): ChatMeta | null {
-    const r = this.sql.exec<{ v: string }>("SELECT v FROM kv WHERE k = 'meta'").toArray()[0];
-    return r ? (JSON.parse(r.v) as ChatMeta) : null;
+    if (this.metaCache === undefined) {
+      const r = this.sql.exec<{ v: string }>("SELECT v FROM kv WHERE k = 'meta'").toArray()[0];
+      this.metaCache = r ? (JSON.parse(r.v) as ChatMeta) : null;
+    }
+    return this.metaCache ? { ...this.metaCache, invites: { ...this.metaCache.invites } } : null;
   }
 
   saveMeta(m: ChatMeta): void {
     this.sql.exec("INSERT OR REPLACE INTO kv (k, v) VALUES ('meta', ?)", JSON.stringify(m));
+    this.metaCache = { ...m, invites: { ...m.invites } };
+  }
+
+  private load(): Map<string, Participant> {
+    this.people ??= new Map(this.sql.exec<ParticipantRow>("SELECT * FROM participants ORDER BY joined_at").toArray().map((r) => [r.id, toParticipant(r)]));
+    return this.people;
   }
 
   participant(id: string): Participant | null {
-    const r = this.sql.exec<ParticipantRow>("SELECT * FROM participants WHERE id = ?", id).toArray()[0];
-    return r ? toParticipant(r) : null;
+    const p = this.load().get(id);
+    return p ? { ...p } : null;
   }
 
   participants(): Participant[] {
-    return this.sql.exec<ParticipantRow>("SELECT * FROM participants ORDER BY joined_at").toArray().map(toParticipant);
+    return [...this.load().values()].map((p) => ({ ...p }));
   }
 
   /** Adds a participant, or brings one back (a rejoin clears its leaving and takes the new mode). */
@@ -138,23 +152,32 @@ export class ChatStore {
       "INSERT INTO participants (id, mode, name, joined_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET left_at = NULL, mode = excluded.mode, name = excluded.name",
       p.id, p.mode, p.name, now,
     );
+    this.people = undefined;
     return this.participant(p.id)!;
   }
 
   setMode(id: string, mode: Mode): void {
     this.sql.exec("UPDATE participants SET mode = ? WHERE id = ?", mode, id);
+    this.people = undefined;
   }
 
   markLeft(id: string, now: number): void {
     this.sql.exec("UPDATE participants SET left_at = ? WHERE id = ?", now, id);
+    this.people = undefined;
   }
 
   markRead(id: string, seq: number): void {
+    const p = this.load().get(id);
+    if (!p || p.readSeq >= seq) return;
     this.sql.exec("UPDATE participants SET read_seq = MAX(read_seq, ?) WHERE id = ?", seq, id);
+    p.readSeq = seq;
   }
 
+  private last: number | undefined;
+
   lastSeq(): number {
-    return this.sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM messages").one().s ?? 0;
+    this.last ??= this.sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM messages").one().s ?? 0;
+    return this.last;
   }
 
   byClientId(author: string, clientId: string): StoredMessage | null {
@@ -162,14 +185,16 @@ export class ChatStore {
     return r ? toMessage(r) : null;
   }
 
-  insert(m: Omit<StoredMessage, "seq">): StoredMessage {
+  /** Stores the message, or returns null when its (author, clientId) is stored already. */
+  insert(m: Omit<StoredMessage, "seq">): StoredMessage | null {
     const row = this.sql
       .exec<MessageRow>(
-        "INSERT INTO messages (client_id, author, author_name, role, kind, text, visibility, at, file_key, file_type, file_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        "INSERT INTO messages (client_id, author, author_name, role, kind, text, visibility, at, file_key, file_type, file_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING *",
         m.clientId, m.from, m.name, m.role, m.kind, m.text, m.visibility, m.at, m.file?.key ?? null, m.file?.type ?? null, m.file?.size ?? null,
       )
-      .one();
-    return toMessage(row);
+      .toArray()[0];
+    if (row) this.last = row.seq;
+    return row ? toMessage(row) : null;
   }
 
   /** Messages after `after`, oldest first, at most `limit`. */

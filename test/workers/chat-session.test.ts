@@ -108,14 +108,18 @@ describe("ChatSession transcript", () => {
   it("alerts an idle customer, then closes the chat, on its alarm", async () => {
     const { s } = await opened({ idle: { alertSeconds: 60, closeSeconds: 30, alertText: "Still there?", closeText: "Closed for inactivity." } });
     unwrap(await s.join({ id: "agent:ana", mode: "primary", name: "Ana" }));
-    // Time passes: move the idle deadline to now, as if the customer had been quiet for a minute.
-    const due = () => runInDurableObject(s, (_o, state) => {
-      const row = state.storage.sql.exec<{ v: string }>("SELECT v FROM kv WHERE k = 'meta'").one();
-      const m = JSON.parse(row.v) as ChatMeta;
-      expect(m.idleAt).not.toBeNull();
-      m.idleAt = Date.now() - 1;
-      state.storage.sql.exec("UPDATE kv SET v = ? WHERE k = 'meta'", JSON.stringify(m));
-    });
+    // Time passes: move the idle deadline to now, as if the customer had been quiet for a minute
+    // (then evict, so the object reads its storage afresh, as after a real wait it might).
+    const due = async () => {
+      await runInDurableObject(s, (_o, state) => {
+        const row = state.storage.sql.exec<{ v: string }>("SELECT v FROM kv WHERE k = 'meta'").one();
+        const m = JSON.parse(row.v) as ChatMeta;
+        expect(m.idleAt).not.toBeNull();
+        m.idleAt = Date.now() - 1;
+        state.storage.sql.exec("UPDATE kv SET v = ? WHERE k = 'meta'", JSON.stringify(m));
+      });
+      await evictDurableObject(s);
+    };
     await due();
     expect(await runDurableObjectAlarm(s)).toBe(true);
     const alerted = unwrap(await s.since("customer", 0));
