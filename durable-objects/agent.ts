@@ -290,6 +290,18 @@ export class Agent extends DurableObject<Env> {
     return v;
   }
 
+  /** The customer gave up on an offered interaction: the offer goes without going back to the queue
+   *  (which drops the item). False when it is no longer an offer (accepted meanwhile). */
+  async withdraw(id: string): Promise<boolean> {
+    const w = this.workRow(id);
+    if (!w || w.state !== "offered" || !this.work.delete(id, "offered")) return false;
+    this.push({ type: "offer_revoked", interactionId: id, reason: "abandoned" });
+    if (this.load() === 0) this.update((p) => (p.idleSince = Date.now()));
+    else this.bumpVersion();
+    await this.afterChange();
+    return true;
+  }
+
   reject(id: string): Promise<Result<void>> {
     return guard(() => this.doReject(id));
   }

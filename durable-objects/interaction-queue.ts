@@ -471,7 +471,17 @@ export class InteractionQueue extends DurableObject<Env> {
 
   /** Supervisor stop, or the customer gave up (abandoned), while waiting or parked. */
   stop(itemId: string, actor: string, why: { abandoned?: boolean; reason?: string }): Promise<Result<void>> {
-    return guard(() => this.doStop(itemId, actor, why));
+    return guard(async () => {
+      const it = this.row(itemId);
+      // The customer gave up while an agent was being offered it: the offer is withdrawn first, unless
+      // the agent has just accepted (then the agent has it, and this answers being_routed).
+      if (why.abandoned && it?.state === "offered" && it.agent_id) {
+        const withdrawn = await agentStub(this.env, this.tenant, it.agent_id).withdraw(itemId);
+        const now = this.row(itemId);
+        if (withdrawn && now?.state === "offered") this.sql.exec("UPDATE items SET state = 'waiting', agent_id = NULL, offer_until = NULL WHERE id = ?", itemId);
+      }
+      this.doStop(itemId, actor, why);
+    });
   }
 
   private doStop(itemId: string, actor: string, why: { abandoned?: boolean; reason?: string }): void {

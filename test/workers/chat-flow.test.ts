@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { chatStub } from "../../durable-objects/names.ts";
 import { unwrap } from "../../durable-objects/result.ts";
 import { agentTakes, chatTenant, client, session, SHOP, startChat } from "../chat-helpers.ts";
-import { interaction, post, ready, stateIs, until } from "../helpers.ts";
+import { interaction, me, offerFor, post, ready, stateIs, until } from "../helpers.ts";
 import { flush, outbox } from "../email-helpers.ts";
 
 describe("chat flow", () => {
@@ -151,6 +151,20 @@ describe("chat flow", () => {
     await kim.next((f) => f.type === "status" && f.status === "ended", "Kim's chat ended by done");
     await agentTakes(t, "ana", c.interactionId, true);
     for (const x of [...ana, kim, lou]) x.close();
+  });
+
+  it("withdraws the offer of a chat the customer ends while it is being offered", async () => {
+    const t = await chatTenant([{ id: "ana", capacity: { chat: 1 } }]);
+    await ready(t, "ana");
+    const s = await startChat(t);
+    await offerFor(t, "ana", s.interactionId);
+    expect((await session(`${s.chatId}/end`, s.token, { method: "POST" })).status).toBe(200);
+    const row = await stateIs(t, s.interactionId, "stopped");
+    expect(row.history.map((h) => h.action)).toContain("abandoned");
+    expect((await me(t, "ana")).offers).toEqual([]);
+    // Ana is free for the next customer at once, not after the offer's timeout.
+    const next = await startChat(t, { name: "Lou" });
+    await offerFor(t, "ana", next.interactionId);
   });
 
   it("abandons a chat the customer ends while it waits", async () => {
