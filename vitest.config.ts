@@ -1,5 +1,5 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 const migrations = await readD1Migrations("./migrations");
 // The same module aliases as wrangler.toml's [alias], so tests run the code that is deployed.
@@ -22,6 +22,8 @@ export default defineConfig({
     // mimetext must go through Vite for the aliases above to reach its imports.
     server: { deps: { inline: ["mimetext"] } },
     include: ["test/**/*.test.ts"],
+    // The real-browser tests run in Node against wrangler dev: vitest.browser.config.ts.
+    exclude: [...configDefaults.exclude, "test/browser/**"],
     setupFiles: ["./test/setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,

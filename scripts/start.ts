@@ -1,5 +1,6 @@
 // npm start: migrations, the demo tenant, wrangler dev on $PORT, and where to go.
 import { applyMigrations, ensureDevVars, loadTenant, readJson, startDev, waitForHealth } from "./local.ts";
+import { buildWidget } from "./build-widget.ts";
 
 const DEMO_INGEST_KEY = "demo-ingest-key-change-me";
 const port = Number(process.env.PORT ?? 8787);
@@ -10,6 +11,8 @@ console.log("Applying D1 migrations (local)…");
 applyMigrations();
 console.log("Loading the demo tenant from config/demo-tenant.json…");
 await loadTenant(readJson("config/demo-tenant.json"), DEMO_INGEST_KEY);
+console.log("Building the chat widget…");
+await buildWidget();
 
 const dev = startDev(port);
 const stop = () => {
@@ -33,8 +36,9 @@ console.log(`
 
   API health        ${base}/api/health
   OpenAPI document  ${base}/api/openapi.json
-  The agent desktop, supervisor console and demo website are not built yet
-  (they come with the chat and desktop capabilities); everything they will use is in the API.
+  Demo website      ${base}/demo/
+  The agent desktop and supervisor console are not built yet (they come with the desktop
+  capability); everything they will use is in the API.
 
   Demo tenant "demo", password "parley-demo" for every login:
     agents      ana (billing, spanish), ben (tech), chloe (sales, french), dev (trainee)
