@@ -5,8 +5,10 @@
 // resumes with nothing lost or doubled. Sockets use the hibernation API: an idle chat costs no memory,
 // and each socket's participant travels in its attachment. One alarm drives the queue-position
 // updates, the idle alert and close, and the retries of the transcript's write and mail.
+// The object takes other calls while one waits on D1 or another object, so a method that waits
+// reads the meta record again afterwards and changes only its own fields, with no wait in between.
 import { DurableObject } from "cloudflare:workers";
-import { badRequest, conflict, forbidden, notFound, type AppError } from "../workers/http/errors.ts";
+import { AppError, badRequest, conflict, forbidden, notFound } from "../workers/http/errors.ts";
 import { getConfig } from "../workers/config/store.ts";
 import { parseFrame, type ClientFrame } from "../workers/chat/frames.ts";
 import { signPath } from "../workers/chat/signed-url.ts";
@@ -23,6 +25,8 @@ export type { Participant, ChatStatus } from "./chat-store.ts";
 /** The most a reader gets in one answer; it asks again from the last sequence it got. */
 export const PAGE = 500;
 export const MAX_TEXT = 8000;
+export const MAX_MESSAGES = 2000;
+export const MAX_FILES = 50;
 const RETRY_MS = [5_000, 15_000, 60_000, 300_000];
 const IDLE_WRITE_MS = 5_000;
 
@@ -75,8 +79,9 @@ export class ChatSession extends DurableObject<Env> {
   /** Steps 2 and 5 of the chat flow: the session exists, the customer is in it and greeted. Idempotent. */
   open(o: { tenant: string; interactionId: string; queue: string; contactId: string | null; customer: { name: string; email: string | null } }): Promise<Result<ChatState>> {
     return guard(async () => {
-      if (!this.store.meta()) {
-        const cfg = await getConfig(this.env.DB, o.tenant);
+      const cfg = this.store.meta() ? null : await getConfig(this.env.DB, o.tenant);
+      // A second open that waited on the config alongside the first finds the chat open.
+      if (cfg && !this.store.meta()) {
         const now = Date.now();
         const chat = cfg.raw.chat;
         this.store.saveMeta({
@@ -181,13 +186,15 @@ export class ChatSession extends DurableObject<Env> {
   /** Step 9: the agent, the customer, a supervisor or the idle timer ends the chat. Idempotent. */
   end(by: string, reason: NonNullable<ChatMeta["endReason"]>, byName?: string): Promise<Result<ChatState>> {
     return guard(async () => {
+      const cfg = await getConfig(this.env.DB, this.meta().tenant);
       const m = this.meta();
       if (m.status === "ended") return this.stateOf();
-      // Staff the Worker has vouched for (the handling agent, a supervisor) name themselves; anyone else must be in the chat.
+      // Staff the Worker has vouched for (the handling agent, a supervisor) name themselves; anyone
+      // else must be in the chat, and among staff only the handling agent and supervisors end it.
       const who = by === "system" ? null : byName !== undefined ? { name: byName } : this.present(by);
+      if (who && "mode" in who && (who.mode === "consult" || who.mode === "conference")) fail(forbidden("only the agent handling this chat or a supervisor can end it"));
       const now = Date.now();
       const wasWaiting = m.status === "waiting";
-      const cfg = await getConfig(this.env.DB, m.tenant);
       const text = reason === "idle" ? cfg.raw.chat?.idle.closeText ?? "This chat was closed after a period of inactivity." : `${who?.name ?? "Someone"} ended the chat`;
       this.notice(text, "all", now);
       Object.assign(m, { status: "ended", endedAt: now, endedBy: by, endReason: reason, positionAt: null, idleAt: null, retryAt: now });
@@ -215,15 +222,17 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   /** Step 11: the customer asks for the transcript by mail; sent when the chat ends (now, if it has). */
-  requestTranscript(email: string): Promise<Result<{ status: "queued" | MailOutcome }>> {
+  requestTranscript(email: string | null): Promise<Result<{ status: "queued" | MailOutcome; to: string }>> {
     return guard(async () => {
       const m = this.meta();
       if (m.transcriptMailed) fail(conflict("transcript_already_sent", "the transcript of this chat was already mailed"));
-      m.transcriptTo = email;
+      const to = email ?? m.customerEmail;
+      if (!to) return fail(badRequest("missing_field", "email: where should the transcript go?"));
+      m.transcriptTo = to;
       this.store.saveMeta(m);
-      if (m.status !== "ended") return { status: "queued" as const };
+      if (m.status !== "ended") return { status: "queued" as const, to };
       const out = await this.finish();
-      return { status: out ?? ("queued" as const) };
+      return { status: out ?? ("queued" as const), to };
     });
   }
 
@@ -242,6 +251,8 @@ export class ChatSession extends DurableObject<Env> {
       const p = this.speaker(from);
       const vis = postVisibility(p.mode, undefined);
       if (!vis.ok) return fail(forbidden(vis.message));
+      if (this.store.countFiles() >= MAX_FILES) fail(new AppError(409, "too_many_files", `a chat takes at most ${MAX_FILES} files`));
+      this.roomForMore();
       const stored = this.store.insert({ clientId: f.clientId, from, name: p.name, role: p.role, kind: "file", text: f.name, visibility: vis.visibility, at: Date.now(), file: { key: f.key, type: f.type, size: f.size } });
       if (!stored) return { message: await this.view(this.store.byClientId(from, f.clientId)!), duplicate: true };
       return { message: await this.afterPost(p, stored), duplicate: false };
@@ -269,21 +280,35 @@ export class ChatSession extends DurableObject<Env> {
   /** What `viewer` may see after sequence `after`, oldest first, at most PAGE. */
   since(viewer: string, after: number): Promise<Result<{ messages: ChatMessage[]; last: number; more: boolean; status: ChatStatus }>> {
     return guard(async () => {
-      const role = this.member(viewer).role;
+      const who = this.member(viewer);
       const rows = this.store.after(after, PAGE + 1);
       const more = rows.length > PAGE;
       const page = rows.slice(0, PAGE);
       // `last` moves past messages the viewer may not see too, so its next ask starts after them.
       const last = page.at(-1)?.seq ?? Math.max(0, after);
-      const visible = page.filter((r) => canSee(role, r.visibility));
+      // Someone who left reads what was said while they were there, and no more.
+      const visible = page.filter((r) => canSee(who.role, r.visibility) && (who.leftAt === null || r.at <= who.leftAt));
       return { messages: await Promise.all(visible.map((r) => this.view(r))), last, more, status: this.meta().status };
     });
   }
 
   state(viewer?: string): Promise<Result<ChatState>> {
     return guard(() => {
-      if (viewer !== undefined) this.member(viewer);
-      return this.stateOf();
+      const st = this.stateOf();
+      if (viewer === undefined || this.member(viewer).role !== "customer") return st;
+      // The customer sees who serves them, not who watches or advises.
+      return { ...st, participants: st.participants.filter((p) => announcedToCustomer(p.mode)).map((p) => ({ ...p, readSeq: 0 })) };
+    });
+  }
+
+  /** Whether `from` may post a file now (the Worker asks before storing the bytes). */
+  mayAttach(from: string): Promise<Result<void>> {
+    return guard(() => {
+      const p = this.speaker(from);
+      const vis = postVisibility(p.mode, undefined);
+      if (!vis.ok) fail(forbidden(vis.message));
+      if (this.store.countFiles() >= MAX_FILES) fail(new AppError(409, "too_many_files", `a chat takes at most ${MAX_FILES} files`));
+      this.roomForMore();
     });
   }
 
@@ -364,8 +389,9 @@ export class ChatSession extends DurableObject<Env> {
     const m = this.store.meta();
     if (!m) return;
     const now = Date.now();
-    if (m.status === "waiting" && m.positionAt !== null && m.positionAt <= now) await this.tellPosition(m);
-    if (m.status === "active" && m.idleAt !== null && m.idleAt <= now) await this.idleStep(m);
+    if (m.status === "waiting" && m.positionAt !== null && m.positionAt <= now) await this.tellPosition();
+    const again = this.store.meta()!;
+    if (again.status === "active" && again.idleAt !== null && again.idleAt <= now) await this.idleStep();
     const after = this.store.meta()!;
     if (after.status === "ended" && after.retryAt !== null && after.retryAt <= now) await this.finish();
     await this.schedule();
@@ -412,6 +438,7 @@ export class ChatSession extends DurableObject<Env> {
     if (!vis.ok) return fail(forbidden(vis.message));
     if (!text) fail(badRequest("empty_message", "text: say something"));
     if (text.length > MAX_TEXT) fail(badRequest("message_too_long", `text: at most ${MAX_TEXT} characters`));
+    this.roomForMore();
     const stored = this.store.insert({ clientId: msg.clientId, from, name: p.name, role: p.role, kind: "text", text, visibility: vis.visibility, at: Date.now(), file: null });
     if (!stored) return (await resent())!;
     return { message: await this.afterPost(p, stored, origin), duplicate: false };
@@ -427,6 +454,11 @@ export class ChatSession extends DurableObject<Env> {
     }
     if (p.role === "customer") await this.customerActive();
     return view;
+  }
+
+  /** A chat is a conversation, not a store: its length is capped (and so is its transcript's write). */
+  private roomForMore(): void {
+    if (this.store.lastSeq() >= MAX_MESSAGES) fail(new AppError(409, "chat_too_long", `a chat holds at most ${MAX_MESSAGES} messages; start a new one`));
   }
 
   /** The customer said or typed something: the idle countdown starts over. Written at most every few
@@ -465,33 +497,44 @@ export class ChatSession extends DurableObject<Env> {
     }
   }
 
-  private async tellPosition(m: ChatMeta): Promise<void> {
-    const cfg = await getConfig(this.env.DB, m.tenant);
-    const every = (cfg.raw.chat?.positionEverySeconds ?? 30) * 1000;
-    m.positionAt = every > 0 ? Date.now() + every : null;
+  private async tellPosition(): Promise<void> {
+    const before = this.meta();
+    const cfg = await getConfig(this.env.DB, before.tenant);
+    let queue = before.queue;
+    let info: { position: number; agents: number; avgHandleMs: number | null } | null = null;
     try {
       // The interaction may have moved (a forward step, a supervisor's move): D1 knows its queue.
-      const row = await this.env.DB.prepare("SELECT queue, state FROM interactions WHERE tenant_id = ? AND id = ?").bind(m.tenant, m.interactionId).first<{ queue: string | null; state: string }>();
-      if (row?.queue) m.queue = row.queue;
-      const info = await queueStub(this.env, m.tenant, m.queue).waitInfo(m.interactionId);
-      if (info) {
-        const ewt = estimateWaitSeconds(info);
-        const changed = info.position !== m.position;
-        m.position = info.position;
-        m.ewtSeconds = ewt;
-        this.broadcast({ type: "queue", position: info.position, ewtSeconds: ewt }, (t) => t.role === "customer");
-        if (changed) this.notice(positionText(info.position, ewt), "all", Date.now());
-      }
+      const row = await this.env.DB.prepare("SELECT queue FROM interactions WHERE tenant_id = ? AND id = ?").bind(before.tenant, before.interactionId).first<{ queue: string | null }>();
+      if (row?.queue) queue = row.queue;
+      info = await queueStub(this.env, before.tenant, queue).waitInfo(before.interactionId);
     } catch (err) {
       console.error("queue position", err);
+    }
+    const m = this.meta();
+    if (m.status !== "waiting") return;
+    const every = (cfg.raw.chat?.positionEverySeconds ?? 30) * 1000;
+    m.positionAt = every > 0 ? Date.now() + every : null;
+    m.queue = queue;
+    if (info) {
+      const ewt = estimateWaitSeconds(info);
+      const changed = info.position !== m.position;
+      m.position = info.position;
+      m.ewtSeconds = ewt;
+      this.broadcast({ type: "queue", position: info.position, ewtSeconds: ewt }, (t) => t.role === "customer");
+      if (changed) this.notice(positionText(info.position, ewt), "all", Date.now());
     }
     this.store.saveMeta(m);
   }
 
-  private async idleStep(m: ChatMeta): Promise<void> {
-    const cfg = await getConfig(this.env.DB, m.tenant);
-    const idle = cfg.raw.chat?.idle;
-    if (!idle) return;
+  private async idleStep(): Promise<void> {
+    const idle = (await getConfig(this.env.DB, this.meta().tenant)).raw.chat?.idle;
+    const m = this.meta();
+    if (m.status !== "active" || m.idleAt === null || m.idleAt > Date.now()) return;
+    if (!idle) {
+      // Chat was switched off for the tenant: no countdown any more.
+      m.idleAt = null;
+      return this.store.saveMeta(m);
+    }
     if (m.idleStage === 0) {
       m.idleStage = 1;
       m.idleAt = Date.now() + idle.closeSeconds * 1000;
@@ -506,26 +549,31 @@ export class ChatSession extends DurableObject<Env> {
   private async finish(): Promise<MailOutcome | null> {
     const m = this.meta();
     let out: MailOutcome | null = null;
+    const done: Partial<ChatMeta> = {};
+    let failed = false;
     try {
-      if (m.abandonPending) m.abandonPending = !(await this.abandonInQueue(m));
+      if (m.abandonPending) done.abandonPending = !(await this.abandonInQueue(m));
       const messages = this.store.all();
       if (!m.transcriptWritten) {
         await writeTranscript(this.env.DB, m, messages);
-        m.transcriptWritten = true;
+        done.transcriptWritten = true;
       }
       if (m.transcriptTo && !m.transcriptMailed) {
         out = await mailTranscript(this.env, m, messages);
-        m.transcriptMailed = out !== "no_mailbox";
+        done.transcriptMailed = out !== "no_mailbox";
         if (out === "no_mailbox") console.warn(`chat ${m.interactionId}: the tenant has no mailbox to send the transcript from`);
       }
-      m.retryAt = m.abandonPending ? Date.now() + 1000 : null;
-      m.retries = 0;
     } catch (err) {
       console.error(`chat ${m.interactionId}: transcript`, err);
-      m.retryAt = Date.now() + RETRY_MS[Math.min(m.retries, RETRY_MS.length - 1)]!;
-      m.retries++;
+      failed = true;
     }
-    this.store.saveMeta(m);
+    // Only this step's own fields, onto the record as it is now (a transcript request may have come meanwhile).
+    const now = this.meta();
+    Object.assign(now, done);
+    const pending = now.abandonPending === true || !now.transcriptWritten || (now.transcriptTo !== null && !now.transcriptMailed);
+    now.retries = failed ? now.retries + 1 : 0;
+    now.retryAt = !pending ? null : failed ? Date.now() + RETRY_MS[Math.min(now.retries - 1, RETRY_MS.length - 1)]! : Date.now() + 1000;
+    this.store.saveMeta(now);
     await this.schedule();
     return out;
   }
@@ -543,14 +591,13 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   private async schedule(): Promise<void> {
-    const m = this.store.meta();
-    if (!m) return;
-    if (m.status === "active" && m.idleAt === null) {
-      const idle = (await getConfig(this.env.DB, m.tenant)).raw.chat?.idle;
-      if (idle) {
-        m.idleAt = m.lastCustomerAt + idle.alertSeconds * 1000;
-        this.store.saveMeta(m);
-      }
+    const first = this.store.meta();
+    if (!first) return;
+    const idle = first.status === "active" && first.idleAt === null ? (await getConfig(this.env.DB, first.tenant)).raw.chat?.idle : undefined;
+    const m = this.store.meta()!;
+    if (idle && m.status === "active" && m.idleAt === null) {
+      m.idleAt = m.lastCustomerAt + idle.alertSeconds * 1000;
+      this.store.saveMeta(m);
     }
     const times = [m.status === "waiting" ? m.positionAt : null, m.status === "active" ? m.idleAt : null, m.status === "ended" ? m.retryAt : null].filter((t): t is number => t !== null);
     if (times.length) await this.timer.arm(Math.min(...times));

@@ -202,6 +202,10 @@ export class ChatStore {
     return this.sql.exec<MessageRow>("SELECT * FROM messages WHERE seq > ? ORDER BY seq LIMIT ?", Math.max(0, after), limit).toArray().map(toMessage);
   }
 
+  countFiles(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM messages WHERE kind = 'file'").one().n;
+  }
+
   all(): StoredMessage[] {
     return this.sql.exec<MessageRow>("SELECT * FROM messages ORDER BY seq").toArray().map(toMessage);
   }

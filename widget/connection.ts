@@ -311,9 +311,14 @@ export class Connection {
     if (!this.polling || this.stopped) return;
     try {
       for (let more = true, n = 0; more && n < 20; n++) {
-        const r = await call<{ messages: ChatMessage[]; more?: boolean; status?: string }>(`${this.api}/messages?after=${this.lastSeq}`, { token: this.token });
+        const r = await call<{ messages: ChatMessage[]; more?: boolean; last?: number; status?: string }>(`${this.api}/messages?after=${this.lastSeq}`, { token: this.token });
         for (const m of r.messages ?? []) this.take(m);
-        more = !!r.more && (r.messages?.length ?? 0) > 0;
+        // `last` passes messages this customer may not see, so a page of them cannot stall the cursor.
+        if (typeof r.last === "number" && r.last > this.lastSeq) {
+          this.lastSeq = r.last;
+          this.h.changed();
+        }
+        more = !!r.more;
         if (r.status && r.status !== this.status) {
           this.status = r.status;
           this.h.frame({ type: "status", status: r.status });

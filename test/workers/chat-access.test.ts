@@ -98,8 +98,10 @@ describe("chat: agents and supervisors", () => {
     const ben = await client(s.interactionId, t.tokens.ben!);
     ben.send({ type: "msg", clientId: "b1", text: "Ben here, I can help" });
     await kim.next((f) => f.message?.text === "Ben here, I can help", "ben's message at kim");
-    // Ana is out: she can no longer write or connect.
+    // Ana is out: she can no longer write, and reads nothing said after she left.
     expect((await session(`${s.interactionId}/messages`, t.tokens.ana!, { method: "POST", json: { clientId: "a9", text: "hi" } })).status).toBe(403);
+    const after = await (await session(`${s.interactionId}/messages?after=0`, t.tokens.ana!)).json<{ messages: { text: string }[] }>();
+    expect(after.messages.map((m) => m.text)).not.toContain("Ben here, I can help");
     expect(kim.closed).toBe(false);
     kim.close();
     ben.close();
@@ -124,6 +126,15 @@ describe("chat: agents and supervisors", () => {
     await ana.next((f) => f.message?.text === "Mention the warranty", "the coaching at ana");
     ana.send({ type: "msg", clientId: "a1", text: "Here is a voucher, and your warranty covers it" });
     await kim.next((f) => f.message?.text?.startsWith("Here is a voucher") === true, "ana's answer at kim");
+    // The customer's view of who is here names the agent only.
+    const st = await (await session(`${s.chatId}`, s.token)).json<{ participants: { id: string }[] }>();
+    expect(st.participants.map((p) => p.id)).toEqual(["customer", "agent:ana"]);
+    // A consultant or a coach does not end the customer's chat.
+    expect((await session(`${s.interactionId}/end`, t.tokens.ben!, { method: "POST" })).status).toBe(403);
+    expect((await t.api(`/api/v1/chats/${s.interactionId}/end`, { method: "POST", as: "ben" })).status).toBe(403);
+    const from = ben.frames.length;
+    ben.send({ type: "end" });
+    expect(await ben.next((f) => f.type === "error", "ben's end refused", from)).toMatchObject({ code: "forbidden" });
     const seen = kim.messages().map((m) => m.text).join("\n");
     expect(seen).not.toMatch(/Offer a voucher|Mention the warranty|psst|Agent ben|Agent sam|invited/);
     expect(kim.frames.some((f) => f.type === "typing" && String(f.from).includes("ben"))).toBe(false);
@@ -163,6 +174,13 @@ describe("chat: files", () => {
     const path = at.message!.file!.url.split("?")[0]!;
     const old = await signPath(env.AUTH_SECRET, path, Date.now() - 3600_000);
     expect((await exports.default.fetch(new Request(`http://parley.test${old}`))).status).toBe(410);
+    // A name in any script, kept for the download.
+    const named = await session(`${s.chatId}/attachments?name=${encodeURIComponent("résumé.pdf")}&clientId=f5`, s.token, { method: "POST", body: png, headers: { "Content-Type": "application/pdf" } });
+    const pdf = await exports.default.fetch(new Request(`http://parley.test${(await named.json<{ message: { file: { url: string } } }>()).message.file.url}`));
+    expect(pdf.headers.get("Content-Disposition")).toBe(`attachment; filename="r_sum_.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf`);
+    // Two types in one header must not pass as an image and render as a page.
+    const sly = await session(`${s.chatId}/attachments?name=x.png&clientId=f6`, s.token, { method: "POST", body: png, headers: { "Content-Type": "image/png, text/html" } });
+    expect(sly.status).toBe(415);
     // Wrong type, too big, empty: each named.
     const exe = await session(`${s.chatId}/attachments?name=x.exe&clientId=f2`, s.token, { method: "POST", body: png, headers: { "Content-Type": "application/x-msdownload" } });
     expect(exe.status).toBe(415);

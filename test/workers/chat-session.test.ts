@@ -57,6 +57,16 @@ describe("ChatSession transcript", () => {
     expect(await s.post("stranger", { clientId: "s1", text: "hi" })).toMatchObject({ ok: false, error: { status: 403 } });
   });
 
+  it("greets once when two opens race on a new object", async () => {
+    const t = await chatTenant();
+    const id = uniq("i");
+    const s = chatStub(env, t.id, id);
+    const o = { tenant: t.id, interactionId: id, queue: "inbound", contactId: null, customer: { name: "Kim", email: null } };
+    await Promise.all([s.open(o), s.open(o), s.open(o)]);
+    const all = unwrap(await s.since("customer", 0));
+    expect(all.messages.filter((m) => m.text.startsWith("Welcome"))).toHaveLength(1);
+  });
+
   it("resumes after the last sequence a reader saw, with nothing lost or doubled, page by page", async () => {
     const { s } = await opened();
     for (let i = 0; i < 5; i++) unwrap(await s.post("customer", { clientId: `c${i}`, text: `m${i}` }));

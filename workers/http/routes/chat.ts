@@ -73,6 +73,14 @@ function typeAllowed(type: string, allowed: readonly string[]): boolean {
   return allowed.some((a) => (a.endsWith("/*") ? t.startsWith(a.slice(0, -1).toLowerCase()) : a.toLowerCase() === t));
 }
 
+const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
+
+/** `attachment; filename="x"` with an ASCII stand-in, and the real name in RFC 5987 form. */
+function disposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
 /** A file name as the customer's system gave it, minus any path and control characters. */
 const fileName = (raw: string | null) =>
   (raw ?? "file").replace(/^.*[\\/]/, "").replace(/[\u0000-\u001f\u007f"]/g, "").trim().slice(0, 200) || "file";
@@ -179,15 +187,19 @@ export const chatRoutes: RouteDef[] = [
         const clientId = q.get("clientId") ?? "";
         if (!clientId || clientId.length > 100) throw badRequest("invalid_client_id", "clientId: 1 to 100 characters, unique per message");
         const type = (req.headers.get("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
-        if (!type || !typeAllowed(type, limits.types)) throw new AppError(415, "unsupported_type", `Content-Type: files of type '${type || "(none)"}' are not accepted; send ${limits.types.join(", ")}`);
+        // Exactly one type: "image/png, text/html" must not pass as an image and render as a page.
+        if (!MIME.test(type) || !typeAllowed(type, limits.types)) throw new AppError(415, "unsupported_type", `Content-Type: files of type '${type || "(none)"}' are not accepted; send ${limits.types.join(", ")}`);
         const bytes = await readLimited(req, limits.maxBytes);
         if (bytes.byteLength === 0) throw badRequest("empty_file", "the body is empty");
         const name = fileName(q.get("name"));
+        // Asked before the bytes are stored, so a refused upload leaves nothing behind.
+        unwrap(await chat(env, c).mayAttach(c.participant));
         const key = `${c.tenant}/chat/${c.interactionId}/${newId("f")}`;
-        await env.BLOBS.put(key, bytes, { httpMetadata: { contentType: type, contentDisposition: `attachment; filename="${name}"` } });
-        const r = unwrap(await chat(env, c).attach(c.participant, { clientId, name, type, size: bytes.byteLength, key }));
-        if (r.duplicate) await env.BLOBS.delete(key);
-        return new Reply(r.duplicate ? 200 : 201, r);
+        await env.BLOBS.put(key, bytes, { httpMetadata: { contentType: type, contentDisposition: disposition(name) } });
+        const r = await chat(env, c).attach(c.participant, { clientId, name, type, size: bytes.byteLength, key });
+        if (!r.ok || r.value.duplicate) await env.BLOBS.delete(key);
+        const out = unwrap(r);
+        return new Reply(out.duplicate ? 200 : 201, out);
       }),
   }),
   route({
@@ -196,11 +208,9 @@ export const chatRoutes: RouteDef[] = [
     handler: async ({ req, env, params }) =>
       session(req, env, params.id!, async (c) => {
         const b = (await readJson(req, z.object({ email: z.email().max(320).optional() }).strict())) as { email?: string };
-        const st = unwrap(await chat(env, c).state(c.participant));
-        const given = b.email ?? (await env.DB.prepare("SELECT ci.value AS email FROM interactions i JOIN contact_identifiers ci ON ci.tenant_id = i.tenant_id AND ci.contact_id = i.contact_id AND ci.kind = 'email' WHERE i.tenant_id = ? AND i.id = ? LIMIT 1").bind(c.tenant, c.interactionId).first<{ email: string }>())?.email;
-        if (!given) throw badRequest("missing_field", "email: where should the transcript go?");
         if (c.participant !== "customer") throw new AppError(403, "forbidden", "only the customer asks for the transcript");
-        return { ...unwrap(await chat(env, c).requestTranscript(given)), chat: st.status };
+        // To the address given now, else the one the customer gave before the chat.
+        return unwrap(await chat(env, c).requestTranscript(b.email ?? null));
       }),
   }),
   route({
