@@ -11,6 +11,7 @@ import { DurableObject } from "cloudflare:workers";
 import { AppError, badRequest, conflict, forbidden, notFound } from "../workers/http/errors.ts";
 import { getConfig } from "../workers/config/store.ts";
 import { parseFrame, type ClientFrame } from "../workers/chat/frames.ts";
+import { MAX_FILES, MAX_MESSAGES, MAX_TEXT } from "../workers/chat/limits.ts";
 import { signPath } from "../workers/chat/signed-url.ts";
 import { mailTranscript, writeTranscript, type MailOutcome } from "../workers/chat/transcript.ts";
 import { estimateWaitSeconds } from "../workers/chat/wait.ts";
@@ -24,9 +25,7 @@ export type { Participant, ChatStatus } from "./chat-store.ts";
 
 /** The most a reader gets in one answer; it asks again from the last sequence it got. */
 export const PAGE = 500;
-export const MAX_TEXT = 8000;
-export const MAX_MESSAGES = 2000;
-export const MAX_FILES = 50;
+export { MAX_FILES, MAX_MESSAGES, MAX_TEXT } from "../workers/chat/limits.ts";
 const RETRY_MS = [5_000, 15_000, 60_000, 300_000];
 const IDLE_WRITE_MS = 5_000;
 
@@ -65,6 +64,7 @@ const fail = (e: AppError): never => {
 export class ChatSession extends DurableObject<Env> {
   private readonly store: ChatStore;
   private readonly timer: Alarm;
+  private readonly tags = new WeakMap<WebSocket, SocketTag>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -336,6 +336,7 @@ export class ChatSession extends DurableObject<Env> {
     const tag: SocketTag = { pid, role: p.role };
     this.ctx.acceptWebSocket(pair[1], [pid]);
     pair[1].serializeAttachment(tag);
+    this.tags.set(pair[1], tag);
     pair[1].send(JSON.stringify({ type: "hello", participant: p, status: m.status, last: this.store.lastSeq(), position: m.position, ewtSeconds: m.ewtSeconds }));
     await this.replay(pair[1], tag, Number.isFinite(after) && after > 0 ? Math.floor(after) : 0);
     if (m.status === "ended") pair[1].close(1000, "chat ended");
@@ -343,7 +344,7 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
-    const tag = ws.deserializeAttachment() as SocketTag | null;
+    const tag = this.tagOf(ws);
     if (!tag) return ws.close(1011, "lost its participant");
     const parsed = parseFrame(raw);
     if (!parsed.ok) return this.sendTo(ws, { type: "error", ...parsed.error });
@@ -449,7 +450,7 @@ export class ChatSession extends DurableObject<Env> {
     const data = JSON.stringify({ type: "msg", message: view });
     for (const ws of this.ctx.getWebSockets()) {
       if (ws === origin) continue;
-      const t = ws.deserializeAttachment() as SocketTag | null;
+      const t = this.tagOf(ws);
       if (t && canSee(t.role, stored.visibility)) this.sendRaw(ws, data);
     }
     if (p.role === "customer") await this.customerActive();
@@ -634,9 +635,19 @@ export class ChatSession extends DurableObject<Env> {
   private broadcast(frame: Record<string, unknown>, to: (t: SocketTag) => boolean = () => true): void {
     const data = JSON.stringify(frame);
     for (const ws of this.ctx.getWebSockets()) {
-      const t = ws.deserializeAttachment() as SocketTag | null;
+      const t = this.tagOf(ws);
       if (t && to(t)) this.sendRaw(ws, data);
     }
+  }
+
+  /** A socket's participant: from memory, or from its attachment after the object woke. */
+  private tagOf(ws: WebSocket): SocketTag | null {
+    let t = this.tags.get(ws);
+    if (!t) {
+      t = (ws.deserializeAttachment() as SocketTag | null) ?? undefined;
+      if (t) this.tags.set(ws, t);
+    }
+    return t ?? null;
   }
 
   private sendTo(ws: WebSocket, frame: Record<string, unknown>): void {

@@ -4,7 +4,7 @@ import type { ChatRole, Mode, Visibility } from "../workers/chat/visibility.ts";
 import { roleOf } from "../workers/chat/visibility.ts";
 import { hasSchema } from "./schema.ts";
 
-const SCHEMA = "2";
+const SCHEMA = "3";
 
 export type MessageKind = "text" | "notice" | "file";
 
@@ -111,7 +111,7 @@ export class ChatStore {
         DROP TABLE IF EXISTS messages;
         CREATE TABLE participants (id TEXT PRIMARY KEY, mode TEXT NOT NULL, name TEXT NOT NULL, joined_at INTEGER NOT NULL, left_at INTEGER, read_seq INTEGER NOT NULL DEFAULT 0);
         CREATE TABLE messages (
-          seq INTEGER PRIMARY KEY AUTOINCREMENT, client_id TEXT, author TEXT NOT NULL, author_name TEXT NOT NULL, role TEXT NOT NULL, kind TEXT NOT NULL,
+          seq INTEGER PRIMARY KEY, client_id TEXT, author TEXT NOT NULL, author_name TEXT NOT NULL, role TEXT NOT NULL, kind TEXT NOT NULL,
           text TEXT NOT NULL, visibility TEXT NOT NULL, at INTEGER NOT NULL, file_key TEXT, file_type TEXT, file_size INTEGER);
         CREATE UNIQUE INDEX messages_client ON messages (author, client_id) WHERE client_id IS NOT NULL;
         INSERT OR REPLACE INTO kv (k, v) VALUES ('schema', '${SCHEMA}');
@@ -187,14 +187,17 @@ export class ChatStore {
 
   /** Stores the message, or returns null when its (author, clientId) is stored already. */
   insert(m: Omit<StoredMessage, "seq">): StoredMessage | null {
+    // The sequence is the rowid: messages are never deleted, so it only grows (no AUTOINCREMENT
+    // bookkeeping to write on every message).
     const row = this.sql
-      .exec<MessageRow>(
-        "INSERT INTO messages (client_id, author, author_name, role, kind, text, visibility, at, file_key, file_type, file_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING *",
+      .exec<{ seq: number }>(
+        "INSERT INTO messages (client_id, author, author_name, role, kind, text, visibility, at, file_key, file_type, file_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq",
         m.clientId, m.from, m.name, m.role, m.kind, m.text, m.visibility, m.at, m.file?.key ?? null, m.file?.type ?? null, m.file?.size ?? null,
       )
       .toArray()[0];
-    if (row) this.last = row.seq;
-    return row ? toMessage(row) : null;
+    if (!row) return null;
+    this.last = row.seq;
+    return { ...m, seq: row.seq };
   }
 
   /** Messages after `after`, oldest first, at most `limit`. */
