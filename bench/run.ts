@@ -7,6 +7,7 @@ import type { BenchModule } from "./lib/types.ts";
 const benches: Record<string, () => Promise<BenchModule>> = {
   routing: () => import("./routing.ts"),
   email: () => import("./email.ts"),
+  chat: () => import("./chat.ts"),
 };
 
 const resultsDir = new URL("./results/", import.meta.url).pathname;

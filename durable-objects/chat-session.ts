@@ -503,13 +503,21 @@ export class ChatSession extends DurableObject<Env> {
     const cfg = await getConfig(this.env.DB, before.tenant);
     let queue = before.queue;
     let info: { position: number; agents: number; avgHandleMs: number | null } | null = null;
-    try {
-      // The interaction may have moved (a forward step, a supervisor's move): D1 knows its queue.
-      const row = await this.env.DB.prepare("SELECT queue FROM interactions WHERE tenant_id = ? AND id = ?").bind(before.tenant, before.interactionId).first<{ queue: string | null }>();
-      if (row?.queue) queue = row.queue;
-      info = await queueStub(this.env, before.tenant, queue).waitInfo(before.interactionId);
-    } catch (err) {
-      console.error("queue position", err);
+    // Nobody to tell (the widget is closed): skip this round; a reconnect gets the last known place.
+    if (this.ctx.getWebSockets("customer").length > 0) {
+      try {
+        info = await queueStub(this.env, before.tenant, queue).waitInfo(before.interactionId);
+        if (!info) {
+          // The interaction may have moved (a forward step, a supervisor's move): D1 knows its queue.
+          const row = await this.env.DB.prepare("SELECT queue FROM interactions WHERE tenant_id = ? AND id = ?").bind(before.tenant, before.interactionId).first<{ queue: string | null }>();
+          if (row?.queue && row.queue !== queue) {
+            queue = row.queue;
+            info = await queueStub(this.env, before.tenant, queue).waitInfo(before.interactionId);
+          }
+        }
+      } catch (err) {
+        console.error("queue position", err);
+      }
     }
     const m = this.meta();
     if (m.status !== "waiting") return;

@@ -97,7 +97,7 @@ export class InteractionQueue extends DurableObject<Env> {
   private readonly outbox: Outbox;
   private readonly hints = new Map<string, AgentSnapshot>();
   /** The view order as last computed, for queue-position answers. */
-  private order: { at: number; ids: Map<string, number> } | null = null;
+  private order: { at: number; ids: Map<string, number>; avgHandleMs: number | null } | null = null;
   private dispatching: Promise<void> | null = null;
   private seq: number;
   private readonly timer: Alarm;
@@ -399,12 +399,12 @@ export class InteractionQueue extends DurableObject<Env> {
   async waitInfo(itemId: string): Promise<{ position: number; agents: number; avgHandleMs: number | null } | null> {
     const me = this.row(itemId);
     if (!me || (me.state !== "waiting" && me.state !== "offered")) return null;
-    // Every waiting chat asks every half minute: one ordering a second serves them all.
+    // Every waiting chat asks every half minute: one ordering (and one read of the day's handling
+    // time) a second serves them all.
     const now = Date.now();
-    if (!this.order || now - this.order.at > 1000) this.order = { at: now, ids: new Map(this.list().map((r, i) => [r.id, i])) };
-    const ahead = this.order.ids.get(itemId) ?? this.list().findIndex((r) => r.id === itemId);
-    const st = await this.stats();
-    return { position: Math.max(1, ahead + 1), agents: this.staffed(me.media), avgHandleMs: st.avgHandleMs };
+    if (!this.order || now - this.order.at > 1000 || !this.order.ids.has(itemId)) this.order = { at: now, ids: new Map(this.list().map((r, i) => [r.id, i])), avgHandleMs: (await this.stats()).avgHandleMs };
+    const ahead = this.order.ids.get(itemId) ?? -1;
+    return { position: Math.max(1, ahead + 1), agents: this.staffed(me.media), avgHandleMs: this.order.avgHandleMs };
   }
 
   /** How many logged-in agents could take this media from here now or when they free up. */

@@ -13,7 +13,7 @@ import { ensureDevVars, root } from "../../scripts/local.ts";
 import { sleep } from "./pool.ts";
 
 /** What wrangler needs to build and serve the Worker. */
-const SOURCES = ["wrangler.toml", "package.json", "tsconfig.json", "worker-configuration.d.ts", "workers", "durable-objects", "migrations"];
+const SOURCES = ["wrangler.toml", "package.json", "tsconfig.json", "worker-configuration.d.ts", "workers", "durable-objects", "migrations", "public"];
 
 export interface Workdir {
   /** Root of the temp dir: removed at the end. */
