@@ -43,7 +43,7 @@ import { root } from "../scripts/local.ts";
 import type { TenantConfigInput } from "../workers/config/schema.ts";
 import { cpuMeter, settle, type CpuUse } from "./lib/cpu.ts";
 import { bundleMap, startProfile, summarize, type ProfileSummary } from "./lib/profile.ts";
-import { applyMigrationsIn, ensurePortsFree, removeWorkdir, startDev, troubleInLog, waitUp, workdir, type Dev, type Workdir } from "./lib/dev.ts";
+import { applyMigrationsIn, ensurePortsFree, removeWorkdir, startDev, troubleInLog, waitUpOrBuildError, workdir, type Dev, type Workdir } from "./lib/dev.ts";
 import { envInt } from "./lib/env.ts";
 import { pool, request, sleep, until } from "./lib/pool.ts";
 import { latency, perSecond, ratio, round, type Latency } from "./lib/stats.ts";
@@ -570,37 +570,6 @@ async function startChat(base: string, clientId: string, ip: string, name: strin
 }
 
 const customerUrl = (base: string, s: Started) => `${base.replace(/^http/, "ws")}/api/v1/chat/sessions/${s.chatId}/ws?token=${encodeURIComponent(s.token)}`;
-
-/** waitUp, except that a build error stops wrangler dev at once instead of after waitUp's two minutes. */
-async function waitUpOrBuildError(dev: Dev): Promise<void> {
-  let buildError: string | undefined;
-  let done = false;
-  const watch = (async () => {
-    while (!done && !buildError) {
-      await sleep(500);
-      let log = "";
-      try {
-        log = readFileSync(dev.logPath, "utf8");
-      } catch {
-        continue;
-      }
-      // eslint-disable-next-line no-control-regex
-      const lines = log.replace(/\x1b\[[0-9;]*m/g, "").split("\n");
-      if (!lines.some((l) => /Build failed/.test(l))) continue;
-      buildError = lines.filter((l) => /✘ \[ERROR\]|^\s+\S+\.ts:\d+:\d+:/.test(l)).map((l) => l.trim()).join(" / ").slice(0, 800);
-      await dev.stop();
-    }
-  })();
-  try {
-    await waitUp(dev);
-  } catch (err) {
-    if (buildError) throw new Error(`wrangler dev could not build the Worker: ${buildError}`);
-    throw err;
-  } finally {
-    done = true;
-    await watch;
-  }
-}
 
 /** lib/dev.ts links the snapshot's node_modules to the checkout's. esbuild then sees the packages (and
  *  wrangler's middleware) at their real paths in the checkout and watches the checkout's tsconfig.json

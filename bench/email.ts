@@ -26,7 +26,7 @@ import type { TenantConfigInput } from "../workers/config/schema.ts";
 import { envInt } from "./lib/env.ts";
 import { cpuMeter, settle, type CpuUse } from "./lib/cpu.ts";
 import { bundleMap, runtimeInspector, startProfile, startProfileAt, summarize, type ProfileSummary } from "./lib/profile.ts";
-import { applyMigrationsIn, authSecret, ensurePortsFree, queryD1, removeWorkdir, startDev, troubleInLog, waitUp, workdir, type Dev, type Workdir } from "./lib/dev.ts";
+import { applyMigrationsIn, authSecret, ensurePortsFree, queryD1, removeWorkdir, startDev, troubleInLog, waitUpOrBuildError, workdir, type Dev, type Workdir } from "./lib/dev.ts";
 import { pool, sleep } from "./lib/pool.ts";
 import { latency, perSecond, ratio, round, type Latency } from "./lib/stats.ts";
 import type { BenchResult } from "./lib/types.ts";
@@ -198,38 +198,6 @@ async function nodeParse(kinds: Kind[], n: number): Promise<{ perS: number; ms: 
   }
   const ms = performance.now() - t0;
   return { perS: perSecond(n, ms), ms: latency(each), mbPerS: round(bytes / 1e6 / (ms / 1000), 2) };
-}
-
-/** waitUp, except that a build error stops wrangler dev at once: it would otherwise sit waiting for a
- *  fixed file until waitUp's two minutes are over. */
-async function waitUpOrBuildError(dev: Dev): Promise<void> {
-  let buildError: string | undefined;
-  let done = false;
-  const watch = (async () => {
-    while (!done && !buildError) {
-      await sleep(500);
-      let log = "";
-      try {
-        log = readFileSync(dev.logPath, "utf8");
-      } catch {
-        continue;
-      }
-      // eslint-disable-next-line no-control-regex
-      const lines = log.replace(/\x1b\[[0-9;]*m/g, "").split("\n");
-      if (!lines.some((l) => /Build failed/.test(l))) continue;
-      buildError = lines.filter((l) => /✘ \[ERROR\]|^\s+\S+\.ts:\d+:\d+:/.test(l)).map((l) => l.trim()).join(" / ").slice(0, 800);
-      await dev.stop();
-    }
-  })();
-  try {
-    await waitUp(dev);
-  } catch (err) {
-    if (buildError) throw new Error(`wrangler dev could not build the Worker: ${buildError}`);
-    throw err;
-  } finally {
-    done = true;
-    await watch;
-  }
 }
 
 const seconds = (ms: number) => round(ms / 1000, 1);

@@ -246,3 +246,35 @@ export function troubleInLog(path: string): { errors: LogFindings; warnings: Log
     warnings: find(/warn|▲/i),
   };
 }
+
+/** waitUp, except that a build error stops wrangler dev at once: it would otherwise sit waiting for a
+ *  fixed file until waitUp's two minutes are over. */
+export async function waitUpOrBuildError(dev: Dev): Promise<void> {
+  let buildError: string | undefined;
+  let done = false;
+  const watch = (async () => {
+    while (!done && !buildError) {
+      await sleep(500);
+      let log = "";
+      try {
+        log = readFileSync(dev.logPath, "utf8");
+      } catch {
+        continue;
+      }
+      // eslint-disable-next-line no-control-regex
+      const lines = log.replace(/\x1b\[[0-9;]*m/g, "").split("\n");
+      if (!lines.some((l) => /Build failed/.test(l))) continue;
+      buildError = lines.filter((l) => /✘ \[ERROR\]|^\s+\S+\.ts:\d+:\d+:/.test(l)).map((l) => l.trim()).join(" / ").slice(0, 800);
+      await dev.stop();
+    }
+  })();
+  try {
+    await waitUp(dev);
+  } catch (err) {
+    if (buildError) throw new Error(`wrangler dev could not build the Worker: ${buildError}`);
+    throw err;
+  } finally {
+    done = true;
+    await watch;
+  }
+}
