@@ -45,6 +45,7 @@ import { cpuMeter, settle, type CpuUse } from "./lib/cpu.ts";
 import { bundleMap, startProfile, summarize, type ProfileSummary } from "./lib/profile.ts";
 import { applyMigrationsIn, ensurePortsFree, removeWorkdir, startDev, troubleInLog, waitUpOrBuildError, workdir, type Dev, type Workdir } from "./lib/dev.ts";
 import { envInt } from "./lib/env.ts";
+import { phaseTimer } from "./lib/phase.ts";
 import { pool, request, sleep, until } from "./lib/pool.ts";
 import { latency, perSecond, ratio, round, type Latency } from "./lib/stats.ts";
 import type { BenchResult } from "./lib/types.ts";
@@ -610,7 +611,6 @@ async function widgetSize(): Promise<{ gzip_bytes: number | null; bytes: number 
 
 // ---- the run ----
 
-const seconds = (ms: number) => round(ms / 1000, 1);
 const errText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 1000);
 /** How often wrangler dev reloaded the Worker after it started (each reload drops every object and socket). */
 const reloads = (logPath: string) => {
@@ -644,16 +644,7 @@ export async function run(): Promise<BenchResult> {
   const rateSessions = Math.ceil((RATE_CEILING * (opts.rateWarmupSeconds + S)) / SESSION_BUDGET);
   const relayPort = port + 2;
   const phases: Record<string, number> = {};
-  const phase = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
-    process.stdout.write(`  ${label}… `);
-    const t0 = performance.now();
-    try {
-      return await fn();
-    } finally {
-      phases[label] = seconds(performance.now() - t0);
-      console.log(`${phases[label]} s`);
-    }
-  };
+  const phase = phaseTimer(phases);
   const profiles: Record<string, ProfileSummary & { ms_per_msg: number; busy_ms_per_msg: number }> = {};
   const profileErrors: string[] = [];
   /** A measured phase: its CPU by process, workerd's CPU per message and, with BENCH_PROFILE=1, a profile of the Worker's isolate. */

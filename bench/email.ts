@@ -24,6 +24,7 @@ import { root } from "../scripts/local.ts";
 import { bigAttachmentMessage, corpus, plainAscii, setMessageId, withHeaders, type CorpusEntry } from "../test/fixtures/email/corpus.ts";
 import type { TenantConfigInput } from "../workers/config/schema.ts";
 import { envInt } from "./lib/env.ts";
+import { phaseTimer } from "./lib/phase.ts";
 import { cpuMeter, settle, type CpuUse } from "./lib/cpu.ts";
 import { bundleMap, runtimeInspector, startProfile, startProfileAt, summarize, type ProfileSummary } from "./lib/profile.ts";
 import { applyMigrationsIn, authSecret, ensurePortsFree, queryD1, removeWorkdir, startDev, troubleInLog, waitUpOrBuildError, workdir, type Dev, type Workdir } from "./lib/dev.ts";
@@ -200,7 +201,6 @@ async function nodeParse(kinds: Kind[], n: number): Promise<{ perS: number; ms: 
   return { perS: perSecond(n, ms), ms: latency(each), mbPerS: round(bytes / 1e6 / (ms / 1000), 2) };
 }
 
-const seconds = (ms: number) => round(ms / 1000, 1);
 const errText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 1000);
 const count = <T>(xs: T[], key: (x: T) => string) => xs.reduce<Record<string, number>>((m, x) => ((m[key(x)] = (m[key(x)] ?? 0) + 1), m), {});
 
@@ -209,16 +209,7 @@ export async function run(): Promise<BenchResult> {
   const parsePort = port + 2;
   const phases: Record<string, number> = {};
   const cpu: Record<string, CpuUse & { workerd_cpu_ms_per_msg: number }> = {};
-  const phase = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
-    process.stdout.write(`  ${label}… `);
-    const t0 = performance.now();
-    try {
-      return await fn();
-    } finally {
-      phases[label] = seconds(performance.now() - t0);
-      console.log(`${phases[label]} s`);
-    }
-  };
+  const phase = phaseTimer(phases);
   const profiles: Record<string, ProfileSummary & { ms_per_msg: number; busy_ms_per_msg: number }> = {};
   const profileErrors: string[] = [];
   /** A measured phase of `ops` messages: CPU use by process, and with `profile` V8 profiles of the
