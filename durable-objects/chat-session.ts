@@ -65,6 +65,7 @@ export class ChatSession extends DurableObject<Env> {
   private readonly store: ChatStore;
   private readonly timer: Alarm;
   private readonly tags = new WeakMap<WebSocket, SocketTag>();
+  private readonly pending: { run: () => Promise<{ message: ChatMessage; duplicate: boolean }>; resolve: (v: { message: ChatMessage; duplicate: boolean }) => void; reject: (e: unknown) => void }[] = [];
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -354,7 +355,7 @@ export class ChatSession extends DurableObject<Env> {
     };
     switch (f.type) {
       case "msg": {
-        const r = await guard(() => this.doPost(tag.pid, { clientId: f.clientId, text: f.text, visibility: f.visibility }, ws));
+        const r = await guard(() => this.batched(tag.pid, { clientId: f.clientId, text: f.text, visibility: f.visibility }, ws));
         if (r.ok) this.sendTo(ws, { type: "ack", clientId: f.clientId, seq: r.value.message.seq, duplicate: r.value.duplicate });
         // A resend of a message stored before the drop: the sender may have missed it too.
         if (r.ok && r.value.duplicate) this.sendTo(ws, { type: "msg", message: r.value.message });
@@ -420,6 +421,27 @@ export class ChatSession extends DurableObject<Env> {
     const p = this.present(id);
     if (this.meta().status === "ended") fail(conflict("chat_ended", "this chat has ended"));
     return p;
+  }
+
+  /** Frames that arrive together are stored together: each waits a turn of the event loop, and all
+   *  that came meanwhile are written in one transaction (one commit to disk instead of one each).
+   *  Their acks still leave only once that commit is durable (the output gate), in arrival order. */
+  private batched(from: string, msg: { clientId: string; text: string; visibility?: Visibility }, origin: WebSocket): Promise<{ message: ChatMessage; duplicate: boolean }> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ run: () => this.doPost(from, msg, origin), resolve, reject });
+      if (this.pending.length === 1) setTimeout(() => void this.flushPending(), 0);
+    });
+  }
+
+  private async flushPending(): Promise<void> {
+    const items = this.pending.splice(0);
+    for (const it of items) {
+      try {
+        it.resolve(await it.run());
+      } catch (err) {
+        it.reject(err);
+      }
+    }
   }
 
   /** `from` posts; `origin` is the socket it came on, which gets an ack instead of an echo. */

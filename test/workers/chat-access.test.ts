@@ -48,6 +48,25 @@ describe("chat: exactly once across drops", () => {
     ana.close();
   });
 
+  it("stores a burst of frames in arrival order, each acknowledged once, a repeat within the burst once", async () => {
+    const { kim, ana } = await live();
+    for (let i = 0; i < 40; i++) kim.send({ type: "msg", clientId: `b${i}`, text: `burst ${i}` });
+    kim.send({ type: "msg", clientId: "b7", text: "burst 7" });
+    await ana.next((f) => f.message?.text === "burst 39", "the last of the burst at ana");
+    const acks = await until(async () => {
+      const a = kim.frames.filter((f) => f.type === "ack");
+      return a.length === 41 ? a : null;
+    }, "41 acks");
+    const fresh = acks.filter((a) => !a.duplicate);
+    expect(fresh.map((a) => a.clientId)).toEqual(Array.from({ length: 40 }, (_, i) => `b${i}`));
+    const seqs = fresh.map((a) => a.seq as number);
+    expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    expect(acks.find((a) => a.duplicate)).toMatchObject({ clientId: "b7", seq: fresh[7]!.seq });
+    expect(ana.messages().filter((m) => m.text.startsWith("burst ")).map((m) => m.text)).toEqual(Array.from({ length: 40 }, (_, i) => `burst ${i}`));
+    kim.close();
+    ana.close();
+  });
+
   it("wakes a hibernated object for a frame on a socket opened before, with nothing lost", async () => {
     const { t, s, kim, ana } = await live();
     kim.send({ type: "msg", clientId: "k1", text: "before the sleep" });
