@@ -23,7 +23,7 @@ export default defineConfig({
     server: { deps: { inline: ["mimetext"] } },
     include: ["test/**/*.test.ts"],
     // The real-browser tests run in Node against wrangler dev: vitest.browser.config.ts.
-    exclude: [...configDefaults.exclude, "test/browser/**"],
+    exclude: [...configDefaults.exclude, "test/browser/**", "test/node/**"],
     setupFiles: ["./test/setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
