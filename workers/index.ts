@@ -7,6 +7,7 @@ import { authRoutes } from "./http/routes/auth.ts";
 import { callbackRoutes } from "./http/routes/callbacks.ts";
 import { chatRoutes } from "./http/routes/chat.ts";
 import { chatStaffRoutes } from "./http/routes/chats.ts";
+import { smsRoutes } from "./http/routes/sms.ts";
 import { contactRoutes } from "./http/routes/contacts.ts";
 import { emailRoutes } from "./http/routes/email.ts";
 import { formRoutes } from "./http/routes/forms.ts";
@@ -22,7 +23,7 @@ export { Agent } from "../durable-objects/agent.ts";
 export { ChatSession } from "../durable-objects/chat-session.ts";
 
 const routes: RouteDef[] = [];
-routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, ...agentRoutes, ...queueRoutes, ...contactRoutes, ...adminRoutes, ...emailRoutes, ...formRoutes, ...callbackRoutes, ...chatRoutes, ...chatStaffRoutes);
+routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, ...agentRoutes, ...queueRoutes, ...contactRoutes, ...adminRoutes, ...emailRoutes, ...formRoutes, ...callbackRoutes, ...chatRoutes, ...chatStaffRoutes, ...smsRoutes);
 const router = buildRouter(routes);
 
 export default {

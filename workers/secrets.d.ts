@@ -6,11 +6,14 @@ interface Env {
   TURNSTILE_SECRET?: string;
   /** Bearer token for the HTTP mail transport. */
   MAIL_API_TOKEN?: string;
+  /** Twilio's auth token (a number's `secret` may name another): signs its webhooks, and authenticates sends and media fetches. */
+  TWILIO_AUTH_TOKEN?: string;
 }
 declare namespace Cloudflare {
   interface Env {
     AUTH_SECRET: string;
     TURNSTILE_SECRET?: string;
     MAIL_API_TOKEN?: string;
+    TWILIO_AUTH_TOKEN?: string;
   }
 }

@@ -262,6 +262,10 @@ export const TenantConfig = z.object({
         mode: z.enum(["paging", "session"]),
         workflow: Name,
         idleTimeoutSeconds: z.number().int().positive().default(1800),
+        /** The provider account the number belongs to (Twilio: the AccountSid its webhooks carry). */
+        accountSid: z.string().min(1).max(64).optional(),
+        /** The Worker secret holding the provider's signing key (Twilio: the account's auth token). */
+        secret: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, "the name of a Worker secret, like TWILIO_AUTH_TOKEN").default("TWILIO_AUTH_TOKEN"),
       }),
     )
     .default([]),

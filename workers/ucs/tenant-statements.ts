@@ -46,6 +46,10 @@ export async function tenantStatements(
   const addresses = cfg.mailboxes.map((m) => m.address.toLowerCase());
   out.push({ sql: "DELETE FROM mailbox_routes WHERE tenant_id = ? AND address NOT IN (SELECT value FROM json_each(?))", params: [t.id, JSON.stringify(addresses)] });
   for (const address of addresses) out.push({ sql: "INSERT OR IGNORE INTO mailbox_routes (address, tenant_id) VALUES (?, ?)", params: [address, t.id] });
+  // An SMS webhook knows only the number it was sent to: each number routes to this tenant.
+  const numbers = cfg.numbers.map((n) => n.number);
+  out.push({ sql: "DELETE FROM number_routes WHERE tenant_id = ? AND number NOT IN (SELECT value FROM json_each(?))", params: [t.id, JSON.stringify(numbers)] });
+  for (const number of numbers) out.push({ sql: "INSERT OR IGNORE INTO number_routes (number, tenant_id) VALUES (?, ?)", params: [number, t.id] });
   const logins = cfg.agents.map((a) => a.login.toLowerCase());
   // One JSON parameter, not one per login: D1 binds at most 100 parameters per statement.
   out.push({

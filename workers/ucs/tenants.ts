@@ -10,6 +10,7 @@ const bindAll = (db: D1Database, st: Statement[]) => st.map((s) => db.prepare(s.
 export async function createTenant(db: D1Database, input: unknown, ingestKey: string): Promise<TenantConfig> {
   const cfg = parseConfig(input);
   await checkMailboxesFree(db, cfg);
+  await checkNumbersFree(db, cfg);
   await db.batch(bindAll(db, await tenantStatements(cfg, { ingestKey, version: 1 })));
   return cfg;
 }
@@ -30,6 +31,7 @@ export async function replaceTenantConfig(db: D1Database, tenantId: string, inpu
   const cfg = parseConfig(input);
   if (cfg.tenant.id !== tenantId) throw badRequest("invalid_config", `tenant.id: must be '${tenantId}'`);
   await checkMailboxesFree(db, cfg);
+  await checkNumbersFree(db, cfg);
   const current = await loadTenantConfig(db, tenantId);
   const existing = await db.prepare("SELECT login FROM credentials WHERE tenant_id = ?").bind(tenantId).all<{ login: string }>();
   const version = current.version + 1;
@@ -46,6 +48,16 @@ export async function tenantByIngestKey(db: D1Database, key: string): Promise<st
 export async function allTenantIds(db: D1Database): Promise<string[]> {
   const r = await db.prepare("SELECT id FROM tenants").all<{ id: string }>();
   return r.results.map((x) => x.id);
+}
+
+/** A contact-center number belongs to one tenant: its messages must land in exactly one place. */
+async function checkNumbersFree(db: D1Database, cfg: TenantConfig): Promise<void> {
+  if (cfg.numbers.length === 0) return;
+  const taken = await db
+    .prepare("SELECT number FROM number_routes WHERE number IN (SELECT value FROM json_each(?)) AND tenant_id != ?")
+    .bind(JSON.stringify(cfg.numbers.map((n) => n.number)), cfg.tenant.id)
+    .first<{ number: string }>();
+  if (taken) throw badRequest("invalid_config", `numbers[${cfg.numbers.findIndex((n) => n.number === taken.number)}].number: '${taken.number}' belongs to another tenant`);
 }
 
 /** A mailbox address belongs to one tenant: mail to it must land in exactly one place. */

@@ -1,0 +1,95 @@
+// Twilio's inbound webhook: signed requests become SMS interactions (paging mode) once per
+// MessageSid; STOP, START and HELP are recorded and answered; forged, malformed and foreign
+// requests are refused with a clear error. Signatures are made by workers/sms/twilio-signature.ts,
+// whose output test/node/twilio-signature.test.ts checks against the twilio package itself.
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { twilioSignature } from "../../workers/sms/twilio-signature.ts";
+import { interaction, makeTenant, offerFor, ready, type Tenant } from "../helpers.ts";
+
+const TOKEN = "test-twilio-auth-token-0000000000";
+const HOOK = "http://localhost:8787/api/v1/sms/twilio";
+let n = 0;
+
+async function smsTenant(): Promise<Tenant & { number: string }> {
+  const number = `+1415555${String(1000 + (Date.now() % 8000) + n++).padStart(4, "0")}`;
+  const t = await makeTenant([{ id: "ana", capacity: { sms: 2 } }], undefined, { numbers: [{ number, provider: "twilio", mode: "paging", workflow: "main", accountSid: "AC-test" }] });
+  return Object.assign(t, { number });
+}
+
+function fields(t: { number: string }, over: Record<string, string> = {}): [string, string][] {
+  const sid = `SM${crypto.randomUUID().replace(/-/g, "")}`;
+  return Object.entries({ MessageSid: sid, SmsSid: sid, AccountSid: "AC-test", From: "+14155550123", To: t.number, Body: "Is my order shipped?", NumMedia: "0", ...over });
+}
+
+async function hook(params: [string, string][], opts: { signature?: string | null; token?: string; contentType?: string; body?: string } = {}): Promise<Response> {
+  const sig = opts.signature === undefined ? await twilioSignature(opts.token ?? TOKEN, HOOK, params) : opts.signature;
+  const headers = new Headers({ "Content-Type": opts.contentType ?? "application/x-www-form-urlencoded" });
+  if (sig !== null) headers.set("X-Twilio-Signature", sig);
+  return exports.default.fetch(new Request("http://parley.test/api/v1/sms/twilio", { method: "POST", headers, body: opts.body ?? new URLSearchParams(params).toString() }));
+}
+
+describe("Twilio inbound SMS", () => {
+  it("makes a signed message an SMS interaction, once per MessageSid, offered to an agent", async () => {
+    const t = await smsTenant();
+    await ready(t, "ana");
+    const msg = fields(t, { From: "(415) 555-0123".replace(/\D/g, "").replace(/^/, "+1") });
+    const res = await hook(msg);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Content-Type")).toBe("text/xml; charset=utf-8");
+    expect(await res.text()).toBe(`<?xml version="1.0" encoding="UTF-8"?><Response></Response>`);
+    // Twilio retries (a timeout on its side): the same MessageSid is one interaction.
+    expect((await hook(msg)).status).toBe(200);
+    const rows = await env.DB.prepare("SELECT interaction_id, customer, encoding, segments FROM sms_messages WHERE tenant_id = ?").bind(t.id).all<{ interaction_id: string; customer: string; encoding: string; segments: number }>();
+    expect(rows.results).toHaveLength(1);
+    expect(rows.results[0]).toMatchObject({ customer: "+14155550123", encoding: "GSM-7", segments: 1 });
+    const id = rows.results[0]!.interaction_id;
+    const i = await interaction(t, id);
+    expect(i).toMatchObject({ media: "sms", channel: "sms" });
+    expect(i.contactId).toBeTruthy();
+    await offerFor(t, "ana", id);
+  });
+
+  it("opts a number out and back in, and answers HELP, without making interactions", async () => {
+    const t = await smsTenant();
+    const say = async (body: string) => (await hook(fields(t, { Body: body }))).text();
+    expect(await say("STOP")).toContain("You are unsubscribed from Test");
+    const out = await env.DB.prepare("SELECT customer FROM sms_opt_outs WHERE tenant_id = ? AND center = ?").bind(t.id, t.number).all();
+    expect(out.results).toEqual([{ customer: "+14155550123" }]);
+    expect(await say("start")).toContain("subscribed to Test");
+    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM sms_opt_outs WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n).toBe(0);
+    expect(await say(" Help ")).toContain("Reply STOP to unsubscribe");
+    const made = await env.DB.prepare("SELECT COUNT(*) AS n FROM interactions WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+    expect(made!.n).toBe(0);
+  });
+
+  it("refuses forged, unsigned and foreign requests with 403", async () => {
+    const t = await smsTenant();
+    const msg = fields(t);
+    expect((await hook(msg, { token: "not-the-auth-token-000000000000000" })).status).toBe(403);
+    expect((await hook(msg, { signature: null })).status).toBe(403);
+    // Signed, then changed on the way.
+    const sig = await twilioSignature(TOKEN, HOOK, msg);
+    const changed = msg.map(([k, v]) => [k, k === "Body" ? "Refund me" : v] as [string, string]);
+    const forged = await hook(changed, { signature: sig });
+    expect(forged.status).toBe(403);
+    expect(await forged.json()).toMatchObject({ error: { code: "invalid_signature" } });
+    expect((await hook(fields(t, { AccountSid: "AC-other" }))).status).toBe(403);
+    const made = await env.DB.prepare("SELECT COUNT(*) AS n FROM sms_messages WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+    expect(made!.n).toBe(0);
+  });
+
+  it("answers malformed requests with 4xx and a reason", async () => {
+    const t = await smsTenant();
+    const noSid = fields(t).filter(([k]) => k !== "MessageSid" && k !== "SmsSid");
+    const r1 = await hook(noSid);
+    expect(r1.status).toBe(400);
+    expect(await r1.json()).toMatchObject({ error: { code: "missing_field", message: "MessageSid: required" } });
+    expect((await hook(fields(t, { To: "not-a-number" }))).status).toBe(400);
+    expect((await hook(fields(t, { To: "+19995550000" }))).status).toBe(404);
+    expect((await hook(fields(t), { contentType: "application/json" })).status).toBe(415);
+    const bad = await exports.default.fetch(new Request("http://parley.test/api/v1/sms/twilio", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new Uint8Array([0x42, 0x6f, 0x64, 0x79, 0x3d, 0xff, 0xfe]) }));
+    expect(bad.status).toBe(400);
+    expect((await hook(fields(t), { body: "x".repeat(70_000) })).status).toBe(413);
+  });
+});

@@ -1,0 +1,86 @@
+// An SMS arriving at a contact-center number, whatever the provider: compliance keywords first (STOP,
+// START, HELP: recorded and answered, no interaction), else (paging mode) one SMS interaction per
+// message, its contact found by the sender's number in E.164. Exactly once per provider message id:
+// a provider's retry finds the first row and gets the same answer.
+import type { CompiledConfig } from "../config/compiled.ts";
+import type { TenantConfig } from "../config/schema.ts";
+import { badRequest } from "../http/errors.ts";
+import { newId } from "../ids.ts";
+import { routeNew } from "../interactions/ingest.ts";
+import { identifyContact } from "../ucs/contacts.ts";
+import { normalizePhone } from "../ucs/identifiers.ts";
+import { createInteraction } from "../ucs/interactions.ts";
+import { keywordOf, type Keyword } from "./keywords.ts";
+import { segmentInfo } from "./segments.ts";
+
+export type CenterNumber = TenantConfig["numbers"][number];
+
+export interface InboundSms {
+  provider: "twilio" | "generic";
+  providerId: string;
+  from: string;
+  to: string;
+  body: string;
+}
+
+export type InboundOutcome =
+  | { kind: "keyword"; keyword: Keyword; reply: string; duplicate: boolean }
+  | { kind: "interaction"; interactionId: string; duplicate: boolean };
+
+/** What the sender hears back for each keyword. */
+export function keywordReply(k: Keyword, tenantName: string): string {
+  if (k === "opt_out") return `You are unsubscribed from ${tenantName} and will get no more messages. Reply START to subscribe again.`;
+  if (k === "opt_in") return `You are subscribed to ${tenantName} again. Reply STOP to unsubscribe, HELP for help.`;
+  return `${tenantName}: reply to this number to reach our team. Reply STOP to unsubscribe. Msg & data rates may apply.`;
+}
+
+/** The sender in E.164 when it is a phone number; a short code or an alphanumeric sender stays as sent. */
+function sender(raw: string): { number: string; phone: boolean } {
+  try {
+    return { number: normalizePhone(raw), phone: true };
+  } catch {
+    return { number: raw.trim(), phone: false };
+  }
+}
+
+export async function receiveSms(env: Env, cfg: CompiledConfig, center: CenterNumber, sms: InboundSms): Promise<InboundOutcome> {
+  const tenant = cfg.raw.tenant.id;
+  if (!sms.providerId || sms.providerId.length > 100) throw badRequest("invalid_message_id", "the provider's message id is missing or too long");
+  const prior = await env.DB.prepare("SELECT interaction_id, keyword FROM sms_messages WHERE provider = ? AND provider_id = ?").bind(sms.provider, sms.providerId).first<{ interaction_id: string | null; keyword: Keyword | null }>();
+  if (prior?.keyword) return { kind: "keyword", keyword: prior.keyword, reply: keywordReply(prior.keyword, cfg.raw.tenant.name), duplicate: true };
+  if (prior?.interaction_id) return { kind: "interaction", interactionId: prior.interaction_id, duplicate: true };
+
+  const from = sender(sms.from);
+  const now = Date.now();
+  const seg = segmentInfo(sms.body);
+  const row = (interactionId: string | null, keyword: Keyword | null) =>
+    env.DB.prepare(
+      `INSERT INTO sms_messages (tenant_id, id, provider, provider_id, interaction_id, direction, center, customer, body, encoding, segments, status, keyword, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, 'inbound', ?, ?, ?, ?, ?, 'received', ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ).bind(tenant, newId("s"), sms.provider, sms.providerId, interactionId, center.number, from.number, sms.body, seg.encoding, seg.segments, keyword, now, now);
+
+  const keyword = keywordOf(sms.body);
+  if (keyword) {
+    const change =
+      keyword === "opt_out"
+        ? env.DB.prepare("INSERT OR IGNORE INTO sms_opt_outs (tenant_id, center, customer, opted_out_at) VALUES (?, ?, ?, ?)").bind(tenant, center.number, from.number, now)
+        : keyword === "opt_in"
+          ? env.DB.prepare("DELETE FROM sms_opt_outs WHERE tenant_id = ? AND center = ? AND customer = ?").bind(tenant, center.number, from.number)
+          : null;
+    await env.DB.batch(change ? [row(null, keyword), change] : [row(null, keyword)]);
+    return { kind: "keyword", keyword, reply: keywordReply(keyword, cfg.raw.tenant.name), duplicate: false };
+  }
+
+  const wf = cfg.workflows.get(center.workflow);
+  if (!wf) throw badRequest("unknown_workflow", `number ${center.number}: no workflow '${center.workflow}'`);
+  const contact = from.phone ? await identifyContact(env.DB, tenant, { phone: from.number }, { byName: false }) : undefined;
+  const attributes = { center: center.number, customer: from.number };
+  const created = await createInteraction(env.DB, {
+    tenant, externalId: `sms:${sms.provider}:${sms.providerId}`, media: "sms", channel: "sms", direction: "inbound", subject: `SMS from ${from.number}`, text: sms.body,
+    contactId: contact?.id, queue: wf.queue, priority: wf.priority, categories: [], attributes, actor: `sms:${sms.provider}`, workflow: wf.name,
+  });
+  await row(created.id, null).run();
+  if (created.created)
+    await routeNew(env, tenant, wf.queue, { id: created.id, media: "sms", priority: wf.priority, subject: `SMS from ${from.number}`, contactId: contact?.id ?? null, categories: [], attributes }, `sms:${sms.provider}`);
+  return { kind: "interaction", interactionId: created.id, duplicate: !created.created };
+}
