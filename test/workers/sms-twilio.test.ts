@@ -2,10 +2,12 @@
 // MessageSid; STOP, START and HELP are recorded and answered; forged, malformed and foreign
 // requests are refused with a clear error. Signatures are made by workers/sms/twilio-signature.ts,
 // whose output test/node/twilio-signature.test.ts checks against the twilio package itself.
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import worker from "../../workers/index.ts";
 import { twilioSignature } from "../../workers/sms/twilio-signature.ts";
-import { interaction, makeTenant, offerFor, ready, type Tenant } from "../helpers.ts";
+import { interaction, makeTenant, offerFor, post, ready, until, type Tenant } from "../helpers.ts";
 
 const TOKEN = "test-twilio-auth-token-0000000000";
 const HOOK = "http://localhost:8787/api/v1/sms/twilio";
@@ -91,5 +93,97 @@ describe("Twilio inbound SMS", () => {
     const bad = await exports.default.fetch(new Request("http://parley.test/api/v1/sms/twilio", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new Uint8Array([0x42, 0x6f, 0x64, 0x79, 0x3d, 0xff, 0xfe]) }));
     expect(bad.status).toBe(400);
     expect((await hook(fields(t), { body: "x".repeat(70_000) })).status).toBe(413);
+  });
+});
+
+describe("SMS replies", () => {
+  async function smsInHand(t: Tenant & { number: string }) {
+    await ready(t, "ana");
+    await hook(fields(t));
+    const row = await env.DB.prepare("SELECT interaction_id FROM sms_messages WHERE tenant_id = ?").bind(t.id).first<{ interaction_id: string }>();
+    const id = row!.interaction_id;
+    await offerFor(t, "ana", id);
+    await post(t, `/api/v1/interactions/${id}/accept`, "ana");
+    return id;
+  }
+  const twilioApi = (answer: (body: URLSearchParams, auth: string | null) => Response) => {
+    const realFetch = globalThis.fetch;
+    const calls: URLSearchParams[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (!url.startsWith("https://api.twilio.com/")) return realFetch(input, init);
+      const body = new URLSearchParams(String(init?.body ?? ""));
+      calls.push(body);
+      return answer(body, new Headers(init?.headers).get("Authorization"));
+    });
+    return calls;
+  };
+  const run = async (tenant: string, smsId: string, opts: { attempts?: number; queue?: string } = {}) => {
+    const batch = createMessageBatch(opts.queue ?? "parley-outbound", [{ id: `m-${smsId}-${opts.attempts ?? 1}`, timestamp: new Date(), attempts: opts.attempts ?? 1, body: { tenant, smsId } }]);
+    const ctx = createExecutionContext();
+    await worker.queue!(batch, env, ctx);
+    return getQueueResult(batch, ctx);
+  };
+  const sms = (tenant: string, id: string) => env.DB.prepare("SELECT status, provider_id, error, segments, encoding FROM sms_messages WHERE tenant_id = ? AND id = ?").bind(tenant, id).first<{ status: string; provider_id: string | null; error: string | null; segments: number; encoding: string }>();
+
+  afterEach(() => vi.restoreAllMocks());
+
+  it("sends an agent's reply through Twilio's Messages API once, and follows its status callbacks", async () => {
+    const t = await smsTenant();
+    const id = await smsInHand(t);
+    const calls = twilioApi((_b, auth) => {
+      expect(auth).toBe(`Basic ${btoa(`AC-test:${TOKEN}`)}`);
+      return Response.json({ sid: "SMout1", status: "queued" }, { status: 201 });
+    });
+    const res = await t.call<{ smsId: string; segments: number; encoding: string }>(`/api/v1/interactions/${id}/sms`, { method: "POST", as: "ana", json: { text: "Yes, it ships today 🚚" }, expect: 202 });
+    expect(res).toMatchObject({ segments: 1, encoding: "UCS-2" });
+    const r = await run(t.id, res.smsId);
+    expect(r.explicitAcks).toHaveLength(1);
+    // The Queue's own consumer may have sent it first: either way Twilio was asked once.
+    await until(async () => (await sms(t.id, res.smsId))?.status === "queued", "the SMS handed to Twilio");
+    expect(calls).toHaveLength(1);
+    expect(Object.fromEntries(calls[0]!)).toMatchObject({ To: "+14155550123", From: t.number, Body: "Yes, it ships today 🚚", StatusCallback: "http://localhost:8787/api/v1/sms/twilio/status" });
+    await run(t.id, res.smsId);
+    expect(calls).toHaveLength(1);
+    // Status callbacks, signed like webhooks, move it forward only.
+    const cb = async (status: string) => {
+      const p: [string, string][] = [["MessageSid", "SMout1"], ["MessageStatus", status], ["From", t.number], ["To", "+14155550123"], ["AccountSid", "AC-test"]];
+      const sig = await twilioSignature(TOKEN, "http://localhost:8787/api/v1/sms/twilio/status", p);
+      return exports.default.fetch(new Request("http://parley.test/api/v1/sms/twilio/status", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig }, body: new URLSearchParams(p).toString() }));
+    };
+    expect((await cb("delivered")).status).toBe(204);
+    expect((await cb("sent")).status).toBe(204);
+    expect(await sms(t.id, res.smsId)).toMatchObject({ status: "delivered", provider_id: "SMout1" });
+  });
+
+  it("refuses a reply to a number that said STOP, and fails a send Twilio refuses", async () => {
+    const t = await smsTenant();
+    const id = await smsInHand(t);
+    twilioApi(() => Response.json({ code: 21211, message: "Invalid 'To' Phone Number" }, { status: 400 }));
+    const res = await t.call<{ smsId: string }>(`/api/v1/interactions/${id}/sms`, { method: "POST", as: "ana", json: { text: "Hello" }, expect: 202 });
+    await run(t.id, res.smsId);
+    await until(async () => (await sms(t.id, res.smsId))?.status === "failed", "the refused SMS failed");
+    expect((await sms(t.id, res.smsId))!.error).toContain("Invalid 'To' Phone Number");
+    await hook(fields(t, { Body: "STOP" }));
+    const refused = await t.api(`/api/v1/interactions/${id}/sms`, { method: "POST", as: "ana", json: { text: "Still there?" } });
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toMatchObject({ error: { code: "opted_out" } });
+  });
+
+  it("retries when Twilio is down, and gives up through the dead-letter queue", async () => {
+    const t = await smsTenant();
+    const id = await smsInHand(t);
+    twilioApi(() => new Response("busy", { status: 503 }));
+    const res = await t.call<{ smsId: string }>(`/api/v1/interactions/${id}/sms`, { method: "POST", as: "ana", json: { text: "Hello" }, expect: 202 });
+    const r = await run(t.id, res.smsId);
+    expect(r.retryMessages).toHaveLength(1);
+    expect(await sms(t.id, res.smsId)).toMatchObject({ status: "sending", error: expect.stringContaining("503") });
+    await run(t.id, res.smsId, { queue: "parley-outbound-dlq", attempts: 6 });
+    expect(await sms(t.id, res.smsId)).toMatchObject({ status: "failed" });
+  });
+
+  it("counts segments for the agent before sending", async () => {
+    const t = await smsTenant();
+    expect(await t.call("/api/v1/sms/segments", { method: "POST", as: "ana", json: { text: "a".repeat(161) } })).toMatchObject({ encoding: "GSM-7", segments: 2, perSegment: 153 });
   });
 });

@@ -8,6 +8,8 @@ import type { Transport } from "../config/schema.ts";
 import { transitionBatch } from "../ucs/interactions.ts";
 import { newId } from "../ids.ts";
 import type { DeliveryJob } from "./message.ts";
+import { PermanentFailure } from "./deliver-errors.ts";
+import { deliverSms, isSmsJob, smsAttemptFailed, smsFailed } from "../sms/outbound.ts";
 
 export const DLQ = "parley-outbound-dlq";
 
@@ -29,8 +31,7 @@ interface Row {
   delivered_to: string;
 }
 
-/** A permanent refusal (bad address, no such message): retrying would not help. */
-export class PermanentFailure extends Error {}
+export { PermanentFailure };
 
 const recipients = (r: Row) => [...new Set([r.to_addrs, r.cc_addrs, r.bcc_addrs].flatMap((j) => (JSON.parse(j) as { addr: string }[]).map((a) => a.addr)))];
 
@@ -151,6 +152,10 @@ const isJob = (b: unknown): b is DeliveryJob => typeof b === "object" && b !== n
 export async function handleBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const dead = batch.queue === DLQ;
   for (const msg of batch.messages) {
+    if (isSmsJob(msg.body)) {
+      await handleSms(env, msg as Message<unknown> & { body: { tenant: string; smsId: string } }, dead);
+      continue;
+    }
     if (!isJob(msg.body)) {
       console.error("outbound: dropping a malformed job", msg.body);
       msg.ack();
@@ -172,6 +177,28 @@ export async function handleBatch(batch: MessageBatch<unknown>, env: Env): Promi
         await markFailed(env, job, String((err as Error).message));
         msg.ack();
       } else msg.retry({ delaySeconds: backoffSeconds(msg.attempts) });
+    }
+  }
+}
+
+/** An SMS job: the same retries, backoff and dead-letter handling as mail. */
+async function handleSms(env: Env, msg: Message<unknown> & { body: { tenant: string; smsId: string } }, dead: boolean): Promise<void> {
+  const job = msg.body;
+  if (dead) {
+    await smsFailed(env, job, `gave up after ${msg.attempts} attempt(s) on the outbound queue`);
+    return msg.ack();
+  }
+  try {
+    await deliverSms(env, await getConfig(env.DB, job.tenant), job);
+    msg.ack();
+  } catch (err) {
+    const why = String(err instanceof Error ? err.message : err);
+    if (err instanceof PermanentFailure) {
+      await smsFailed(env, job, why);
+      msg.ack();
+    } else {
+      await smsAttemptFailed(env, job, why).catch((e: unknown) => console.error("smsAttemptFailed", e));
+      msg.retry({ delaySeconds: backoffSeconds(msg.attempts) });
     }
   }
 }

@@ -1,12 +1,18 @@
 // SMS webhooks. Twilio: urlencoded fields signed with X-Twilio-Signature over our public URL, answered
 // with TwiML. A forged signature is a 403, a malformed request a 400, a retry of a message already
 // taken the same answer again.
+import * as z from "zod";
+import { agentStub } from "../../../durable-objects/names.ts";
 import { getConfig } from "../../config/store.ts";
-import { receiveSms } from "../../sms/inbound.ts";
+import type { CompiledConfig } from "../../config/compiled.ts";
+import { receiveSms, type CenterNumber } from "../../sms/inbound.ts";
+import { MAX_SMS_CHARS, queueSms } from "../../sms/outbound.ts";
+import { segmentInfo } from "../../sms/segments.ts";
+import { getInteractionRow } from "../../ucs/interactions.ts";
 import { twiml } from "../../sms/twiml.ts";
 import { checkTwilioSignature, type FormParams } from "../../sms/twilio-signature.ts";
-import { route, type RouteDef } from "../api.ts";
-import { AppError, badRequest, notFound } from "../errors.ts";
+import { Reply, route, type Caller, type RouteDef } from "../api.ts";
+import { AppError, badRequest, conflict, forbidden, notFound } from "../errors.ts";
 import { readLimited } from "../read-limited.ts";
 
 /** Twilio's webhooks are small: the message (1,600 characters at most) and up to 10 media URLs. */
@@ -31,6 +37,31 @@ function secretNamed(env: Env, name: string): string | undefined {
   return typeof v === "string" && v ? v : undefined;
 }
 
+/** The Twilio number a signed webhook is for, its tenant's config, and the fields, or the reason not. */
+async function signedTwilio(req: Request, env: Env, params: FormParams, to: string): Promise<{ cfg: CompiledConfig; center: CenterNumber }> {
+  if (!E164.test(to)) throw badRequest("invalid_number", `To: '${to}' is not an E.164 number`);
+  const routeRow = await env.DB.prepare("SELECT tenant_id FROM number_routes WHERE number = ?").bind(to).first<{ tenant_id: string }>();
+  if (!routeRow) throw notFound("unknown_number", `no tenant takes messages to ${to}`);
+  const cfg = await getConfig(env.DB, routeRow.tenant_id);
+  const center = cfg.raw.numbers.find((n) => n.number === to);
+  if (!center || center.provider !== "twilio") throw notFound("unknown_number", `${to} is not a Twilio number here`);
+  const token = secretNamed(env, center.secret);
+  if (!token) throw new AppError(403, "signature_unverifiable", `no ${center.secret} secret to check Twilio's signature with`);
+  // Twilio signs the URL it was configured with: our public one.
+  const url = new URL(req.url);
+  const signedUrl = `${new URL(env.PUBLIC_URL).origin}${url.pathname}${url.search}`;
+  if (!(await checkTwilioSignature(token, signedUrl, params, req.headers.get("X-Twilio-Signature")))) throw new AppError(403, "invalid_signature", "X-Twilio-Signature does not match this request");
+  const account = params.find(([n]) => n === "AccountSid")?.[1];
+  if (center.accountSid && account !== center.accountSid) throw new AppError(403, "wrong_account", "the message is from another Twilio account");
+  return { cfg, center };
+}
+
+const user = (c: Caller) => {
+  if (c.kind !== "user") throw forbidden("this needs an agent token");
+  return c;
+};
+const Text = z.object({ text: z.string().min(1).max(MAX_SMS_CHARS) }).strict();
+
 export const smsRoutes: RouteDef[] = [
   route({
     method: "post", path: "/api/v1/sms/twilio", access: "public", tags: ["sms"],
@@ -43,21 +74,56 @@ export const smsRoutes: RouteDef[] = [
       const to = get("To");
       const missing = [!sid && "MessageSid", !from && "From", !to && "To"].filter(Boolean);
       if (missing.length) throw badRequest("missing_field", `${missing.join(", ")}: required`);
-      if (!E164.test(to!)) throw badRequest("invalid_number", `To: '${to}' is not an E.164 number`);
-      const routeRow = await env.DB.prepare("SELECT tenant_id FROM number_routes WHERE number = ?").bind(to).first<{ tenant_id: string }>();
-      if (!routeRow) throw notFound("unknown_number", `no tenant takes messages to ${to}`);
-      const cfg = await getConfig(env.DB, routeRow.tenant_id);
-      const center = cfg.raw.numbers.find((n) => n.number === to);
-      if (!center || center.provider !== "twilio") throw notFound("unknown_number", `${to} is not a Twilio number here`);
-      const token = secretNamed(env, center.secret);
-      if (!token) throw new AppError(403, "signature_unverifiable", `no ${center.secret} secret to check Twilio's signature with`);
-      // Twilio signs the URL it was configured with: our public one.
-      const url = new URL(req.url);
-      const signedUrl = `${new URL(env.PUBLIC_URL).origin}${url.pathname}${url.search}`;
-      if (!(await checkTwilioSignature(token, signedUrl, params, req.headers.get("X-Twilio-Signature")))) throw new AppError(403, "invalid_signature", "X-Twilio-Signature does not match this request");
-      if (center.accountSid && get("AccountSid") !== center.accountSid) throw new AppError(403, "wrong_account", "the message is from another Twilio account");
+      const { cfg, center } = await signedTwilio(req, env, params, to!);
       const out = await receiveSms(env, cfg, center, { provider: "twilio", providerId: sid!, from: from!, to: to!, body: get("Body") ?? "" });
       return twiml(out.kind === "keyword" ? [out.reply] : []);
+    },
+  }),
+  route({
+    method: "post", path: "/api/v1/sms/twilio/status", access: "public", tags: ["sms"],
+    summary: "Twilio's status callback for a message we sent (signed): queued, sent, delivered, undelivered, failed",
+    handler: async ({ req, env }) => {
+      const params = await formOf(req);
+      const get = (k: string) => params.find(([n]) => n === k)?.[1];
+      const sid = get("MessageSid") ?? get("SmsSid");
+      const status = get("MessageStatus") ?? get("SmsStatus");
+      const from = get("From");
+      if (!sid || !status || !from) throw badRequest("missing_field", `${[!sid && "MessageSid", !status && "MessageStatus", !from && "From"].filter(Boolean).join(", ")}: required`);
+      if (!/^[a-z_]{1,20}$/.test(status)) throw badRequest("invalid_status", `MessageStatus: '${status}' is not a status`);
+      // Our number sent it: the callback is signed with that number's account.
+      const { cfg } = await signedTwilio(req, env, params, from);
+      const code = get("ErrorCode");
+      // A late "sent" must not undo "delivered": statuses only move forward.
+      const ORDER = ["sending", "accepted", "queued", "sending_provider", "sent", "delivered", "undelivered", "failed", "read"];
+      const rank = (s: string) => Math.max(0, ORDER.indexOf(s));
+      const row = await env.DB.prepare("SELECT id, status FROM sms_messages WHERE provider = 'twilio' AND provider_id = ? AND tenant_id = ?").bind(sid, cfg.raw.tenant.id).first<{ id: string; status: string }>();
+      if (!row) throw notFound("unknown_message", `no message ${sid} sent from ${from}`);
+      if (rank(status) >= rank(row.status))
+        await env.DB.prepare("UPDATE sms_messages SET status = ?, error = COALESCE(?, error), updated_at = ? WHERE tenant_id = ? AND id = ?").bind(status, code ? `Twilio error ${code}` : null, Date.now(), cfg.raw.tenant.id, row.id).run();
+      return new Response(null, { status: 204 });
+    },
+  }),
+  route({
+    method: "post", path: "/api/v1/sms/segments", access: "agent", tags: ["sms", "agent"],
+    summary: "How a text goes out as SMS: GSM-7 or UCS-2, its parts, the room left (for the live counter)",
+    body: z.object({ text: z.string().max(MAX_SMS_CHARS * 2) }).strict(),
+    handler: async ({ body }) => segmentInfo(body.text),
+  }),
+  route({
+    method: "post", path: "/api/v1/interactions/:id/sms", access: "agent", tags: ["sms", "agent"],
+    summary: "Reply by SMS to the customer of an SMS interaction in your hands (409 opted_out after STOP)",
+    body: Text,
+    responses: { 202: { description: "Stored and queued for sending" } },
+    handler: async ({ env, caller, params, body }) => {
+      const u = user(caller);
+      const row = await getInteractionRow(env.DB, u.tenant, params.id!);
+      if (row.media !== "sms") throw badRequest("not_sms", `interaction '${row.id}' is ${row.media}, not SMS`);
+      if (!(await agentStub(env, u.tenant, u.agentId).handles(row.id))) throw conflict("not_in_hand", `accept '${row.id}' before replying`);
+      const cfg = await getConfig(env.DB, u.tenant);
+      const center = cfg.raw.numbers.find((n) => n.number === row.attributes.center);
+      const customer = row.attributes.customer;
+      if (!center || typeof customer !== "string") throw conflict("no_number", "this interaction has no contact-center number or customer number to reply with");
+      return new Reply(202, await queueSms(env, cfg, { interactionId: row.id, center, to: customer, body: body.text, author: `agent:${u.agentId}` }));
     },
   }),
 ];

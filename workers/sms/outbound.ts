@@ -1,0 +1,130 @@
+// Outbound SMS: an agent's reply to an SMS interaction, or a new message to a number (paging
+// outbound). Stored first (sms_messages, status 'sending'), then carried by the OUTBOUND Queue, whose
+// consumer hands it to the number's provider; retries and the dead-letter queue as for mail. The
+// provider's status callbacks move it on (sent, delivered, undelivered, failed).
+import type { CompiledConfig } from "../config/compiled.ts";
+import { AppError, badRequest, conflict } from "../http/errors.ts";
+import { newId } from "../ids.ts";
+import { normalizePhone } from "../ucs/identifiers.ts";
+import { PermanentFailure } from "../outbound/deliver-errors.ts";
+import type { CenterNumber } from "./inbound.ts";
+import { segmentInfo } from "./segments.ts";
+
+/** A message of up to 10 parts: longer texts are refused rather than sent as a flood. */
+export const MAX_SMS_CHARS = 1600;
+
+export interface SmsJob {
+  tenant: string;
+  smsId: string;
+}
+
+export async function isOptedOut(db: D1Database, tenant: string, center: string, customer: string): Promise<boolean> {
+  return (await db.prepare("SELECT 1 AS x FROM sms_opt_outs WHERE tenant_id = ? AND center = ? AND customer = ?").bind(tenant, center, customer).first()) !== null;
+}
+
+/** Stores an outbound SMS and queues it; refuses an opted-out number with 409. */
+export async function queueSms(env: Env, cfg: CompiledConfig, m: { interactionId: string; center: CenterNumber; to: string; body: string; author: string }): Promise<{ smsId: string; segments: number; encoding: string }> {
+  const tenant = cfg.raw.tenant.id;
+  const to = normalizePhone(m.to);
+  const body = m.body.trim();
+  if (!body) throw badRequest("empty_message", "text: say something");
+  if (body.length > MAX_SMS_CHARS) throw badRequest("message_too_long", `text: at most ${MAX_SMS_CHARS} characters`);
+  if (await isOptedOut(env.DB, tenant, m.center.number, to)) throw conflict("opted_out", `${to} replied STOP to ${m.center.number}: no messages until they reply START`);
+  const seg = segmentInfo(body);
+  const smsId = newId("s");
+  const now = Date.now();
+  await env.DB.batch([
+    env.DB.prepare(
+      `INSERT INTO sms_messages (tenant_id, id, provider, provider_id, interaction_id, direction, center, customer, body, encoding, segments, status, created_at, updated_at)
+       VALUES (?, ?, ?, NULL, ?, 'outbound', ?, ?, ?, ?, ?, 'sending', ?, ?)`,
+    ).bind(tenant, smsId, m.center.provider, m.interactionId, m.center.number, to, body, seg.encoding, seg.segments, now, now),
+    env.DB.prepare(
+      `INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, from_state, to_state, queue, agent_id, reason)
+       SELECT tenant_id, id, ?, ?, 'sms_queued', state, state, queue, agent_id, ? FROM interactions WHERE tenant_id = ? AND id = ?`,
+    ).bind(now, m.author, JSON.stringify({ smsId, to, segments: seg.segments, encoding: seg.encoding }), tenant, m.interactionId),
+  ]);
+  try {
+    await env.OUTBOUND.send({ tenant, smsId } satisfies SmsJob, { contentType: "json" });
+  } catch (err) {
+    console.error(`could not queue SMS ${smsId}; the sweep will`, err);
+  }
+  return { smsId, segments: seg.segments, encoding: seg.encoding };
+}
+
+interface SmsRow {
+  id: string;
+  status: string;
+  center: string;
+  customer: string;
+  body: string;
+  interaction_id: string;
+}
+
+const secretNamed = (env: Env, name: string): string | undefined => {
+  const v = (env as unknown as Record<string, unknown>)[name];
+  return typeof v === "string" && v ? v : undefined;
+};
+
+/** The Queue consumer's part for SMS: hand the message to Twilio's Messages API, once. */
+export async function deliverSms(env: Env, cfg: CompiledConfig, job: SmsJob): Promise<void> {
+  const row = await env.DB.prepare("SELECT id, status, center, customer, body, interaction_id FROM sms_messages WHERE tenant_id = ? AND id = ?").bind(job.tenant, job.smsId).first<SmsRow>();
+  if (!row || row.status !== "sending") return;
+  const center = cfg.raw.numbers.find((n) => n.number === row.center);
+  if (!center) throw new PermanentFailure(`the number ${row.center} is no longer configured`);
+  // Opted out after the agent sent it: it does not go.
+  if (await isOptedOut(env.DB, job.tenant, row.center, row.customer)) throw new PermanentFailure(`${row.customer} opted out`);
+  const token = secretNamed(env, center.secret);
+  if (!center.accountSid || !token) throw new PermanentFailure(`number ${center.number} has no accountSid or ${center.secret} secret to send with`);
+  // Claimed before the call, so two deliveries of one job (the Queue is at-least-once) ask Twilio once.
+  const claim = await env.DB.prepare("UPDATE sms_messages SET status = 'handing', updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'sending'").bind(Date.now(), job.tenant, row.id).run();
+  if (claim.meta.changes !== 1) return;
+  const form = new URLSearchParams({ To: row.customer, From: row.center, Body: row.body, StatusCallback: `${new URL(env.PUBLIC_URL).origin}/api/v1/sms/twilio/status` });
+  // Given back for the retry (or for smsFailed, which fails only what is not yet handed over).
+  const giveBack = () => env.DB.prepare("UPDATE sms_messages SET status = 'sending', updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'handing'").bind(Date.now(), job.tenant, row.id).run();
+  let res: Response;
+  let text: string;
+  try {
+    res = await fetch(`https://api.twilio.com/2010-04-01/Accounts/${encodeURIComponent(center.accountSid)}/Messages.json`, {
+      method: "POST",
+      headers: { Authorization: `Basic ${btoa(`${center.accountSid}:${token}`)}`, "Content-Type": "application/x-www-form-urlencoded" },
+      body: form.toString(),
+    });
+    text = await res.text();
+  } catch (err) {
+    await giveBack();
+    throw err;
+  }
+  if (!res.ok) {
+    const why = `Twilio answered ${res.status}: ${text.slice(0, 300)}`;
+    await giveBack();
+    if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new PermanentFailure(why);
+    throw new AppError(502, "provider_error", why);
+  }
+  let sid: string | null = null;
+  let status = "sent";
+  try {
+    const j = JSON.parse(text) as { sid?: unknown; status?: unknown };
+    if (typeof j.sid === "string") sid = j.sid;
+    if (typeof j.status === "string") status = j.status;
+  } catch {
+    // a 2xx without JSON: sent, without the provider's id
+  }
+  const now = Date.now();
+  await env.DB.batch([
+    env.DB.prepare("UPDATE sms_messages SET status = ?, provider_id = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'handing'").bind(status, sid, now, job.tenant, row.id),
+    env.DB.prepare(
+      `INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, from_state, to_state, queue, agent_id, reason)
+       SELECT tenant_id, id, ?, 'delivery', 'sms_sent', state, state, queue, agent_id, ? FROM interactions WHERE tenant_id = ? AND id = ?`,
+    ).bind(now, JSON.stringify({ smsId: row.id, providerId: sid, status }), job.tenant, row.interaction_id),
+  ]);
+}
+
+export async function smsFailed(env: Env, job: SmsJob, why: string): Promise<void> {
+  await env.DB.prepare("UPDATE sms_messages SET status = 'failed', error = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'sending'").bind(why.slice(0, 500), Date.now(), job.tenant, job.smsId).run();
+}
+
+export async function smsAttemptFailed(env: Env, job: SmsJob, why: string): Promise<void> {
+  await env.DB.prepare("UPDATE sms_messages SET error = ?, updated_at = ? WHERE tenant_id = ? AND id = ?").bind(why.slice(0, 500), Date.now(), job.tenant, job.smsId).run();
+}
+
+export const isSmsJob = (b: unknown): b is SmsJob => typeof b === "object" && b !== null && typeof (b as SmsJob).tenant === "string" && typeof (b as SmsJob).smsId === "string";
