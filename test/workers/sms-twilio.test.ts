@@ -96,6 +96,53 @@ describe("Twilio inbound SMS", () => {
   });
 });
 
+describe("MMS from Twilio", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("keeps every media part, fetched with the account's credentials, and notes the ones it refused", async () => {
+    const t = await smsTenant();
+    const realFetch = globalThis.fetch;
+    const auths: (string | null)[] = [];
+    const bodies: Record<string, Uint8Array> = {
+      ME1: new Uint8Array([0xff, 0xd8, 0xff, 1, 2, 3]),
+      ME2: new Uint8Array([0x89, 0x50, 0x4e, 0x47, 4, 5]),
+      ME3: new TextEncoder().encode("BEGIN:VCARD\nFN:Kim\nEND:VCARD"),
+    };
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (!url.startsWith("https://api.twilio.com/")) return realFetch(input, init);
+      auths.push(new Headers(init?.headers).get("Authorization"));
+      const me = url.split("/").at(-1)!;
+      return bodies[me] ? new Response(bodies[me]) : new Response("gone", { status: 404 });
+    });
+    const base = "https://api.twilio.com/2010-04-01/Accounts/AC-test/Messages/MM1/Media";
+    const msg = fields(t, {
+      Body: "Here is the damage", NumMedia: "5",
+      MediaUrl0: `${base}/ME1`, MediaContentType0: "image/jpeg",
+      MediaUrl1: `${base}/ME2`, MediaContentType1: "image/png",
+      MediaUrl2: `${base}/ME3`, MediaContentType2: "text/vcard",
+      MediaUrl3: "https://evil.example/steal", MediaContentType3: "image/jpeg",
+      MediaUrl4: `${base}/ME9`, MediaContentType4: "image/gif",
+    });
+    expect((await hook(msg)).status).toBe(200);
+    expect(auths).toHaveLength(4);
+    expect(new Set(auths)).toEqual(new Set([`Basic ${btoa(`AC-test:${TOKEN}`)}`]));
+    const row = await env.DB.prepare("SELECT interaction_id FROM sms_messages WHERE tenant_id = ?").bind(t.id).first<{ interaction_id: string }>();
+    const i = await t.call<{ channel: string; parts: { kind: string; content: string | null; r2_key: string | null; content_type: string | null; size: number | null }[] }>(`/api/v1/interactions/${row!.interaction_id}`);
+    expect(i.channel).toBe("mms");
+    const files = i.parts.filter((p) => p.kind === "attachment");
+    expect(files.map((p) => [p.content_type, p.size])).toEqual([["image/jpeg", 6], ["image/png", 6], ["text/vcard", bodies.ME3!.length]]);
+    for (const f of files) expect(new Uint8Array(await (await env.BLOBS.get(f.r2_key!))!.arrayBuffer()).length).toBe(f.size);
+    const notes = i.parts.filter((p) => p.kind === "text").map((p) => p.content).join("\n");
+    expect(notes).toContain("refused to fetch from evil.example");
+    expect(notes).toContain("the provider answered 404");
+    expect(notes).toContain("Here is the damage");
+    // Twilio's retry: nothing fetched again, nothing doubled.
+    expect((await hook(msg)).status).toBe(200);
+    expect(auths).toHaveLength(4);
+  });
+});
+
 describe("SMS replies", () => {
   async function smsInHand(t: Tenant & { number: string }) {
     await ready(t, "ana");

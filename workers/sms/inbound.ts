@@ -9,7 +9,7 @@ import { newId } from "../ids.ts";
 import { routeNew } from "../interactions/ingest.ts";
 import { identifyContact } from "../ucs/contacts.ts";
 import { normalizePhone } from "../ucs/identifiers.ts";
-import { createInteraction } from "../ucs/interactions.ts";
+import { createInteraction, type NewPart } from "../ucs/interactions.ts";
 import { keywordOf, type Keyword } from "./keywords.ts";
 import { segmentInfo } from "./segments.ts";
 
@@ -21,6 +21,8 @@ export interface InboundSms {
   from: string;
   to: string;
   body: string;
+  /** MMS parts already fetched into R2 (or noted as not fetched), in the order the provider gave. */
+  media?: NewPart[];
 }
 
 export type InboundOutcome =
@@ -75,12 +77,14 @@ export async function receiveSms(env: Env, cfg: CompiledConfig, center: CenterNu
   if (!wf) throw badRequest("unknown_workflow", `number ${center.number}: no workflow '${center.workflow}'`);
   const contact = from.phone ? await identifyContact(env.DB, tenant, { phone: from.number }, { byName: false }) : undefined;
   const attributes = { center: center.number, customer: from.number };
+  // A message with media is MMS where the queue takes MMS; else it is worked as SMS with its parts.
+  const media = sms.media?.length && cfg.queues.get(wf.queue)?.config.media.includes("mms") ? "mms" : "sms";
   const created = await createInteraction(env.DB, {
-    tenant, externalId: `sms:${sms.provider}:${sms.providerId}`, media: "sms", channel: "sms", direction: "inbound", subject: `SMS from ${from.number}`, text: sms.body,
-    contactId: contact?.id, queue: wf.queue, priority: wf.priority, categories: [], attributes, actor: `sms:${sms.provider}`, workflow: wf.name,
+    tenant, externalId: `sms:${sms.provider}:${sms.providerId}`, media, channel: sms.media?.length ? "mms" : "sms", direction: "inbound", subject: `${media.toUpperCase()} from ${from.number}`, text: sms.body,
+    contactId: contact?.id, queue: wf.queue, priority: wf.priority, categories: [], attributes, actor: `sms:${sms.provider}`, workflow: wf.name, parts: sms.media,
   });
   await row(created.id, null).run();
   if (created.created)
-    await routeNew(env, tenant, wf.queue, { id: created.id, media: "sms", priority: wf.priority, subject: `SMS from ${from.number}`, contactId: contact?.id ?? null, categories: [], attributes }, `sms:${sms.provider}`);
+    await routeNew(env, tenant, wf.queue, { id: created.id, media, priority: wf.priority, subject: `${media.toUpperCase()} from ${from.number}`, contactId: contact?.id ?? null, categories: [], attributes }, `sms:${sms.provider}`);
   return { kind: "interaction", interactionId: created.id, duplicate: !created.created };
 }

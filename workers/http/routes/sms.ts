@@ -6,6 +6,7 @@ import { agentStub } from "../../../durable-objects/names.ts";
 import { getConfig } from "../../config/store.ts";
 import type { CompiledConfig } from "../../config/compiled.ts";
 import { receiveSms, type CenterNumber } from "../../sms/inbound.ts";
+import { fetchMedia, mediaRefs } from "../../sms/media.ts";
 import { MAX_SMS_CHARS, queueSms } from "../../sms/outbound.ts";
 import { segmentInfo } from "../../sms/segments.ts";
 import { getInteractionRow } from "../../ucs/interactions.ts";
@@ -75,7 +76,11 @@ export const smsRoutes: RouteDef[] = [
       const missing = [!sid && "MessageSid", !from && "From", !to && "To"].filter(Boolean);
       if (missing.length) throw badRequest("missing_field", `${missing.join(", ")}: required`);
       const { cfg, center } = await signedTwilio(req, env, params, to!);
-      const out = await receiveSms(env, cfg, center, { provider: "twilio", providerId: sid!, from: from!, to: to!, body: get("Body") ?? "" });
+      // Every media part, fetched before the interaction is written (its parts go in the same transaction).
+      const refs = mediaRefs(get);
+      const seen = refs.length ? await env.DB.prepare("SELECT 1 AS x FROM sms_messages WHERE provider = 'twilio' AND provider_id = ?").bind(sid).first() : null;
+      const media = refs.length && !seen ? await fetchMedia(env, cfg.raw.tenant.id, sid!, refs, { user: center.accountSid ?? get("AccountSid") ?? "", password: secretNamed(env, center.secret)! }) : undefined;
+      const out = await receiveSms(env, cfg, center, { provider: "twilio", providerId: sid!, from: from!, to: to!, body: get("Body") ?? "", media });
       return twiml(out.kind === "keyword" ? [out.reply] : []);
     },
   }),
