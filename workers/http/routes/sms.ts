@@ -12,6 +12,7 @@ import { segmentInfo } from "../../sms/segments.ts";
 import { getInteractionRow } from "../../ucs/interactions.ts";
 import { twiml } from "../../sms/twiml.ts";
 import { checkTwilioSignature, type FormParams } from "../../sms/twilio-signature.ts";
+import { checkGenericSignature } from "../../sms/generic-signature.ts";
 import { Reply, route, type Caller, type RouteDef } from "../api.ts";
 import { AppError, badRequest, conflict, forbidden, notFound } from "../errors.ts";
 import { readLimited } from "../read-limited.ts";
@@ -61,6 +62,7 @@ const user = (c: Caller) => {
   if (c.kind !== "user") throw forbidden("this needs an agent token");
   return c;
 };
+const GenericSms = z.object({ id: z.string().min(1).max(100), from: z.string().min(1).max(40), to: z.string().regex(E164, "an E.164 number"), text: z.string().max(MAX_SMS_CHARS) }).strict();
 const Text = z.object({ text: z.string().min(1).max(MAX_SMS_CHARS) }).strict();
 
 export const smsRoutes: RouteDef[] = [
@@ -82,6 +84,40 @@ export const smsRoutes: RouteDef[] = [
       const media = refs.length && !seen ? await fetchMedia(env, cfg.raw.tenant.id, sid!, refs, { user: center.accountSid ?? get("AccountSid") ?? "", password: secretNamed(env, center.secret)! }) : undefined;
       const out = await receiveSms(env, cfg, center, { provider: "twilio", providerId: sid!, from: from!, to: to!, body: get("Body") ?? "", media });
       return twiml(out.kind === "keyword" ? [out.reply] : []);
+    },
+  }),
+  route({
+    method: "post", path: "/api/v1/sms/generic", access: "public", tags: ["sms"],
+    summary:
+      "The generic SMS adapter: JSON { id, from, to, text } signed with X-Parley-Timestamp and X-Parley-Signature (sha256=HMAC-SHA256 of '{timestamp}.{body}' with the number's secret). " +
+      "Answers { interactionId } or { keyword, reply } (the reply is for the provider to send)",
+    handler: async ({ req, env }) => {
+      if (!/^application\/json\b/i.test(req.headers.get("Content-Type") ?? "")) throw new AppError(415, "unsupported_media_type", "send the message as application/json");
+      const raw = await readLimited(req, MAX_WEBHOOK_BYTES);
+      let data: unknown;
+      try {
+        data = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(raw));
+      } catch {
+        throw badRequest("invalid_json", "the body is not UTF-8 JSON");
+      }
+      const parsed = GenericSms.safeParse(data);
+      if (!parsed.success) {
+        const i = parsed.error.issues[0]!;
+        throw badRequest("invalid_request", `${i.path.join(".") || "(body)"}: ${i.message}`);
+      }
+      const m = parsed.data;
+      const routeRow = await env.DB.prepare("SELECT tenant_id FROM number_routes WHERE number = ?").bind(m.to).first<{ tenant_id: string }>();
+      if (!routeRow) throw notFound("unknown_number", `no tenant takes messages to ${m.to}`);
+      const cfg = await getConfig(env.DB, routeRow.tenant_id);
+      const center = cfg.raw.numbers.find((n) => n.number === m.to);
+      if (!center || center.provider !== "generic") throw notFound("unknown_number", `${m.to} is not a generic-adapter number here`);
+      const secret = secretNamed(env, center.secret);
+      if (!secret) throw new AppError(403, "signature_unverifiable", `no ${center.secret} secret to check the signature with`);
+      const ok = await checkGenericSignature(secret, req.headers.get("X-Parley-Timestamp"), req.headers.get("X-Parley-Signature"), raw);
+      if (ok === "invalid") throw new AppError(403, "invalid_signature", "X-Parley-Signature does not match this request");
+      if (ok === "stale") throw new AppError(403, "stale_signature", "X-Parley-Timestamp is more than five minutes away from now");
+      const out = await receiveSms(env, cfg, center, { provider: "generic", providerId: m.id, from: m.from, to: m.to, body: m.text });
+      return out.kind === "keyword" ? { keyword: out.keyword, reply: out.reply, duplicate: out.duplicate } : { interactionId: out.interactionId, duplicate: out.duplicate };
     },
   }),
   route({
