@@ -14,6 +14,7 @@ import { parseFrame, type ClientFrame } from "../workers/chat/frames.ts";
 import { MAX_FILES, MAX_MESSAGES, MAX_TEXT } from "../workers/chat/limits.ts";
 import { signPath } from "../workers/chat/signed-url.ts";
 import { mailTranscript, writeTranscript, type MailOutcome } from "../workers/chat/transcript.ts";
+import { queueSms } from "../workers/sms/outbound.ts";
 import { estimateWaitSeconds } from "../workers/chat/wait.ts";
 import { announcedToCustomer, canSee, postVisibility, roleOf, servesCustomer, type ChatRole, type InviteMode, type Mode, type Visibility } from "../workers/chat/visibility.ts";
 import { Alarm } from "./alarm.ts";
@@ -78,7 +79,7 @@ export class ChatSession extends DurableObject<Env> {
   // ---- the chat's life ----
 
   /** Steps 2 and 5 of the chat flow: the session exists, the customer is in it and greeted. Idempotent. */
-  open(o: { tenant: string; interactionId: string; queue: string; contactId: string | null; customer: { name: string; email: string | null } }): Promise<Result<ChatState>> {
+  open(o: { tenant: string; interactionId: string; queue: string; contactId: string | null; customer: { name: string; email: string | null }; sms?: ChatMeta["sms"] }): Promise<Result<ChatState>> {
     return guard(async () => {
       const cfg = this.store.meta() ? null : await getConfig(this.env.DB, o.tenant);
       // A second open that waited on the config alongside the first finds the chat open.
@@ -89,10 +90,11 @@ export class ChatSession extends DurableObject<Env> {
           tenant: o.tenant, interactionId: o.interactionId, queue: o.queue, contactId: o.contactId, customerName: o.customer.name, customerEmail: o.customer.email,
           status: "waiting", startedAt: now, endedAt: null, endedBy: null, endReason: null, lastCustomerAt: now, idleStage: 0,
           positionAt: chat && chat.positionEverySeconds > 0 ? now + 1000 : null, idleAt: null, retryAt: null, retries: 0, position: null, ewtSeconds: null,
-          transcriptTo: null, transcriptWritten: false, transcriptMailed: false, invites: {},
+          transcriptTo: null, transcriptWritten: false, transcriptMailed: false, invites: {}, ...(o.sms ? { sms: o.sms } : {}),
         });
         this.store.upsertParticipant({ id: "customer", mode: "customer", name: o.customer.name }, now);
-        if (chat?.greeting) this.notice(chat.greeting, "all", now);
+        // A website greeting; an SMS customer is not texted what the widget would show.
+        if (chat?.greeting && !o.sms) this.notice(chat.greeting, "all", now);
         await this.schedule();
       }
       return this.stateOf();
@@ -476,7 +478,24 @@ export class ChatSession extends DurableObject<Env> {
       if (t && canSee(t.role, stored.visibility)) this.sendRaw(ws, data);
     }
     if (p.role === "customer") await this.customerActive();
+    else if (stored.visibility === "all" && stored.kind === "text") await this.toSms(stored);
     return view;
+  }
+
+  /** SMS session mode: what staff say to the customer goes out as SMS (what staff say among themselves does not). */
+  private async toSms(stored: StoredMessage): Promise<void> {
+    const m = this.meta();
+    if (!m.sms) return;
+    try {
+      const cfg = await getConfig(this.env.DB, m.tenant);
+      const center = cfg.raw.numbers.find((n) => n.number === m.sms!.center);
+      if (!center) throw new Error(`number ${m.sms.center} is no longer configured`);
+      await queueSms(this.env, cfg, { interactionId: m.interactionId, center, to: m.sms.customer, body: stored.text, author: stored.from });
+    } catch (err) {
+      const why = err instanceof AppError ? err.message : "it could not be queued";
+      this.notice(`Not sent by SMS: ${why}`, "staff", Date.now());
+      if (!(err instanceof AppError)) console.error(`chat ${m.interactionId}: SMS`, err);
+    }
   }
 
   /** A chat is a conversation, not a store: its length is capped (and so is its transcript's write). */
@@ -561,6 +580,8 @@ export class ChatSession extends DurableObject<Env> {
     const idle = (await getConfig(this.env.DB, this.meta().tenant)).raw.chat?.idle;
     const m = this.meta();
     if (m.status !== "active" || m.idleAt === null || m.idleAt > Date.now()) return;
+    // An SMS session just ends when the number's idle timeout passes: no alert texted.
+    if (m.sms) return void (await this.end("system", "idle"));
     if (!idle) {
       // Chat was switched off for the tenant: no countdown any more.
       m.idleAt = null;
@@ -584,6 +605,11 @@ export class ChatSession extends DurableObject<Env> {
     let failed = false;
     try {
       if (m.abandonPending) done.abandonPending = !(await this.abandonInQueue(m));
+      if (m.sms && !m.sms.closed) {
+        // The pair's next SMS starts a new session.
+        await this.env.DB.prepare("UPDATE sms_sessions SET status = 'ended', ended_at = ? WHERE tenant_id = ? AND interaction_id = ? AND status = 'active'").bind(m.endedAt ?? Date.now(), m.tenant, m.interactionId).run();
+        done.sms = { ...m.sms, closed: true };
+      }
       const messages = this.store.all();
       if (!m.transcriptWritten) {
         await writeTranscript(this.env.DB, m, messages);
@@ -601,7 +627,7 @@ export class ChatSession extends DurableObject<Env> {
     // Only this step's own fields, onto the record as it is now (a transcript request may have come meanwhile).
     const now = this.meta();
     Object.assign(now, done);
-    const pending = now.abandonPending === true || !now.transcriptWritten || (now.transcriptTo !== null && !now.transcriptMailed);
+    const pending = now.abandonPending === true || (now.sms !== undefined && !now.sms.closed) || !now.transcriptWritten || (now.transcriptTo !== null && !now.transcriptMailed);
     now.retries = failed ? now.retries + 1 : 0;
     now.retryAt = !pending ? null : failed ? Date.now() + RETRY_MS[Math.min(now.retries - 1, RETRY_MS.length - 1)]! : Date.now() + 1000;
     this.store.saveMeta(now);
@@ -624,10 +650,11 @@ export class ChatSession extends DurableObject<Env> {
   private async schedule(): Promise<void> {
     const first = this.store.meta();
     if (!first) return;
-    const idle = first.status === "active" && first.idleAt === null ? (await getConfig(this.env.DB, first.tenant)).raw.chat?.idle : undefined;
+    const idle = first.status === "active" && first.idleAt === null && !first.sms ? (await getConfig(this.env.DB, first.tenant)).raw.chat?.idle : undefined;
     const m = this.store.meta()!;
-    if (idle && m.status === "active" && m.idleAt === null) {
-      m.idleAt = m.lastCustomerAt + idle.alertSeconds * 1000;
+    const alertSeconds = m.sms ? m.sms.idleSeconds : idle?.alertSeconds;
+    if (alertSeconds !== undefined && m.status === "active" && m.idleAt === null) {
+      m.idleAt = m.lastCustomerAt + alertSeconds * 1000;
       this.store.saveMeta(m);
     }
     const times = [m.status === "waiting" ? m.positionAt : null, m.status === "active" ? m.idleAt : null, m.status === "ended" ? m.retryAt : null].filter((t): t is number => t !== null);

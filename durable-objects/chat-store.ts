@@ -56,6 +56,8 @@ export interface ChatMeta {
   ewtSeconds: number | null;
   /** Ended while waiting: still to be taken out of its queue as abandoned. */
   abandonPending?: boolean;
+  /** SMS session mode: the chat is carried by SMS between these numbers; it ends after idleSeconds of silence. */
+  sms?: { center: string; customer: string; idleSeconds: number; closed?: boolean };
   transcriptTo: string | null;
   transcriptWritten: boolean;
   transcriptMailed: boolean;

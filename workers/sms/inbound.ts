@@ -10,6 +10,8 @@ import { routeNew } from "../interactions/ingest.ts";
 import { identifyContact } from "../ucs/contacts.ts";
 import { normalizePhone } from "../ucs/identifiers.ts";
 import { createInteraction, type NewPart } from "../ucs/interactions.ts";
+import { chatStub } from "../../durable-objects/names.ts";
+import { unwrap } from "../../durable-objects/result.ts";
 import { keywordOf, type Keyword } from "./keywords.ts";
 import { segmentInfo } from "./segments.ts";
 
@@ -75,6 +77,7 @@ export async function receiveSms(env: Env, cfg: CompiledConfig, center: CenterNu
 
   const wf = cfg.workflows.get(center.workflow);
   if (!wf) throw badRequest("unknown_workflow", `number ${center.number}: no workflow '${center.workflow}'`);
+  if (center.mode === "session") return sessionInbound(env, cfg, center, sms, from, row, wf);
   const contact = from.phone ? await identifyContact(env.DB, tenant, { phone: from.number }, { byName: false }) : undefined;
   const attributes = { center: center.number, customer: from.number };
   // A message with media is MMS where the queue takes MMS; else it is worked as SMS with its parts.
@@ -87,4 +90,46 @@ export async function receiveSms(env: Env, cfg: CompiledConfig, center: CenterNu
   if (created.created)
     await routeNew(env, tenant, wf.queue, { id: created.id, media, priority: wf.priority, subject: `${media.toUpperCase()} from ${from.number}`, contactId: contact?.id ?? null, categories: [], attributes }, `sms:${sms.provider}`);
   return { kind: "interaction", interactionId: created.id, duplicate: !created.created };
+}
+
+/** Session mode: the pair's active conversation takes the message as the customer's chat message;
+ *  with none, a new one starts (a chat interaction on the SMS channel, its ChatSession, the pair's
+ *  record). Agents work it in the chat view; what they say goes back as SMS. */
+async function sessionInbound(
+  env: Env,
+  cfg: CompiledConfig,
+  center: CenterNumber,
+  sms: InboundSms,
+  from: { number: string; phone: boolean },
+  row: (interactionId: string | null, keyword: Keyword | null) => D1PreparedStatement,
+  wf: NonNullable<ReturnType<CompiledConfig["workflows"]["get"]>>,
+): Promise<InboundOutcome> {
+  const tenant = cfg.raw.tenant.id;
+  const text = [sms.body.trim(), sms.media?.length ? `(${sms.media.length} media part${sms.media.length === 1 ? "" : "s"})` : ""].filter(Boolean).join(" ") || "(empty message)";
+  const clientId = `${sms.provider}:${sms.providerId}`.slice(0, 100);
+  const active = await env.DB.prepare("SELECT interaction_id FROM sms_sessions WHERE tenant_id = ? AND center = ? AND customer = ? AND status = 'active'").bind(tenant, center.number, from.number).first<{ interaction_id: string }>();
+  if (active) {
+    const r = await chatStub(env, tenant, active.interaction_id).post("customer", { clientId, text });
+    if (r.ok) {
+      await row(active.interaction_id, null).run();
+      return { kind: "interaction", interactionId: active.interaction_id, duplicate: r.value.duplicate };
+    }
+    // Ended a moment ago (the agent or the timeout): the pair starts over.
+    await env.DB.prepare("UPDATE sms_sessions SET status = 'ended', ended_at = ? WHERE tenant_id = ? AND interaction_id = ? AND status = 'active'").bind(Date.now(), tenant, active.interaction_id).run();
+  }
+  const contact = from.phone ? await identifyContact(env.DB, tenant, { phone: from.number }, { byName: false }) : undefined;
+  const attributes = { center: center.number, customer: from.number };
+  const created = await createInteraction(env.DB, {
+    tenant, externalId: `sms:${sms.provider}:${sms.providerId}`, media: "chat", channel: "sms", direction: "inbound", subject: `SMS conversation with ${from.number}`,
+    contactId: contact?.id, queue: wf.queue, priority: wf.priority, categories: [], attributes, actor: `sms:${sms.provider}`, workflow: wf.name, parts: sms.media,
+  });
+  const id = created.id;
+  unwrap(await chatStub(env, tenant, id).open({ tenant, interactionId: id, queue: wf.queue, contactId: contact?.id ?? null, customer: { name: from.number, email: null }, sms: { center: center.number, customer: from.number, idleSeconds: center.idleTimeoutSeconds } }));
+  await env.DB.batch([
+    env.DB.prepare("INSERT INTO sms_sessions (tenant_id, interaction_id, center, customer, status, started_at) VALUES (?, ?, ?, ?, 'active', ?) ON CONFLICT DO NOTHING").bind(tenant, id, center.number, from.number, Date.now()),
+    row(id, null),
+  ]);
+  unwrap(await chatStub(env, tenant, id).post("customer", { clientId, text }));
+  if (created.created) await routeNew(env, tenant, wf.queue, { id, media: "chat", priority: wf.priority, subject: `SMS conversation with ${from.number}`, contactId: contact?.id ?? null, categories: [], attributes }, `sms:${sms.provider}`);
+  return { kind: "interaction", interactionId: id, duplicate: !created.created };
 }
