@@ -229,6 +229,24 @@ describe("SMS replies", () => {
     expect(await sms(t.id, res.smsId)).toMatchObject({ status: "failed" });
   });
 
+  it("sends a paging SMS to a number as an outbound interaction, once per externalId, and never to a number that said STOP", async () => {
+    const t = await smsTenant();
+    const calls = twilioApi(() => Response.json({ sid: "SMpage1", status: "queued" }, { status: 201 }));
+    const first = await t.call<{ interactionId: string; smsId: string; segments: number }>("/api/v1/sms", { method: "POST", as: "ana", json: { to: "+1 415 555 0142", text: "Your table is ready", externalId: "page-1" }, expect: 202 });
+    const again = await t.call<{ interactionId: string; duplicate: boolean }>("/api/v1/sms", { method: "POST", as: "ana", json: { to: "+1 415 555 0142", text: "Your table is ready", externalId: "page-1" } });
+    expect(again).toEqual({ interactionId: first.interactionId, duplicate: true });
+    await run(t.id, first.smsId);
+    await until(async () => calls.length === 1, "the paging SMS sent");
+    expect(calls[0]!.get("To")).toBe("+14155550142");
+    const i = await interaction(t, first.interactionId);
+    expect(i).toMatchObject({ media: "sms", direction: "outbound" });
+    await until(async () => (await interaction(t, first.interactionId)).state === "done", "the outbound interaction done");
+    await hook(fields(t, { From: "+14155550142", Body: "STOP" }));
+    const refused = await t.api("/api/v1/sms", { method: "POST", as: "ana", json: { to: "+14155550142", text: "Hello again" } });
+    expect(refused.status).toBe(409);
+    expect((await t.api("/api/v1/sms", { method: "POST", as: "ana", json: { to: "not a number", text: "x" } })).status).toBe(400);
+  });
+
   it("counts segments for the agent before sending", async () => {
     const t = await smsTenant();
     expect(await t.call("/api/v1/sms/segments", { method: "POST", as: "ana", json: { text: "a".repeat(161) } })).toMatchObject({ encoding: "GSM-7", segments: 2, perSegment: 153 });

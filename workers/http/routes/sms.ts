@@ -7,9 +7,11 @@ import { getConfig } from "../../config/store.ts";
 import type { CompiledConfig } from "../../config/compiled.ts";
 import { receiveSms, type CenterNumber } from "../../sms/inbound.ts";
 import { fetchMedia, mediaRefs } from "../../sms/media.ts";
-import { MAX_SMS_CHARS, queueSms } from "../../sms/outbound.ts";
+import { isOptedOut, MAX_SMS_CHARS, queueSms } from "../../sms/outbound.ts";
+import { identifyContact } from "../../ucs/contacts.ts";
+import { normalizePhone } from "../../ucs/identifiers.ts";
 import { segmentInfo } from "../../sms/segments.ts";
-import { getInteractionRow } from "../../ucs/interactions.ts";
+import { createInteraction, getInteractionRow, transitionBatch } from "../../ucs/interactions.ts";
 import { twiml } from "../../sms/twiml.ts";
 import { checkTwilioSignature, type FormParams } from "../../sms/twilio-signature.ts";
 import { checkGenericSignature } from "../../sms/generic-signature.ts";
@@ -142,6 +144,32 @@ export const smsRoutes: RouteDef[] = [
       if (rank(status) >= rank(row.status))
         await env.DB.prepare("UPDATE sms_messages SET status = ?, error = COALESCE(?, error), updated_at = ? WHERE tenant_id = ? AND id = ?").bind(status, code ? `Twilio error ${code}` : null, Date.now(), cfg.raw.tenant.id, row.id).run();
       return new Response(null, { status: 204 });
+    },
+  }),
+  route({
+    method: "post", path: "/api/v1/sms", access: "ingest_or_agent", tags: ["sms", "agent", "ingest"],
+    summary: "Paging outbound: send an SMS to a number from one of the tenant's numbers; it becomes an outbound SMS interaction (409 opted_out after STOP)",
+    body: z.object({ to: z.string().min(3).max(40), from: z.string().regex(E164, "an E.164 number").optional(), text: z.string().min(1).max(MAX_SMS_CHARS), externalId: z.string().min(1).max(200).optional() }).strict(),
+    responses: { 202: { description: "Recorded and queued for sending" } },
+    handler: async ({ env, caller, body }) => {
+      const cfg = await getConfig(env.DB, caller.tenant);
+      const center = body.from ? cfg.raw.numbers.find((n) => n.number === body.from) : cfg.raw.numbers[0];
+      if (!center) throw badRequest("unknown_number", body.from ? `from: ${body.from} is not one of this tenant's numbers` : "this tenant has no numbers to send from");
+      const wf = cfg.workflows.get(center.workflow)!;
+      const to = normalizePhone(body.to);
+      const actor = caller.kind === "user" ? `agent:${caller.agentId}` : "ingest";
+      // Refused before anything is recorded.
+      if (await isOptedOut(env.DB, caller.tenant, center.number, to)) throw conflict("opted_out", `${to} replied STOP to ${center.number}: no messages until they reply START`);
+      const contact = await identifyContact(env.DB, caller.tenant, { phone: to }, { byName: false });
+      const created = await createInteraction(env.DB, {
+        tenant: caller.tenant, externalId: body.externalId ? `sms-out:${body.externalId}` : undefined, media: "sms", channel: "sms", direction: "outbound", subject: `SMS to ${to}`, text: body.text,
+        contactId: contact.id, queue: wf.queue, priority: 0, categories: [], attributes: { center: center.number, customer: to }, actor,
+      });
+      if (!created.created) return new Reply(200, { interactionId: created.id, duplicate: true });
+      const sent = await queueSms(env, cfg, { interactionId: created.id, center, to, body: body.text, author: actor });
+      // Sent by a person or a system, not routed: the interaction is done once the message is on its way.
+      await env.DB.batch(transitionBatch(env.DB, [{ tenant: caller.tenant, id: created.id, at: Date.now(), actor, action: "sms_outbound", from: "new", to: "done", queue: wf.queue, reason: { smsId: sent.smsId } }]));
+      return new Reply(202, { interactionId: created.id, duplicate: false, ...sent });
     },
   }),
   route({
