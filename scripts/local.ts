@@ -14,10 +14,14 @@ export function wrangler(args: string[], opts: { quiet?: boolean } = {}): void {
   }
 }
 
-/** Local secrets for wrangler dev, made once per checkout. */
+/** Local secrets for wrangler dev, made once per checkout; a secret added later is appended. The
+ *  Twilio token signs the demo number's webhooks locally (see README: SMS). */
 export function ensureDevVars(): void {
   const p = `${root}.dev.vars`;
-  if (!existsSync(p)) writeFileSync(p, `AUTH_SECRET=${randomBytes(32).toString("hex")}\n`);
+  const have = existsSync(p) ? readFileSync(p, "utf8") : "";
+  const want: Record<string, string> = { AUTH_SECRET: randomBytes(32).toString("hex"), TWILIO_AUTH_TOKEN: randomBytes(16).toString("hex") };
+  const missing = Object.entries(want).filter(([k]) => !new RegExp(`^${k}=`, "m").test(have));
+  if (missing.length) writeFileSync(p, `${have}${have && !have.endsWith("\n") ? "\n" : ""}${missing.map(([k, v]) => `${k}=${v}`).join("\n")}\n`);
 }
 
 export function applyMigrations(persistTo?: string): void {
