@@ -6,12 +6,13 @@ import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../workers/config/store.ts";
 import type { CompiledQueue } from "../workers/config/compiled.ts";
 import { MEDIA, type Media } from "../workers/config/schema.ts";
-import { badRequest, conflict, notFound, type AppError } from "../workers/http/errors.ts";
+import { AppError, badRequest, conflict, notFound } from "../workers/http/errors.ts";
 import { canTake, type AgentSnapshot } from "../workers/routing/agent-state.ts";
 import { currentTarget, effectivePriority, viewOrderSql } from "../workers/routing/order.ts";
 import { explain, rankAgents } from "../workers/routing/select.ts";
 import { matches } from "../workers/routing/skills.ts";
 import { runSteps, type CompiledTarget } from "../workers/workflow/steps.ts";
+import { queueSms } from "../workers/sms/outbound.ts";
 import { agentStub, queueStub, splitName } from "./names.ts";
 import { clearHandoff, noteHandoff, receiverHolds, type HandoffTarget } from "./handoff.ts";
 import { Alarm } from "./alarm.ts";
@@ -177,6 +178,7 @@ export class InteractionQueue extends DurableObject<Env> {
     const fields = steps ? { ...item, priority: steps.priority, attributes: steps.attributes, categories: steps.categories } : item;
     const outcome = steps?.outcome ?? { kind: cq.targets ? "route" : "hold" };
     const base = { tenant: this.tenant, id: item.id, at: now, actor: opts.actor, priority: fields.priority, categories: fields.categories, attributes: fields.attributes };
+    if (steps?.sms.length) await this.stepSms(item, steps.sms);
 
     if (outcome.kind === "forward") {
       const hops = (item.hops ?? 0) + 1;
@@ -393,6 +395,26 @@ export class InteractionQueue extends DurableObject<Env> {
         id: r.id, media: r.media, state: r.state, priority: r.priority, effectivePriority: effectivePriority(r.priority, r.entered_at, now, aging),
         waitingMs: now - r.entered_at, agentId: r.agent_id, pinnedAgent: r.pinned_agent, targetIndex: r.target_idx, item: JSON.parse(r.data) as QueueItem,
       }));
+  }
+
+  /** A workflow's sendSms steps: to the customer of an SMS interaction, from the number it came to.
+   *  Each has a fixed id (interaction, queue, step), so a resubmission does not text twice. */
+  private async stepSms(item: QueueItem, texts: string[]): Promise<void> {
+    const center = item.attributes.center;
+    const customer = item.attributes.customer;
+    if ((item.media !== "sms" && item.media !== "mms" && item.media !== "chat") || typeof center !== "string" || typeof customer !== "string") return;
+    try {
+      const cfg = await getConfig(this.env.DB, this.tenant);
+      const number = cfg.raw.numbers.find((n) => n.number === center);
+      if (!number) return;
+      for (const [i, text] of texts.entries())
+        await queueSms(this.env, cfg, { interactionId: item.id, center: number, to: customer, body: text, author: "workflow", smsId: `step:${item.id}:${this.queue}:${i}` }).catch((e: unknown) => {
+          // An opted-out customer simply gets nothing.
+          if (!(e instanceof AppError)) throw e;
+        });
+    } catch (err) {
+      console.error(`queue ${this.queue}: SMS step for ${item.id}`, err);
+    }
   }
 
   /** A waiting item's place (1 = next) and what an estimate of its wait needs; null once it is no longer waiting here. */

@@ -247,6 +247,26 @@ describe("SMS replies", () => {
     expect((await t.api("/api/v1/sms", { method: "POST", as: "ana", json: { to: "not a number", text: "x" } })).status).toBe(400);
   });
 
+  it("texts a workflow step's message to the customer once, even when the interaction is submitted again", async () => {
+    const number = `+1415556${String(1000 + (Date.now() % 8000)).padStart(4, "0")}`;
+    const t = Object.assign(
+      await makeTenant([{ id: "ana", capacity: { sms: 1 } }], [{ name: "inbound", media: ["sms"], steps: [{ type: "sendSms", text: "Thanks! We'll text you back within the hour." }, { type: "route", targets: [{ skills: "*" }] }] }], {
+        numbers: [{ number, provider: "twilio", mode: "paging", workflow: "main", accountSid: "AC-test" }],
+      }),
+      { number },
+    );
+    await hook(fields(t));
+    const out = () => env.DB.prepare("SELECT id, body, customer FROM sms_messages WHERE tenant_id = ? AND direction = 'outbound'").bind(t.id).all<{ id: string; body: string; customer: string }>();
+    await until(async () => (await out()).results.length === 1, "the step's SMS");
+    expect((await out()).results[0]).toMatchObject({ body: "Thanks! We'll text you back within the hour.", customer: "+14155550123" });
+    // The sweep resubmits an interaction no queue holds: the step runs again but texts nothing new.
+    const row = await env.DB.prepare("SELECT interaction_id FROM sms_messages WHERE tenant_id = ? AND direction = 'inbound'").bind(t.id).first<{ interaction_id: string }>();
+    const { queueStub } = await import("../../durable-objects/names.ts");
+    await queueStub(env, t.id, "inbound").stop(row!.interaction_id, "test", { reason: "again" });
+    await queueStub(env, t.id, "inbound").submit({ id: row!.interaction_id, media: "sms", priority: 0, subject: null, contactId: null, categories: [], attributes: { center: number, customer: "+14155550123" } }, { actor: "test" });
+    expect((await out()).results).toHaveLength(1);
+  });
+
   it("counts segments for the agent before sending", async () => {
     const t = await smsTenant();
     expect(await t.call("/api/v1/sms/segments", { method: "POST", as: "ana", json: { text: "a".repeat(161) } })).toMatchObject({ encoding: "GSM-7", segments: 2, perSegment: 153 });

@@ -38,6 +38,8 @@ export const Step = z.discriminatedUnion("type", [
   z.object({ type: z.literal("forward"), queue: Name }),
   z.object({ type: z.literal("stop"), reason: z.string().min(1).max(200) }),
   z.object({ type: z.literal("route"), targets: z.array(Target).min(1).max(20) }),
+  /** Texts the customer of an SMS interaction from the number it came to (an acknowledgement, opening hours). */
+  z.object({ type: z.literal("sendSms"), text: z.string().min(1).max(1600) }),
 ]);
 export type Step = z.infer<typeof Step>;
 const TERMINAL = new Set(["forward", "stop", "route"]);

@@ -23,7 +23,11 @@ export async function isOptedOut(db: D1Database, tenant: string, center: string,
 }
 
 /** Stores an outbound SMS and queues it; refuses an opted-out number with 409. */
-export async function queueSms(env: Env, cfg: CompiledConfig, m: { interactionId: string; center: CenterNumber; to: string; body: string; author: string }): Promise<{ smsId: string; segments: number; encoding: string }> {
+export async function queueSms(
+  env: Env,
+  cfg: CompiledConfig,
+  m: { interactionId: string; center: CenterNumber; to: string; body: string; author: string; /** A fixed id makes a repeat a no-op (a workflow step run again). */ smsId?: string },
+): Promise<{ smsId: string; segments: number; encoding: string }> {
   const tenant = cfg.raw.tenant.id;
   const to = normalizePhone(m.to);
   const body = m.body.trim();
@@ -31,18 +35,19 @@ export async function queueSms(env: Env, cfg: CompiledConfig, m: { interactionId
   if (body.length > MAX_SMS_CHARS) throw badRequest("message_too_long", `text: at most ${MAX_SMS_CHARS} characters`);
   if (await isOptedOut(env.DB, tenant, m.center.number, to)) throw conflict("opted_out", `${to} replied STOP to ${m.center.number}: no messages until they reply START`);
   const seg = segmentInfo(body);
-  const smsId = newId("s");
+  const smsId = m.smsId ?? newId("s");
   const now = Date.now();
-  await env.DB.batch([
+  const res = await env.DB.batch([
     env.DB.prepare(
       `INSERT INTO sms_messages (tenant_id, id, provider, provider_id, interaction_id, direction, center, customer, body, encoding, segments, status, created_at, updated_at)
-       VALUES (?, ?, ?, NULL, ?, 'outbound', ?, ?, ?, ?, ?, 'sending', ?, ?)`,
+       VALUES (?, ?, ?, NULL, ?, 'outbound', ?, ?, ?, ?, ?, 'sending', ?, ?) ON CONFLICT DO NOTHING`,
     ).bind(tenant, smsId, m.center.provider, m.interactionId, m.center.number, to, body, seg.encoding, seg.segments, now, now),
     env.DB.prepare(
       `INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, from_state, to_state, queue, agent_id, reason)
-       SELECT tenant_id, id, ?, ?, 'sms_queued', state, state, queue, agent_id, ? FROM interactions WHERE tenant_id = ? AND id = ?`,
+       SELECT tenant_id, id, ?, ?, 'sms_queued', state, state, queue, agent_id, ? FROM interactions WHERE tenant_id = ? AND id = ? AND changes() = 1`,
     ).bind(now, m.author, JSON.stringify({ smsId, to, segments: seg.segments, encoding: seg.encoding }), tenant, m.interactionId),
   ]);
+  if ((res[0]?.meta.changes ?? 0) === 0) return { smsId, segments: seg.segments, encoding: seg.encoding };
   try {
     await env.OUTBOUND.send({ tenant, smsId } satisfies SmsJob, { contentType: "json" });
   } catch (err) {

@@ -23,6 +23,8 @@ export interface WorkItemFields {
 
 export interface StepResult extends WorkItemFields {
   outcome: Outcome;
+  /** SMS texts the steps send to the interaction's customer (SMS interactions only; the queue sends them). */
+  sms: string[];
   /** One line per step applied, for the interaction's history. */
   trace: string[];
 }
@@ -36,6 +38,7 @@ export function runSteps(steps: readonly Step[], item: WorkItemFields): StepResu
   const attributes = { ...item.attributes };
   const categories = [...item.categories];
   const trace: string[] = [];
+  const sms: string[] = [];
   for (const st of steps) {
     switch (st.type) {
       case "setPriority":
@@ -52,14 +55,18 @@ export function runSteps(steps: readonly Step[], item: WorkItemFields): StepResu
         break;
       case "forward":
         trace.push(`forward to ${st.queue}`);
-        return { priority, attributes, categories, trace, outcome: { kind: "forward", queue: st.queue } };
+        return { priority, attributes, categories, trace, sms, outcome: { kind: "forward", queue: st.queue } };
       case "stop":
         trace.push(`stopped: ${st.reason}`);
-        return { priority, attributes, categories, trace, outcome: { kind: "stop", reason: st.reason } };
+        return { priority, attributes, categories, trace, sms, outcome: { kind: "stop", reason: st.reason } };
       case "route":
         trace.push(`route over ${st.targets.length} target(s)`);
-        return { priority, attributes, categories, trace, outcome: { kind: "route", targets: compileTargets(st) } };
+        return { priority, attributes, categories, trace, sms, outcome: { kind: "route", targets: compileTargets(st) } };
+      case "sendSms":
+        sms.push(st.text);
+        trace.push("SMS sent to the customer");
+        break;
     }
   }
-  return { priority, attributes, categories, trace, outcome: { kind: "hold" } };
+  return { priority, attributes, categories, trace, sms, outcome: { kind: "hold" } };
 }

@@ -1,0 +1,165 @@
+// MM7 inbound (3GPP TS 23.140): an MMS relay delivers a message to one of our numbers as a SOAP
+// DeliverReq with its content in multipart/related, authenticated with HTTP Basic (the password is
+// the Worker secret the number's config names). Each part is kept in R2, the message goes through
+// the SMS core once per TransactionID, and the relay gets a DeliverRsp, or a SOAP Fault saying why not.
+import { getConfig } from "../../config/store.ts";
+import type { CompiledConfig } from "../../config/compiled.ts";
+import { bytesSha256 } from "../../email/hash.ts";
+import { capUtf8 } from "../../email/parse.ts";
+import { receiveSms, type CenterNumber } from "../../sms/inbound.ts";
+import { DEFAULT_MM7_NS, DEFAULT_MM7_VERSION, deliverRsp, Mm7Error, parseDeliverReq, soapFault, type Mm7DeliverReq } from "../../sms/mm7.ts";
+import type { NewPart } from "../../ucs/interactions.ts";
+import { route, type RouteDef } from "../api.ts";
+import { AppError } from "../errors.ts";
+import { readLimited } from "../read-limited.ts";
+
+const MAX_MM7_BYTES = 10 * 1024 * 1024;
+/** Parts kept per message; a relay's message has a handful. */
+const MAX_PARTS = 40;
+/** The SMS row and the interaction's text take the message's text up to this; every part is whole in R2. */
+const MAX_BODY_BYTES = 32 * 1024;
+const REALM = 'Basic realm="parley-mm7"';
+
+const xml = (status: number, body: string, headers: Record<string, string> = {}) => new Response(body, { status, headers: { "Content-Type": "text/xml; charset=utf-8", ...headers } });
+
+/** A Worker secret by the name a number's config gives. */
+function secretNamed(env: Env, name: string): string | undefined {
+  const v = (env as unknown as Record<string, unknown>)[name];
+  return typeof v === "string" && v ? v : undefined;
+}
+
+/** The E.164 forms an MM7 address may stand for: as is, "00" for "+", or digits without the "+". */
+function e164Candidates(address: string): string[] {
+  const s = address.replace(/[\s().-]/g, "");
+  if (/^\+[1-9]\d{6,14}$/.test(s)) return [s];
+  if (/^00[1-9]\d{6,14}$/.test(s)) return [`+${s.slice(2)}`];
+  if (/^[1-9]\d{6,14}$/.test(s)) return [`+${s}`];
+  return [];
+}
+
+/** The first recipient that is one of our numbers: its tenant's config and the number's entry. */
+async function recipient(env: Env, to: string[]): Promise<{ cfg: CompiledConfig; center: CenterNumber } | null> {
+  for (const number of to.flatMap(e164Candidates)) {
+    const row = await env.DB.prepare("SELECT tenant_id FROM number_routes WHERE number = ?").bind(number).first<{ tenant_id: string }>();
+    if (!row) continue;
+    const cfg = await getConfig(env.DB, row.tenant_id);
+    // Any provider: a Twilio or generic number may also take MMS from a relay.
+    const center = cfg.raw.numbers.find((n) => n.number === number);
+    if (center) return { cfg, center };
+  }
+  return null;
+}
+
+function basicAuth(header: string | null): { user: string; password: string } | null {
+  const m = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header ?? "");
+  if (!m) return null;
+  let decoded: string;
+  try {
+    const bin = atob(m[1]!.replace(/-/g, "+").replace(/_/g, "/"));
+    decoded = new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+  } catch {
+    return null;
+  }
+  const colon = decoded.indexOf(":");
+  return colon < 0 ? null : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** Equal strings, in time that does not depend on where they differ (their digests are compared). */
+async function sameSecret(a: string, b: string): Promise<boolean> {
+  const enc = new TextEncoder();
+  const [x, y] = await Promise.all([crypto.subtle.digest("SHA-256", enc.encode(a)), crypto.subtle.digest("SHA-256", enc.encode(b))]);
+  const u = new Uint8Array(x);
+  const v = new Uint8Array(y);
+  let diff = 0;
+  for (let i = 0; i < u.length; i++) diff |= u[i]! ^ v[i]!;
+  return diff === 0;
+}
+
+const extOf = (type: string) => (type === "application/smil" ? "smil" : type.split("/")[1]?.replace(/[^a-z0-9]/g, "").slice(0, 8) || "bin");
+
+/** A part's file name: the last segment of its Content-Location or name, without anything odd. */
+function nameOf(p: Mm7DeliverReq["parts"][number], k: number): string {
+  const raw = (p.location ?? p.name ?? "").split(/[\\/]/).pop() ?? "";
+  const clean = raw.replace(/[\x00-\x1f\x7f"<>]/g, "").trim().slice(0, 100);
+  return clean || `part-${k + 1}.${extOf(p.contentType)}`;
+}
+
+/** Every part in R2 in presentation order, under keys made from the message, so a relay's retry
+ *  rewrites the same objects. Text (and the SMIL) is kept as UTF-8 whatever charset it came in. */
+async function storeParts(env: Env, tenant: string, folder: string, msg: Mm7DeliverReq): Promise<NewPart[]> {
+  const order = msg.order.slice(0, MAX_PARTS);
+  const out = await Promise.all(
+    order.map(async (idx, k): Promise<NewPart> => {
+      const p = msg.parts[idx]!;
+      const bytes = p.text !== undefined ? new TextEncoder().encode(p.text) : p.bytes;
+      const key = `${tenant}/mms/${folder}/${k}`;
+      await env.BLOBS.put(key, bytes, { httpMetadata: { contentType: p.text !== undefined ? `${p.contentType}; charset=utf-8` : p.contentType } });
+      const name = idx === msg.smilIndex ? "presentation.smil" : nameOf(p, k);
+      return { kind: "attachment", r2Key: key, contentType: p.contentType, name, size: bytes.byteLength, sha256: await bytesSha256(bytes), contentId: p.contentId };
+    }),
+  );
+  if (msg.order.length > MAX_PARTS) out.push({ kind: "text", content: `[${msg.order.length - MAX_PARTS} more MMS parts not stored: over ${MAX_PARTS} parts]` });
+  return out;
+}
+
+export const mm7Routes: RouteDef[] = [
+  route({
+    method: "post", path: "/api/v1/mms/mm7", access: "public", tags: ["sms"],
+    summary:
+      "MM7 (3GPP TS 23.140) DeliverReq from an MMS relay: SOAP in multipart/related, HTTP Basic with the number's secret as the password. " +
+      "The message becomes an MMS interaction once per TransactionID; answered with a DeliverRsp, or a SOAP Fault (4xx) saying why not",
+    handler: async ({ req, env }) => {
+      // SOAP 1.1 wants faults sent with HTTP 500; we answer a request we refuse with 4xx (and the
+      // fault as the body) instead, as everywhere else here: a 500 means our failure, one worth
+      // retrying, never bad input. Relays read the fault from the body either way.
+      let raw: Uint8Array;
+      try {
+        raw = await readLimited(req, MAX_MM7_BYTES);
+      } catch (e) {
+        if (e instanceof AppError) return xml(e.status, soapFault("", DEFAULT_MM7_NS, e.status === 413 ? 2004 : 2000, e.message));
+        throw e;
+      }
+      let msg: Mm7DeliverReq;
+      try {
+        msg = parseDeliverReq(req.headers.get("Content-Type"), raw);
+      } catch (e) {
+        if (e instanceof Mm7Error) return xml(400, soapFault(e.transactionId, e.namespace, e.code, `the message can't be understood: ${e.message}`, e.mm7Version));
+        throw e;
+      }
+      const fault = (status: number, code: number, text: string, headers?: Record<string, string>) => xml(status, soapFault(msg.transactionId, msg.namespace, code, text, msg.mm7Version || DEFAULT_MM7_VERSION), headers);
+
+      const found = await recipient(env, msg.to);
+      if (!found) return fault(400, 2003, `no number here takes messages to ${msg.to.join(", ").slice(0, 200)}`);
+      const { cfg, center } = found;
+      const secret = secretNamed(env, center.secret);
+      if (!secret) return fault(403, 4001, `no ${center.secret} secret to check the relay's password with`);
+      const cred = basicAuth(req.headers.get("Authorization"));
+      const passwordOk = cred ? await sameSecret(cred.password, secret) : false;
+      if (!cred || !passwordOk || (center.accountSid !== undefined && cred.user !== center.accountSid))
+        return fault(401, 4001, cred ? "wrong user name or password" : "send HTTP Basic credentials", { "WWW-Authenticate": REALM });
+
+      // TransactionIDs are unique per relay link only (often a counter): the key is scoped by our
+      // number, else two relays' "1" would be taken as one message across tenants. A message with
+      // no TransactionID is known by its bytes.
+      const tx = msg.transactionId || `body-${(await bytesSha256(raw)).slice(0, 40)}`;
+      const txHash = await bytesSha256(new TextEncoder().encode(tx));
+      const providerId = `mm7:${center.number}:${tx}`.length <= 100 ? `mm7:${center.number}:${tx}` : `mm7:${center.number}:sha256:${txHash}`;
+      const folder = /^[A-Za-z0-9._-]{1,80}$/.test(tx) && !/^\.+$/.test(tx) ? `${center.number}/${tx}` : `${center.number}/${txHash}`;
+
+      // A retry of a message already taken stores nothing again (receiveSms answers it as a duplicate).
+      const seen = await env.DB.prepare("SELECT 1 AS x FROM sms_messages WHERE provider = 'generic' AND provider_id = ?").bind(providerId).first();
+      const media = seen ? undefined : await storeParts(env, cfg.raw.tenant.id, folder, msg);
+      const texts = msg.order.map((i) => msg.parts[i]!).filter((p) => p.contentType === "text/plain" && p.text?.trim()).map((p) => p.text!.trim());
+      const body = capUtf8([msg.subject, ...texts].filter(Boolean).join("\n"), MAX_BODY_BYTES).text;
+      try {
+        // A STOP/START/HELP is recorded like any SMS keyword; MM7 has no reply in the DeliverRsp,
+        // so the confirmation is not sent from here.
+        await receiveSms(env, cfg, center, { provider: "generic", providerId, from: msg.from, to: center.number, body, media });
+      } catch (e) {
+        if (e instanceof AppError) return fault(e.status, e.status >= 500 ? 3000 : 2000, e.message);
+        throw e;
+      }
+      return xml(200, deliverRsp(msg.transactionId, msg.namespace, { code: 1000, text: "Success" }, msg.mm7Version));
+    },
+  }),
+];
