@@ -26,7 +26,8 @@ CREATE TABLE sms_messages (
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (tenant_id, id)
 );
-CREATE UNIQUE INDEX sms_messages_provider ON sms_messages (provider, provider_id) WHERE provider_id IS NOT NULL;
+-- Per tenant: a generic provider's ids (or an MM7 relay's counters) need not be unique across tenants.
+CREATE UNIQUE INDEX sms_messages_provider ON sms_messages (tenant_id, provider, provider_id) WHERE provider_id IS NOT NULL;
 CREATE INDEX sms_messages_interaction ON sms_messages (tenant_id, interaction_id, created_at);
 
 CREATE TABLE sms_opt_outs (

@@ -8,6 +8,7 @@ import { callbackRoutes } from "./http/routes/callbacks.ts";
 import { chatRoutes } from "./http/routes/chat.ts";
 import { chatStaffRoutes } from "./http/routes/chats.ts";
 import { smsRoutes } from "./http/routes/sms.ts";
+import { mm7Routes } from "./http/routes/mm7.ts";
 import { contactRoutes } from "./http/routes/contacts.ts";
 import { emailRoutes } from "./http/routes/email.ts";
 import { formRoutes } from "./http/routes/forms.ts";
@@ -23,7 +24,7 @@ export { Agent } from "../durable-objects/agent.ts";
 export { ChatSession } from "../durable-objects/chat-session.ts";
 
 const routes: RouteDef[] = [];
-routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, ...agentRoutes, ...queueRoutes, ...contactRoutes, ...adminRoutes, ...emailRoutes, ...formRoutes, ...callbackRoutes, ...chatRoutes, ...chatStaffRoutes, ...smsRoutes);
+routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, ...agentRoutes, ...queueRoutes, ...contactRoutes, ...adminRoutes, ...emailRoutes, ...formRoutes, ...callbackRoutes, ...chatRoutes, ...chatStaffRoutes, ...smsRoutes, ...mm7Routes);
 const router = buildRouter(routes);
 
 export default {

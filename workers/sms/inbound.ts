@@ -50,7 +50,7 @@ function sender(raw: string): { number: string; phone: boolean } {
 export async function receiveSms(env: Env, cfg: CompiledConfig, center: CenterNumber, sms: InboundSms): Promise<InboundOutcome> {
   const tenant = cfg.raw.tenant.id;
   if (!sms.providerId || sms.providerId.length > 100) throw badRequest("invalid_message_id", "the provider's message id is missing or too long");
-  const prior = await env.DB.prepare("SELECT interaction_id, keyword FROM sms_messages WHERE provider = ? AND provider_id = ?").bind(sms.provider, sms.providerId).first<{ interaction_id: string | null; keyword: Keyword | null }>();
+  const prior = await env.DB.prepare("SELECT interaction_id, keyword FROM sms_messages WHERE tenant_id = ? AND provider = ? AND provider_id = ?").bind(tenant, sms.provider, sms.providerId).first<{ interaction_id: string | null; keyword: Keyword | null }>();
   if (prior?.keyword) return { kind: "keyword", keyword: prior.keyword, reply: keywordReply(prior.keyword, cfg.raw.tenant.name), duplicate: true };
   if (prior?.interaction_id) return { kind: "interaction", interactionId: prior.interaction_id, duplicate: true };
 

@@ -2,6 +2,7 @@
 // outbound). Stored first (sms_messages, status 'sending'), then carried by the OUTBOUND Queue, whose
 // consumer hands it to the number's provider; retries and the dead-letter queue as for mail. The
 // provider's status callbacks move it on (sent, delivered, undelivered, failed).
+import { secretNamed } from "./secret.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
 import { AppError, badRequest, conflict } from "../http/errors.ts";
 import { newId } from "../ids.ts";
@@ -64,11 +65,6 @@ interface SmsRow {
   body: string;
   interaction_id: string;
 }
-
-const secretNamed = (env: Env, name: string): string | undefined => {
-  const v = (env as unknown as Record<string, unknown>)[name];
-  return typeof v === "string" && v ? v : undefined;
-};
 
 /** The Queue consumer's part for SMS: hand the message to Twilio's Messages API, once. */
 export async function deliverSms(env: Env, cfg: CompiledConfig, job: SmsJob): Promise<void> {

@@ -2,6 +2,7 @@
 // DeliverReq with its content in multipart/related, authenticated with HTTP Basic (the password is
 // the Worker secret the number's config names). Each part is kept in R2, the message goes through
 // the SMS core once per TransactionID, and the relay gets a DeliverRsp, or a SOAP Fault saying why not.
+import { secretNamed } from "../../sms/secret.ts";
 import { getConfig } from "../../config/store.ts";
 import type { CompiledConfig } from "../../config/compiled.ts";
 import { bytesSha256 } from "../../email/hash.ts";
@@ -21,12 +22,6 @@ const MAX_BODY_BYTES = 32 * 1024;
 const REALM = 'Basic realm="parley-mm7"';
 
 const xml = (status: number, body: string, headers: Record<string, string> = {}) => new Response(body, { status, headers: { "Content-Type": "text/xml; charset=utf-8", ...headers } });
-
-/** A Worker secret by the name a number's config gives. */
-function secretNamed(env: Env, name: string): string | undefined {
-  const v = (env as unknown as Record<string, unknown>)[name];
-  return typeof v === "string" && v ? v : undefined;
-}
 
 /** The E.164 forms an MM7 address may stand for: as is, "00" for "+", or digits without the "+". */
 function e164Candidates(address: string): string[] {
@@ -75,7 +70,8 @@ async function sameSecret(a: string, b: string): Promise<boolean> {
   return diff === 0;
 }
 
-const extOf = (type: string) => (type === "application/smil" ? "smil" : type.split("/")[1]?.replace(/[^a-z0-9]/g, "").slice(0, 8) || "bin");
+const EXT: Record<string, string> = { "text/plain": "txt", "image/jpeg": "jpg", "application/smil": "smil", "audio/mpeg": "mp3", "video/3gpp": "3gp", "audio/3gpp": "3gp", "text/x-vcard": "vcf", "text/vcard": "vcf" };
+const extOf = (type: string) => EXT[type] ?? (type.split("/")[1]?.replace(/[^a-z0-9]/g, "").slice(0, 8) || "bin");
 
 /** A part's file name: the last segment of its Content-Location or name, without anything odd. */
 function nameOf(p: Mm7DeliverReq["parts"][number], k: number): string {

@@ -1,6 +1,7 @@
 // SMS webhooks. Twilio: urlencoded fields signed with X-Twilio-Signature over our public URL, answered
 // with TwiML. A forged signature is a 403, a malformed request a 400, a retry of a message already
 // taken the same answer again.
+import { secretNamed } from "../../sms/secret.ts";
 import * as z from "zod";
 import { agentStub } from "../../../durable-objects/names.ts";
 import { getConfig } from "../../config/store.ts";
@@ -33,12 +34,6 @@ async function formOf(req: Request): Promise<FormParams> {
     throw badRequest("invalid_encoding", "the body is not valid UTF-8");
   }
   return [...new URLSearchParams(text)];
-}
-
-/** A Worker secret by the name a number's config gives. */
-function secretNamed(env: Env, name: string): string | undefined {
-  const v = (env as unknown as Record<string, unknown>)[name];
-  return typeof v === "string" && v ? v : undefined;
 }
 
 /** The Twilio number a signed webhook is for, its tenant's config, and the fields, or the reason not. */
@@ -82,7 +77,7 @@ export const smsRoutes: RouteDef[] = [
       const { cfg, center } = await signedTwilio(req, env, params, to!);
       // Every media part, fetched before the interaction is written (its parts go in the same transaction).
       const refs = mediaRefs(get);
-      const seen = refs.length ? await env.DB.prepare("SELECT 1 AS x FROM sms_messages WHERE provider = 'twilio' AND provider_id = ?").bind(sid).first() : null;
+      const seen = refs.length ? await env.DB.prepare("SELECT 1 AS x FROM sms_messages WHERE tenant_id = ? AND provider = 'twilio' AND provider_id = ?").bind(cfg.raw.tenant.id, sid).first() : null;
       const media = refs.length && !seen ? await fetchMedia(env, cfg.raw.tenant.id, sid!, refs, { user: center.accountSid ?? get("AccountSid") ?? "", password: secretNamed(env, center.secret)! }) : undefined;
       const out = await receiveSms(env, cfg, center, { provider: "twilio", providerId: sid!, from: from!, to: to!, body: get("Body") ?? "", media });
       return twiml(out.kind === "keyword" ? [out.reply] : []);
