@@ -42,6 +42,19 @@ export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
     await enqueueDelivery(env, { tenant: e.tenant_id, emailId: e.id });
     report.requeued.push(e.id);
   }
+  // SMS likewise; one interrupted while handed to the provider may or may not have gone out: it is
+  // marked so, never sent twice.
+  const lostSms = await env.DB.prepare("SELECT tenant_id, id FROM sms_messages WHERE status = 'sending' AND direction = 'outbound' AND updated_at < ? LIMIT 200").bind(now - REQUEUE_SENDING_AFTER_MS).all<{ tenant_id: string; id: string }>();
+  for (const m of lostSms.results) {
+    await env.DB.prepare("UPDATE sms_messages SET updated_at = ? WHERE tenant_id = ? AND id = ?").bind(now, m.tenant_id, m.id).run();
+    try {
+      await env.OUTBOUND.send({ tenant: m.tenant_id, smsId: m.id }, { contentType: "json" });
+      report.requeued.push(m.id);
+    } catch (err) {
+      console.error(`sweep could not requeue SMS ${m.id}`, err);
+    }
+  }
+  await env.DB.prepare("UPDATE sms_messages SET status = 'failed', error = 'interrupted while handed to the provider: it may or may not have been sent', updated_at = ? WHERE status = 'handing' AND updated_at < ?").bind(now, held).run();
   const rows = await staleQueued(env.DB, now - SWEEP_AFTER_MS, now - RECHECK_AFTER_MS, 500);
   for (const row of rows) {
     report.checked.push(row.id);

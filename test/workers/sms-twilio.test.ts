@@ -267,6 +267,19 @@ describe("SMS replies", () => {
     expect((await out()).results).toHaveLength(1);
   });
 
+  it("has the sweep queue a lost SMS again, and mark one interrupted mid-handover without sending it twice", async () => {
+    const t = await smsTenant();
+    const { sweep } = await import("../../workers/sweep.ts");
+    const old = Date.now() - 2 * 3600_000;
+    const ins = (id: string, status: string) =>
+      env.DB.prepare("INSERT INTO sms_messages (tenant_id, id, provider, direction, center, customer, body, status, created_at, updated_at) VALUES (?, ?, 'twilio', 'outbound', ?, '+14155550123', 'hi', ?, ?, ?)").bind(t.id, id, t.number, status, old, old).run();
+    await ins(`lost-${t.id}`, "sending");
+    await ins(`mid-${t.id}`, "handing");
+    const r = await sweep(env);
+    expect(r.requeued).toContain(`lost-${t.id}`);
+    expect(await sms(t.id, `mid-${t.id}`)).toMatchObject({ status: "failed", error: expect.stringContaining("may or may not") });
+  });
+
   it("counts segments for the agent before sending", async () => {
     const t = await smsTenant();
     expect(await t.call("/api/v1/sms/segments", { method: "POST", as: "ana", json: { text: "a".repeat(161) } })).toMatchObject({ encoding: "GSM-7", segments: 2, perSegment: 153 });
