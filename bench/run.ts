@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<BenchModule>> = {
   routing: () => import("./routing.ts"),
   email: () => import("./email.ts"),
   chat: () => import("./chat.ts"),
+  sms: () => import("./sms.ts"),
 };
 
 const resultsDir = new URL("./results/", import.meta.url).pathname;
