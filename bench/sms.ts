@@ -21,7 +21,6 @@
 // to sms-profiled.json.
 import { createHmac, randomBytes } from "node:crypto";
 import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import http from "node:http";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { root } from "../scripts/local.ts";
@@ -32,7 +31,7 @@ import { bundleMap, runtimeInspector, startProfile, startProfileAt, summarize, t
 import { applyMigrationsIn, authSecret, ensurePortsFree, queryD1, removeWorkdir, startDev, troubleInLog, waitUpOrBuildError, workdir, type Dev, type Workdir } from "./lib/dev.ts";
 import { envInt } from "./lib/env.ts";
 import { phaseTimer } from "./lib/phase.ts";
-import { pool, sleep } from "./lib/pool.ts";
+import { pool, request, sleep } from "./lib/pool.ts";
 import { latency, perSecond, ratio, round, type Latency } from "./lib/stats.ts";
 import type { BenchResult } from "./lib/types.ts";
 
@@ -122,8 +121,6 @@ function webhook(run: string, phase: "a" | "b" | "c", i: number, signedUrl: stri
 }
 
 // node:http with keep-alive, like lib/pool.ts's request, but every status and the content type returned.
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-
 interface Answer {
   status: number;
   type: string;
@@ -131,35 +128,17 @@ interface Answer {
   ms: number;
 }
 
-function post(url: string, wh: Webhook, signature = wh.signature): Promise<Answer> {
-  const u = new URL(url);
-  const body = Buffer.from(wh.form, "utf8");
+async function post(url: string, wh: Webhook, signature = wh.signature): Promise<Answer> {
   const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: u.hostname, port: u.port, path: u.pathname, method: "POST", agent,
-        // What Twilio sends along (its User-Agent, the signature), minus what only matters on the internet.
-        headers: { "content-type": "application/x-www-form-urlencoded", "content-length": String(body.length), "user-agent": "TwilioProxy/1.1", "x-twilio-signature": signature, accept: "*/*" },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("error", fail);
-        res.on("end", () => {
-          clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0, type: String(res.headers["content-type"] ?? ""), body: Buffer.concat(chunks).toString("utf8"), ms: performance.now() - t0 });
-        });
-      },
-    );
-    const timer = setTimeout(() => req.destroy(new Error(`POST ${u.pathname}: no answer in ${opts.requestTimeoutMs} ms`)), opts.requestTimeoutMs);
-    function fail(err: Error) {
-      clearTimeout(timer);
-      reject(err);
-    }
-    req.on("error", fail);
-    req.end(body);
+  const r = await request(url, {
+    method: "POST",
+    // What Twilio sends along (its User-Agent, the signature), minus what only matters on the internet.
+    headers: { "content-type": "application/x-www-form-urlencoded", "user-agent": "TwilioProxy/1.1", "x-twilio-signature": signature, accept: "*/*" },
+    body: wh.form,
+    expect: "any",
+    timeoutMs: opts.requestTimeoutMs,
   });
+  return { ...r, ms: performance.now() - t0 };
 }
 
 /** A webhook answered as Twilio needs: 200, XML, an empty <Response> (no reply texted). */

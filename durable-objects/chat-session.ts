@@ -315,15 +315,6 @@ export class ChatSession extends DurableObject<Env> {
     });
   }
 
-  /** The stored record, for the history and tests (no signed URLs). */
-  transcript(): StoredMessage[] {
-    return this.store.all();
-  }
-
-  participants(): Participant[] {
-    return this.store.participants();
-  }
-
   // ---- sockets ----
 
   /** The Worker has checked the token and the Origin; it names the participant in a header. */

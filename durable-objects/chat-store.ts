@@ -31,7 +31,7 @@ export interface Participant {
   readSeq: number;
 }
 
-export type ChatStatus = "new" | "waiting" | "active" | "ended";
+export type ChatStatus = "waiting" | "active" | "ended";
 
 export interface ChatMeta {
   tenant: string;

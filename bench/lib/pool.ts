@@ -46,8 +46,8 @@ export interface RequestOptions {
   method?: string;
   headers?: Record<string, string>;
   body?: string;
-  /** Statuses that count as success (default 200). */
-  expect?: number[];
+  /** Statuses that count as success (default 200); "any" resolves with whatever came back. */
+  expect?: number[] | "any";
   timeoutMs?: number;
 }
 
@@ -56,7 +56,7 @@ export interface RequestOptions {
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
 /** One HTTP request with a time limit; throws on a status other than the expected ones. */
-export function request(url: string, o: RequestOptions = {}): Promise<{ status: number; body: string }> {
+export function request(url: string, o: RequestOptions = {}): Promise<{ status: number; type: string; body: string }> {
   const { method = "GET", headers = {}, body, expect = [200], timeoutMs = 30_000 } = o;
   const u = new URL(url);
   return new Promise((resolve, reject) => {
@@ -70,7 +70,7 @@ export function request(url: string, o: RequestOptions = {}): Promise<{ status: 
           clearTimeout(timer);
           const text = Buffer.concat(chunks).toString("utf8");
           const status = res.statusCode ?? 0;
-          if (expect.includes(status)) resolve({ status, body: text });
+          if (expect === "any" || expect.includes(status)) resolve({ status, type: String(res.headers["content-type"] ?? ""), body: text });
           else reject(new Error(`${method} ${u.pathname}: ${status} ${text.slice(0, 300)}`));
         });
       },

@@ -1,5 +1,7 @@
 // Short-lived signed URLs for chat files: HMAC-SHA256 over the path and the expiry, so a link in a
 // transcript works for its participants for a few minutes and never for anyone guessing keys.
+import { equalText } from "../http/constant-time.ts";
+
 export const FILE_URL_TTL_SECONDS = 600;
 
 const enc = new TextEncoder();
@@ -18,9 +20,6 @@ export async function signPath(secret: string, path: string, now = Date.now(), t
 
 export async function checkSignature(secret: string, path: string, exp: string | null, sig: string | null, now = Date.now()): Promise<"ok" | "expired" | "invalid"> {
   if (!exp || !sig || !/^\d{1,12}$/.test(exp) || !/^[0-9a-f]{64}$/.test(sig)) return "invalid";
-  const want = await hmac(secret, `${path}\n${exp}`);
-  let diff = 0;
-  for (let i = 0; i < want.length; i++) diff |= want.charCodeAt(i) ^ sig.charCodeAt(i);
-  if (diff !== 0) return "invalid";
+  if (!equalText(await hmac(secret, `${path}\n${exp}`), sig)) return "invalid";
   return Number(exp) * 1000 < now ? "expired" : "ok";
 }

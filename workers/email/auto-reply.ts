@@ -12,25 +12,27 @@ import { replySubject, withTag } from "./subject.ts";
 
 /** The messages for one automatic reply (one per standard response), stored and ready to queue:
  *  field codes rendered, the thread tag in the subject, RFC 3834 headers. Shared by mail and forms. */
+interface AutoReplyArgs {
+  cfg: CompiledConfig;
+  tenant: string;
+  mailbox: Mailbox;
+  responseIds: string[];
+  interactionId: string;
+  threadId: string;
+  threadTag: string;
+  contactId: string | null;
+  to: MailAddress;
+  /** The subject the customer used. */
+  subject: string;
+  contact: { firstName: string | null; lastName: string | null; email: string };
+  inReplyTo?: string;
+  references?: string[];
+  guard?: { sql: string; params: (string | number | null)[] };
+}
+
 async function prepareAutoReplies(
   env: Env,
-  a: {
-    cfg: CompiledConfig;
-    tenant: string;
-    mailbox: Mailbox;
-    responseIds: string[];
-    interactionId: string;
-    threadId: string;
-    threadTag: string;
-    contactId: string | null;
-    to: MailAddress;
-    /** The subject the customer used. */
-    subject: string;
-    contact: { firstName: string | null; lastName: string | null; email: string };
-    inReplyTo?: string;
-    references?: string[];
-    guard?: { sql: string; params: (string | number | null)[] };
-  },
+  a: AutoReplyArgs,
 ): Promise<PreparedMail[]> {
   const now = Date.now();
   const values: FieldValues = {
@@ -67,21 +69,7 @@ async function prepareAutoReplies(
 /** Automatic replies to a received message, threaded to it; statements for the caller's guarded batch. */
 export function automaticReplies(
   env: Env,
-  a: {
-    cfg: CompiledConfig;
-    tenant: string;
-    mailbox: Mailbox;
-    responseIds: string[];
-    interactionId: string;
-    threadId: string;
-    threadTag: string;
-    contactId: string | null;
-    to: MailAddress;
-    mail: InboundMail;
-    messageId: string;
-    contact: { firstName: string | null; lastName: string | null; email: string };
-    guard: { sql: string; params: (string | number | null)[] };
-  },
+  a: Omit<AutoReplyArgs, "subject" | "inReplyTo" | "references" | "guard"> & { mail: InboundMail; messageId: string; guard: NonNullable<AutoReplyArgs["guard"]> },
 ): Promise<PreparedMail[]> {
   return prepareAutoReplies(env, { ...a, subject: a.mail.subject, inReplyTo: a.messageId, references: [...a.mail.references, a.messageId].slice(-20) });
 }

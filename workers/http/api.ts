@@ -34,6 +34,12 @@ export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType =
   handler: (ctx: Ctx<z.infer<B>, z.infer<Q>>) => Promise<unknown>;
 }
 
+/** The caller as a logged-in user (agent, supervisor, admin): an ingest key is refused. */
+export function asUser(c: Caller): Extract<Caller, { kind: "user" }> {
+  if (c.kind !== "user") throw forbidden("this needs an agent token");
+  return c;
+}
+
 export const route = <B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined>(r: RouteDef<B, Q>): RouteDef => r as unknown as RouteDef;
 
 /** A handler's answer with a status other than 200. */

@@ -1,6 +1,8 @@
 // The generic SMS adapter's signature: HMAC-SHA256, keyed with the number's secret, over
 // "{timestamp}.{raw body}", hex, sent as `X-Parley-Signature: sha256=<hex>` with
 // `X-Parley-Timestamp: <unix seconds>`. The timestamp bounds replays to five minutes. Pure (WebCrypto).
+import { equalText } from "../http/constant-time.ts";
+
 const enc = new TextEncoder();
 export const MAX_SKEW_SECONDS = 300;
 
@@ -16,10 +18,6 @@ export async function genericSignature(secret: string, timestamp: string, body: 
 
 export async function checkGenericSignature(secret: string, timestamp: string | null, header: string | null, body: Uint8Array, now = Date.now()): Promise<"ok" | "stale" | "invalid"> {
   if (!timestamp || !header || !/^\d{1,12}$/.test(timestamp)) return "invalid";
-  const want = await genericSignature(secret, timestamp, body);
-  if (want.length !== header.length) return "invalid";
-  let diff = 0;
-  for (let i = 0; i < want.length; i++) diff |= want.charCodeAt(i) ^ header.charCodeAt(i);
-  if (diff !== 0) return "invalid";
+  if (!equalText(await genericSignature(secret, timestamp, body), header)) return "invalid";
   return Math.abs(now / 1000 - Number(timestamp)) > MAX_SKEW_SECONDS ? "stale" : "ok";
 }

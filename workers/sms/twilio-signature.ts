@@ -2,6 +2,8 @@
 // followed by each POST parameter's name and value, by name (a repeated name: its distinct values,
 // sorted); base64. Pure (WebCrypto), and checked against the twilio package's own helpers in tests.
 // https://www.twilio.com/docs/usage/security#validating-requests
+import { equalText } from "../http/constant-time.ts";
+
 const enc = new TextEncoder();
 
 /** Form fields as received: a name may repeat. */
@@ -24,13 +26,6 @@ export async function twilioSignature(authToken: string, url: string, params: Fo
   return btoa(bin);
 }
 
-function sameText(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}
-
 /** The URL as Twilio may have signed it: as configured, and with or without the scheme's default port. */
 function urlForms(url: string): string[] {
   const u = new URL(url);
@@ -43,6 +38,6 @@ function urlForms(url: string): string[] {
 /** Whether the X-Twilio-Signature header is right for this URL and these fields (constant-time per candidate). */
 export async function checkTwilioSignature(authToken: string, url: string, params: FormParams, header: string | null): Promise<boolean> {
   if (!header) return false;
-  for (const candidate of urlForms(url)) if (sameText(await twilioSignature(authToken, candidate, params), header)) return true;
+  for (const candidate of urlForms(url)) if (equalText(await twilioSignature(authToken, candidate, params), header)) return true;
   return false;
 }

@@ -7,13 +7,9 @@ import { INVITE_MODES, MODES, SUPERVISOR_MODES, type Mode } from "../../chat/vis
 import { getConfig } from "../../config/store.ts";
 import { getContact } from "../../ucs/contacts.ts";
 import { contactHistory, getInteractionRow } from "../../ucs/interactions.ts";
-import { route, type Caller, type RouteDef } from "../api.ts";
+import { asUser, route, type RouteDef } from "../api.ts";
 import { badRequest, conflict, forbidden } from "../errors.ts";
 
-const user = (c: Caller) => {
-  if (c.kind !== "user") throw forbidden("this needs an agent token");
-  return c;
-};
 const isSupervisor = (c: { role: string }) => c.role === "supervisor" || c.role === "admin";
 
 async function chatRow(env: Env, tenant: string, id: string) {
@@ -34,7 +30,7 @@ export const chatStaffRoutes: RouteDef[] = [
     method: "get", path: "/api/v1/chats/:id", access: "agent", tags: ["chat", "agent"],
     summary: "A chat: status, queue position, participants, and the customer with their past interactions",
     handler: async ({ env, caller, params }) => {
-      const u = user(caller);
+      const u = asUser(caller);
       const row = await chatRow(env, u.tenant, params.id!);
       const state = unwrap(await chatStub(env, u.tenant, row.id).state());
       const contact = row.contactId ? await getContact(env.DB, u.tenant, row.contactId) : null;
@@ -47,7 +43,7 @@ export const chatStaffRoutes: RouteDef[] = [
     summary: "The handling agent invites a colleague: consult (agents only hear each other) or conference (the customer too)",
     body: z.object({ agent: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/), mode: z.enum(INVITE_MODES) }).strict(),
     handler: async ({ env, caller, params, body }) => {
-      const u = user(caller);
+      const u = asUser(caller);
       const row = await chatRow(env, u.tenant, params.id!);
       const cfg = await getConfig(env.DB, u.tenant);
       if (!cfg.agents.has(body.agent)) throw badRequest("unknown_agent", `agent: no agent '${body.agent}'`);
@@ -60,7 +56,7 @@ export const chatStaffRoutes: RouteDef[] = [
     summary: "Join a chat: the handling agent (primary), an invited agent (in the invited mode), or a supervisor (monitor, coach, barge)",
     body: z.object({ mode: z.enum(MODES).optional() }).strict(),
     handler: async ({ env, caller, params, body }) => {
-      const u = user(caller);
+      const u = asUser(caller);
       const row = await chatRow(env, u.tenant, params.id!);
       let mode: Mode;
       if ((body.mode === undefined || body.mode === "primary") && (await handles(env, u.tenant, u.agentId, row.id))) mode = "primary";
@@ -76,7 +72,7 @@ export const chatStaffRoutes: RouteDef[] = [
     method: "post", path: "/api/v1/chats/:id/mode", access: "supervisor", tags: ["chat", "supervisor"], summary: "Switch between monitor, coach and barge-in",
     body: z.object({ mode: z.enum(SUPERVISOR_MODES) }).strict(),
     handler: async ({ env, caller, params, body }) => {
-      const u = user(caller);
+      const u = asUser(caller);
       const row = await chatRow(env, u.tenant, params.id!);
       return unwrap(await chatStub(env, u.tenant, row.id).setMode(`agent:${u.agentId}`, body.mode));
     },
@@ -84,7 +80,7 @@ export const chatStaffRoutes: RouteDef[] = [
   route({
     method: "post", path: "/api/v1/chats/:id/leave", access: "agent", tags: ["chat", "agent"], summary: "Leave the chat (the handling agent transfers or ends instead)",
     handler: async ({ env, caller, params }) => {
-      const u = user(caller);
+      const u = asUser(caller);
       const row = await chatRow(env, u.tenant, params.id!);
       if (await handles(env, u.tenant, u.agentId, row.id)) throw conflict("handling", "you handle this chat: transfer it or end it");
       unwrap(await chatStub(env, u.tenant, row.id).leave(`agent:${u.agentId}`));
@@ -94,7 +90,7 @@ export const chatStaffRoutes: RouteDef[] = [
   route({
     method: "post", path: "/api/v1/chats/:id/end", access: "agent", tags: ["chat", "agent", "supervisor"], summary: "End the chat: the handling agent or a supervisor",
     handler: async ({ env, caller, params }) => {
-      const u = user(caller);
+      const u = asUser(caller);
       const row = await chatRow(env, u.tenant, params.id!);
       const handling = await handles(env, u.tenant, u.agentId, row.id);
       if (!handling && !isSupervisor(u)) throw forbidden("only the agent handling this chat or a supervisor can end it");

@@ -5,16 +5,12 @@ import { unwrap } from "../../../durable-objects/result.ts";
 import { getConfig } from "../../config/store.ts";
 import { IngestBody, ingest } from "../../interactions/ingest.ts";
 import { addNote, getInteraction, getInteractionRow } from "../../ucs/interactions.ts";
-import { Reply, route, type Caller } from "../api.ts";
+import { Reply, asUser, route, type Caller } from "../api.ts";
 import { badRequest, conflict, forbidden } from "../errors.ts";
 
 const Name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/);
 const Created = z.object({ id: z.string(), duplicate: z.boolean(), state: z.string(), queue: z.string() });
 
-const user = (c: Caller) => {
-  if (c.kind !== "user") throw forbidden("this needs an agent token");
-  return c;
-};
 const isSupervisor = (c: Caller) => c.kind === "user" && (c.role === "supervisor" || c.role === "admin");
 
 async function knownQueue(env: Env, tenant: string, q: string) {
@@ -65,25 +61,25 @@ export const interactionRoutes = [
   route({
     method: "post", path: "/api/v1/interactions/:id/notes", access: "agent", tags: ["interactions"], summary: "Add a note",
     body: z.object({ text: z.string().min(1).max(10_000) }).strict(),
-    handler: async ({ env, caller, params, body }) => new Reply(201, await addNote(env.DB, caller.tenant, idParam(params), `agent:${user(caller).agentId}`, body.text)),
+    handler: async ({ env, caller, params, body }) => new Reply(201, await addNote(env.DB, caller.tenant, idParam(params), `agent:${asUser(caller).agentId}`, body.text)),
   }),
 
   // ---- agent actions ----
   route({
     method: "post", path: "/api/v1/interactions/:id/accept", access: "agent", tags: ["agent"], summary: "Accept an offer",
-    handler: async ({ env, caller, params }) => unwrap(await agentStub(env, caller.tenant, user(caller).agentId).accept(idParam(params))),
+    handler: async ({ env, caller, params }) => unwrap(await agentStub(env, caller.tenant, asUser(caller).agentId).accept(idParam(params))),
   }),
   route({
     method: "post", path: "/api/v1/interactions/:id/reject", access: "agent", tags: ["agent"], summary: "Reject an offer: back to the head of its queue, not offered to you again this cycle",
     handler: async ({ env, caller, params }) => {
-      unwrap(await agentStub(env, caller.tenant, user(caller).agentId).reject(idParam(params)));
+      unwrap(await agentStub(env, caller.tenant, asUser(caller).agentId).reject(idParam(params)));
       return { ok: true };
     },
   }),
   route({
     method: "post", path: "/api/v1/interactions/:id/done", access: "agent", tags: ["agent"], summary: "Mark done",
     handler: async ({ env, caller, params }) => {
-      unwrap(await agentStub(env, caller.tenant, user(caller).agentId).done(idParam(params)));
+      unwrap(await agentStub(env, caller.tenant, asUser(caller).agentId).done(idParam(params)));
       return { ok: true };
     },
   }),
@@ -92,7 +88,7 @@ export const interactionRoutes = [
     summary: "Stop processing: an agent's own work in hand, or (supervisor) waiting work",
     body: z.object({ reason: z.string().min(1).max(200) }).strict(),
     handler: async ({ env, caller, params, body }) => {
-      const u = user(caller);
+      const u = asUser(caller);
       const id = idParam(params);
       const row = await getInteractionRow(env.DB, u.tenant, id);
       if (row.agentId === u.agentId && row.state !== "workbin") unwrap(await agentStub(env, u.tenant, u.agentId).stopWork(id, body.reason));
@@ -105,7 +101,7 @@ export const interactionRoutes = [
     method: "post", path: "/api/v1/interactions/:id/transfer", access: "agent", tags: ["agent"], summary: "Transfer work in hand to a queue or an agent",
     body: z.union([z.object({ queue: Name }).strict(), z.object({ agent: Name }).strict()]),
     handler: async ({ env, caller, params, body }) => {
-      const u = user(caller);
+      const u = asUser(caller);
       if ("queue" in body) await knownQueue(env, u.tenant, body.queue);
       else await knownAgent(env, u.tenant, body.agent);
       return unwrap(await agentStub(env, u.tenant, u.agentId).transfer(idParam(params), body));
@@ -113,13 +109,13 @@ export const interactionRoutes = [
   }),
   route({
     method: "post", path: "/api/v1/interactions/:id/return", access: "agent", tags: ["agent"], summary: "Return work in hand to its queue",
-    handler: async ({ env, caller, params }) => unwrap(await agentStub(env, caller.tenant, user(caller).agentId).returnToQueue(idParam(params))),
+    handler: async ({ env, caller, params }) => unwrap(await agentStub(env, caller.tenant, asUser(caller).agentId).returnToQueue(idParam(params))),
   }),
   route({
     method: "post", path: "/api/v1/interactions/:id/park", access: "agent", tags: ["agent"], summary: "Place work in hand in your workbin or a queue's shared workbin",
     body: z.object({ workbin: z.union([z.literal("personal"), z.object({ queue: Name }).strict()]) }).strict(),
     handler: async ({ env, caller, params, body }) => {
-      const u = user(caller);
+      const u = asUser(caller);
       if (body.workbin !== "personal") await knownQueue(env, u.tenant, body.workbin.queue);
       unwrap(await agentStub(env, u.tenant, u.agentId).park(idParam(params), body.workbin));
       return { ok: true };
@@ -129,7 +125,7 @@ export const interactionRoutes = [
     method: "post", path: "/api/v1/interactions/:id/unpark", access: "agent", tags: ["agent"], summary: "Take an interaction back from a workbin into your hands",
     body: z.object({ workbin: z.union([z.literal("personal"), z.object({ queue: Name }).strict()]) }).strict(),
     handler: async ({ env, caller, params, body }) => {
-      const u = user(caller);
+      const u = asUser(caller);
       if (body.workbin !== "personal") await knownQueue(env, u.tenant, body.workbin.queue);
       return unwrap(await agentStub(env, u.tenant, u.agentId).takeFromWorkbin(idParam(params), body.workbin));
     },
@@ -140,7 +136,7 @@ export const interactionRoutes = [
     method: "post", path: "/api/v1/interactions/:id/move", access: "supervisor", tags: ["supervisor"], summary: "Move waiting work to another queue",
     body: z.object({ queue: Name }).strict(),
     handler: async ({ env, caller, params, body }) => {
-      const u = user(caller);
+      const u = asUser(caller);
       await knownQueue(env, u.tenant, body.queue);
       const from = await heldByQueue(env, u.tenant, idParam(params));
       return unwrap(await queueStub(env, u.tenant, from).moveTo(idParam(params), body.queue, `supervisor:${u.agentId}`));
@@ -150,7 +146,7 @@ export const interactionRoutes = [
     method: "post", path: "/api/v1/interactions/:id/assign", access: "supervisor", tags: ["supervisor"], summary: "Offer waiting work to one agent",
     body: z.object({ agent: Name }).strict(),
     handler: async ({ env, caller, params, body }) => {
-      const u = user(caller);
+      const u = asUser(caller);
       await knownAgent(env, u.tenant, body.agent);
       unwrap(await queueStub(env, u.tenant, await heldByQueue(env, u.tenant, idParam(params))).assign(idParam(params), body.agent, `supervisor:${u.agentId}`));
       return { ok: true };
@@ -160,7 +156,7 @@ export const interactionRoutes = [
     method: "post", path: "/api/v1/interactions/:id/pull", access: "supervisor", tags: ["supervisor"], summary: "Pull waiting work into a workbin (yours unless an agent is named)",
     body: z.object({ agent: Name.optional() }).strict(),
     handler: async ({ env, caller, params, body }) => {
-      const u = user(caller);
+      const u = asUser(caller);
       const to = body.agent ?? u.agentId;
       await knownAgent(env, u.tenant, to);
       unwrap(await queueStub(env, u.tenant, await heldByQueue(env, u.tenant, idParam(params))).pullTo(idParam(params), to, `supervisor:${u.agentId}`));

@@ -3,7 +3,7 @@
 // the Worker secret the number's config names). Each part is kept in R2, the message goes through
 // the SMS core once per TransactionID, and the relay gets a DeliverRsp, or a SOAP Fault saying why not.
 import { secretNamed } from "../../sms/secret.ts";
-import { getConfig } from "../../config/store.ts";
+import { numberOwner } from "../../sms/numbers.ts";
 import type { CompiledConfig } from "../../config/compiled.ts";
 import { bytesSha256 } from "../../email/hash.ts";
 import { capUtf8 } from "../../email/parse.ts";
@@ -35,12 +35,9 @@ function e164Candidates(address: string): string[] {
 /** The first recipient that is one of our numbers: its tenant's config and the number's entry. */
 async function recipient(env: Env, to: string[]): Promise<{ cfg: CompiledConfig; center: CenterNumber } | null> {
   for (const number of to.flatMap(e164Candidates)) {
-    const row = await env.DB.prepare("SELECT tenant_id FROM number_routes WHERE number = ?").bind(number).first<{ tenant_id: string }>();
-    if (!row) continue;
-    const cfg = await getConfig(env.DB, row.tenant_id);
     // Any provider: a Twilio or generic number may also take MMS from a relay.
-    const center = cfg.raw.numbers.find((n) => n.number === number);
-    if (center) return { cfg, center };
+    const owner = await numberOwner(env, number);
+    if (owner) return owner;
   }
   return null;
 }

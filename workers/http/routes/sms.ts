@@ -2,6 +2,7 @@
 // with TwiML. A forged signature is a 403, a malformed request a 400, a retry of a message already
 // taken the same answer again.
 import { secretNamed } from "../../sms/secret.ts";
+import { numberOwner } from "../../sms/numbers.ts";
 import * as z from "zod";
 import { agentStub } from "../../../durable-objects/names.ts";
 import { getConfig } from "../../config/store.ts";
@@ -16,8 +17,8 @@ import { createInteraction, getInteractionRow, transitionBatch } from "../../ucs
 import { twiml } from "../../sms/twiml.ts";
 import { checkTwilioSignature, type FormParams } from "../../sms/twilio-signature.ts";
 import { checkGenericSignature } from "../../sms/generic-signature.ts";
-import { Reply, route, type Caller, type RouteDef } from "../api.ts";
-import { AppError, badRequest, conflict, forbidden, notFound } from "../errors.ts";
+import { Reply, asUser, route, type RouteDef } from "../api.ts";
+import { AppError, badRequest, conflict, notFound } from "../errors.ts";
 import { readLimited } from "../read-limited.ts";
 
 /** Twilio's webhooks are small: the message (1,600 characters at most) and up to 10 media URLs. */
@@ -39,11 +40,10 @@ async function formOf(req: Request): Promise<FormParams> {
 /** The Twilio number a signed webhook is for, its tenant's config, and the fields, or the reason not. */
 async function signedTwilio(req: Request, env: Env, params: FormParams, to: string): Promise<{ cfg: CompiledConfig; center: CenterNumber }> {
   if (!E164.test(to)) throw badRequest("invalid_number", `To: '${to}' is not an E.164 number`);
-  const routeRow = await env.DB.prepare("SELECT tenant_id FROM number_routes WHERE number = ?").bind(to).first<{ tenant_id: string }>();
-  if (!routeRow) throw notFound("unknown_number", `no tenant takes messages to ${to}`);
-  const cfg = await getConfig(env.DB, routeRow.tenant_id);
-  const center = cfg.raw.numbers.find((n) => n.number === to);
-  if (!center || center.provider !== "twilio") throw notFound("unknown_number", `${to} is not a Twilio number here`);
+  const owner = await numberOwner(env, to);
+  if (!owner) throw notFound("unknown_number", `no tenant takes messages to ${to}`);
+  const { cfg, center } = owner;
+  if (center.provider !== "twilio") throw notFound("unknown_number", `${to} is not a Twilio number here`);
   const token = secretNamed(env, center.secret);
   if (!token) throw new AppError(403, "signature_unverifiable", `no ${center.secret} secret to check Twilio's signature with`);
   // Twilio signs the URL it was configured with: our public one.
@@ -55,10 +55,6 @@ async function signedTwilio(req: Request, env: Env, params: FormParams, to: stri
   return { cfg, center };
 }
 
-const user = (c: Caller) => {
-  if (c.kind !== "user") throw forbidden("this needs an agent token");
-  return c;
-};
 const GenericSms = z.object({ id: z.string().min(1).max(100), from: z.string().min(1).max(40), to: z.string().regex(E164, "an E.164 number"), text: z.string().max(MAX_SMS_CHARS) }).strict();
 const Text = z.object({ text: z.string().min(1).max(MAX_SMS_CHARS) }).strict();
 
@@ -103,11 +99,10 @@ export const smsRoutes: RouteDef[] = [
         throw badRequest("invalid_request", `${i.path.join(".") || "(body)"}: ${i.message}`);
       }
       const m = parsed.data;
-      const routeRow = await env.DB.prepare("SELECT tenant_id FROM number_routes WHERE number = ?").bind(m.to).first<{ tenant_id: string }>();
-      if (!routeRow) throw notFound("unknown_number", `no tenant takes messages to ${m.to}`);
-      const cfg = await getConfig(env.DB, routeRow.tenant_id);
-      const center = cfg.raw.numbers.find((n) => n.number === m.to);
-      if (!center || center.provider !== "generic") throw notFound("unknown_number", `${m.to} is not a generic-adapter number here`);
+      const owner = await numberOwner(env, m.to);
+      if (!owner) throw notFound("unknown_number", `no tenant takes messages to ${m.to}`);
+      const { cfg, center } = owner;
+      if (center.provider !== "generic") throw notFound("unknown_number", `${m.to} is not a generic-adapter number here`);
       const secret = secretNamed(env, center.secret);
       if (!secret) throw new AppError(403, "signature_unverifiable", `no ${center.secret} secret to check the signature with`);
       const ok = await checkGenericSignature(secret, req.headers.get("X-Parley-Timestamp"), req.headers.get("X-Parley-Signature"), raw);
@@ -179,7 +174,7 @@ export const smsRoutes: RouteDef[] = [
     body: Text,
     responses: { 202: { description: "Stored and queued for sending" } },
     handler: async ({ env, caller, params, body }) => {
-      const u = user(caller);
+      const u = asUser(caller);
       const row = await getInteractionRow(env.DB, u.tenant, params.id!);
       if (row.media !== "sms") throw badRequest("not_sms", `interaction '${row.id}' is ${row.media}, not SMS`);
       if (!(await agentStub(env, u.tenant, u.agentId).handles(row.id))) throw conflict("not_in_hand", `accept '${row.id}' before replying`);

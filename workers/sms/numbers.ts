@@ -1,0 +1,13 @@
+// A contact-center number's owner: the tenant that number_routes gives it to, that tenant's config,
+// and the number's entry in it. Every SMS and MMS door starts here.
+import type { CompiledConfig } from "../config/compiled.ts";
+import { getConfig } from "../config/store.ts";
+import type { CenterNumber } from "./inbound.ts";
+
+export async function numberOwner(env: Env, number: string): Promise<{ cfg: CompiledConfig; center: CenterNumber } | null> {
+  const row = await env.DB.prepare("SELECT tenant_id FROM number_routes WHERE number = ?").bind(number).first<{ tenant_id: string }>();
+  if (!row) return null;
+  const cfg = await getConfig(env.DB, row.tenant_id);
+  const center = cfg.raw.numbers.find((n) => n.number === number);
+  return center ? { cfg, center } : null;
+}
