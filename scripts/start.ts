@@ -1,6 +1,7 @@
 // npm start: migrations, the demo tenant, wrangler dev on $PORT, and where to go.
 import { applyMigrations, ensureDevVars, loadTenant, readJson, startDev, waitForHealth } from "./local.ts";
 import { buildWidget } from "./build-widget.ts";
+import { buildWeb } from "./build-web.ts";
 
 const DEMO_INGEST_KEY = "demo-ingest-key-change-me";
 const port = Number(process.env.PORT ?? 8787);
@@ -13,6 +14,8 @@ console.log("Loading the demo tenant from config/demo-tenant.json…");
 await loadTenant(readJson("config/demo-tenant.json"), DEMO_INGEST_KEY);
 console.log("Building the chat widget…");
 await buildWidget();
+console.log("Building the agent desktop and the supervisor console…");
+await buildWeb();
 
 const dev = startDev(port);
 const stop = () => {
@@ -34,11 +37,11 @@ setInterval(() => void fetch(`${base}/__scheduled?cron=*+*+*+*+*`).catch(() => {
 console.log(`
   Parley is running at ${base}
 
-  API health        ${base}/api/health
-  OpenAPI document  ${base}/api/openapi.json
-  Demo website      ${base}/demo/
-  The agent desktop and supervisor console are not built yet (they come with the desktop
-  capability); everything they will use is in the API.
+  API health          ${base}/api/health
+  OpenAPI document    ${base}/api/openapi.json
+  Demo website        ${base}/demo/
+  Agent desktop       ${base}/desk/      (log in as ana, ben, chloe or dev)
+  Supervisor console  ${base}/console/   (log in as sam; alex for the admin section)
 
   Demo tenant "demo", password "parley-demo" for every login:
     agents      ana (billing, spanish), ben (tech), chloe (sales, french), dev (trainee)

@@ -1,4 +1,4 @@
-// Starts what the browser tests talk to: the widget built, a fresh local D1 with the demo tenant
+// Starts what the browser tests talk to: the widget, desktop and console built, a fresh local D1 with the demo tenant
 // (this run's origins added to its chat and contact-form allow-lists), and `wrangler dev` on a free port.
 import type { ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { buildWidget } from "../../scripts/build-widget.ts";
+import { buildWeb } from "../../scripts/build-web.ts";
 import { applyMigrations, ensureDevVars, loadTenant, readJson, root, startDev, waitForHealth } from "../../scripts/local.ts";
 
 export const INGEST_KEY = "demo-ingest-key-change-me";
@@ -41,6 +42,7 @@ interface DemoConfig {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = Date.now();
   const { bytes, gzipBytes } = await buildWidget({ quiet: true });
+  await buildWeb({ quiet: true });
   const port = await freePort();
   const otherPort = await freePort();
   const base = `http://127.0.0.1:${port}`;

@@ -56,6 +56,19 @@ export const agentRoutes = [
     },
   }),
   route({
+    method: "get", path: "/api/v1/me/directory", access: "agent", tags: ["agent"],
+    summary: "What the desktop offers to choose from: not-ready reason codes, colleagues (transfer, consult) and queues",
+    handler: async ({ env, caller }) => {
+      const cfg = await getConfig(env.DB, caller.tenant);
+      return {
+        tenant: { id: cfg.raw.tenant.id, name: cfg.raw.tenant.name },
+        reasons: cfg.raw.settings.notReadyReasons ?? [],
+        agents: [...cfg.agents.values()].map((a) => ({ id: a.id, fullName: a.fullName, role: a.role })),
+        queues: [...cfg.queues.values()].map((q) => ({ name: q.config.name, description: q.config.description ?? null, media: q.config.media })),
+      };
+    },
+  }),
+  route({
     method: "get", path: "/api/v1/agents", access: "supervisor", tags: ["supervisor"], summary: "Every agent's presence and load",
     handler: async ({ env, caller }) => {
       const cfg = await getConfig(env.DB, caller.tenant);

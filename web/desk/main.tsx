@@ -1,0 +1,157 @@
+// The agent desktop: presence, offers, work in progress and the workbin, the workspace for the
+// open interaction (email, chat, SMS, callback, any task), the contact panel, shortcuts,
+// notifications, and a socket that reconnects with the state read again.
+import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { Auth, errorText, type Session } from "../shared/api.ts";
+import type { WorkbinEntry } from "../shared/types.ts";
+import { ConnectionBadge, LoginScreen, Modal, Toasts, useToasts } from "../shared/ui.tsx";
+import { useAgent, type DeskEvent } from "./agent.ts";
+import { ContactPanel } from "./ContactPanel.tsx";
+import { askPermission, canNotify, notify } from "./notify.ts";
+import { actOnOffer, Offers } from "./Offers.tsx";
+import { Presence } from "./Presence.tsx";
+import { SHORTCUTS, useShortcuts } from "./shortcuts.ts";
+import { WorkList } from "./WorkList.tsx";
+import { Workspace } from "./Workspace.tsx";
+import type { DeskProps, Directory } from "./props.ts";
+
+const auth = new Auth("desk");
+
+function Desk(props: { session: Session; onLogout: () => void }) {
+  const [toasts, toast] = useToasts();
+  const [selected, setSelected] = useState<string | null>(sessionStorage.getItem("parley.desk.selected"));
+  const [workbin, setWorkbin] = useState<WorkbinEntry[]>([]);
+  const [reasons, setReasons] = useState<string[]>(["break", "lunch", "meeting", "training", "other"]);
+  const [help, setHelp] = useState(false);
+  const [directory, setDirectory] = useState<Directory>({ reasons: [], agents: [], queues: [] });
+  const [perm, setPerm] = useState(canNotify() ? Notification.permission : "denied");
+  const onEvent = (e: DeskEvent) => {
+    if (e.type === "offer") notify("New offer", String((e as { offer: { item: { subject: string | null } } }).offer.item.subject ?? "New work"), "offer");
+    if (e.type === "draft_returned") {
+      toast(`A reviewer returned your reply: ${String((e as { comment?: string }).comment ?? "")}`, "error");
+      notify("Reply returned", String((e as { comment?: string }).comment ?? ""), "returned");
+    }
+    if (e.type === "chat_invite") {
+      toast(`${String((e as { from?: string }).from ?? "A colleague")} invited you to a chat (${String((e as { mode?: string }).mode)})`);
+      notify("Chat invitation", String((e as { from?: string }).from ?? ""), "invite");
+    }
+    if (e.type === "chat_ended") toast("A chat ended; mark it done when you have finished");
+    if (e.type === "workbin" || e.type === "work_removed") void loadWorkbin();
+  };
+  const live = useAgent(auth, onEvent);
+  const loadWorkbin = async () => setWorkbin((await auth.get<{ items: WorkbinEntry[] }>("/api/v1/me/workbin")).items);
+  useEffect(() => {
+    void loadWorkbin().catch(() => {});
+    void auth.get<Directory>("/api/v1/me/directory").then((d) => { setReasons(d.reasons); setDirectory(d); }).catch(() => {});
+  }, []);
+  useEffect(() => {
+    if (selected) sessionStorage.setItem("parley.desk.selected", selected);
+    else sessionStorage.removeItem("parley.desk.selected");
+  }, [selected]);
+  const status = live.status;
+  const work = status?.work ?? [];
+  const open = work.find((w) => w.interactionId === selected) ?? null;
+  const refresh = () => {
+    void live.refresh().catch((e: unknown) => toast(errorText(e), "error"));
+    void loadWorkbin().catch(() => {});
+  };
+  const offerAct = (what: "accept" | "reject") => {
+    const o = status?.offers[0];
+    if (!o) return;
+    void actOnOffer(auth, o.interactionId, what).then(
+      () => {
+        if (what === "accept") setSelected(o.interactionId);
+        refresh();
+      },
+      (e: unknown) => toast(errorText(e), "error"),
+    );
+  };
+  const keys: Record<string, () => void> = {
+    a: () => offerAct("accept"),
+    r: () => offerAct("reject"),
+    y: () => void auth.post("/api/v1/me/ready", { ready: true }).then(refresh, (e: unknown) => toast(errorText(e), "error")),
+    n: () => void auth.post("/api/v1/me/ready", { ready: false, reason: reasons[0] ?? "other" }).then(refresh, (e: unknown) => toast(errorText(e), "error")),
+    d: () => {
+      if (open) void auth.post(`/api/v1/interactions/${open.interactionId}/done`).then(refresh, (e: unknown) => toast(errorText(e), "error"));
+    },
+    f: () => document.querySelector<HTMLInputElement>("#history-search")?.focus(),
+    k: () => setHelp(true),
+  };
+  work.slice(0, 9).forEach((w, i) => (keys[String(i + 1)] = () => setSelected(w.interactionId)));
+  useShortcuts(keys);
+  const deskProps: DeskProps = { auth, session: props.session, toast, refresh, directory };
+  return (
+    <>
+      <header class="topbar">
+        <h1>Parley desk</h1>
+        {status ? <Presence auth={auth} status={status} reasons={reasons} onChange={refresh} toast={toast} /> : <span>Loading…</span>}
+        <span class="grow" />
+        <ConnectionBadge state={live.conn} />
+        {perm === "default" && (
+          <button type="button" onClick={() => void askPermission().then(setPerm)}>
+            Enable notifications
+          </button>
+        )}
+        <button type="button" onClick={() => setHelp(true)} title="Alt+K">
+          Shortcuts
+        </button>
+        <span>{props.session.agent.fullName}</span>
+        <button type="button" onClick={props.onLogout}>
+          Sign out
+        </button>
+      </header>
+      <div class="layout">
+        <WorkList auth={auth} work={work} workbin={workbin} selected={selected} onSelect={setSelected} onChange={refresh} toast={toast} />
+        <section aria-label="Workspace" class="stack">
+          {open ? (
+            <Workspace key={open.interactionId} {...deskProps} work={open} allWork={work} onClosed={() => setSelected(null)} events={live.last} />
+          ) : (
+            <div class="card muted">
+              {work.length ? "Choose work in progress on the left." : status?.snapshot.loggedIn ? "Waiting for work. Offers pop up at the top right." : "Log in to routing to receive work."}
+            </div>
+          )}
+        </section>
+        <aside class="side stack" aria-label="Contact">
+          <ContactPanel {...deskProps} contactId={open?.item.contactId ?? null} interactionId={open?.interactionId ?? null} />
+        </aside>
+      </div>
+      <Offers auth={auth} offers={status?.offers ?? []} onAccepted={setSelected} onChange={refresh} toast={toast} />
+      {help && (
+        <Modal title="Keyboard shortcuts" onClose={() => setHelp(false)}>
+          <table>
+            <tbody>
+              {SHORTCUTS.map(([k, what]) => (
+                <tr key={k}>
+                  <td>
+                    <span class="kbd">{k}</span>
+                  </td>
+                  <td>{what}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Modal>
+      )}
+      <Toasts list={toasts} />
+    </>
+  );
+}
+
+function App() {
+  const [session, setSession] = useState<Session | null>(auth.session);
+  auth.onExpired = () => setSession(null);
+  if (!session) return <LoginScreen auth={auth} title="Parley · Agent desktop" need="agent" hint="Demo: ana, ben, chloe or dev, password parley-demo" onLogin={setSession} />;
+  return (
+    <Desk
+      key={session.token}
+      session={session}
+      onLogout={() => {
+        auth.logout();
+        setSession(null);
+      }}
+    />
+  );
+}
+
+render(<App />, document.getElementById("app")!);
