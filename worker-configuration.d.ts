@@ -10,11 +10,12 @@ interface __BaseEnv_Env {
 	QUEUE: DurableObjectNamespace<import("./workers/index").InteractionQueue>;
 	AGENT: DurableObjectNamespace<import("./workers/index").Agent>;
 	CHAT: DurableObjectNamespace<import("./workers/index").ChatSession>;
+	DASHBOARD: DurableObjectNamespace<import("./workers/index").Dashboard>;
 }
 declare namespace Cloudflare {
 	interface GlobalProps {
 		mainModule: typeof import("./workers/index");
-		durableNamespaces: "InteractionQueue" | "Agent" | "ChatSession";
+		durableNamespaces: "InteractionQueue" | "Agent" | "ChatSession" | "Dashboard";
 	}
 	interface Env extends __BaseEnv_Env {}
 }

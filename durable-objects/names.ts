@@ -1,5 +1,6 @@
 // Object names: one InteractionQueue per (tenant, queue), one Agent per (tenant, agent), one
-// ChatSession per (tenant, interaction): a caller can only reach the chats of its own tenant.
+// ChatSession per (tenant, interaction): a caller can only reach the chats of its own tenant. One
+// Dashboard per tenant, named by the bare tenant id.
 // Tenant, queue and agent ids are [a-z0-9_-], so '/' separates them without ambiguity.
 export const queueName = (tenant: string, queue: string) => `${tenant}/${queue}`;
 export const agentName = (tenant: string, agent: string) => `${tenant}/${agent}`;
@@ -14,3 +15,4 @@ export const queueStub = (env: Env, tenant: string, queue: string) => env.QUEUE.
 export const agentStub = (env: Env, tenant: string, agent: string) => env.AGENT.getByName(agentName(tenant, agent));
 export const chatName = (tenant: string, interactionId: string) => `${tenant}/${interactionId}`;
 export const chatStub = (env: Env, tenant: string, interactionId: string) => env.CHAT.getByName(chatName(tenant, interactionId));
+export const dashboardStub = (env: Env, tenant: string) => env.DASHBOARD.getByName(tenant);

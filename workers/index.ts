@@ -14,6 +14,7 @@ import { emailRoutes } from "./http/routes/email.ts";
 import { formRoutes } from "./http/routes/forms.ts";
 import { interactionRoutes } from "./http/routes/interactions.ts";
 import { queueRoutes } from "./http/routes/queues.ts";
+import { supervisorRoutes } from "./http/routes/supervisor.ts";
 import { systemRoutes } from "./http/routes/system.ts";
 import { sweep } from "./sweep.ts";
 import { handleEmail } from "./email/handler.ts";
@@ -22,9 +23,10 @@ import { handleBatch } from "./outbound/deliver.ts";
 export { InteractionQueue } from "../durable-objects/interaction-queue.ts";
 export { Agent } from "../durable-objects/agent.ts";
 export { ChatSession } from "../durable-objects/chat-session.ts";
+export { Dashboard } from "../durable-objects/dashboard.ts";
 
 const routes: RouteDef[] = [];
-routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, ...agentRoutes, ...queueRoutes, ...contactRoutes, ...adminRoutes, ...emailRoutes, ...formRoutes, ...callbackRoutes, ...chatRoutes, ...chatStaffRoutes, ...smsRoutes, ...mm7Routes);
+routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, ...agentRoutes, ...queueRoutes, ...supervisorRoutes, ...contactRoutes, ...adminRoutes, ...emailRoutes, ...formRoutes, ...callbackRoutes, ...chatRoutes, ...chatStaffRoutes, ...smsRoutes, ...mm7Routes);
 const router = buildRouter(routes);
 
 export default {

@@ -4,6 +4,7 @@ import { agentStub, queueStub } from "../../../durable-objects/names.ts";
 import { unwrap } from "../../../durable-objects/result.ts";
 import { getConfig } from "../../config/store.ts";
 import { IngestBody, ingest } from "../../interactions/ingest.ts";
+import { nudgeDashboard } from "../../stats/nudge.ts";
 import { addNote, getInteraction, getInteractionRow } from "../../ucs/interactions.ts";
 import { Reply, asUser, route, type Caller } from "../api.ts";
 import { badRequest, conflict, forbidden } from "../errors.ts";
@@ -87,13 +88,14 @@ export const interactionRoutes = [
     method: "post", path: "/api/v1/interactions/:id/stop", access: "agent", tags: ["agent", "supervisor"],
     summary: "Stop processing: an agent's own work in hand, or (supervisor) waiting work",
     body: z.object({ reason: z.string().min(1).max(200) }).strict(),
-    handler: async ({ env, caller, params, body }) => {
+    handler: async ({ env, exec, caller, params, body }) => {
       const u = asUser(caller);
       const id = idParam(params);
       const row = await getInteractionRow(env.DB, u.tenant, id);
       if (row.agentId === u.agentId && row.state !== "workbin") unwrap(await agentStub(env, u.tenant, u.agentId).stopWork(id, body.reason));
       else if (isSupervisor(u)) unwrap(await queueStub(env, u.tenant, await heldByQueue(env, u.tenant, id)).stop(id, `supervisor:${u.agentId}`, { reason: body.reason }));
       else throw forbidden("you can stop only work in your hands");
+      nudgeDashboard(env, exec, u.tenant);
       return { ok: true };
     },
   }),
@@ -135,31 +137,35 @@ export const interactionRoutes = [
   route({
     method: "post", path: "/api/v1/interactions/:id/move", access: "supervisor", tags: ["supervisor"], summary: "Move waiting work to another queue",
     body: z.object({ queue: Name }).strict(),
-    handler: async ({ env, caller, params, body }) => {
+    handler: async ({ env, exec, caller, params, body }) => {
       const u = asUser(caller);
       await knownQueue(env, u.tenant, body.queue);
       const from = await heldByQueue(env, u.tenant, idParam(params));
-      return unwrap(await queueStub(env, u.tenant, from).moveTo(idParam(params), body.queue, `supervisor:${u.agentId}`));
+      const moved = unwrap(await queueStub(env, u.tenant, from).moveTo(idParam(params), body.queue, `supervisor:${u.agentId}`));
+      nudgeDashboard(env, exec, u.tenant);
+      return moved;
     },
   }),
   route({
     method: "post", path: "/api/v1/interactions/:id/assign", access: "supervisor", tags: ["supervisor"], summary: "Offer waiting work to one agent",
     body: z.object({ agent: Name }).strict(),
-    handler: async ({ env, caller, params, body }) => {
+    handler: async ({ env, exec, caller, params, body }) => {
       const u = asUser(caller);
       await knownAgent(env, u.tenant, body.agent);
       unwrap(await queueStub(env, u.tenant, await heldByQueue(env, u.tenant, idParam(params))).assign(idParam(params), body.agent, `supervisor:${u.agentId}`));
+      nudgeDashboard(env, exec, u.tenant);
       return { ok: true };
     },
   }),
   route({
     method: "post", path: "/api/v1/interactions/:id/pull", access: "supervisor", tags: ["supervisor"], summary: "Pull waiting work into a workbin (yours unless an agent is named)",
     body: z.object({ agent: Name.optional() }).strict(),
-    handler: async ({ env, caller, params, body }) => {
+    handler: async ({ env, exec, caller, params, body }) => {
       const u = asUser(caller);
       const to = body.agent ?? u.agentId;
       await knownAgent(env, u.tenant, to);
       unwrap(await queueStub(env, u.tenant, await heldByQueue(env, u.tenant, idParam(params))).pullTo(idParam(params), to, `supervisor:${u.agentId}`));
+      nudgeDashboard(env, exec, u.tenant);
       return { ok: true, workbin: `agent:${to}` };
     },
   }),

@@ -1,7 +1,7 @@
 // Queues for supervisors: contents, shared workbins, and live statistics (the real-time Stat Server).
-import { agentStub, queueStub } from "../../../durable-objects/names.ts";
+import { queueStub } from "../../../durable-objects/names.ts";
 import { getConfig } from "../../config/store.ts";
-import { presenceOf, totalLoad } from "../../routing/agent-state.ts";
+import { liveStats } from "../../stats/live.ts";
 import { route, type Caller } from "../api.ts";
 import { notFound } from "../errors.ts";
 
@@ -30,20 +30,6 @@ export const queueRoutes = [
   route({
     method: "get", path: "/api/v1/stats", access: "supervisor", tags: ["supervisor"],
     summary: "Live statistics: per queue waiting, oldest wait, entered, distributed, abandoned, average wait and handle time, service level; per agent state and load",
-    handler: async ({ env, caller }) => {
-      const cfg = await getConfig(env.DB, caller.tenant);
-      const [queues, agents] = await Promise.all([
-        Promise.all([...cfg.queues.keys()].map((q) => queueStub(env, caller.tenant, q).stats())),
-        Promise.all(
-          [...cfg.agents.values()].map(async (a) => {
-            // An agent removed from the config a moment ago (its object already refuses): shown as logged out.
-            const s = await agentStub(env, caller.tenant, a.id).snapshot().catch(() => null);
-            if (!s) return { id: a.id, fullName: a.fullName, state: "logged_out" as const, ready: {}, reasons: {}, afterWork: false, load: {}, totalLoad: 0, capacity: a.capacity, maxTotal: a.maxTotal ?? null, idleSince: null };
-            return { id: a.id, fullName: a.fullName, state: presenceOf(s), ready: s.ready, reasons: s.reasons, afterWork: s.afterWork, load: s.load, totalLoad: totalLoad(s), capacity: s.capacity, maxTotal: s.maxTotal ?? null, idleSince: s.idleSince };
-          }),
-        ),
-      ]);
-      return { at: Date.now(), queues, agents };
-    },
+    handler: ({ env, caller }) => liveStats(env, caller.tenant),
   }),
 ];

@@ -1,0 +1,17 @@
+// The supervisor's live dashboard: a WebSocket to the tenant's Dashboard object, which pushes the
+// real-time statistics (durable-objects/dashboard.ts has the protocol).
+import { dashboardStub } from "../../../durable-objects/names.ts";
+import { asUser, route } from "../api.ts";
+
+export const supervisorRoutes = [
+  route({
+    method: "get", path: "/api/v1/supervisor/ws", access: "supervisor", tags: ["supervisor"],
+    summary: "WebSocket (token in ?token=): a snapshot of queues, agents and the last hour's samples, then live stats every 2 s and a sample every 15 s",
+    handler: async ({ env, caller, req }) => {
+      if (req.headers.get("Upgrade")?.toLowerCase() !== "websocket") return Response.json({ error: { code: "upgrade_required", message: "open this as a WebSocket" } }, { status: 426 });
+      // The object is named by the caller's own tenant, from the token: it cannot be pointed at
+      // another one. Only the upgrade goes on, not the token.
+      return dashboardStub(env, asUser(caller).tenant).fetch(new Request("https://dashboard/ws", { headers: { Upgrade: "websocket" } }));
+    },
+  }),
+];

@@ -1,0 +1,87 @@
+// The supervisor dashboard's WebSocket protocol, pure: the frames both ways, a history sample taken
+// from live stats, and when the Dashboard object's alarm next has work. The object wires these to
+// its sockets, its SQLite and its alarm.
+import type { AgentStat, LiveStats, QueueStats } from "./live.ts";
+
+/** While a socket is open, stats are pushed this often. */
+export const TICK_MS = 2_000;
+/** A history sample is recorded this often, with or without sockets. */
+export const SAMPLE_MS = 15_000;
+/** How much history is kept, and how long sampling goes on after the last socket closed. */
+export const HISTORY_MS = 3_600_000;
+/** An alarm that fires a little early (timers are not exact) still counts as on time. */
+export const SLACK_MS = 250;
+/** Never sooner than this after an alarm, so a failing step cannot spin the loop. */
+const MIN_GAP_MS = 500;
+/** Client frames are a few bytes; anything much larger is not one of them. */
+export const MAX_FRAME_BYTES = 1024;
+
+export interface QueueSample {
+  waiting: number;
+  oldestWaitMs: number;
+  serviceLevelPct: number | null;
+  avgHandleMs: number | null;
+}
+export interface Sample {
+  at: number;
+  queues: Record<string, QueueSample>;
+}
+
+export type FrameError = { code: "frame_too_large" | "malformed_frame" | "unknown_frame" | "stats_unavailable"; message: string };
+
+export type ServerFrame =
+  | { type: "snapshot"; at: number; queues: QueueStats[]; agents: AgentStat[]; history: Sample[] }
+  | { type: "stats"; at: number; queues: QueueStats[]; agents: AgentStat[] }
+  | { type: "sample"; sample: Sample }
+  | { type: "pong"; at: number }
+  | { type: "error"; error: FrameError };
+
+export type ClientFrame = { type: "ping" } | { type: "refresh" };
+
+export function toSample(s: LiveStats): Sample {
+  const queues: Record<string, QueueSample> = {};
+  for (const q of s.queues) queues[q.queue] = { waiting: q.waiting, oldestWaitMs: q.oldestWaitMs, serviceLevelPct: q.serviceLevelPct, avgHandleMs: q.avgHandleMs };
+  return { at: s.at, queues };
+}
+
+export const statsFrame = (s: LiveStats): ServerFrame => ({ type: "stats", at: s.at, queues: s.queues, agents: s.agents });
+
+export function parseClientFrame(raw: string | ArrayBuffer): { ok: true; frame: ClientFrame } | { ok: false; error: FrameError } {
+  if (typeof raw !== "string") return { ok: false, error: { code: "malformed_frame", message: "send text frames holding JSON, not binary" } };
+  if (raw.length > MAX_FRAME_BYTES) return { ok: false, error: { code: "frame_too_large", message: `a frame is at most ${MAX_FRAME_BYTES} characters` } };
+  let d: unknown;
+  try {
+    d = JSON.parse(raw);
+  } catch {
+    return { ok: false, error: { code: "malformed_frame", message: "a frame is one JSON object" } };
+  }
+  if (typeof d !== "object" || d === null || Array.isArray(d)) return { ok: false, error: { code: "malformed_frame", message: "a frame is one JSON object" } };
+  const type = (d as Record<string, unknown>).type;
+  if (type === "ping" || type === "refresh") return { ok: true, frame: { type } };
+  return { ok: false, error: { code: "unknown_frame", message: "type: ping or refresh; act through the REST API" } };
+}
+
+/** The alarm loop's clock: when stats were last pushed and a sample last taken (or tried), whether a
+ *  socket is open, and until when sampling lingers without one. */
+export interface Clock {
+  open: boolean;
+  pushedAt: number;
+  sampledAt: number;
+  lingerUntil: number | null;
+}
+
+/** What an alarm at `now` has to do. An alarm is set within the linger only, but may fire late: a
+ *  sample up to one interval past its end still counts. */
+export function dueAt(now: number, c: Clock): { push: boolean; sample: boolean } {
+  const sampling = c.open || (c.lingerUntil !== null && now <= c.lingerUntil + SAMPLE_MS);
+  return { push: c.open && now >= c.pushedAt + TICK_MS - SLACK_MS, sample: sampling && now >= c.sampledAt + SAMPLE_MS - SLACK_MS };
+}
+
+/** When the alarm should fire next, after one at `now` did its work; null stops the loop. Never
+ *  sooner than MIN_GAP_MS, and never past the linger without a socket, so the loop always ends. */
+export function nextAlarm(now: number, c: Clock): number | null {
+  const floor = now + MIN_GAP_MS;
+  if (c.open) return Math.max(Math.min(c.pushedAt + TICK_MS, c.sampledAt + SAMPLE_MS), floor);
+  const sample = Math.max(c.sampledAt + SAMPLE_MS, floor);
+  return c.lingerUntil !== null && sample <= c.lingerUntil ? sample : null;
+}

@@ -1,0 +1,57 @@
+// The real-time Stat Server's one gathering step: every queue's stats() and every agent's snapshot(),
+// asked in parallel. GET /api/v1/stats answers it; the Dashboard object pushes it to supervisors.
+import type { QueueStats } from "../../durable-objects/interaction-queue.ts";
+import { agentStub, queueStub } from "../../durable-objects/names.ts";
+import type { Media } from "../config/schema.ts";
+import { getConfig } from "../config/store.ts";
+import { presenceOf, totalLoad, type PresenceState } from "../routing/agent-state.ts";
+
+export type { QueueStats } from "../../durable-objects/interaction-queue.ts";
+
+export interface AgentStat {
+  id: string;
+  fullName: string;
+  state: PresenceState;
+  ready: Partial<Record<Media, boolean>>;
+  reasons: Partial<Record<Media, string>>;
+  afterWork: boolean;
+  load: Partial<Record<Media, number>>;
+  totalLoad: number;
+  capacity: Partial<Record<Media, number>>;
+  maxTotal: number | null;
+  idleSince: number | null;
+}
+
+export interface LiveStats {
+  at: number;
+  queues: QueueStats[];
+  agents: AgentStat[];
+}
+
+export interface LiveOptions {
+  /** Called when a queue's stats() fails; its answer stands in for that queue (null leaves it out).
+   *  Without it the failure is thrown, as the HTTP route wants. */
+  queueFailed?: (queue: string, err: unknown) => QueueStats | null;
+}
+
+export async function liveStats(env: Env, tenant: string, opts: LiveOptions = {}): Promise<LiveStats> {
+  const cfg = await getConfig(env.DB, tenant);
+  const { queueFailed } = opts;
+  const [queues, agents] = await Promise.all([
+    Promise.all(
+      [...cfg.queues.keys()].map((q) => {
+        const s = queueStub(env, tenant, q).stats();
+        return queueFailed ? s.catch((err: unknown) => queueFailed(q, err)) : s;
+      }),
+    ),
+    Promise.all(
+      [...cfg.agents.values()].map(async (a): Promise<AgentStat> => {
+        // An agent removed from the config a moment ago (its object already refuses): shown as logged out.
+        const s = await agentStub(env, tenant, a.id).snapshot().catch(() => null);
+        if (!s) return { id: a.id, fullName: a.fullName, state: "logged_out", ready: {}, reasons: {}, afterWork: false, load: {}, totalLoad: 0, capacity: a.capacity, maxTotal: a.maxTotal ?? null, idleSince: null };
+        return { id: a.id, fullName: a.fullName, state: presenceOf(s), ready: s.ready, reasons: s.reasons, afterWork: s.afterWork, load: s.load, totalLoad: totalLoad(s), capacity: s.capacity, maxTotal: s.maxTotal ?? null, idleSince: s.idleSince };
+      }),
+    ),
+  ]);
+  return { at: Date.now(), queues: queues.filter((q): q is QueueStats => q !== null), agents };
+}
