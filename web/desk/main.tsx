@@ -7,6 +7,7 @@ import { Auth, errorText, type Session } from "../shared/api.ts";
 import type { WorkbinEntry } from "../shared/types.ts";
 import { ConnectionBadge, LoginScreen, Modal, Toasts, useToasts } from "../shared/ui.tsx";
 import { useAgent, type DeskEvent } from "./agent.ts";
+import { ChatBoard } from "./ChatPane.tsx";
 import { ContactPanel } from "./ContactPanel.tsx";
 import { askPermission, canNotify, notify } from "./notify.ts";
 import { actOnOffer, Offers } from "./Offers.tsx";
@@ -105,12 +106,13 @@ function Desk(props: { session: Session; onLogout: () => void }) {
         <WorkList auth={auth} work={work} workbin={workbin} selected={selected} onSelect={setSelected} onChange={refresh} toast={toast} />
         <section aria-label="Workspace" class="stack">
           {open ? (
-            <Workspace key={open.interactionId} {...deskProps} work={open} allWork={work} onClosed={() => setSelected(null)} events={live.last} />
+            <Workspace key={open.interactionId} {...deskProps} work={open} onClosed={() => setSelected(null)} events={live.last} />
           ) : (
             <div class="card muted">
               {work.length ? "Choose work in progress on the left." : status?.snapshot.loggedIn ? "Waiting for work. Offers pop up at the top right." : "Log in to routing to receive work."}
             </div>
           )}
+          <ChatBoard {...deskProps} chats={work.filter((w) => w.media === "chat")} selected={selected} events={live.last} onClosed={(id) => selected === id && setSelected(null)} />
         </section>
         <aside class="side stack" aria-label="Contact">
           <ContactPanel {...deskProps} contactId={open?.item.contactId ?? null} interactionId={open?.interactionId ?? null} />

@@ -151,12 +151,12 @@ export interface Contact {
 }
 
 export interface SearchResult {
-  kind: string;
-  id: string;
-  contactId?: string | null;
-  interactionId?: string | null;
-  snippet?: string;
-  title?: string;
+  kind: "contact" | "message";
+  /** The contact's id, or the interaction's for a message. */
+  ref: string;
+  contactId: string | null;
+  /** The match in context, with the hits between [ and ]. */
+  snippet: string;
 }
 
 export interface QueueStats {

@@ -252,6 +252,15 @@ export const callbackRoutes: RouteDef[] = [
     },
   }),
   route({
+    method: "get", path: "/api/v1/interactions/:id/callback", access: "agent", tags: ["agent", "callbacks"],
+    summary: "A callback's details for the agent who calls: number, name, topic, window, attempts and last outcome",
+    handler: async ({ env, caller, params }) => {
+      const c = await env.DB.prepare("SELECT * FROM callbacks WHERE tenant_id = ? AND interaction_id = ?").bind(caller.tenant, params.id!).first<CallbackRow>();
+      if (!c) throw notFound("unknown_callback", `no callback '${params.id}'`);
+      return { interactionId: c.interaction_id, phone: c.phone, name: c.name, topic: c.topic, window: { start: iso(c.window_start), end: iso(c.window_end) }, attempts: c.attempts, outcome: c.outcome };
+    },
+  }),
+  route({
     method: "post", path: "/api/v1/interactions/:id/callback-outcome", access: "agent", tags: ["agent", "callbacks"],
     summary: "Record a call attempt on a callback in your hands: done, or (no_answer, busy) scheduled again at rescheduleAt",
     body: OutcomeBody,

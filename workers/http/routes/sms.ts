@@ -169,6 +169,17 @@ export const smsRoutes: RouteDef[] = [
     handler: async ({ body }) => segmentInfo(body.text),
   }),
   route({
+    method: "get", path: "/api/v1/interactions/:id/sms", access: "agent", tags: ["sms", "agent"],
+    summary: "The SMS messages of an interaction, in and out, oldest first, with delivery state",
+    handler: async ({ env, caller, params }) => {
+      const row = await getInteractionRow(env.DB, caller.tenant, params.id!);
+      const r = await env.DB.prepare(
+        "SELECT id, direction, center, customer, body, encoding, segments, status, error, created_at FROM sms_messages WHERE tenant_id = ? AND interaction_id = ? ORDER BY created_at, id LIMIT 500",
+      ).bind(caller.tenant, row.id).all<{ id: string; direction: string; center: string; customer: string; body: string; encoding: string | null; segments: number | null; status: string; error: string | null; created_at: number }>();
+      return { messages: r.results.map((m) => ({ id: m.id, direction: m.direction, center: m.center, customer: m.customer, text: m.body, encoding: m.encoding, segments: m.segments, status: m.status, error: m.error, createdAt: m.created_at })) };
+    },
+  }),
+  route({
     method: "post", path: "/api/v1/interactions/:id/sms", access: "agent", tags: ["sms", "agent"],
     summary: "Reply by SMS to the customer of an SMS interaction in your hands (409 opted_out after STOP)",
     body: Text,

@@ -1,0 +1,110 @@
+// What an agent does with any work in hand: a note, transfer (to a queue or a colleague), return
+// to the queue, park in the workbin, stop, done.
+import { useState } from "preact/hooks";
+import { errorText } from "../shared/api.ts";
+import type { WorkView } from "../shared/types.ts";
+import { Modal } from "../shared/ui.tsx";
+import type { DeskProps } from "./props.ts";
+
+export function Actions(props: DeskProps & { work: WorkView; onClosed: () => void; onNote: () => void }) {
+  const { auth, work } = props;
+  const id = work.interactionId;
+  const [dialog, setDialog] = useState<null | "note" | "transfer" | "stop">(null);
+  const [text, setText] = useState("");
+  const [target, setTarget] = useState("");
+  const run = async (path: string, body: unknown, closes: boolean, done: string) => {
+    try {
+      await auth.post(`/api/v1/interactions/${id}/${path}`, body);
+      props.toast(done);
+      setDialog(null);
+      setText("");
+      if (closes) props.onClosed();
+      props.refresh();
+    } catch (e) {
+      props.toast(errorText(e), "error");
+    }
+  };
+  const transfer = () => {
+    const [kind, name] = target.split(":");
+    if (!name) return;
+    void run("transfer", kind === "agent" ? { agent: name } : { queue: name }, true, `Transferred to ${name}`);
+  };
+  return (
+    <div class="row actions" role="toolbar" aria-label="Actions">
+      <button type="button" onClick={() => setDialog("note")}>
+        Note
+      </button>
+      <button type="button" onClick={() => setDialog("transfer")}>
+        Transfer
+      </button>
+      <button type="button" onClick={() => void run("return", {}, true, "Returned to its queue")}>
+        Return to queue
+      </button>
+      <button type="button" onClick={() => void run("park", { workbin: "personal" }, true, "Parked in your workbin")}>
+        To workbin
+      </button>
+      <button type="button" class="danger" onClick={() => setDialog("stop")}>
+        Stop
+      </button>
+      <button type="button" class="primary" title="Alt+D" onClick={() => void run("done", {}, true, "Done")}>
+        Done
+      </button>
+      {dialog === "note" && (
+        <Modal title="Add a note" onClose={() => setDialog(null)}>
+          <form onSubmit={(e) => { e.preventDefault(); void run("notes", { text }, false, "Note added").then(props.onNote); }}>
+            <label>
+              Note (staff only)
+              <textarea name="note" value={text} onInput={(e) => setText(e.currentTarget.value)} required maxLength={10_000} />
+            </label>
+            <div class="row end">
+              <button type="submit" class="primary">Save note</button>
+            </div>
+          </form>
+        </Modal>
+      )}
+      {dialog === "transfer" && (
+        <Modal title="Transfer" onClose={() => setDialog(null)}>
+          <form onSubmit={(e) => { e.preventDefault(); transfer(); }}>
+            <label>
+              To
+              <select name="target" value={target} onChange={(e) => setTarget(e.currentTarget.value)} required>
+                <option value="">Choose a queue or a colleague</option>
+                <optgroup label="Queues">
+                  {props.directory.queues.filter((q) => q.media.includes(work.media)).map((q) => (
+                    <option key={q.name} value={`queue:${q.name}`}>
+                      {q.name}
+                      {q.description ? ` – ${q.description}` : ""}
+                    </option>
+                  ))}
+                </optgroup>
+                <optgroup label="Colleagues">
+                  {props.directory.agents.filter((a) => a.id !== props.session.agent.id && a.role !== "admin").map((a) => (
+                    <option key={a.id} value={`agent:${a.id}`}>
+                      {a.fullName}
+                    </option>
+                  ))}
+                </optgroup>
+              </select>
+            </label>
+            <div class="row end">
+              <button type="submit" class="primary" disabled={!target}>Transfer</button>
+            </div>
+          </form>
+        </Modal>
+      )}
+      {dialog === "stop" && (
+        <Modal title="Stop processing" onClose={() => setDialog(null)}>
+          <form onSubmit={(e) => { e.preventDefault(); void run("stop", { reason: text }, true, "Stopped"); }}>
+            <label>
+              Reason (kept in the history)
+              <input name="reason" value={text} onInput={(e) => setText(e.currentTarget.value)} required maxLength={200} />
+            </label>
+            <div class="row end">
+              <button type="submit" class="danger">Stop it</button>
+            </div>
+          </form>
+        </Modal>
+      )}
+    </div>
+  );
+}

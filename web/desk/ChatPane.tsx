@@ -1,0 +1,296 @@
+// Every chat in hand side by side, plus chats a colleague invited this agent to. Each pane: the
+// transcript (staff-only words marked), typing notices, files, a composer (with the SMS segment
+// counter when the chat is carried by SMS), and consult, conference, transfer and end.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { segmentInfo } from "../../workers/sms/segments.ts";
+import { errorText } from "../shared/api.ts";
+import { bytes, clock } from "../shared/format.ts";
+import type { WorkView } from "../shared/types.ts";
+import { ConnectionBadge, ErrorLine, Modal } from "../shared/ui.tsx";
+import type { DeskEvent } from "./agent.ts";
+import { useChat } from "./chat-socket.ts";
+import type { DeskProps } from "./props.ts";
+
+interface Guest {
+  interactionId: string;
+  mode: string;
+  from: string;
+}
+
+export function ChatBoard(props: DeskProps & { chats: WorkView[]; selected: string | null; events: DeskEvent | null; onClosed: (id: string) => void }) {
+  const [invites, setInvites] = useState<Guest[]>([]);
+  const [guests, setGuests] = useState<Guest[]>([]);
+  useEffect(() => {
+    const e = props.events;
+    if (e?.type === "chat_invite") {
+      const g = e as unknown as Guest;
+      setInvites((l) => [...l.filter((x) => x.interactionId !== g.interactionId), { interactionId: g.interactionId, mode: g.mode, from: g.from }]);
+    }
+    if (e?.type === "chat_ended") {
+      const id = (e as { interactionId: string }).interactionId;
+      setInvites((l) => l.filter((x) => x.interactionId !== id));
+    }
+  }, [props.events]);
+  const join = async (g: Guest) => {
+    try {
+      await props.auth.post(`/api/v1/chats/${g.interactionId}/join`, { mode: g.mode });
+      setGuests((l) => [...l.filter((x) => x.interactionId !== g.interactionId), g]);
+    } catch (e) {
+      props.toast(errorText(e), "error");
+    }
+    setInvites((l) => l.filter((x) => x.interactionId !== g.interactionId));
+  };
+  if (props.chats.length === 0 && guests.length === 0 && invites.length === 0) return null;
+  return (
+    <section aria-label="Chats" class="stack">
+      {invites.map((g) => (
+        <div class="card row" key={g.interactionId} role="alert">
+          <span class="grow">
+            {g.from} invites you to a chat ({g.mode === "consult" ? "consultation: the customer does not see you" : "conference: the customer sees you"})
+          </span>
+          <button type="button" onClick={() => setInvites((l) => l.filter((x) => x !== g))}>
+            Decline
+          </button>
+          <button type="button" class="primary" onClick={() => void join(g)}>
+            Join
+          </button>
+        </div>
+      ))}
+      <div class="chats">
+        {props.chats.map((w) => (
+          <ChatPane key={w.interactionId} {...props} interactionId={w.interactionId} subject={w.item.subject} role="primary" highlighted={w.interactionId === props.selected} />
+        ))}
+        {guests.map((g) => (
+          <ChatPane key={g.interactionId} {...props} interactionId={g.interactionId} subject={null} role={g.mode} highlighted={false} onLeft={() => setGuests((l) => l.filter((x) => x !== g))} />
+        ))}
+      </div>
+    </section>
+  );
+}
+
+interface ChatInfo {
+  status: string;
+  interaction: { channel: string; subject: string | null };
+  contact: { firstName: string | null; lastName: string | null } | null;
+  participants: { id: string; name: string; mode: string }[];
+}
+
+function ChatPane(props: DeskProps & { interactionId: string; subject: string | null; role: string; highlighted: boolean; onLeft?: () => void; onClosed: (id: string) => void }) {
+  const { auth, interactionId } = props;
+  const me = `agent:${props.session.agent.id}`;
+  const chat = useChat(auth, interactionId, me);
+  const [info, setInfo] = useState<ChatInfo | null>(null);
+  const [text, setText] = useState("");
+  const [staffOnly, setStaffOnly] = useState(props.role === "consult");
+  const [dialog, setDialog] = useState<null | "invite" | "transfer">(null);
+  const [target, setTarget] = useState("");
+  const [mode, setMode] = useState<"consult" | "conference">("consult");
+  const log = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    void auth.get<ChatInfo>(`/api/v1/chats/${interactionId}`).then(setInfo, () => {});
+  }, [interactionId, chat.status]);
+  useEffect(() => {
+    log.current?.scrollTo(0, log.current.scrollHeight);
+  }, [chat.messages.length, chat.pending.length]);
+  const sms = info?.interaction.channel === "sms";
+  const seg = sms && text ? segmentInfo(text) : null;
+  const act = async (path: string, body: unknown, ok: string) => {
+    try {
+      await auth.post(path, body);
+      props.toast(ok);
+      setDialog(null);
+      props.refresh();
+    } catch (e) {
+      props.toast(errorText(e), "error");
+    }
+  };
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const t = text.trim();
+    if (!t) return;
+    chat.send(t, props.role === "consult" ? "staff" : staffOnly ? "staff" : "all");
+    setText("");
+  };
+  const upload = async (files: FileList | null) => {
+    for (const f of Array.from(files ?? [])) {
+      try {
+        await auth.call("POST", `/api/v1/chat/sessions/${interactionId}/attachments?name=${encodeURIComponent(f.name)}&clientId=desk-${crypto.randomUUID()}`, undefined, { raw: f, type: f.type || "application/octet-stream" });
+      } catch (err) {
+        props.toast(errorText(err), "error");
+      }
+    }
+  };
+  const customer = info?.contact ? [info.contact.firstName, info.contact.lastName].filter(Boolean).join(" ") : null;
+  const ended = chat.status === "ended";
+  return (
+    <article class={`chat ${props.highlighted ? "highlighted" : ""}`} aria-label={`Chat ${customer ?? props.subject ?? interactionId}`} data-chat={interactionId}>
+      <header>
+        <div class="row">
+          <strong class="grow">{customer ?? props.subject ?? "Chat"}</strong>
+          {sms && <span class="badge">SMS</span>}
+          {props.role !== "primary" && <span class="badge">{props.role}</span>}
+          <ConnectionBadge state={chat.conn} />
+        </div>
+        <div class="row small">
+          <span class="muted grow" data-chat-status={chat.status}>
+            {ended ? "Ended" : chat.status}
+            {info && info.participants.length > 0 && ` · ${info.participants.map((p) => p.name).join(", ")}`}
+          </span>
+          {props.role === "primary" ? (
+            <>
+              <button type="button" class="link" onClick={() => setDialog("invite")} disabled={ended}>
+                Consult / conference
+              </button>
+              <button type="button" class="link" onClick={() => setDialog("transfer")} disabled={ended}>
+                Transfer
+              </button>
+              <button type="button" class="link" onClick={() => void act(`/api/v1/chats/${interactionId}/end`, {}, "Chat ended")} disabled={ended}>
+                End chat
+              </button>
+            </>
+          ) : (
+            <button type="button" class="link" onClick={() => void act(`/api/v1/chats/${interactionId}/leave`, {}, "You left the chat").then(props.onLeft)}>
+              Leave
+            </button>
+          )}
+        </div>
+      </header>
+      <div class="log" ref={log} role="log" aria-live="polite">
+        {chat.messages.map((m) => (
+          <div key={m.seq} class={`msg ${m.kind === "notice" ? "notice" : ""} ${m.from === me ? "mine" : ""} ${m.visibility === "staff" ? "staff" : ""}`} data-seq={m.seq}>
+            {m.kind !== "notice" && (
+              <span class="small muted">
+                {m.from === me ? "You" : (m.name ?? m.from)}
+                {m.visibility === "staff" ? " (staff only)" : ""} · {m.at ? clock(m.at) : ""}
+                <br />
+              </span>
+            )}
+            {m.kind === "file" && m.file ? (
+              <a href={m.file.url} target="_blank" rel="noopener noreferrer">
+                📎 {m.file.name} ({bytes(m.file.size)})
+              </a>
+            ) : (
+              m.text
+            )}
+          </div>
+        ))}
+        {chat.pending.map((p) => (
+          <div key={p.clientId} class={`msg mine pending ${p.visibility === "staff" ? "staff" : ""}`}>
+            {p.text} <span class="small muted">(sending…)</span>
+          </div>
+        ))}
+      </div>
+      <div class="typing" aria-live="polite">
+        {chat.typing}
+      </div>
+      <ErrorLine text={chat.error} />
+      {!ended && (
+        <form onSubmit={submit}>
+          <textarea
+            aria-label="Message"
+            value={text}
+            onInput={(e) => {
+              setText(e.currentTarget.value);
+              chat.typingOn();
+            }}
+            onKeyDown={(e) => {
+              if (e.key === "Enter" && !e.shiftKey) submit(e);
+            }}
+          />
+          <div class="stack">
+            <button type="submit" class="primary">
+              Send
+            </button>
+            {props.role === "primary" && (
+              <label class="inline small" title="Only staff see it">
+                <input type="checkbox" checked={staffOnly} onChange={(e) => setStaffOnly(e.currentTarget.checked)} />
+                staff
+              </label>
+            )}
+            {!sms && (
+              <label class="inline small">
+                📎
+                <input type="file" aria-label="Send a file" class="visually-hidden" onChange={(e) => void upload(e.currentTarget.files)} />
+              </label>
+            )}
+          </div>
+        </form>
+      )}
+      {seg && (
+        <div class="segments" aria-live="polite" data-segments={seg.segments}>
+          {seg.encoding} · {seg.units} {seg.encoding === "GSM-7" ? "characters" : "units"} · {seg.segments} SMS
+        </div>
+      )}
+      {ended && props.role === "primary" && (
+        <div class="row end">
+          <button type="button" class="primary" onClick={() => void act(`/api/v1/interactions/${interactionId}/done`, {}, "Done").then(() => props.onClosed(interactionId))}>
+            Mark done
+          </button>
+        </div>
+      )}
+      {dialog === "invite" && (
+        <Modal title="Invite a colleague" onClose={() => setDialog(null)}>
+          <form onSubmit={(e) => { e.preventDefault(); void act(`/api/v1/chats/${interactionId}/invite`, { agent: target, mode }, "Invitation sent"); }}>
+            <label>
+              Colleague
+              <select value={target} onChange={(e) => setTarget(e.currentTarget.value)} required>
+                <option value="">Choose</option>
+                {props.directory.agents.filter((a) => a.id !== props.session.agent.id && a.role !== "admin").map((a) => (
+                  <option key={a.id} value={a.id}>
+                    {a.fullName}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label class="inline">
+              <input type="radio" name="mode" checked={mode === "consult"} onChange={() => setMode("consult")} />
+              Consult (staff only)
+            </label>
+            <label class="inline">
+              <input type="radio" name="mode" checked={mode === "conference"} onChange={() => setMode("conference")} />
+              Conference (the customer too)
+            </label>
+            <div class="row end">
+              <button type="submit" class="primary" disabled={!target}>Invite</button>
+            </div>
+          </form>
+        </Modal>
+      )}
+      {dialog === "transfer" && (
+        <Modal title="Transfer the chat" onClose={() => setDialog(null)}>
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              const [kind, name] = target.split(":");
+              void act(`/api/v1/interactions/${interactionId}/transfer`, kind === "agent" ? { agent: name } : { queue: name }, "Chat transferred").then(() => props.onClosed(interactionId));
+            }}
+          >
+            <label>
+              To
+              <select value={target} onChange={(e) => setTarget(e.currentTarget.value)} required aria-label="Transfer to">
+                <option value="">Choose a queue or a colleague</option>
+                <optgroup label="Queues">
+                  {props.directory.queues.filter((q) => q.media.includes("chat")).map((q) => (
+                    <option key={q.name} value={`queue:${q.name}`}>
+                      {q.name}
+                    </option>
+                  ))}
+                </optgroup>
+                <optgroup label="Colleagues">
+                  {props.directory.agents.filter((a) => a.id !== props.session.agent.id && a.role !== "admin").map((a) => (
+                    <option key={a.id} value={`agent:${a.id}`}>
+                      {a.fullName}
+                    </option>
+                  ))}
+                </optgroup>
+              </select>
+            </label>
+            <div class="row end">
+              <button type="submit" class="primary" disabled={!target}>Transfer</button>
+            </div>
+          </form>
+        </Modal>
+      )}
+    </article>
+  );
+}
