@@ -195,6 +195,29 @@ describe("supervisor dashboard", () => {
     s.ws.close(1000, "done");
   });
 
+  it("survives stats that cannot be gathered: the loop goes on, refresh says so, and pushes resume", async () => {
+    const t = await tenant();
+    const s = await connect(t);
+    await s.next((f) => f.type === "snapshot", "the snapshot");
+    const stub = dashboardStub(env, t.id);
+    const saved = await env.DB.prepare("SELECT config FROM tenants WHERE id = ?").bind(t.id).first<{ config: string }>();
+    // An unreadable config: every gathering fails (once the 2 s config cache notices).
+    await env.DB.prepare("UPDATE tenants SET config = 'not json', config_version = config_version + 1 WHERE id = ?").bind(t.id).run();
+    let from = s.frames.length;
+    await until(async () => {
+      s.send({ type: "refresh" });
+      await sleep(100);
+      return s.frames.slice(from).find((f) => f.type === "error" && f.error?.code === "stats_unavailable");
+    }, "refresh to report the failure");
+    await runDurableObjectAlarm(stub); // a failing tick, run now
+    expect(await runInDurableObject(stub, (_o, state) => state.storage.getAlarm())).not.toBeNull();
+    expect(s.closed).toBe(false);
+    await env.DB.prepare("UPDATE tenants SET config = ?, config_version = config_version + 1 WHERE id = ?").bind(saved!.config, t.id).run();
+    from = s.frames.length;
+    await s.next((f) => f.type === "stats", "stats again from the loop", from);
+    s.ws.close(1000, "done");
+  });
+
   it("lets in supervisors only: no token 401, an agent 403, a plain GET 426; and is in the OpenAPI", async () => {
     const t = await tenant();
     const noToken = await open("/api/v1/supervisor/ws");
