@@ -123,13 +123,17 @@ export function canonical(v: unknown): string {
   });
 }
 
-/** A name for a list item from its own text: its name, address or number, else its position. */
+/** A name for a list item from its own text: its name, address or number, else its position. Text
+ *  that does not parse yet keeps its name if the key is still readable, so the item keeps its title. */
 export function itemName(section: ListSection, text: string, index: number): string {
+  const key = section === "mailboxes" ? "address" : section === "numbers" ? "number" : "name";
   const r = parseJson(text);
   if (r.ok && r.value !== null && typeof r.value === "object") {
-    const o = r.value as Record<string, unknown>;
-    const key = section === "mailboxes" ? o.address : section === "numbers" ? o.number : o.name;
-    if (typeof key === "string" && key) return key;
+    const v = (r.value as Record<string, unknown>)[key];
+    if (typeof v === "string" && v) return v;
+  } else if (!r.ok) {
+    const m = new RegExp(`"${key}"\\s*:\\s*"([^"\\\\]+)"`).exec(text);
+    if (m?.[1]) return m[1];
   }
   return `#${index + 1}`;
 }
