@@ -25,6 +25,7 @@ export class LiveSocket {
   constructor(opts: LiveSocketOptions) {
     this.opts = opts;
     addEventListener("online", this.kick);
+    addEventListener("offline", this.drop);
     document.addEventListener("visibilitychange", this.onVisible);
     this.connect();
   }
@@ -33,6 +34,16 @@ export class LiveSocket {
     if (this.closed) return;
     if (this.state !== "open") this.connectNow();
     else this.ping();
+  };
+
+  /** The browser says the network is gone: show it at once rather than at the next missed pong. */
+  private readonly drop = () => {
+    const ws = this.ws;
+    if (!ws) return;
+    this.ws = null;
+    ws.close();
+    this.set("down");
+    this.schedule();
   };
 
   private readonly onVisible = () => {
@@ -121,6 +132,7 @@ export class LiveSocket {
     if (this.retry) clearTimeout(this.retry);
     if (this.pinger) clearInterval(this.pinger);
     removeEventListener("online", this.kick);
+    removeEventListener("offline", this.drop);
     document.removeEventListener("visibilitychange", this.onVisible);
     this.ws?.close();
   }

@@ -6,7 +6,8 @@ import { ErrorLine } from "../../shared/ui.tsx";
 import type { ConsoleProps } from "../props.ts";
 import { AgentsSection } from "./AgentsSection.tsx";
 import { describe } from "./describe.ts";
-import { candidateIds, type Located, type Target } from "./issues.ts";
+import { focusTarget } from "./focusTarget.ts";
+import type { Located, Target } from "./issues.ts";
 import { JsonListSection } from "./JsonListSection.tsx";
 import { JsonObjectSection } from "./JsonObjectSection.tsx";
 import { LIST_SECTIONS, OBJECT_SECTIONS, type ListSection, type ObjectSection, type SectionId } from "./model.ts";
@@ -29,14 +30,7 @@ export function Admin(props: ConsoleProps) {
 
   // After the jump has rendered its section and item: bring the field into view and focus it.
   useEffect(() => {
-    if (!focus) return;
-    for (const id of candidateIds(focus.target)) {
-      const el = document.getElementById(id);
-      if (!el) continue;
-      el.scrollIntoView({ block: "center" });
-      el.focus({ preventScroll: true });
-      break;
-    }
+    if (focus) focusTarget(focus.target);
   }, [focus]);
 
   const jump = (t: Target) => {

@@ -17,8 +17,9 @@ interface Props {
 
 export function SaveBar(props: Props) {
   const blocked = props.parseErrors.length > 0;
+  // A fragment: the bar sticks to the top of the whole section as it scrolls, not of a wrapper.
   return (
-    <div class="stack">
+    <>
       <div class="card row admin-bar" role="region" aria-label="Config changes">
         <strong>Configuration</strong>
         <span class="muted" data-version={props.version ?? ""}>
@@ -74,6 +75,6 @@ export function SaveBar(props: Props) {
           )}
         </div>
       )}
-    </div>
+    </>
   );
 }

@@ -1,0 +1,113 @@
+// Shared by the desktop and console browser tests: the API from Node, waiting, a browser with
+// Debian's chromium, logging in through the apps' own login forms, and screenshots.
+import { mkdirSync } from "node:fs";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { inject } from "vitest";
+
+export const base = inject("baseUrl");
+export const ingestKey = inject("ingestKey");
+export const ART = new URL("../../test-artifacts/", import.meta.url).pathname;
+mkdirSync(ART, { recursive: true });
+
+export interface Answer<T> {
+  status: number;
+  body: T;
+}
+
+export async function api<T = Record<string, unknown>>(path: string, init: { token?: string; json?: unknown; method?: string; raw?: string; type?: string } = {}): Promise<Answer<T>> {
+  const headers: Record<string, string> = {};
+  if (init.token) headers.authorization = `Bearer ${init.token}`;
+  let body: string | undefined;
+  if (init.raw !== undefined) {
+    body = init.raw;
+    headers["content-type"] = init.type ?? "text/plain";
+  } else if (init.json !== undefined) {
+    body = JSON.stringify(init.json);
+    headers["content-type"] = "application/json";
+  }
+  const res = await fetch(`${base}${path}`, { method: init.method ?? (body === undefined ? "GET" : "POST"), headers, body });
+  const text = await res.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = text;
+  }
+  return { status: res.status, body: parsed as T };
+}
+
+export async function ok<T = Record<string, unknown>>(path: string, init: Parameters<typeof api>[1] = {}): Promise<T> {
+  const r = await api<T>(path, init);
+  if (r.status >= 300) throw new Error(`${init.method ?? "request"} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+export async function until<T>(fn: () => Promise<T | null | undefined | false>, what: string, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`);
+}
+
+export async function tokenOf(login: string): Promise<string> {
+  return (await ok<{ token: string }>("/api/v1/auth/login", { json: { tenant: "demo", login, password: "parley-demo" } })).token;
+}
+
+/** Every demo agent out of routing, so work goes only where a test sends it (the tests share one tenant). */
+export async function everyoneOut(): Promise<void> {
+  for (const login of ["ana", "ben", "chloe", "dev", "sam"]) await ok("/api/v1/me/logout", { token: await tokenOf(login), method: "POST" });
+}
+
+export async function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
+export interface Opened {
+  page: Page;
+  ctx: BrowserContext;
+  /** Uncaught errors and dialogs (alert, confirm) the page raised: a script that ran. */
+  problems: string[];
+}
+
+export async function open(browser: Browser, path: string, viewport = { width: 1440, height: 900 }): Promise<Opened> {
+  const ctx = await browser.newContext({ viewport });
+  const page = await ctx.newPage();
+  const problems: string[] = [];
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  page.on("dialog", (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    void d.dismiss();
+  });
+  await page.goto(`${base}${path}`);
+  return { page, ctx, problems };
+}
+
+/** Signs in through the app's own login form. */
+export async function signIn(page: Page, login: string): Promise<void> {
+  await page.getByLabel("Login").fill(login);
+  await page.getByLabel("Password").fill("parley-demo");
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+export const shot = (page: Page, name: string) => page.screenshot({ path: `${ART}${name}.png`, fullPage: false });
+
+/** A raw email into the demo mailbox, through the HTTP ingest (the same path as email()). */
+export async function mail(subject: string, body: string, opts: { html?: boolean; from?: string } = {}): Promise<string> {
+  const from = opts.from ?? "pat@example.com";
+  const id = `<t-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com>`;
+  const raw = [`From: Pat Lee <${from}>`, "To: support@demo.parley.test", `Subject: ${subject}`, `Message-ID: ${id}`, "MIME-Version: 1.0", `Content-Type: ${opts.html ? "text/html" : "text/plain"}; charset=utf-8`, "", body, ""].join("\r\n");
+  const r = await ok<{ interactionId: string }>("/api/v1/email/inbound", { token: ingestKey, raw, type: "message/rfc822" });
+  return r.interactionId;
+}

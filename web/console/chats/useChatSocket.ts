@@ -1,0 +1,106 @@
+// The chat's WebSocket for a supervisor who has joined: the transcript (resumed after the highest
+// seq seen, so a reconnect neither loses nor doubles), typing, status, and sending with a clientId
+// that is resent until acknowledged (the server stores each clientId once).
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { Auth } from "../../shared/api.ts";
+import { LiveSocket, type SocketState } from "../../shared/socket.ts";
+import type { ChatFrameMessage } from "../../shared/types.ts";
+import type { ChatFrame } from "../api-types.ts";
+
+export interface Pending {
+  clientId: string;
+  text: string;
+  visibility: "all" | "staff";
+}
+
+export interface ChatSocket {
+  messages: ChatFrameMessage[];
+  pending: Pending[];
+  status: string | null;
+  typing: string[];
+  conn: SocketState;
+  error: string | null;
+  send: (text: string, visibility: "all" | "staff") => void;
+}
+
+const newClientId = () => `sup-${crypto.randomUUID()}`;
+
+export function useChatSocket(auth: Auth, interactionId: string, enabled: boolean, me: string): ChatSocket {
+  const [messages, setMessages] = useState<ChatFrameMessage[]>([]);
+  const [pending, setPending] = useState<Pending[]>([]);
+  const [status, setStatus] = useState<string | null>(null);
+  const [typing, setTyping] = useState<Record<string, string>>({});
+  const [conn, setConn] = useState<SocketState>("connecting");
+  const [error, setError] = useState<string | null>(null);
+  const sockRef = useRef<LiveSocket | null>(null);
+  const pendingRef = useRef<Pending[]>([]);
+  const lastSeq = useRef(0);
+
+  const setPend = (p: Pending[]) => {
+    pendingRef.current = p;
+    setPending(p);
+  };
+
+  useEffect(() => {
+    setMessages([]);
+    setStatus(null);
+    setTyping({});
+    setError(null);
+    setPend([]);
+    lastSeq.current = 0;
+  }, [interactionId]);
+
+  useEffect(() => {
+    if (!enabled) return;
+    const sock = new LiveSocket({
+      url: () => auth.socketUrl(`/api/v1/chat/sessions/${encodeURIComponent(interactionId)}/ws?after=${lastSeq.current}`),
+      onState: setConn,
+      onOpen: () => {
+        for (const p of pendingRef.current) sock.send({ type: "msg", clientId: p.clientId, text: p.text, visibility: p.visibility });
+      },
+      onMessage: (raw) => {
+        const f = raw as unknown as ChatFrame;
+        if (f.type === "hello") {
+          setStatus(f.status);
+          if (f.status === "ended") sock.close();
+        } else if (f.type === "msg") {
+          const m = f.message;
+          if (m.seq <= lastSeq.current) return;
+          lastSeq.current = m.seq;
+          setMessages((list) => [...list, m]);
+          if (m.clientId) setPend(pendingRef.current.filter((p) => p.clientId !== m.clientId));
+          if (m.from) setTyping(({ [m.from]: _gone, ...rest }) => rest);
+        } else if (f.type === "ack") {
+          setPend(pendingRef.current.filter((p) => p.clientId !== f.clientId));
+        } else if (f.type === "typing") {
+          if (f.from === `agent:${me}`) return;
+          setTyping(({ [f.from]: _old, ...rest }) => (f.on ? { ...rest, [f.from]: f.name ?? f.from } : rest));
+        } else if (f.type === "status") {
+          setStatus(f.status);
+          if (f.status === "ended") {
+            setTyping({});
+            sock.close();
+          }
+        } else if (f.type === "error") {
+          setError(f.message);
+          if (f.clientId) setPend(pendingRef.current.filter((p) => p.clientId !== f.clientId));
+        }
+      },
+    });
+    sockRef.current = sock;
+    return () => {
+      sock.close();
+      sockRef.current = null;
+    };
+  }, [auth, interactionId, enabled]);
+
+  const send = (text: string, visibility: "all" | "staff") => {
+    const p: Pending = { clientId: newClientId(), text, visibility };
+    setError(null);
+    setPend([...pendingRef.current, p]);
+    // Not open: it goes out on the next open (onOpen resends what is pending).
+    sockRef.current?.send({ type: "msg", clientId: p.clientId, text, visibility });
+  };
+
+  return { messages, pending, status, typing: Object.values(typing), conn, error, send };
+}
