@@ -131,6 +131,7 @@ describe("console admin section", () => {
     // The jump focused it, and chloe's row in the table is marked too.
     await expect.poll(() => page.evaluate<string | null>('document.activeElement?.getAttribute("aria-label") ?? document.activeElement?.id ?? null')).toMatch(/skills_french/);
     await page.locator("tr.invalid", { hasText: "Chloé Martin" }).waitFor();
+    await page.screenshot({ path: `${ART}admin-agent.png` });
     // Refused means not stored.
     expect((await storedConfig(adminToken)).config.agents.find((a) => a.id === "chloe")?.skills.french).toBe(9);
 
@@ -160,6 +161,9 @@ describe("console admin section", () => {
     expect(await failure.textContent()).toContain("unknown skill 'klingon'");
     await expect.poll(() => page.getByRole("tab", { name: "Queues" }).getAttribute("aria-selected")).toBe("true");
     await expect.poll(() => support.getAttribute("aria-invalid")).toBe("true");
+    // The box is focused with the value the issue names selected.
+    const selected = "const b = document.activeElement; b instanceof HTMLTextAreaElement ? b.value.slice(b.selectionStart, b.selectionEnd) : null";
+    await expect.poll(() => page.evaluate<string | null>(selected)).toBe('"klingon >= 7"');
     const box = page.locator("fieldset.json-item.invalid").filter({ has: support });
     expect(await box.textContent()).toContain("steps[0].targets[0].skills: unknown skill 'klingon'");
     await page.screenshot({ path: `${ART}admin.png`, fullPage: false });
