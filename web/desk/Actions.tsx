@@ -5,6 +5,7 @@ import { errorText } from "../shared/api.ts";
 import type { WorkView } from "../shared/types.ts";
 import { Modal } from "../shared/ui.tsx";
 import type { DeskProps } from "./props.ts";
+import { TransferTarget, transferBody } from "./TransferTarget.tsx";
 
 export function Actions(props: DeskProps & { work: WorkView; onClosed: () => void; onNote: () => void }) {
   const { auth, work } = props;
@@ -25,9 +26,8 @@ export function Actions(props: DeskProps & { work: WorkView; onClosed: () => voi
     }
   };
   const transfer = () => {
-    const [kind, name] = target.split(":");
-    if (!name) return;
-    void run("transfer", kind === "agent" ? { agent: name } : { queue: name }, true, `Transferred to ${name}`);
+    const to = transferBody(target);
+    if (to) void run("transfer", to, true, `Transferred to ${"agent" in to ? to.agent : to.queue}`);
   };
   return (
     <div class="row actions" role="toolbar" aria-label="Actions">
@@ -67,24 +67,7 @@ export function Actions(props: DeskProps & { work: WorkView; onClosed: () => voi
           <form onSubmit={(e) => { e.preventDefault(); transfer(); }}>
             <label>
               To
-              <select name="target" value={target} onChange={(e) => setTarget(e.currentTarget.value)} required>
-                <option value="">Choose a queue or a colleague</option>
-                <optgroup label="Queues">
-                  {props.directory.queues.filter((q) => q.media.includes(work.media)).map((q) => (
-                    <option key={q.name} value={`queue:${q.name}`}>
-                      {q.name}
-                      {q.description ? ` – ${q.description}` : ""}
-                    </option>
-                  ))}
-                </optgroup>
-                <optgroup label="Colleagues">
-                  {props.directory.agents.filter((a) => a.id !== props.session.agent.id && a.role !== "admin").map((a) => (
-                    <option key={a.id} value={`agent:${a.id}`}>
-                      {a.fullName}
-                    </option>
-                  ))}
-                </optgroup>
-              </select>
+              <TransferTarget {...props} media={work.media} value={target} onChange={setTarget} />
             </label>
             <div class="row end">
               <button type="submit" class="primary" disabled={!target}>Transfer</button>

@@ -10,6 +10,7 @@ import { ConnectionBadge, ErrorLine, Modal } from "../shared/ui.tsx";
 import type { DeskEvent } from "./agent.ts";
 import { useChat } from "./chat-socket.ts";
 import type { DeskProps } from "./props.ts";
+import { colleagues, TransferTarget, transferBody } from "./TransferTarget.tsx";
 
 interface Guest {
   interactionId: string;
@@ -235,7 +236,7 @@ function ChatPane(props: DeskProps & { interactionId: string; subject: string | 
               Colleague
               <select value={target} onChange={(e) => setTarget(e.currentTarget.value)} required>
                 <option value="">Choose</option>
-                {props.directory.agents.filter((a) => a.id !== props.session.agent.id && a.role !== "admin").map((a) => (
+                {colleagues(props).map((a) => (
                   <option key={a.id} value={a.id}>
                     {a.fullName}
                   </option>
@@ -261,29 +262,13 @@ function ChatPane(props: DeskProps & { interactionId: string; subject: string | 
           <form
             onSubmit={(e) => {
               e.preventDefault();
-              const [kind, name] = target.split(":");
-              void act(`/api/v1/interactions/${interactionId}/transfer`, kind === "agent" ? { agent: name } : { queue: name }, "Chat transferred").then(() => props.onClosed(interactionId));
+              const to = transferBody(target);
+              if (to) void act(`/api/v1/interactions/${interactionId}/transfer`, to, "Chat transferred").then(() => props.onClosed(interactionId));
             }}
           >
             <label>
               To
-              <select value={target} onChange={(e) => setTarget(e.currentTarget.value)} required aria-label="Transfer to">
-                <option value="">Choose a queue or a colleague</option>
-                <optgroup label="Queues">
-                  {props.directory.queues.filter((q) => q.media.includes("chat")).map((q) => (
-                    <option key={q.name} value={`queue:${q.name}`}>
-                      {q.name}
-                    </option>
-                  ))}
-                </optgroup>
-                <optgroup label="Colleagues">
-                  {props.directory.agents.filter((a) => a.id !== props.session.agent.id && a.role !== "admin").map((a) => (
-                    <option key={a.id} value={`agent:${a.id}`}>
-                      {a.fullName}
-                    </option>
-                  ))}
-                </optgroup>
-              </select>
+              <TransferTarget {...props} media="chat" value={target} onChange={setTarget} />
             </label>
             <div class="row end">
               <button type="submit" class="primary" disabled={!target}>Transfer</button>
