@@ -4,26 +4,10 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { errorText } from "../shared/api.ts";
 import { bytes } from "../shared/format.ts";
-import type { Address, Compose, EmailMessage, Interaction, StandardResponse } from "../shared/types.ts";
+import type { Compose, EmailMessage, Interaction, StandardResponse } from "../shared/types.ts";
+import { parseAddresses, showAddresses as show } from "./addresses.ts";
 import { ErrorLine, Modal } from "../shared/ui.tsx";
 import type { DeskProps } from "./props.ts";
-
-const show = (as: Address[]) => as.map((a) => (a.name ? `${a.name} <${a.addr}>` : a.addr)).join(", ");
-
-/** "Pat <pat@example.com>, lee@example.com" → addresses; a bad one is named. */
-export function parseAddresses(s: string): Address[] {
-  return s
-    .split(/[,;]\s*/)
-    .map((x) => x.trim())
-    .filter(Boolean)
-    .map((x) => {
-      const m = /^(.*?)\s*<([^>]+)>$/.exec(x);
-      const addr = (m ? m[2]! : x).trim();
-      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(addr)) throw new Error(`'${x}' is not an email address`);
-      const name = m?.[1]?.replace(/^"|"$/g, "").trim();
-      return name ? { addr, name } : { addr };
-    });
-}
 
 interface DraftRow {
   id: string;
