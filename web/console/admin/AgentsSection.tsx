@@ -40,7 +40,7 @@ export function AgentsSection(props: SectionProps & Selection) {
           {agents.map((a, i) => {
             const bad = issuesAt(issues, "agents", i).length > 0;
             return (
-              <tr key={i} id={fieldId("agents", i, "")} tabIndex={-1} class={bad ? "invalid" : undefined} aria-selected={selected === i} aria-invalid={bad || undefined}>
+              <tr key={i} id={fieldId("agents", i, "")} tabIndex={-1} class={bad ? "invalid" : undefined} aria-current={selected === i || undefined} aria-invalid={bad || undefined}>
                 <td>
                   <button type="button" class="link" onClick={() => select(i)} aria-label={`Edit agent ${a.id}`}>
                     {a.id || "(no id)"}

@@ -12,6 +12,8 @@ interface Props {
   title: string;
   text: string;
   issues: Located[];
+  /** Things the editor already sees will be refused (a queue naming an undeclared skill). */
+  warnings?: string[];
   onChange: (text: string) => void;
   onRemove?: () => void;
   removeLabel?: string;
@@ -44,6 +46,11 @@ export function JsonBox(props: Props) {
           <IssueList issues={props.issues} />
         </div>
       )}
+      {props.warnings?.map((w, i) => (
+        <p key={i} class="warn small">
+          {w}
+        </p>
+      ))}
       {props.onRemove && (
         <div class="row end">
           <button type="button" class="danger" onClick={props.onRemove}>

@@ -1,9 +1,11 @@
 // Queues, workflows, screening rules, forms, numbers and mailboxes: one JSON box per item, added from
 // a template that already points at the tenant's own queues and workflows.
+import { useMemo } from "preact/hooks";
 import { fieldId, issuesAt } from "./issues.ts";
 import { JsonBox } from "./JsonBox.tsx";
 import { itemName, jsonText, sectionLabel, type ListSection } from "./model.ts";
 import type { SectionProps } from "./section.ts";
+import { skillRefs } from "./skillRefs.ts";
 import { listTemplate } from "./templates.ts";
 
 const NOUN: Record<ListSection, string> = {
@@ -29,6 +31,12 @@ const HINT: Record<ListSection, string> = {
 export function JsonListSection(props: SectionProps & { section: ListSection }) {
   const { section, draft, update, issues } = props;
   const texts = draft.lists[section];
+  // Queues: each target naming a skill that is not declared (the server would refuse it).
+  const undeclared = useMemo(() => {
+    if (section !== "queues") return [];
+    const declared = new Set(draft.skills);
+    return skillRefs(draft).filter((r) => r.section === "queues" && !declared.has(r.skill));
+  }, [section, draft]);
   const setTexts = (fn: (t: string[]) => string[]) => update((d) => ({ ...d, lists: { ...d.lists, [section]: fn(d.lists[section]) } }));
   const add = () => update((d) => ({ ...d, lists: { ...d.lists, [section]: [...d.lists[section], jsonText(listTemplate(section, d))] } }));
   return (
@@ -47,6 +55,7 @@ export function JsonListSection(props: SectionProps & { section: ListSection }) 
             label={`${NOUN[section]} ${name} (JSON)`}
             text={text}
             issues={issuesAt(issues, section, i)}
+            warnings={undeclared.filter((r) => r.index === i).map((r) => `${r.field}: '${r.skill}' is not a declared skill`)}
             onChange={(t) => setTexts((all) => all.map((x, j) => (j === i ? t : x)))}
             onRemove={() => setTexts((all) => all.filter((_, j) => j !== i))}
             removeLabel={`Remove ${NOUN[section]} ${name}`}

@@ -33,7 +33,7 @@ export function ResponsesSection(props: SectionProps & Selection) {
           {list.map((r, i) => {
             const bad = issuesAt(issues, "standardResponses", i).length > 0;
             return (
-              <tr key={i} id={fieldId("standardResponses", i, "")} tabIndex={-1} class={bad ? "invalid" : undefined} aria-selected={selected === i} aria-invalid={bad || undefined}>
+              <tr key={i} id={fieldId("standardResponses", i, "")} tabIndex={-1} class={bad ? "invalid" : undefined} aria-current={selected === i || undefined} aria-invalid={bad || undefined}>
                 <td>
                   <button type="button" class="link" onClick={() => select(i)} aria-label={`Edit response ${r.id}`}>
                     {r.id || "(no id)"}

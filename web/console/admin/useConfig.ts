@@ -17,7 +17,8 @@ export interface SaveFailure {
 
 export type SaveResult = { ok: true; version: number } | { ok: false; failure: SaveFailure };
 
-let kept: { token: string; loaded: Loaded; draft: Draft } | null = null;
+/** Keyed by who is signed in (not the token), so edits also survive signing in again after an expiry. */
+let kept: { who: string; loaded: Loaded; draft: Draft; failure: SaveFailure | null } | null = null;
 
 export interface AdminConfig {
   loaded: Loaded | null;
@@ -36,13 +37,13 @@ export interface AdminConfig {
 }
 
 export function useAdminConfig(auth: Auth): AdminConfig {
-  const token = auth.session?.token ?? "";
-  const mine = kept && kept.token === token ? kept : null;
+  const who = auth.session ? `${auth.session.tenant}/${auth.session.agent.id}` : "";
+  const mine = kept && kept.who === who ? kept : null;
   const [loaded, setLoaded] = useState<Loaded | null>(mine?.loaded ?? null);
   const [draft, setDraft] = useState<Draft | null>(mine?.draft ?? null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
-  const [failure, setFailure] = useState<SaveFailure | null>(null);
+  const [failure, setFailure] = useState<SaveFailure | null>(mine?.failure ?? null);
 
   const reload = async () => {
     setLoadError(null);
@@ -57,16 +58,19 @@ export function useAdminConfig(auth: Auth): AdminConfig {
 
   const assembled = useMemo(() => (draft ? assemble(draft) : null), [draft]);
   const original = useMemo(() => (loaded ? (loaded.config as unknown as Record<string, unknown>) : null), [loaded]);
-  const dirty = useMemo(
-    () => !!assembled && !!original && (assembled.parseErrors.length > 0 || canonical(assembled.config) !== canonical(original)),
-    [assembled, original],
-  );
+  // Compared key by key, once per edit: the tabs mark their own section and the bar the whole.
+  const changedKeys = useMemo(() => {
+    if (!assembled || !original) return new Set<string>();
+    const keys = new Set([...Object.keys(assembled.config), ...Object.keys(original)]);
+    return new Set([...keys].filter((k) => canonical(assembled.config[k]) !== canonical(original[k])));
+  }, [assembled, original]);
+  const dirty = !!assembled && (assembled.parseErrors.length > 0 || changedKeys.size > 0);
 
   useEffect(() => {
     // A clean copy is not worth keeping: come back to a fresh load instead.
-    if (loaded && draft && dirty) kept = { token, loaded, draft };
+    if (loaded && draft && dirty) kept = { who, loaded, draft, failure };
     else kept = null;
-  }, [loaded, draft, dirty, token]);
+  }, [loaded, draft, dirty, failure, who]);
 
   useEffect(() => {
     if (!mine) void reload();
@@ -104,7 +108,7 @@ export function useAdminConfig(auth: Auth): AdminConfig {
     failure,
     dirty,
     parseErrors: assembled?.parseErrors ?? [],
-    changed: (key) => !!assembled && !!original && canonical(assembled.config[key]) !== canonical(original[key]),
+    changed: (key) => changedKeys.has(key),
     update: (fn) => setDraft((d) => (d ? fn(d) : d)),
     discard: () => {
       if (loaded) setDraft(toDraft(loaded.config));
