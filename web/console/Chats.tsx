@@ -43,7 +43,7 @@ export function Chats(props: ConsoleProps) {
             </ul>
           )}
         </div>
-        <div>{shown ? <ChatView key={shown.id} auth={props.auth} me={props.session.agent.id} chat={shown} toast={props.toast} /> : <p class="muted card">Choose a chat.</p>}</div>
+        <div>{shown ? <ChatView key={shown.id} auth={props.auth} me={{ id: props.session.agent.id, name: props.session.agent.fullName }} chat={shown} toast={props.toast} /> : <p class="muted card">Choose a chat.</p>}</div>
       </div>
     </section>
   );

@@ -8,11 +8,14 @@ import { ErrorLine } from "../shared/ui.tsx";
 
 const contactName = (c: Interaction["contact"]) => (c ? [c.firstName, c.lastName].filter(Boolean).join(" ") || c.id : "–");
 
-/** A history event's reason: a string, or an object written out compactly. */
+/** A history event's reason: a string, or an object's fields as "key: value" (lists joined). */
 function reasonText(r: unknown): string {
   if (r === null || r === undefined) return "";
-  if (typeof r === "string") return r;
-  return JSON.stringify(r);
+  if (typeof r !== "object") return String(r);
+  if (Array.isArray(r)) return r.map(String).join(", ");
+  return Object.entries(r as Record<string, unknown>)
+    .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.map(String).join(", ") : v !== null && typeof v === "object" ? JSON.stringify(v) : String(v)}`)
+    .join("; ");
 }
 
 export function InteractionDetail(props: { auth: Auth; id: string; onClose?: () => void; reload?: number }) {

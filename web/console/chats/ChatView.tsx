@@ -25,7 +25,7 @@ const MODES: { mode: SupervisorMode; label: string; hint: string }[] = [
 
 const contactName = (c: Contact | null) => (c ? [c.firstName, c.lastName].filter(Boolean).join(" ") || (c.identifiers[0]?.display ?? c.identifiers[0]?.value ?? c.id) : null);
 
-export function ChatView(props: { auth: Auth; me: string; chat: LiveChat; toast: (t: string, kind?: "info" | "error") => void }) {
+export function ChatView(props: { auth: Auth; me: { id: string; name: string }; chat: LiveChat; toast: (t: string, kind?: "info" | "error") => void }) {
   const { auth, chat } = props;
   const base = `/api/v1/chats/${encodeURIComponent(chat.id)}`;
   const [info, setInfo] = useState<ChatInfo | null>(null);
@@ -39,7 +39,7 @@ export function ChatView(props: { auth: Auth; me: string; chat: LiveChat; toast:
       (r) => {
         setInfo(r);
         // Already in it (a reload of the page, another tab): carry on in the same mode.
-        const mine = r.participants.find((p) => p.id === `agent:${props.me}` && p.leftAt === null);
+        const mine = r.participants.find((p) => p.id === `agent:${props.me.id}` && p.leftAt === null);
         setMode(mine && (mine.mode === "monitor" || mine.mode === "coach" || mine.mode === "barge") ? mine.mode : null);
       },
       (e: unknown) => setError(errorText(e)),
@@ -112,7 +112,7 @@ export function ChatView(props: { auth: Auth; me: string; chat: LiveChat; toast:
         <ErrorLine text={error ?? sock.error} />
       </header>
       {mode ? (
-        <Transcript messages={sock.messages} pending={sock.pending} me={props.me} typing={sock.typing} />
+        <Transcript messages={sock.messages} pending={sock.pending} me={props.me.id} typing={sock.typing} />
       ) : (
         <p class="muted pad">{ended ? "This chat has ended." : "Join to see the conversation: monitor is silent."}</p>
       )}

@@ -25,7 +25,7 @@ export interface ChatSocket {
 
 const newClientId = () => `sup-${crypto.randomUUID()}`;
 
-export function useChatSocket(auth: Auth, interactionId: string, enabled: boolean, me: string): ChatSocket {
+export function useChatSocket(auth: Auth, interactionId: string, enabled: boolean, me: { id: string; name: string }): ChatSocket {
   const [messages, setMessages] = useState<ChatFrameMessage[]>([]);
   const [pending, setPending] = useState<Pending[]>([]);
   const [status, setStatus] = useState<string | null>(null);
@@ -35,6 +35,15 @@ export function useChatSocket(auth: Auth, interactionId: string, enabled: boolea
   const sockRef = useRef<LiveSocket | null>(null);
   const pendingRef = useRef<Pending[]>([]);
   const lastSeq = useRef(0);
+  const seen = useRef(new Set<number>());
+
+  /** Each seq once, in seq order, whichever way it came (live, replayed, acked). */
+  const add = (m: ChatFrameMessage) => {
+    if (seen.current.has(m.seq)) return;
+    seen.current.add(m.seq);
+    lastSeq.current = Math.max(lastSeq.current, m.seq);
+    setMessages((list) => (list.length && list[list.length - 1]!.seq > m.seq ? [...list, m].sort((a, b) => a.seq - b.seq) : [...list, m]));
+  };
 
   const setPend = (p: Pending[]) => {
     pendingRef.current = p;
@@ -48,6 +57,7 @@ export function useChatSocket(auth: Auth, interactionId: string, enabled: boolea
     setError(null);
     setPend([]);
     lastSeq.current = 0;
+    seen.current = new Set();
   }, [interactionId]);
 
   useEffect(() => {
@@ -65,15 +75,16 @@ export function useChatSocket(auth: Auth, interactionId: string, enabled: boolea
           if (f.status === "ended") sock.close();
         } else if (f.type === "msg") {
           const m = f.message;
-          if (m.seq <= lastSeq.current) return;
-          lastSeq.current = m.seq;
-          setMessages((list) => [...list, m]);
+          add(m);
           if (m.clientId) setPend(pendingRef.current.filter((p) => p.clientId !== m.clientId));
           if (m.from) setTyping(({ [m.from]: _gone, ...rest }) => rest);
         } else if (f.type === "ack") {
-          setPend(pendingRef.current.filter((p) => p.clientId !== f.clientId));
+          // The sender's socket gets an ack, not an echo: the pending message becomes the stored one.
+          const p = pendingRef.current.find((x) => x.clientId === f.clientId);
+          setPend(pendingRef.current.filter((x) => x.clientId !== f.clientId));
+          if (p) add({ seq: f.seq, from: `agent:${me.id}`, name: me.name, role: "supervisor", kind: "text", text: p.text, clientId: p.clientId, visibility: p.visibility, at: Date.now() });
         } else if (f.type === "typing") {
-          if (f.from === `agent:${me}`) return;
+          if (f.from === `agent:${me.id}`) return;
           setTyping(({ [f.from]: _old, ...rest }) => (f.on ? { ...rest, [f.from]: f.name ?? f.from } : rest));
         } else if (f.type === "status") {
           setStatus(f.status);

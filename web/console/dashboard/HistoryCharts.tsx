@@ -18,8 +18,8 @@ export function HistoryCharts(props: { history: Sample[]; queues: string[] }) {
   const peak = Math.max(0, ...props.history.flatMap((s) => Object.values(s.queues).map((q) => q.waiting)));
   return (
     <div class="grid2">
-      <LineChart title="Service level, last hour" series={sl} from={from} to={to} max={100} format={(v) => `${Math.round(v)}%`} />
-      <LineChart title="Waiting, last hour" series={waiting} from={from} to={to} max={niceMax(peak, 5)} format={(v) => String(Math.round(v))} />
+      <LineChart title="Service level, last hour" series={sl} from={from} to={to} max={100} format={(v) => `${Math.round(v)}%`} emptyText={props.history.length ? "Nothing answered in the last hour" : "No samples yet"} />
+      <LineChart title="Waiting, last hour" series={waiting} from={from} to={to} max={niceMax(peak, 4)} format={(v) => String(Math.round(v))} emptyText="No samples yet" />
     </div>
   );
 }

@@ -28,15 +28,15 @@ function segments(points: Series["points"]): { at: number; v: number }[][] {
   return out;
 }
 
-/** A round upper bound for the y axis (at least `min`). */
+/** A round upper bound for the y axis (at least `min`), even so its midpoint is whole too. */
 export function niceMax(v: number, min: number): number {
-  const m = Math.max(v, min);
+  const m = Math.max(v, min, 2);
   const step = 10 ** Math.floor(Math.log10(m));
-  for (const k of [1, 2, 5, 10]) if (k * step >= m) return k * step;
+  for (const k of [1, 2, 4, 10]) if (k * step >= m) return k * step;
   return 10 * step;
 }
 
-export function LineChart(props: { title: string; series: Series[]; from: number; to: number; max: number; format: (v: number) => string }) {
+export function LineChart(props: { title: string; series: Series[]; from: number; to: number; max: number; format: (v: number) => string; emptyText: string }) {
   const x = (at: number) => LEFT + ((at - props.from) / Math.max(1, props.to - props.from)) * (W - LEFT - RIGHT);
   const y = (v: number) => TOP + (1 - v / props.max) * (H - TOP - BOTTOM);
   const ticks = [0, props.max / 2, props.max];
@@ -58,7 +58,7 @@ export function LineChart(props: { title: string; series: Series[]; from: number
         <text x={LEFT} y={H - 8} text-anchor="start">{clock(props.from)}</text>
         <text x={x(mid)} y={H - 8} text-anchor="middle">{clock(mid)}</text>
         <text x={W - RIGHT} y={H - 8} text-anchor="end">{clock(props.to)}</text>
-        {empty && <text class="empty" x={(LEFT + W) / 2} y={H / 2} text-anchor="middle">No samples yet</text>}
+        {empty && <text class="empty" x={(LEFT + W) / 2} y={H / 2} text-anchor="middle">{props.emptyText}</text>}
         {props.series.map((s, i) =>
           segments(s.points).map((seg, j) =>
             seg.length === 1 ? (
