@@ -229,6 +229,27 @@ describe("supervisor console in a real browser", () => {
     await moved.waitFor({ state: "detached" });
   });
 
+  it("keeps the dashboard current by polling when the supervisor socket cannot open", async () => {
+    await everyoneOut(sam);
+    const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    contexts.push(ctx);
+    // Every attempt at the socket is refused (a proxy that blocks WebSockets, say).
+    await ctx.routeWebSocket(/\/api\/v1\/supervisor\/ws/, (ws) => ws.close({ code: 1011, reason: "blocked by the test" }));
+    const page = await ctx.newPage();
+    page.on("pageerror", (e) => pageErrors.push(`console (no socket): ${e.message}`));
+    await page.goto(`${base}/console/`);
+    await page.getByLabel("Login").fill("sam");
+    await page.getByLabel("Password").fill("parley-demo");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.locator('[data-source="polling"]').waitFor();
+    await page.locator('tr[data-queue="spanish"] [data-field="waiting"]').waitFor();
+    const before = await waiting(page, "spanish");
+    await ok("/api/v1/interactions", { token: ingestKey, json: { media: "generic", queue: "spanish", externalId: `console-poll-${run}`, subject: `Console poll ${run}` } });
+    await expect.poll(() => waiting(page, "spanish"), { timeout: 20_000 }).toBe(before + 1);
+    await page.locator('[data-source="polling"]').waitFor();
+    await shot(page, "dashboard-polling");
+  });
+
   it("QA review: approve, edit then approve, and return with a comment; the outbox says NOT DELIVERED", async () => {
     await everyoneOut(sam);
     const a = await replyInReview(`Console QA ${run} A: printer shows E5`, "My printer shows error E5 since this morning.", "Hello Pat, turn it off for a minute and on again.");
