@@ -4,9 +4,9 @@
 // reconnecting after the network drops; keyboard shortcuts. Screenshots go to test-artifacts/.
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { api, base, everyoneOut, launch, mail, ok, open, shot, signIn, tokenOf, until, type Opened } from "./lib.ts";
+import { acceptOffer, api, base, deskAs, everyoneOut, launch, mail, ok, open, shot, signIn, tokenOf, until, type Opened } from "./lib.ts";
 
 let browser: Browser;
 const opened: Opened[] = [];
@@ -24,20 +24,9 @@ beforeEach(async () => {
 });
 
 async function desk(login: string): Promise<Opened> {
-  const o = await open(browser, "/desk/");
+  const o = await deskAs(browser, login);
   opened.push(o);
-  await signIn(o.page, login);
-  await o.page.getByRole("button", { name: "Log in to routing" }).click();
-  await o.page.locator("[data-presence=ready]").waitFor();
   return o;
-}
-
-/** Accepts the offer for `subject` from its toast. */
-async function acceptOffer(page: Page, subject: string | RegExp): Promise<void> {
-  const offer = page.getByRole("alertdialog").filter({ hasText: subject });
-  await offer.waitFor({ timeout: 30_000 });
-  await offer.getByRole("button", { name: "Accept" }).click();
-  await page.locator("[data-interaction]").filter({ hasText: subject }).first().waitFor();
 }
 
 describe("agent desktop", () => {

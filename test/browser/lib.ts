@@ -14,8 +14,8 @@ export interface Answer<T> {
   body: T;
 }
 
-export async function api<T = Record<string, unknown>>(path: string, init: { token?: string; json?: unknown; method?: string; raw?: string; type?: string } = {}): Promise<Answer<T>> {
-  const headers: Record<string, string> = {};
+export async function api<T = Record<string, unknown>>(path: string, init: { token?: string; json?: unknown; method?: string; raw?: string; type?: string; headers?: Record<string, string> } = {}): Promise<Answer<T>> {
+  const headers: Record<string, string> = { ...init.headers };
   if (init.token) headers.authorization = `Bearer ${init.token}`;
   let body: string | undefined;
   if (init.raw !== undefined) {
@@ -110,4 +110,21 @@ export async function mail(subject: string, body: string, opts: { html?: boolean
   const raw = [`From: Pat Lee <${from}>`, "To: support@demo.parley.test", `Subject: ${subject}`, `Message-ID: ${id}`, "MIME-Version: 1.0", `Content-Type: ${opts.html ? "text/html" : "text/plain"}; charset=utf-8`, "", body, ""].join("\r\n");
   const r = await ok<{ interactionId: string }>("/api/v1/email/inbound", { token: ingestKey, raw, type: "message/rfc822" });
   return r.interactionId;
+}
+
+/** An agent's desktop, signed in and ready on every media. */
+export async function deskAs(browser: Browser, login: string): Promise<Opened> {
+  const o = await open(browser, "/desk/");
+  await signIn(o.page, login);
+  await o.page.getByRole("button", { name: "Log in to routing" }).click();
+  await o.page.locator("[data-presence=ready]").waitFor();
+  return o;
+}
+
+/** Accepts, from its toast, the offer whose text matches. */
+export async function acceptOffer(page: Page, text: string | RegExp): Promise<void> {
+  const offer = page.getByRole("alertdialog").filter({ hasText: text });
+  await offer.waitFor({ timeout: 30_000 });
+  await offer.getByRole("button", { name: "Accept" }).click();
+  await page.locator("[data-interaction]").filter({ hasText: text }).first().waitFor();
 }

@@ -25,20 +25,18 @@ export function Presence(props: { auth: Auth; status: AgentStatus; reasons: stri
       </button>
     );
   const allReady = media.length > 0 && media.every((m) => s.ready[m]);
+  const noneReady = media.every((m) => !s.ready[m]);
   return (
     <div class="row presence">
       <span class={`badge ${status.presence}`} data-presence={status.presence}>
         {status.presence.replace("_", " ")}
       </span>
-      {allReady ? (
-        <button type="button" onClick={() => act("/api/v1/me/ready", { ready: false, reason })} title="Not ready on every media (Alt+N)">
-          Not ready
-        </button>
-      ) : (
-        <button type="button" class="primary" onClick={() => act("/api/v1/me/ready", { ready: true })} title="Ready on every media (Alt+Y)">
-          Ready
-        </button>
-      )}
+      <button type="button" class={allReady ? "" : "primary"} disabled={allReady} onClick={() => act("/api/v1/me/ready", { ready: true })} title="Ready on every media (Alt+Y)">
+        Ready
+      </button>
+      <button type="button" disabled={noneReady} onClick={() => act("/api/v1/me/ready", { ready: false, reason })} title="Not ready on every media, with the reason (Alt+N)">
+        Not ready
+      </button>
       <select aria-label="Not-ready reason" value={reason} onChange={(e) => setReason(e.currentTarget.value)}>
         {props.reasons.map((r) => (
           <option key={r} value={r}>

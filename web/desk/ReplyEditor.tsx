@@ -34,39 +34,41 @@ export function ReplyEditor(props: DeskProps & { interaction: Interaction; threa
   const caret = useRef(0);
   const draft = props.thread.find((m) => m.interactionId === draftId && m.direction === "outbound");
 
+  // The editor opens once it knows where it starts: the agent's saved draft, or the compose template.
+  const [ready, setReady] = useState(false);
   useEffect(() => {
     void (async () => {
       try {
         const { replies } = await auth.get<{ replies: DraftRow[] }>("/api/v1/replies?state=draft");
         const mine = replies.find((r) => r.parent_id === interaction.id);
         if (mine) {
+          const { messages } = await auth.get<{ messages: EmailMessage[] }>(`/api/v1/interactions/${interaction.id}/messages`);
+          const d = messages.find((m) => m.interactionId === mine.id && m.direction === "outbound");
+          if (d) {
+            setTo(show(d.to));
+            setCc(show(d.cc));
+            setBcc(show(d.bcc));
+            setShowCc(d.cc.length + d.bcc.length > 0);
+            setSubject(d.subject ?? "");
+            setText(d.text);
+          }
           setDraftId(mine.id);
           setReturned(mine.last_note);
           setSaved("saved");
-          return;
+        } else {
+          const c = await auth.get<Compose>(`/api/v1/interactions/${interaction.id}/compose`);
+          setTo(show(c.to));
+          setCc(show(c.cc));
+          setShowCc(c.cc.length > 0);
+          setSubject(c.subject);
+          setText(c.quoted ? `\n\n${c.quoted}` : "");
         }
-        const c = await auth.get<Compose>(`/api/v1/interactions/${interaction.id}/compose`);
-        setTo(show(c.to));
-        setCc(show(c.cc));
-        setShowCc(c.cc.length > 0);
-        setSubject(c.subject);
-        setText(c.quoted ? `\n\n${c.quoted}` : "");
+        setReady(true);
       } catch (e) {
         setError(errorText(e));
       }
     })();
   }, [interaction.id]);
-
-  // A draft found on the server: its content comes with the thread.
-  useEffect(() => {
-    if (!draft || saved !== "saved" || text) return;
-    setTo(show(draft.to));
-    setCc(show(draft.cc));
-    setBcc(show(draft.bcc));
-    setShowCc(draft.cc.length + draft.bcc.length > 0);
-    setSubject(draft.subject ?? "");
-    setText(draft.text);
-  }, [draft?.id]);
 
   const body = () => {
     const t = parseAddresses(to);
@@ -139,6 +141,12 @@ export function ReplyEditor(props: DeskProps & { interaction: Interaction; threa
   };
 
   const dirty = () => setSaved((s) => (s === "saved" ? "dirty" : s));
+  if (!ready)
+    return (
+      <div class="card muted" aria-busy="true">
+        {error ? <ErrorLine text={error} /> : "Opening the reply…"}
+      </div>
+    );
   return (
     <form class="card stack reply" aria-label="Reply" onSubmit={(e) => { e.preventDefault(); void send(); }}>
       <div class="row">
