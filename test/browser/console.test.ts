@@ -142,6 +142,7 @@ async function replyInReview(subject: string, question: string, answer: string):
   await ok(`/api/v1/interactions/${interactionId}/accept`, { token: dev, method: "POST" });
   const r = await ok<{ id: string; state?: string }>(`/api/v1/interactions/${interactionId}/replies`, { token: dev, json: { text: answer, send: true, quote: false } });
   await until(async () => (await ok<{ items: { id: string }[] }>("/api/v1/reviews", { token: sam })).items.some((i) => i.id === r.id), "the reply in review");
+  await ok(`/api/v1/interactions/${interactionId}/done`, { token: dev, method: "POST" });
   await ok("/api/v1/me/logout", { token: dev, method: "POST" });
   return { original: interactionId, reply: r.id };
 }
@@ -219,7 +220,9 @@ describe("supervisor console in a real browser", () => {
     await moved.waitFor();
     await moved.getByRole("button", { name: "Stop" }).click();
     const stop = page.getByRole("dialog", { name: "Stop processing" });
-    await ok(`/api/v1/interactions/${made.id}/pull`, { token: sam, json: {} });
+    // Meanwhile the customer gives up: it is no longer waiting when the supervisor confirms.
+    await ok(`/api/v1/interactions/${made.id}/abandon`, { token: ingestKey, json: { reason: "hung up" } });
+    await until(async () => (await ok<{ state: string }>(`/api/v1/interactions/${made.id}`, { token: sam })).state !== "queued", "the task abandoned");
     await stop.getByLabel("Reason").fill("duplicate lead");
     await stop.getByRole("button", { name: "Stop interaction" }).click();
     await stop.getByRole("alert").filter({ hasText: "not_waiting" }).waitFor();
@@ -244,10 +247,11 @@ describe("supervisor console in a real browser", () => {
     await page.locator('[data-source="polling"]').waitFor();
     await page.locator('tr[data-queue="spanish"] [data-field="waiting"]').waitFor();
     const before = await waiting(page, "spanish");
-    await ok("/api/v1/interactions", { token: ingestKey, json: { media: "generic", queue: "spanish", externalId: `console-poll-${run}`, subject: `Console poll ${run}` } });
+    const task = await ok<{ id: string }>("/api/v1/interactions", { token: ingestKey, json: { media: "generic", queue: "spanish", externalId: `console-poll-${run}`, subject: `Console poll ${run}` } });
     await expect.poll(() => waiting(page, "spanish"), { timeout: 20_000 }).toBe(before + 1);
     await page.locator('[data-source="polling"]').waitFor();
     await shot(page, "dashboard-polling");
+    await ok(`/api/v1/interactions/${task.id}/stop`, { token: sam, json: { reason: "test over" } });
   });
 
   it("QA review: approve, edit then approve, and return with a comment; the outbox says NOT DELIVERED", async () => {

@@ -91,7 +91,7 @@ export function Queues(props: ConsoleProps) {
             <p class="muted" data-empty="true">{items.length === 0 ? `Nothing is waiting in ${queue}.` : `None of the ${items.length} interactions matches the filters.`}</p>
           ) : (
             <>
-              <p class="muted small">
+              <p class="muted small count">
                 {isFiltered(filters) ? `${shown.length} of ${items.length}` : `${items.length}`} in view order
               </p>
               <EntryTable items={shown} selected={selected} onOpen={setSelected} onAction={(a, entry) => setAction({ action: a, entry })} />
@@ -107,7 +107,11 @@ export function Queues(props: ConsoleProps) {
           entry={action.entry}
           queue={queue}
           queues={queues}
-          onClose={() => setAction(null)}
+          onClose={() => {
+            // A refused action usually means the list is stale: read it again.
+            setAction(null);
+            setTick((t) => t + 1);
+          }}
           onDone={(text) => {
             props.toast(text);
             setAction(null);
