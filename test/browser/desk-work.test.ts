@@ -80,12 +80,12 @@ describe("agent desktop at work", () => {
     const { page } = await desk("ben");
     const now = Date.now();
     const cb = await ok<{ interactionId: string }>("/api/v1/callbacks", {
-      json: { tenant: "demo", phone: "+1 415 555 0199", name: "Casey Caller", topic: "Warranty", windowStart: new Date(now - 60_000).toISOString(), windowEnd: new Date(now + 3_600_000).toISOString() },
+      json: { tenant: "demo", phone: "+1 415 555 0199", name: "Casey Caller", topic: `Warranty ${now}`, windowStart: new Date(now - 60_000).toISOString(), windowEnd: new Date(now + 3_600_000).toISOString() },
     });
-    await acceptOffer(page, /Callback|Casey|Warranty|\+14155550199/);
+    await acceptOffer(page, `Callback: Warranty ${now}`);
     const form = page.getByRole("form", { name: "Callback" });
     await form.getByText("+14155550199").waitFor();
-    await form.getByText("Warranty").waitFor();
+    await form.getByText(`Warranty ${now}`).waitFor();
     await form.getByLabel("Reached: done").check();
     await form.getByLabel("Note").fill("Explained the warranty terms.");
     await form.getByRole("button", { name: "Record outcome" }).click();
@@ -126,7 +126,7 @@ describe("agent desktop at work", () => {
     const chloe = await desk("chloe");
     // The customer, as the widget starts a chat (from an allowed origin).
     const start = await ok<{ interactionId: string; token: string }>("/api/v1/chat/demo/sessions", { json: { clientId: `consult-${Date.now()}`, name: "Quinn" }, headers: { origin: base } });
-    await acceptOffer(ben.page, /.*/);
+    await acceptOffer(ben.page, "Chat with Quinn");
     const pane = ben.page.locator(`[data-chat="${start.interactionId}"]`);
     await pane.getByRole("button", { name: "Consult / conference" }).click();
     const dlg = ben.page.getByRole("dialog", { name: "Invite a colleague" });

@@ -63,12 +63,14 @@ export async function startChat(env: Env, cfg: CompiledConfig, b: StartChat): Pr
   // A display name never finds a contact on a public channel: anyone can type any name.
   const contact = b.email || b.phone ? await identifyContact(env.DB, tenant, { email: b.email, phone: b.phone, name: b.name }, { byName: false }) : undefined;
   const attributes = Object.fromEntries(Object.entries(b.fields ?? {}).slice(0, 20));
+  // The same subject in the history and on the queue item, so the agent's offer says who is waiting.
+  const subject = b.subject?.trim() || `Chat with ${name}`;
   const created = await createInteraction(env.DB, {
-    tenant, externalId, media: "chat", channel: "web-chat", direction: "inbound", subject: b.subject?.trim() || `Chat with ${name}`,
+    tenant, externalId, media: "chat", channel: "web-chat", direction: "inbound", subject,
     contactId: contact?.id, queue: wf.queue, priority: wf.priority, categories: [], attributes, actor: "customer", workflow: wf.name,
   });
   const id = created.id;
   unwrap(await chatStub(env, tenant, id).open({ tenant, interactionId: id, queue: wf.queue, contactId: contact?.id ?? null, customer: { name, email: b.email ?? null } }));
-  if (created.created) await routeNew(env, tenant, wf.queue, { id, media: "chat", priority: wf.priority, subject: b.subject ?? null, contactId: contact?.id ?? null, categories: [], attributes }, "customer");
+  if (created.created) await routeNew(env, tenant, wf.queue, { id, media: "chat", priority: wf.priority, subject, contactId: contact?.id ?? null, categories: [], attributes }, "customer");
   return { interactionId: id, created: created.created, name };
 }

@@ -130,9 +130,11 @@ async function templateFor(env: Env, tenant: string, row: InteractionRow) {
   };
 }
 
-function mayWorkOn(row: InteractionRow, actor: Actor) {
-  if (actor.supervisor) return;
-  if (row.agentId !== actor.agentId) throw forbidden(`interaction '${row.id}' is not in your hands`);
+/** The agent's own object is the authority on what is in their hands: D1 learns of an accept a
+ *  moment later, and a reply written right after accepting must not be refused for that. */
+async function mayWorkOn(env: Env, tenant: string, row: InteractionRow, actor: Actor): Promise<void> {
+  if (actor.supervisor || row.agentId === actor.agentId) return;
+  if (!(await agentStub(env, tenant, actor.agentId).handles(row.id))) throw forbidden(`interaction '${row.id}' is not in your hands`);
 }
 
 /** Starts a reply (or a forward) as a draft. */
@@ -144,7 +146,7 @@ export async function createDraft(
   input: DraftInput & { quote?: boolean; forward?: boolean },
 ): Promise<{ id: string; emailId: string; state: "draft" }> {
   const parent = await getInteractionRow(env.DB, tenant, parentId);
-  mayWorkOn(parent, actor);
+  await mayWorkOn(env, tenant, parent, actor);
   if (parent.media !== "email") throw badRequest("not_email", `interaction '${parentId}' is ${parent.media}; only email is answered by email`);
   const t = await templateFor(env, tenant, parent);
   const cfg = await getConfig(env.DB, tenant);
