@@ -19,7 +19,7 @@ import { Alarm } from "./alarm.ts";
 import { Outbox, OUTBOX_DDL } from "./outbox.ts";
 import { hasSchema } from "./schema.ts";
 import { guard, unwrap, type Result } from "./result.ts";
-import type { Offer, QueueItem, ReturnWhy, SubmitOptions, SubmitResult, WorkbinEntry } from "./types.ts";
+import type { Offer, QueueStats, QueueItem, ReturnWhy, SubmitOptions, SubmitResult, WorkbinEntry } from "./types.ts";
 
 /** Extra time past the agent's own offer timeout before the queue takes an offer back by itself. */
 const STALE_GRACE_MS = 15_000;
@@ -67,23 +67,7 @@ export interface Candidate {
   enteredAt: number;
 }
 
-export interface QueueStats {
-  queue: string;
-  waiting: number;
-  offered: number;
-  parked: number;
-  scheduled: number;
-  oldestWaitMs: number;
-  entered: number;
-  distributed: number;
-  abandoned: number;
-  stopped: number;
-  avgWaitMs: number | null;
-  avgHandleMs: number | null;
-  serviceLevelPct: number | null;
-  serviceLevelSeconds: number;
-  day: string;
-}
+export type { QueueStats } from "./types.ts";
 
 const fail = (e: AppError): never => {
   throw e;

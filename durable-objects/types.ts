@@ -54,3 +54,22 @@ export interface WorkbinEntry {
   parkedAt: number;
   parkedBy: string;
 }
+
+/** A queue's live statistics (the real-time Stat Server's figures for one queue). */
+export interface QueueStats {
+  queue: string;
+  waiting: number;
+  offered: number;
+  parked: number;
+  scheduled: number;
+  oldestWaitMs: number;
+  entered: number;
+  distributed: number;
+  abandoned: number;
+  stopped: number;
+  avgWaitMs: number | null;
+  avgHandleMs: number | null;
+  serviceLevelPct: number | null;
+  serviceLevelSeconds: number;
+  day: string;
+}

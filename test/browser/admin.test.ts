@@ -2,13 +2,9 @@
 // an admin edits an agent's skill level and saves it; bad values (a level of 11, a queue route naming
 // an unknown skill, broken JSON) are refused with the bad field named and highlighted; a supervisor
 // sees no Admin tab. The tenant is shared with the other browser tests, so the config is put back.
-import { mkdirSync } from "node:fs";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-
-const base = inject("baseUrl");
-const ART = new URL("../../test-artifacts/", import.meta.url).pathname;
-mkdirSync(ART, { recursive: true });
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { api, ART, base, launch, tokenOf } from "./lib.ts";
 
 interface Agent {
   id: string;
@@ -24,21 +20,6 @@ interface Stored {
   version: number;
 }
 
-async function api<T>(path: string, init: { token?: string; json?: unknown; method?: string } = {}): Promise<{ status: number; body: T }> {
-  const headers: Record<string, string> = {};
-  if (init.token) headers.authorization = `Bearer ${init.token}`;
-  if (init.json !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(`${base}${path}`, { method: init.method ?? (init.json === undefined ? "GET" : "POST"), headers, body: init.json === undefined ? undefined : JSON.stringify(init.json) });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-}
-
-async function tokenFor(login: string): Promise<string> {
-  const r = await api<{ token: string }>("/api/v1/auth/login", { json: { tenant: "demo", login, password: "parley-demo" } });
-  expect(r.status).toBe(200);
-  return r.body.token;
-}
-
 const storedConfig = async (token: string): Promise<Stored> => {
   const r = await api<Stored>("/api/v1/admin/config", { token });
   expect(r.status).toBe(200);
@@ -52,12 +33,8 @@ let adminToken: string;
 let original: Stored;
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
-  adminToken = await tokenFor("alex");
+  browser = await launch();
+  adminToken = await tokenOf("alex");
   original = await storedConfig(adminToken);
 });
 
@@ -182,7 +159,7 @@ describe("console admin section", () => {
     const nav = sam.getByRole("navigation", { name: "Sections" });
     await nav.getByRole("button", { name: "Dashboard" }).waitFor();
     expect(await nav.getByRole("button", { name: "Admin" }).count()).toBe(0);
-    const r = await api("/api/v1/admin/config", { token: await tokenFor("sam") });
+    const r = await api("/api/v1/admin/config", { token: await tokenOf("sam") });
     expect(r.status).toBe(403);
     expect(pageErrors).toEqual([]);
   });

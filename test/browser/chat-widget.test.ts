@@ -2,59 +2,14 @@
 // real `wrangler dev` (test/browser/global-setup.ts): the demo page, the widget in its shadow root,
 // an agent on the other side over HTTP and the chat WebSocket, the transcript in the history, the
 // offline form, keyboard use, and an embed from another origin. Screenshots go to test-artifacts/.
-import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { api, ART, base, ingestKey, launch, ok, readyAgent as agentLogin, until } from "./lib.ts";
 
-const base = inject("baseUrl");
 const otherPort = inject("otherPort");
-const ingestKey = inject("ingestKey");
-const ART = new URL("../../test-artifacts/", import.meta.url).pathname;
-mkdirSync(ART, { recursive: true });
 
-// ---- the agent's side, from Node ----
-
-interface Answer<T> {
-  status: number;
-  body: T;
-}
-
-async function api<T = Record<string, unknown>>(path: string, init: { token?: string; json?: unknown; method?: string } = {}): Promise<Answer<T>> {
-  const headers: Record<string, string> = {};
-  if (init.token) headers.authorization = `Bearer ${init.token}`;
-  if (init.json !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(`${base}${path}`, { method: init.method ?? (init.json === undefined ? "GET" : "POST"), headers, body: init.json === undefined ? undefined : JSON.stringify(init.json) });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-}
-
-async function ok<T = Record<string, unknown>>(path: string, init: { token?: string; json?: unknown; method?: string } = {}): Promise<T> {
-  const r = await api<T>(path, init);
-  if (r.status >= 300) throw new Error(`${init.method ?? (init.json === undefined ? "GET" : "POST")} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body;
-}
-
-async function until<T>(fn: () => Promise<T | null | undefined | false>, what: string, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`);
-}
-
-async function agentLogin(login: string): Promise<string> {
-  const { token } = await ok<{ token: string }>("/api/v1/auth/login", { json: { tenant: "demo", login, password: "parley-demo" } });
-  await ok("/api/v1/me/login", { token, json: { ready: true } });
-  return token;
-}
+// ---- the agent's side, from Node (test/browser/lib.ts) ----
 
 interface Frame {
   type: string;
@@ -110,11 +65,7 @@ const pageErrors: string[] = [];
 let other: Server;
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launch();
   // Another site that embeds the widget from Parley's origin.
   other = createServer((_req, res) => {
     res.writeHead(200, { "content-type": "text/html; charset=utf-8" });

@@ -4,68 +4,11 @@
 // (approve, edit then approve, return), the outbox marked as not delivered, and a live chat
 // monitored, coached and barged into. Work is created through the API, as the channels would.
 // Screenshots go to test-artifacts/console-*.png.
-import { mkdirSync } from "node:fs";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { api, ART, base, everyoneOut, ingestKey, launch, ok, readyAgent as agentLogin, tokenOf, until } from "./lib.ts";
 
-const base = inject("baseUrl");
-const ingestKey = inject("ingestKey");
-const ART = new URL("../../test-artifacts/", import.meta.url).pathname;
-mkdirSync(ART, { recursive: true });
 const run = Date.now().toString(36);
-
-// ---- the API, from Node ----
-
-async function api<T = Record<string, unknown>>(path: string, init: { token?: string; json?: unknown; method?: string; raw?: string; type?: string } = {}): Promise<{ status: number; body: T }> {
-  const headers: Record<string, string> = {};
-  if (init.token) headers.authorization = `Bearer ${init.token}`;
-  let body: string | undefined;
-  if (init.raw !== undefined) {
-    body = init.raw;
-    headers["content-type"] = init.type ?? "message/rfc822";
-  } else if (init.json !== undefined) {
-    body = JSON.stringify(init.json);
-    headers["content-type"] = "application/json";
-  }
-  const res = await fetch(`${base}${path}`, { method: init.method ?? (body === undefined ? "GET" : "POST"), headers, body });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-}
-
-async function ok<T = Record<string, unknown>>(path: string, init: Parameters<typeof api>[1] = {}): Promise<T> {
-  const r = await api<T>(path, init);
-  if (r.status >= 300) throw new Error(`${init.method ?? (init.json === undefined && init.raw === undefined ? "GET" : "POST")} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body;
-}
-
-async function until<T>(fn: () => Promise<T | null | undefined | false>, what: string, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`);
-}
-
-const tokenOf = async (login: string) => (await ok<{ token: string }>("/api/v1/auth/login", { json: { tenant: "demo", login, password: "parley-demo" } })).token;
-
-async function agentLogin(login: string): Promise<string> {
-  const token = await tokenOf(login);
-  await ok("/api/v1/me/login", { token, json: { ready: true } });
-  return token;
-}
-
-/** Nobody takes work unless a test says so: every agent logged out of routing. */
-async function everyoneOut(sam: string): Promise<void> {
-  const { agents } = await ok<{ agents: { id: string; presence: string }[] }>("/api/v1/agents", { token: sam });
-  for (const a of agents.filter((x) => x.presence !== "logged_out")) await ok(`/api/v1/agents/${a.id}/logout`, { token: sam, method: "POST" });
-}
 
 interface Msg {
   seq: number;
@@ -82,11 +25,7 @@ const contexts: BrowserContext[] = [];
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launch();
   sam = await tokenOf("sam");
 });
 
@@ -134,7 +73,7 @@ async function replyInReview(subject: string, question: string, answer: string):
     question,
     "",
   ].join("\r\n");
-  const { interactionId } = await ok<{ interactionId: string }>("/api/v1/email/inbound", { token: ingestKey, raw });
+  const { interactionId } = await ok<{ interactionId: string }>("/api/v1/email/inbound", { token: ingestKey, raw, type: "message/rfc822" });
   const dev = await agentLogin("dev");
   // Support's first target wants tech >= 7: a supervisor offers it to dev at once instead.
   await until(async () => (await api(`/api/v1/interactions/${interactionId}/assign`, { token: sam, json: { agent: "dev" } })).status === 200, "the email assigned to dev");
@@ -149,7 +88,7 @@ async function replyInReview(subject: string, question: string, answer: string):
 
 describe("supervisor console in a real browser", () => {
   it("A supervisor moves a waiting interaction to another queue, and sees the dashboard update", async () => {
-    await everyoneOut(sam);
+    await everyoneOut();
     const page = await console_();
     await page.getByRole("heading", { name: "Dashboard" }).waitFor();
     await page.locator('tr[data-queue="sales"] [data-field="waiting"]').waitFor();
@@ -233,7 +172,7 @@ describe("supervisor console in a real browser", () => {
   });
 
   it("keeps the dashboard current by polling when the supervisor socket cannot open", async () => {
-    await everyoneOut(sam);
+    await everyoneOut();
     const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     contexts.push(ctx);
     // Every attempt at the socket is refused (a proxy that blocks WebSockets, say).
@@ -255,7 +194,7 @@ describe("supervisor console in a real browser", () => {
   });
 
   it("QA review: approve, edit then approve, and return with a comment; the outbox says NOT DELIVERED", async () => {
-    await everyoneOut(sam);
+    await everyoneOut();
     const a = await replyInReview(`Console QA ${run} A: printer shows E5`, "My printer shows error E5 since this morning.", "Hello Pat, turn it off for a minute and on again.");
     const b = await replyInReview(`Console QA ${run} B: scanner`, "The scanner makes a grinding noise.", "Hello Pat, that sounds bad.");
     const c = await replyInReview(`Console QA ${run} C: toner`, "Which toner fits the model P-200?", "Hi, toner.");
@@ -321,7 +260,7 @@ describe("supervisor console in a real browser", () => {
   });
 
   it("monitors a live chat, coaches the agent (staff only) and barges in", async () => {
-    await everyoneOut(sam);
+    await everyoneOut();
     const ben = await agentLogin("ben");
     const started = await ok<{ chatId: string; interactionId: string; token: string }>("/api/v1/chat/demo/sessions", {
       json: { clientId: `console-chat-${run}`, name: "Pat Chatter", email: `pat.chat.${run}@example.com` },

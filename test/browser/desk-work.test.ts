@@ -1,30 +1,10 @@
 // More of the agent desktop in a real browser: presence per media with reason codes, drafts that
 // survive a reload with an attachment, the workbin, notes, a callback's outcome, the history
 // search and merging two contacts, and a consultation between two agents on one chat.
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { acceptOffer, api, base, deskAs, everyoneOut, launch, mail, ok, shot, tokenOf, until, type Opened } from "./lib.ts";
+import { describe, expect, it } from "vitest";
+import { acceptOffer, api, base, browserSuite, mail, ok, shot, tokenOf, until } from "./lib.ts";
 
-let browser: Browser;
-const opened: Opened[] = [];
-
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  for (const o of opened) await o.ctx.close().catch(() => {});
-  await browser?.close();
-  await everyoneOut();
-});
-beforeEach(async () => {
-  await everyoneOut();
-});
-
-async function desk(login: string): Promise<Opened> {
-  const o = await deskAs(browser, login);
-  opened.push(o);
-  return o;
-}
+const { desk } = browserSuite();
 
 describe("agent desktop at work", () => {
   it("sets not ready per media with a reason code, and ready again", async () => {

@@ -4,30 +4,10 @@
 // reconnecting after the network drops; keyboard shortcuts. Screenshots go to test-artifacts/.
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { acceptOffer, api, base, deskAs, everyoneOut, launch, mail, ok, open, shot, signIn, tokenOf, until, type Opened } from "./lib.ts";
+import { describe, expect, it } from "vitest";
+import { acceptOffer, api, base, browserSuite, mail, ok, shot, signIn, tokenOf, until } from "./lib.ts";
 
-let browser: Browser;
-const opened: Opened[] = [];
-
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  for (const o of opened) await o.ctx.close().catch(() => {});
-  await browser?.close();
-  await everyoneOut();
-});
-beforeEach(async () => {
-  await everyoneOut();
-});
-
-async function desk(login: string): Promise<Opened> {
-  const o = await deskAs(browser, login);
-  opened.push(o);
-  return o;
-}
+const { desk, page: openPage } = browserSuite();
 
 describe("agent desktop", () => {
   it("serves the desktop with a strict CSP and no inline script", async () => {
@@ -78,8 +58,7 @@ describe("agent desktop", () => {
     expect(problems).toEqual([]);
 
     // The supervisor's QA inbox: approve.
-    const sup = await open(browser, "/console/");
-    opened.push(sup);
+    const sup = await openPage("/console/");
     await signIn(sup.page, "sam");
     await sup.page.getByRole("button", { name: "QA review" }).click();
     const item = sup.page.getByText(`Re: ${subject}`).first();
@@ -102,8 +81,7 @@ describe("agent desktop", () => {
   it("a customer chats through the widget; the agent answers in the desktop, transfers to a colleague, who ends the chat", async () => {
     const ben = await desk("ben");
     const chloe = await desk("chloe");
-    const cust = await open(browser, "/demo/", { width: 1280, height: 820 });
-    opened.push(cust);
+    const cust = await openPage("/demo/", { width: 1280, height: 820 });
     await cust.page.getByRole("button", { name: "Chat with us" }).click();
     const widget = cust.page.getByRole("dialog", { name: "Chat with us" });
     await widget.getByLabel("Your name").fill("Robin Chatter");

@@ -2,7 +2,7 @@
 // Debian's chromium, logging in through the apps' own login forms, and screenshots.
 import { mkdirSync } from "node:fs";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { inject } from "vitest";
+import { afterAll, beforeAll, beforeEach, inject } from "vitest";
 
 export const base = inject("baseUrl");
 export const ingestKey = inject("ingestKey");
@@ -59,6 +59,13 @@ export async function until<T>(fn: () => Promise<T | null | undefined | false>, 
 
 export async function tokenOf(login: string): Promise<string> {
   return (await ok<{ token: string }>("/api/v1/auth/login", { json: { tenant: "demo", login, password: "parley-demo" } })).token;
+}
+
+/** An agent logged in to routing and ready on every media, through the API; answers the token. */
+export async function readyAgent(login: string): Promise<string> {
+  const token = await tokenOf(login);
+  await ok("/api/v1/me/login", { token, json: { ready: true } });
+  return token;
 }
 
 /** Every demo agent out of routing, so work goes only where a test sends it (the tests share one tenant). */
@@ -127,4 +134,27 @@ export async function acceptOffer(page: Page, text: string | RegExp): Promise<vo
   await offer.waitFor({ timeout: 30_000 });
   await offer.getByRole("button", { name: "Accept" }).click();
   await page.locator("[data-interaction]").filter({ hasText: text }).first().waitFor();
+}
+
+/** A test file's browser: launched before, closed after, with every agent out of routing before each
+ *  test (the files share one tenant); desktops and pages opened through it are closed with it. */
+export function browserSuite(): { desk: (login: string) => Promise<Opened>; page: (path: string, viewport?: { width: number; height: number }) => Promise<Opened> } {
+  let browser: Browser;
+  const opened: Opened[] = [];
+  beforeAll(async () => {
+    browser = await launch();
+  });
+  afterAll(async () => {
+    for (const o of opened) await o.ctx.close().catch(() => {});
+    await browser?.close();
+    await everyoneOut();
+  });
+  beforeEach(async () => {
+    await everyoneOut();
+  });
+  const keep = (o: Opened) => (opened.push(o), o);
+  return {
+    desk: async (login) => keep(await deskAs(browser, login)),
+    page: async (path, viewport) => keep(await open(browser, path, viewport)),
+  };
 }

@@ -1,6 +1,6 @@
 // The desktop's pure helpers: recipients as typed, durations as shown.
 import { describe, expect, it } from "vitest";
-import { parseAddresses, showAddresses } from "../../web/desk/addresses.ts";
+import { parseAddresses, sameAddresses, showAddresses } from "../../web/shared/addresses.ts";
 import { duration } from "../../web/shared/format.ts";
 
 describe("recipient fields", () => {
@@ -21,6 +21,8 @@ describe("recipient fields", () => {
   it("writes what it reads", () => {
     const as = [{ addr: "pat@example.com", name: "Pat Lee" }, { addr: "lee@example.com" }, { addr: "jo@example.org", name: "Jo, Q" }];
     expect(parseAddresses(showAddresses(as))).toEqual(as);
+    expect(sameAddresses(as, parseAddresses(showAddresses(as)))).toBe(true);
+    expect(sameAddresses(as, as.slice(1))).toBe(false);
   });
 });
 

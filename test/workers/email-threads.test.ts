@@ -3,7 +3,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { flush, mail, mailTenant, mid, outbox, outboxRaw } from "../email-helpers.ts";
-import { interaction, offerFor, post, ready, stateIs } from "../helpers.ts";
+import { interaction, offerFor, post, ready, stateIs, until } from "../helpers.ts";
 import PostalMime from "postal-mime";
 
 /** The agent takes the offer, replies through Parley and sends; returns our reply's Message-ID. */
@@ -101,7 +101,11 @@ describe("threading", () => {
     const third = await t.receive(mail({ messageId: mid("p3"), inReplyTo: m1, subject: "Re: Help with my order" }));
     expect(third.appended).toBe(false);
     await offerFor(t, "a2", third.interactionId);
-    const i3 = await interaction(t, third.interactionId);
+    // The queue object writes its history to D1 through its outbox, a moment after the offer.
+    const i3 = await until(async () => {
+      const i = await interaction(t, third.interactionId);
+      return i.history.some((h) => h.action === "preference_lapsed") ? i : null;
+    }, "the lapse in the history");
     expect(i3.history.map((h) => h.action)).toContain("preference_lapsed");
   });
 });

@@ -1,13 +1,13 @@
 // One email as a reviewer reads it: who, to whom, subject, the text, and the HTML version only
 // inside a sandboxed frame (no scripts, no same-origin), never in the page.
-import { useState } from "preact/hooks";
+import type { Auth } from "../shared/api.ts";
+import { showAddress as formatAddress, showAddresses as formatAddresses } from "../shared/addresses.ts";
 import { bytes, time } from "../shared/format.ts";
+import { MailBody } from "../shared/MailBody.tsx";
 import type { EmailMessage } from "../shared/types.ts";
-import { formatAddress, formatAddresses } from "./reviews/addresses.ts";
 
-export function MailView(props: { mail: EmailMessage; label?: string }) {
+export function MailView(props: { auth: Auth; mail: EmailMessage; label?: string }) {
   const m = props.mail;
-  const [html, setHtml] = useState(false);
   return (
     <article class={`mail ${m.direction}`} data-mail={m.id} data-direction={m.direction}>
       <header>
@@ -27,17 +27,9 @@ export function MailView(props: { mail: EmailMessage; label?: string }) {
         <div class="small muted">
           {time(m.date ?? m.createdAt)} · {m.status}
           {m.author ? ` · by ${m.author}` : ""}
-          {m.html && (
-            <>
-              {" · "}
-              <button type="button" class="link" aria-pressed={html} onClick={() => setHtml(!html)}>
-                {html ? "Show text" : "Show formatted"}
-              </button>
-            </>
-          )}
         </div>
       </header>
-      {html && m.html ? <iframe sandbox="" srcdoc={m.html} title={`Formatted: ${m.subject ?? "message"}`} referrerpolicy="no-referrer" /> : <pre data-field="text">{m.text}</pre>}
+      <MailBody auth={props.auth} message={m} />
       {m.attachments.length > 0 && (
         <div class="attachments small">
           {m.attachments.map((a) => (

@@ -1,5 +1,5 @@
 // Shapes of the supervisor API answers the console reads (what web/shared/types.ts does not cover).
-import type { Address, AgentStat, AgentStatus, ChatFrameMessage, Media, QueueItem, QueueStats } from "../shared/types.ts";
+import type { Address, AgentStatus, Media, QueueItem } from "../shared/types.ts";
 
 /** GET /api/v1/queues */
 export interface QueueInfo {
@@ -35,24 +35,7 @@ export interface AgentRow extends AgentStatus {
   role: "agent" | "supervisor" | "admin";
 }
 
-/** The dashboard socket's 15-second history sample, per queue. */
-export interface QueueSample {
-  waiting: number;
-  oldestWaitMs: number;
-  serviceLevelPct: number | null;
-  avgHandleMs: number | null;
-}
-export interface Sample {
-  at: number;
-  queues: Record<string, QueueSample>;
-}
-
-/** GET /api/v1/stats, and the socket's stats frame. */
-export interface LiveStats {
-  at: number;
-  queues: QueueStats[];
-  agents: AgentStat[];
-}
+export type { LiveStats, QueueSample, Sample } from "../shared/types.ts";
 
 /** GET /api/v1/replies?state=failed (D1 column names, as the API sends them). */
 export interface ReplyRow {
@@ -91,23 +74,4 @@ export interface Outbox {
   messages: OutboxMessage[];
 }
 
-export type SupervisorMode = "monitor" | "coach" | "barge";
-
-export interface ChatParticipant {
-  id: string;
-  role: "customer" | "agent" | "supervisor" | "system";
-  mode: string;
-  name: string;
-  joinedAt: number;
-  leftAt: number | null;
-  readSeq: number;
-}
-
-/** Server → client frames on a chat socket (docs/chat.md), as far as the console uses them. */
-export type ChatFrame =
-  | { type: "hello"; participant: ChatParticipant; status: string; last: number }
-  | { type: "msg"; message: ChatFrameMessage }
-  | { type: "ack"; clientId: string; seq: number; duplicate: boolean }
-  | { type: "typing"; from: string; name?: string; on: boolean }
-  | { type: "status"; status: string; reason?: string }
-  | { type: "error"; code: string; message: string; clientId?: string };
+export type { ChatFrame, ChatParticipant, SupervisorMode } from "../shared/types.ts";

@@ -8,7 +8,7 @@ import { bytes, clock } from "../shared/format.ts";
 import type { WorkView } from "../shared/types.ts";
 import { ConnectionBadge, ErrorLine, Modal } from "../shared/ui.tsx";
 import type { DeskEvent } from "./agent.ts";
-import { useChat } from "./chat-socket.ts";
+import { useChatSocket } from "../shared/chat-socket.ts";
 import type { DeskProps } from "./props.ts";
 import { colleagues, TransferTarget, transferBody } from "./TransferTarget.tsx";
 
@@ -79,7 +79,8 @@ interface ChatInfo {
 function ChatPane(props: DeskProps & { interactionId: string; subject: string | null; role: string; highlighted: boolean; onLeft?: () => void; onClosed: (id: string) => void }) {
   const { auth, interactionId } = props;
   const me = `agent:${props.session.agent.id}`;
-  const chat = useChat(auth, interactionId, me);
+  const chat = useChatSocket(auth, interactionId, true, { id: props.session.agent.id, name: props.session.agent.fullName, role: "agent" });
+  const status = chat.status ?? "connecting";
   const [info, setInfo] = useState<ChatInfo | null>(null);
   const [text, setText] = useState("");
   const [staffOnly, setStaffOnly] = useState(props.role === "consult");
@@ -89,7 +90,7 @@ function ChatPane(props: DeskProps & { interactionId: string; subject: string | 
   const log = useRef<HTMLDivElement>(null);
   useEffect(() => {
     void auth.get<ChatInfo>(`/api/v1/chats/${interactionId}`).then(setInfo, () => {});
-  }, [interactionId, chat.status]);
+  }, [interactionId, status]);
   useEffect(() => {
     log.current?.scrollTo(0, log.current.scrollHeight);
   }, [chat.messages.length, chat.pending.length]);
@@ -122,7 +123,7 @@ function ChatPane(props: DeskProps & { interactionId: string; subject: string | 
     }
   };
   const customer = info?.contact ? [info.contact.firstName, info.contact.lastName].filter(Boolean).join(" ") : null;
-  const ended = chat.status === "ended";
+  const ended = status === "ended";
   return (
     <article class={`chat ${props.highlighted ? "highlighted" : ""}`} aria-label={`Chat ${customer ?? props.subject ?? interactionId}`} data-chat={interactionId}>
       <header>
@@ -133,8 +134,8 @@ function ChatPane(props: DeskProps & { interactionId: string; subject: string | 
           <ConnectionBadge state={chat.conn} />
         </div>
         <div class="row small">
-          <span class="muted grow" data-chat-status={chat.status}>
-            {ended ? "Ended" : chat.status}
+          <span class="muted grow" data-chat-status={status}>
+            {ended ? "Ended" : status}
             {info && info.participants.length > 0 && ` · ${info.participants.map((p) => p.name).join(", ")}`}
           </span>
           {props.role === "primary" ? (
@@ -182,7 +183,7 @@ function ChatPane(props: DeskProps & { interactionId: string; subject: string | 
         ))}
       </div>
       <div class="typing" aria-live="polite">
-        {chat.typing}
+        {chat.typing.length > 0 && `${chat.typing.join(", ")} ${chat.typing.length > 1 ? "are" : "is"} typing…`}
       </div>
       <ErrorLine text={chat.error} />
       {!ended && (

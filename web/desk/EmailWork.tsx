@@ -5,7 +5,7 @@ import { errorText } from "../shared/api.ts";
 import { bytes, time } from "../shared/format.ts";
 import type { Address, EmailMessage, Interaction } from "../shared/types.ts";
 import { ErrorLine } from "../shared/ui.tsx";
-import { MailBody } from "./MailBody.tsx";
+import { MailBody } from "../shared/MailBody.tsx";
 import type { DeskProps } from "./props.ts";
 import { ReplyEditor } from "./ReplyEditor.tsx";
 

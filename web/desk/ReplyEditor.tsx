@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { errorText } from "../shared/api.ts";
 import { bytes } from "../shared/format.ts";
 import type { Compose, EmailMessage, Interaction, StandardResponse } from "../shared/types.ts";
-import { parseAddresses, showAddresses as show } from "./addresses.ts";
+import { parseAddresses, showAddresses as show } from "../shared/addresses.ts";
 import { ErrorLine, Modal } from "../shared/ui.tsx";
 import type { DeskProps } from "./props.ts";
 

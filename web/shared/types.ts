@@ -1,31 +1,17 @@
-// What the API answers, as the browser apps read it (the server's own types live with bindings).
+// What the API answers, as the browser apps read it. The shapes the server's own pure modules define are imported from them (types only: nothing of
+// the server is bundled); the rest are the API's JSON answers as the apps read them.
+import type { Media } from "../../workers/config/schema.ts";
+import type { AgentSnapshot, PresenceState } from "../../workers/routing/agent-state.ts";
+import type { QueueItem } from "../../durable-objects/types.ts";
 
-export type Media = "email" | "webform" | "chat" | "sms" | "callback" | "generic";
-export const MEDIA: Media[] = ["email", "webform", "chat", "sms", "callback", "generic"];
-export type Presence = "logged_out" | "after_work" | "busy" | "ready" | "not_ready";
+export type { Media } from "../../workers/config/schema.ts";
+export type { QueueItem, QueueStats, WorkbinEntry } from "../../durable-objects/types.ts";
+export type { AgentStat, LiveStats, QueueSample, Sample } from "../../workers/stats/types.ts";
+export type Presence = PresenceState;
+export type Snapshot = AgentSnapshot;
 
-export interface QueueItem {
-  id: string;
-  media: Media;
-  priority: number;
-  subject: string | null;
-  contactId: string | null;
-  categories: string[];
-  attributes: Record<string, unknown>;
-  pinnedAgent?: string | null;
-}
-
-export interface Snapshot {
-  agentId: string;
-  loggedIn: boolean;
-  afterWork: boolean;
-  ready: Partial<Record<Media, boolean>>;
-  reasons: Partial<Record<Media, string>>;
-  load: Partial<Record<Media, number>>;
-  capacity: Partial<Record<Media, number>>;
-  maxTotal?: number;
-  idleSince: number;
-}
+/** The media in the order the desktop lists them. */
+export const MEDIA = ["email", "webform", "chat", "sms", "callback", "generic"] as const satisfies readonly Media[];
 
 export interface WorkView {
   interactionId: string;
@@ -47,14 +33,6 @@ export interface AgentStatus {
   workbin: number;
 }
 
-export interface WorkbinEntry {
-  interactionId: string;
-  media: Media;
-  item: QueueItem;
-  queue: string;
-  parkedAt: number;
-  parkedBy: string;
-}
 
 export interface HistoryEvent {
   seq: number;
@@ -159,35 +137,7 @@ export interface SearchResult {
   snippet: string;
 }
 
-export interface QueueStats {
-  queue: string;
-  waiting: number;
-  offered: number;
-  parked: number;
-  scheduled: number;
-  oldestWaitMs: number;
-  entered: number;
-  distributed: number;
-  abandoned: number;
-  stopped: number;
-  avgWaitMs: number | null;
-  avgHandleMs: number | null;
-  serviceLevelPct: number | null;
-  serviceLevelSeconds: number;
-}
 
-export interface AgentStat {
-  id: string;
-  fullName: string;
-  state: Presence;
-  ready: Partial<Record<Media, boolean>>;
-  reasons: Partial<Record<Media, string>>;
-  afterWork: boolean;
-  load: Partial<Record<Media, number>>;
-  totalLoad: number;
-  capacity: Partial<Record<Media, number>>;
-  maxTotal: number | null;
-}
 
 export interface ChatFrameMessage {
   seq: number;
@@ -201,3 +151,24 @@ export interface ChatFrameMessage {
   at?: number;
   file?: { name: string; type: string; size: number; url: string };
 }
+
+export type SupervisorMode = "monitor" | "coach" | "barge";
+
+export interface ChatParticipant {
+  id: string;
+  role: "customer" | "agent" | "supervisor" | "system";
+  mode: string;
+  name: string;
+  joinedAt: number;
+  leftAt: number | null;
+  readSeq: number;
+}
+
+/** Server → client frames on a chat socket (docs/chat.md), as far as the console uses them. */
+export type ChatFrame =
+  | { type: "hello"; participant: ChatParticipant; status: string; last: number }
+  | { type: "msg"; message: ChatFrameMessage }
+  | { type: "ack"; clientId: string; seq: number; duplicate: boolean }
+  | { type: "typing"; from: string; name?: string; on: boolean }
+  | { type: "status"; status: string; reason?: string }
+  | { type: "error"; code: string; message: string; clientId?: string };

@@ -1,7 +1,9 @@
 // The supervisor dashboard's WebSocket protocol, pure: the frames both ways, a history sample taken
 // from live stats, and when the Dashboard object's alarm next has work. The object wires these to
 // its sockets, its SQLite and its alarm.
-import type { AgentStat, LiveStats, QueueStats } from "./live.ts";
+import type { AgentStat, LiveStats, QueueSample, QueueStats, Sample } from "./types.ts";
+
+export type { QueueSample, Sample } from "./types.ts";
 
 /** While a socket is open, stats are pushed this often. */
 export const TICK_MS = 2_000;
@@ -15,17 +17,6 @@ export const SLACK_MS = 250;
 const MIN_GAP_MS = 500;
 /** Client frames are a few bytes; anything much larger is not one of them. */
 export const MAX_FRAME_BYTES = 1024;
-
-export interface QueueSample {
-  waiting: number;
-  oldestWaitMs: number;
-  serviceLevelPct: number | null;
-  avgHandleMs: number | null;
-}
-export interface Sample {
-  at: number;
-  queues: Record<string, QueueSample>;
-}
 
 export type FrameError = { code: "frame_too_large" | "malformed_frame" | "unknown_frame" | "stats_unavailable"; message: string };
 

@@ -1,32 +1,11 @@
 // The real-time Stat Server's one gathering step: every queue's stats() and every agent's snapshot(),
 // asked in parallel. GET /api/v1/stats answers it; the Dashboard object pushes it to supervisors.
-import type { QueueStats } from "../../durable-objects/interaction-queue.ts";
 import { agentStub, queueStub } from "../../durable-objects/names.ts";
-import type { Media } from "../config/schema.ts";
 import { getConfig } from "../config/store.ts";
-import { presenceOf, totalLoad, type PresenceState } from "../routing/agent-state.ts";
+import { presenceOf, totalLoad } from "../routing/agent-state.ts";
+import type { AgentStat, LiveStats, QueueStats } from "./types.ts";
 
-export type { QueueStats } from "../../durable-objects/interaction-queue.ts";
-
-export interface AgentStat {
-  id: string;
-  fullName: string;
-  state: PresenceState;
-  ready: Partial<Record<Media, boolean>>;
-  reasons: Partial<Record<Media, string>>;
-  afterWork: boolean;
-  load: Partial<Record<Media, number>>;
-  totalLoad: number;
-  capacity: Partial<Record<Media, number>>;
-  maxTotal: number | null;
-  idleSince: number | null;
-}
-
-export interface LiveStats {
-  at: number;
-  queues: QueueStats[];
-  agents: AgentStat[];
-}
+export type { AgentStat, LiveStats, QueueStats } from "./types.ts";
 
 export interface LiveOptions {
   /** Called when a queue's stats() fails; its answer stands in for that queue (null leaves it out).

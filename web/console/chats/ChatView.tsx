@@ -5,7 +5,7 @@ import { errorText, type Auth } from "../../shared/api.ts";
 import type { Contact } from "../../shared/types.ts";
 import { ConnectionBadge, ErrorLine, Modal } from "../../shared/ui.tsx";
 import type { ChatParticipant, SupervisorMode } from "../api-types.ts";
-import { useChatSocket } from "./useChatSocket.ts";
+import { useChatSocket } from "../../shared/chat-socket.ts";
 import { Transcript } from "./Transcript.tsx";
 import { Composer } from "./Composer.tsx";
 import type { LiveChat } from "./useLiveChats.ts";
@@ -51,7 +51,7 @@ export function ChatView(props: { auth: Auth; me: { id: string; name: string }; 
     void reload();
   }, [chat.id]);
 
-  const sock = useChatSocket(auth, chat.id, mode !== null && info?.status !== "ended", props.me);
+  const sock = useChatSocket(auth, chat.id, mode !== null && info?.status !== "ended", { ...props.me, role: "supervisor" });
   const status = sock.status ?? info?.status ?? "…";
   const ended = status === "ended";
 

@@ -3,7 +3,7 @@
 import { useEffect, useRef } from "preact/hooks";
 import { bytes } from "../../shared/format.ts";
 import type { ChatFrameMessage } from "../../shared/types.ts";
-import type { Pending } from "./useChatSocket.ts";
+import type { Pending } from "../../shared/chat-socket.ts";
 
 export function Transcript(props: { messages: ChatFrameMessage[]; pending: Pending[]; me: string; typing: string[] }) {
   const end = useRef<HTMLDivElement>(null);

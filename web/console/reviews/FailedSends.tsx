@@ -4,7 +4,7 @@ import { errorText, type Auth } from "../../shared/api.ts";
 import { time } from "../../shared/format.ts";
 import { ErrorLine } from "../../shared/ui.tsx";
 import type { ReplyRow } from "../api-types.ts";
-import { formatAddresses } from "./addresses.ts";
+import { showAddresses as formatAddresses } from "../../shared/addresses.ts";
 
 export function FailedSends(props: { auth: Auth; toast: (t: string, kind?: "info" | "error") => void }) {
   const [rows, setRows] = useState<ReplyRow[] | null>(null);

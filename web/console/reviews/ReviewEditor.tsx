@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import type { Address, EmailMessage } from "../../shared/types.ts";
 import { ErrorLine } from "../../shared/ui.tsx";
-import { formatAddresses, parseAddresses, sameAddresses } from "./addresses.ts";
+import { parseAddresses, sameAddresses, showAddresses as formatAddresses } from "../../shared/addresses.ts";
 
 export interface Edit {
   to?: Address[];
@@ -22,16 +22,23 @@ export function ReviewEditor(props: { draft: EmailMessage; busy: boolean; onAppr
 
   const submit = (e: Event) => {
     e.preventDefault();
-    const t = parseAddresses(to);
-    const c = parseAddresses(cc);
-    if (!t.ok) return setError(`To: “${t.bad}” is not an email address`);
-    if (!c.ok) return setError(`Cc: “${c.bad}” is not an email address`);
-    if (t.list.length === 0) return setError("To: at least one recipient");
+    let t: Address[], c: Address[];
+    try {
+      t = parseAddresses(to);
+    } catch (err) {
+      return setError(`To: ${(err as Error).message}`);
+    }
+    try {
+      c = parseAddresses(cc);
+    } catch (err) {
+      return setError(`Cc: ${(err as Error).message}`);
+    }
+    if (t.length === 0) return setError("To: at least one recipient");
     if (!subject.trim()) return setError("Subject: cannot be empty");
     setError(null);
     const edit: Edit = {};
-    if (!sameAddresses(t.list, d.to)) edit.to = t.list;
-    if (!sameAddresses(c.list, d.cc)) edit.cc = c.list;
+    if (!sameAddresses(t, d.to)) edit.to = t;
+    if (!sameAddresses(c, d.cc)) edit.cc = c;
     if (subject !== (d.subject ?? "")) edit.subject = subject;
     if (text !== d.text) edit.text = text;
     props.onApprove(edit);

@@ -68,13 +68,13 @@ export function ReviewPane(props: { auth: Auth; id: string; onDone: (text: strin
           <p class="small muted">
             Reply by <strong>{data.draft?.author ?? data.reply.agentId ?? "?"}</strong> · {data.reply.id}
           </p>
-          {data.original ? <MailView mail={data.original} label="The customer wrote" /> : <p class="muted small">The customer's message is not in this thread.</p>}
+          {data.original ? <MailView auth={props.auth} mail={data.original} label="The customer wrote" /> : <p class="muted small">The customer's message is not in this thread.</p>}
           {!data.draft ? (
             <p class="error">This reply has no message to review.</p>
           ) : editing ? (
             <ReviewEditor draft={data.draft} busy={busy} onCancel={() => setEditing(false)} onApprove={(edit) => void review({ action: "approve", comment: note, edit }, `Approved “${subject}” with your edits`)} />
           ) : (
-            <MailView mail={data.draft} label="The reply" />
+            <MailView auth={props.auth} mail={data.draft} label="The reply" />
           )}
           <label>
             Comment <span class="small">(required to return; optional on approval)</span>

@@ -1,11 +1,11 @@
-// The chat's WebSocket for a supervisor who has joined: the transcript (resumed after the highest
-// seq seen, so a reconnect neither loses nor doubles), typing, status, and sending with a clientId
-// that is resent until acknowledged (the server stores each clientId once).
+// A chat's WebSocket for staff who have joined it (the agent's chat panes, the supervisor's live
+// chats): the transcript (resumed after the highest seq seen, so a reconnect neither loses nor
+// doubles), typing both ways, status, and sending with a clientId that is resent until
+// acknowledged (the server stores each clientId once).
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { Auth } from "../../shared/api.ts";
-import { LiveSocket, type SocketState } from "../../shared/socket.ts";
-import type { ChatFrameMessage } from "../../shared/types.ts";
-import type { ChatFrame } from "../api-types.ts";
+import type { Auth } from "./api.ts";
+import { LiveSocket, type SocketState } from "./socket.ts";
+import type { ChatFrame, ChatFrameMessage } from "./types.ts";
 
 export interface Pending {
   clientId: string;
@@ -21,11 +21,17 @@ export interface ChatSocket {
   conn: SocketState;
   error: string | null;
   send: (text: string, visibility: "all" | "staff") => void;
+  /** Call on every keystroke: a typing notice at most every 3 s, and "stopped" 3 s after the last. */
+  typingOn: () => void;
 }
 
-const newClientId = () => `sup-${crypto.randomUUID()}`;
+export interface Me {
+  id: string;
+  name: string;
+  role: "agent" | "supervisor";
+}
 
-export function useChatSocket(auth: Auth, interactionId: string, enabled: boolean, me: { id: string; name: string }): ChatSocket {
+export function useChatSocket(auth: Auth, interactionId: string, enabled: boolean, me: Me): ChatSocket {
   const [messages, setMessages] = useState<ChatFrameMessage[]>([]);
   const [pending, setPending] = useState<Pending[]>([]);
   const [status, setStatus] = useState<string | null>(null);
@@ -82,7 +88,7 @@ export function useChatSocket(auth: Auth, interactionId: string, enabled: boolea
           // The sender's socket gets an ack, not an echo: the pending message becomes the stored one.
           const p = pendingRef.current.find((x) => x.clientId === f.clientId);
           setPend(pendingRef.current.filter((x) => x.clientId !== f.clientId));
-          if (p) add({ seq: f.seq, from: `agent:${me.id}`, name: me.name, role: "supervisor", kind: "text", text: p.text, clientId: p.clientId, visibility: p.visibility, at: Date.now() });
+          if (p) add({ seq: f.seq, from: `agent:${me.id}`, name: me.name, role: me.role, kind: "text", text: p.text, clientId: p.clientId, visibility: p.visibility, at: Date.now() });
         } else if (f.type === "typing") {
           if (f.from === `agent:${me.id}`) return;
           setTyping(({ [f.from]: _old, ...rest }) => (f.on ? { ...rest, [f.from]: f.name ?? f.from } : rest));
@@ -105,13 +111,30 @@ export function useChatSocket(auth: Auth, interactionId: string, enabled: boolea
     };
   }, [auth, interactionId, enabled]);
 
+  const typingSent = useRef(0);
+  const typingOff = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const typingOn = () => {
+    const now = Date.now();
+    if (now - typingSent.current > 3000) {
+      typingSent.current = now;
+      sockRef.current?.send({ type: "typing", on: true });
+    }
+    if (typingOff.current) clearTimeout(typingOff.current);
+    typingOff.current = setTimeout(() => {
+      typingSent.current = 0;
+      sockRef.current?.send({ type: "typing", on: false });
+    }, 3000);
+  };
+
   const send = (text: string, visibility: "all" | "staff") => {
-    const p: Pending = { clientId: newClientId(), text, visibility };
+    const p: Pending = { clientId: `${me.role === "agent" ? "desk" : "sup"}-${crypto.randomUUID()}`, text, visibility };
+    if (typingOff.current) clearTimeout(typingOff.current);
+    typingSent.current = 0;
     setError(null);
     setPend([...pendingRef.current, p]);
     // Not open: it goes out on the next open (onOpen resends what is pending).
     sockRef.current?.send({ type: "msg", clientId: p.clientId, text, visibility });
   };
 
-  return { messages, pending, status, typing: Object.values(typing), conn, error, send };
+  return { messages, pending, status, typing: Object.values(typing), conn, error, send, typingOn };
 }

@@ -1,9 +1,10 @@
-// Recipient fields as the agent types them. Pure, so it is unit-tested without a browser.
-import type { Address } from "../shared/types.ts";
+// Recipient fields as an agent or a reviewer types them. Pure, so it is unit-tested without a browser.
+import type { Address } from "./types.ts";
 
 /** Addresses as one line: `Name <addr>` where there is a name. */
-export const showAddresses = (as: Address[]): string =>
-  as.map((a) => (a.name ? `${/[,;<>"]/.test(a.name) ? `"${a.name.replace(/"/g, "")}"` : a.name} <${a.addr}>` : a.addr)).join(", ");
+export const showAddress = (a: Address): string => (a.name ? `${/[,;<>"]/.test(a.name) ? `"${a.name.replace(/"/g, "")}"` : a.name} <${a.addr}>` : a.addr);
+export const showAddresses = (as: Address[]): string => as.map(showAddress).join(", ");
+export const sameAddresses = (a: Address[], b: Address[]): boolean => showAddresses(a) === showAddresses(b);
 
 /** "Pat <pat@example.com>, lee@example.com" → addresses; a bad one is named in the error. */
 export function parseAddresses(s: string): Address[] {

@@ -1,10 +1,10 @@
-// One email's body. HTML (sanitized by the server when stored) is shown only inside a sandboxed
+// One email's body, in the agent's thread and the reviewer's inbox. HTML (sanitized by the server when stored) is shown only inside a sandboxed
 // frame with no permissions at all: no scripts, no forms, no navigation of the desktop, an opaque
 // origin; the page's CSP applies there too. Inline cid: images, which the API serves only with a
 // token, are fetched here and put in as data: URLs; remote images stay blocked (tracking pixels).
 import { useEffect, useState } from "preact/hooks";
-import type { Auth } from "../shared/api.ts";
-import type { EmailMessage } from "../shared/types.ts";
+import type { Auth } from "./api.ts";
+import type { EmailMessage } from "./types.ts";
 
 const FRAME_CSS = "<style>body{font:14px/1.45 system-ui,sans-serif;margin:8px;color:#1d2330;word-break:break-word}img{max-width:100%}</style>";
 
@@ -50,7 +50,7 @@ export function MailBody(props: { auth: Auth; message: EmailMessage }) {
           }}
         />
       ) : (
-        <pre class="plain">{m.text || (m.automatic ? "(automatic message)" : "(no text)")}</pre>
+        <pre class="plain" data-field="text">{m.text || (m.automatic ? "(automatic message)" : "(no text)")}</pre>
       )}
     </div>
   );
