@@ -124,6 +124,10 @@ describe("agent desktop", () => {
     await cpane.locator("[data-chat-status=ended]").waitFor();
     await widget.getByText(/ended/i).first().waitFor();
     await shot(chloe.page, "desk-chat-ended");
+    // After a reload the ended chat still shows its transcript until it is marked done.
+    await chloe.page.reload();
+    await cpane.getByText("Hi Robin, Chloé here. Anything else?").waitFor();
+    await cpane.locator("[data-chat-status=ended]").waitFor();
     await cpane.getByRole("button", { name: "Mark done" }).click();
     await expect.poll(() => cpane.count()).toBe(0);
     expect([...ben.problems, ...chloe.problems]).toEqual([]);

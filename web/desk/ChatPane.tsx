@@ -169,7 +169,7 @@ function ChatPane(props: DeskProps & { interactionId: string; subject: string | 
             )}
             {m.kind === "file" && m.file ? (
               <a href={m.file.url} target="_blank" rel="noopener noreferrer">
-                📎 {m.file.name} ({bytes(m.file.size)})
+                {m.file.name} ({bytes(m.file.size)})
               </a>
             ) : (
               m.text
@@ -210,8 +210,8 @@ function ChatPane(props: DeskProps & { interactionId: string; subject: string | 
               </label>
             )}
             {!sms && (
-              <label class="inline small">
-                📎
+              <label class="inline small filepick">
+                File
                 <input type="file" aria-label="Send a file" class="visually-hidden" onChange={(e) => void upload(e.currentTarget.files)} />
               </label>
             )}

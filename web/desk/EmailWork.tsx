@@ -64,7 +64,7 @@ export function EmailWork(props: DeskProps & { interaction: Interaction }) {
               <div class="attachments" aria-label="Attachments">
                 {m.attachments.map((a) => (
                   <button type="button" key={a.id} onClick={() => void auth.download(a.url, a.name ?? "attachment").catch((e: unknown) => props.toast(errorText(e), "error"))}>
-                    📎 {a.name ?? "attachment"} <span class="small muted">{bytes(a.size)}</span>
+                    {a.name ?? "attachment"} <span class="small muted">{bytes(a.size)}</span>
                   </button>
                 ))}
               </div>

@@ -65,7 +65,7 @@ export function SmsWork(props: DeskProps & { interaction: Interaction }) {
         <div class="attachments" aria-label="MMS media">
           {media.map((p) => (
             <button type="button" key={p.id} onClick={() => void auth.download(`/api/v1/interactions/${interaction.id}/parts/${p.id}/content`, p.name ?? "media")}>
-              📎 {p.name ?? p.content_type}
+              {p.name ?? p.content_type}
             </button>
           ))}
         </div>

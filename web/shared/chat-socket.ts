@@ -68,6 +68,12 @@ export function useChatSocket(auth: Auth, interactionId: string, enabled: boolea
 
   useEffect(() => {
     if (!enabled) return;
+    // An ended chat still replays its transcript after the hello: close once that has come, so
+    // the socket does not reconnect to a chat that has nothing more to say.
+    let closing: ReturnType<typeof setTimeout> | null = null;
+    const closeSoon = () => {
+      closing ??= setTimeout(() => sock.close(), 1500);
+    };
     const sock = new LiveSocket({
       url: () => auth.socketUrl(`/api/v1/chat/sessions/${encodeURIComponent(interactionId)}/ws?after=${lastSeq.current}`),
       onState: setConn,
@@ -78,7 +84,7 @@ export function useChatSocket(auth: Auth, interactionId: string, enabled: boolea
         const f = raw as unknown as ChatFrame;
         if (f.type === "hello") {
           setStatus(f.status);
-          if (f.status === "ended") sock.close();
+          if (f.status === "ended") closeSoon();
         } else if (f.type === "msg") {
           const m = f.message;
           add(m);
@@ -96,7 +102,7 @@ export function useChatSocket(auth: Auth, interactionId: string, enabled: boolea
           setStatus(f.status);
           if (f.status === "ended") {
             setTyping({});
-            sock.close();
+            closeSoon();
           }
         } else if (f.type === "error") {
           setError(f.message);
@@ -106,6 +112,7 @@ export function useChatSocket(auth: Auth, interactionId: string, enabled: boolea
     });
     sockRef.current = sock;
     return () => {
+      if (closing) clearTimeout(closing);
       sock.close();
       sockRef.current = null;
     };

@@ -24,7 +24,7 @@ export function Transcript(props: { messages: ChatFrameMessage[]; pending: Pendi
                 </div>
               )}
               {m.kind === "file" && m.file ? (
-                <span>📎 {m.file.name} ({bytes(m.file.size)})</span>
+                <span>File: {m.file.name} ({bytes(m.file.size)})</span>
               ) : (
                 <span class="text">{m.text}</span>
               )}
