@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<BenchModule>> = {
   email: () => import("./email.ts"),
   chat: () => import("./chat.ts"),
   sms: () => import("./sms.ts"),
+  desktop: () => import("./desktop.ts"),
 };
 
 const resultsDir = new URL("./results/", import.meta.url).pathname;
