@@ -1,5 +1,6 @@
-// The agent's live state: GET /api/v1/me, kept current by the desktop socket's pushes, read again
-// whole on every (re)connection so a sleep or a network loss leaves nothing stale.
+// The agent's live state: the desktop socket's hello (the whole state, on every (re)connection, so a
+// sleep or a network loss leaves nothing stale), kept current by its pushes; GET /api/v1/me after
+// the agent's own actions.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { Auth } from "../shared/api.ts";
 import { LiveSocket, type SocketState } from "../shared/socket.ts";
@@ -32,8 +33,8 @@ export function useAgent(auth: Auth, onEvent: (e: DeskEvent) => void): AgentLive
   useEffect(() => {
     const sock = new LiveSocket({
       url: () => auth.socketUrl("/api/v1/me/ws"),
+      // Every (re)connection starts with a hello carrying the whole state: nothing to read apart.
       onState: setConn,
-      onOpen: () => void refresh().catch(() => {}),
       onMessage: (m) => {
         const e = m as DeskEvent;
         if (e.type === "hello" || e.type === "status") setStatus((m as { status: AgentStatus }).status);
