@@ -6,10 +6,17 @@
 // back finds the recent hour charted; then the alarm stops and the object costs nothing.
 // The protocol (frames, timings) is in workers/stats/frames.ts and docs/architecture.md.
 import { DurableObject } from "cloudflare:workers";
+import { getConfig } from "../workers/config/store.ts";
 import { liveStats, type LiveStats } from "../workers/stats/live.ts";
 import { dueAt, HISTORY_MS, nextAlarm, parseClientFrame, statsFrame, TICK_MS, toSample, type Clock, type QueueSample, type Sample, type ServerFrame } from "../workers/stats/frames.ts";
 import { Alarm } from "./alarm.ts";
 import { hasSchema } from "./schema.ts";
+
+/** Who holds a socket, kept with it (it survives hibernation). */
+interface Viewer {
+  agentId: string;
+  expiresAt: number;
+}
 
 /** Bumped when the tables below change, so a warm object skips the DDL. */
 const SCHEMA = "1";
@@ -60,6 +67,8 @@ export class Dashboard extends DurableObject<Env> {
     const now = Date.now();
     const pair = new WebSocketPair();
     this.ctx.acceptWebSocket(pair[1]);
+    const viewer: Viewer = { agentId: request.headers.get("X-Parley-Agent") ?? "", expiresAt: Number(request.headers.get("X-Parley-Expires") ?? Infinity) };
+    pair[1].serializeAttachment(viewer);
     this.send(pair[1], { type: "snapshot", at: s?.at ?? now, queues: s?.queues ?? [], agents: s?.agents ?? [], history: this.history(now) });
     if (!s) this.send(pair[1], UNAVAILABLE);
     this.setLinger(null);
@@ -114,6 +123,7 @@ export class Dashboard extends DurableObject<Env> {
     // A stored sample dates itself; a failed one is tried again on the next interval, not at once.
     if (due.sample && !s) this.triedSampleAt = now;
     if (!s) return;
+    await this.dropRevoked(now);
     if (due.push) this.broadcast(statsFrame(s));
     if (due.sample) {
       const sample = this.record(s);
@@ -175,6 +185,24 @@ export class Dashboard extends DurableObject<Env> {
     if (until === null) this.sql.exec("DELETE FROM kv WHERE k = 'linger_until'");
     else this.sql.exec("INSERT OR REPLACE INTO kv (k, v) VALUES ('linger_until', ?)", String(until));
     this.linger = until;
+  }
+
+  /** A socket outlives the request that checked it: each tick closes those whose token has lapsed
+   *  or whose login is gone or no longer a supervisor (a changed role applies at once, as in the API). */
+  private async dropRevoked(now: number): Promise<void> {
+    const agents = await getConfig(this.env.DB, this.tenant).then((c) => c.agents, () => null);
+    for (const ws of this.open()) {
+      const v = ws.deserializeAttachment() as Viewer | null;
+      const role = v && agents ? agents.get(v.agentId)?.role : undefined;
+      const why = !v || v.expiresAt <= now ? "token expired; log in again" : agents && role !== "supervisor" && role !== "admin" ? "this login is no longer a supervisor" : null;
+      if (!why) continue;
+      this.send(ws, { type: "error", error: { code: "unauthorized", message: why } });
+      try {
+        ws.close(4001, why);
+      } catch {
+        // already closing
+      }
+    }
   }
 
   /** Open sockets, but for one that is closing. */

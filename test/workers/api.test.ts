@@ -63,6 +63,22 @@ describe("API", () => {
     expect(byId.sup!.state).toBe("logged_out");
   });
 
+  it("refuses a config save over a newer version when the editor says which version it loaded (If-Match)", async () => {
+    const t = await makeTenant([{ id: "a" }, { id: "adm", role: "admin", capacity: {} }]);
+    const cur = await t.call<{ config: Record<string, unknown>; version: number }>("/api/v1/admin/config", { as: "adm" });
+    const put = (v: string) => t.api("/api/v1/admin/config", { method: "PUT", as: "adm", json: cur.config, headers: { "If-Match": v } });
+    const first = await put(`"${cur.version}"`);
+    expect(first.status).toBe(200);
+    // A second editor still holding the old version is refused, and nothing changes.
+    const stale = await put(`"${cur.version}"`);
+    expect(stale.status).toBe(409);
+    expect(await stale.json()).toMatchObject({ error: { code: "version_conflict", message: expect.stringContaining(`now ${cur.version + 1}`) } });
+    expect((await t.call<{ version: number }>("/api/v1/admin/config", { as: "adm" })).version).toBe(cur.version + 1);
+    expect((await put("soon")).status).toBe(400);
+    // Without If-Match the save goes through (scripts, the CLI).
+    expect((await t.api("/api/v1/admin/config", { method: "PUT", as: "adm", json: cur.config })).status).toBe(200);
+  });
+
   it("lets an admin read and replace the config; a bad config names the field and changes nothing", async () => {
     const t = await makeTenant([{ id: "a" }, { id: "adm", role: "admin", capacity: {} }]);
     const cur = await t.call<{ config: { agents: { id: string; password?: string }[]; queues: unknown[] }; version: number }>("/api/v1/admin/config", { as: "adm" });

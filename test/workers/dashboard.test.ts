@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { dashboardStub } from "../../durable-objects/names.ts";
 import type { AgentStat, QueueStats } from "../../workers/stats/live.ts";
 import type { Sample } from "../../workers/stats/frames.ts";
+import { issueToken } from "../../workers/auth/tokens.ts";
 import { makeTenant, submit, until, type Tenant } from "../helpers.ts";
 
 const HOUR = 3_600_000;
@@ -216,6 +217,31 @@ describe("supervisor dashboard", () => {
     from = s.frames.length;
     await s.next((f) => f.type === "stats", "stats again from the loop", from);
     s.ws.close(1000, "done");
+  });
+
+  it("drops a socket whose login stops being a supervisor, or whose token lapses, while it is open", async () => {
+    const t = await tenant();
+    const s = await connect(t);
+    await s.next((f) => f.type === "snapshot", "the snapshot");
+    // The supervisor is made an agent: the next tick (once the 2 s config cache notices) says so and closes.
+    const row = await env.DB.prepare("SELECT config FROM tenants WHERE id = ?").bind(t.id).first<{ config: string }>();
+    const cfg = JSON.parse(row!.config) as { agents: { id: string; role: string }[] };
+    cfg.agents.find((a) => a.id === "sup")!.role = "agent";
+    await env.DB.prepare("UPDATE tenants SET config = ?, config_version = config_version + 1 WHERE id = ?").bind(JSON.stringify(cfg), t.id).run();
+    const err = await s.next((f) => f.type === "error" && f.error?.code === "unauthorized", "the socket told it is no longer a supervisor's", 0, 10_000);
+    expect(err.error!.message).toContain("no longer a supervisor");
+    await until(async () => s.closed, "the socket closed");
+
+    // A token that lapses while its socket is open.
+    const t2 = await tenant();
+    const short = (await issueToken(env.AUTH_SECRET, { tenant: t2.id, agentId: "sup", role: "supervisor" }, 1)).token;
+    const res = await open(`/api/v1/supervisor/ws?token=${short}`);
+    expect(res.status).toBe(101);
+    const s2 = new Socket(res.webSocket!);
+    await s2.next((f) => f.type === "snapshot", "the snapshot");
+    const lapsed = await s2.next((f) => f.type === "error" && f.error?.code === "unauthorized", "the lapsed token noticed", 0, 10_000);
+    expect(lapsed.error!.message).toContain("expired");
+    await until(async () => s2.closed, "the second socket closed");
   });
 
   it("lets in supervisors only: no token 401, an agent 403, a plain GET 426; and is in the OpenAPI", async () => {

@@ -203,6 +203,25 @@ describe("SMS replies", () => {
     expect(await sms(t.id, res.smsId)).toMatchObject({ status: "delivered", provider_id: "SMout1" });
   });
 
+  it("texts a reply once when the desktop sends it twice with the same clientId, and lists the thread newest-last", async () => {
+    const t = await smsTenant();
+    const id = await smsInHand(t);
+    twilioApi(() => Response.json({ sid: `SM${crypto.randomUUID().slice(0, 8)}`, status: "queued" }, { status: 201 }));
+    const body = { text: "On its way", clientId: "desk-0123456789" };
+    const a = await t.call<{ smsId: string }>(`/api/v1/interactions/${id}/sms`, { method: "POST", as: "ana", json: body, expect: 202 });
+    const b = await t.call<{ smsId: string }>(`/api/v1/interactions/${id}/sms`, { method: "POST", as: "ana", json: body, expect: 202 });
+    expect(b.smsId).toBe(a.smsId);
+    const other = await t.call<{ smsId: string }>(`/api/v1/interactions/${id}/sms`, { method: "POST", as: "ana", json: { text: "And a second one", clientId: "desk-abcdef012345" }, expect: 202 });
+    expect(other.smsId).not.toBe(a.smsId);
+    const n = await env.DB.prepare("SELECT COUNT(*) AS n FROM sms_messages WHERE tenant_id = ? AND interaction_id = ? AND direction = 'outbound'").bind(t.id, id).first<{ n: number }>();
+    expect(n!.n).toBe(2);
+    const list = await t.call<{ messages: { direction: string; text: string }[] }>(`/api/v1/interactions/${id}/sms`, { as: "ana" });
+    expect(list.messages.map((m) => [m.direction, m.text]).slice(-2)).toEqual([["outbound", "On its way"], ["outbound", "And a second one"]]);
+    expect(list.messages[0]!.direction).toBe("inbound");
+    expect((await t.api(`/api/v1/interactions/${id}/sms`, { method: "POST", as: "ana", json: { text: "x", clientId: "no spaces allowed" } })).status).toBe(400);
+    expect((await t.api(`/api/v1/interactions/i_nope/sms`, { as: "ana" })).status).toBe(404);
+  });
+
   it("refuses a reply to a number that said STOP, and fails a send Twilio refuses", async () => {
     const t = await smsTenant();
     const id = await smsInHand(t);

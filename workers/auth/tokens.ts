@@ -7,6 +7,8 @@ export interface Principal {
   tenant: string;
   agentId: string;
   role: RoleT;
+  /** When the token lapses (ms), for connections that outlive the request that opened them. */
+  expiresAt?: number;
 }
 
 const ISSUER = "parley";
@@ -30,7 +32,7 @@ export async function verifyToken(secret: string, token: string): Promise<Princi
     const { payload } = await jwtVerify(token, key(secret), { issuer: ISSUER, algorithms: ["HS256"] });
     const role = Role.safeParse(payload.role);
     if (typeof payload.tid !== "string" || typeof payload.sub !== "string" || !role.success) throw unauthorized("token is missing its claims");
-    return { tenant: payload.tid, agentId: payload.sub, role: role.data };
+    return { tenant: payload.tid, agentId: payload.sub, role: role.data, ...(typeof payload.exp === "number" ? { expiresAt: payload.exp * 1000 } : {}) };
   } catch (err) {
     if (err instanceof errors.JWTExpired) throw new AppError(401, "token_expired", "token expired; log in again");
     if (err instanceof errors.JOSEError) throw new AppError(401, "invalid_token", "invalid token");

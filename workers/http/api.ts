@@ -9,7 +9,7 @@ import { AppError, badRequest, forbidden, tooLarge, unauthorized } from "./error
 
 export type Access = "public" | "ingest" | Role | "ingest_or_agent";
 
-export type Caller = { kind: "user"; tenant: string; agentId: string; role: Role } | { kind: "ingest"; tenant: string };
+export type Caller = { kind: "user"; tenant: string; agentId: string; role: Role; expiresAt?: number } | { kind: "ingest"; tenant: string };
 
 export interface Ctx<B, Q> {
   req: Request;
@@ -92,7 +92,7 @@ export async function authenticate(req: Request, env: Env, access: Access): Prom
     if (!agent) throw new AppError(401, "invalid_token", "this login no longer exists");
     const need: Role = access === "ingest_or_agent" ? "agent" : (access as Role);
     if (RANK[agent.role] < RANK[need]) throw forbidden(`this needs the ${need} role; you are ${agent.role}`);
-    return { kind: "user", tenant: p.tenant, agentId: p.agentId, role: agent.role };
+    return { kind: "user", tenant: p.tenant, agentId: p.agentId, role: agent.role, ...(p.expiresAt !== undefined ? { expiresAt: p.expiresAt } : {}) };
   }
   if (wantsIngest) {
     const tenant = await ingestTenant(env.DB, token);

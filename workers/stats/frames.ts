@@ -18,7 +18,7 @@ const MIN_GAP_MS = 500;
 /** Client frames are a few bytes; anything much larger is not one of them. */
 export const MAX_FRAME_BYTES = 1024;
 
-export type FrameError = { code: "frame_too_large" | "malformed_frame" | "unknown_frame" | "stats_unavailable"; message: string };
+export type FrameError = { code: "frame_too_large" | "malformed_frame" | "unknown_frame" | "stats_unavailable" | "unauthorized"; message: string };
 
 export type ServerFrame =
   | { type: "snapshot"; at: number; queues: QueueStats[]; agents: AgentStat[]; history: Sample[] }

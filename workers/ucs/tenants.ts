@@ -1,6 +1,6 @@
 // Tenants, their config and credentials in D1.
 import { parseConfig, withoutSecrets, type TenantConfig } from "../config/schema.ts";
-import { badRequest, notFound } from "../http/errors.ts";
+import { badRequest, conflict, notFound } from "../http/errors.ts";
 import { sha256Hex } from "../ids.ts";
 import { tenantStatements, type Statement } from "./tenant-statements.ts";
 
@@ -27,12 +27,15 @@ export async function configVersion(db: D1Database, tenantId: string): Promise<n
 }
 
 /** Replaces a tenant's config (admin). The tenant id in the body must be the caller's. */
-export async function replaceTenantConfig(db: D1Database, tenantId: string, input: unknown): Promise<{ config: TenantConfig; version: number }> {
+export async function replaceTenantConfig(db: D1Database, tenantId: string, input: unknown, opts: { expectedVersion?: number } = {}): Promise<{ config: TenantConfig; version: number }> {
   const cfg = parseConfig(input);
   if (cfg.tenant.id !== tenantId) throw badRequest("invalid_config", `tenant.id: must be '${tenantId}'`);
   await checkMailboxesFree(db, cfg);
   await checkNumbersFree(db, cfg);
   const current = await loadTenantConfig(db, tenantId);
+  // An editor that loaded version N saves over N only: someone else's newer save is not undone unseen.
+  if (opts.expectedVersion !== undefined && current.version !== opts.expectedVersion)
+    throw conflict("version_conflict", `the config changed since you loaded it (version ${opts.expectedVersion}, now ${current.version}); reload and apply your changes again`);
   const existing = await db.prepare("SELECT login FROM credentials WHERE tenant_id = ?").bind(tenantId).all<{ login: string }>();
   const version = current.version + 1;
   const st = await tenantStatements(cfg, { version, existingLogins: new Set(existing.results.map((r) => r.login)) });

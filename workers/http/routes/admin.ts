@@ -13,12 +13,16 @@ export const adminRoutes = [
   }),
   route({
     method: "put", path: "/api/v1/admin/config", access: "admin", tags: ["admin"],
-    summary: "Replace the tenant's config. Validated whole; an error names the bad field. Agents keep their passwords unless one is given.",
+    summary: "Replace the tenant's config. Validated whole; an error names the bad field. Agents keep their passwords unless one is given. With If-Match: \"<version>\", 409 version_conflict if the config changed since that version.",
     body: z.unknown().describe("A tenant config") as z.ZodType,
     responses: { 200: { description: "The stored config and its new version", schema: z.object({ config: TenantConfig, version: z.number() }) } },
-    handler: async ({ env, caller, body }) => {
+    handler: async ({ env, caller, body, req }) => {
+      // If-Match: "<version>" (the version the editor loaded) refuses a save over someone else's newer one.
+      const match = req.headers.get("If-Match");
+      const expectedVersion = match === null ? undefined : Number(match.replace(/^W\//, "").replace(/"/g, ""));
+      if (expectedVersion !== undefined && !Number.isInteger(expectedVersion)) throw badRequest("invalid_if_match", "If-Match: give the config version you loaded, as \"12\"");
       try {
-        const r = await replaceTenantConfig(env.DB, caller.tenant, body);
+        const r = await replaceTenantConfig(env.DB, caller.tenant, body, { expectedVersion });
         forgetConfig(caller.tenant);
         return r;
       } catch (err) {

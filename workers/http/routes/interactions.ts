@@ -93,7 +93,7 @@ export const interactionRoutes = [
       const id = idParam(params);
       const row = await getInteractionRow(env.DB, u.tenant, id);
       // The agent's object, not D1 (which learns of an accept a moment later), says what is in hand.
-      const inHand = row.state !== "workbin" && (row.agentId === u.agentId || (await agentStub(env, u.tenant, u.agentId).handles(id)));
+      const inHand = (await agentStub(env, u.tenant, u.agentId).handles(id)) || (row.agentId === u.agentId && row.state !== "workbin");
       if (inHand) unwrap(await agentStub(env, u.tenant, u.agentId).stopWork(id, body.reason));
       else if (isSupervisor(u)) unwrap(await queueStub(env, u.tenant, await heldByQueue(env, u.tenant, id)).stop(id, `supervisor:${u.agentId}`, { reason: body.reason }));
       else throw forbidden("you can stop only work in your hands");

@@ -57,6 +57,8 @@ async function signedTwilio(req: Request, env: Env, params: FormParams, to: stri
 
 const GenericSms = z.object({ id: z.string().min(1).max(100), from: z.string().min(1).max(40), to: z.string().regex(E164, "an E.164 number"), text: z.string().max(MAX_SMS_CHARS) }).strict();
 const Text = z.object({ text: z.string().min(1).max(MAX_SMS_CHARS) }).strict();
+/** An agent's reply; the desktop's clientId makes a repeated request (a double click, a retry) text once. */
+const AgentSms = Text.extend({ clientId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/).optional() }).strict();
 
 export const smsRoutes: RouteDef[] = [
   route({
@@ -170,19 +172,20 @@ export const smsRoutes: RouteDef[] = [
   }),
   route({
     method: "get", path: "/api/v1/interactions/:id/sms", access: "agent", tags: ["sms", "agent"],
-    summary: "The SMS messages of an interaction, in and out, oldest first, with delivery state",
+    summary: "The SMS messages of an interaction, in and out (the newest 500), oldest first, with delivery state",
     handler: async ({ env, caller, params }) => {
       const row = await getInteractionRow(env.DB, caller.tenant, params.id!);
       const r = await env.DB.prepare(
-        "SELECT id, direction, center, customer, body, encoding, segments, status, error, created_at FROM sms_messages WHERE tenant_id = ? AND interaction_id = ? ORDER BY created_at, id LIMIT 500",
+        // The newest 500 (a long paging thread keeps its latest), answered oldest first.
+        "SELECT * FROM (SELECT id, direction, center, customer, body, encoding, segments, status, error, created_at FROM sms_messages WHERE tenant_id = ? AND interaction_id = ? ORDER BY created_at DESC, id DESC LIMIT 500) ORDER BY created_at, id",
       ).bind(caller.tenant, row.id).all<{ id: string; direction: string; center: string; customer: string; body: string; encoding: string | null; segments: number | null; status: string; error: string | null; created_at: number }>();
       return { messages: r.results.map((m) => ({ id: m.id, direction: m.direction, center: m.center, customer: m.customer, text: m.body, encoding: m.encoding, segments: m.segments, status: m.status, error: m.error, createdAt: m.created_at })) };
     },
   }),
   route({
     method: "post", path: "/api/v1/interactions/:id/sms", access: "agent", tags: ["sms", "agent"],
-    summary: "Reply by SMS to the customer of an SMS interaction in your hands (409 opted_out after STOP)",
-    body: Text,
+    summary: "Reply by SMS to the customer of an SMS interaction in your hands (409 opted_out after STOP); the same clientId again sends nothing more",
+    body: AgentSms,
     responses: { 202: { description: "Stored and queued for sending" } },
     handler: async ({ env, caller, params, body }) => {
       const u = asUser(caller);
@@ -193,7 +196,8 @@ export const smsRoutes: RouteDef[] = [
       const center = cfg.raw.numbers.find((n) => n.number === row.attributes.center);
       const customer = row.attributes.customer;
       if (!center || typeof customer !== "string") throw conflict("no_number", "this interaction has no contact-center number or customer number to reply with");
-      return new Reply(202, await queueSms(env, cfg, { interactionId: row.id, center, to: customer, body: body.text, author: `agent:${u.agentId}` }));
+      const smsId = body.clientId ? `reply:${row.id}:${u.agentId}:${body.clientId}` : undefined;
+      return new Reply(202, await queueSms(env, cfg, { interactionId: row.id, center, to: customer, body: body.text, author: `agent:${u.agentId}`, ...(smsId ? { smsId } : {}) }));
     },
   }),
 ];

@@ -10,8 +10,12 @@ export const supervisorRoutes = [
     handler: async ({ env, caller, req }) => {
       if (req.headers.get("Upgrade")?.toLowerCase() !== "websocket") return Response.json({ error: { code: "upgrade_required", message: "open this as a WebSocket" } }, { status: 426 });
       // The object is named by the caller's own tenant, from the token: it cannot be pointed at
-      // another one. Only the upgrade goes on, not the token.
-      return dashboardStub(env, asUser(caller).tenant).fetch(new Request("https://dashboard/ws", { headers: { Upgrade: "websocket" } }));
+      // another one. Only the upgrade goes on, not the token: who it is and until when, so the object
+      // can drop the socket when the token lapses or the login loses its supervisor role.
+      const u = asUser(caller);
+      const headers: Record<string, string> = { Upgrade: "websocket", "X-Parley-Agent": u.agentId };
+      if (u.expiresAt !== undefined) headers["X-Parley-Expires"] = String(u.expiresAt);
+      return dashboardStub(env, u.tenant).fetch(new Request("https://dashboard/ws", { headers }));
     },
   }),
 ];
