@@ -112,7 +112,7 @@ describe("supervisor console in a real browser", () => {
 
     // The queue browser: sales in view order, filtered down to the task by its subject.
     await section(page, "Queues");
-    await page.getByLabel("Queue", { exact: true }).selectOption("sales");
+    await page.getByRole("combobox", { name: "Queue", exact: true }).selectOption("sales");
     const row = page.locator(`tr[data-interaction="${made.id}"]`);
     await row.waitFor();
     await page.getByLabel("Media").selectOption("email");
@@ -154,7 +154,7 @@ describe("supervisor console in a real browser", () => {
 
     // An intervention the server refuses shows its words: the task left the queue meanwhile.
     await section(page, "Queues");
-    await page.getByLabel("Queue", { exact: true }).selectOption("billing");
+    await page.getByRole("combobox", { name: "Queue", exact: true }).selectOption("billing");
     const moved = page.locator(`tr[data-interaction="${made.id}"]`);
     await moved.waitFor();
     await moved.getByRole("button", { name: "Stop" }).click();

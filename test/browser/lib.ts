@@ -68,9 +68,15 @@ export async function readyAgent(login: string): Promise<string> {
   return token;
 }
 
-/** Every demo agent out of routing, so work goes only where a test sends it (the tests share one tenant). */
+/** Every demo agent out of routing with nothing in hand, so work goes only where a test sends it and
+ *  no agent is full from an earlier test (the test files share one tenant). */
 export async function everyoneOut(): Promise<void> {
-  for (const login of ["ana", "ben", "chloe", "dev", "sam"]) await ok("/api/v1/me/logout", { token: await tokenOf(login), method: "POST" });
+  for (const login of ["ana", "ben", "chloe", "dev", "sam"]) {
+    const token = await tokenOf(login);
+    const me = await ok<{ work: { interactionId: string }[] }>("/api/v1/me", { token });
+    for (const w of me.work) await api(`/api/v1/interactions/${w.interactionId}/done`, { token, method: "POST" });
+    await ok("/api/v1/me/logout", { token, method: "POST" });
+  }
 }
 
 export async function launch(): Promise<Browser> {

@@ -13,7 +13,11 @@ export function Actions(props: DeskProps & { work: WorkView; onClosed: () => voi
   const [dialog, setDialog] = useState<null | "note" | "transfer" | "stop">(null);
   const [text, setText] = useState("");
   const [target, setTarget] = useState("");
+  // One action at a time: a double click must not add a note twice or answer "not in your hands".
+  const [busy, setBusy] = useState(false);
   const run = async (path: string, body: unknown, closes: boolean, done: string) => {
+    if (busy) return;
+    setBusy(true);
     try {
       await auth.post(`/api/v1/interactions/${id}/${path}`, body);
       props.toast(done);
@@ -23,6 +27,8 @@ export function Actions(props: DeskProps & { work: WorkView; onClosed: () => voi
       props.refresh();
     } catch (e) {
       props.toast(errorText(e), "error");
+    } finally {
+      setBusy(false);
     }
   };
   const transfer = () => {
@@ -30,7 +36,7 @@ export function Actions(props: DeskProps & { work: WorkView; onClosed: () => voi
     if (to) void run("transfer", to, true, `Transferred to ${"agent" in to ? to.agent : to.queue}`);
   };
   return (
-    <div class="row actions" role="toolbar" aria-label="Actions">
+    <div class="row actions" role="toolbar" aria-label="Actions" aria-busy={busy}>
       <button type="button" onClick={() => setDialog("note")}>
         Note
       </button>

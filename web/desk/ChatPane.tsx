@@ -96,14 +96,22 @@ function ChatPane(props: DeskProps & { interactionId: string; subject: string | 
   }, [chat.messages.length, chat.pending.length]);
   const sms = info?.interaction.channel === "sms";
   const seg = sms && text ? segmentInfo(text) : null;
-  const act = async (path: string, body: unknown, ok: string) => {
+  /** Runs an action; true when it went through (only then does the pane close or leave). */
+  const [busy, setBusy] = useState(false);
+  const act = async (path: string, body: unknown, ok: string): Promise<boolean> => {
+    if (busy) return false;
+    setBusy(true);
     try {
       await auth.post(path, body);
       props.toast(ok);
       setDialog(null);
       props.refresh();
+      return true;
     } catch (e) {
       props.toast(errorText(e), "error");
+      return false;
+    } finally {
+      setBusy(false);
     }
   };
   const submit = (e: Event) => {
@@ -151,7 +159,7 @@ function ChatPane(props: DeskProps & { interactionId: string; subject: string | 
               </button>
             </>
           ) : (
-            <button type="button" class="link" onClick={() => void act(`/api/v1/chats/${interactionId}/leave`, {}, "You left the chat").then(props.onLeft)}>
+            <button type="button" class="link" onClick={() => void act(`/api/v1/chats/${interactionId}/leave`, {}, "You left the chat").then((done) => done && props.onLeft?.())}>
               Leave
             </button>
           )}
@@ -196,7 +204,8 @@ function ChatPane(props: DeskProps & { interactionId: string; subject: string | 
               chat.typingOn();
             }}
             onKeyDown={(e) => {
-              if (e.key === "Enter" && !e.shiftKey) submit(e);
+              // Not while an input method is composing: its Enter picks a candidate.
+              if (e.key === "Enter" && !e.shiftKey && !e.isComposing) submit(e);
             }}
           />
           <div class="stack">
@@ -225,7 +234,7 @@ function ChatPane(props: DeskProps & { interactionId: string; subject: string | 
       )}
       {ended && props.role === "primary" && (
         <div class="row end">
-          <button type="button" class="primary" onClick={() => void act(`/api/v1/interactions/${interactionId}/done`, {}, "Done").then(() => props.onClosed(interactionId))}>
+          <button type="button" class="primary" onClick={() => void act(`/api/v1/interactions/${interactionId}/done`, {}, "Done").then((done) => done && props.onClosed(interactionId))}>
             Mark done
           </button>
         </div>
@@ -264,7 +273,7 @@ function ChatPane(props: DeskProps & { interactionId: string; subject: string | 
             onSubmit={(e) => {
               e.preventDefault();
               const to = transferBody(target);
-              if (to) void act(`/api/v1/interactions/${interactionId}/transfer`, to, "Chat transferred").then(() => props.onClosed(interactionId));
+              if (to) void act(`/api/v1/interactions/${interactionId}/transfer`, to, "Chat transferred").then((done) => done && props.onClosed(interactionId));
             }}
           >
             <label>

@@ -1,6 +1,6 @@
 // The right column: who the customer is (identifiers, past interactions), a search over the
 // whole contact history (the full-text index), and merging a duplicate contact into this one.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { errorText } from "../shared/api.ts";
 import { mediaLabel, time } from "../shared/format.ts";
 import type { Contact, Interaction, SearchResult } from "../shared/types.ts";
@@ -28,9 +28,15 @@ export function ContactPanel(props: DeskProps & { contactId: string | null; inte
   const [viewing, setViewing] = useState<string | null>(null);
   const [merging, setMerging] = useState<SearchResult | null>(null);
   useEffect(() => setContactId(props.contactId), [props.contactId]);
+  // Only the latest request's answer is shown: a slow one for another contact must not land last.
+  const asked = useRef(0);
   const load = (id: string | null) => {
+    const n = ++asked.current;
     if (!id) return setContact(null);
-    void auth.get<Contact>(`/api/v1/contacts/${id}`).then(setContact, (e: unknown) => setError(errorText(e)));
+    void auth.get<Contact>(`/api/v1/contacts/${id}`).then(
+      (c) => n === asked.current && setContact(c),
+      (e: unknown) => n === asked.current && setError(errorText(e)),
+    );
   };
   useEffect(() => load(contactId), [contactId]);
   const search = async (e: Event) => {

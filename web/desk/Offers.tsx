@@ -1,5 +1,6 @@
 // Offer toasts: what is offered, from which queue, a countdown to the offer's timeout, accept and
 // reject (Alt+A / Alt+R act on the oldest offer).
+import { useState } from "preact/hooks";
 import { errorText, type Auth } from "../shared/api.ts";
 import { mediaLabel } from "../shared/format.ts";
 import type { WorkView } from "../shared/types.ts";
@@ -7,13 +8,19 @@ import { useTick } from "../shared/ui.tsx";
 
 export function Offers(props: { auth: Auth; offers: WorkView[]; onAccepted: (id: string) => void; onChange: () => void; toast: (t: string, k?: "info" | "error") => void }) {
   const now = useTick(250);
+  // One answer per offer: a double click must not accept twice (or accept, then reject).
+  const [answering, setAnswering] = useState<string | null>(null);
   if (props.offers.length === 0) return null;
   const act = async (o: WorkView, what: "accept" | "reject") => {
+    if (answering === o.interactionId) return;
+    setAnswering(o.interactionId);
     try {
       await actOnOffer(props.auth, o.interactionId, what);
       if (what === "accept") props.onAccepted(o.interactionId);
     } catch (e) {
       props.toast(errorText(e), "error");
+    } finally {
+      setAnswering(null);
     }
     props.onChange();
   };
@@ -33,10 +40,10 @@ export function Offers(props: { auth: Auth; offers: WorkView[]; onAccepted: (id:
             <progress max={total || 1} value={left} aria-label="Time left to answer" />
             <div class="row">
               <span class="small muted grow">{Math.ceil(left / 1000)} s</span>
-              <button type="button" onClick={() => act(o, "reject")}>
+              <button type="button" disabled={answering === o.interactionId} onClick={() => act(o, "reject")}>
                 Reject
               </button>
-              <button type="button" class="primary" onClick={() => act(o, "accept")}>
+              <button type="button" class="primary" disabled={answering === o.interactionId} onClick={() => act(o, "accept")}>
                 Accept
               </button>
             </div>

@@ -4,11 +4,11 @@ import { errorText, type Auth } from "../shared/api.ts";
 import { mediaLabel } from "../shared/format.ts";
 import { MEDIA, type AgentStatus, type Media } from "../shared/types.ts";
 
-export function Presence(props: { auth: Auth; status: AgentStatus; reasons: string[]; onChange: () => void; toast: (t: string, k?: "info" | "error") => void }) {
+export function Presence(props: { auth: Auth; status: AgentStatus; reasons: string[]; reason: string; onReason: (r: string) => void; onChange: () => void; toast: (t: string, k?: "info" | "error") => void }) {
   const { auth, status } = props;
   const s = status.snapshot;
   const [open, setOpen] = useState(false);
-  const [reason, setReason] = useState(props.reasons[0] ?? "other");
+  const { reason, onReason: setReason } = props;
   const media = MEDIA.filter((m) => (s.capacity[m] ?? 0) > 0);
   const act = async (path: string, body: unknown) => {
     try {

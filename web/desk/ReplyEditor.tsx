@@ -32,6 +32,10 @@ export function ReplyEditor(props: DeskProps & { interaction: Interaction; threa
   const [picker, setPicker] = useState(false);
   // Where a standard response goes: the caret's last place, else the top (above the quoted original).
   const caret = useRef(0);
+  // Saves run one after another and read the draft's id from a ref, so a save on blur and a Send
+  // right after it never create two drafts.
+  const draftRef = useRef<string | null>(null);
+  const saving = useRef<Promise<unknown>>(Promise.resolve());
   const draft = props.thread.find((m) => m.interactionId === draftId && m.direction === "outbound");
 
   // The editor opens once it knows where it starts: the agent's saved draft, or the compose template.
@@ -52,6 +56,7 @@ export function ReplyEditor(props: DeskProps & { interaction: Interaction; threa
             setSubject(d.subject ?? "");
             setText(d.text);
           }
+          draftRef.current = mine.id;
           setDraftId(mine.id);
           setReturned(mine.last_note);
           setSaved("saved");
@@ -76,19 +81,24 @@ export function ReplyEditor(props: DeskProps & { interaction: Interaction; threa
     return { to: t, cc: parseAddresses(cc), bcc: parseAddresses(bcc), subject: subject.trim() || undefined, text };
   };
 
-  /** Saves the draft (creating it the first time) and answers its id. */
-  const save = async (): Promise<string> => {
+  const save = (): Promise<string> => {
     const b = body();
-    if (draftId) {
-      await auth.call("PUT", `/api/v1/replies/${draftId}`, b);
+    const run = saving.current.catch(() => {}).then(async () => {
+      const known = draftRef.current;
+      if (known) {
+        await auth.call("PUT", `/api/v1/replies/${known}`, b);
+        setSaved("saved");
+        return known;
+      }
+      const d = await auth.post<{ id: string }>(`/api/v1/interactions/${interaction.id}/replies`, { ...b, quote: false, send: false });
+      draftRef.current = d.id;
+      setDraftId(d.id);
       setSaved("saved");
-      return draftId;
-    }
-    const d = await auth.post<{ id: string }>(`/api/v1/interactions/${interaction.id}/replies`, { ...b, quote: false, send: false });
-    setDraftId(d.id);
-    setSaved("saved");
-    props.onSent(); // the thread now holds the draft (attachments are listed from it)
-    return d.id;
+      props.onSent(); // the thread now holds the draft (attachments are listed from it)
+      return d.id;
+    });
+    saving.current = run;
+    return run;
   };
 
   const guarded = async (f: () => Promise<void>) => {
@@ -108,6 +118,7 @@ export function ReplyEditor(props: DeskProps & { interaction: Interaction; threa
       const id = await save();
       const r = await auth.post<{ state: string; review: boolean; why: string }>(`/api/v1/replies/${id}/send`, { review });
       props.toast(r.review ? `Sent to QA review (${r.why})` : "Sent: queued for delivery");
+      draftRef.current = null;
       setDraftId(null);
       setText("");
       setSaved("new");
@@ -182,7 +193,10 @@ export function ReplyEditor(props: DeskProps & { interaction: Interaction; threa
       </label>
       <label>
         Message
-        <textarea name="text" rows={10} value={text} onInput={(e) => { setText(e.currentTarget.value); caret.current = e.currentTarget.selectionStart; dirty(); }} onSelect={(e) => (caret.current = e.currentTarget.selectionStart)} onBlur={() => { if (saved === "dirty") void guarded(async () => void (await save())); }} />
+        <textarea name="text" rows={10} value={text} onInput={(e) => { setText(e.currentTarget.value); caret.current = e.currentTarget.selectionStart; dirty(); }} onSelect={(e) => (caret.current = e.currentTarget.selectionStart)} onBlur={() => {
+          // Quietly, without disabling the buttons: the click that took the focus must still land.
+          if (saved === "dirty") void save().catch((e: unknown) => setError(errorText(e)));
+        }} />
       </label>
       {draft && draft.attachments.length > 0 && (
         <div class="attachments" aria-label="Attachments of the reply">

@@ -1,12 +1,14 @@
 // An SMS in paging mode: the messages in and out, and a reply with a live segment counter
 // (GSM-7 or UCS-2, as the pure core counts it on the server).
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { segmentInfo } from "../../workers/sms/segments.ts";
 import { errorText } from "../shared/api.ts";
 import { time } from "../shared/format.ts";
 import type { Interaction } from "../shared/types.ts";
 import { ErrorLine } from "../shared/ui.tsx";
 import type { DeskProps } from "./props.ts";
+
+const newClientId = () => `desk-${crypto.randomUUID().replaceAll("-", "")}`;
 
 interface Sms {
   id: string;
@@ -32,15 +34,23 @@ export function SmsWork(props: DeskProps & { interaction: Interaction }) {
   }, [interaction.id]);
   const seg = segmentInfo(text);
   const media = interaction.parts.filter((p) => p.kind === "attachment");
+  // One id per message composed: a double click or a retry of the same text is sent once.
+  const clientId = useRef(newClientId());
+  const [busy, setBusy] = useState(false);
   const send = async (e: Event) => {
     e.preventDefault();
+    if (busy) return;
+    setBusy(true);
     try {
-      await auth.post(`/api/v1/interactions/${interaction.id}/sms`, { text });
+      await auth.post(`/api/v1/interactions/${interaction.id}/sms`, { text, clientId: clientId.current });
+      clientId.current = newClientId();
       setText("");
       props.toast("SMS queued");
       void load();
     } catch (err) {
       setError(errorText(err));
+    } finally {
+      setBusy(false);
     }
   };
   return (
@@ -79,7 +89,7 @@ export function SmsWork(props: DeskProps & { interaction: Interaction }) {
           <span class="segments grow" aria-live="polite" data-segments={seg.segments}>
             {seg.encoding} · {seg.units} {seg.encoding === "GSM-7" ? "characters" : "units"} · {seg.segments} SMS
           </span>
-          <button type="submit" class="primary" disabled={!text.trim()}>
+          <button type="submit" class="primary" disabled={!text.trim() || busy}>
             Send SMS
           </button>
         </div>

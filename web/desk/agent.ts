@@ -31,10 +31,19 @@ export function useAgent(auth: Auth, onEvent: (e: DeskEvent) => void): AgentLive
   const [last, setLast] = useState<DeskEvent | null>(null);
   const refresh = useMemo(() => async () => setStatus(await auth.get<AgentStatus>("/api/v1/me")), [auth]);
   useEffect(() => {
+    let checked = 0;
     const sock = new LiveSocket({
       url: () => auth.socketUrl("/api/v1/me/ws"),
       // Every (re)connection starts with a hello carrying the whole state: nothing to read apart.
-      onState: setConn,
+      // A socket that cannot come back may be refused (a lapsed or revoked login): the API says so,
+      // and a 401 there signs the desktop out.
+      onState: (st) => {
+        setConn(st);
+        if (st === "down" && Date.now() - checked > 30_000) {
+          checked = Date.now();
+          void refresh().catch(() => {});
+        }
+      },
       onMessage: (m) => {
         const e = m as DeskEvent;
         if (e.type === "hello" || e.type === "status") setStatus((m as { status: AgentStatus }).status);

@@ -24,6 +24,8 @@ function Desk(props: { session: Session; onLogout: () => void }) {
   const [selected, setSelected] = useState<string | null>(sessionStorage.getItem("parley.desk.selected"));
   const [workbin, setWorkbin] = useState<WorkbinEntry[]>([]);
   const [reasons, setReasons] = useState<string[]>(["break", "lunch", "meeting", "training", "other"]);
+  // The not-ready reason the agent chose; the tenant's own list replaces the default once it loads.
+  const [reason, setReason] = useState("break");
   const [help, setHelp] = useState(false);
   const [directory, setDirectory] = useState<Directory>({ reasons: [], agents: [], queues: [] });
   const [perm, setPerm] = useState(canNotify() ? Notification.permission : "denied");
@@ -38,13 +40,18 @@ function Desk(props: { session: Session; onLogout: () => void }) {
       notify("Chat invitation", String((e as { from?: string }).from ?? ""), "invite");
     }
     if (e.type === "chat_ended") toast("A chat ended; mark it done when you have finished");
-    if (e.type === "workbin" || e.type === "work_removed") void loadWorkbin();
+    // A hello opens every (re)connection: what changed meanwhile in the workbin is read again too.
+    if (e.type === "workbin" || e.type === "work_removed" || e.type === "hello") void loadWorkbin().catch(() => {});
   };
   const live = useAgent(auth, onEvent);
   const loadWorkbin = async () => setWorkbin((await auth.get<{ items: WorkbinEntry[] }>("/api/v1/me/workbin")).items);
   useEffect(() => {
     void loadWorkbin().catch(() => {});
-    void auth.get<Directory>("/api/v1/me/directory").then((d) => { setReasons(d.reasons); setDirectory(d); }).catch(() => {});
+    void auth.get<Directory>("/api/v1/me/directory").then((d) => {
+      setReasons(d.reasons);
+      setReason((r) => (d.reasons.includes(r) ? r : (d.reasons[0] ?? r)));
+      setDirectory(d);
+    }).catch(() => {});
   }, []);
   useEffect(() => {
     if (selected) sessionStorage.setItem("parley.desk.selected", selected);
@@ -72,7 +79,7 @@ function Desk(props: { session: Session; onLogout: () => void }) {
     a: () => offerAct("accept"),
     r: () => offerAct("reject"),
     y: () => void auth.post("/api/v1/me/ready", { ready: true }).then(refresh, (e: unknown) => toast(errorText(e), "error")),
-    n: () => void auth.post("/api/v1/me/ready", { ready: false, reason: reasons[0] ?? "other" }).then(refresh, (e: unknown) => toast(errorText(e), "error")),
+    n: () => void auth.post("/api/v1/me/ready", { ready: false, reason }).then(refresh, (e: unknown) => toast(errorText(e), "error")),
     d: () => {
       if (open) void auth.post(`/api/v1/interactions/${open.interactionId}/done`).then(refresh, (e: unknown) => toast(errorText(e), "error"));
     },
@@ -86,7 +93,7 @@ function Desk(props: { session: Session; onLogout: () => void }) {
     <>
       <header class="topbar">
         <h1>Parley desk</h1>
-        {status ? <Presence auth={auth} status={status} reasons={reasons} onChange={refresh} toast={toast} /> : <span>Loading…</span>}
+        {status ? <Presence auth={auth} status={status} reasons={reasons} reason={reason} onReason={setReason} onChange={refresh} toast={toast} /> : <span>Loading…</span>}
         <span class="grow" />
         <ConnectionBadge state={live.conn} />
         {perm === "default" && (
@@ -115,7 +122,7 @@ function Desk(props: { session: Session; onLogout: () => void }) {
           <ChatBoard {...deskProps} chats={work.filter((w) => w.media === "chat")} selected={selected} events={live.last} onClosed={(id) => selected === id && setSelected(null)} />
         </section>
         <aside class="side stack" aria-label="Contact">
-          <ContactPanel {...deskProps} contactId={open?.item.contactId ?? null} interactionId={open?.interactionId ?? null} />
+          <ContactPanel key={open?.interactionId ?? "none"} {...deskProps} contactId={open?.item.contactId ?? null} interactionId={open?.interactionId ?? null} />
         </aside>
       </div>
       <Offers auth={auth} offers={status?.offers ?? []} onAccepted={setSelected} onChange={refresh} toast={toast} />

@@ -54,11 +54,17 @@ export class Auth {
 
   get token(): string {
     if (!this.session) throw new ApiError(401, "not_logged_in", "log in first");
+    // A lapsed token signs out here too: a socket that cannot reconnect never sees the API's 401.
+    if (this.session.expiresAt <= Date.now()) {
+      this.logout();
+      this.onExpired();
+      throw new ApiError(401, "token_expired", "your session expired; sign in again");
+    }
     return this.session.token;
   }
 
   /** A call as the logged-in user; a 401 (expired or removed login) logs out. */
-  async call<T>(method: string, path: string, body?: unknown, init?: { raw?: BodyInit; type?: string }): Promise<T> {
+  async call<T>(method: string, path: string, body?: unknown, init?: RequestExtras): Promise<T> {
     try {
       return await request<T>(this.token, method, path, body, init);
     } catch (e) {
@@ -113,8 +119,15 @@ export class Auth {
   }
 }
 
-export async function request<T>(token: string | null, method: string, path: string, body?: unknown, init?: { raw?: BodyInit; type?: string }): Promise<T> {
-  const headers: Record<string, string> = {};
+/** A raw body (files) with its type, and extra headers (If-Match). */
+export interface RequestExtras {
+  raw?: BodyInit;
+  type?: string;
+  headers?: Record<string, string>;
+}
+
+export async function request<T>(token: string | null, method: string, path: string, body?: unknown, init?: RequestExtras): Promise<T> {
+  const headers: Record<string, string> = { ...init?.headers };
   if (token) headers.authorization = `Bearer ${token}`;
   let payload: BodyInit | undefined;
   if (init?.raw !== undefined) {

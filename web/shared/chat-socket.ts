@@ -84,6 +84,7 @@ export function useChatSocket(auth: Auth, interactionId: string, enabled: boolea
         const f = raw as unknown as ChatFrame;
         if (f.type === "hello") {
           setStatus(f.status);
+          setTyping({}); // a notice from before a drop may never be followed by its "stopped"
           if (f.status === "ended") closeSoon();
         } else if (f.type === "msg") {
           const m = f.message;

@@ -107,8 +107,9 @@ export class LiveSocket {
     const sent = Date.now();
     ws.send(JSON.stringify({ type: "ping" }));
     setTimeout(() => {
-      // No answer since the ping: the connection is dead even if the browser thinks not.
-      if (this.ws === ws && this.lastPong < sent) ws.close();
+      // No answer since the ping: the connection is dead even if the browser thinks not. Its close
+      // handshake may never finish, so it is let go now rather than on its close event.
+      if (this.ws === ws && this.lastPong < sent) this.drop();
     }, 10_000);
   }
 

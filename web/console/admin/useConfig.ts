@@ -87,7 +87,8 @@ export function useAdminConfig(auth: Auth): AdminConfig {
     if (!assembled || assembled.parseErrors.length) return null;
     setSaving(true);
     try {
-      const r = await auth.call<Loaded>("PUT", "/api/v1/admin/config", assembled.config);
+      // If-Match: the version this copy started from; someone else's newer save is refused (409), not undone.
+      const r = await auth.call<Loaded>("PUT", "/api/v1/admin/config", assembled.config, loaded ? { headers: { "If-Match": `"${loaded.version}"` } } : undefined);
       setFailure(null);
       await reload();
       return { ok: true, version: r.version };

@@ -22,7 +22,7 @@ export function Composer(props: { visibility: "all" | "staff"; disabled: boolean
         disabled={props.disabled}
         onInput={(e) => setText(e.currentTarget.value)}
         onKeyDown={(e) => {
-          if (e.key === "Enter" && !e.shiftKey) send(e);
+          if (e.key === "Enter" && !e.shiftKey && !e.isComposing) send(e);
         }}
       />
       <button type="submit" class="primary" disabled={props.disabled || !text.trim()}>
