@@ -184,8 +184,11 @@ describe("agent desktop", () => {
       const ben = await tokenOf("ben");
       throw new Error(`${String(e)}\ninteraction: ${JSON.stringify((await api(`/api/v1/interactions/${id}`, { token: ben })).body)}\nben: ${JSON.stringify((await api("/api/v1/me", { token: ben })).body)}`);
     });
-    await page.keyboard.press("Alt+A");
-    await page.locator(`[data-work="${id}"]`).waitFor();
+    // Alt+A takes the oldest offer: work left waiting by earlier tests may come first.
+    await until(async () => {
+      await page.keyboard.press("Alt+A");
+      return page.locator(`[data-work="${id}"]`).waitFor({ timeout: 1500 }).then(() => true, () => false);
+    }, "our offer accepted by Alt+A", 20_000);
     await page.locator("[data-conn=open]").waitFor();
 
     await ctx.setOffline(true);
@@ -198,6 +201,12 @@ describe("agent desktop", () => {
     // A reload keeps the session and the open work.
     await page.reload();
     await page.locator(`[data-interaction="${id}"]`).waitFor();
+    // Inside a text field Alt+letter is typing (Option+K on a Mac), not a shortcut.
+    await page.getByLabel("Search the contact history").focus();
+    await page.keyboard.press("Alt+K");
+    await page.waitForTimeout(300);
+    expect(await page.getByRole("dialog", { name: "Keyboard shortcuts" }).count()).toBe(0);
+    await page.getByLabel("Search the contact history").blur();
     await page.keyboard.press("Alt+K");
     await page.getByRole("dialog", { name: "Keyboard shortcuts" }).waitFor();
     await page.keyboard.press("Escape");
