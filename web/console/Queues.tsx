@@ -2,6 +2,7 @@
 // supervisor's interventions (move, assign, pull, stop) and the interaction's details beside.
 import { useEffect, useState } from "preact/hooks";
 import { errorText } from "../shared/api.ts";
+import { usePolling } from "../shared/poll.ts";
 import { ErrorLine } from "../shared/ui.tsx";
 import type { ConsoleProps } from "./props.ts";
 import type { QueueEntry, QueueInfo } from "./api-types.ts";
@@ -36,26 +37,18 @@ export function Queues(props: ConsoleProps) {
   }, [auth]);
 
   useEffect(() => {
-    if (!queue) return;
-    sessionStorage.setItem("parley.console.queue", queue);
-    let live = true;
-    const load = () =>
-      auth.get<{ items: QueueEntry[] }>(`/api/v1/queues/${encodeURIComponent(queue)}/interactions`).then(
-        (r) => {
-          if (!live) return;
-          setItems(r.items);
-          setLoadedAt(Date.now());
-          setError(null);
-        },
-        (e: unknown) => live && setError(errorText(e)),
-      );
-    void load();
-    const t = setInterval(() => void load(), REFRESH_MS);
-    return () => {
-      live = false;
-      clearInterval(t);
-    };
-  }, [auth, queue, tick]);
+    if (queue) sessionStorage.setItem("parley.console.queue", queue);
+  }, [queue]);
+  // Nothing to read until the queue list has named one.
+  usePolling(() => (queue ? auth.get<{ items: QueueEntry[] }>(`/api/v1/queues/${encodeURIComponent(queue)}/interactions`) : Promise.resolve(null)), REFRESH_MS, [auth, queue, tick], {
+    value: (r) => {
+      if (!r) return;
+      setItems(r.items);
+      setLoadedAt(Date.now());
+      setError(null);
+    },
+    error: (e) => setError(errorText(e)),
+  });
 
   const pick = (q: string) => {
     if (q === queue) return;

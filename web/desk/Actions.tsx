@@ -5,14 +5,13 @@ import { errorText } from "../shared/api.ts";
 import type { WorkView } from "../shared/types.ts";
 import { Modal } from "../shared/ui.tsx";
 import type { DeskProps } from "./props.ts";
-import { TransferTarget, transferBody } from "./TransferTarget.tsx";
+import { TransferDialog } from "./TransferTarget.tsx";
 
 export function Actions(props: DeskProps & { work: WorkView; onClosed: () => void; onNote: () => void }) {
   const { auth, work } = props;
   const id = work.interactionId;
   const [dialog, setDialog] = useState<null | "note" | "transfer" | "stop">(null);
   const [text, setText] = useState("");
-  const [target, setTarget] = useState("");
   // One action at a time: a double click must not add a note twice or answer "not in your hands".
   const [busy, setBusy] = useState(false);
   const run = async (path: string, body: unknown, closes: boolean, done: string) => {
@@ -30,10 +29,6 @@ export function Actions(props: DeskProps & { work: WorkView; onClosed: () => voi
     } finally {
       setBusy(false);
     }
-  };
-  const transfer = () => {
-    const to = transferBody(target);
-    if (to) void run("transfer", to, true, `Transferred to ${"agent" in to ? to.agent : to.queue}`);
   };
   return (
     <div class="row actions" role="toolbar" aria-label="Actions" aria-busy={busy}>
@@ -69,17 +64,13 @@ export function Actions(props: DeskProps & { work: WorkView; onClosed: () => voi
         </Modal>
       )}
       {dialog === "transfer" && (
-        <Modal title="Transfer" onClose={() => setDialog(null)}>
-          <form onSubmit={(e) => { e.preventDefault(); transfer(); }}>
-            <label>
-              To
-              <TransferTarget {...props} media={work.media} value={target} onChange={setTarget} />
-            </label>
-            <div class="row end">
-              <button type="submit" class="primary" disabled={!target}>Transfer</button>
-            </div>
-          </form>
-        </Modal>
+        <TransferDialog
+          {...props}
+          title="Transfer"
+          media={work.media}
+          onClose={() => setDialog(null)}
+          onTransfer={(to) => void run("transfer", to, true, `Transferred to ${"agent" in to ? to.agent : to.queue}`)}
+        />
       )}
       {dialog === "stop" && (
         <Modal title="Stop processing" onClose={() => setDialog(null)}>

@@ -10,7 +10,7 @@ import { ConnectionBadge, ErrorLine, Modal } from "../shared/ui.tsx";
 import type { DeskEvent } from "./agent.ts";
 import { useChatSocket } from "../shared/chat-socket.ts";
 import type { DeskProps } from "./props.ts";
-import { colleagues, TransferTarget, transferBody } from "./TransferTarget.tsx";
+import { colleagues, TransferDialog } from "./TransferTarget.tsx";
 
 interface Guest {
   interactionId: string;
@@ -268,23 +268,13 @@ function ChatPane(props: DeskProps & { interactionId: string; subject: string | 
         </Modal>
       )}
       {dialog === "transfer" && (
-        <Modal title="Transfer the chat" onClose={() => setDialog(null)}>
-          <form
-            onSubmit={(e) => {
-              e.preventDefault();
-              const to = transferBody(target);
-              if (to) void act(`/api/v1/interactions/${interactionId}/transfer`, to, "Chat transferred").then((done) => done && props.onClosed(interactionId));
-            }}
-          >
-            <label>
-              To
-              <TransferTarget {...props} media="chat" value={target} onChange={setTarget} />
-            </label>
-            <div class="row end">
-              <button type="submit" class="primary" disabled={!target}>Transfer</button>
-            </div>
-          </form>
-        </Modal>
+        <TransferDialog
+          {...props}
+          title="Transfer the chat"
+          media="chat"
+          onClose={() => setDialog(null)}
+          onTransfer={(to) => void act(`/api/v1/interactions/${interactionId}/transfer`, to, "Chat transferred").then((done) => done && props.onClosed(interactionId))}
+        />
       )}
     </article>
   );

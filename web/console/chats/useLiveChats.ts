@@ -1,7 +1,8 @@
 // Chats in progress across the tenant: waiting or offered in any queue that takes chat, and in
 // agents' hands (GET /api/v1/agents). Read again every 5 s.
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { errorText, type Auth } from "../../shared/api.ts";
+import { usePolling } from "../../shared/poll.ts";
 import type { AgentRow, QueueEntry, QueueInfo } from "../api-types.ts";
 
 export interface LiveChat {
@@ -38,23 +39,12 @@ export function useLiveChats(auth: Auth): { chats: LiveChat[] | null; error: str
   const [chats, setChats] = useState<LiveChat[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
-  useEffect(() => {
-    let live = true;
-    const load = () =>
-      loadChats(auth).then(
-        (c) => {
-          if (!live) return;
-          setChats(c);
-          setError(null);
-        },
-        (e: unknown) => live && setError(errorText(e)),
-      );
-    void load();
-    const t = setInterval(() => void load(), REFRESH_MS);
-    return () => {
-      live = false;
-      clearInterval(t);
-    };
-  }, [auth, tick]);
+  usePolling(() => loadChats(auth), REFRESH_MS, [auth, tick], {
+    value: (c) => {
+      setChats(c);
+      setError(null);
+    },
+    error: (e) => setError(errorText(e)),
+  });
   return { chats, error, refresh: () => setTick((t) => t + 1) };
 }

@@ -1,8 +1,9 @@
 // Replies waiting for QA review across the review queues, oldest first as the queue orders them,
 // with the selected one open beside the list.
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { errorText, type Auth } from "../../shared/api.ts";
 import { duration } from "../../shared/format.ts";
+import { usePolling } from "../../shared/poll.ts";
 import { ErrorLine } from "../../shared/ui.tsx";
 import type { ReviewItem } from "../api-types.ts";
 import { ReviewPane } from "./ReviewPane.tsx";
@@ -15,25 +16,14 @@ export function ReviewInbox(props: { auth: Auth; toast: (t: string) => void; onC
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
 
-  useEffect(() => {
-    let live = true;
-    const load = () =>
-      props.auth.get<{ items: ReviewItem[] }>("/api/v1/reviews").then(
-        (r) => {
-          if (!live) return;
-          setItems(r.items);
-          props.onCount(r.items.length);
-          setError(null);
-        },
-        (e: unknown) => live && setError(errorText(e)),
-      );
-    void load();
-    const t = setInterval(() => void load(), REFRESH_MS);
-    return () => {
-      live = false;
-      clearInterval(t);
-    };
-  }, [tick]);
+  usePolling(() => props.auth.get<{ items: ReviewItem[] }>("/api/v1/reviews"), REFRESH_MS, [tick], {
+    value: (r) => {
+      setItems(r.items);
+      props.onCount(r.items.length);
+      setError(null);
+    },
+    error: (e) => setError(errorText(e)),
+  });
 
   return (
     <div class="split wide-detail">
