@@ -176,6 +176,27 @@ describe("agent desktop", () => {
     await shot(page, "desk-sms");
   });
 
+  it("an SMS conversation (session mode) is a chat pane with the segment counter, and the agent's words go out as SMS", async () => {
+    const { page } = await desk("ben");
+    const from = `+141555501${(Date.now() % 90) + 10}`;
+    await twilioSms(from, "Hi, is my order shipped?", "+14155550101");
+    await acceptOffer(page, `SMS conversation with ${from}`);
+    const pane = page.locator("[data-chat]").filter({ hasText: "Hi, is my order shipped?" });
+    await pane.getByText("SMS", { exact: true }).waitFor();
+    const box = pane.getByLabel("Message");
+    await box.fill("Yes: it left this morning and arrives Friday.");
+    await expect.poll(() => pane.locator("[data-segments]").textContent()).toBe("GSM-7 · 45 characters · 1 SMS");
+    await box.press("Enter");
+    await pane.locator(".msg.mine:not(.pending)").filter({ hasText: "arrives Friday" }).waitFor();
+    // What the agent says to the customer is queued as an outbound SMS on the conversation.
+    const id = (await pane.getAttribute("data-chat"))!;
+    await until(async () => {
+      const r = await ok<{ history: { action: string }[] }>(`/api/v1/interactions/${id}`, { token: await tokenOf("ben") });
+      return r.history.some((h) => h.action === "sms_queued");
+    }, "the reply queued as an SMS");
+    await shot(page, "desk-sms-session");
+  });
+
   it("reconnects after the network drops, with the work still in hand, and takes offers by keyboard", async () => {
     const { page, ctx } = await desk("ben");
     const subject = `Keyboard ${Date.now()}`;
@@ -218,13 +239,13 @@ describe("agent desktop", () => {
 });
 
 /** A customer's SMS through Twilio's webhook, signed as Twilio signs it (HMAC-SHA1 over URL and sorted params). */
-async function twilioSms(from: string, text: string): Promise<void> {
+async function twilioSms(from: string, text: string, to = "+14155550100"): Promise<void> {
   const vars = readFileSync(new URL("../../.dev.vars", import.meta.url), "utf8");
   const token = /^TWILIO_AUTH_TOKEN=(.*)$/m.exec(vars)?.[1]?.trim().replace(/^"|"$/g, "") ?? "";
   const url = `${base}/api/v1/sms/twilio`;
   // Parley checks the signature over its public URL (PUBLIC_URL in wrangler.toml), as Twilio signs it.
   const publicUrl = "http://localhost:8787/api/v1/sms/twilio";
-  const params: Record<string, string> = { MessageSid: `SM${Date.now()}${Math.random().toString(16).slice(2, 10)}`, AccountSid: "AC00000000000000000000000000000000", From: from, To: "+14155550100", Body: text, NumMedia: "0" };
+  const params: Record<string, string> = { MessageSid: `SM${Date.now()}${Math.random().toString(16).slice(2, 10)}`, AccountSid: "AC00000000000000000000000000000000", From: from, To: to, Body: text, NumMedia: "0" };
   const signed = publicUrl + Object.keys(params).sort().map((k) => k + params[k]).join("");
   const sig = createHmac("sha1", token).update(signed).digest("base64");
   const res = await fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": sig }, body: new URLSearchParams(params).toString() });

@@ -130,13 +130,14 @@ function ChatPane(props: DeskProps & { interactionId: string; subject: string | 
       }
     }
   };
-  const customer = info?.contact ? [info.contact.firstName, info.contact.lastName].filter(Boolean).join(" ") : null;
+  const customer = (info?.contact && [info.contact.firstName, info.contact.lastName].filter(Boolean).join(" ")) || null;
+  const title = customer ?? props.subject ?? info?.interaction.subject ?? "Chat";
   const ended = status === "ended";
   return (
-    <article class={`chat ${props.highlighted ? "highlighted" : ""}`} aria-label={`Chat ${customer ?? props.subject ?? interactionId}`} data-chat={interactionId}>
+    <article class={`chat ${props.highlighted ? "highlighted" : ""}`} aria-label={`Chat: ${title}`} data-chat={interactionId}>
       <header>
         <div class="row">
-          <strong class="grow">{customer ?? props.subject ?? "Chat"}</strong>
+          <strong class="grow">{title}</strong>
           {sms && <span class="badge">SMS</span>}
           {props.role !== "primary" && <span class="badge">{props.role}</span>}
           <ConnectionBadge state={chat.conn} />
