@@ -54,6 +54,37 @@ describe("agent desktop at work", () => {
     await page.locator(`[data-work="${id}"]`).waitFor();
     await page.getByRole("form", { name: "Reply" }).getByText("manual.txt").waitFor();
     await shot(page, "desk-draft-workbin");
+
+    // Return to queue: out of the agent's hands, back in its queue with the history saying so.
+    await page.getByRole("toolbar", { name: "Actions" }).getByRole("button", { name: "Return to queue" }).click();
+    await page.getByText("Returned to its queue").waitFor();
+    await until(async () => {
+      const r = await ok<{ history: { action: string }[] }>(`/api/v1/interactions/${id}`, { token: await tokenOf("ben") });
+      return r.history.some((h) => h.action === "returned");
+    }, "the return in the history");
+  });
+
+  it("notifies a desktop in the background of a new offer, once the agent allowed notifications", async () => {
+    // The page's Notification and visibility, as a browser in the background with permission asked.
+    const fake = `
+      window.__hidden = false; window.__notes = [];
+      Object.defineProperty(document, "visibilityState", { get: () => (window.__hidden ? "hidden" : "visible") });
+      class FakeNotification {
+        static permission = "default";
+        static async requestPermission() { FakeNotification.permission = "granted"; return "granted"; }
+        constructor(title, opts) { window.__notes.push([title, opts && opts.body]); }
+        close() {}
+      }
+      window.Notification = FakeNotification;`;
+    const { page } = await desk("ben", fake);
+    await page.getByRole("button", { name: "Enable notifications" }).click();
+    await expect.poll(() => page.getByRole("button", { name: "Enable notifications" }).count()).toBe(0);
+    await page.evaluate("window.__hidden = true");
+    const subject = `Background offer ${Date.now()}`;
+    await mail(subject, "Are you there?");
+    await page.getByRole("alertdialog").filter({ hasText: subject }).waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.evaluate("JSON.stringify(window.__notes)")).toContain(subject);
+    expect(await page.evaluate("window.__notes[0][0]")).toBe("New offer");
   });
 
   it("works a web callback and records its outcome", async () => {

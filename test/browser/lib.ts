@@ -94,8 +94,9 @@ export interface Opened {
   problems: string[];
 }
 
-export async function open(browser: Browser, path: string, viewport = { width: 1440, height: 900 }): Promise<Opened> {
+export async function open(browser: Browser, path: string, viewport = { width: 1440, height: 900 }, initScript?: string): Promise<Opened> {
   const ctx = await browser.newContext({ viewport });
+  if (initScript) await ctx.addInitScript({ content: initScript });
   const page = await ctx.newPage();
   const problems: string[] = [];
   page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
@@ -126,8 +127,8 @@ export async function mail(subject: string, body: string, opts: { html?: boolean
 }
 
 /** An agent's desktop, signed in and ready on every media. */
-export async function deskAs(browser: Browser, login: string): Promise<Opened> {
-  const o = await open(browser, "/desk/");
+export async function deskAs(browser: Browser, login: string, initScript?: string): Promise<Opened> {
+  const o = await open(browser, "/desk/", undefined, initScript);
   await signIn(o.page, login);
   await o.page.getByRole("button", { name: "Log in to routing" }).click();
   await o.page.locator("[data-presence=ready]").waitFor();
@@ -144,7 +145,7 @@ export async function acceptOffer(page: Page, text: string | RegExp): Promise<vo
 
 /** A test file's browser: launched before, closed after, with every agent out of routing before each
  *  test (the files share one tenant); desktops and pages opened through it are closed with it. */
-export function browserSuite(): { desk: (login: string) => Promise<Opened>; page: (path: string, viewport?: { width: number; height: number }) => Promise<Opened> } {
+export function browserSuite(): { desk: (login: string, initScript?: string) => Promise<Opened>; page: (path: string, viewport?: { width: number; height: number }) => Promise<Opened> } {
   let browser: Browser;
   const opened: Opened[] = [];
   beforeAll(async () => {
@@ -160,7 +161,7 @@ export function browserSuite(): { desk: (login: string) => Promise<Opened>; page
   });
   const keep = (o: Opened) => (opened.push(o), o);
   return {
-    desk: async (login) => keep(await deskAs(browser, login)),
+    desk: async (login, initScript) => keep(await deskAs(browser, login, initScript)),
     page: async (path, viewport) => keep(await open(browser, path, viewport)),
   };
 }
