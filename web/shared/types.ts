@@ -3,8 +3,10 @@
 import type { Media } from "../../workers/config/schema.ts";
 import type { AgentSnapshot, PresenceState } from "../../workers/routing/agent-state.ts";
 import type { QueueItem } from "../../durable-objects/types.ts";
+import type { HistoryEvent, InteractionRow } from "../../workers/ucs/interaction-types.ts";
 
 export type { Media } from "../../workers/config/schema.ts";
+export type { HistoryEvent } from "../../workers/ucs/interaction-types.ts";
 export type { QueueItem, QueueStats, WorkbinEntry } from "../../durable-objects/types.ts";
 export type { AgentStat, LiveStats, QueueSample, Sample } from "../../workers/stats/types.ts";
 export type Presence = PresenceState;
@@ -34,35 +36,9 @@ export interface AgentStatus {
 }
 
 
-export interface HistoryEvent {
-  seq: number;
-  at: number;
-  actor: string;
-  action: string;
-  from: string | null;
-  to: string | null;
-  queue: string | null;
-  agentId: string | null;
-  reason: unknown;
-}
 
-export interface Interaction {
-  id: string;
-  media: Media;
-  channel: string;
-  direction: string;
-  subject: string | null;
-  threadId: string;
-  parentId: string | null;
-  contactId: string | null;
-  state: string;
-  queue: string | null;
-  agentId: string | null;
-  priority: number;
-  categories: string[];
-  attributes: Record<string, unknown>;
-  createdAt: number;
-  updatedAt: number;
+/** GET /api/v1/interactions/{id}: the row with its contact, parts, notes and history. */
+export interface Interaction extends InteractionRow {
   contact: { id: string; firstName: string | null; lastName: string | null } | null;
   parts: { id: string; kind: string; content: string | null; content_type: string | null; name: string | null; size: number | null }[];
   notes: { id: string; author: string; text: string; createdAt: number }[];

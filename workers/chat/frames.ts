@@ -2,6 +2,7 @@
 // sees well-formed requests and every bad frame gets a named error instead of a closed socket.
 // Checked by hand rather than with a schema library: this runs for every frame of every chat, and
 // six small shapes are clearer written out than a schema's per-call overhead is worth.
+import { readJsonFrame } from "../http/json-frame.ts";
 import { MAX_TEXT } from "./limits.ts";
 
 /** The largest frame accepted, in UTF-8 bytes: a message of MAX_TEXT characters fits with room to spare. */
@@ -22,18 +23,9 @@ const invalid = (message: string, clientId?: unknown): Parsed => ({ ok: false, e
 const isSeq = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
 
 export function parseFrame(raw: string | ArrayBuffer): Parsed {
-  if (typeof raw !== "string") return { ok: false, error: { code: "malformed_frame", message: "send text frames holding JSON, not binary" } };
-  // A UTF-8 byte is at most one UTF-16 unit; only a long string needs the exact count.
-  if (raw.length > MAX_FRAME_BYTES / 3 && new TextEncoder().encode(raw).length > MAX_FRAME_BYTES)
-    return { ok: false, error: { code: "frame_too_large", message: `a frame is at most ${MAX_FRAME_BYTES} bytes` } };
-  let d: unknown;
-  try {
-    d = JSON.parse(raw);
-  } catch {
-    return { ok: false, error: { code: "malformed_frame", message: "a frame is one JSON object" } };
-  }
-  if (typeof d !== "object" || d === null || Array.isArray(d)) return { ok: false, error: { code: "malformed_frame", message: "a frame is one JSON object" } };
-  const f = d as Record<string, unknown>;
+  const read = readJsonFrame(raw, MAX_FRAME_BYTES);
+  if (!read.ok) return read;
+  const f = read.value;
   switch (f.type) {
     case "msg": {
       const { clientId, text, visibility } = f;

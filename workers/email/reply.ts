@@ -6,6 +6,7 @@ import { getConfig } from "../config/store.ts";
 import type { Mailbox } from "../config/schema.ts";
 import { badRequest, conflict, forbidden, notFound, tooLarge } from "../http/errors.ts";
 import { newId } from "../ids.ts";
+import { inHands } from "../interactions/in-hand.ts";
 import { addNote, getInteractionRow, transitionBatch, type InteractionRow } from "../ucs/interactions.ts";
 import { reviewDecision } from "../workflow/review.ts";
 import { agentStub, queueStub } from "../../durable-objects/names.ts";
@@ -130,11 +131,9 @@ async function templateFor(env: Env, tenant: string, row: InteractionRow) {
   };
 }
 
-/** The agent's own object is the authority on what is in their hands: D1 learns of an accept a
- *  moment later, and a reply written right after accepting must not be refused for that. */
 async function mayWorkOn(env: Env, tenant: string, row: InteractionRow, actor: Actor): Promise<void> {
-  if (actor.supervisor || row.agentId === actor.agentId) return;
-  if (!(await agentStub(env, tenant, actor.agentId).handles(row.id))) throw forbidden(`interaction '${row.id}' is not in your hands`);
+  if (actor.supervisor) return;
+  if (!(await inHands(env, tenant, actor.agentId, row))) throw forbidden(`interaction '${row.id}' is not in your hands`);
 }
 
 /** Starts a reply (or a forward) as a draft. */

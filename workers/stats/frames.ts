@@ -1,6 +1,7 @@
 // The supervisor dashboard's WebSocket protocol, pure: the frames both ways, a history sample taken
 // from live stats, and when the Dashboard object's alarm next has work. The object wires these to
 // its sockets, its SQLite and its alarm.
+import { readJsonFrame } from "../http/json-frame.ts";
 import type { AgentStat, LiveStats, QueueSample, QueueStats, Sample } from "./types.ts";
 
 export type { QueueSample, Sample } from "./types.ts";
@@ -15,7 +16,7 @@ export const HISTORY_MS = 3_600_000;
 export const SLACK_MS = 250;
 /** Never sooner than this after an alarm, so a failing step cannot spin the loop. */
 const MIN_GAP_MS = 500;
-/** Client frames are a few bytes; anything much larger is not one of them. */
+/** Client frames are a few bytes (UTF-8); anything much larger is not one of them. */
 export const MAX_FRAME_BYTES = 1024;
 
 export type FrameError = { code: "frame_too_large" | "malformed_frame" | "unknown_frame" | "stats_unavailable" | "unauthorized"; message: string };
@@ -38,16 +39,9 @@ export function toSample(s: LiveStats): Sample {
 export const statsFrame = (s: LiveStats): ServerFrame => ({ type: "stats", at: s.at, queues: s.queues, agents: s.agents });
 
 export function parseClientFrame(raw: string | ArrayBuffer): { ok: true; frame: ClientFrame } | { ok: false; error: FrameError } {
-  if (typeof raw !== "string") return { ok: false, error: { code: "malformed_frame", message: "send text frames holding JSON, not binary" } };
-  if (raw.length > MAX_FRAME_BYTES) return { ok: false, error: { code: "frame_too_large", message: `a frame is at most ${MAX_FRAME_BYTES} characters` } };
-  let d: unknown;
-  try {
-    d = JSON.parse(raw);
-  } catch {
-    return { ok: false, error: { code: "malformed_frame", message: "a frame is one JSON object" } };
-  }
-  if (typeof d !== "object" || d === null || Array.isArray(d)) return { ok: false, error: { code: "malformed_frame", message: "a frame is one JSON object" } };
-  const type = (d as Record<string, unknown>).type;
+  const read = readJsonFrame(raw, MAX_FRAME_BYTES);
+  if (!read.ok) return read;
+  const type = read.value.type;
   if (type === "ping" || type === "refresh") return { ok: true, frame: { type } };
   return { ok: false, error: { code: "unknown_frame", message: "type: ping or refresh; act through the REST API" } };
 }

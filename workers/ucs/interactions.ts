@@ -2,10 +2,10 @@
 import type { Attributes, Media } from "../config/schema.ts";
 import { notFound } from "../http/errors.ts";
 import { newId } from "../ids.ts";
+import type { HistoryEvent, InteractionRow, InteractionState } from "./interaction-types.ts";
 
-/** `draft`: a reply its author is writing; `scheduled`: a callback before its time; `sending`: a reply
- *  on its way out (done once delivered); `failed`: delivery gave up (dead-letter queue). */
-export type InteractionState = "new" | "queued" | "offered" | "handling" | "workbin" | "done" | "stopped" | "draft" | "scheduled" | "sending" | "failed";
+export type { HistoryEvent, InteractionRow, InteractionState } from "./interaction-types.ts";
+
 
 export interface Transition {
   tenant: string;
@@ -141,28 +141,6 @@ export async function createInteraction(db: D1Database, n: NewInteraction): Prom
   return { id: row.id, created: row.id === id, state: row.state, queue: row.queue };
 }
 
-export interface InteractionRow {
-  id: string;
-  externalId: string | null;
-  media: Media;
-  channel: string;
-  direction: string;
-  subject: string | null;
-  threadId: string;
-  parentId: string | null;
-  contactId: string | null;
-  state: InteractionState;
-  queue: string | null;
-  agentId: string | null;
-  workbin: string | null;
-  priority: number;
-  categories: string[];
-  attributes: Attributes;
-  createdAt: number;
-  updatedAt: number;
-  doneAt: number | null;
-  workflow: string | null;
-}
 
 interface RawRow {
   id: string; external_id: string | null; media: Media; channel: string; direction: string; subject: string | null; thread_id: string;
@@ -183,9 +161,6 @@ export async function getInteractionRow(db: D1Database, tenant: string, id: stri
   return fromRaw(r);
 }
 
-export interface HistoryEvent {
-  seq: number; at: number; actor: string; action: string; from: string | null; to: string | null; queue: string | null; agentId: string | null; reason: unknown;
-}
 
 export async function getInteraction(db: D1Database, tenant: string, id: string) {
   const row = await getInteractionRow(db, tenant, id);

@@ -4,6 +4,7 @@ import { agentStub, queueStub } from "../../../durable-objects/names.ts";
 import { unwrap } from "../../../durable-objects/result.ts";
 import { getConfig } from "../../config/store.ts";
 import { IngestBody, ingest } from "../../interactions/ingest.ts";
+import { inHands } from "../../interactions/in-hand.ts";
 import { nudgeDashboard } from "../../stats/nudge.ts";
 import { addNote, getInteraction, getInteractionRow } from "../../ucs/interactions.ts";
 import { Reply, asUser, route, type Caller } from "../api.ts";
@@ -92,9 +93,7 @@ export const interactionRoutes = [
       const u = asUser(caller);
       const id = idParam(params);
       const row = await getInteractionRow(env.DB, u.tenant, id);
-      // The agent's object, not D1 (which learns of an accept a moment later), says what is in hand.
-      const inHand = (await agentStub(env, u.tenant, u.agentId).handles(id)) || (row.agentId === u.agentId && row.state !== "workbin");
-      if (inHand) unwrap(await agentStub(env, u.tenant, u.agentId).stopWork(id, body.reason));
+      if (await inHands(env, u.tenant, u.agentId, row)) unwrap(await agentStub(env, u.tenant, u.agentId).stopWork(id, body.reason));
       else if (isSupervisor(u)) unwrap(await queueStub(env, u.tenant, await heldByQueue(env, u.tenant, id)).stop(id, `supervisor:${u.agentId}`, { reason: body.reason }));
       else throw forbidden("you can stop only work in your hands");
       nudgeDashboard(env, exec, u.tenant);
