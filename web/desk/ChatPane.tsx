@@ -23,14 +23,8 @@ export function ChatBoard(props: DeskProps & { chats: WorkView[]; selected: stri
   const [guests, setGuests] = useState<Guest[]>([]);
   useEffect(() => {
     const e = props.events;
-    if (e?.type === "chat_invite") {
-      const g = e as unknown as Guest;
-      setInvites((l) => [...l.filter((x) => x.interactionId !== g.interactionId), { interactionId: g.interactionId, mode: g.mode, from: g.from }]);
-    }
-    if (e?.type === "chat_ended") {
-      const id = (e as { interactionId: string }).interactionId;
-      setInvites((l) => l.filter((x) => x.interactionId !== id));
-    }
+    if (e?.type === "chat_invite") setInvites((l) => [...l.filter((x) => x.interactionId !== e.interactionId), { interactionId: e.interactionId, mode: e.mode, from: e.from }]);
+    if (e?.type === "chat_ended") setInvites((l) => l.filter((x) => x.interactionId !== e.interactionId));
   }, [props.events]);
   const join = async (g: Guest) => {
     try {

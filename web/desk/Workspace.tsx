@@ -23,7 +23,7 @@ export function Workspace(props: DeskProps & { work: WorkView; onClosed: () => v
   }, [work.interactionId]);
   useEffect(() => {
     const e = props.events;
-    if (e && "interactionId" in e && e.interactionId === work.interactionId && e.type === "message_added") void load();
+    if (e?.type === "message_added" && e.interactionId === work.interactionId) void load();
   }, [props.events]);
   const isChat = work.media === "chat";
   return (

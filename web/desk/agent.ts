@@ -1,21 +1,24 @@
 // The agent's live state: the desktop socket's hello (the whole state, on every (re)connection, so a
 // sleep or a network loss leaves nothing stale), kept current by its pushes; GET /api/v1/me after
-// the agent's own actions.
+// the agent's own actions. The workbin list is the desktop's to read (main.tsx).
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { Auth } from "../shared/api.ts";
 import { LiveSocket, type SocketState } from "../shared/socket.ts";
 import type { AgentStatus, WorkView } from "../shared/types.ts";
 
+/** What the desktop socket pushes (durable-objects/agent.ts; notify() adds the last four). */
 export type DeskEvent =
+  | { type: "hello" | "status"; status: AgentStatus }
+  | { type: "state"; snapshot: AgentStatus["snapshot"]; presence: AgentStatus["presence"] }
   | { type: "offer"; offer: WorkView }
   | { type: "offer_revoked"; interactionId: string; reason: string }
   | { type: "work"; work: WorkView }
   | { type: "work_removed"; interactionId: string; why: string }
   | { type: "workbin"; interactionId: string }
-  | { type: "chat_invite"; interactionId: string; mode: string; by?: string }
+  | { type: "chat_invite"; interactionId: string; mode: string; from: string }
   | { type: "chat_ended"; interactionId: string; reason: string }
-  | { type: "reply_returned"; [k: string]: unknown }
-  | { type: string; [k: string]: unknown };
+  | { type: "draft_returned"; interactionId: string; comment: string; by: string }
+  | { type: "message_added"; interactionId: string; emailId: string };
 
 export interface AgentLive {
   status: AgentStatus | null;
@@ -46,22 +49,27 @@ export function useAgent(auth: Auth, onEvent: (e: DeskEvent) => void): AgentLive
       },
       onMessage: (m) => {
         const e = m as DeskEvent;
-        if (e.type === "hello" || e.type === "status") setStatus((m as { status: AgentStatus }).status);
-        else if (e.type === "state") setStatus((s) => (s ? { ...s, snapshot: (m as unknown as { snapshot: AgentStatus["snapshot"] }).snapshot, presence: (m as unknown as { presence: AgentStatus["presence"] }).presence } : s));
-        else if (e.type === "offer") {
-          const o = (e as { offer: WorkView }).offer;
-          setStatus((s) => (s ? { ...s, offers: [...s.offers.filter((x) => x.interactionId !== o.interactionId), o] } : s));
-        } else if (e.type === "offer_revoked") {
-          const id = (e as { interactionId: string }).interactionId;
-          setStatus((s) => (s ? { ...s, offers: s.offers.filter((x) => x.interactionId !== id) } : s));
-        } else if (e.type === "work") {
-          const w = (e as { work: WorkView }).work;
-          setStatus((s) => (s ? { ...s, offers: s.offers.filter((x) => x.interactionId !== w.interactionId), work: [...s.work.filter((x) => x.interactionId !== w.interactionId), w] } : s));
-        } else if (e.type === "work_removed") {
-          const id = (e as { interactionId: string }).interactionId;
-          setStatus((s) => (s ? { ...s, work: s.work.filter((x) => x.interactionId !== id) } : s));
-          void refresh().catch(() => {});
-        } else if (e.type === "workbin") void refresh().catch(() => {});
+        switch (e.type) {
+          case "hello":
+          case "status":
+            setStatus(e.status);
+            break;
+          case "state":
+            setStatus((s) => (s ? { ...s, snapshot: e.snapshot, presence: e.presence } : s));
+            break;
+          case "offer":
+            setStatus((s) => (s ? { ...s, offers: [...s.offers.filter((x) => x.interactionId !== e.offer.interactionId), e.offer] } : s));
+            break;
+          case "offer_revoked":
+            setStatus((s) => (s ? { ...s, offers: s.offers.filter((x) => x.interactionId !== e.interactionId) } : s));
+            break;
+          case "work":
+            setStatus((s) => (s ? { ...s, offers: s.offers.filter((x) => x.interactionId !== e.work.interactionId), work: [...s.work.filter((x) => x.interactionId !== e.work.interactionId), e.work] } : s));
+            break;
+          case "work_removed":
+            setStatus((s) => (s ? { ...s, work: s.work.filter((x) => x.interactionId !== e.interactionId) } : s));
+            break;
+        }
         setLast(e);
         onEvent(e);
       },

@@ -18,26 +18,27 @@ import { Workspace } from "./Workspace.tsx";
 import type { DeskProps, Directory } from "./props.ts";
 
 const auth = new Auth("desk");
+/** The schema's default reason codes, until the tenant's own arrive. */
+const DEFAULT_REASONS = ["break", "lunch", "meeting", "training", "other"];
 
 function Desk(props: { session: Session; onLogout: () => void }) {
   const [toasts, toast] = useToasts();
   const [selected, setSelected] = useState<string | null>(sessionStorage.getItem("parley.desk.selected"));
   const [workbin, setWorkbin] = useState<WorkbinEntry[]>([]);
-  const [reasons, setReasons] = useState<string[]>(["break", "lunch", "meeting", "training", "other"]);
   // The not-ready reason the agent chose; the tenant's own list replaces the default once it loads.
   const [reason, setReason] = useState("break");
   const [help, setHelp] = useState(false);
   const [directory, setDirectory] = useState<Directory>({ reasons: [], agents: [], queues: [] });
   const [perm, setPerm] = useState(canNotify() ? Notification.permission : "denied");
   const onEvent = (e: DeskEvent) => {
-    if (e.type === "offer") notify("New offer", String((e as { offer: { item: { subject: string | null } } }).offer.item.subject ?? "New work"), "offer");
+    if (e.type === "offer") notify("New offer", e.offer.item.subject ?? "New work", "offer");
     if (e.type === "draft_returned") {
-      toast(`A reviewer returned your reply: ${String((e as { comment?: string }).comment ?? "")}`, "error");
-      notify("Reply returned", String((e as { comment?: string }).comment ?? ""), "returned");
+      toast(`A reviewer returned your reply: ${e.comment}`, "error");
+      notify("Reply returned", e.comment, "returned");
     }
     if (e.type === "chat_invite") {
-      toast(`${String((e as { from?: string }).from ?? "A colleague")} invited you to a chat (${String((e as { mode?: string }).mode)})`);
-      notify("Chat invitation", String((e as { from?: string }).from ?? ""), "invite");
+      toast(`${e.from} invited you to a chat (${e.mode})`);
+      notify("Chat invitation", e.from, "invite");
     }
     if (e.type === "chat_ended") toast("A chat ended; mark it done when you have finished");
     // A hello opens every (re)connection: what changed meanwhile in the workbin is read again too.
@@ -48,7 +49,6 @@ function Desk(props: { session: Session; onLogout: () => void }) {
   useEffect(() => {
     void loadWorkbin().catch(() => {});
     void auth.get<Directory>("/api/v1/me/directory").then((d) => {
-      setReasons(d.reasons);
       setReason((r) => (d.reasons.includes(r) ? r : (d.reasons[0] ?? r)));
       setDirectory(d);
     }).catch(() => {});
@@ -57,6 +57,7 @@ function Desk(props: { session: Session; onLogout: () => void }) {
     if (selected) sessionStorage.setItem("parley.desk.selected", selected);
     else sessionStorage.removeItem("parley.desk.selected");
   }, [selected]);
+  const reasons = directory.reasons.length ? directory.reasons : DEFAULT_REASONS;
   const status = live.status;
   const work = status?.work ?? [];
   const open = work.find((w) => w.interactionId === selected) ?? null;

@@ -1,9 +1,9 @@
 // One agent's form: identity, role, a level 0–10 per declared skill, capacity per medium and an
 // optional new password (the server keeps the old one when none is given).
-import { Field, numberOrUndefined } from "./Field.tsx";
+import { Field, numberOrUndefined, withNumber } from "./Field.tsx";
 import { fieldErrors, fieldId, type Located } from "./issues.ts";
 import { MEDIA, ROLES, type AgentConfig } from "./model.ts";
-import { IssueList } from "./IssueList.tsx";
+import { EditorFrame } from "./IssueList.tsx";
 
 interface Props {
   index: number;
@@ -20,13 +20,7 @@ export function AgentEditor(props: Props) {
   const id = (field: string) => fieldId("agents", index, field);
   const err = (field: string) => fieldErrors(issues, field);
   const set = <K extends keyof AgentConfig>(k: K, v: AgentConfig[K]) => props.onChange({ ...a, [k]: v });
-  const setLevel = (skill: string, v: string) => {
-    const skills = { ...a.skills };
-    const n = numberOrUndefined(v);
-    if (n === undefined) delete skills[skill];
-    else skills[skill] = n;
-    set("skills", skills);
-  };
+  const setLevel = (skill: string, v: string) => set("skills", withNumber(a.skills, skill, v));
   const undeclared = Object.keys(a.skills).filter((s) => !props.skills.includes(s));
   const skillInput = (s: string) => (
     <Field key={s} id={id(`skills.${s}`)} label={s} error={err(`skills.${s}`)}>
@@ -34,14 +28,7 @@ export function AgentEditor(props: Props) {
     </Field>
   );
   return (
-    <fieldset class="card editor" aria-label={`Agent ${a.id}`}>
-      <div class="row">
-        <h3 class="grow">Agent {a.id || "(no id)"}</h3>
-        <button type="button" class="link" onClick={props.onClose}>
-          Close
-        </button>
-      </div>
-      <IssueList issues={issues} />
+    <EditorFrame label="Agent" id={a.id} issues={issues} onClose={props.onClose}>
       <div class="form-grid">
         <Field id={id("id")} label="Id" error={err("id")} hint="lowercase letters, digits, - or _">
           {(attrs) => <input {...attrs} value={a.id} onInput={(e) => set("id", e.currentTarget.value)} autocomplete="off" />}
@@ -102,19 +89,13 @@ export function AgentEditor(props: Props) {
                   max={100}
                   placeholder="–"
                   value={a.capacity[m] ?? ""}
-                  onInput={(e) => {
-                    const capacity = { ...a.capacity };
-                    const n = numberOrUndefined(e.currentTarget.value);
-                    if (n === undefined) delete capacity[m];
-                    else capacity[m] = n;
-                    set("capacity", capacity);
-                  }}
+                  onInput={(e) => set("capacity", withNumber(a.capacity, m, e.currentTarget.value))}
                 />
               )}
             </Field>
           ))}
         </div>
       </fieldset>
-    </fieldset>
+    </EditorFrame>
   );
 }

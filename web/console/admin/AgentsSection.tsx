@@ -1,5 +1,6 @@
 // Agents: a table of everyone in the tenant and, below it, a form for the one being edited.
-import { fieldId, issuesAt } from "./issues.ts";
+import { issuesAt } from "./issues.ts";
+import { ItemTable } from "./ItemTable.tsx";
 import { freeName } from "./templates.ts";
 import type { AgentConfig } from "./model.ts";
 import { AgentEditor } from "./AgentEditor.tsx";
@@ -25,42 +26,21 @@ export function AgentsSection(props: SectionProps & Selection) {
   const current = selected === null ? undefined : agents[selected];
   return (
     <div class="stack">
-      <table class="admin-table">
-        <thead>
-          <tr>
-            <th>Id</th>
-            <th>Login</th>
-            <th>Full name</th>
-            <th>Role</th>
-            <th>Skills</th>
-            <th class="num">Remove</th>
-          </tr>
-        </thead>
-        <tbody>
-          {agents.map((a, i) => {
-            const bad = issuesAt(issues, "agents", i).length > 0;
-            return (
-              <tr key={i} id={fieldId("agents", i, "")} tabIndex={-1} class={bad ? "invalid" : undefined} aria-current={selected === i || undefined} aria-invalid={bad || undefined}>
-                <td>
-                  <button type="button" class="link" onClick={() => select(i)} aria-label={`Edit agent ${a.id}`}>
-                    {a.id || "(no id)"}
-                  </button>
-                  {bad && <span class="badge bad-badge">needs a fix</span>}
-                </td>
-                <td>{a.login}</td>
-                <td>{a.fullName}</td>
-                <td>{a.role}</td>
-                <td class="small">{skillSummary(a)}</td>
-                <td class="num">
-                  <button type="button" class="danger" onClick={() => remove(i)} aria-label={`Remove agent ${a.id}`}>
-                    Remove
-                  </button>
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <ItemTable
+        section="agents"
+        noun="agent"
+        items={agents}
+        columns={[
+          { head: "Login", cell: (a) => a.login },
+          { head: "Full name", cell: (a) => a.fullName },
+          { head: "Role", cell: (a) => a.role },
+          { head: "Skills", cell: skillSummary, small: true },
+        ]}
+        issues={issues}
+        selected={selected}
+        select={select}
+        remove={remove}
+      />
       <div class="row">
         <button type="button" onClick={add}>
           Add agent

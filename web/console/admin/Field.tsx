@@ -28,3 +28,12 @@ export function numberOrUndefined(v: string): number | undefined {
   const n = Number(v);
   return Number.isFinite(n) ? n : undefined;
 }
+
+/** A record of numbers (skill levels, capacities) with one entry set from a number input, or dropped when empty. */
+export function withNumber<R extends Partial<Record<string, number>>>(rec: R, key: keyof R & string, v: string): R {
+  const next: Partial<Record<string, number>> = { ...rec };
+  const n = numberOrUndefined(v);
+  if (n === undefined) delete next[key];
+  else next[key] = n;
+  return next as R;
+}

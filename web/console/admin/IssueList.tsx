@@ -1,4 +1,6 @@
-// The server's issues for one item, each with the field it names (as the server spells it).
+// The server's issues for one item, each with the field it names (as the server spells it), and the
+// frame of an item's form that shows them above its fields.
+import type { ComponentChildren } from "preact";
 import type { Located } from "./issues.ts";
 
 export function IssueList(props: { issues: Located[]; id?: string }) {
@@ -13,5 +15,22 @@ export function IssueList(props: { issues: Located[]; id?: string }) {
         </li>
       ))}
     </ul>
+  );
+}
+
+export function EditorFrame(props: { label: string; id: string; issues: Located[]; onClose: () => void; children: ComponentChildren }) {
+  return (
+    <fieldset class="card editor" aria-label={`${props.label} ${props.id}`}>
+      <div class="row">
+        <h3 class="grow">
+          {props.label} {props.id || "(no id)"}
+        </h3>
+        <button type="button" class="link" onClick={props.onClose}>
+          Close
+        </button>
+      </div>
+      <IssueList issues={props.issues} />
+      {props.children}
+    </fieldset>
   );
 }

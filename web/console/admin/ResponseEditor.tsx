@@ -5,7 +5,7 @@ import { templateErrors } from "../../../workers/workflow/field-codes.ts";
 import { Field } from "./Field.tsx";
 import { FieldCodeHint } from "./FieldCodeHint.tsx";
 import { fieldErrors, fieldId, type Located } from "./issues.ts";
-import { IssueList } from "./IssueList.tsx";
+import { EditorFrame } from "./IssueList.tsx";
 import type { StandardResponse } from "./model.ts";
 
 interface Props {
@@ -46,14 +46,7 @@ export function ResponseEditor(props: Props) {
   };
 
   return (
-    <fieldset class="card editor" aria-label={`Standard response ${r.id}`}>
-      <div class="row">
-        <h3 class="grow">Standard response {r.id || "(no id)"}</h3>
-        <button type="button" class="link" onClick={props.onClose}>
-          Close
-        </button>
-      </div>
-      <IssueList issues={issues} />
+    <EditorFrame label="Standard response" id={r.id} issues={issues} onClose={props.onClose}>
       <div class="form-grid">
         <Field id={id("id")} label="Id" error={err("id")} hint="workflows and screening rules refer to it">
           {(a) => <input {...a} value={r.id} onInput={(e) => set("id", e.currentTarget.value)} autocomplete="off" />}
@@ -75,6 +68,6 @@ export function ResponseEditor(props: Props) {
       <Field id={id("html")} label="HTML version (source, optional)" error={err("html")}>
         {(a) => <textarea {...a} class="code short" rows={6} spellcheck={false} value={r.html ?? ""} onInput={(e) => setOptional("html", e.currentTarget.value)} />}
       </Field>
-    </fieldset>
+    </EditorFrame>
   );
 }

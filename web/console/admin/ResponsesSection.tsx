@@ -1,5 +1,6 @@
 // Standard responses: a table of the tenant's canned texts and a form for the one being edited.
-import { fieldId, issuesAt } from "./issues.ts";
+import { issuesAt } from "./issues.ts";
+import { ItemTable } from "./ItemTable.tsx";
 import { ResponseEditor } from "./ResponseEditor.tsx";
 import { afterRemove, type SectionProps, type Selection } from "./section.ts";
 import { freeName } from "./templates.ts";
@@ -19,40 +20,20 @@ export function ResponsesSection(props: SectionProps & Selection) {
   const current = selected === null ? undefined : list[selected];
   return (
     <div class="stack">
-      <table class="admin-table">
-        <thead>
-          <tr>
-            <th>Id</th>
-            <th>Name</th>
-            <th>Category</th>
-            <th>Subject</th>
-            <th class="num">Remove</th>
-          </tr>
-        </thead>
-        <tbody>
-          {list.map((r, i) => {
-            const bad = issuesAt(issues, "standardResponses", i).length > 0;
-            return (
-              <tr key={i} id={fieldId("standardResponses", i, "")} tabIndex={-1} class={bad ? "invalid" : undefined} aria-current={selected === i || undefined} aria-invalid={bad || undefined}>
-                <td>
-                  <button type="button" class="link" onClick={() => select(i)} aria-label={`Edit response ${r.id}`}>
-                    {r.id || "(no id)"}
-                  </button>
-                  {bad && <span class="badge bad-badge">needs a fix</span>}
-                </td>
-                <td>{r.name}</td>
-                <td>{r.category ?? ""}</td>
-                <td class="small">{r.subject ?? ""}</td>
-                <td class="num">
-                  <button type="button" class="danger" onClick={() => remove(i)} aria-label={`Remove response ${r.id}`}>
-                    Remove
-                  </button>
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <ItemTable
+        section="standardResponses"
+        noun="response"
+        items={list}
+        columns={[
+          { head: "Name", cell: (r) => r.name },
+          { head: "Category", cell: (r) => r.category ?? "" },
+          { head: "Subject", cell: (r) => r.subject ?? "", small: true },
+        ]}
+        issues={issues}
+        selected={selected}
+        select={select}
+        remove={remove}
+      />
       <div class="row">
         <button type="button" onClick={add}>
           Add standard response
