@@ -68,6 +68,7 @@ describe("outbound URL policy", () => {
     expect(outboundUrlProblem("http://mailpit.dev.test:8025/send", { devHost: "" })).toMatch(/https/);
     // A dev host given without a port matches that name on any port; a local name may be the dev host.
     expect(outboundUrlProblem("http://localhost:8025/send", { devHost: "localhost" })).toBeNull();
-    expect(outboundUrlProblem("http://127.0.0.1:8025/send", { devHost: "localhost" })).toMatch(/IP address/);
+    expect(outboundUrlProblem("http://127.0.0.1:8025/send", { devHost: "localhost" })).not.toBeNull();
+    expect(outboundUrlProblem("https://127.0.0.1:8025/send", { devHost: "localhost" })).toMatch(/IP address/);
   });
 });
