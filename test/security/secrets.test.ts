@@ -9,6 +9,7 @@ import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../workers/index.ts";
 import { forgetConfig } from "../../workers/config/store.ts";
+import { MAX_SECRETS_PER_TENANT } from "../../workers/secrets/crypto.ts";
 import { genericSignature } from "../../workers/sms/generic-signature.ts";
 import { twilioSignature } from "../../workers/sms/twilio-signature.ts";
 import { deliver, mail, mailTenant, mid } from "../email-helpers.ts";
@@ -323,6 +324,15 @@ describe("1. a tenant's config reaches only that tenant's own secrets", () => {
       await putConfig(t, (c) => (c.numbers = []));
       expect((await t.api("/api/v1/admin/secrets/twilio", { method: "DELETE", as: "adm" })).status).toBe(204);
       expect((await t.call<{ secrets: unknown[] }>("/api/v1/admin/secrets", { as: "adm" })).secrets).toEqual([]);
+    });
+
+    it("keeps at most MAX_SECRETS_PER_TENANT secrets per tenant (409 too_many_secrets); replacing one still works", async () => {
+      const t = await adminTenant();
+      await env.DB.batch(Array.from({ length: MAX_SECRETS_PER_TENANT }, (_, i) => env.DB.prepare("INSERT INTO tenant_secrets (tenant_id, name, ciphertext, iv, updated_at) VALUES (?, ?, 'x', 'x', 0)").bind(t.id, `s${i}`)));
+      const over = await putSecret(t, "one-more", "v");
+      expect(over.status).toBe(409);
+      expect(await over.json()).toMatchObject({ error: { code: "too_many_secrets" } });
+      expect((await putSecret(t, "s0", "v")).status).toBe(200);
     });
   });
 });

@@ -7,6 +7,8 @@
 export const MIN_SECRETS_KEY_CHARS = 32;
 /** A secret's value, at most (characters): tokens and passwords, not documents. */
 export const MAX_SECRET_CHARS = 4096;
+/** Secrets one tenant may keep: a few per provider account is the need. */
+export const MAX_SECRETS_PER_TENANT = 100;
 
 export interface Sealed {
   /** base64 of the AES-GCM ciphertext and tag. */
