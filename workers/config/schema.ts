@@ -4,7 +4,7 @@ import * as z from "zod";
 import { parseSkillExpr, skillsIn, SkillExprError } from "../routing/skills.ts";
 import { screeningErrors } from "../workflow/screening.ts";
 import { templateErrors } from "../workflow/field-codes.ts";
-import { outboundUrlProblem } from "../outbound/url-policy.ts";
+import { MAX_URL_CHARS, outboundUrlProblem } from "../outbound/url-policy.ts";
 
 export const MEDIA = ["email", "chat", "sms", "mms", "webform", "callback", "generic"] as const;
 export const Media = z.enum(MEDIA);
@@ -120,7 +120,7 @@ export const Transport = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("send_email") }),
   /** An HTTP provider: POST { from, to[], raw } (raw MIME, base64) to an https URL on a public name
    *  (workers/outbound/url-policy.ts), with the tenant's secret `secret` as a bearer token. */
-  z.object({ kind: z.literal("http"), url: z.string().min(1).max(2048), secret: SecretName }),
+  z.object({ kind: z.literal("http"), url: z.string().min(1).max(MAX_URL_CHARS), secret: SecretName }),
 ]);
 export type Transport = z.infer<typeof Transport>;
 

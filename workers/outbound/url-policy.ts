@@ -12,6 +12,9 @@ export interface OutboundPolicy {
   devHost?: string;
 }
 
+/** Longest outbound URL a config may hold (characters). */
+export const MAX_URL_CHARS = 2048;
+
 /** Suffixes (and whole names) that never name a public host. */
 export const LOCAL_SUFFIXES = ["localhost", "local", "internal", "localdomain", "home.arpa", "lan", "intranet"] as const;
 

@@ -4,7 +4,7 @@
 import * as z from "zod";
 import { SECRET_NAME } from "../../config/schema.ts";
 import { secretRefs } from "../../config/secret-refs.ts";
-import { MAX_SECRET_CHARS } from "../../secrets/crypto.ts";
+import { MAX_SECRET_CHARS, MAX_SECRETS_PER_TENANT } from "../../secrets/crypto.ts";
 import { deleteTenantSecret, listTenantSecrets, setTenantSecret } from "../../secrets/store.ts";
 import { loadTenantConfig } from "../../ucs/tenants.ts";
 import { route, type RouteDef } from "../api.ts";
@@ -27,11 +27,14 @@ export const secretRoutes: RouteDef[] = [
   }),
   route({
     method: "put", path: "/api/v1/admin/secrets/:name", access: "admin", tags: ["admin"],
-    summary: `Set one of the tenant's secrets (created or replaced), encrypted at rest; the value (1-${MAX_SECRET_CHARS} characters) is never returned`,
+    summary: `Set one of the tenant's secrets (created or replaced; at most ${MAX_SECRETS_PER_TENANT}), encrypted at rest; the value (1-${MAX_SECRET_CHARS} characters) is never returned`,
     body: z.object({ value: z.string().min(1).max(MAX_SECRET_CHARS) }).strict(),
     responses: { 200: { description: "Set (the name and when, not the value)", schema: Listed } },
     handler: async ({ env, caller, params, body }) => {
       const name = nameOf(params);
+      const have = await listTenantSecrets(env.DB, caller.tenant);
+      if (have.length >= MAX_SECRETS_PER_TENANT && !have.some((s) => s.name === name))
+        throw conflict("too_many_secrets", `a tenant keeps at most ${MAX_SECRETS_PER_TENANT} secrets: delete one first`);
       return { name, updatedAt: await setTenantSecret(env, caller.tenant, name, body.value) };
     },
   }),
