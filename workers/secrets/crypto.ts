@@ -29,10 +29,21 @@ const unb64 = (s: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(s), (
 
 export class SecretsKeyError extends Error {}
 
+/** Derived keys, per isolate: a webhook opens its number's secret without deriving again. Keyed by
+ *  the platform key too, so a rotated SECRETS_KEY is never served from here. Non-extractable. */
+const derived = new Map<string, CryptoKey>();
+const MAX_DERIVED = 1000;
+
 async function tenantKey(platformKey: string, tenantId: string): Promise<CryptoKey> {
   if (platformKey.length < MIN_SECRETS_KEY_CHARS) throw new SecretsKeyError(`SECRETS_KEY must be at least ${MIN_SECRETS_KEY_CHARS} characters`);
+  const id = `${platformKey}\u0000${tenantId}`;
+  const hit = derived.get(id);
+  if (hit) return hit;
   const ikm = await crypto.subtle.importKey("raw", enc.encode(platformKey), "HKDF", false, ["deriveKey"]);
-  return crypto.subtle.deriveKey({ name: "HKDF", hash: "SHA-256", salt: SALT, info: enc.encode(`tenant:${tenantId}`) }, ikm, { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+  const key = await crypto.subtle.deriveKey({ name: "HKDF", hash: "SHA-256", salt: SALT, info: enc.encode(`tenant:${tenantId}`) }, ikm, { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+  if (derived.size >= MAX_DERIVED) derived.clear();
+  derived.set(id, key);
+  return key;
 }
 
 const aad = (tenantId: string, name: string) => enc.encode(`${tenantId}\u0000${name}`);
