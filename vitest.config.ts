@@ -13,7 +13,7 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        bindings: { AUTH_SECRET: "test-secret-not-for-production", TWILIO_AUTH_TOKEN: "test-twilio-auth-token-0000000000", SMS_GENERIC_SECRET: "test-generic-secret", TEST_MIGRATIONS: migrations },
+        bindings: { AUTH_SECRET: "test-secret-not-for-production", SECRETS_KEY: "test-secrets-key-not-for-production-0123456789abcdef", TWILIO_AUTH_TOKEN: "test-twilio-auth-token-0000000000", SMS_GENERIC_SECRET: "test-generic-secret", TEST_MIGRATIONS: migrations },
       },
     }),
   ],

@@ -5,8 +5,8 @@
 //   1. Baseline: bench/twiml-only in its own wrangler dev (port BENCH_PORT+2); the warm-up, then the N
 //      measured webhooks, C in flight. Stopped before 2.
 //   2. Parley: a snapshot of the code (fresh state) with a tenant "bench" whose Twilio number (paging
-//      mode) leads to the queue "sms" (nobody logged in: stored and queued is what counts), and the
-//      TWILIO_AUTH_TOKEN secret in the snapshot's .dev.vars. A forged signature first (must be a 403),
+//      mode) leads to the queue "sms" (nobody logged in: stored and queued is what counts), signed with
+//      the tenant's own secret "twilio" (sealed into the snapshot's D1). A forged signature first (must be a 403),
 //      the same warm-up and the same N webhooks, C in flight, each one a 200 with an empty TwiML
 //      <Response>; then a few measured ones again (Twilio's retry: the same answer, nothing stored twice),
 //      the queue's stats, and (after stopping) D1: N sms_messages rows for the measured MessageSids, N
@@ -177,15 +177,8 @@ function smsTenant(): TenantConfigInput {
     ],
     queues: [{ name: "sms", media: ["sms" as const], steps: [{ type: "route" as const, targets: [{ skills: "*" }] }] }],
     workflows: [{ name: "sms", queue: "sms" }],
-    numbers: [{ number: CENTER, provider: "twilio" as const, mode: "paging" as const, workflow: "sms", accountSid: ACCOUNT_SID }],
+    numbers: [{ number: CENTER, provider: "twilio" as const, mode: "paging" as const, workflow: "sms", accountSid: ACCOUNT_SID, secret: "twilio" }],
   };
-}
-
-/** The snapshot's .dev.vars (a copy of the checkout's) with the bench's TWILIO_AUTH_TOKEN. */
-function addTwilioSecret(w: Workdir): void {
-  const path = join(w.src, ".dev.vars");
-  const kept = readFileSync(path, "utf8").split("\n").filter((l) => l.trim() && !/^\s*TWILIO_AUTH_TOKEN\s*=/.test(l));
-  writeFileSync(path, `${[...kept, `TWILIO_AUTH_TOKEN="${AUTH_TOKEN}"`].join("\n")}\n`);
 }
 
 const tomlVar = (path: string, key: string) => new RegExp(`^${key}\\s*=\\s*"([^"]+)"`, "m").exec(readFileSync(path, "utf8"))?.[1];
@@ -308,8 +301,8 @@ export async function run(): Promise<BenchResult> {
         applyMigrationsIn(w);
         // Loaded late: a half-edited tree breaks phase 2 only, not the baseline.
         const { loadBigTenant } = await import("./lib/tenant.ts");
-        await loadBigTenant(smsTenant(), INGEST_KEY, w);
-        addTwilioSecret(w);
+        // The number's token is the tenant's own secret "twilio" (no Worker variable is used).
+        await loadBigTenant(smsTenant(), INGEST_KEY, w, { twilio: AUTH_TOKEN });
       });
       dev = startDev(port, w, { logPath, inspectorPort: port + 1000, vars: { BENCH: "1" } });
       const d = dev;

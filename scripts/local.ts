@@ -14,12 +14,13 @@ export function wrangler(args: string[], opts: { quiet?: boolean } = {}): void {
   }
 }
 
-/** Local secrets for wrangler dev, made once per checkout; a secret added later is appended. The
- *  Twilio token signs the demo number's webhooks locally (see README: SMS). */
+/** Local secrets for wrangler dev, made once per checkout; a secret added later is appended.
+ *  SECRETS_KEY seals tenant secrets in D1. TWILIO_AUTH_TOKEN is not read by the Worker: loadTenant
+ *  stores it as the local tenant's own secret "twilio", which signs the demo numbers' webhooks (README: SMS). */
 export function ensureDevVars(): void {
   const p = `${root}.dev.vars`;
   const have = existsSync(p) ? readFileSync(p, "utf8") : "";
-  const want: Record<string, string> = { AUTH_SECRET: randomBytes(32).toString("hex"), TWILIO_AUTH_TOKEN: randomBytes(16).toString("hex") };
+  const want: Record<string, string> = { AUTH_SECRET: randomBytes(32).toString("hex"), TWILIO_AUTH_TOKEN: randomBytes(16).toString("hex"), SECRETS_KEY: randomBytes(32).toString("hex") };
   const missing = Object.entries(want).filter(([k]) => !new RegExp(`^${k}=`, "m").test(have));
   if (missing.length) writeFileSync(p, `${have}${have && !have.endsWith("\n") ? "\n" : ""}${missing.map(([k, v]) => `${k}=${v}`).join("\n")}\n`);
 }
@@ -28,9 +29,23 @@ export function applyMigrations(persistTo?: string): void {
   wrangler(["d1", "migrations", "apply", "DB", "--local", ...(persistTo ? ["--persist-to", persistTo] : [])], { quiet: true });
 }
 
-/** Loads (or reloads) a tenant config into the local D1. */
-export async function loadTenant(config: unknown, ingestKey: string, persistTo?: string): Promise<void> {
-  const { tenantId, sql } = await tenantSql(config, ingestKey);
+/** A variable of a .dev.vars file (the checkout's by default), or undefined. */
+export function devVar(name: string, path = `${root}.dev.vars`): string | undefined {
+  const m = new RegExp(`^${name}\\s*=\\s*"?([^"\\n]*)"?\\s*$`, "m").exec(existsSync(path) ? readFileSync(path, "utf8") : "");
+  return m?.[1]?.trim() || undefined;
+}
+
+/** The local tenant's own secrets: "twilio" is .dev.vars' TWILIO_AUTH_TOKEN (the demo numbers name it). */
+export function localSecrets(): Record<string, string> {
+  const twilio = devVar("TWILIO_AUTH_TOKEN");
+  return twilio ? { twilio } : {};
+}
+
+/** Loads (or reloads) a tenant config into the local D1, with its own secrets sealed under .dev.vars' SECRETS_KEY. */
+export async function loadTenant(config: unknown, ingestKey: string, persistTo?: string, secrets: Record<string, string> = localSecrets()): Promise<void> {
+  const secretsKey = devVar("SECRETS_KEY");
+  if (!secretsKey && Object.keys(secrets).length) throw new Error(".dev.vars has no SECRETS_KEY to seal the tenant's secrets with (ensureDevVars writes one)");
+  const { tenantId, sql } = await tenantSql(config, ingestKey, secretsKey ? { secrets, secretsKey } : undefined);
   mkdirSync(`${root}.wrangler`, { recursive: true });
   const file = `${root}.wrangler/tenant-${tenantId}.sql`;
   writeFileSync(file, sql);

@@ -3,6 +3,8 @@
 // big config (about 800 agents and up) is written in pieces: the row, then `config || piece`.
 import { parseConfig } from "../workers/config/schema.ts";
 import { tenantStatements, type Statement } from "../workers/ucs/tenant-statements.ts";
+import { sealSecret } from "../workers/secrets/crypto.ts";
+import { secretUpsert } from "../workers/secrets/statements.ts";
 
 /** D1's SQLITE_LIMIT_SQL_LENGTH. */
 const D1_MAX_SQL = 100_000;
@@ -37,10 +39,19 @@ export function splitLongConfig(statements: Statement[]): Statement[] {
   return out;
 }
 
-/** Validates a tenant config and renders the SQL that creates or replaces it, every statement within D1's limit. */
-export async function tenantSql(config: unknown, ingestKey: string): Promise<{ tenantId: string; sql: string; statements: number; configBytes: number }> {
+/** The tenant's own secrets its config names (numbers[].secret...), sealed with the platform key
+ *  wrangler dev will read (SECRETS_KEY in .dev.vars), as PUT /api/v1/admin/secrets/{name} would. */
+export interface TenantSecrets {
+  secrets: Record<string, string>;
+  secretsKey: string;
+}
+
+/** Validates a tenant config and renders the SQL that creates or replaces it (and sets its secrets), every statement within D1's limit. */
+export async function tenantSql(config: unknown, ingestKey: string, secrets?: TenantSecrets): Promise<{ tenantId: string; sql: string; statements: number; configBytes: number }> {
   const cfg = parseConfig(config);
-  const statements = splitLongConfig(await tenantStatements(cfg, { ingestKey, version: Date.now() % 1_000_000_000, reuseHashes: true }));
+  const sealed: Statement[] = [];
+  for (const [name, value] of Object.entries(secrets?.secrets ?? {})) sealed.push(secretUpsert(cfg.tenant.id, name, await sealSecret(secrets!.secretsKey, cfg.tenant.id, name, value), Date.now()));
+  const statements = [...sealed, ...splitLongConfig(await tenantStatements(cfg, { ingestKey, version: Date.now() % 1_000_000_000, reuseHashes: true }))];
   const rendered = statements.map((s) => renderSql([s]));
   const tooLong = rendered.findIndex((sql) => new TextEncoder().encode(sql).length >= D1_MAX_SQL);
   if (tooLong >= 0) throw new Error(`statement ${tooLong} is over D1's ${D1_MAX_SQL} bytes: ${rendered[tooLong]!.slice(0, 120)}…`);

@@ -60,8 +60,9 @@ console.log(`
     printf 'From: Pat <pat@example.com>\\r\\nTo: support@demo.parley.test\\r\\nSubject: Printer on fire\\r\\nMessage-ID: <demo-1@example.com>\\r\\n\\r\\nHelp!\\r\\n' > /tmp/m.eml
     curl -s ${base}/cdn-cgi/handler/email?from=pat@example.com\\&to=support@demo.parley.test --data-binary @/tmp/m.eml   # the email() handler
     curl -s ${base}/api/v1/email/inbound -H 'authorization: Bearer ${DEMO_INGEST_KEY}' -H 'content-type: message/rfc822' --data-binary @/tmp/m.eml
-  SMS (Twilio's webhook POST ${base}/api/v1/sms/twilio, signed with TWILIO_AUTH_TOKEN from .dev.vars
-  over http://localhost:8787/api/v1/sms/twilio): +14155550100 takes SMS one by one (paging),
+  SMS (Twilio's webhook POST ${base}/api/v1/sms/twilio, signed with the demo tenant's secret "twilio",
+  which npm start sets to TWILIO_AUTH_TOKEN from .dev.vars, over http://localhost:8787/api/v1/sms/twilio):
+  +14155550100 takes SMS one by one (paging),
   +14155550101 as conversations (session mode, worked in a chat pane); docs/sms.md.
   Web form:      curl -s ${base}/api/v1/forms/demo.contact-us -H 'content-type: application/json' -H 'origin: ${base}' \\
                    -d '{"name":"Pat Lee","email":"pat@example.com","message":"My lamp flickers"}'

@@ -50,7 +50,7 @@ export const RESPONSES: NonNullable<TenantConfigInput["standardResponses"]> = [
   { id: "refund", name: "Refund", category: "billing", text: "Hi <$ Contact.FirstName $>, your refund is on its way. <$ Agent.FullName $>" },
 ];
 
-export async function mailTenant(agents: AgentSpec[], extra: Partial<TenantConfigInput> = {}, queues?: TenantConfigInput["queues"]): Promise<MailTenant> {
+export async function mailTenant(agents: AgentSpec[], extra: Partial<TenantConfigInput> = {}, queues?: TenantConfigInput["queues"], secrets?: Record<string, string>): Promise<MailTenant> {
   const box = `${uniq("support")}@t.parley.test`;
   const qs = queues ?? [
     { name: "inbound", media: ["email", "generic"], steps: [{ type: "route", targets: [{ skills: "*" }] }] },
@@ -61,7 +61,7 @@ export async function mailTenant(agents: AgentSpec[], extra: Partial<TenantConfi
     workflows: [{ name: "email", queue: qs[0]!.name }],
     standardResponses: RESPONSES,
     ...extra,
-  });
+  }, { secrets });
   const inbound = (raw: string | Uint8Array, to = box) =>
     t.api(`/api/v1/email/inbound?to=${encodeURIComponent(to)}`, { method: "POST", headers: { "Content-Type": "message/rfc822" }, body: typeof raw === "string" ? raw.replaceAll("support@t.parley.test", box) : raw });
   const receive = async (raw: string | Uint8Array, to = box) => {

@@ -3,6 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import type { TenantConfigInput } from "../workers/config/schema.ts";
 import { issueToken } from "../workers/auth/tokens.ts";
 import { createTenant } from "../workers/ucs/tenants.ts";
+import { setTenantSecret } from "../workers/secrets/store.ts";
 
 let n = 0;
 export const uniq = (p: string) => `${p}-${Date.now().toString(36)}-${(n++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -37,10 +38,15 @@ export interface Tenant {
   call: <T = Record<string, unknown>>(path: string, init?: RequestInit & { as?: string; json?: unknown; expect?: number }) => Promise<T>;
 }
 
-export async function makeTenant(agents: AgentSpec[], queues?: TenantConfigInput["queues"], extra: Partial<TenantConfigInput> = {}): Promise<Tenant> {
+/** Sets one of a tenant's own secrets (as PUT /api/v1/admin/secrets/{name} does): sealed in D1. */
+export const setSecret = (tenantId: string, name: string, value: string) => setTenantSecret(env, tenantId, name, value);
+
+/** A fresh tenant. `secrets` are set before its config is stored, since a config may name only secrets that are set. */
+export async function makeTenant(agents: AgentSpec[], queues?: TenantConfigInput["queues"], extra: Partial<TenantConfigInput> = {}, opts: { secrets?: Record<string, string> } = {}): Promise<Tenant> {
   const id = uniq("t");
   const key = `key-${id}`;
-  const cfg = await createTenant(env.DB, baseConfig(id, agents, queues, extra), key);
+  for (const [name, value] of Object.entries(opts.secrets ?? {})) await setSecret(id, name, value);
+  const cfg = await createTenant(env.DB, baseConfig(id, agents, queues, extra), key, { devOutboundHost: env.DEV_OUTBOUND_HOST });
   const tokens: Record<string, string> = {};
   for (const a of cfg.agents) tokens[a.id] = (await issueToken(env.AUTH_SECRET, { tenant: id, agentId: a.id, role: a.role }, 3600)).token;
   const api = (path: string, init: RequestInit & { as?: string; json?: unknown } = {}) => {

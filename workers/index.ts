@@ -2,6 +2,7 @@
 import { buildRouter } from "./http/router.ts";
 import type { RouteDef } from "./http/api.ts";
 import { adminRoutes } from "./http/routes/admin.ts";
+import { secretRoutes } from "./http/routes/secrets.ts";
 import { agentRoutes } from "./http/routes/agents.ts";
 import { authRoutes } from "./http/routes/auth.ts";
 import { callbackRoutes } from "./http/routes/callbacks.ts";
@@ -26,7 +27,7 @@ export { ChatSession } from "../durable-objects/chat-session.ts";
 export { Dashboard } from "../durable-objects/dashboard.ts";
 
 const routes: RouteDef[] = [];
-routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, ...agentRoutes, ...queueRoutes, ...supervisorRoutes, ...contactRoutes, ...adminRoutes, ...emailRoutes, ...formRoutes, ...callbackRoutes, ...chatRoutes, ...chatStaffRoutes, ...smsRoutes, ...mm7Routes);
+routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, ...agentRoutes, ...queueRoutes, ...supervisorRoutes, ...contactRoutes, ...adminRoutes, ...secretRoutes, ...emailRoutes, ...formRoutes, ...callbackRoutes, ...chatRoutes, ...chatStaffRoutes, ...smsRoutes, ...mm7Routes);
 const router = buildRouter(routes);
 
 export default {

@@ -3,10 +3,18 @@
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
 import { tenantSql } from "../../scripts/sql.ts";
+import { devVar } from "../../scripts/local.ts";
 import { wranglerIn, type Workdir } from "./dev.ts";
 
-export async function loadBigTenant(config: unknown, ingestKey: string, w: Workdir): Promise<{ configBytes: number; statements: number }> {
-  const t = await tenantSql(config, ingestKey);
+/** `secrets`: the tenant's own secrets its config names, sealed under the snapshot's SECRETS_KEY. */
+export async function loadBigTenant(config: unknown, ingestKey: string, w: Workdir, secrets?: Record<string, string>): Promise<{ configBytes: number; statements: number }> {
+  let sealing: { secrets: Record<string, string>; secretsKey: string } | undefined;
+  if (secrets) {
+    const secretsKey = devVar("SECRETS_KEY", join(w.src, ".dev.vars"));
+    if (!secretsKey) throw new Error("the snapshot's .dev.vars has no SECRETS_KEY");
+    sealing = { secrets, secretsKey };
+  }
+  const t = await tenantSql(config, ingestKey, sealing);
   const file = join(w.dir, `tenant-${t.tenantId}.sql`);
   writeFileSync(file, t.sql);
   wranglerIn(w.src, ["d1", "execute", "DB", "--local", "--file", file, "--persist-to", w.state]);

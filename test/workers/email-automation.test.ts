@@ -214,8 +214,8 @@ function provider(answer: (init: RequestInit | undefined) => Promise<Response>) 
 
 /** A tenant delivering through an HTTP provider, and an email in agent a1's hands. */
 async function viaProvider(tag: string) {
-  const t = await mailTenant([{ id: "a1" }], { email: { transport: { kind: "http", url: "https://mail.provider.example/send" } } }, QUEUES);
-  (env as unknown as { MAIL_API_TOKEN: string }).MAIL_API_TOKEN = "test-token";
+  // The bearer token is the tenant's own secret "mail" (issue 12: never the platform's MAIL_API_TOKEN).
+  const t = await mailTenant([{ id: "a1" }], { email: { transport: { kind: "http", url: "https://mail.provider.example/send", secret: "mail" } } }, QUEUES, { mail: "test-token" });
   await ready(t, "a1");
   const r = await t.receive(mail({ messageId: mid(tag) }));
   await offerFor(t, "a1", r.interactionId);

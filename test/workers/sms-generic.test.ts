@@ -9,7 +9,7 @@ let n = 0;
 
 async function genericTenant() {
   const number = `+1312555${String(1000 + (Date.now() % 8000) + n++).padStart(4, "0")}`;
-  const t = await makeTenant([{ id: "ana", capacity: { sms: 1 } }], undefined, { numbers: [{ number, provider: "generic", mode: "paging", workflow: "main", secret: "SMS_GENERIC_SECRET" }] });
+  const t = await makeTenant([{ id: "ana", capacity: { sms: 1 } }], undefined, { numbers: [{ number, provider: "generic", mode: "paging", workflow: "main", secret: "generic" }] }, { secrets: { generic: SECRET } });
   return Object.assign(t, { number });
 }
 

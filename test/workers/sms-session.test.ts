@@ -19,7 +19,7 @@ let n = 0;
 
 async function sessionTenant() {
   const number = `+1628555${String(1000 + (Date.now() % 8000) + n++).padStart(4, "0")}`;
-  const t = await makeTenant([{ id: "ana", capacity: { chat: 2 } }], undefined, { numbers: [{ number, provider: "twilio", mode: "session", workflow: "main", accountSid: "AC-test", idleTimeoutSeconds: 600 }] });
+  const t = await makeTenant([{ id: "ana", capacity: { chat: 2 } }], undefined, { numbers: [{ number, provider: "twilio", mode: "session", workflow: "main", accountSid: "AC-test", idleTimeoutSeconds: 600, secret: "twilio" }] }, { secrets: { twilio: TOKEN } });
   return Object.assign(t, { number });
 }
 

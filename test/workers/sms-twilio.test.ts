@@ -15,7 +15,7 @@ let n = 0;
 
 async function smsTenant(): Promise<Tenant & { number: string }> {
   const number = `+1415555${String(1000 + (Date.now() % 8000) + n++).padStart(4, "0")}`;
-  const t = await makeTenant([{ id: "ana", capacity: { sms: 2 } }], undefined, { numbers: [{ number, provider: "twilio", mode: "paging", workflow: "main", accountSid: "AC-test" }] });
+  const t = await makeTenant([{ id: "ana", capacity: { sms: 2 } }], undefined, { numbers: [{ number, provider: "twilio", mode: "paging", workflow: "main", accountSid: "AC-test", secret: "twilio" }] }, { secrets: { twilio: TOKEN } });
   return Object.assign(t, { number });
 }
 
@@ -270,8 +270,8 @@ describe("SMS replies", () => {
     const number = `+1415556${String(1000 + (Date.now() % 8000)).padStart(4, "0")}`;
     const t = Object.assign(
       await makeTenant([{ id: "ana", capacity: { sms: 1 } }], [{ name: "inbound", media: ["sms"], steps: [{ type: "sendSms", text: "Thanks! We'll text you back within the hour." }, { type: "route", targets: [{ skills: "*" }] }] }], {
-        numbers: [{ number, provider: "twilio", mode: "paging", workflow: "main", accountSid: "AC-test" }],
-      }),
+        numbers: [{ number, provider: "twilio", mode: "paging", workflow: "main", accountSid: "AC-test", secret: "twilio" }],
+      }, { secrets: { twilio: TOKEN } }),
       { number },
     );
     await hook(fields(t));

@@ -4,6 +4,7 @@ import * as z from "zod";
 import { parseSkillExpr, skillsIn, SkillExprError } from "../routing/skills.ts";
 import { screeningErrors } from "../workflow/screening.ts";
 import { templateErrors } from "../workflow/field-codes.ts";
+import { MAX_URL_CHARS, outboundUrlProblem } from "../outbound/url-policy.ts";
 
 export const MEDIA = ["email", "chat", "sms", "mms", "webform", "callback", "generic"] as const;
 export const Media = z.enum(MEDIA);
@@ -16,6 +17,9 @@ export type Role = z.infer<typeof Role>;
 const Name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "use 1-64 lowercase letters, digits, '-' or '_'");
 const Level = z.number().int().min(0).max(10);
 const E164 = z.string().regex(/^\+[1-9]\d{6,14}$/, "use E.164, like +14155550100");
+/** The name of one of the tenant's own secrets (PUT /api/v1/admin/secrets/{name}); never a Worker variable. */
+export const SECRET_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+export const SecretName = z.string().regex(SECRET_NAME, "the name of one of this tenant's secrets (PUT /api/v1/admin/secrets/{name}), like 'twilio'");
 
 export const PICKS = ["longest_idle", "least_occupied", "highest_skill"] as const;
 
@@ -114,8 +118,9 @@ export const Transport = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("outbox") }),
   /** Cloudflare Email Service through the SEND_EMAIL binding. */
   z.object({ kind: z.literal("send_email") }),
-  /** An HTTP provider: POST { from, to[], raw } (raw MIME, base64) with the MAIL_API_TOKEN secret as a bearer token. */
-  z.object({ kind: z.literal("http"), url: z.url({ protocol: /^https?$/ }) }),
+  /** An HTTP provider: POST { from, to[], raw } (raw MIME, base64) to an https URL on a public name
+   *  (workers/outbound/url-policy.ts), with the tenant's secret `secret` as a bearer token. */
+  z.object({ kind: z.literal("http"), url: z.string().min(1).max(MAX_URL_CHARS), secret: SecretName }),
 ]);
 export type Transport = z.infer<typeof Transport>;
 
@@ -266,8 +271,8 @@ export const TenantConfig = z.object({
         idleTimeoutSeconds: z.number().int().positive().default(1800),
         /** The provider account the number belongs to (Twilio: the AccountSid its webhooks carry). */
         accountSid: z.string().min(1).max(64).optional(),
-        /** The Worker secret holding the provider's signing key (Twilio: the account's auth token). */
-        secret: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, "the name of a Worker secret, like TWILIO_AUTH_TOKEN").default("TWILIO_AUTH_TOKEN"),
+        /** The tenant's secret holding the provider's signing key (Twilio: the account's auth token; MM7: the relay's password). */
+        secret: SecretName,
       }),
     )
     .default([]),
@@ -290,8 +295,13 @@ export function pathString(path: readonly PropertyKey[]): string {
   return s || "(root)";
 }
 
+export interface ParseOptions {
+  /** DEV_OUTBOUND_HOST: the one host local development may send to (url-policy.ts); unset in production. */
+  devOutboundHost?: string;
+}
+
 /** Validates a config, cross-references included. Throws ConfigError naming each bad field. */
-export function parseConfig(input: unknown): TenantConfig {
+export function parseConfig(input: unknown, opts: ParseOptions = {}): TenantConfig {
   const r = TenantConfig.safeParse(input);
   if (!r.success) throw new ConfigError(r.error.issues.map((i) => ({ path: pathString(i.path), message: i.message })));
   const cfg = r.data;
@@ -401,6 +411,10 @@ export function parseConfig(input: unknown): TenantConfig {
         bad("chat.hours.timezone", `unknown time zone '${cfg.chat.hours.timezone}'`);
       }
     }
+  }
+  if (cfg.email.transport.kind === "http") {
+    const problem = outboundUrlProblem(cfg.email.transport.url, { devHost: opts.devOutboundHost });
+    if (problem) bad("email.transport.url", problem);
   }
   for (const [where, list] of refs)
     list.forEach((x, i) => {

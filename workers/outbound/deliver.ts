@@ -10,6 +10,8 @@ import { newId } from "../ids.ts";
 import type { DeliveryJob } from "./message.ts";
 import { PermanentFailure } from "./deliver-errors.ts";
 import { deliverSms, isSmsJob, smsAttemptFailed, smsFailed } from "../sms/outbound.ts";
+import { tenantSecret } from "../secrets/store.ts";
+import { outboundUrlProblem } from "./url-policy.ts";
 
 export const DLQ = "parley-outbound-dlq";
 
@@ -75,14 +77,26 @@ async function send(env: Env, transport: Transport, job: DeliveryJob, row: Row, 
       return "sent";
     }
     case "http": {
-      if (!env.MAIL_API_TOKEN) throw new PermanentFailure("the http transport needs the MAIL_API_TOKEN secret");
+      // Checked again here, not only on save: a config stored before the rule, or written around
+      // the API, must not carry the tenant's token to loopback or an internal host.
+      const problem = outboundUrlProblem(transport.url, { devHost: env.DEV_OUTBOUND_HOST });
+      if (problem) throw new PermanentFailure(`email.transport.url is refused, nothing was sent: ${problem}`);
+      // The tenant's own secret, by the name its config gives; never a platform-wide one.
+      const token = transport.secret ? await tenantSecret(env, job.tenant, transport.secret) : undefined;
+      if (!token) throw new PermanentFailure(transport.secret ? `email.transport.secret: this tenant has no secret '${transport.secret}' (PUT /api/v1/admin/secrets/${transport.secret})` : "email.transport.secret: the http transport names no secret");
       let bin = "";
       for (let i = 0; i < raw.length; i += 0x8000) bin += String.fromCharCode(...raw.subarray(i, i + 0x8000));
       const res = await fetch(transport.url, {
         method: "POST",
-        headers: { "Content-Type": "application/json", Authorization: `Bearer ${env.MAIL_API_TOKEN}` },
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
         body: JSON.stringify({ from, to: rcpt, raw: btoa(bin) }),
+        // A redirect would take the token to a URL nobody checked.
+        redirect: "manual",
       });
+      if (res.status >= 300 && res.status < 400) {
+        await res.body?.cancel();
+        throw new PermanentFailure(`the provider answered ${res.status}, a redirect (to ${(res.headers.get("Location") ?? "nowhere").slice(0, 200)}): not followed; configure the final URL`);
+      }
       if (!res.ok) {
         const body = (await res.text()).slice(0, 300);
         // 4xx other than 408/429 is the provider refusing this message; anything else may pass later.

@@ -2,7 +2,7 @@
 // outbound). Stored first (sms_messages, status 'sending'), then carried by the OUTBOUND Queue, whose
 // consumer hands it to the number's provider; retries and the dead-letter queue as for mail. The
 // provider's status callbacks move it on (sent, delivered, undelivered, failed).
-import { secretNamed } from "./secret.ts";
+import { numberSecret } from "./secret.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
 import { AppError, badRequest, conflict } from "../http/errors.ts";
 import { newId } from "../ids.ts";
@@ -74,8 +74,8 @@ export async function deliverSms(env: Env, cfg: CompiledConfig, job: SmsJob): Pr
   if (!center) throw new PermanentFailure(`the number ${row.center} is no longer configured`);
   // Opted out after the agent sent it: it does not go.
   if (await isOptedOut(env.DB, job.tenant, row.center, row.customer)) throw new PermanentFailure(`${row.customer} opted out`);
-  const token = secretNamed(env, center.secret);
-  if (!center.accountSid || !token) throw new PermanentFailure(`number ${center.number} has no accountSid or ${center.secret} secret to send with`);
+  const token = await numberSecret(env, cfg, center);
+  if (!center.accountSid || !token) throw new PermanentFailure(`number ${center.number} has no accountSid, or its tenant no secret '${center.secret}', to send with`);
   // Claimed before the call, so two deliveries of one job (the Queue is at-least-once) ask Twilio once.
   const claim = await env.DB.prepare("UPDATE sms_messages SET status = 'handing', updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'sending'").bind(Date.now(), job.tenant, row.id).run();
   if (claim.meta.changes !== 1) return;

@@ -1,14 +1,18 @@
 // Tenants, their config and credentials in D1.
-import { parseConfig, withoutSecrets, type TenantConfig } from "../config/schema.ts";
+import { parseConfig, withoutSecrets, type ParseOptions, type TenantConfig } from "../config/schema.ts";
+import { secretRefs } from "../config/secret-refs.ts";
+import { missingSecrets } from "../secrets/store.ts";
 import { badRequest, conflict, notFound } from "../http/errors.ts";
 import { sha256Hex } from "../ids.ts";
 import { tenantStatements, type Statement } from "./tenant-statements.ts";
 
 const bindAll = (db: D1Database, st: Statement[]) => st.map((s) => db.prepare(s.sql).bind(...s.params));
 
-/** Creates a tenant with its config and ingest key (tests, demo, provisioning). */
-export async function createTenant(db: D1Database, input: unknown, ingestKey: string): Promise<TenantConfig> {
-  const cfg = parseConfig(input);
+/** Creates a tenant with its config and ingest key (tests, demo, provisioning). The secrets its
+ *  config names are set first (setTenantSecret), as for a replace. */
+export async function createTenant(db: D1Database, input: unknown, ingestKey: string, opts: ParseOptions = {}): Promise<TenantConfig> {
+  const cfg = parseConfig(input, opts);
+  await checkSecretsSet(db, cfg);
   await checkMailboxesFree(db, cfg);
   await checkNumbersFree(db, cfg);
   await db.batch(bindAll(db, await tenantStatements(cfg, { ingestKey, version: 1 })));
@@ -27,9 +31,10 @@ export async function configVersion(db: D1Database, tenantId: string): Promise<n
 }
 
 /** Replaces a tenant's config (admin). The tenant id in the body must be the caller's. */
-export async function replaceTenantConfig(db: D1Database, tenantId: string, input: unknown, opts: { expectedVersion?: number } = {}): Promise<{ config: TenantConfig; version: number }> {
-  const cfg = parseConfig(input);
+export async function replaceTenantConfig(db: D1Database, tenantId: string, input: unknown, opts: { expectedVersion?: number } & ParseOptions = {}): Promise<{ config: TenantConfig; version: number }> {
+  const cfg = parseConfig(input, opts);
   if (cfg.tenant.id !== tenantId) throw badRequest("invalid_config", `tenant.id: must be '${tenantId}'`);
+  await checkSecretsSet(db, cfg);
   await checkMailboxesFree(db, cfg);
   await checkNumbersFree(db, cfg);
   const current = await loadTenantConfig(db, tenantId);
@@ -51,6 +56,15 @@ export async function tenantByIngestKey(db: D1Database, key: string): Promise<st
 export async function allTenantIds(db: D1Database): Promise<string[]> {
   const r = await db.prepare("SELECT id FROM tenants").all<{ id: string }>();
   return r.results.map((x) => x.id);
+}
+
+/** A config names only secrets its tenant has set (set first, then name): a typo, or a Worker
+ *  variable's name like AUTH_SECRET, is refused here rather than failing at the first webhook. */
+async function checkSecretsSet(db: D1Database, cfg: TenantConfig): Promise<void> {
+  const refs = secretRefs(cfg);
+  const missing = await missingSecrets(db, cfg.tenant.id, refs.map((r) => r.name));
+  const issues = refs.filter((r) => missing.has(r.name)).map((r) => ({ path: r.path, message: `this tenant has no secret '${r.name}': set it first with PUT /api/v1/admin/secrets/${r.name}` }));
+  if (issues.length) throw badRequest("invalid_config", issues.map((i) => `${i.path}: ${i.message}`).join("; "), issues);
 }
 
 /** A contact-center number belongs to one tenant: its messages must land in exactly one place. */

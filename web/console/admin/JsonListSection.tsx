@@ -24,7 +24,7 @@ const HINT: Record<ListSection, string> = {
   workflows: "name, queue, priority, description, screen[] (screening rule names, in order), acknowledge (a standard response id), review {queue, agents[], queues[], samplePercent}.",
   screeningRules: 'name, when (e.g. Find(subject, "refund") && !RegExFind(from, "@example\\.com$")), actions[]: route {queue}, setPriority, addCategory, setAttributes, spam {reason}, autoRespond {response}.',
   forms: "name, workflow, fields[] {name, label, type: text | email | phone | textarea | file, required, maxLength, accept[], maxBytes}, title, allowedOrigins[], honeypot, turnstile, rateLimit {max, perSeconds}, thankYouUrl.",
-  numbers: "number (E.164), provider: twilio | generic, mode: paging | session, workflow, idleTimeoutSeconds, accountSid, secret (the Worker secret's name).",
+  numbers: "number (E.164), provider: twilio | generic, mode: paging | session, workflow, idleTimeoutSeconds, accountSid, secret (the name of one of this tenant's secrets, set first with PUT /api/v1/admin/secrets/{name}).",
   mailboxes: "address (no +tag), name (shown in From), workflow.",
 };
 

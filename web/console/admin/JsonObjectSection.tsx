@@ -9,7 +9,7 @@ import { objectTemplate } from "./templates.ts";
 
 const HINT: Record<ObjectSection, string> = {
   settings: "offerTimeoutSeconds, tokenTtlSeconds, afterWorkSeconds, notReadyReasons[].",
-  email: "transport {kind: outbox | send_email | http, url}, autoReplyLimit {max, perSeconds}, threadBySubjectDays, previousAgentWaitSeconds.",
+  email: "transport {kind: outbox | send_email | http, url (https, a public name), secret (a tenant secret's name)}, autoReplyLimit {max, perSeconds}, threadBySubjectDays, previousAgentWaitSeconds.",
   chat: "workflow, allowedOrigins[], preChatFields[], greeting, positionEverySeconds, idle {alertSeconds, closeSeconds, alertText, closeText}, hours {timezone, days}, offlineForm, attachments {maxBytes, types[]}, rateLimit, strings {}.",
   callbacks: "workflow, allowedOrigins[], rateLimit {max, perSeconds}, maxDaysAhead.",
 };

@@ -40,7 +40,8 @@ export function listTemplate(s: ListSection, d: Draft): unknown {
         allowedOrigins: [],
       };
     case "numbers":
-      return { number: freeNumber(taken), provider: "twilio", mode: "paging", workflow: firstWorkflow(d) };
+      // "secret" names a tenant secret set first (PUT /api/v1/admin/secrets/twilio); the save says so if it is not.
+      return { number: freeNumber(taken), provider: "twilio", mode: "paging", workflow: firstWorkflow(d), secret: "twilio" };
     case "mailboxes":
       return { address: freeName("new", taken.map((a) => a.split("@")[0] ?? a)) + "@example.com", name: d.tenantName, workflow: firstWorkflow(d) };
   }

@@ -13,7 +13,7 @@ export const adminRoutes = [
   }),
   route({
     method: "put", path: "/api/v1/admin/config", access: "admin", tags: ["admin"],
-    summary: "Replace the tenant's config. Validated whole; an error names the bad field. Agents keep their passwords unless one is given. With If-Match: \"<version>\", 409 version_conflict if the config changed since that version.",
+    summary: "Replace the tenant's config. Validated whole; an error names the bad field. Secrets it names (numbers[].secret, email.transport.secret) must be set first (PUT /api/v1/admin/secrets/{name}). Agents keep their passwords unless one is given. With If-Match: \"<version>\", 409 version_conflict if the config changed since that version.",
     body: z.unknown().describe("A tenant config") as z.ZodType,
     responses: { 200: { description: "The stored config and its new version", schema: z.object({ config: TenantConfig, version: z.number() }) } },
     handler: async ({ env, caller, body, req }) => {
@@ -22,7 +22,7 @@ export const adminRoutes = [
       const expectedVersion = match === null ? undefined : Number(match.replace(/^W\//, "").replace(/"/g, ""));
       if (expectedVersion !== undefined && !Number.isInteger(expectedVersion)) throw badRequest("invalid_if_match", "If-Match: give the config version you loaded, as \"12\"");
       try {
-        const r = await replaceTenantConfig(env.DB, caller.tenant, body, { expectedVersion });
+        const r = await replaceTenantConfig(env.DB, caller.tenant, body, { expectedVersion, devOutboundHost: env.DEV_OUTBOUND_HOST });
         forgetConfig(caller.tenant);
         return r;
       } catch (err) {

@@ -1,8 +1,8 @@
 // MM7 inbound (3GPP TS 23.140): an MMS relay delivers a message to one of our numbers as a SOAP
 // DeliverReq with its content in multipart/related, authenticated with HTTP Basic (the password is
-// the Worker secret the number's config names). Each part is kept in R2, the message goes through
+// the number's tenant's own secret that its config names). Each part is kept in R2, the message goes through
 // the SMS core once per TransactionID, and the relay gets a DeliverRsp, or a SOAP Fault saying why not.
-import { secretNamed } from "../../sms/secret.ts";
+import { numberSecret } from "../../sms/secret.ts";
 import { numberOwner } from "../../sms/numbers.ts";
 import type { CompiledConfig } from "../../config/compiled.ts";
 import { bytesSha256 } from "../../email/hash.ts";
@@ -124,8 +124,8 @@ export const mm7Routes: RouteDef[] = [
       const found = await recipient(env, msg.to);
       if (!found) return fault(400, 2003, `no number here takes messages to ${msg.to.join(", ").slice(0, 200)}`);
       const { cfg, center } = found;
-      const secret = secretNamed(env, center.secret);
-      if (!secret) return fault(403, 4001, `no ${center.secret} secret to check the relay's password with`);
+      const secret = await numberSecret(env, cfg, center);
+      if (!secret) return fault(403, 4001, `this number's tenant has no secret '${center.secret}' to check the relay's password with`);
       const cred = basicAuth(req.headers.get("Authorization"));
       const passwordOk = cred ? await sameSecret(cred.password, secret) : false;
       if (!cred || !passwordOk || (center.accountSid !== undefined && cred.user !== center.accountSid))

@@ -1,7 +1,7 @@
 // SMS webhooks. Twilio: urlencoded fields signed with X-Twilio-Signature over our public URL, answered
 // with TwiML. A forged signature is a 403, a malformed request a 400, a retry of a message already
 // taken the same answer again.
-import { secretNamed } from "../../sms/secret.ts";
+import { numberSecret } from "../../sms/secret.ts";
 import { numberOwner } from "../../sms/numbers.ts";
 import * as z from "zod";
 import { agentStub } from "../../../durable-objects/names.ts";
@@ -38,21 +38,22 @@ async function formOf(req: Request): Promise<FormParams> {
 }
 
 /** The Twilio number a signed webhook is for, its tenant's config, and the fields, or the reason not. */
-async function signedTwilio(req: Request, env: Env, params: FormParams, to: string): Promise<{ cfg: CompiledConfig; center: CenterNumber }> {
+async function signedTwilio(req: Request, env: Env, params: FormParams, to: string): Promise<{ cfg: CompiledConfig; center: CenterNumber; token: string }> {
   if (!E164.test(to)) throw badRequest("invalid_number", `To: '${to}' is not an E.164 number`);
   const owner = await numberOwner(env, to);
   if (!owner) throw notFound("unknown_number", `no tenant takes messages to ${to}`);
   const { cfg, center } = owner;
   if (center.provider !== "twilio") throw notFound("unknown_number", `${to} is not a Twilio number here`);
-  const token = secretNamed(env, center.secret);
-  if (!token) throw new AppError(403, "signature_unverifiable", `no ${center.secret} secret to check Twilio's signature with`);
+  // The owning tenant's token only: another tenant's, or a platform-wide one, signs nothing here.
+  const token = await numberSecret(env, cfg, center);
+  if (!token) throw new AppError(403, "signature_unverifiable", `this number's tenant has no secret '${center.secret}' to check Twilio's signature with`);
   // Twilio signs the URL it was configured with: our public one.
   const url = new URL(req.url);
   const signedUrl = `${new URL(env.PUBLIC_URL).origin}${url.pathname}${url.search}`;
   if (!(await checkTwilioSignature(token, signedUrl, params, req.headers.get("X-Twilio-Signature")))) throw new AppError(403, "invalid_signature", "X-Twilio-Signature does not match this request");
   const account = params.find(([n]) => n === "AccountSid")?.[1];
   if (center.accountSid && account !== center.accountSid) throw new AppError(403, "wrong_account", "the message is from another Twilio account");
-  return { cfg, center };
+  return { cfg, center, token };
 }
 
 const GenericSms = z.object({ id: z.string().min(1).max(100), from: z.string().min(1).max(40), to: z.string().regex(E164, "an E.164 number"), text: z.string().max(MAX_SMS_CHARS) }).strict();
@@ -72,11 +73,11 @@ export const smsRoutes: RouteDef[] = [
       const to = get("To");
       const missing = [!sid && "MessageSid", !from && "From", !to && "To"].filter(Boolean);
       if (missing.length) throw badRequest("missing_field", `${missing.join(", ")}: required`);
-      const { cfg, center } = await signedTwilio(req, env, params, to!);
+      const { cfg, center, token } = await signedTwilio(req, env, params, to!);
       // Every media part, fetched before the interaction is written (its parts go in the same transaction).
       const refs = mediaRefs(get);
       const seen = refs.length ? await env.DB.prepare("SELECT 1 AS x FROM sms_messages WHERE tenant_id = ? AND provider = 'twilio' AND provider_id = ?").bind(cfg.raw.tenant.id, sid).first() : null;
-      const media = refs.length && !seen ? await fetchMedia(env, cfg.raw.tenant.id, sid!, refs, { user: center.accountSid ?? get("AccountSid") ?? "", password: secretNamed(env, center.secret)! }) : undefined;
+      const media = refs.length && !seen ? await fetchMedia(env, cfg.raw.tenant.id, sid!, refs, { user: center.accountSid ?? get("AccountSid") ?? "", password: token }) : undefined;
       const out = await receiveSms(env, cfg, center, { provider: "twilio", providerId: sid!, from: from!, to: to!, body: get("Body") ?? "", media });
       return twiml(out.kind === "keyword" ? [out.reply] : []);
     },
@@ -105,8 +106,8 @@ export const smsRoutes: RouteDef[] = [
       if (!owner) throw notFound("unknown_number", `no tenant takes messages to ${m.to}`);
       const { cfg, center } = owner;
       if (center.provider !== "generic") throw notFound("unknown_number", `${m.to} is not a generic-adapter number here`);
-      const secret = secretNamed(env, center.secret);
-      if (!secret) throw new AppError(403, "signature_unverifiable", `no ${center.secret} secret to check the signature with`);
+      const secret = await numberSecret(env, cfg, center);
+      if (!secret) throw new AppError(403, "signature_unverifiable", `this number's tenant has no secret '${center.secret}' to check the signature with`);
       const ok = await checkGenericSignature(secret, req.headers.get("X-Parley-Timestamp"), req.headers.get("X-Parley-Signature"), raw);
       if (ok === "invalid") throw new AppError(403, "invalid_signature", "X-Parley-Signature does not match this request");
       if (ok === "stale") throw new AppError(403, "stale_signature", "X-Parley-Timestamp is more than five minutes away from now");
