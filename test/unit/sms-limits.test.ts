@@ -15,13 +15,15 @@ const limitOf = (f: () => unknown): string => {
 };
 
 describe("MM7 XML limits", () => {
-  it("refuses nesting deeper than MAX_MM7_XML_DEPTH (the '<a>' x 100,000 bomb) instead of overflowing the stack", () => {
-    expect(limitOf(() => parseXml("<a>".repeat(100_000)))).toContain("MAX_MM7_XML_DEPTH");
+  it("refuses the '<a>' x 100,000 bomb on size, and nesting deeper than MAX_MM7_XML_DEPTH, instead of overflowing the stack", () => {
+    expect(limitOf(() => parseXml("<a>".repeat(100_000)))).toContain("MAX_MM7_XML_BYTES");
+    expect(limitOf(() => parseXml("<a>".repeat(10_000)))).toContain("MAX_MM7_XML_DEPTH");
     expect(() => parseXml("<a>".repeat(MAX_MM7_XML_DEPTH - 1))).not.toThrow();
   });
 
-  it("refuses the close-tag bomb on depth before walking a million close tags", () => {
-    expect(limitOf(() => parseXml("<a>".repeat(2_000) + "</b>".repeat(1_000_000)))).toContain("MAX_MM7_XML_DEPTH");
+  it("refuses the close-tag bomb on size, and a smaller one on depth, before walking its close tags", () => {
+    expect(limitOf(() => parseXml("<a>".repeat(2_000) + "</b>".repeat(1_000_000)))).toContain("MAX_MM7_XML_BYTES");
+    expect(limitOf(() => parseXml("<a>".repeat(2_000) + "</b>".repeat(10_000)))).toContain("MAX_MM7_XML_DEPTH");
   });
 
   it("refuses more than MAX_MM7_XML_ELEMENTS elements", () => {
