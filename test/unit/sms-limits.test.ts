@@ -1,6 +1,6 @@
 // Pure limits of the MM7 reader (issue 12, item 2) and the lenient reading of SMS senders (item 11a).
 import { describe, expect, it } from "vitest";
-import { MAX_MM7_PARTS, MAX_MM7_XML_DEPTH, MAX_MM7_XML_ELEMENTS, Mm7Error, parseDeliverReq, parseXml, XmlLimitError } from "../../workers/sms/mm7.ts";
+import { MAX_MM7_PARTS, MAX_MM7_XML_DEPTH, MAX_MM7_XML_ELEMENTS, Mm7Error, parseDeliverReq, parseXml, splitMultipart, XmlLimitError } from "../../workers/sms/mm7.ts";
 import { senderNumber } from "../../workers/sms/sender.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -51,6 +51,33 @@ describe("MM7 XML limits", () => {
     expect(m.parts).toHaveLength(MAX_MM7_PARTS);
     expect(m.omitted).toBe(50_000 - MAX_MM7_PARTS);
     expect(m.order).toHaveLength(MAX_MM7_PARTS);
+  });
+});
+
+describe("MM7 MIME on bytes", () => {
+  it("splits on delimiters at line starts only, with padding allowed and longer boundaries refused", () => {
+    const r = splitMultipart(enc("pre\n--b \r\none\r\n--bb\nstill one\n--b\ntwo\n--b--\nepilogue"), "b");
+    expect(r.parts.map((p) => new TextDecoder().decode(p))).toEqual(["one\r\n--bb\nstill one", "two"]);
+    expect(r.omitted).toBe(0);
+  });
+
+  it("goes through a million empty lines (no part), and 200,000 near-delimiters (the one sniffed: MAX_MM7_PARTS cut out, the rest counted)", () => {
+    expect(splitMultipart(new Uint8Array(1_000_000).fill(0x0a), "b")).toEqual({ parts: [], omitted: 0 });
+    const r = splitMultipart(enc("\n--bx".repeat(200_000)), "b");
+    expect(r.parts).toHaveLength(MAX_MM7_PARTS);
+    expect(r.omitted).toBe(200_000 - MAX_MM7_PARTS);
+  });
+
+  it("decodes base64 (either alphabet, broken lines) and quoted-printable (soft breaks, =XX) from bytes", () => {
+    const body = [
+      "--b\nContent-Type: text/xml\n\n<DeliverReq><Sender>+14155550123</Sender><Recipients><To><Number>+13125550100</Number></To></Recipients></DeliverReq>",
+      "--b\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n-_-_\n+/+/\n",
+      "--b\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\ncaf=C3=A9 =  \r\nau lait =3D =ZZ",
+      "--b--",
+    ].join("\n");
+    const m = parseDeliverReq("multipart/related; boundary=b", enc(body));
+    expect([...m.parts[0]!.bytes]).toEqual([0xfb, 0xff, 0xbf, 0xfb, 0xff, 0xbf]);
+    expect(m.parts[1]!.text).toBe("café au lait = =ZZ");
   });
 });
 
