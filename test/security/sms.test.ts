@@ -147,6 +147,21 @@ describe("item 11a: MM7 senders written as bare digits are the same customer as 
     expect((await t.api("/api/v1/sms", { method: "POST", json: { to: "+14155550177", text: "hi" } })).status).toBe(409);
   });
 
+  it("a STOP stored before the fix under bare digits still refuses the E.164 number (migration 0012)", async () => {
+    const t = await numberTenant("generic", "312784");
+    await env.DB.prepare("INSERT INTO sms_opt_outs (tenant_id, center, customer, opted_out_at) VALUES (?, ?, ?, ?), (?, ?, ?, ?)")
+      .bind(t.id, t.number, "14155550188", 1, t.id, t.number, "4155550199", 1)
+      .run();
+    const migrations = (env as unknown as { TEST_MIGRATIONS: { name: string; queries: string[] }[] }).TEST_MIGRATIONS;
+    const m = migrations.find((x) => x.name.startsWith("0012_"));
+    expect(m).toBeDefined();
+    for (const q of m!.queries) await env.DB.prepare(q).run();
+    expect((await t.api("/api/v1/sms", { method: "POST", json: { to: "+14155550188", text: "hi" } })).status).toBe(409);
+    // Ten digits may be a national number: not guessed at.
+    const rows = await env.DB.prepare("SELECT customer FROM sms_opt_outs WHERE tenant_id = ? ORDER BY customer").bind(t.id).all<{ customer: string }>();
+    expect(rows.results.map((r) => r.customer)).toEqual(["+14155550188", "14155550188", "4155550199"]);
+  });
+
   it("the Twilio door normalises a sender without '+' the same way", async () => {
     const t = await numberTenant("twilio", "415556");
     const s = sid();
