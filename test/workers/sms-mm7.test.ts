@@ -143,7 +143,7 @@ describe("MM7 inbound", () => {
     expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM sms_messages WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n).toBe(0);
   });
 
-  it("answers garbage and unknown recipients with 400 and a SOAP fault", async () => {
+  it("answers garbage with 400 and unknown recipients as a wrong password (401), with a SOAP fault", async () => {
     const t = await mmsTenant();
     const garbage = await mm7("this is not a DeliverReq", { contentType: "text/plain" });
     expect(garbage.status).toBe(400);
@@ -152,10 +152,11 @@ describe("MM7 inbound", () => {
     expect(g).toContain("<env:Fault>");
     expect(g).toContain("<StatusCode>2007</StatusCode>");
 
+    // An unknown recipient is answered as a wrong password is (issue 12): no telling which numbers are ours.
     const unknown = await mm7(deliverReq({ tx: "relay-tx-3", to: "+19995550000" }));
-    expect(unknown.status).toBe(400);
+    expect(unknown.status).toBe(401);
     const u = await unknown.text();
-    expect(u).toContain("<StatusCode>2003</StatusCode>");
+    expect(u).toContain("<StatusCode>4001</StatusCode>");
     expect(u).toContain(">relay-tx-3</mm7:TransactionID>");
     expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM sms_messages WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n).toBe(0);
   });

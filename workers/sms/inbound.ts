@@ -1,6 +1,6 @@
 // An SMS arriving at a contact-center number, whatever the provider: compliance keywords first (STOP,
 // START, HELP: recorded and answered, no interaction), else (paging mode) one SMS interaction per
-// message, its contact found by the sender's number in E.164. Exactly once per provider message id:
+// message, its contact found by the sender's number in E.164 (read the same way on every door: sender.ts). Exactly once per provider message id:
 // a provider's retry finds the first row and gets the same answer.
 import type { CompiledConfig } from "../config/compiled.ts";
 import type { TenantConfig } from "../config/schema.ts";
@@ -8,12 +8,12 @@ import { badRequest } from "../http/errors.ts";
 import { newId } from "../ids.ts";
 import { routeNew } from "../interactions/ingest.ts";
 import { identifyContact } from "../ucs/contacts.ts";
-import { normalizePhone } from "../ucs/identifiers.ts";
 import { createInteraction, type NewPart } from "../ucs/interactions.ts";
 import { chatStub } from "../../durable-objects/names.ts";
 import { unwrap } from "../../durable-objects/result.ts";
 import { keywordOf, type Keyword } from "./keywords.ts";
 import { segmentInfo } from "./segments.ts";
+import { senderNumber, type Sender } from "./sender.ts";
 
 export type CenterNumber = TenantConfig["numbers"][number];
 
@@ -38,13 +38,10 @@ export function keywordReply(k: Keyword, tenantName: string): string {
   return `${tenantName}: reply to this number to reach our team. Reply STOP to unsubscribe. Msg & data rates may apply.`;
 }
 
-/** The sender in E.164 when it is a phone number; a short code or an alphanumeric sender stays as sent. */
-function sender(raw: string): { number: string; phone: boolean } {
-  try {
-    return { number: normalizePhone(raw), phone: true };
-  } catch {
-    return { number: raw.trim(), phone: false };
-  }
+/** The sender in E.164 when it is a phone number (read leniently, with the center number's country),
+ *  else as sent: a short code, a sender id, or (MM7) an email address. */
+function sender(raw: string, center: string): Sender {
+  return senderNumber(raw, center) ?? { number: raw.trim().slice(0, 100), phone: false };
 }
 
 export async function receiveSms(env: Env, cfg: CompiledConfig, center: CenterNumber, sms: InboundSms): Promise<InboundOutcome> {
@@ -54,7 +51,7 @@ export async function receiveSms(env: Env, cfg: CompiledConfig, center: CenterNu
   if (prior?.keyword) return { kind: "keyword", keyword: prior.keyword, reply: keywordReply(prior.keyword, cfg.raw.tenant.name), duplicate: true };
   if (prior?.interaction_id) return { kind: "interaction", interactionId: prior.interaction_id, duplicate: true };
 
-  const from = sender(sms.from);
+  const from = sender(sms.from, center.number);
   const now = Date.now();
   const seg = segmentInfo(sms.body);
   const row = (interactionId: string | null, keyword: Keyword | null) =>
@@ -100,7 +97,7 @@ async function sessionInbound(
   cfg: CompiledConfig,
   center: CenterNumber,
   sms: InboundSms,
-  from: { number: string; phone: boolean },
+  from: Sender,
   row: (interactionId: string | null, keyword: Keyword | null) => D1PreparedStatement,
   wf: NonNullable<ReturnType<CompiledConfig["workflows"]["get"]>>,
 ): Promise<InboundOutcome> {

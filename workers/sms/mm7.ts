@@ -2,11 +2,25 @@
 // the message's content in one multipart/related body. Pure: no bindings.
 //
 // Relays send sloppy XML and MIME, so everything here is lenient on purpose: elements are matched by
-// local name (any prefix, declared or not, any case), namespace URIs are whatever REL-5/REL-6
-// variant comes, CDATA and entities are text, tags left open are closed at the end, a missing
-// boundary is found in the body, a missing `start` means the first part, transfer encodings and
-// charsets are decoded as best they can be. A message fails ("can't be understood") only when it
-// has no DeliverReq, no sender or no recipient.
+// local name (any prefix, declared or not, any case; see xml.ts), namespace URIs are whatever
+// REL-5/REL-6 variant comes, a missing boundary is found in the body, a missing `start` means the
+// first part, transfer encodings and charsets are decoded as best they can be. A message fails
+// ("can't be understood") when it has no DeliverReq, no sender or no recipient, or its envelope is
+// over an XML limit. Hostile input is bounded: the XML limits (xml.ts), MAX_MM7_PARTS parts decoded,
+// MAX_MM7_MIME_DEPTH nesting, and every pass linear in the body. The envelope is read on its own
+// (parseEnvelope) so the route can authenticate the relay before the content is decoded.
+
+import { attr, childEl, findAll, findEl, is, MAX_MM7_XML_BYTES, namespaceOf, parseXml, textOf, XmlLimitError, XmlSyntaxError, type XmlEl } from "./xml.ts";
+
+export { findEl, MAX_MM7_XML_BYTES, MAX_MM7_XML_DEPTH, MAX_MM7_XML_ELEMENTS, parseXml, textOf, XmlLimitError, type XmlEl } from "./xml.ts";
+
+/** MIME parts decoded per message, nested ones counted by their leaves; the rest are counted and
+ *  noted, not read. A phone's MMS has a handful. */
+export const MAX_MM7_PARTS = 40;
+/** Nested multiparts read (a DeliverReq's content is one multipart inside the SOAP one). */
+export const MAX_MM7_MIME_DEPTH = 4;
+/** Recipients of a DeliverReq looked up as our numbers (each is a lookup made before authentication). */
+export const MAX_MM7_RECIPIENTS = 10;
 
 export const SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/";
 export const DEFAULT_MM7_NS = "http://www.3gpp.org/ftp/Specs/archive/23_series/23.140/schema/REL-6-MM7-1-4";
@@ -56,6 +70,8 @@ export interface Mm7DeliverReq {
   smilIndex?: number;
   /** Every index of `parts` once: those the SMIL shows, in its order, then the others as they came. */
   order: number[];
+  /** Parts past MAX_MM7_PARTS: counted, not read. */
+  omitted: number;
 }
 
 /** A DeliverReq that can't be understood; `code` is the MM7 status code for the fault. What could
@@ -65,10 +81,13 @@ export class Mm7Error extends Error {
   readonly transactionId: string;
   readonly namespace: string;
   readonly mm7Version: string;
-  constructor(code: number, message: string, seen: { transactionId?: string; namespace?: string; mm7Version?: string } = {}) {
+  /** The HTTP status to answer with: 400, or 413 for an envelope over MAX_MM7_XML_BYTES. */
+  readonly status: 400 | 413;
+  constructor(code: number, message: string, seen: { transactionId?: string; namespace?: string; mm7Version?: string } = {}, status: 400 | 413 = 400) {
     super(message);
     this.name = "Mm7Error";
     this.code = code;
+    this.status = status;
     this.transactionId = seen.transactionId ?? "";
     this.namespace = seen.namespace ?? DEFAULT_MM7_NS;
     this.mm7Version = seen.mm7Version ?? DEFAULT_MM7_VERSION;
@@ -81,14 +100,9 @@ export class Mm7Error extends Error {
 /** One character per byte (a "binary string"): byte offsets and string offsets are the same. */
 export function binary(b: Uint8Array): string {
   let s = "";
-  for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+  // apply takes the typed array as it is (a spread would iterate it, several times slower).
+  for (let i = 0; i < b.length; i += 0x2000) s += String.fromCharCode.apply(null, b.subarray(i, i + 0x2000) as unknown as number[]);
   return s;
-}
-
-function fromBinary(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
-  return out;
 }
 
 function utf16(b: Uint8Array, le: boolean): string {
@@ -141,25 +155,72 @@ export function decodeCharset(b: Uint8Array, charset: string | null | undefined)
   }
 }
 
-function base64Bytes(s: string): Uint8Array {
-  let clean = s.replace(/-/g, "+").replace(/_/g, "/").replace(/[^A-Za-z0-9+/]/g, "");
-  if (clean.length % 4 === 1) clean = clean.slice(0, -1);
-  clean += "=".repeat((4 - (clean.length % 4)) % 4);
-  try {
-    return fromBinary(atob(clean));
-  } catch {
-    return new Uint8Array(0);
+/** base64 value of each byte (either alphabet: "+/" or "-_"), -1 for any other byte. */
+const B64 = (() => {
+  const t = new Int8Array(256).fill(-1);
+  const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (let i = 0; i < 64; i++) t[abc.charCodeAt(i)] = i;
+  t[0x2d] = 62;
+  t[0x5f] = 63;
+  return t;
+})();
+
+/** base64 from bytes to bytes in one pass, skipping line breaks and anything else outside the
+ *  alphabet (padding included); a dangling last character is dropped. */
+function base64Bytes(src: Uint8Array): Uint8Array {
+  const out = new Uint8Array(Math.floor((src.length * 3) / 4) + 3);
+  let n = 0;
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < src.length; i++) {
+    const v = B64[src[i]!]!;
+    if (v < 0) continue;
+    acc = ((acc << 6) | v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[n++] = (acc >> bits) & 0xff;
+    }
   }
+  return out.slice(0, n);
 }
 
-function quotedPrintable(s: string): Uint8Array {
-  return fromBinary(s.replace(/=[ \t]*\r?\n/g, "").replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16))));
+const hexValue = (c: number) => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x41 && c <= 0x46 ? c - 0x37 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1);
+
+/** Quoted-printable from bytes to bytes in one pass: "=XX" is a byte, "=" before spaces and a line
+ *  break is a soft break, anything else is kept as it is. */
+function quotedPrintable(src: Uint8Array): Uint8Array {
+  const out = new Uint8Array(src.length);
+  let n = 0;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (c !== 0x3d) {
+      out[n++] = c;
+      continue;
+    }
+    const hi = hexValue(src[i + 1] ?? -1);
+    const lo = hexValue(src[i + 2] ?? -1);
+    if (hi >= 0 && lo >= 0) {
+      out[n++] = (hi << 4) | lo;
+      i += 2;
+      continue;
+    }
+    let j = i + 1;
+    while (src[j] === 0x20 || src[j] === 0x09) j++;
+    if (src[j] === 0x0d && src[j + 1] === 0x0a) j++;
+    if (src[j] === 0x0a) {
+      i = j;
+      continue;
+    }
+    out[n++] = c;
+  }
+  return out.slice(0, n);
 }
 
 function undoTransferEncoding(body: Uint8Array, cte: string | undefined): Uint8Array {
   const e = (cte ?? "").trim().toLowerCase();
-  if (e === "base64") return base64Bytes(binary(body));
-  if (e === "quoted-printable") return quotedPrintable(binary(body));
+  if (e === "base64") return base64Bytes(body);
+  if (e === "quoted-printable") return quotedPrintable(body);
   // 7bit, 8bit, binary, none, or something unknown: the bytes as they are.
   return body;
 }
@@ -236,43 +297,59 @@ function sniffBoundary(s: string): string | null {
   return m ? m[1]!.replace(/--$/, "") : null;
 }
 
-/** The parts of a multipart body. The declared boundary, else the one the body uses; a missing close
- *  delimiter ends the last part at the end of the body. */
-export function splitMultipart(b: Uint8Array, declared: string | null | undefined): Uint8Array[] {
-  const s = binary(b);
-  const tryBoundary = (boundary: string): Uint8Array[] | null => {
-    const delim = `--${boundary}`;
+/** The parts of a multipart body: the first `max`, and how many more there are (counted, not cut
+ *  out). The declared boundary, else the one the body uses; a missing close delimiter ends the last
+ *  part at the end of the body. Linear, on the bytes: each line start is tried once against the
+ *  delimiter (a comparison only goes as far as the line matches it), and no string of the body is made. */
+export function splitMultipart(b: Uint8Array, declared: string | null | undefined, max = MAX_MM7_PARTS): { parts: Uint8Array[]; omitted: number } {
+  const tryBoundary = (boundary: string): { parts: Uint8Array[]; omitted: number } | null => {
+    const delim = Uint8Array.from(`--${boundary}`, (c) => c.charCodeAt(0) & 0xff);
+    const at0 = (at: number) => {
+      if (at + delim.length > b.length) return false;
+      for (let k = 0; k < delim.length; k++) if (b[at + k] !== delim[k]) return false;
+      return true;
+    };
+    // The delimiters of the parts kept, plus the one that ends the last of them.
     const starts: { at: number; next: number; close: boolean }[] = [];
-    for (let at = s.indexOf(delim); at >= 0; at = s.indexOf(delim, at + delim.length)) {
-      if (at > 0 && s[at - 1] !== "\n") continue;
-      const after = at + delim.length;
-      const close = s.startsWith("--", after);
-      const eol = s.indexOf("\n", after);
-      const rest = s.slice(close ? after + 2 : after, eol < 0 ? s.length : eol);
-      // Only transport padding may follow a delimiter: anything else means a longer boundary.
-      if (rest.trim() !== "") continue;
-      starts.push({ at, next: eol < 0 ? s.length : eol + 1, close });
-      if (close) break;
+    let opened = 0;
+    for (let at = 0; at < b.length; ) {
+      // The line's end, by a plain loop: a native call per line costs more on a body of short lines.
+      let eol = at;
+      while (eol < b.length && b[eol] !== 0x0a) eol++;
+      const lineEnd = eol;
+      if (eol === b.length) eol = -1;
+      if (b[at] === 0x2d && at0(at)) {
+        const after = at + delim.length;
+        const close = b[after] === 0x2d && b[after + 1] === 0x2d;
+        // Only transport padding may follow a delimiter: anything else means a longer boundary.
+        let padding = true;
+        for (let k = close ? after + 2 : after; k < lineEnd && padding; k++) padding = b[k] === 0x20 || b[k] === 0x09 || b[k] === 0x0d;
+        if (padding) {
+          if (starts.length <= max) starts.push({ at, next: eol < 0 ? b.length : eol + 1, close });
+          if (close) break;
+          opened++;
+        }
+      }
+      at = lineEnd + 1;
     }
     if (!starts.length) return null;
     const parts: Uint8Array[] = [];
-    for (let i = 0; i < starts.length; i++) {
+    for (let i = 0; i < starts.length && parts.length < max; i++) {
       const d = starts[i]!;
       if (d.close) break;
-      const nextAt = starts[i + 1]?.at ?? s.length;
-      let end = nextAt;
+      let end = starts[i + 1]?.at ?? b.length;
       if (i + 1 < starts.length) {
-        if (s[end - 1] === "\n") end--;
-        if (s[end - 1] === "\r") end--;
+        if (b[end - 1] === 0x0a) end--;
+        if (b[end - 1] === 0x0d) end--;
       }
       parts.push(b.subarray(d.next, Math.max(d.next, end)));
     }
-    return parts;
+    return { parts, omitted: opened - parts.length };
   };
   const fromDeclared = declared ? tryBoundary(declared.trim()) : null;
-  if (fromDeclared?.length) return fromDeclared;
-  const sniffed = sniffBoundary(s);
-  return (sniffed && tryBoundary(sniffed)) || [];
+  if (fromDeclared?.parts.length) return fromDeclared;
+  const sniffed = sniffBoundary(binary(b.subarray(0, 8192)));
+  return (sniffed && tryBoundary(sniffed)) || { parts: [], omitted: 0 };
 }
 
 const stripId = (id: string | null | undefined): string | null => {
@@ -314,161 +391,29 @@ function toPart(e: MimePart): Mm7Part {
   return part;
 }
 
-/** The leaves of a MIME entity: nested multiparts flattened in order. */
-function leaves(e: MimePart, depth = 0): Mm7Part[] {
+/** What is left of the MAX_MM7_PARTS parts a message may have decoded, and the parts not read. */
+interface PartBudget {
+  left: number;
+  omitted: number;
+}
+
+/** The leaves of a MIME entity: nested multiparts (MAX_MM7_MIME_DEPTH deep) flattened in order,
+ *  while the budget lasts; a part past it is counted, not read. */
+function leaves(e: MimePart, budget: PartBudget, depth = 0): Mm7Part[] {
+  if (budget.left <= 0) {
+    budget.omitted++;
+    return [];
+  }
   const ct = parseHeaderValue(e.headers.get("content-type") ?? "");
-  if (ct.value.startsWith("multipart/") && depth < 4) return splitMultipart(e.body, ct.params.boundary).flatMap((b) => leaves(parseEntity(b), depth + 1));
+  if (ct.value.startsWith("multipart/") && depth < MAX_MM7_MIME_DEPTH) {
+    const split = splitMultipart(e.body, ct.params.boundary, budget.left);
+    budget.omitted += split.omitted;
+    const out: Mm7Part[] = [];
+    for (const b of split.parts) for (const p of leaves(parseEntity(b), budget, depth + 1)) out.push(p);
+    return out;
+  }
+  budget.left--;
   return [toPart(e)];
-}
-
-// ---------------------------------------------------------------------------------------------
-// XML, leniently
-
-export interface XmlEl {
-  /** Local name, without the prefix. */
-  name: string;
-  prefix: string;
-  /** As written (qualified names). */
-  attrs: Record<string, string>;
-  children: (XmlEl | string)[];
-  parent: XmlEl | null;
-}
-
-const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: "\u00a0" };
-
-export function decodeEntities(s: string): string {
-  return s.replace(/&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-zA-Z]{2,8});/g, (m, e: string) => {
-    if (e[0] === "#") {
-      const n = e[1] === "x" || e[1] === "X" ? Number.parseInt(e.slice(2), 16) : Number.parseInt(e.slice(1), 10);
-      return n > 0 && n <= 0x10ffff && !(n >= 0xd800 && n <= 0xdfff) ? String.fromCodePoint(n) : m;
-    }
-    return ENTITIES[e.toLowerCase()] ?? m;
-  });
-}
-
-const ATTR = /([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?/g;
-
-/** A forgiving XML reader: never throws. Unknown prefixes, unclosed or mismatched tags, stray `<`
- *  and `&`, DOCTYPEs and comments are all taken as well as they can be. */
-export function parseXml(src: string): XmlEl {
-  const root: XmlEl = { name: "#document", prefix: "", attrs: {}, children: [], parent: null };
-  let cur = root;
-  let i = 0;
-  const text = (t: string) => {
-    if (t) cur.children.push(t);
-  };
-  while (i < src.length) {
-    const lt = src.indexOf("<", i);
-    if (lt < 0) {
-      text(decodeEntities(src.slice(i)));
-      break;
-    }
-    if (lt > i) text(decodeEntities(src.slice(i, lt)));
-    if (src.startsWith("<!--", lt)) {
-      const e = src.indexOf("-->", lt + 4);
-      i = e < 0 ? src.length : e + 3;
-      continue;
-    }
-    if (src.startsWith("<![CDATA[", lt)) {
-      const e = src.indexOf("]]>", lt + 9);
-      text(src.slice(lt + 9, e < 0 ? src.length : e));
-      i = e < 0 ? src.length : e + 3;
-      continue;
-    }
-    if (src.startsWith("<?", lt)) {
-      const e = src.indexOf("?>", lt + 2);
-      i = e < 0 ? src.length : e + 2;
-      continue;
-    }
-    if (src.startsWith("<!", lt)) {
-      const gt = src.indexOf(">", lt);
-      const bracket = src.indexOf("[", lt);
-      const e = bracket >= 0 && (gt < 0 || bracket < gt) ? src.indexOf("]>", bracket) : gt - 1;
-      i = e < 0 ? src.length : e + 2;
-      continue;
-    }
-    if (src[lt + 1] === "/") {
-      const gt = src.indexOf(">", lt);
-      const qname = src.slice(lt + 2, gt < 0 ? src.length : gt).trim();
-      i = gt < 0 ? src.length : gt + 1;
-      const local = qname.slice(qname.indexOf(":") + 1).toLowerCase();
-      // Close the nearest open element of that name (and what is left open inside it); a close tag
-      // with no open element of its name is ignored.
-      for (let e: XmlEl | null = cur; e && e !== root; e = e.parent)
-        if (e.name.toLowerCase() === local) {
-          cur = e.parent!;
-          break;
-        }
-      continue;
-    }
-    if (!/[A-Za-z_:]/.test(src[lt + 1] ?? "")) {
-      // A stray "<" in text.
-      text("<");
-      i = lt + 1;
-      continue;
-    }
-    // A start tag: find its end outside quotes.
-    let j = lt + 1;
-    let q: string | null = null;
-    for (; j < src.length; j++) {
-      const c = src[j]!;
-      if (q) {
-        if (c === q) q = null;
-      } else if (c === '"' || c === "'") q = c;
-      else if (c === ">") break;
-    }
-    const inner = src.slice(lt + 1, j);
-    i = j + 1;
-    const selfClosing = inner.endsWith("/");
-    const m = /^[^\s/>]+/.exec(inner)!;
-    const qname = m[0];
-    const colon = qname.indexOf(":");
-    const el: XmlEl = { name: colon >= 0 ? qname.slice(colon + 1) : qname, prefix: colon >= 0 ? qname.slice(0, colon) : "", attrs: {}, children: [], parent: cur };
-    const rest = (selfClosing ? inner.slice(0, -1) : inner).slice(qname.length);
-    for (const a of rest.matchAll(ATTR)) el.attrs[a[1]!] = decodeEntities(a[2] ?? a[3] ?? a[4] ?? "");
-    cur.children.push(el);
-    if (!selfClosing) cur = el;
-  }
-  return root;
-}
-
-const is = (el: XmlEl, local: string) => el.name.toLowerCase() === local.toLowerCase();
-const childEls = (el: XmlEl) => el.children.filter((c): c is XmlEl => typeof c !== "string");
-
-/** The first element of this local name, depth first (the element itself included). */
-export function findEl(el: XmlEl, local: string): XmlEl | null {
-  if (is(el, local)) return el;
-  for (const c of childEls(el)) {
-    const f = findEl(c, local);
-    if (f) return f;
-  }
-  return null;
-}
-
-function findAll(el: XmlEl, test: (e: XmlEl) => boolean, out: XmlEl[] = []): XmlEl[] {
-  if (test(el)) out.push(el);
-  for (const c of childEls(el)) findAll(c, test, out);
-  return out;
-}
-
-const childEl = (el: XmlEl | null, local: string) => (el ? (childEls(el).find((c) => is(c, local)) ?? null) : null);
-
-export function textOf(el: XmlEl | null): string {
-  if (!el) return "";
-  return el.children.map((c) => (typeof c === "string" ? c : textOf(c))).join("");
-}
-
-/** An attribute by its local name, whatever its prefix. */
-const attr = (el: XmlEl, local: string): string | undefined => {
-  for (const [k, v] of Object.entries(el.attrs)) if (k.slice(k.indexOf(":") + 1).toLowerCase() === local.toLowerCase()) return v;
-  return undefined;
-};
-
-/** The namespace URI of an element's prefix, declared on it or an ancestor. */
-function namespaceOf(el: XmlEl): string | undefined {
-  const key = el.prefix ? `xmlns:${el.prefix}` : "xmlns";
-  for (let e: XmlEl | null = el; e; e = e.parent) if (e.attrs[key] !== undefined) return e.attrs[key];
-  return undefined;
 }
 
 const MM7_NS = /23\.140|mm7/i;
@@ -494,8 +439,16 @@ function addressesIn(el: XmlEl): string[] {
   return own ? [own] : [];
 }
 
+/** The parts in the order the SMIL shows them. A SMIL that can't be read (or is over a limit) orders
+ *  nothing: the parts then come as they came. */
 function smilOrder(smil: string, parts: Mm7Part[]): number[] {
-  const doc = parseXml(smil);
+  let doc: XmlEl;
+  try {
+    doc = parseXml(smil);
+  } catch (e) {
+    if (e instanceof XmlLimitError || e instanceof XmlSyntaxError) return [];
+    throw e;
+  }
   const scope = findEl(doc, "body") ?? doc;
   const refs = findAll(scope, (e) => /^(img|text|audio|video|ref|animation|textstream)$/i.test(e.name) && attr(e, "src") !== undefined).map((e) => attr(e, "src")!.trim());
   const base = (s: string) => s.slice(s.lastIndexOf("/") + 1).toLowerCase();
@@ -519,13 +472,32 @@ function smilOrder(smil: string, parts: Mm7Part[]): number[] {
   return order;
 }
 
-/** Parses a DeliverReq request: the HTTP Content-Type and the body. Throws Mm7Error when there is no
- *  DeliverReq, no sender or no recipient; anything else missing or malformed is taken leniently. */
-export function parseDeliverReq(contentType: string | null, body: Uint8Array): Mm7DeliverReq {
+/** A DeliverReq's SOAP envelope, read before the relay is authenticated (its recipient names the
+ *  number whose password to check): the MIME split into at most MAX_MM7_PARTS + 1 entities, and the
+ *  envelope's XML within the XML limits. The content is not decoded yet. */
+export interface Mm7Envelope extends Omit<Mm7DeliverReq, "parts" | "smil" | "smilIndex" | "order" | "omitted"> {
+  /** For parseContent. */
+  readonly entities: MimePart[];
+  readonly envIndex: number;
+  readonly href: string | undefined;
+  /** Top-level entities past the limit, counted and not read. */
+  readonly entitiesOmitted: number;
+}
+
+/** Reads the envelope of a DeliverReq request (the HTTP Content-Type and the body). Throws Mm7Error
+ *  when there is no DeliverReq, no sender or no recipient, or the envelope is over a limit; anything
+ *  else missing or malformed is taken leniently. */
+export function parseEnvelope(contentType: string | null, body: Uint8Array): Mm7Envelope {
   const ct = parseHeaderValue(contentType ?? "");
   let entities: MimePart[] = [];
+  let entitiesOmitted = 0;
   const looksMultipart = ct.value.startsWith("multipart/") || (!ct.value.includes("xml") && /^\s*--\S/.test(binary(body.subarray(0, 200))));
-  if (looksMultipart) entities = splitMultipart(body, ct.params.boundary).map(parseEntity);
+  if (looksMultipart) {
+    // The envelope and MAX_MM7_PARTS others at most.
+    const split = splitMultipart(body, ct.params.boundary, MAX_MM7_PARTS + 1);
+    entities = split.parts.map(parseEntity);
+    entitiesOmitted = split.omitted;
+  }
   // Not multipart (or no part found): the body is the envelope alone, a DeliverReq with no content.
   if (!entities.length) entities = [{ headers: new Map([["content-type", contentType ?? "text/xml"]]), body }];
 
@@ -536,17 +508,25 @@ export function parseDeliverReq(contentType: string | null, body: Uint8Array): M
     const declared = /^\s*<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']/i.exec(head)?.[1];
     return decodeCharset(e.body, cs ?? declared ?? null).replace(/^\uFEFF/, "");
   };
-  const hasDeliverReq = (x: string) => /<([\w.-]+:)?deliverreq[\s>/]/i.test(x);
+  // Only an envelope's worth of each part is looked at.
+  const hasDeliverReq = (e: MimePart) => /<([\w.-]+:)?deliverreq[\s>/]/i.test(binary(e.body.subarray(0, MAX_MM7_XML_BYTES)));
   let envIndex = start ? entities.findIndex((e) => stripId(e.headers.get("content-id")) === start) : -1;
   if (envIndex < 0) envIndex = 0;
-  let xml = xmlOf(entities[envIndex]!);
-  if (!hasDeliverReq(xml)) {
+  if (!hasDeliverReq(entities[envIndex]!)) {
     // The start (or first) part is not the envelope: the first part that holds a DeliverReq.
-    const other = entities.findIndex((e, i) => i !== envIndex && hasDeliverReq(binary(e.body.subarray(0, 64 * 1024))));
-    if (other >= 0) (envIndex = other), (xml = xmlOf(entities[other]!));
+    const other = entities.findIndex((e, i) => i !== envIndex && hasDeliverReq(e));
+    if (other >= 0) envIndex = other;
   }
-
-  const doc = parseXml(xml);
+  const envBytes = entities[envIndex]!.body;
+  if (envBytes.length > MAX_MM7_XML_BYTES) throw new Mm7Error(2007, `the SOAP envelope is over MAX_MM7_XML_BYTES (${MAX_MM7_XML_BYTES} bytes)`, {}, 413);
+  let doc: XmlEl;
+  try {
+    doc = parseXml(xmlOf(entities[envIndex]!));
+  } catch (e) {
+    if (e instanceof XmlLimitError) throw new Mm7Error(2007, `the SOAP envelope is ${e.message}`);
+    if (e instanceof XmlSyntaxError) throw new Mm7Error(2007, `the SOAP envelope is ${e.message}`);
+    throw e;
+  }
   const txEl = findEl(findEl(doc, "Header") ?? doc, "TransactionID") ?? findEl(doc, "TransactionID");
   const transactionId = textOf(txEl).trim();
   const req = findEl(findEl(doc, "Body") ?? doc, "DeliverReq") ?? findEl(doc, "DeliverReq");
@@ -561,19 +541,28 @@ export function parseDeliverReq(contentType: string | null, body: Uint8Array): M
   const from = senderEl ? (addressesIn(senderEl)[0] ?? "") : "";
   if (!from) throw new Mm7Error(2007, "DeliverReq: no Sender address", seen);
   const recipientsEl = childEl(req, "Recipients") ?? req;
-  const to: string[] = [];
-  for (const kind of ["To", "Recipient", "Cc", "Bcc"])
-    for (const e of findAll(recipientsEl, (x) => is(x, kind))) for (const a of addressesIn(e)) if (!to.includes(a)) to.push(a);
-  if (!to.length) throw new Mm7Error(2007, "DeliverReq: no recipient (Recipients/To)", seen);
+  const to = new Set<string>();
+  for (const kind of ["To", "Recipient", "Cc", "Bcc"]) for (const e of findAll(recipientsEl, (x) => is(x, kind))) for (const a of addressesIn(e)) to.add(a);
+  if (!to.size) throw new Mm7Error(2007, "DeliverReq: no recipient (Recipients/To)", seen);
 
   const field = (local: string) => {
     const v = textOf(childEl(req, local)).trim();
     return v || null;
   };
-
-  // The content: the part its href names (cid: or a location), else every part but the envelope.
   const contentEl = childEl(req, "Content") ?? findEl(req, "Content");
-  const href = contentEl ? attr(contentEl, "href")?.trim() : undefined;
+  return {
+    transactionId, mm7Version, namespace, from, to: [...to],
+    subject: textOf(childEl(req, "Subject")).trim(),
+    linkedId: field("LinkedID"), timeStamp: field("TimeStamp"), priority: field("Priority"),
+    entities, envIndex, href: contentEl ? attr(contentEl, "href")?.trim() : undefined, entitiesOmitted,
+  };
+}
+
+/** Decodes a DeliverReq's content, after the relay is authenticated: at most MAX_MM7_PARTS parts
+ *  (the rest counted in `omitted`), ordered by the SMIL. */
+export function parseContent(envelope: Mm7Envelope): Pick<Mm7DeliverReq, "parts" | "smil" | "smilIndex" | "order" | "omitted"> {
+  const { entities, envIndex, href } = envelope;
+  // The content: the part its href names (cid: or a location), else every part but the envelope.
   const others = entities.filter((_, i) => i !== envIndex);
   let contentIndex = -1;
   if (href) {
@@ -583,20 +572,31 @@ export function parseDeliverReq(contentType: string | null, body: Uint8Array): M
   }
   const content = contentIndex >= 0 ? others[contentIndex]! : others[0];
   const contentIsMultipart = !!content && parseHeaderValue(content.headers.get("content-type") ?? "").value.startsWith("multipart/");
-  // A relay that put the message's parts next to the envelope instead of in one multipart: all of them.
-  const parts = contentIsMultipart || others.length <= 1 ? (content ? leaves(content) : []) : others.flatMap((e) => leaves(e));
+  const budget: PartBudget = { left: MAX_MM7_PARTS, omitted: 0 };
+  // A relay that put the message's parts next to the envelope instead of in one multipart: all of
+  // them (and those past the split's limit are not read).
+  const single = contentIsMultipart || others.length <= 1;
+  const parts: Mm7Part[] = [];
+  if (single) {
+    if (content) for (const p of leaves(content, budget)) parts.push(p);
+  } else {
+    budget.omitted += envelope.entitiesOmitted;
+    for (const e of others) for (const p of leaves(e, budget)) parts.push(p);
+  }
 
   const smilIndex = parts.findIndex((p) => isSmilType(p) && p.text !== undefined);
   const smil = smilIndex >= 0 ? parts[smilIndex]!.text : undefined;
   const order = smil ? smilOrder(smil, parts) : [];
-  for (let i = 0; i < parts.length; i++) if (!order.includes(i)) order.push(i);
+  const shown = new Set(order);
+  for (let i = 0; i < parts.length; i++) if (!shown.has(i)) order.push(i);
+  return { parts, ...(smil !== undefined ? { smil, smilIndex } : {}), order, omitted: budget.omitted };
+}
 
-  return {
-    transactionId, mm7Version, namespace, from, to,
-    subject: textOf(childEl(req, "Subject")).trim(),
-    linkedId: field("LinkedID"), timeStamp: field("TimeStamp"), priority: field("Priority"),
-    parts, ...(smil !== undefined ? { smil, smilIndex } : {}), order,
-  };
+/** Parses a whole DeliverReq request: its envelope, then its content. */
+export function parseDeliverReq(contentType: string | null, body: Uint8Array): Mm7DeliverReq {
+  const envelope = parseEnvelope(contentType, body);
+  const { entities: _e, envIndex: _i, href: _h, entitiesOmitted: _o, ...fields } = envelope;
+  return { ...fields, ...parseContent(envelope) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,15 +8,13 @@ import type { CompiledConfig } from "../../config/compiled.ts";
 import { bytesSha256 } from "../../email/hash.ts";
 import { capUtf8 } from "../../email/parse.ts";
 import { receiveSms, type CenterNumber } from "../../sms/inbound.ts";
-import { DEFAULT_MM7_NS, DEFAULT_MM7_VERSION, deliverRsp, Mm7Error, parseDeliverReq, soapFault, type Mm7DeliverReq } from "../../sms/mm7.ts";
+import { DEFAULT_MM7_NS, DEFAULT_MM7_VERSION, deliverRsp, MAX_MM7_PARTS, MAX_MM7_RECIPIENTS, Mm7Error, parseContent, parseEnvelope, soapFault, type Mm7DeliverReq, type Mm7Envelope } from "../../sms/mm7.ts";
 import type { NewPart } from "../../ucs/interactions.ts";
 import { route, type RouteDef } from "../api.ts";
 import { AppError } from "../errors.ts";
 import { readLimited } from "../read-limited.ts";
 
 const MAX_MM7_BYTES = 10 * 1024 * 1024;
-/** Parts kept per message; a relay's message has a handful. */
-const MAX_PARTS = 40;
 /** The SMS row and the interaction's text take the message's text up to this; every part is whole in R2. */
 const MAX_BODY_BYTES = 32 * 1024;
 const REALM = 'Basic realm="parley-mm7"';
@@ -32,9 +30,10 @@ function e164Candidates(address: string): string[] {
   return [];
 }
 
-/** The first recipient that is one of our numbers: its tenant's config and the number's entry. */
+/** The first recipient that is one of our numbers: its tenant's config and the number's entry. Only
+ *  the first MAX_MM7_RECIPIENTS are looked up: this runs before the relay is authenticated. */
 async function recipient(env: Env, to: string[]): Promise<{ cfg: CompiledConfig; center: CenterNumber } | null> {
-  for (const number of to.flatMap(e164Candidates)) {
+  for (const number of to.slice(0, MAX_MM7_RECIPIENTS).flatMap(e164Candidates)) {
     // Any provider: a Twilio or generic number may also take MMS from a relay.
     const owner = await numberOwner(env, number);
     if (owner) return owner;
@@ -79,8 +78,8 @@ function nameOf(p: Mm7DeliverReq["parts"][number], k: number): string {
 
 /** Every part in R2 in presentation order, under keys made from the message, so a relay's retry
  *  rewrites the same objects. Text (and the SMIL) is kept as UTF-8 whatever charset it came in. */
-async function storeParts(env: Env, tenant: string, folder: string, msg: Mm7DeliverReq): Promise<NewPart[]> {
-  const order = msg.order.slice(0, MAX_PARTS);
+async function storeParts(env: Env, tenant: string, folder: string, msg: Pick<Mm7DeliverReq, "order" | "parts" | "smilIndex" | "omitted">): Promise<NewPart[]> {
+  const order = msg.order;
   const out = await Promise.all(
     order.map(async (idx, k): Promise<NewPart> => {
       const p = msg.parts[idx]!;
@@ -91,7 +90,7 @@ async function storeParts(env: Env, tenant: string, folder: string, msg: Mm7Deli
       return { kind: "attachment", r2Key: key, contentType: p.contentType, name, size: bytes.byteLength, sha256: await bytesSha256(bytes), contentId: p.contentId };
     }),
   );
-  if (msg.order.length > MAX_PARTS) out.push({ kind: "text", content: `[${msg.order.length - MAX_PARTS} more MMS parts not stored: over ${MAX_PARTS} parts]` });
+  if (msg.omitted > 0) out.push({ kind: "text", content: `[${msg.omitted} more MMS parts not read: over MAX_MM7_PARTS (${MAX_MM7_PARTS})]` });
   return out;
 }
 
@@ -105,6 +104,9 @@ export const mm7Routes: RouteDef[] = [
       // SOAP 1.1 wants faults sent with HTTP 500; we answer a request we refuse with 4xx (and the
       // fault as the body) instead, as everywhere else here: a 500 means our failure, one worth
       // retrying, never bad input. Relays read the fault from the body either way.
+      // Authenticate before parsing: with no credentials at all, the body is not even read.
+      const cred = basicAuth(req.headers.get("Authorization"));
+      if (!cred) return xml(401, soapFault("", DEFAULT_MM7_NS, 4001, "send HTTP Basic credentials"), { "WWW-Authenticate": REALM });
       let raw: Uint8Array;
       try {
         raw = await readLimited(req, MAX_MM7_BYTES);
@@ -112,24 +114,27 @@ export const mm7Routes: RouteDef[] = [
         if (e instanceof AppError) return xml(e.status, soapFault("", DEFAULT_MM7_NS, e.status === 413 ? 2004 : 2000, e.message));
         throw e;
       }
-      let msg: Mm7DeliverReq;
+      // The password is the secret of the number the message is for, so the envelope (bounded by the
+      // XML limits; the content is not decoded) is read to learn it.
+      let msg: Mm7Envelope;
       try {
-        msg = parseDeliverReq(req.headers.get("Content-Type"), raw);
+        msg = parseEnvelope(req.headers.get("Content-Type"), raw);
       } catch (e) {
-        if (e instanceof Mm7Error) return xml(400, soapFault(e.transactionId, e.namespace, e.code, `the message can't be understood: ${e.message}`, e.mm7Version));
+        if (e instanceof Mm7Error) return xml(e.status, soapFault(e.transactionId, e.namespace, e.code, `the message can't be understood: ${e.message}`, e.mm7Version));
         throw e;
       }
       const fault = (status: number, code: number, text: string, headers?: Record<string, string>) => xml(status, soapFault(msg.transactionId, msg.namespace, code, text, msg.mm7Version || DEFAULT_MM7_VERSION), headers);
+      // An unknown number, a number with no secret and a wrong password get the same answer, so the
+      // answers don't tell which numbers are ours.
+      const refused = () => fault(401, 4001, "wrong user name or password for this recipient", { "WWW-Authenticate": REALM });
 
       const found = await recipient(env, msg.to);
-      if (!found) return fault(400, 2003, `no number here takes messages to ${msg.to.join(", ").slice(0, 200)}`);
+      if (!found) return refused();
       const { cfg, center } = found;
       const secret = await numberSecret(env, cfg, center);
-      if (!secret) return fault(403, 4001, `this number's tenant has no secret '${center.secret}' to check the relay's password with`);
-      const cred = basicAuth(req.headers.get("Authorization"));
-      const passwordOk = cred ? await sameSecret(cred.password, secret) : false;
-      if (!cred || !passwordOk || (center.accountSid !== undefined && cred.user !== center.accountSid))
-        return fault(401, 4001, cred ? "wrong user name or password" : "send HTTP Basic credentials", { "WWW-Authenticate": REALM });
+      if (!secret) return refused();
+      const passwordOk = await sameSecret(cred.password, secret);
+      if (!passwordOk || (center.accountSid !== undefined && cred.user !== center.accountSid)) return refused();
 
       // TransactionIDs are unique per relay link only (often a counter): the key is scoped by our
       // number, else two relays' "1" would be taken as one message across tenants. A message with
@@ -141,8 +146,10 @@ export const mm7Routes: RouteDef[] = [
 
       // A retry of a message already taken stores nothing again (receiveSms answers it as a duplicate).
       const seen = await env.DB.prepare("SELECT 1 AS x FROM sms_messages WHERE provider = 'generic' AND provider_id = ?").bind(providerId).first();
-      const media = seen ? undefined : await storeParts(env, cfg.raw.tenant.id, folder, msg);
-      const texts = msg.order.map((i) => msg.parts[i]!).filter((p) => p.contentType === "text/plain" && p.text?.trim()).map((p) => p.text!.trim());
+      // Authenticated: now the content is decoded.
+      const content = parseContent(msg);
+      const media = seen ? undefined : await storeParts(env, cfg.raw.tenant.id, folder, content);
+      const texts = content.order.map((i) => content.parts[i]!).filter((p) => p.contentType === "text/plain" && p.text?.trim()).map((p) => p.text!.trim());
       const body = capUtf8([msg.subject, ...texts].filter(Boolean).join("\n"), MAX_BODY_BYTES).text;
       try {
         // A STOP/START/HELP is recorded like any SMS keyword; MM7 has no reply in the DeliverRsp,

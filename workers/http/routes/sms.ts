@@ -17,6 +17,7 @@ import { createInteraction, getInteractionRow, transitionBatch } from "../../ucs
 import { twiml } from "../../sms/twiml.ts";
 import { checkTwilioSignature, type FormParams } from "../../sms/twilio-signature.ts";
 import { checkGenericSignature } from "../../sms/generic-signature.ts";
+import { senderNumber } from "../../sms/sender.ts";
 import { Reply, asUser, route, type RouteDef } from "../api.ts";
 import { AppError, badRequest, conflict, notFound } from "../errors.ts";
 import { readLimited } from "../read-limited.ts";
@@ -37,20 +38,24 @@ async function formOf(req: Request): Promise<FormParams> {
   return [...new URLSearchParams(text)];
 }
 
+/** The one answer to a webhook that is not proven ours, whether the number is unknown, of another
+ *  provider, has no secret, or the signature is wrong: the answers must not tell which numbers exist. */
+const unverified = (header: string) => new AppError(403, "invalid_signature", `${header} does not match this request`);
+
 /** The Twilio number a signed webhook is for, its tenant's config, and the fields, or the reason not. */
 async function signedTwilio(req: Request, env: Env, params: FormParams, to: string): Promise<{ cfg: CompiledConfig; center: CenterNumber; token: string }> {
   if (!E164.test(to)) throw badRequest("invalid_number", `To: '${to}' is not an E.164 number`);
   const owner = await numberOwner(env, to);
-  if (!owner) throw notFound("unknown_number", `no tenant takes messages to ${to}`);
+  if (!owner) throw unverified("X-Twilio-Signature");
   const { cfg, center } = owner;
-  if (center.provider !== "twilio") throw notFound("unknown_number", `${to} is not a Twilio number here`);
+  if (center.provider !== "twilio") throw unverified("X-Twilio-Signature");
   // The owning tenant's token only: another tenant's, or a platform-wide one, signs nothing here.
   const token = await numberSecret(env, cfg, center);
-  if (!token) throw new AppError(403, "signature_unverifiable", `this number's tenant has no secret '${center.secret}' to check Twilio's signature with`);
+  if (!token) throw unverified("X-Twilio-Signature");
   // Twilio signs the URL it was configured with: our public one.
   const url = new URL(req.url);
   const signedUrl = `${new URL(env.PUBLIC_URL).origin}${url.pathname}${url.search}`;
-  if (!(await checkTwilioSignature(token, signedUrl, params, req.headers.get("X-Twilio-Signature")))) throw new AppError(403, "invalid_signature", "X-Twilio-Signature does not match this request");
+  if (!(await checkTwilioSignature(token, signedUrl, params, req.headers.get("X-Twilio-Signature")))) throw unverified("X-Twilio-Signature");
   const account = params.find(([n]) => n === "AccountSid")?.[1];
   if (center.accountSid && account !== center.accountSid) throw new AppError(403, "wrong_account", "the message is from another Twilio account");
   return { cfg, center, token };
@@ -103,15 +108,18 @@ export const smsRoutes: RouteDef[] = [
       }
       const m = parsed.data;
       const owner = await numberOwner(env, m.to);
-      if (!owner) throw notFound("unknown_number", `no tenant takes messages to ${m.to}`);
+      if (!owner) throw unverified("X-Parley-Signature");
       const { cfg, center } = owner;
-      if (center.provider !== "generic") throw notFound("unknown_number", `${m.to} is not a generic-adapter number here`);
+      if (center.provider !== "generic") throw unverified("X-Parley-Signature");
       const secret = await numberSecret(env, cfg, center);
-      if (!secret) throw new AppError(403, "signature_unverifiable", `this number's tenant has no secret '${center.secret}' to check the signature with`);
+      if (!secret) throw unverified("X-Parley-Signature");
       const ok = await checkGenericSignature(secret, req.headers.get("X-Parley-Timestamp"), req.headers.get("X-Parley-Signature"), raw);
-      if (ok === "invalid") throw new AppError(403, "invalid_signature", "X-Parley-Signature does not match this request");
+      if (ok === "invalid") throw unverified("X-Parley-Signature");
       if (ok === "stale") throw new AppError(403, "stale_signature", "X-Parley-Timestamp is more than five minutes away from now");
-      const out = await receiveSms(env, cfg, center, { provider: "generic", providerId: m.id, from: m.from, to: m.to, body: m.text });
+      // Authenticated: now the sender is checked (and read as E.164 with the number's country).
+      const from = senderNumber(m.from, center.number);
+      if (!from) throw badRequest("invalid_request", `from: '${m.from}' is not a phone number, a short code or an alphanumeric sender id`);
+      const out = await receiveSms(env, cfg, center, { provider: "generic", providerId: m.id, from: from.number, to: m.to, body: m.text });
       return out.kind === "keyword" ? { keyword: out.keyword, reply: out.reply, duplicate: out.duplicate } : { interactionId: out.interactionId, duplicate: out.duplicate };
     },
   }),
