@@ -1,0 +1,50 @@
+// Was each acknowledged input stored, and how many times? Emails by Message-ID, interactions by their
+// external id, SMS/MMS by the provider's id: counted in the local D1 (wrangler dev stopped: one writer
+// at a time) with one query per kind. Chat messages by clientId through the chat's own API (they live
+// in the chat's Durable Object until the chat ends), while wrangler dev still runs.
+import { queryD1, type Workdir } from "./dev.ts";
+import { ORIGIN, send, TENANT } from "./doors.ts";
+
+export type StoredKey = { kind: "email"; id: string } | { kind: "external"; id: string } | { kind: "sms"; id: string };
+
+const sql = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/** Stored copies of each key (0: lost, 1: once, 2+: doubled), by `${kind}:${id}`. */
+export function countStored(w: Workdir, keys: StoredKey[]): { counts: Map<string, number>; error?: string } {
+  const counts = new Map<string, number>();
+  for (const k of keys) counts.set(`${k.kind}:${k.id}`, 0);
+  const by = (kind: StoredKey["kind"]) => [...new Set(keys.filter((k) => k.kind === kind).map((k) => k.id))];
+  const queries: [StoredKey["kind"], string, string[]][] = [
+    ["email", "SELECT message_id AS id, COUNT(*) AS n FROM emails WHERE tenant_id = ? AND direction = 'inbound' AND message_id IN (…) GROUP BY message_id", by("email")],
+    ["external", "SELECT external_id AS id, COUNT(*) AS n FROM interactions WHERE tenant_id = ? AND external_id IN (…) GROUP BY external_id", by("external")],
+    ["sms", "SELECT provider_id AS id, COUNT(*) AS n FROM sms_messages WHERE tenant_id = ? AND direction = 'inbound' AND provider_id IN (…) GROUP BY provider_id", by("sms")],
+  ];
+  try {
+    for (const [kind, q, ids] of queries) {
+      // Chunks keep each command well under the shell's and D1's limits.
+      for (let i = 0; i < ids.length; i += 200) {
+        const chunk = ids.slice(i, i + 200);
+        const rows = queryD1<{ id: string; n: number }>(w, q.replace("?", sql(TENANT)).replace("…", chunk.map(sql).join(", ")));
+        for (const r of rows) counts.set(`${kind}:${r.id}`, r.n);
+      }
+    }
+  } catch (err) {
+    return { counts, error: (err instanceof Error ? err.message : String(err)).slice(0, 400) };
+  }
+  return { counts };
+}
+
+/** Copies of each clientId among the chat's messages (read with the customer's token), paging through. */
+export async function chatMessageCounts(base: string, chatId: string, token: string, timeoutMs = 30_000): Promise<{ counts: Map<string, number>; error?: string }> {
+  const counts = new Map<string, number>();
+  let after = 0;
+  for (let page = 0; page < 200; page++) {
+    const a = await send(`${base}/api/v1/chat/sessions/${chatId}/messages?after=${after}`, { headers: { authorization: `Bearer ${token}`, origin: ORIGIN }, timeoutMs, maxBodyBytes: 64 * 1024 * 1024 });
+    if (a.status !== 200) return { counts, error: `${a.status} ${a.error ?? a.body.slice(0, 200)}` };
+    const r = JSON.parse(a.body) as { messages: { clientId: string | null }[]; last: number; more: boolean };
+    for (const m of r.messages) if (m.clientId) counts.set(m.clientId, (counts.get(m.clientId) ?? 0) + 1);
+    if (!r.more || r.last <= after) break;
+    after = r.last;
+  }
+  return { counts };
+}
