@@ -184,7 +184,7 @@ export async function run(): Promise<BenchResult> {
         const flag = row.cpu_ms_per_request > TARGET_CPU_MS || Object.keys(row.statuses).some((k) => is5xx(k) || noAnswer(k)) ? " !!" : "";
         process.stdout.write(`\n    ${row.door.padEnd(13)} ${row.input.slice(0, 48).padEnd(48)} ${JSON.stringify(row.statuses).slice(0, 40).padEnd(40)} cpu ${String(row.cpu_ms).padStart(8)} ms  wall ${String(Math.round(row.wall_ms)).padStart(6)} ms${flag}`);
         // Whatever an input left running (a time-out leaves the Worker busy) must not be charged to the next.
-        if (row.wall_ms > 3_000 || flag) await settle(d.pid, { minS: 1, maxS: 30, quietS: 1, cores: 0.15 });
+        if (row.wall_ms > 3_000 || flag) await settle(d.pid, { minS: 1, maxS: Math.max(30, opts.timeoutMs / 1000), quietS: 1, cores: 0.15 });
       }
       process.stdout.write("\n  ");
     });
