@@ -98,7 +98,7 @@ async function jsonRoutes(base: string): Promise<Ctx["jsonRoutes"]> {
 }
 
 const storedKey = (c: Exclude<Check, { kind: "chat_msgs" }>): StoredKey =>
-  c.kind === "email" ? { kind: "email", id: c.messageId } : c.kind === "external" ? { kind: "external", id: c.externalId } : { kind: "sms", id: c.providerId };
+  c.kind === "email" ? { kind: "email", id: c.messageId, alt: `sha256.${c.sha256}@parley` } : c.kind === "external" ? { kind: "external", id: c.externalId } : { kind: "sms", id: c.providerId };
 
 export async function run(): Promise<BenchResult> {
   const { port } = opts;
@@ -198,6 +198,8 @@ export async function run(): Promise<BenchResult> {
     const missing: { door: string; input: string; what: string }[] = [];
     const doubled: { door: string; input: string; what: string; copies: number }[] = [];
     const checkErrors: string[] = [];
+    /** Stored, but under the digest of its bytes: its Message-ID was not read. */
+    const withoutId: { door: string; input: string; what: string }[] = [];
     let checked = 0;
     for (const { row, check } of chatChecks) {
       const r = await chatMessageCounts(d.base, check.chatId, check.token);
@@ -225,6 +227,7 @@ export async function run(): Promise<BenchResult> {
       const n = stored.counts.get(key) ?? 0;
       if (n === 0) missing.push({ door: rows[row]!.door, input: rows[row]!.input, what: key });
       if (n > 1) doubled.push({ door: rows[row]!.door, input: rows[row]!.input, what: key, copies: n });
+      if (stored.byAlt.has(key)) withoutId.push({ door: rows[row]!.door, input: rows[row]!.input, what: key });
     }
 
     // ---- figures ----
@@ -270,7 +273,7 @@ export async function run(): Promise<BenchResult> {
         health: { under_load: underLoad, baseline: { ...baselineHealth, runtime_cpu_ms_per_s: round(base.rate * 1000, 1) } },
         doors,
         inputs: rows,
-        stored_check: { acknowledged_checked: checked, acknowledged_unverifiable: unverifiable, missing, doubled, errors: checkErrors },
+        stored_check: { acknowledged_checked: checked, acknowledged_unverifiable: unverifiable, missing, doubled, stored_without_message_id: withoutId, errors: checkErrors },
         json_routes: ctx.jsonRoutes.map((r) => `${r.method.toUpperCase()} ${r.path} (${r.access})`),
         phases_s: phases,
         wrangler_log: { path: "bench/results/hostile-wrangler.log", ...trouble },
@@ -289,7 +292,7 @@ export async function run(): Promise<BenchResult> {
       ...table,
       `max CPU per request: ${result.max_cpu_ms_per_request} ms (${result.worst_door}); target ≤ ${TARGET_CPU_MS} ms: ${yes(targets.no_request_over_1s_cpu)}`,
       `health p50/p99: ${underLoad.p50}/${underLoad.p99} ms under hostile load vs. ${baselineHealth.p50}/${baselineHealth.p99} ms baseline (ratio p99 ${healthRatio}; max ${underLoad.max} ms; ${underLoad.failed} failed): ${yes(targets.health_p99_within_3x_baseline)}`,
-      `5xx: ${status5xx} (${yes(targets.no_5xx)}); no answer within ${opts.timeoutMs / 1000} s: ${noAnswers}; lost: ${missing.length} of ${checked} acknowledged checked (${yes(targets.none_lost)})${doubled.length ? `; doubled: ${doubled.length}` : ""}${checkErrors.length ? `; check errors: ${checkErrors.join(" | ").slice(0, 200)}` : ""}`,
+      `5xx: ${status5xx} (${yes(targets.no_5xx)}); no answer within ${opts.timeoutMs / 1000} s: ${noAnswers}; lost: ${missing.length} of ${checked} acknowledged checked (${yes(targets.none_lost)})${doubled.length ? `; doubled: ${doubled.length}` : ""}${withoutId.length ? `; stored without their Message-ID: ${withoutId.map((x) => `${x.door} ${x.input}`).join(", ")}` : ""}${checkErrors.length ? `; check errors: ${checkErrors.join(" | ").slice(0, 200)}` : ""}`,
       ...missing.slice(0, 8).map((m) => `    lost: ${m.door} / ${m.input}: ${m.what}`),
       ...rows.filter((r) => r.cpu_ms_per_request > TARGET_CPU_MS || Object.keys(r.statuses).some((k) => is5xx(k) || noAnswer(k))).slice(0, 15).map((r) => `    !! ${r.door} / ${r.input}: ${JSON.stringify(r.statuses)} cpu ${r.cpu_ms_per_request} ms/req, health max ${r.health_max_ms} ms${r.note ? `: ${r.note.slice(0, 120)}` : ""}`),
       `wrangler dev log: ${trouble.errors.lines} error line(s) (${trouble.errors.distinct} kinds)`,

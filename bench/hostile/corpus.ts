@@ -6,6 +6,7 @@
 // Sizes follow the issue's known attacks; `size` (0 < size ≤ 1) scales counts and lengths down for a
 // short run. Every input is at most 25 MiB; wrangler dev's local email() caps mail at 1 MiB.
 import { AGENTS, CUSTOMER, PASSWORD, FORM, GENERIC_NUMBER, MAILBOX, MM7_TYPE, ORIGIN, TENANT, genericHeaders, mm7Auth, mm7DeliverReq, plainMail, send, twilioWebhook, visitorIp, type Answer, type SendOptions } from "../lib/doors.ts";
+import { createHash } from "node:crypto";
 import { openSocket } from "../lib/ws.ts";
 
 export const MAX_INPUT_BYTES = 25 * 1024 * 1024;
@@ -14,7 +15,8 @@ export const LOCAL_EMAIL_CAP = 1024 * 1024;
 
 /** What an acknowledged input must have left behind. */
 export type Check =
-  | { kind: "email"; messageId: string }
+  /** `sha256`: the raw bytes' digest: a mail whose Message-ID could not be read is stored under it. */
+  | { kind: "email"; messageId: string; sha256: string }
   | { kind: "external"; externalId: string }
   | { kind: "sms"; providerId: string }
   | { kind: "chat_msgs"; chatId: string; token: string; clientIds: string[] };
@@ -56,7 +58,7 @@ export interface Input {
 const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const n = (ctx: Ctx, full: number, min = 1) => Math.max(min, Math.round(full * ctx.size));
-const statusKey = (a: Answer) => (a.status ? String(a.status) : `no answer (${(a.error ?? "").slice(0, 60)})`);
+const statusKey = (a: Answer) => (a.status ? String(a.status) : a.error?.startsWith("reset during upload") ? "reset during upload" : `no answer (${(a.error ?? "").slice(0, 60)})`);
 const ok2xx = (a: Answer) => a.status >= 200 && a.status < 300;
 
 function outcome(answers: Answer[], checks: Check[] = [], unverifiable = 0, note?: string): Outcome {
@@ -99,6 +101,8 @@ function* chunked(total: number, prefix = '{"password":"'): Iterable<Buffer> {
 // ---- mail ----
 
 const mid = (ctx: Ctx, tag: string) => `${tag}.${ctx.run}@hostile.bench`;
+const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+const mailCheck = (messageId: string, raw: Buffer): Check => ({ kind: "email", messageId, sha256: sha256(raw) });
 
 function mailWith(ctx: Ctx, tag: string, headers: string[], body: Buffer | string, o: { to?: string } = {}): { raw: Buffer; id: string } {
   const id = mid(ctx, tag);
@@ -175,7 +179,7 @@ function mailInputs(): Input[] {
           const { raw, id } = m.make(ctx, `e-${m.tag}`);
           if (raw.byteLength > LOCAL_EMAIL_CAP) return { ...outcome([]), note: `skipped: ${raw.byteLength} bytes is over the local email() cap` };
           const a = await emailHandler(ctx, raw);
-          return outcome([a], ok2xx(a) ? [{ kind: "email", messageId: id }] : [], 0, ok2xx(a) ? undefined : (a.error ?? a.body.slice(0, 160)));
+          return outcome([a], ok2xx(a) ? [mailCheck(id, raw)] : [], 0, ok2xx(a) ? undefined : (a.error ?? a.body.slice(0, 160)));
         },
       });
     out.push({
@@ -184,7 +188,7 @@ function mailInputs(): Input[] {
         const { raw, id } = m.make(ctx, `i-${m.tag}`);
         if (raw.byteLength > MAX_INPUT_BYTES) return { ...outcome([]), note: "skipped: over 25 MiB" };
         const a = await inbound(ctx, raw, !m.fromHeaders);
-        return outcome([a], ok2xx(a) ? [{ kind: "email", messageId: id }] : [], 0, ok2xx(a) ? undefined : (a.error ?? a.body.slice(0, 160)));
+        return outcome([a], ok2xx(a) ? [mailCheck(id, raw)] : [], 0, ok2xx(a) ? undefined : (a.error ?? a.body.slice(0, 160)));
       },
     });
   }
@@ -194,7 +198,7 @@ function mailInputs(): Input[] {
     run: async (ctx) => {
       const raw = plainMail({ messageId: mid(ctx, "e-dup") });
       const as = [await emailHandler(ctx, raw), await emailHandler(ctx, raw)];
-      return outcome(as, as.some(ok2xx) ? [{ kind: "email", messageId: mid(ctx, "e-dup") }] : []);
+      return outcome(as, as.some(ok2xx) ? [mailCheck(mid(ctx, "e-dup"), raw)] : []);
     },
   });
   out.push({
@@ -202,7 +206,7 @@ function mailInputs(): Input[] {
     run: async (ctx) => {
       const raw = plainMail({ messageId: mid(ctx, "i-dup") });
       const as = [await inbound(ctx, raw), await inbound(ctx, raw)];
-      return outcome(as, as.some(ok2xx) ? [{ kind: "email", messageId: mid(ctx, "i-dup") }] : []);
+      return outcome(as, as.some(ok2xx) ? [mailCheck(mid(ctx, "i-dup"), raw)] : []);
     },
   });
   out.push({
@@ -495,8 +499,14 @@ function jsonRouteInputs(ctx0: { jsonRoutes: Ctx["jsonRoutes"] }): Input[] {
   );
 }
 
-/** The whole corpus, in sending order. */
+/** The whole corpus, in sending order: the doors taken in turn (one input of each, then the next of
+ *  each), so that a run cut short by its time limit has still tried every door. */
 export function corpus(ctx0: { jsonRoutes: Ctx["jsonRoutes"] }): Input[] {
-  return [...mailInputs(), ...formInputs(), ...callbackInputs(), ...chatStartInputs(), ...socketInputs(), ...smsInputs(), ...loginInputs(), ...jsonRouteInputs(ctx0)];
+  const all = [...mailInputs(), ...formInputs(), ...callbackInputs(), ...chatStartInputs(), ...socketInputs(), ...smsInputs(), ...loginInputs(), ...jsonRouteInputs(ctx0)];
+  const byDoor = new Map<string, Input[]>();
+  for (const i of all) byDoor.set(i.door, [...(byDoor.get(i.door) ?? []), i]);
+  const out: Input[] = [];
+  for (let k = 0; out.length < all.length; k++) for (const list of byDoor.values()) if (list[k]) out.push(list[k]!);
+  return out;
 }
 

@@ -224,7 +224,8 @@ export function send(url: string, o: SendOptions = {}): Promise<Answer> {
     const timer = setTimeout(() => {
       req.destroy(new Error(`no answer in ${timeoutMs} ms`));
     }, timeoutMs);
-    req.on("error", (e) => finish({ status: 0, body: "", error: e.message }));
+    // A server may drop an oversized streamed upload instead of answering it: that is a refusal, told apart.
+    req.on("error", (e) => finish({ status: 0, body: "", error: stream && /ECONNRESET|EPIPE/.test(e.message) ? `reset during upload (${e.message})` : e.message }));
     if (typeof body === "function") {
       const it = body()[Symbol.iterator]();
       stream = new Readable({

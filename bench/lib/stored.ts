@@ -5,15 +5,20 @@
 import { queryD1, type Workdir } from "./dev.ts";
 import { ORIGIN, send, TENANT } from "./doors.ts";
 
-export type StoredKey = { kind: "email"; id: string } | { kind: "external"; id: string } | { kind: "sms"; id: string };
+/** An email's `alt`: the Message-ID Parley gives a mail whose own it cannot read (`sha256.<hex>@parley`). */
+export type StoredKey = { kind: "email"; id: string; alt?: string } | { kind: "external"; id: string } | { kind: "sms"; id: string };
 
 const sql = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
-/** Stored copies of each key (0: lost, 1: once, 2+: doubled), by `${kind}:${id}`. */
-export function countStored(w: Workdir, keys: StoredKey[]): { counts: Map<string, number>; error?: string } {
+/** Stored copies of each key (0: lost, 1: once, 2+: doubled), by `${kind}:${id}`; `byAlt`: emails found
+ *  only under their `alt` id (stored, but without their Message-ID). */
+export function countStored(w: Workdir, keys: StoredKey[]): { counts: Map<string, number>; byAlt: Set<string>; error?: string } {
   const counts = new Map<string, number>();
+  const byAlt = new Set<string>();
   for (const k of keys) counts.set(`${k.kind}:${k.id}`, 0);
-  const by = (kind: StoredKey["kind"]) => [...new Set(keys.filter((k) => k.kind === kind).map((k) => k.id))];
+  const alts = new Map<string, string>();
+  for (const k of keys) if (k.kind === "email" && k.alt) alts.set(k.alt, k.id);
+  const by = (kind: StoredKey["kind"]) => [...new Set(keys.filter((k) => k.kind === kind).flatMap((k) => (k.kind === "email" && k.alt ? [k.id, k.alt] : [k.id])))];
   const queries: [StoredKey["kind"], string, string[]][] = [
     ["email", "SELECT message_id AS id, COUNT(*) AS n FROM emails WHERE tenant_id = ? AND direction = 'inbound' AND message_id IN (…) GROUP BY message_id", by("email")],
     ["external", "SELECT external_id AS id, COUNT(*) AS n FROM interactions WHERE tenant_id = ? AND external_id IN (…) GROUP BY external_id", by("external")],
@@ -25,13 +30,18 @@ export function countStored(w: Workdir, keys: StoredKey[]): { counts: Map<string
       for (let i = 0; i < ids.length; i += 200) {
         const chunk = ids.slice(i, i + 200);
         const rows = queryD1<{ id: string; n: number }>(w, q.replace("?", sql(TENANT)).replace("…", chunk.map(sql).join(", ")));
-        for (const r of rows) counts.set(`${kind}:${r.id}`, r.n);
+        for (const r of rows) {
+          const own = kind === "email" ? alts.get(r.id) : undefined;
+          if (own !== undefined) byAlt.add(`email:${own}`);
+          const key = `${kind}:${own ?? r.id}`;
+          counts.set(key, (counts.get(key) ?? 0) + r.n);
+        }
       }
     }
   } catch (err) {
-    return { counts, error: (err instanceof Error ? err.message : String(err)).slice(0, 400) };
+    return { counts, byAlt, error: (err instanceof Error ? err.message : String(err)).slice(0, 400) };
   }
-  return { counts };
+  return { counts, byAlt };
 }
 
 /** Copies of each clientId among the chat's messages (read with the customer's token), paging through. */
