@@ -80,9 +80,10 @@ function runtimeAndProxy(u: CpuUse): { runtime: number; proxy: number } {
   return { runtime, proxy };
 }
 
-const healthFig = (s: HealthSample[]) => {
+const healthFig = (all: HealthSample[]) => {
+  const s = all.filter((x) => x.ms >= 0);
   const l = latency(s.map((x) => x.ms));
-  return { p50: l.p50, p99: l.p99, max: l.max, n: l.n, failed: s.filter((x) => x.status !== 200).length };
+  return { p50: l.p50, p99: l.p99, max: l.max, n: l.n, failed: s.filter((x) => x.status !== 200).length, skipped_while_200_waited: all.length - s.length };
 };
 
 /** The OpenAPI document's JSON-bodied routes, minus those the door inputs already cover. */
@@ -175,7 +176,7 @@ export async function run(): Promise<BenchResult> {
           door: input.door, input: input.name, requests: out.requests, statuses: out.statuses,
           cpu_ms: round(cpuMs, 1), cpu_ms_per_request: round(cpuMs / Math.max(1, out.requests), 1), proxy_cpu_ms: round(proxy * 1000, 1),
           wall_ms: round(t1 - t0, 1), max_answer_ms: round(out.maxMs, 1), mb_sent: round(out.bytes / 2 ** 20, 2),
-          health_max_ms: health.length ? round(Math.max(...health.map((h) => h.ms)), 1) : null, acknowledged: out.checks.length + out.unverifiable,
+          health_max_ms: health.some((h) => h.ms >= 0) ? round(Math.max(...health.map((h) => h.ms)), 1) : null, acknowledged: out.checks.length + out.unverifiable,
           ...(out.note ? { note: out.note.slice(0, 300) } : {}),
         };
         rows.push(row);
@@ -291,7 +292,7 @@ export async function run(): Promise<BenchResult> {
     const summary = [
       ...table,
       `max CPU per request: ${result.max_cpu_ms_per_request} ms (${result.worst_door}); target ≤ ${TARGET_CPU_MS} ms: ${yes(targets.no_request_over_1s_cpu)}`,
-      `health p50/p99: ${underLoad.p50}/${underLoad.p99} ms under hostile load vs. ${baselineHealth.p50}/${baselineHealth.p99} ms baseline (ratio p99 ${healthRatio}; max ${underLoad.max} ms; ${underLoad.failed} failed): ${yes(targets.health_p99_within_3x_baseline)}`,
+      `health p50/p99: ${underLoad.p50}/${underLoad.p99} ms under hostile load vs. ${baselineHealth.p50}/${baselineHealth.p99} ms baseline (ratio p99 ${healthRatio}; max ${underLoad.max} ms; ${underLoad.failed} failed${underLoad.skipped_while_200_waited ? `; ${underLoad.skipped_while_200_waited} ticks skipped while 200 polls waited` : ""}): ${yes(targets.health_p99_within_3x_baseline)}`,
       `5xx: ${status5xx} (${yes(targets.no_5xx)}); no answer within ${opts.timeoutMs / 1000} s: ${noAnswers}; lost: ${missing.length} of ${checked} acknowledged checked (${yes(targets.none_lost)})${doubled.length ? `; doubled: ${doubled.length}` : ""}${withoutId.length ? `; stored without their Message-ID: ${withoutId.map((x) => `${x.door} ${x.input}`).join(", ")}` : ""}${checkErrors.length ? `; check errors: ${checkErrors.join(" | ").slice(0, 200)}` : ""}`,
       ...missing.slice(0, 8).map((m) => `    lost: ${m.door} / ${m.input}: ${m.what}`),
       ...rows.filter((r) => r.cpu_ms_per_request > TARGET_CPU_MS || Object.keys(r.statuses).some((k) => is5xx(k) || noAnswer(k))).slice(0, 15).map((r) => `    !! ${r.door} / ${r.input}: ${JSON.stringify(r.statuses)} cpu ${r.cpu_ms_per_request} ms/req, health max ${r.health_max_ms} ms${r.note ? `: ${r.note.slice(0, 120)}` : ""}`),

@@ -6,6 +6,7 @@ import { Worker } from "node:worker_threads";
 export interface HealthSample {
   /** When it was sent (epoch ms). */
   at: number;
+  /** -1 (and status -1): a tick skipped because `maxInFlight` requests were still waiting. */
   ms: number;
   status: number;
 }
@@ -18,7 +19,9 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: maxInFlight });
 const now = () => performance.timeOrigin + performance.now();
 let inFlight = 0, stopping = false;
 function once() {
-  if (stopping || inFlight >= maxInFlight) return;
+  if (stopping) return;
+  // So many still waiting: the tick is noted as skipped (the Worker is stalled), not sent.
+  if (inFlight >= maxInFlight) return parentPort.postMessage({ at: now(), ms: -1, status: -1 });
   inFlight++;
   const at = now();
   let done = false;
