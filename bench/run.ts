@@ -10,6 +10,8 @@ const benches: Record<string, () => Promise<BenchModule>> = {
   chat: () => import("./chat.ts"),
   sms: () => import("./sms.ts"),
   desktop: () => import("./desktop.ts"),
+  hostile: () => import("./hostile.ts"),
+  crash: () => import("./crash.ts"),
 };
 
 const resultsDir = new URL("./results/", import.meta.url).pathname;
