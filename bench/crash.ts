@@ -23,7 +23,7 @@ import { randomBytes } from "node:crypto";
 import { cpus, loadavg, totalmem } from "node:os";
 import { root } from "../scripts/local.ts";
 import { applyMigrationsIn, ensurePortsFree, queryD1, removeWorkdir, startDev, troubleInLog, waitUpOrBuildError, workdir, type Dev, type Workdir } from "./lib/dev.ts";
-import { agentReady, CUSTOMER, doorsTenant, FORM, installSigningSecrets, login, MAILBOX, ORIGIN, plainMail, provisionSigningSecrets, publicOrigin, send, tenantKeys, TENANT, twilioWebhook, visitorIp, type Answer } from "./lib/doors.ts";
+import { agentReady, CUSTOMER, doorsTenant, FORM, login, MAILBOX, ORIGIN, plainMail, signingSecrets, publicOrigin, send, tenantKeys, TENANT, twilioWebhook, visitorIp, type Answer } from "./lib/doors.ts";
 import { envInt } from "./lib/env.ts";
 import { numFlag } from "./lib/flags.ts";
 import { phaseTimer } from "./lib/phase.ts";
@@ -253,14 +253,12 @@ export async function run(): Promise<BenchResult> {
     await phase("D1 migrations, the tenant 'hostile', signing secrets", async () => {
       applyMigrationsIn(w);
       const { loadBigTenant } = await import("./lib/tenant.ts");
-      await loadBigTenant(doorsTenant(), keys.ingest, w);
-      installSigningSecrets(w);
+      await loadBigTenant(doorsTenant(), keys.ingest, w, signingSecrets());
     });
     const traffic = new Traffic(runTag, `${publicOrigin(w)}/api/v1/sms/twilio`, keys.ingest);
 
     /** Logs in (the supervisor writes replies; the agent, ready, makes chat available). */
     const prepare = async (d: Dev) => {
-      await provisionSigningSecrets(d.base);
       traffic.tokens.supervisor = await login(d.base, "supervisor");
       await agentReady(d.base, await login(d.base, "agent"));
     };

@@ -21,7 +21,7 @@ import { root } from "../scripts/local.ts";
 import { corpus, type Check, type Ctx, type Input, type Outcome } from "./hostile/corpus.ts";
 import { cpuMeter, settle, type CpuUse } from "./lib/cpu.ts";
 import { applyMigrationsIn, ensurePortsFree, removeWorkdir, startDev, troubleInLog, waitUpOrBuildError, workdir, type Dev } from "./lib/dev.ts";
-import { agentReady, doorsTenant, installSigningSecrets, login, provisionSigningSecrets, publicOrigin, send, tenantKeys } from "./lib/doors.ts";
+import { agentReady, doorsTenant, login, signingSecrets, publicOrigin, send, tenantKeys } from "./lib/doors.ts";
 import { envInt } from "./lib/env.ts";
 import { listFlag, numFlag } from "./lib/flags.ts";
 import { nowMs, pollHealth, type HealthSample } from "./lib/health.ts";
@@ -118,13 +118,11 @@ export async function run(): Promise<BenchResult> {
     await phase("D1 migrations, the tenant 'hostile', signing secrets", async () => {
       applyMigrationsIn(w);
       const { loadBigTenant } = await import("./lib/tenant.ts");
-      await loadBigTenant(doorsTenant(), keys.ingest, w);
-      installSigningSecrets(w);
+      await loadBigTenant(doorsTenant(), keys.ingest, w, signingSecrets());
     });
     dev = startDev(port, w, { logPath, inspectorPort: port + 1000, vars: { BENCH: "1" } });
     const d = dev;
     await phase(`wrangler dev on :${port} (log: bench/results/hostile-wrangler.log)`, () => waitUpOrBuildError(d));
-    await provisionSigningSecrets(d.base);
     const tokens = { agent: await login(d.base, "agent"), supervisor: await login(d.base, "supervisor"), admin: await login(d.base, "admin") };
     await agentReady(d.base, tokens.agent);
     const ctx: Ctx = { base: d.base, signedOrigin: publicOrigin(w), run: runTag, size: opts.size, timeoutMs: opts.timeoutMs, keys, tokens, jsonRoutes: await jsonRoutes(d.base) };

@@ -7,7 +7,7 @@
 // ingest/read keys, logins), so they can be adapted in one place when their configuration changes.
 import { createHmac } from "node:crypto";
 import http from "node:http";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import type { TenantConfigInput } from "../../workers/config/schema.ts";
@@ -66,25 +66,17 @@ export function doorsTenant(): TenantConfigInput {
 // admin API, split ingest and read keys, login throttling). Nothing else in the campaigns knows how.
 // ============================================================================================
 
-/** Where the number's signing secrets come from today: Worker variables named by `numbers[].secret`. */
-const TWILIO_SECRET_NAME = "TWILIO_AUTH_TOKEN";
-const GENERIC_SECRET_NAME = "SMS_GENERIC_SECRET";
+/** The tenant's own secrets its numbers name (issue 12: never a Worker variable). */
+const TWILIO_SECRET_NAME = "twilio";
+const GENERIC_SECRET_NAME = "generic";
 /** 32 hex characters, as Twilio's auth tokens are; only for the campaigns' wrangler dev. */
 export const TWILIO_AUTH_TOKEN = "5e1f0c3a9b7d2468ace13579bdf0abcd";
 export const GENERIC_SECRET = "bench-generic-secret-0b3c1e5a7d9f";
 
-/** Signing secrets, part 1 (before wrangler dev starts): today, the Worker variables the numbers name,
- *  written into the snapshot's .dev.vars (the checkout's is left alone). */
-export function installSigningSecrets(w: Workdir): void {
-  const path = join(w.src, ".dev.vars");
-  const names = [TWILIO_SECRET_NAME, GENERIC_SECRET_NAME];
-  const kept = readFileSync(path, "utf8").split("\n").filter((l) => l.trim() && !names.some((n) => new RegExp(`^\\s*${n}\\s*=`).test(l)));
-  writeFileSync(path, `${[...kept, `${TWILIO_SECRET_NAME}="${TWILIO_AUTH_TOKEN}"`, `${GENERIC_SECRET_NAME}="${GENERIC_SECRET}"`].join("\n")}\n`);
+/** The signing secrets, sealed into D1 with the tenant (`loadBigTenant`'s `secrets`). */
+export function signingSecrets(): Record<string, string> {
+  return { [TWILIO_SECRET_NAME]: TWILIO_AUTH_TOKEN, [GENERIC_SECRET_NAME]: GENERIC_SECRET };
 }
-
-/** Signing secrets, part 2 (once wrangler dev answers): nothing today. With per-tenant secrets, set
- *  them here through the admin API (`login(base, "admin")` gives the token). */
-export async function provisionSigningSecrets(_base: string): Promise<void> {}
 
 /** The tenant's keys: `ingest` posts (email, interactions), `read` reads back what was stored. One key today. */
 export function tenantKeys(): { ingest: string; read: string } {
