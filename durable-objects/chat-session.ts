@@ -14,6 +14,7 @@ import { parseFrame, type ClientFrame } from "../workers/chat/frames.ts";
 import { MAX_FILES, MAX_MESSAGES, MAX_TEXT } from "../workers/chat/limits.ts";
 import { signPath } from "../workers/chat/signed-url.ts";
 import { mailTranscript, writeTranscript, type MailOutcome } from "../workers/chat/transcript.ts";
+import { transcriptAddress } from "../workers/chat/transcript-address.ts";
 import { queueSms } from "../workers/sms/outbound.ts";
 import { estimateWaitSeconds } from "../workers/chat/wait.ts";
 import { announcedToCustomer, canSee, postVisibility, roleOf, servesCustomer, type ChatRole, type InviteMode, type Mode, type Visibility } from "../workers/chat/visibility.ts";
@@ -224,13 +225,15 @@ export class ChatSession extends DurableObject<Env> {
     });
   }
 
-  /** Step 11: the customer asks for the transcript by mail; sent when the chat ends (now, if it has). */
+  /** Step 11: the customer asks for the transcript by mail, to the address they gave before the chat
+   *  (`email`, if named, must be that one); sent when the chat ends (now, if it has). */
   requestTranscript(email: string | null): Promise<Result<{ status: "queued" | MailOutcome; to: string }>> {
     return guard(async () => {
       const m = this.meta();
       if (m.transcriptMailed) fail(conflict("transcript_already_sent", "the transcript of this chat was already mailed"));
-      const to = email ?? m.customerEmail;
-      if (!to) return fail(badRequest("missing_field", "email: where should the transcript go?"));
+      const addr = transcriptAddress(m.customerEmail, email);
+      if (!addr.ok) return fail(addr.code === "transcript_address" ? new AppError(403, addr.code, addr.message) : conflict(addr.code, addr.message));
+      const to = addr.to;
       m.transcriptTo = to;
       this.store.saveMeta(m);
       if (m.status !== "ended") return { status: "queued" as const, to };
@@ -608,6 +611,7 @@ export class ChatSession extends DurableObject<Env> {
       }
       if (m.transcriptTo && !m.transcriptMailed) {
         out = await mailTranscript(this.env, m, messages);
+        // A mail over the per-address limit is not sent later either: it counts as done.
         done.transcriptMailed = out !== "no_mailbox";
         if (out === "no_mailbox") console.warn(`chat ${m.interactionId}: the tenant has no mailbox to send the transcript from`);
       }

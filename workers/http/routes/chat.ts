@@ -204,12 +204,12 @@ export const chatRoutes: RouteDef[] = [
   }),
   route({
     method: "post", path: "/api/v1/chat/sessions/:id/transcript", access: "public", tags: ["chat"],
-    summary: "Mail me the transcript (to this address, or the one given before the chat) when the chat ends, or now if it has",
+    summary: "Mail me the transcript, to the address given before the chat (403 transcript_address for any other), when the chat ends, or now if it has. At most email.autoReplyLimit automatic mails per address",
     handler: async ({ req, env, params }) =>
       session(req, env, params.id!, async (c) => {
         const b = (await readJson(req, z.object({ email: z.email().max(320).optional() }).strict())) as { email?: string };
         if (c.participant !== "customer") throw new AppError(403, "forbidden", "only the customer asks for the transcript");
-        // To the address given now, else the one the customer gave before the chat.
+        // Only to the address given before the chat: `email`, if sent, must be that one (not a relay to anyone).
         return unwrap(await chat(env, c).requestTranscript(b.email ?? null));
       }),
   }),
