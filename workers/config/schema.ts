@@ -4,6 +4,7 @@ import * as z from "zod";
 import { parseSkillExpr, skillsIn, SkillExprError } from "../routing/skills.ts";
 import { screeningErrors } from "../workflow/screening.ts";
 import { templateErrors } from "../workflow/field-codes.ts";
+import { DEFAULT_CUSTOMER_MESSAGE_RATE } from "../chat/limits.ts";
 
 export const MEDIA = ["email", "chat", "sms", "mms", "webform", "callback", "generic"] as const;
 export const Media = z.enum(MEDIA);
@@ -230,6 +231,10 @@ export const ChatSettings = z.object({
     .default({ maxBytes: 10 * 1024 * 1024, types: ["image/*", "application/pdf", "text/plain"] }),
   /** Chats one IP address may start per period (a shared office counts as one). */
   rateLimit: z.object({ max: z.number().int().positive().max(100_000), perSeconds: z.number().int().positive().max(86400) }).default({ max: 30, perSeconds: 600 }),
+  /** Messages and files one customer may send per period (a token bucket: a burst of max, refilled over perSeconds). Staff are not limited. */
+  messageRate: z
+    .object({ max: z.number().int().positive().max(100_000), perSeconds: z.number().int().positive().max(3600) })
+    .default({ ...DEFAULT_CUSTOMER_MESSAGE_RATE }),
   /** Widget texts, by key, overriding its built-in English. */
   strings: z.record(z.string().min(1).max(64), z.string().max(500)).default({}),
 });
