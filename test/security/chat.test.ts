@@ -154,7 +154,7 @@ describe("item 10: a customer cannot flood a chat, and staff can always post", (
 
   it("lets the agent post after the customer filled the chat to its cap", async () => {
     // A generous customer rate, so the test can reach the cap quickly.
-    const t = await chatTenant([{ id: "ana", capacity: { chat: 3 } }], { messageRate: { max: 100_000, perSeconds: 1 } } as never);
+    const t = await chatTenant([{ id: "ana", capacity: { chat: 3 } }], { messageRate: { max: 100_000, perSeconds: 1 } });
     await ready(t, "ana");
     const s = await startChat(t);
     await agentTakes(t, "ana", s.interactionId, true);
