@@ -545,8 +545,9 @@ function chatTenant(): TenantConfigInput {
     queues: [{ name: "chat", media: ["chat" as const], steps: [{ type: "route" as const, targets: [{ skills: "*" }] }] }],
     workflows: [{ name: "chat", queue: "chat" }],
     // The product's defaults (greeting, the position every 30 s), except that the measured chat must
-    // not be alerted or closed as idle during the run.
-    chat: { workflow: "chat", allowedOrigins: [ORIGIN], idle: { alertSeconds: 3600, closeSeconds: 3600 } } as TenantConfigInput["chat"],
+    // not be alerted or closed as idle during the run, nor held to a customer's message rate (it
+    // measures the object's throughput, not a person typing).
+    chat: { workflow: "chat", allowedOrigins: [ORIGIN], idle: { alertSeconds: 3600, closeSeconds: 3600 }, messageRate: { max: 100_000, perSeconds: 1 } } as TenantConfigInput["chat"],
   };
 }
 

@@ -11,9 +11,11 @@ import { DurableObject } from "cloudflare:workers";
 import { AppError, badRequest, conflict, forbidden, notFound } from "../workers/http/errors.ts";
 import { getConfig } from "../workers/config/store.ts";
 import { parseFrame, type ClientFrame } from "../workers/chat/frames.ts";
-import { MAX_FILES, MAX_MESSAGES, MAX_TEXT } from "../workers/chat/limits.ts";
+import { DEFAULT_CUSTOMER_MESSAGE_RATE, MAX_ALL_MESSAGES, MAX_FILES, MAX_MESSAGES, MAX_TEXT } from "../workers/chat/limits.ts";
+import { take, type Bucket, type Rate } from "../workers/chat/rate.ts";
 import { signPath } from "../workers/chat/signed-url.ts";
 import { mailTranscript, writeTranscript, type MailOutcome } from "../workers/chat/transcript.ts";
+import { transcriptAddress } from "../workers/chat/transcript-address.ts";
 import { queueSms } from "../workers/sms/outbound.ts";
 import { estimateWaitSeconds } from "../workers/chat/wait.ts";
 import { announcedToCustomer, canSee, postVisibility, roleOf, servesCustomer, type ChatRole, type InviteMode, type Mode, type Visibility } from "../workers/chat/visibility.ts";
@@ -26,7 +28,7 @@ export type { Participant, ChatStatus } from "./chat-store.ts";
 
 /** The most a reader gets in one answer; it asks again from the last sequence it got. */
 export const PAGE = 500;
-export { MAX_FILES, MAX_MESSAGES, MAX_TEXT } from "../workers/chat/limits.ts";
+export { MAX_ALL_MESSAGES, MAX_FILES, MAX_MESSAGES, MAX_TEXT } from "../workers/chat/limits.ts";
 const RETRY_MS = [5_000, 15_000, 60_000, 300_000];
 const IDLE_WRITE_MS = 5_000;
 
@@ -66,6 +68,9 @@ export class ChatSession extends DurableObject<Env> {
   private readonly store: ChatStore;
   private readonly timer: Alarm;
   private readonly tags = new WeakMap<WebSocket, SocketTag>();
+  /** Each customer's message bucket (rate.ts), and the tenant's rate, read once per object life. */
+  private readonly buckets = new Map<string, Bucket>();
+  private rate: Rate | undefined;
   private readonly pending: { run: () => Promise<{ message: ChatMessage; duplicate: boolean }>; resolve: (v: { message: ChatMessage; duplicate: boolean }) => void; reject: (e: unknown) => void }[] = [];
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -224,13 +229,15 @@ export class ChatSession extends DurableObject<Env> {
     });
   }
 
-  /** Step 11: the customer asks for the transcript by mail; sent when the chat ends (now, if it has). */
+  /** Step 11: the customer asks for the transcript by mail, to the address they gave before the chat
+   *  (`email`, if named, must be that one); sent when the chat ends (now, if it has). */
   requestTranscript(email: string | null): Promise<Result<{ status: "queued" | MailOutcome; to: string }>> {
     return guard(async () => {
       const m = this.meta();
       if (m.transcriptMailed) fail(conflict("transcript_already_sent", "the transcript of this chat was already mailed"));
-      const to = email ?? m.customerEmail;
-      if (!to) return fail(badRequest("missing_field", "email: where should the transcript go?"));
+      const addr = transcriptAddress(m.customerEmail, email);
+      if (!addr.ok) return fail(addr.code === "transcript_address" ? new AppError(403, addr.code, addr.message) : conflict(addr.code, addr.message));
+      const to = addr.to;
       m.transcriptTo = to;
       this.store.saveMeta(m);
       if (m.status !== "ended") return { status: "queued" as const, to };
@@ -255,7 +262,7 @@ export class ChatSession extends DurableObject<Env> {
       const vis = postVisibility(p.mode, undefined);
       if (!vis.ok) return fail(forbidden(vis.message));
       if (this.store.countFiles() >= MAX_FILES) fail(new AppError(409, "too_many_files", `a chat takes at most ${MAX_FILES} files`));
-      this.roomForMore();
+      this.roomForMore(p);
       const stored = this.store.insert({ clientId: f.clientId, from, name: p.name, role: p.role, kind: "file", text: f.name, visibility: vis.visibility, at: Date.now(), file: { key: f.key, type: f.type, size: f.size } });
       if (!stored) return { message: await this.view(this.store.byClientId(from, f.clientId)!), duplicate: true };
       return { message: await this.afterPost(p, stored), duplicate: false };
@@ -306,12 +313,14 @@ export class ChatSession extends DurableObject<Env> {
 
   /** Whether `from` may post a file now (the Worker asks before storing the bytes). */
   mayAttach(from: string): Promise<Result<void>> {
-    return guard(() => {
+    return guard(async () => {
       const p = this.speaker(from);
       const vis = postVisibility(p.mode, undefined);
       if (!vis.ok) fail(forbidden(vis.message));
       if (this.store.countFiles() >= MAX_FILES) fail(new AppError(409, "too_many_files", `a chat takes at most ${MAX_FILES} files`));
-      this.roomForMore();
+      this.roomForMore(p);
+      // A file counts as a message against the customer's rate (asked here, before its bytes are stored).
+      await this.throttle(p);
     });
   }
 
@@ -344,7 +353,10 @@ export class ChatSession extends DurableObject<Env> {
     if (!parsed.ok) return this.sendTo(ws, { type: "error", ...parsed.error });
     const f: ClientFrame = parsed.frame;
     const answer = (r: Result<unknown>, clientId?: string) => {
-      if (!r.ok) this.sendTo(ws, { type: "error", code: r.error.code, message: r.error.message, ...(clientId ? { clientId } : {}) });
+      if (!r.ok) {
+        const retry = r.error.retryAfterSeconds;
+        this.sendTo(ws, { type: "error", code: r.error.code, message: r.error.message, ...(clientId ? { clientId } : {}), ...(retry !== undefined ? { retryAfterSeconds: retry } : {}) });
+      }
     };
     switch (f.type) {
       case "msg": {
@@ -454,7 +466,13 @@ export class ChatSession extends DurableObject<Env> {
     if (!vis.ok) return fail(forbidden(vis.message));
     if (!text) fail(badRequest("empty_message", "text: say something"));
     if (text.length > MAX_TEXT) fail(badRequest("message_too_long", `text: at most ${MAX_TEXT} characters`));
-    this.roomForMore();
+    // A resend costs the sender nothing; a new message is counted against their rate.
+    const again = await resent();
+    if (again) return again;
+    this.roomForMore(p);
+    await this.throttle(p);
+    // The first throttle may wait for the tenant's config: the chat may have ended meanwhile.
+    if (this.meta().status === "ended") fail(conflict("chat_ended", "this chat has ended"));
     const stored = this.store.insert({ clientId: msg.clientId, from, name: p.name, role: p.role, kind: "text", text, visibility: vis.visibility, at: Date.now(), file: null });
     if (!stored) return (await resent())!;
     return { message: await this.afterPost(p, stored, origin), duplicate: false };
@@ -489,9 +507,21 @@ export class ChatSession extends DurableObject<Env> {
     }
   }
 
-  /** A chat is a conversation, not a store: its length is capped (and so is its transcript's write). */
-  private roomForMore(): void {
-    if (this.store.lastSeq() >= MAX_MESSAGES) fail(new AppError(409, "chat_too_long", `a chat holds at most ${MAX_MESSAGES} messages; start a new one`));
+  /** A chat is a conversation, not a store: its length is capped (and so is its transcript's write).
+   *  The customer stops at MAX_MESSAGES; staff may go on to MAX_ALL_MESSAGES, so a customer who
+   *  filled the chat cannot silence the agent. */
+  private roomForMore(p: Participant): void {
+    const cap = p.role === "customer" ? MAX_MESSAGES : MAX_ALL_MESSAGES;
+    if (this.store.lastSeq() >= cap) fail(new AppError(409, "chat_too_long", `a chat holds at most ${cap} messages; start a new one`));
+  }
+
+  /** A customer's message or file takes a token from their bucket; none left: 429 rate_limited. Staff always post. */
+  private async throttle(p: Participant): Promise<void> {
+    if (p.role !== "customer") return;
+    this.rate ??= (await getConfig(this.env.DB, this.meta().tenant)).raw.chat?.messageRate ?? { ...DEFAULT_CUSTOMER_MESSAGE_RATE };
+    const r = take(this.buckets.get(p.id), this.rate, Date.now());
+    this.buckets.set(p.id, r.bucket);
+    if (!r.ok) fail(new AppError(429, "rate_limited", `too many messages; wait ${r.retryAfterSeconds} s`, { retryAfterSeconds: r.retryAfterSeconds }));
   }
 
   /** The customer said or typed something: the idle countdown starts over. Written at most every few
@@ -608,6 +638,7 @@ export class ChatSession extends DurableObject<Env> {
       }
       if (m.transcriptTo && !m.transcriptMailed) {
         out = await mailTranscript(this.env, m, messages);
+        // A mail over the per-address limit is not sent later either: it counts as done.
         done.transcriptMailed = out !== "no_mailbox";
         if (out === "no_mailbox") console.warn(`chat ${m.interactionId}: the tenant has no mailbox to send the transcript from`);
       }

@@ -405,26 +405,34 @@ export class ChatView {
     this.typingEl.textContent = "";
     this.setBar();
     this.host.chatEnded();
-    const email = h("input", { type: "email", required: true, "aria-label": s.emailLabel, placeholder: s.emailLabel, autocomplete: "email", value: this.st.email });
-    const err = h("div", { class: "er", role: "alert" });
-    const send = h("button", { type: "submit", class: "b2", text: s.transcript });
-    const form = h("form", null, email, err, send);
-    form.addEventListener("submit", (e) => {
-      e.preventDefault();
-      send.disabled = true;
-      err.textContent = "";
-      this.conn
-        .transcript(email.value.trim())
-        .then(() => form.replaceWith(h("p", { class: "ok", role: "status", text: fill(s, "transcriptSent", { email: email.value.trim() }) })))
-        .catch((x: unknown) => {
-          err.textContent = (x instanceof ApiError && x.message) || s.error;
-          send.disabled = false;
-        });
-    });
+    // The transcript goes only to the address given before the chat (the server refuses any other),
+    // so the widget offers that one and asks for none.
+    const to = this.st.email?.trim();
+    let form: HTMLElement | null = null;
+    let send: HTMLButtonElement | null = null;
+    if (to) {
+      const err = h("div", { class: "er", role: "alert" });
+      send = h("button", { type: "submit", class: "b2", text: s.transcript });
+      form = h("form", null, h("p", { text: fill(s, "transcriptTo", { email: to }) }), err, send);
+      const f = form;
+      const b = send;
+      f.addEventListener("submit", (e) => {
+        e.preventDefault();
+        b.disabled = true;
+        err.textContent = "";
+        this.conn
+          .transcript(undefined)
+          .then(() => f.replaceWith(h("p", { class: "ok", role: "status", text: fill(s, "transcriptSent", { email: to }) })))
+          .catch((x: unknown) => {
+            err.textContent = (x instanceof ApiError && x.message) || s.error;
+            b.disabled = false;
+          });
+      });
+    }
     const text = reason === "agent" ? s.endedAgent : reason === "customer" ? s.endedCustomer : reason === "idle" ? s.endedIdle : s.ended;
     this.endBox.append(
       h("p", { class: "ed", role: "status", text }),
-      form,
+      ...(form ? [form] : []),
       h("button", { type: "button", class: "bt", text: s.newChat, onclick: () => {
         store.clear(this.st.tenant);
         this.host.restart();
@@ -432,6 +440,6 @@ export class ChatView {
     );
     this.endBox.hidden = false;
     this.log.scrollTop = this.log.scrollHeight;
-    if (hadFocus) email.focus();
+    if (hadFocus) send?.focus();
   }
 }

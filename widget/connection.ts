@@ -35,6 +35,8 @@ export class Connection {
   private polling = false;
   private polls = 0;
   private stopped = false;
+  /** Messages the server refused as too fast, waiting to be sent again. */
+  private readonly throttled = new Set<string>();
   private readonly inFlight = new Set<string>();
   private status = "";
   private readonly api: string;
@@ -221,6 +223,8 @@ export class Connection {
         break;
       case "error":
         if (f.clientId && this.pending.has(f.clientId)) {
+          // Sent too fast: the server asks us to wait; the message stays pending and goes again then.
+          if (f.code === "rate_limited") return this.later(f.clientId, f.retryAfterSeconds);
           if (PERMANENT.test(f.code)) {
             this.pending.delete(f.clientId);
             this.h.changed();
@@ -251,6 +255,15 @@ export class Connection {
     this.h.ack(clientId, seq);
   }
 
+  private later(clientId: string, seconds: number | undefined): void {
+    this.throttled.add(clientId);
+    setTimeout(() => {
+      this.throttled.delete(clientId);
+      const text = this.pending.get(clientId);
+      if (text !== undefined && !this.stopped) this.push(clientId, text);
+    }, Math.min(Math.max(seconds ?? 1, 1), 60) * 1000);
+  }
+
   private push(clientId: string, text: string): void {
     const frame = JSON.stringify({ type: "msg", clientId, text });
     // A long message of wide characters can pass the frame limit: it goes over HTTP instead.
@@ -259,7 +272,7 @@ export class Connection {
       ws.send(frame);
       // No ack in 10 s on a socket that says it is open: it is dead; reconnect and resend.
       setTimeout(() => {
-        if (this.ws === ws && this.pending.has(clientId) && !this.stopped) {
+        if (this.ws === ws && this.pending.has(clientId) && !this.throttled.has(clientId) && !this.stopped) {
           this.kill();
           this.fails++;
           this.dropped();

@@ -38,6 +38,7 @@ export const EN = {
   endedIdle: "The chat was closed after a period of inactivity.",
   emailLabel: "Email",
   transcript: "Email me the transcript",
+  transcriptTo: "To {email}, the address you gave us.",
   transcriptSent: "We'll email the transcript to {email}.",
   newChat: "Start a new chat",
   sessionLost: "Your chat session has expired. Please start a new chat.",

@@ -75,5 +75,5 @@ export type Frame =
   | { type: "read"; from: string; seq: number }
   | { type: "queue"; position?: number | null; ewtSeconds?: number | null }
   | { type: "status"; status: string; reason?: string }
-  | { type: "error"; code: string; message?: string; clientId?: string }
+  | { type: "error"; code: string; message?: string; clientId?: string; retryAfterSeconds?: number }
   | { type: "pong" };

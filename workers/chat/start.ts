@@ -1,6 +1,7 @@
 // Steps 1 to 4 of the seed's chat flow: the widget's request opens a ChatSession, the interaction is
 // written to the contact history and submitted to the chat workflow's queue. Idempotent on the
-// widget's clientId: a retry (a lost answer, a double click) gets the same chat.
+// widget's clientId: a retry (a lost answer, a double click) gets the same chat, while it is live and
+// within RESUME_WINDOW_MS of its start, or later with the chat's own token (resume.ts).
 import type { CompiledConfig } from "../config/compiled.ts";
 import type { ChatSettings } from "../config/schema.ts";
 import { AppError, badRequest, notFound } from "../http/errors.ts";
@@ -10,6 +11,7 @@ import { createInteraction } from "../ucs/interactions.ts";
 import { chatStub, queueStub } from "../../durable-objects/names.ts";
 import { unwrap } from "../../durable-objects/result.ts";
 import { isOpen } from "./hours.ts";
+import { mayResume } from "./resume.ts";
 
 export interface StartChat {
   clientId: string;
@@ -45,17 +47,21 @@ function checkPreChat(chat: ChatSettings, b: StartChat): void {
   }
 }
 
-export async function startChat(env: Env, cfg: CompiledConfig, b: StartChat): Promise<{ interactionId: string; created: boolean; name: string }> {
+/** `heldChat`: the chat named by a valid chat token the request carried (this tenant's), if any. */
+export async function startChat(env: Env, cfg: CompiledConfig, b: StartChat, heldChat: string | null = null): Promise<{ interactionId: string; created: boolean; name: string }> {
   const tenant = cfg.raw.tenant.id;
   const chat = chatSettings(cfg);
   checkPreChat(chat, b);
   const wf = cfg.workflows.get(chat.workflow)!;
   const name = b.name?.trim() || "Visitor";
   const externalId = `chat:${b.clientId}`;
-  const prior = await env.DB.prepare("SELECT id, queue FROM interactions WHERE tenant_id = ? AND external_id = ?").bind(tenant, externalId).first<{ id: string; queue: string }>();
+  const prior = await env.DB.prepare("SELECT id, queue, created_at FROM interactions WHERE tenant_id = ? AND external_id = ?").bind(tenant, externalId).first<{ id: string; queue: string; created_at: number }>();
   if (prior) {
     // A retry of a request that failed after the insert: make sure the session is open.
-    unwrap(await chatStub(env, tenant, prior.id).open({ tenant, interactionId: prior.id, queue: prior.queue, contactId: null, customer: { name, email: b.email ?? null } }));
+    const st = unwrap(await chatStub(env, tenant, prior.id).open({ tenant, interactionId: prior.id, queue: prior.queue, contactId: null, customer: { name, email: b.email ?? null } }));
+    const may = mayResume({ status: st.status, startedAt: prior.created_at, now: Date.now(), heldToken: heldChat === prior.id });
+    if (!may.ok)
+      throw new AppError(409, "chat_not_resumable", may.reason === "ended" ? "this chat has ended; start a new one with a new clientId" : "this clientId belongs to a chat that can be resumed only with its session token; start a new one with a new clientId");
     return { interactionId: prior.id, created: false, name };
   }
   const a = await availability(env, cfg);

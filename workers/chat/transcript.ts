@@ -6,6 +6,7 @@ import { getConfig } from "../config/store.ts";
 import { AUTO_REPLY_HEADERS } from "../email/loop-guard.ts";
 import { enqueueDelivery, prepareMail } from "../outbound/message.ts";
 import { newId } from "../ids.ts";
+import { hitRate } from "../ucs/rate-limit.ts";
 
 const COLS = 13;
 /** D1 binds at most 100 parameters per statement. */
@@ -46,9 +47,12 @@ export function transcriptText(tenantName: string, messages: StoredMessage[], st
   return `Your chat with ${tenantName}, ${new Date(startedAt).toISOString().slice(0, 10)} (times in UTC)\n\n${lines.join("\n")}\n`;
 }
 
-export type MailOutcome = "sent" | "already_sent" | "no_mailbox";
+export type MailOutcome = "sent" | "already_sent" | "no_mailbox" | "limited";
 
-/** Mails the transcript once per chat: the `chats` row records the mail's id, and the mail is stored only if this call set it. */
+/** Mails the transcript once per chat: the `chats` row records the mail's id, and the mail is stored only if this call set it.
+ *  It is an automatic mail to an address a stranger may have typed, so it shares the tenant's
+ *  per-address limit (`email.autoReplyLimit`, the "autowar" guard) with auto-replies and form
+ *  acknowledgements, and goes to the bare address: the name the customer typed is not put in front of it. */
 export async function mailTranscript(env: Env, m: ChatMeta, messages: StoredMessage[]): Promise<MailOutcome> {
   if (!m.transcriptTo) return "already_sent";
   const cfg = await getConfig(env.DB, m.tenant);
@@ -57,6 +61,14 @@ export async function mailTranscript(env: Env, m: ChatMeta, messages: StoredMess
   if (!mailbox) return "no_mailbox";
   const taken = await env.DB.prepare("SELECT transcript_email_id AS id FROM chats WHERE tenant_id = ? AND interaction_id = ?").bind(m.tenant, m.interactionId).first<{ id: string | null }>();
   if (taken?.id) return "already_sent";
+  const lim = cfg.raw.email.autoReplyLimit;
+  const now = Date.now();
+  if (!(await hitRate(env.DB, `auto:${m.tenant}:${m.transcriptTo.toLowerCase()}`, lim.max, lim.perSeconds, now)).allowed) {
+    await env.DB.prepare("INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, to_state, reason) SELECT tenant_id, id, ?, 'workflow', 'auto_reply_suppressed', state, ? FROM interactions WHERE tenant_id = ? AND id = ?")
+      .bind(now, JSON.stringify({ why: `transcript not mailed: more than ${lim.max} automatic mails to ${m.transcriptTo} within ${lim.perSeconds} s` }), m.tenant, m.interactionId)
+      .run();
+    return "limited";
+  }
   const claim = newId("t");
   const mine = { sql: "(SELECT transcript_email_id FROM chats WHERE tenant_id = ? AND interaction_id = ?) = ?", params: [m.tenant, m.interactionId, claim] };
   const p = await prepareMail(env, {
@@ -64,7 +76,7 @@ export async function mailTranscript(env: Env, m: ChatMeta, messages: StoredMess
     status: "sending", auto: true, author: null, guard: mine,
     mail: {
       from: { addr: mailbox.address, name: mailbox.name ?? cfg.raw.tenant.name },
-      to: [{ addr: m.transcriptTo, ...(m.customerName ? { name: m.customerName } : {}) }],
+      to: [{ addr: m.transcriptTo }],
       subject: `Your chat with ${cfg.raw.tenant.name}`,
       text: transcriptText(cfg.raw.tenant.name, messages, m.startedAt),
       headers: { ...AUTO_REPLY_HEADERS },

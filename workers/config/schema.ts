@@ -5,6 +5,8 @@ import { parseSkillExpr, skillsIn, SkillExprError } from "../routing/skills.ts";
 import { screeningErrors } from "../workflow/screening.ts";
 import { templateErrors } from "../workflow/field-codes.ts";
 import { MAX_URL_CHARS, outboundUrlProblem } from "../outbound/url-policy.ts";
+import { DEFAULT_CUSTOMER_MESSAGE_RATE } from "../chat/limits.ts";
+import { isWebOrigin, isWebUrl, WEB_ORIGIN_MESSAGE, WEB_URL_MESSAGE } from "./web-url.ts";
 
 export const MEDIA = ["email", "chat", "sms", "mms", "webform", "callback", "generic"] as const;
 export const Media = z.enum(MEDIA);
@@ -175,6 +177,10 @@ export const FormField = z.object({
   maxBytes: z.number().int().positive().max(25 * 1024 * 1024).optional(),
 });
 
+/** A page a browser is sent to, and a page that may call us: see web-url.ts. */
+const WebUrl = z.string().max(2000).refine(isWebUrl, WEB_URL_MESSAGE);
+const WebOrigin = z.string().max(300).refine(isWebOrigin, WEB_ORIGIN_MESSAGE);
+
 export const Form = z.object({
   name: Name,
   workflow: Name,
@@ -182,19 +188,19 @@ export const Form = z.object({
   /** Which field holds the subject, if any; else the form's title. */
   title: z.string().max(200).optional(),
   /** Browsers on these origins may post with fetch (CORS); others are refused. Plain HTML posts carry an Origin too. */
-  allowedOrigins: z.array(z.url()).max(50).default([]),
+  allowedOrigins: z.array(WebOrigin).max(50).default([]),
   /** A field real people never fill (hidden by CSS): a post that fills it is refused. */
   honeypot: Name.default("website"),
   turnstile: z.boolean().default(false),
   rateLimit: z.object({ max: z.number().int().positive().max(10_000), perSeconds: z.number().int().positive().max(86400) }).default({ max: 10, perSeconds: 600 }),
   /** Where a plain HTML form post is sent after success (303). */
-  thankYouUrl: z.url().optional(),
+  thankYouUrl: WebUrl.optional(),
 });
 export type Form = z.infer<typeof Form>;
 
 export const Callbacks = z.object({
   workflow: Name,
-  allowedOrigins: z.array(z.url()).max(50).default([]),
+  allowedOrigins: z.array(WebOrigin).max(50).default([]),
   rateLimit: z.object({ max: z.number().int().positive().max(10_000), perSeconds: z.number().int().positive().max(86400) }).default({ max: 5, perSeconds: 3600 }),
   /** How far ahead a customer may book. */
   maxDaysAhead: z.number().int().min(1).max(90).default(14),
@@ -207,7 +213,7 @@ export const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
 export const ChatSettings = z.object({
   workflow: Name,
   /** Pages on these origins may embed the widget (CORS and the WebSocket Origin check). */
-  allowedOrigins: z.array(z.url()).max(50).default([]),
+  allowedOrigins: z.array(WebOrigin).max(50).default([]),
   preChatFields: z
     .array(z.object({ name: Name, label: z.string().min(1).max(200), type: z.enum(["text", "email", "phone", "textarea"]), required: z.boolean().default(false) }))
     .max(20)
@@ -235,6 +241,10 @@ export const ChatSettings = z.object({
     .default({ maxBytes: 10 * 1024 * 1024, types: ["image/*", "application/pdf", "text/plain"] }),
   /** Chats one IP address may start per period (a shared office counts as one). */
   rateLimit: z.object({ max: z.number().int().positive().max(100_000), perSeconds: z.number().int().positive().max(86400) }).default({ max: 30, perSeconds: 600 }),
+  /** Messages and files one customer may send per period (a token bucket: a burst of max, refilled over perSeconds). Staff are not limited. */
+  messageRate: z
+    .object({ max: z.number().int().positive().max(100_000), perSeconds: z.number().int().positive().max(3600) })
+    .default({ ...DEFAULT_CUSTOMER_MESSAGE_RATE }),
   /** Widget texts, by key, overriding its built-in English. */
   strings: z.record(z.string().min(1).max(64), z.string().max(500)).default({}),
 });

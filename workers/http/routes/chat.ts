@@ -7,7 +7,7 @@ import { unwrap } from "../../../durable-objects/result.ts";
 import { chatCaller, chatIdOf, checkOrigin, splitChatId, type ChatCaller } from "../../chat/access.ts";
 import { checkSignature } from "../../chat/signed-url.ts";
 import { availability, chatSettings, startChat } from "../../chat/start.ts";
-import { issueChatToken } from "../../chat/token.ts";
+import { issueChatToken, verifyChatToken } from "../../chat/token.ts";
 import { VISIBILITIES } from "../../chat/visibility.ts";
 import type { CompiledConfig } from "../../config/compiled.ts";
 import { getConfig } from "../../config/store.ts";
@@ -23,7 +23,7 @@ const SESSION_TTL_SECONDS = 24 * 3600;
 
 const Start = z
   .object({
-    clientId: z.string().min(8).max(100).describe("The widget's own id for this request: a retry returns the same chat"),
+    clientId: z.string().min(8).max(100).describe("The widget's own random id for this request (a UUID): a retry returns the same chat while it is live, for 2 minutes without its token"),
     name: z.string().max(200).optional(),
     email: z.email().max(320).optional(),
     phone: z.string().max(40).optional(),
@@ -57,6 +57,15 @@ async function session(req: Request, env: Env, id: string, fn: (c: ChatCaller) =
 }
 
 const chat = (env: Env, c: ChatCaller) => chatStub(env, c.tenant, c.interactionId);
+
+/** The chat a start request proves it holds: the customer's valid session token of this tenant, sent as
+ *  `Authorization: Bearer` when it renews its token. Anything else (none, expired, an agent's) proves nothing. */
+async function heldChat(req: Request, env: Env, tenant: string): Promise<string | null> {
+  const m = /^Bearer\s+(\S+)$/i.exec(req.headers.get("Authorization") ?? "");
+  if (!m) return null;
+  const grant = await verifyChatToken(env.AUTH_SECRET, m[1]!).catch(() => null);
+  return grant && grant.tenant === tenant && grant.participant === "customer" ? grant.chat : null;
+}
 
 const SESSION_PATHS: [string, string[]][] = [
   ["/api/v1/chat/sessions/:id", ["GET"]],
@@ -110,7 +119,7 @@ export const chatRoutes: RouteDef[] = [
   }),
   route({
     method: "post", path: "/api/v1/chat/:tenant/sessions", access: "public", tags: ["chat"],
-    summary: "Start a chat (steps 1–4): the session opens, the interaction is recorded and queued. Idempotent on clientId. 409 chat_unavailable: offer the offline form",
+    summary: "Start a chat (steps 1–4): the session opens, the interaction is recorded and queued. Idempotent on clientId while the chat is live, for 2 minutes after its start or with its token as Authorization: Bearer (409 chat_not_resumable otherwise). 409 chat_unavailable: offer the offline form",
     responses: { 201: { description: "Started" }, 200: { description: "The same clientId again: the same chat, a fresh token" } },
     handler: async ({ req, env, params }) => {
       const cfg = await tenantConfig(env, params.tenant!);
@@ -119,7 +128,7 @@ export const chatRoutes: RouteDef[] = [
         checkOrigin(req, cfg);
         const body = (await readJson(req, Start)) as z.infer<typeof Start>;
         await enforceRate(env.DB, `chat:${params.tenant}:${clientIp(req)}`, settings.rateLimit);
-        const r = await startChat(env, cfg, body);
+        const r = await startChat(env, cfg, body, await heldChat(req, env, cfg.raw.tenant.id));
         const t = await issueChatToken(env.AUTH_SECRET, { tenant: cfg.raw.tenant.id, chat: r.interactionId, participant: "customer" }, SESSION_TTL_SECONDS);
         const chatId = chatIdOf(cfg.raw.tenant.id, r.interactionId);
         return new Reply(r.created ? 201 : 200, { chatId, interactionId: r.interactionId, token: t.token, expiresAt: t.expiresAt, participant: { id: "customer", name: r.name }, ws: `/api/v1/chat/sessions/${chatId}/ws` });
@@ -204,12 +213,12 @@ export const chatRoutes: RouteDef[] = [
   }),
   route({
     method: "post", path: "/api/v1/chat/sessions/:id/transcript", access: "public", tags: ["chat"],
-    summary: "Mail me the transcript (to this address, or the one given before the chat) when the chat ends, or now if it has",
+    summary: "Mail me the transcript, to the address given before the chat (403 transcript_address for any other), when the chat ends, or now if it has. At most email.autoReplyLimit automatic mails per address",
     handler: async ({ req, env, params }) =>
       session(req, env, params.id!, async (c) => {
         const b = (await readJson(req, z.object({ email: z.email().max(320).optional() }).strict())) as { email?: string };
         if (c.participant !== "customer") throw new AppError(403, "forbidden", "only the customer asks for the transcript");
-        // To the address given now, else the one the customer gave before the chat.
+        // Only to the address given before the chat: `email`, if sent, must be that one (not a relay to anyone).
         return unwrap(await chat(env, c).requestTranscript(b.email ?? null));
       }),
   }),
