@@ -34,7 +34,9 @@ const people = () => makeTenant([{ id: "ana" }, { id: "ben" }, { id: "sup", role
 class Sock {
   readonly frames: { type: string; error?: { code: string; message: string } }[] = [];
   closed: { code: number; reason: string } | null = null;
-  constructor(readonly ws: WebSocket) {
+  readonly ws: WebSocket;
+  constructor(ws: WebSocket) {
+    this.ws = ws;
     ws.addEventListener("message", (e) => this.frames.push(JSON.parse(e.data as string) as Sock["frames"][number]));
     ws.addEventListener("close", (e) => {
       this.closed = { code: e.code, reason: e.reason };
