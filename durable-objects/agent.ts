@@ -12,6 +12,7 @@ import type { Candidate } from "./interaction-queue.ts";
 import { chatStub, queueStub, splitName } from "./names.ts";
 import { WorkStore, type WorkRow, type WorkState } from "./agent-work.ts";
 import { clearHandoff, noteHandoff, receiverHolds } from "./handoff.ts";
+import { CLOSE_REVOKED, checkHeld, heldFromHeaders, heldOf, REVOCATION_CHECK_MS } from "../workers/auth/revocation.ts";
 import { Alarm } from "./alarm.ts";
 import { Outbox, OUTBOX_DDL } from "./outbox.ts";
 import { guard, unwrap, type Result } from "./result.ts";
@@ -536,13 +537,19 @@ export class Agent extends DurableObject<Env> {
 
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
+    // Who holds the socket (kept with it through hibernation): checked on each frame and by the alarm.
+    const held = heldFromHeaders(request);
+    if (!held || held.agentId !== this.agentId) return Response.json({ error: { code: "invalid_token", message: "the socket's token was not passed on" } }, { status: 401 });
     const pair = new WebSocketPair();
     this.ctx.acceptWebSocket(pair[1]);
+    pair[1].serializeAttachment(held);
     pair[1].send(JSON.stringify({ type: "hello", status: await this.doStatus() }));
+    await this.scheduleAlarm();
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (await this.dropIfRevoked(ws, Date.now())) return;
     let msg: { type?: string } = {};
     try {
       msg = JSON.parse(typeof message === "string" ? message : new TextDecoder().decode(message)) as { type?: string };
@@ -565,11 +572,39 @@ export class Agent extends DurableObject<Env> {
     await this.webSocketClose(ws);
   }
 
+  /** Closes the socket if its token has lapsed or been revoked; says whether it did. */
+  private async dropIfRevoked(ws: WebSocket, now: number): Promise<boolean> {
+    const held = heldOf(ws.deserializeAttachment());
+    const refused = held ? await checkHeld(this.env.DB, this.tenant, held, now) : { code: "invalid_token", message: "this socket has no token; log in again" };
+    if (!refused) return false;
+    try {
+      ws.send(JSON.stringify({ type: "error", error: refused }));
+      ws.close(CLOSE_REVOKED, refused.message);
+    } catch {
+      // already closing
+    }
+    return true;
+  }
+
+  /** The alarm's sweep of the open sockets; when it closed the last one, the desktop is gone. */
+  private async dropRevoked(now: number): Promise<void> {
+    const open = this.openSockets();
+    if (open.length === 0) return;
+    let dropped = 0;
+    for (const ws of open) if (await this.dropIfRevoked(ws, now)) dropped++;
+    if (dropped === open.length) await this.revokeOffers("disconnect");
+  }
+
+  private openSockets(): WebSocket[] {
+    return this.ctx.getWebSockets().filter((s) => s.readyState === WebSocket.OPEN);
+  }
+
   // ---- timers ----
 
   override async alarm(): Promise<void> {
     const now = Date.now();
     this.timer.fired();
+    await this.dropRevoked(now);
     for (const w of this.work.inState("offered")) if (w.expires_at !== null && w.expires_at <= now) await this.returnOffer(w, "timeout");
     const p = this.presence();
     if (p.afterWork && p.afterWorkUntil !== null && p.afterWorkUntil <= now) {
@@ -798,6 +833,12 @@ export class Agent extends DurableObject<Env> {
     const p = this.presence();
     if (p.afterWork && p.afterWorkUntil !== null) times.push(p.afterWorkUntil);
     if (this.outbox.pending > 0) times.push(Date.now() + 5_000);
+    // Open sockets: checked at their expiry and every REVOCATION_CHECK_MS (a hibernating socket
+    // sends no frame to check it on).
+    for (const ws of this.openSockets()) {
+      const held = heldOf(ws.deserializeAttachment());
+      times.push(Math.min(held?.expiresAt ?? 0, Date.now() + REVOCATION_CHECK_MS));
+    }
     if (times.length) await this.timer.arm(Math.min(...times));
   }
 

@@ -19,6 +19,7 @@ import { transcriptAddress } from "../workers/chat/transcript-address.ts";
 import { queueSms } from "../workers/sms/outbound.ts";
 import { estimateWaitSeconds } from "../workers/chat/wait.ts";
 import { announcedToCustomer, canSee, postVisibility, roleOf, servesCustomer, type ChatRole, type InviteMode, type Mode, type Visibility } from "../workers/chat/visibility.ts";
+import { CLOSE_REVOKED, checkHeld, heldFromHeaders, REVOCATION_CHECK_MS, type Held } from "../workers/auth/revocation.ts";
 import { Alarm } from "./alarm.ts";
 import { ChatStore, type ChatMeta, type ChatStatus, type Participant, type StoredMessage } from "./chat-store.ts";
 import { agentStub, queueStub } from "./names.ts";
@@ -58,6 +59,8 @@ export interface ChatState {
 interface SocketTag {
   pid: string;
   role: ChatRole;
+  /** Staff: their token's holder, version and expiry; the socket closes when it lapses or is revoked. */
+  staff?: Held;
 }
 
 const fail = (e: AppError): never => {
@@ -334,21 +337,25 @@ export class ChatSession extends DurableObject<Env> {
     const m = this.store.meta();
     if (!m || !p) return Response.json({ error: { code: "not_a_participant", message: "only participants of this chat can connect" } }, { status: 403 });
     if (p.leftAt !== null) return Response.json({ error: { code: "not_a_participant", message: "you left this chat" } }, { status: 403 });
+    const staff = pid.startsWith("agent:") ? heldFromHeaders(request) : null;
+    if (pid.startsWith("agent:") && staff?.agentId !== pid.slice(6)) return Response.json({ error: { code: "invalid_token", message: "the socket's token was not passed on" } }, { status: 401 });
     const after = Number(new URL(request.url).searchParams.get("after") ?? "0");
     const pair = new WebSocketPair();
-    const tag: SocketTag = { pid, role: p.role };
+    const tag: SocketTag = { pid, role: p.role, ...(staff ? { staff } : {}) };
     this.ctx.acceptWebSocket(pair[1], [pid]);
     pair[1].serializeAttachment(tag);
     this.tags.set(pair[1], tag);
     pair[1].send(JSON.stringify({ type: "hello", participant: p, status: m.status, last: this.store.lastSeq(), position: m.position, ewtSeconds: m.ewtSeconds }));
     await this.replay(pair[1], tag, Number.isFinite(after) && after > 0 ? Math.floor(after) : 0);
     if (m.status === "ended") pair[1].close(1000, "chat ended");
+    else if (staff) await this.schedule();
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
   override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
     const tag = this.tagOf(ws);
     if (!tag) return ws.close(1011, "lost its participant");
+    if (tag.staff && (await this.dropIfRevoked(ws, tag.staff, Date.now()))) return;
     const parsed = parseFrame(raw);
     if (!parsed.ok) return this.sendTo(ws, { type: "error", ...parsed.error });
     const f: ClientFrame = parsed.frame;
@@ -396,6 +403,10 @@ export class ChatSession extends DurableObject<Env> {
     const m = this.store.meta();
     if (!m) return;
     const now = Date.now();
+    for (const ws of this.ctx.getWebSockets()) {
+      const staff = this.tagOf(ws)?.staff;
+      if (staff && ws.readyState === WebSocket.OPEN) await this.dropIfRevoked(ws, staff, now);
+    }
     if (m.status === "waiting" && m.positionAt !== null && m.positionAt <= now) await this.tellPosition();
     const again = this.store.meta()!;
     if (again.status === "active" && again.idleAt !== null && again.idleAt <= now) await this.idleStep();
@@ -680,6 +691,12 @@ export class ChatSession extends DurableObject<Env> {
       this.store.saveMeta(m);
     }
     const times = [m.status === "waiting" ? m.positionAt : null, m.status === "active" ? m.idleAt : null, m.status === "ended" ? m.retryAt : null].filter((t): t is number => t !== null);
+    // Open staff sockets: checked at their expiry and every REVOCATION_CHECK_MS (hibernating sockets
+    // send no frame to check them on, and keep-alive pings are answered without waking the object).
+    for (const ws of this.ctx.getWebSockets()) {
+      const staff = this.tagOf(ws)?.staff;
+      if (staff && ws.readyState === WebSocket.OPEN) times.push(Math.min(staff.expiresAt, Date.now() + REVOCATION_CHECK_MS));
+    }
     if (times.length) await this.timer.arm(Math.min(...times));
   }
 
@@ -717,6 +734,21 @@ export class ChatSession extends DurableObject<Env> {
       const t = this.tagOf(ws);
       if (t && to(t)) this.sendRaw(ws, data);
     }
+  }
+
+  /** Closes a staff socket whose token has lapsed or been revoked; says whether it did. */
+  private async dropIfRevoked(ws: WebSocket, staff: Held, now: number): Promise<boolean> {
+    const tenant = this.store.meta()?.tenant;
+    if (!tenant) return false;
+    const refused = await checkHeld(this.env.DB, tenant, staff, now);
+    if (!refused) return false;
+    this.sendTo(ws, { type: "error", code: refused.code, message: refused.message });
+    try {
+      ws.close(CLOSE_REVOKED, refused.message);
+    } catch {
+      // already closing
+    }
+    return true;
   }
 
   /** A socket's participant: from memory, or from its attachment after the object woke. */

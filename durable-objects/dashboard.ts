@@ -9,14 +9,9 @@ import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../workers/config/store.ts";
 import { liveStats, type LiveStats } from "../workers/stats/live.ts";
 import { dueAt, HISTORY_MS, nextAlarm, parseClientFrame, statsFrame, TICK_MS, toSample, type Clock, type QueueSample, type Sample, type ServerFrame } from "../workers/stats/frames.ts";
+import { CLOSE_REVOKED, checkHeld, heldFromHeaders, heldOf, type Held } from "../workers/auth/revocation.ts";
 import { Alarm } from "./alarm.ts";
 import { hasSchema } from "./schema.ts";
-
-/** Who holds a socket, kept with it (it survives hibernation). */
-interface Viewer {
-  agentId: string;
-  expiresAt: number;
-}
 
 /** Bumped when the tables below change, so a warm object skips the DDL. */
 const SCHEMA = "1";
@@ -67,7 +62,8 @@ export class Dashboard extends DurableObject<Env> {
     const now = Date.now();
     const pair = new WebSocketPair();
     this.ctx.acceptWebSocket(pair[1]);
-    const viewer: Viewer = { agentId: request.headers.get("X-Parley-Agent") ?? "", expiresAt: Number(request.headers.get("X-Parley-Expires") ?? Infinity) };
+    // Who holds the socket, kept with it (it survives hibernation); none given, it is dropped on the first tick.
+    const viewer: Held | null = heldFromHeaders(request);
     pair[1].serializeAttachment(viewer);
     this.send(pair[1], { type: "snapshot", at: s?.at ?? now, queues: s?.queues ?? [], agents: s?.agents ?? [], history: this.history(now) });
     if (!s) this.send(pair[1], UNAVAILABLE);
@@ -77,6 +73,7 @@ export class Dashboard extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
+    if (await this.dropIfRevoked(ws, Date.now())) return;
     const parsed = parseClientFrame(raw);
     if (!parsed.ok) return this.send(ws, { type: "error", error: parsed.error });
     if (parsed.frame.type === "ping") return this.send(ws, { type: "pong", at: Date.now() });
@@ -112,6 +109,7 @@ export class Dashboard extends DurableObject<Env> {
   }
 
   private async tick(now: number): Promise<void> {
+    await this.dropRevoked(now);
     const open = this.open().length > 0;
     // Sockets gone without a close event (the object restarted): linger as after a close.
     if (!open && this.lingerUntil() === null) this.setLinger(now + HISTORY_MS);
@@ -123,7 +121,6 @@ export class Dashboard extends DurableObject<Env> {
     // A stored sample dates itself; a failed one is tried again on the next interval, not at once.
     if (due.sample && !s) this.triedSampleAt = now;
     if (!s) return;
-    await this.dropRevoked(now);
     if (due.push) this.broadcast(statsFrame(s));
     if (due.sample) {
       const sample = this.record(s);
@@ -187,22 +184,32 @@ export class Dashboard extends DurableObject<Env> {
     this.linger = until;
   }
 
-  /** A socket outlives the request that checked it: each tick closes those whose token has lapsed
-   *  or whose login is gone or no longer a supervisor (a changed role applies at once, as in the API). */
+  /** A socket outlives the request that checked it: each tick (2 s) and each frame close those whose
+   *  token has lapsed or been revoked (workers/auth/revocation.ts), or whose login is no longer a
+   *  supervisor (a changed role applies at once, as in the API). */
   private async dropRevoked(now: number): Promise<void> {
-    const agents = await getConfig(this.env.DB, this.tenant).then((c) => c.agents, () => null);
-    for (const ws of this.open()) {
-      const v = ws.deserializeAttachment() as Viewer | null;
-      const role = v && agents ? agents.get(v.agentId)?.role : undefined;
-      const why = !v || v.expiresAt <= now ? "token expired; log in again" : agents && role !== "supervisor" && role !== "admin" ? "this login is no longer a supervisor" : null;
-      if (!why) continue;
-      this.send(ws, { type: "error", error: { code: "unauthorized", message: why } });
-      try {
-        ws.close(4001, why);
-      } catch {
-        // already closing
-      }
+    for (const ws of this.open()) await this.dropIfRevoked(ws, now);
+  }
+
+  private async dropIfRevoked(ws: WebSocket, now: number): Promise<boolean> {
+    const v = heldOf(ws.deserializeAttachment());
+    const why = v ? await this.whyDrop(v, now) : "this socket has no token; log in again";
+    if (!why) return false;
+    this.send(ws, { type: "error", error: { code: "unauthorized", message: why } });
+    try {
+      ws.close(CLOSE_REVOKED, why);
+    } catch {
+      // already closing
     }
+    return true;
+  }
+
+  private async whyDrop(v: Held, now: number): Promise<string | null> {
+    const refused = await checkHeld(this.env.DB, this.tenant, v, now);
+    if (refused) return refused.message;
+    const agents = await getConfig(this.env.DB, this.tenant).then((c) => c.agents, () => null);
+    const role = agents?.get(v.agentId)?.role;
+    return agents && role !== "supervisor" && role !== "admin" ? "this login is no longer a supervisor" : null;
   }
 
   /** Open sockets, but for one that is closing. */

@@ -2,7 +2,7 @@
 // history samples every 15 s, nudges after supervisor actions), its access rules and its tenant.
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { dashboardStub } from "../../durable-objects/names.ts";
 import type { AgentStat, QueueStats } from "../../workers/stats/live.ts";
 import type { Sample } from "../../workers/stats/frames.ts";
@@ -232,14 +232,23 @@ describe("supervisor dashboard", () => {
     expect(err.error!.message).toContain("no longer a supervisor");
     await until(async () => s.closed, "the socket closed");
 
-    // A token that lapses while its socket is open.
+    // A token that lapses while its socket is open. It is good for 10 minutes, so a slow machine cannot
+    // let it lapse before the socket opens; then only Date is moved past its expiry (timers and I/O
+    // stay real) and the object's tick is run at once, not waited for.
     const t2 = await tenant();
-    const short = (await issueToken(env.AUTH_SECRET, { tenant: t2.id, agentId: "sup", role: "supervisor" }, 1)).token;
+    const short = (await issueToken(env.AUTH_SECRET, { tenant: t2.id, agentId: "sup", role: "supervisor" }, 600)).token;
     const res = await open(`/api/v1/supervisor/ws?token=${short}`);
     expect(res.status).toBe(101);
     const s2 = new Socket(res.webSocket!);
     await s2.next((f) => f.type === "snapshot", "the snapshot");
-    const lapsed = await s2.next((f) => f.type === "error" && f.error?.code === "unauthorized", "the lapsed token noticed", 0, 10_000);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + 601_000);
+      await runDurableObjectAlarm(dashboardStub(env, t2.id));
+    } finally {
+      vi.useRealTimers();
+    }
+    const lapsed = await s2.next((f) => f.type === "error" && f.error?.code === "unauthorized", "the lapsed token noticed");
     expect(lapsed.error!.message).toContain("expired");
     await until(async () => s2.closed, "the second socket closed");
   });

@@ -1,6 +1,7 @@
 // Who is calling a chat endpoint: a customer with the chat's session token, or staff with their agent
 // token (then the chat is looked up in their own tenant). The Origin of a browser must be on the
 // tenant's chat allow-list or be Parley's own (the desktop).
+import { assertCurrent, type Held } from "../auth/revocation.ts";
 import { looksLikeJwt, verifyToken } from "../auth/tokens.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
 import { getConfig } from "../config/store.ts";
@@ -22,7 +23,8 @@ export interface ChatCaller {
   interactionId: string;
   /** `customer`, or `agent:{id}` for staff. */
   participant: string;
-  staff: { agentId: string; role: "agent" | "supervisor" | "admin" } | null;
+  /** Staff: who, their role, and their token's version and expiry (their chat socket closes on either). */
+  staff: (Held & { role: "agent" | "supervisor" | "admin" }) | null;
   cfg: CompiledConfig;
 }
 
@@ -74,9 +76,10 @@ export async function chatCaller(req: Request, env: Env, id: string): Promise<Ch
   const cfg = await getConfig(env.DB, p.tenant);
   const agent = cfg.agents.get(p.agentId);
   if (!agent) throw new AppError(401, "invalid_token", "this login no longer exists");
+  await assertCurrent(env.DB, p, cfg);
   checkOrigin(req, cfg);
   // Only chats of the agent's own tenant exist for them (and probing ids creates no objects).
   const row = await env.DB.prepare("SELECT media FROM interactions WHERE tenant_id = ? AND id = ?").bind(p.tenant, interactionId).first<{ media: string }>();
   if (row?.media !== "chat") throw notFound("no_chat", "no such chat");
-  return { tenant: p.tenant, interactionId, participant: `agent:${p.agentId}`, staff: { agentId: p.agentId, role: agent.role }, cfg };
+  return { tenant: p.tenant, interactionId, participant: `agent:${p.agentId}`, staff: { agentId: p.agentId, role: agent.role, version: p.version, expiresAt: p.expiresAt }, cfg };
 }

@@ -2,6 +2,7 @@
 // The same declarations validate requests, check roles and generate the OpenAPI document.
 import * as z from "zod";
 import type { Role } from "../config/schema.ts";
+import { assertCurrent } from "../auth/revocation.ts";
 import { looksLikeJwt, verifyToken, type Principal } from "../auth/tokens.ts";
 import { getConfig } from "../config/store.ts";
 import { tenantByIngestKey } from "../ucs/tenants.ts";
@@ -9,7 +10,7 @@ import { AppError, badRequest, forbidden, tooLarge, unauthorized } from "./error
 
 export type Access = "public" | "ingest" | Role | "ingest_or_agent";
 
-export type Caller = { kind: "user"; tenant: string; agentId: string; role: Role; expiresAt?: number } | { kind: "ingest"; tenant: string };
+export type Caller = { kind: "user"; tenant: string; agentId: string; role: Role; version: number; expiresAt: number } | { kind: "ingest"; tenant: string };
 
 export interface Ctx<B, Q> {
   req: Request;
@@ -85,14 +86,16 @@ export async function authenticate(req: Request, env: Env, access: Access): Prom
   const wantsIngest = access === "ingest" || access === "ingest_or_agent";
   if (wantsUser && looksLikeJwt(token)) {
     const p: Principal = await verifyToken(env.AUTH_SECRET, token);
-    // The token proves who; the current config says what they may do. A removed agent is refused at
-    // once and a changed role applies at once, not when the token expires.
+    // The token proves who; the current config says what they may do. A removed login, or one whose
+    // password, role or name changed (its token version moved on), is refused within the config
+    // cache's 2 s, not when the token expires.
     const cfg = await getConfig(env.DB, p.tenant).catch(() => null);
     const agent = cfg?.agents.get(p.agentId);
-    if (!agent) throw new AppError(401, "invalid_token", "this login no longer exists");
+    if (!cfg || !agent) throw new AppError(401, "invalid_token", "this login no longer exists");
+    await assertCurrent(env.DB, p, cfg);
     const need: Role = access === "ingest_or_agent" ? "agent" : (access as Role);
     if (RANK[agent.role] < RANK[need]) throw forbidden(`this needs the ${need} role; you are ${agent.role}`);
-    return { kind: "user", tenant: p.tenant, agentId: p.agentId, role: agent.role, ...(p.expiresAt !== undefined ? { expiresAt: p.expiresAt } : {}) };
+    return { kind: "user", tenant: p.tenant, agentId: p.agentId, role: agent.role, version: p.version, expiresAt: p.expiresAt };
   }
   if (wantsIngest) {
     const tenant = await ingestTenant(env.DB, token);

@@ -4,6 +4,7 @@ import { secretRefs } from "../config/secret-refs.ts";
 import { missingSecrets } from "../secrets/store.ts";
 import { badRequest, conflict, notFound } from "../http/errors.ts";
 import { sha256Hex } from "../ids.ts";
+import { changedLogins } from "../auth/changed-logins.ts";
 import { tenantStatements, type Statement } from "./tenant-statements.ts";
 
 const bindAll = (db: D1Database, st: Statement[]) => st.map((s) => db.prepare(s.sql).bind(...s.params));
@@ -44,8 +45,23 @@ export async function replaceTenantConfig(db: D1Database, tenantId: string, inpu
   const existing = await db.prepare("SELECT login FROM credentials WHERE tenant_id = ?").bind(tenantId).all<{ login: string }>();
   const version = current.version + 1;
   const st = await tenantStatements(cfg, { version, existingLogins: new Set(existing.results.map((r) => r.login)) });
+  // In the same batch as the new config version: a reader that sees the new config sees these too.
+  for (const agentId of changedLogins(current.config.agents, cfg.agents)) st.push(bumpTokenVersion(tenantId, agentId));
   await db.batch(bindAll(db, st));
   return { config: withoutSecrets(cfg), version };
+}
+
+/** Revokes every token of this login issued so far (the first bump takes it from the implicit 1 to 2). */
+const bumpTokenVersion = (tenantId: string, agentId: string): Statement => ({
+  sql: `INSERT INTO token_versions (tenant_id, agent_id, version) VALUES (?, ?, 2)
+        ON CONFLICT (tenant_id, agent_id) DO UPDATE SET version = token_versions.version + 1`,
+  params: [tenantId, agentId],
+});
+
+/** A login's current token version: what a new token carries. */
+export async function tokenVersionOf(db: D1Database, tenantId: string, agentId: string): Promise<number> {
+  const row = await db.prepare("SELECT version FROM token_versions WHERE tenant_id = ? AND agent_id = ?").bind(tenantId, agentId).first<{ version: number }>();
+  return row?.version ?? 1;
 }
 
 export async function tenantByIngestKey(db: D1Database, key: string): Promise<string | null> {

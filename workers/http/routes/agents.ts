@@ -5,7 +5,8 @@ import { agentStub } from "../../../durable-objects/names.ts";
 import { unwrap } from "../../../durable-objects/result.ts";
 import { Media } from "../../config/schema.ts";
 import { getConfig } from "../../config/store.ts";
-import { route, type Caller } from "../api.ts";
+import { heldHeaders } from "../../auth/revocation.ts";
+import { asUser, route, type Caller } from "../api.ts";
 import { forbidden, notFound } from "../errors.ts";
 
 const self = (env: Env, c: Caller) => {
@@ -52,7 +53,9 @@ export const agentRoutes = [
     summary: "WebSocket (token in ?token=): offers, revoked offers, work and state changes as JSON messages",
     handler: async ({ env, caller, req }) => {
       if (req.headers.get("Upgrade")?.toLowerCase() !== "websocket") return Response.json({ error: { code: "upgrade_required", message: "open this as a WebSocket" } }, { status: 426 });
-      return self(env, caller).fetch(req);
+      // Not the token: who holds it, its version and until when, so the object closes the socket when
+      // the token lapses or is revoked.
+      return self(env, caller).fetch(new Request("https://agent/ws", { headers: { Upgrade: "websocket", ...heldHeaders(asUser(caller)) } }));
     },
   }),
   route({

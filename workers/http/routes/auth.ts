@@ -2,6 +2,7 @@ import * as z from "zod";
 import { getConfig } from "../../config/store.ts";
 import { DUMMY_HASH, verifyPassword } from "../../auth/password.ts";
 import { issueToken } from "../../auth/tokens.ts";
+import { tokenVersionOf } from "../../ucs/tenants.ts";
 import { route } from "../api.ts";
 import { AppError } from "../errors.ts";
 
@@ -21,7 +22,9 @@ export const authRoutes = [
       const cfg = await getConfig(env.DB, body.tenant);
       const agent = cfg.agents.get(row.agent_id);
       if (!agent) throw new AppError(401, "invalid_credentials", "wrong tenant, login or password");
-      const t = await issueToken(env.AUTH_SECRET, { tenant: body.tenant, agentId: agent.id, role: agent.role }, cfg.raw.settings.tokenTtlSeconds);
+      // The login's current token version, from D1 itself: the token is revoked when it next moves on.
+      const version = await tokenVersionOf(env.DB, body.tenant, agent.id);
+      const t = await issueToken(env.AUTH_SECRET, { tenant: body.tenant, agentId: agent.id, role: agent.role, version }, cfg.raw.settings.tokenTtlSeconds);
       return { ...t, agent: { id: agent.id, fullName: agent.fullName, role: agent.role } };
     },
   }),

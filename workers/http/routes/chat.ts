@@ -17,6 +17,7 @@ import { Reply, readJson, route, type RouteDef } from "../api.ts";
 import { corsAnswer, preflight } from "../cors.ts";
 import { AppError, badRequest, notFound } from "../errors.ts";
 import { readLimited } from "../read-limited.ts";
+import { heldHeaders } from "../../auth/revocation.ts";
 
 const TenantId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/);
 const SESSION_TTL_SECONDS = 24 * 3600;
@@ -151,6 +152,9 @@ export const chatRoutes: RouteDef[] = [
       const c = await chatCaller(req, env, params.id!);
       const headers = new Headers(req.headers);
       headers.set("X-Chat-Participant", c.participant);
+      // Staff sockets close when their token lapses or is revoked: the object is told who and until when.
+      for (const h of ["X-Parley-Agent", "X-Parley-Version", "X-Parley-Expires"]) headers.delete(h);
+      if (c.staff) for (const [k, v] of Object.entries(heldHeaders(c.staff))) headers.set(k, v);
       return chat(env, c).fetch(new Request(req.url, { headers }));
     },
   }),

@@ -11,6 +11,7 @@ import { getInteractionRow } from "../../ucs/interactions.ts";
 import { queueStub } from "../../../durable-objects/names.ts";
 import { AppError, badRequest, forbidden, notFound } from "../errors.ts";
 import { readLimited } from "../read-limited.ts";
+import { assertNotOthersDraft, draftsHiddenFrom, othersDraftsHidden } from "../../email/draft-access.ts";
 import { Reply, route, type Caller } from "../api.ts";
 
 const Address = z.object({ addr: z.email().max(320), name: z.string().max(200).optional() }).strict();
@@ -37,19 +38,25 @@ const supervisorOrKey = (c: Caller) => {
 };
 
 
-/** The thread's messages; an ingest-key caller (a system, not a person) sees only what was received or sent. */
-async function emailsOfThread(env: Env, tenant: string, id: string, withUnsent: boolean) {
+/** The thread's messages; an ingest-key caller (a system, not a person) sees only what was received or
+ *  sent, and an agent sees no one else's drafts. */
+async function emailsOfThread(env: Env, caller: Caller, id: string) {
+  const tenant = caller.tenant;
+  await assertNotOthersDraft(env.DB, tenant, caller, id);
   const row = await getInteractionRow(env.DB, tenant, id);
-  const sent = withUnsent ? "" : " AND status NOT IN ('draft', 'claimed', 'review', 'reviewing')";
+  const hideFrom = draftsHiddenFrom(caller);
+  const filter = (alias: string) =>
+    caller.kind !== "user" ? ` AND ${alias}status NOT IN ('draft', 'claimed', 'review', 'reviewing')` : hideFrom !== null ? othersDraftsHidden(alias) : "";
+  const extra = hideFrom !== null ? [hideFrom] : [];
   const [emails, parts] = await env.DB.batch([
     env.DB.prepare(
       `SELECT id, interaction_id, direction, message_id, in_reply_to, mailbox, from_addr, from_name, to_addrs, cc_addrs, bcc_addrs, subject, date, raw_size, flags, status, auto, author,
-         attempts, last_error, transport, created_at FROM emails WHERE tenant_id = ? AND thread_id = ?${sent} ORDER BY created_at`,
-    ).bind(tenant, row.threadId),
+         attempts, last_error, transport, created_at FROM emails WHERE tenant_id = ? AND thread_id = ?${filter("")} ORDER BY created_at`,
+    ).bind(tenant, row.threadId, ...extra),
     env.DB.prepare(
       `SELECT p.id, p.email_id, p.interaction_id, p.kind, p.content, p.content_type, p.name, p.size, p.sha256, p.content_id FROM message_parts p
-       JOIN emails e ON e.tenant_id = p.tenant_id AND e.id = p.email_id WHERE e.tenant_id = ? AND e.thread_id = ?${sent.replaceAll("status", "e.status")} ORDER BY p.seq`,
-    ).bind(tenant, row.threadId),
+       JOIN emails e ON e.tenant_id = p.tenant_id AND e.id = p.email_id WHERE e.tenant_id = ? AND e.thread_id = ?${filter("e.")} ORDER BY p.seq`,
+    ).bind(tenant, row.threadId, ...extra),
   ]);
   type P = { id: string; email_id: string; interaction_id: string; kind: string; content: string | null; content_type: string | null; name: string | null; size: number | null; sha256: string | null; content_id: string | null };
   const byEmail = new Map<string, P[]>();
@@ -97,12 +104,13 @@ export const emailRoutes = [
   route({
     method: "get", path: "/api/v1/interactions/:id/messages", access: "ingest_or_agent", tags: ["email"],
     summary: "The email thread this interaction belongs to: every message in and out, with text, sanitized HTML, attachments and delivery state",
-    handler: async ({ env, caller, params }) => emailsOfThread(env, caller.tenant, params.id!, caller.kind === "user"),
+    handler: async ({ env, caller, params }) => emailsOfThread(env, caller, params.id!),
   }),
   route({
     method: "get", path: "/api/v1/interactions/:id/parts/:partId/content", access: "ingest_or_agent", tags: ["email"],
     summary: "An attachment's bytes (a download; images may be shown inline)",
     handler: async ({ env, caller, params }) => {
+      await assertNotOthersDraft(env.DB, caller.tenant, caller, params.id!);
       const p = await env.DB.prepare("SELECT r2_key, content_type, name FROM message_parts WHERE tenant_id = ? AND interaction_id = ? AND id = ? AND r2_key IS NOT NULL")
         .bind(caller.tenant, params.id!, params.partId!)
         .first<{ r2_key: string; content_type: string | null; name: string | null }>();

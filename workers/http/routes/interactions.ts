@@ -7,6 +7,7 @@ import { IngestBody, ingest } from "../../interactions/ingest.ts";
 import { inHands } from "../../interactions/in-hand.ts";
 import { nudgeDashboard } from "../../stats/nudge.ts";
 import { addNote, getInteraction, getInteractionRow } from "../../ucs/interactions.ts";
+import { assertNotOthersDraft } from "../../email/draft-access.ts";
 import { Reply, asUser, route, type Caller } from "../api.ts";
 import { badRequest, conflict, forbidden } from "../errors.ts";
 
@@ -48,7 +49,10 @@ export const interactionRoutes = [
   route({
     method: "get", path: "/api/v1/interactions/:id", access: "ingest_or_agent", tags: ["interactions"],
     summary: "An interaction with its state, queue, agent, contact, thread, parts, notes and history",
-    handler: async ({ env, caller, params }) => getInteraction(env.DB, caller.tenant, idParam(params)),
+    handler: async ({ env, caller, params }) => {
+      await assertNotOthersDraft(env.DB, caller.tenant, caller, idParam(params));
+      return getInteraction(env.DB, caller.tenant, idParam(params));
+    },
   }),
   route({
     method: "post", path: "/api/v1/interactions/:id/abandon", access: "ingest", tags: ["ingest"],

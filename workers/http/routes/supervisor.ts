@@ -1,6 +1,7 @@
 // The supervisor's live dashboard: a WebSocket to the tenant's Dashboard object, which pushes the
 // real-time statistics (durable-objects/dashboard.ts has the protocol).
 import { dashboardStub } from "../../../durable-objects/names.ts";
+import { heldHeaders } from "../../auth/revocation.ts";
 import { asUser, route } from "../api.ts";
 
 export const supervisorRoutes = [
@@ -10,12 +11,11 @@ export const supervisorRoutes = [
     handler: async ({ env, caller, req }) => {
       if (req.headers.get("Upgrade")?.toLowerCase() !== "websocket") return Response.json({ error: { code: "upgrade_required", message: "open this as a WebSocket" } }, { status: 426 });
       // The object is named by the caller's own tenant, from the token: it cannot be pointed at
-      // another one. Only the upgrade goes on, not the token: who it is and until when, so the object
-      // can drop the socket when the token lapses or the login loses its supervisor role.
+      // another one. Only the upgrade goes on, not the token: who it is, its token version and until
+      // when, so the object can drop the socket when the token lapses or is revoked, or the login
+      // loses its supervisor role.
       const u = asUser(caller);
-      const headers: Record<string, string> = { Upgrade: "websocket", "X-Parley-Agent": u.agentId };
-      if (u.expiresAt !== undefined) headers["X-Parley-Expires"] = String(u.expiresAt);
-      return dashboardStub(env, u.tenant).fetch(new Request("https://dashboard/ws", { headers }));
+      return dashboardStub(env, u.tenant).fetch(new Request("https://dashboard/ws", { headers: { Upgrade: "websocket", ...heldHeaders(u) } }));
     },
   }),
 ];
