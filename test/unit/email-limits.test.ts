@@ -5,7 +5,7 @@ import { htmlToText, prepareHtml } from "../../workers/email/html-scan.ts";
 import { faithfulAddress, unsendableReason } from "../../workers/email/addresses.ts";
 import { mapLimit } from "../../workers/email/pool.ts";
 import { parseMail } from "../../workers/email/parse.ts";
-import { MAX_ATTACHMENTS_STORED, MAX_HTML_ELEMENTS, MAX_HTML_OPEN_ELEMENTS, MAX_MIME_DEPTH } from "../../workers/email/limits.ts";
+import { MAX_ATTACHMENTS_STORED, MAX_HTML_ELEMENTS, MAX_HTML_OPEN_ELEMENTS, MAX_MIME_DEPTH, MAX_RECIPIENTS_STORED } from "../../workers/email/limits.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -106,6 +106,12 @@ describe("parseMail limits", () => {
     expect(m.attachments).toHaveLength(MAX_ATTACHMENTS_STORED);
     expect(m.attachmentCount).toBe(150);
     expect(m.flags).toContain("attachments_truncated");
+  });
+  it(`keeps at most ${MAX_RECIPIENTS_STORED} To addresses, flagged recipients_truncated`, async () => {
+    const to = Array.from({ length: MAX_RECIPIENTS_STORED + 1 }, (_, i) => `r${i}@x.example`).join(", ");
+    const m = await parseMail(enc(`${head.replace("To: s@t.example", `To: ${to}`)}Content-Type: text/plain\r\n\r\nhi\r\n`));
+    expect(m.to).toHaveLength(MAX_RECIPIENTS_STORED);
+    expect(m.flags).toContain("recipients_truncated");
   });
   it(`flags MIME nested deeper than ${MAX_MIME_DEPTH} as mime_too_deep and keeps the raw text`, async () => {
     let body = "Content-Type: text/plain\r\n\r\ndeep\r\n";

@@ -14,6 +14,9 @@ export const MAX_RFC822_DEPTH = 3;
 /** Header bytes across all of a message's parts (postal-mime's maxHeadersSize); more: stored unparsed,
  *  flagged `headers_too_large`. */
 export const MAX_MIME_HEADER_BYTES = 1024 * 1024;
+/** To and Cc addresses kept per message (each list); the rest are in the raw message, flagged
+ *  `recipients_truncated`. Keeps the stored row under D1's 2 MB. */
+export const MAX_RECIPIENTS_STORED = 500;
 /** The header block read to find the recipient of a message posted without ?to=. */
 export const MAX_RECIPIENT_HEADER_BYTES = 256 * 1024;
 /** One address token longer than this is not an address (RFC 5321: 64 + 1 + 255). */

@@ -2,7 +2,7 @@
 import PostalMime, { type Address, type Email } from "postal-mime";
 import { faithfulAddress, normalizeMessageId, parseMessageIdList } from "./addresses.ts";
 import { htmlToText } from "./html-scan.ts";
-import { MAX_ATTACHMENTS_STORED, MAX_MIME_DEPTH, MAX_MIME_HEADER_BYTES, MAX_RFC822_DEPTH } from "./limits.ts";
+import { MAX_ATTACHMENTS_STORED, MAX_MIME_DEPTH, MAX_MIME_HEADER_BYTES, MAX_RECIPIENTS_STORED, MAX_RFC822_DEPTH } from "./limits.ts";
 
 export { htmlToText };
 
@@ -74,13 +74,16 @@ export function mapMail(e: Email): InboundMail {
   const replyRefs = [...new Set([...(inReplyTo ? [inReplyTo] : []), ...[...references].reverse()])];
   const from = flatten(e.from)[0] ?? null;
   if (e.attachments.length > MAX_ATTACHMENTS_STORED) flags.push("attachments_truncated");
+  const to = flatten(e.to);
+  const cc = flatten(e.cc);
+  if (to.length > MAX_RECIPIENTS_STORED || cc.length > MAX_RECIPIENTS_STORED) flags.push("recipients_truncated");
   if (!from) flags.push("no_sender");
   const parsedDate = e.date ? Date.parse(e.date) : NaN;
   const html = e.html?.trim() ? e.html : null;
   const text = e.text?.trim() ? e.text : html ? htmlToText(html) : "";
   return {
     messageId, inReplyTo, references, replyRefs, from,
-    to: flatten(e.to), cc: flatten(e.cc), replyTo: flatten(e.replyTo)[0] ?? null, sender: flatten(e.sender)[0] ?? null,
+    to: to.slice(0, MAX_RECIPIENTS_STORED), cc: cc.slice(0, MAX_RECIPIENTS_STORED), replyTo: flatten(e.replyTo)[0] ?? null, sender: flatten(e.sender)[0] ?? null,
     returnPath: e.returnPath ?? headers.find(([k]) => k.toLowerCase() === "return-path")?.[1] ?? null,
     subject: (e.subject ?? "").slice(0, 998),
     date: Number.isFinite(parsedDate) ? parsedDate : null,
