@@ -185,9 +185,9 @@ describe("buildMime", () => {
   });
 
   it("refuses values that would inject headers or break the message", () => {
-    expect(() => buildMime({ ...base, to: [{ addr: "pat@example.com>\r\nBcc: evil@example.com" }] })).toThrow(/invalid mail address/);
-    expect(() => buildMime({ ...base, from: { addr: "not an address" } })).toThrow(/invalid mail address/);
-    expect(() => buildMime({ ...base, bcc: [{ addr: "x" }] })).toThrow(/invalid mail address/);
+    expect(() => buildMime({ ...base, to: [{ addr: "pat@example.com>\r\nBcc: evil@example.com" }] })).toThrow(/cannot send to/);
+    expect(() => buildMime({ ...base, from: { addr: "not an address" } })).toThrow(/cannot send to/);
+    expect(() => buildMime({ ...base, bcc: [{ addr: "x" }] })).toThrow(/cannot send to/);
     expect(() => buildMime({ ...base, messageId: "<a@b>" })).toThrow(/invalid Message-ID/);
     expect(() => buildMime({ ...base, inReplyTo: "a b@c" })).toThrow(/invalid In-Reply-To/);
     expect(() => buildMime({ ...base, references: ["ok@x", "bad"] })).toThrow(/invalid References/);
@@ -213,5 +213,26 @@ describe("newMessageId", () => {
     expect(ids.size).toBe(1000);
     for (const id of ids) expect(id).toMatch(/^parley\.[0-9a-f]{32}@demo\.parley\.test$/);
     expect(() => newMessageId("bad domain")).toThrow(/invalid domain/);
+  });
+});
+
+describe("addresses a reply may go to (issue 12, item 8)", () => {
+  const base2: OutgoingMail = { from: { addr: "support@demo.parley.test" }, to: [], subject: "s", messageId: "a@b.example", text: "t" };
+  it("writes a quoted local part as it is, in To and in the envelope", async () => {
+    const raw = buildMime({ ...base2, to: [{ addr: '"john doe"@example.com' }, { addr: '"a\\"b"@x.example', name: "A B" }] });
+    expect(raw).toMatch(/^To: "john doe"@example\.com, A B <"a\\"b"@x\.example>\r$/m);
+    const e = await PostalMime.parse(raw);
+    expect(e.to?.[0]?.address).toBe("john doe@example.com");
+    expect(envelopeRecipients({ to: [{ addr: '"john doe"@example.com' }] })).toEqual(['"john doe"@example.com']);
+  });
+  it("refuses a domain literal with a typed 400 naming the address", () => {
+    let err: unknown;
+    try {
+      buildMime({ ...base2, to: [{ addr: "user@[127.0.0.1]" }] });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ status: 400, code: "unsupported_address" });
+    expect((err as Error).message).toContain("user@[127.0.0.1]");
   });
 });

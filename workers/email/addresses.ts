@@ -70,3 +70,37 @@ export function parseMessageIdList(v: string | null | undefined): string[] {
   // A thread's root and its latest messages matter most for threading: keep the first and the last 99.
   return ids.length > MAX_IDS ? [ids[0]!, ...ids.slice(ids.length - (MAX_IDS - 1))] : ids;
 }
+
+// An RFC 5322 dot-atom local part: what needs no quotes.
+const DOT_ATOM = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\u0080-\uffff]+(?:\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\u0080-\uffff]+)*$/u;
+// qtext and quoted-pairs: printable ASCII (and UTF-8, RFC 6532) inside the quotes; never a line break.
+const QUOTED_LOCAL = /^"(?:[\x20\x21\x23-\x5b\x5d-\x7e\u0080-\uffff]|\\[\x20-\x7e])*"$/u;
+const HOSTNAME = /^(?=.{1,253}$)[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?)*$/u;
+
+/** An address as a parser hands it over after dropping the quotes of a quoted local part
+ *  ('"john doe"@example.com' arrives as 'john doe@example.com'), written back in its RFC 5322 form:
+ *  a local part that is not a dot-atom is quoted again, with '"' and '\' escaped. Otherwise unchanged. */
+export function faithfulAddress(addr: string): string {
+  const a = addr.trim();
+  const at = a.lastIndexOf("@");
+  if (at <= 0) return a;
+  const local = a.slice(0, at);
+  if (DOT_ATOM.test(local) || QUOTED_LOCAL.test(local)) return a;
+  return `"${local.replace(/["\\]/g, "\\$&")}"${a.slice(at)}`;
+}
+
+/** Why Parley will not send to this address, or null: a local part that is a dot-atom or a quoted string
+ *  (no line breaks or controls), and a domain that is a host name. Domain literals ('user@[127.0.0.1]')
+ *  are refused: mail goes to named hosts, never to an address an outsider picked. */
+export function unsendableReason(addr: string): string | null {
+  if (addr.length > 320) return "it is longer than 320 characters";
+  const at = addr.lastIndexOf("@");
+  if (at <= 0) return "it has no local part and domain";
+  const local = addr.slice(0, at);
+  const domain = addr.slice(at + 1);
+  if (domain.startsWith("[")) return "its domain is an IP literal; replies go only to named hosts";
+  if (!HOSTNAME.test(domain.replace(/\.$/, ""))) return "its domain is not a host name";
+  if (local.length > 64 && !local.startsWith('"')) return "its local part is longer than 64 characters";
+  if (!DOT_ATOM.test(local) && !QUOTED_LOCAL.test(local)) return "its local part is neither an atom nor a quoted string";
+  return null;
+}

@@ -4,6 +4,8 @@
 // base64, file names per RFC 2231. Every value that reaches a header is checked, so no caller can inject one.
 // "mimetext/browser": the default entry bundles mime-types' whole database into the Worker.
 import { createMimeMessage, Mailbox, type MIMEMessage } from "mimetext/browser";
+import { badRequest } from "../http/errors.ts";
+import { unsendableReason } from "./addresses.ts";
 
 export interface MailAddress {
   addr: string;
@@ -29,7 +31,6 @@ export interface OutgoingMail {
 }
 
 const EOL = "\r\n";
-const ADDR = /^[^\s<>()[\]\\,;:"@]+@[^\s<>()[\]\\,;:"@]+$/u;
 const MSG_ID = /^[^\s<>]+@[^\s<>]+$/;
 const CONTENT_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i;
 const HEADER_NAME = /^[!-9;-~]+$/;
@@ -39,8 +40,11 @@ const RESERVED = new Set([
   "mime-version", "content-type", "content-transfer-encoding", "content-disposition", "content-id",
 ]);
 
+/** An address that can go into a header and an envelope as it is (a quoted local part included), else a 400
+ *  naming it: bad addresses come from mail we received or from a caller, never from our own code. */
 function checkAddr(a: MailAddress): MailAddress {
-  if (!ADDR.test(a.addr)) throw new Error(`invalid mail address '${a.addr}'`);
+  const why = unsendableReason(a.addr);
+  if (why) throw badRequest("unsupported_address", `cannot send to '${a.addr}': ${why}`);
   return a;
 }
 

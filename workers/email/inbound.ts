@@ -5,7 +5,7 @@
 import { getConfig } from "../config/store.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
 import type { Mailbox } from "../config/schema.ts";
-import { badRequest } from "../http/errors.ts";
+import { AppError, badRequest } from "../http/errors.ts";
 import { newId } from "../ids.ts";
 import { contactLookup, type IdentifierRow } from "../ucs/contacts.ts";
 import { splitName } from "../ucs/identifiers.ts";
@@ -16,8 +16,10 @@ import { routeNew } from "../interactions/ingest.ts";
 import { agentStub, queueStub } from "../../durable-objects/names.ts";
 import { baseAddress } from "./addresses.ts";
 import { automaticReason } from "./loop-guard.ts";
-import { capUtf8, parseMail, type InboundMail } from "./parse.ts";
+import { capUtf8, parseMail, unparsed, type InboundMail } from "./parse.ts";
 import { sanitizeHtml } from "./sanitize.ts";
+import { ATTACHMENT_PUT_CONCURRENCY, MAX_ADDRESS_CHARS, MAX_RECIPIENT_HEADER_BYTES } from "./limits.ts";
+import { mapLimit } from "./pool.ts";
 import { extractTag, normalizeSubject } from "./subject.ts";
 import { latestInThread, OPEN_STATES, tagCandidates, threadLookup, type LatestInThread, type ThreadVia } from "./threading.ts";
 import { automaticReplies } from "./auto-reply.ts";
@@ -52,16 +54,25 @@ export function findMailbox(cfg: CompiledConfig, address: string): Mailbox | nul
   return base ? (cfg.mailboxes.get(base) ?? null) : null;
 }
 
-/** The recipient of a message posted without ?to=: the first of Delivered-To, X-Original-To, To, Cc that is one of our mailboxes. */
+const RECIPIENT_HEADERS = ["delivered-to", "x-original-to", "to", "cc"];
+
+/** The recipient of a message posted without ?to=: the first of Delivered-To, X-Original-To, To, Cc that is one
+ *  of our mailboxes. Reads at most MAX_RECIPIENT_HEADER_BYTES of the header block, in one linear pass: values are
+ *  split on the characters that cannot be in an address, and only tokens with an "@" are looked at. */
 export function recipientFromHeaders(cfg: CompiledConfig, raw: Uint8Array): Mailbox | null {
-  const head = new TextDecoder("utf-8", { fatal: false, ignoreBOM: false }).decode(raw.subarray(0, 64 * 1024)).split(/\r?\n\r?\n/, 1)[0] ?? "";
-  const unfolded = head.replace(/\r?\n[ \t]+/g, " ");
-  for (const name of ["delivered-to", "x-original-to", "to", "cc"]) {
-    for (const line of unfolded.split(/\r?\n/)) {
-      const at = line.indexOf(":");
-      if (at < 0 || line.slice(0, at).trim().toLowerCase() !== name) continue;
-      for (const m of line.slice(at + 1).matchAll(/[^\s<>,;"]+@[^\s<>,;"]+/g)) {
-        const mb = findMailbox(cfg, m[0]);
+  const text = new TextDecoder("utf-8", { fatal: false, ignoreBOM: false }).decode(raw.subarray(0, MAX_RECIPIENT_HEADER_BYTES));
+  const blank = /\r?\n\r?\n/.exec(text);
+  const head = blank ? text.slice(0, blank.index) : text;
+  const values = new Map<string, string[]>(RECIPIENT_HEADERS.map((n) => [n, []]));
+  for (const line of head.replace(/\r?\n[ \t]+/g, " ").split(/\r?\n/)) {
+    const at = line.indexOf(":");
+    if (at > 0) values.get(line.slice(0, at).trim().toLowerCase())?.push(line.slice(at + 1));
+  }
+  for (const name of RECIPIENT_HEADERS) {
+    for (const value of values.get(name)!) {
+      for (const token of value.split(/[\s<>,;"]+/)) {
+        if (token.length > MAX_ADDRESS_CHARS || token.indexOf("@") <= 0) continue;
+        const mb = findMailbox(cfg, token);
         if (mb) return mb;
       }
     }
@@ -92,16 +103,41 @@ export async function receiveMail(env: Env, input: { tenant: string; mailbox: Ma
   const sha = await bytesSha256(raw);
   const rawKey = `${tenant}/mail/in/${sha}.eml`;
   const [mail] = await Promise.all([parseMail(raw), env.BLOBS.put(rawKey, raw, { httpMetadata: { contentType: "message/rfc822" } })]);
+  try {
+    return await storeMail(env, input, cfg, wf, mail, sha, rawKey);
+  } catch (err) {
+    // The raw bytes are in R2: a failure of ours on the way (a part that breaks a library, say) must not cost the
+    // message. It is stored once more as its raw text, flagged, and routed like any other.
+    console.error("storing the parsed message failed; storing it unprocessed", err);
+    const why = String(err instanceof AppError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : err).slice(0, 200);
+    const keep = { messageId: mail.messageId, from: mail.from, replyTo: mail.replyTo, sender: mail.sender, subject: mail.subject, date: mail.date };
+    return storeMail(env, input, cfg, wf, unparsed(raw, [...mail.flags.filter((f) => f !== "no_message_id"), "processing_failed", `processing_error: ${why}`], keep), sha, rawKey);
+  }
+}
+
+async function storeMail(
+  env: Env,
+  input: { tenant: string; mailbox: Mailbox; raw: Uint8Array; envelopeFrom?: string | null; via: "email" | "http" },
+  cfg: CompiledConfig,
+  wf: NonNullable<ReturnType<CompiledConfig["workflows"]["get"]>>,
+  mail: InboundMail,
+  sha: string,
+  rawKey: string,
+): Promise<InboundResult> {
+  const { tenant, mailbox, raw } = input;
   const messageId = mail.messageId ?? `sha256.${sha}@parley`;
 
   // One round trip for every read before the decision: seen before? who sent it? which thread?
   const now = Date.now();
   const flags = [...mail.flags];
-  const sender = mail.replyTo ?? mail.from ?? (input.envelopeFrom ? { addr: input.envelopeFrom } : null);
+  // The contact is the author: From (Sender only where From is missing). Reply-To is where answers go; on
+  // mailing-list mail it is the list, which must not gather every member into one contact.
+  const author = mail.from ?? mail.sender ?? (input.envelopeFrom ? { addr: input.envelopeFrom } : null);
+  const answerTo = mail.replyTo ?? author;
   let lookup: ReturnType<typeof contactLookup> | null = null;
-  if (sender) {
+  if (author) {
     try {
-      lookup = contactLookup(env.DB, tenant, { email: sender.addr.slice(0, 320), name: sender.name?.slice(0, 200) }, { byName: false });
+      lookup = contactLookup(env.DB, tenant, { email: author.addr.slice(0, 320), name: author.name?.slice(0, 200) }, { byName: false });
     } catch {
       // An address our identifier rules refuse: keep the message, flagged, with no contact.
       flags.push("invalid_sender");
@@ -110,7 +146,7 @@ export async function receiveMail(env: Env, input: { tenant: string; mailbox: Ma
   const tag = extractTag(mail.subject);
   const subjectNorm = normalizeSubject(mail.subject);
   const thread = threadLookup(env.DB, {
-    tenant, replyRefs: mail.replyRefs, inReplyTo: mail.inReplyTo, tag, subjectNorm, senderEmail: lookup ? sender!.addr.trim().toLowerCase() : null,
+    tenant, replyRefs: mail.replyRefs, inReplyTo: mail.inReplyTo, tag, subjectNorm, senderEmail: lookup ? author!.addr.trim().toLowerCase() : null,
     subjectDays: cfg.raw.email.threadBySubjectDays, now,
   });
   const tags = tagCandidates(env.DB, tenant);
@@ -153,7 +189,13 @@ export async function receiveMail(env: Env, input: { tenant: string; mailbox: Ma
   const queue = screened?.queue ?? wf.queue;
   const priority = screened?.priority ?? wf.priority;
   const categories = screened?.categories ?? [];
-  const attributes = { ...(screened?.attributes ?? {}), ...(decision.via !== "new" ? { thread: decision.via } : {}) };
+  const attributes = {
+    ...(screened?.attributes ?? {}),
+    ...(decision.via !== "new" ? { thread: decision.via } : {}),
+    // Shown with the work, so the agent knows to open the raw message for the rest.
+    ...(mail.attachmentCount > mail.attachments.length ? { attachments_truncated: `${mail.attachments.length} of ${mail.attachmentCount} attachments stored; the rest are in the raw message` } : {}),
+    ...(mail.replyTo && author && mail.replyTo.addr.toLowerCase() !== author.addr.toLowerCase() ? { reply_to: mail.replyTo.addr.slice(0, 320) } : {}),
+  };
 
   // Every statement after the first runs only if our emails row went in: the unique index on
   // (tenant, Message-ID) makes a concurrent redelivery a no-op, atomically (a D1 batch is one transaction).
@@ -166,8 +208,8 @@ export async function receiveMail(env: Env, input: { tenant: string; mailbox: Ma
          reply_to, subject, date, raw_key, raw_size, headers, flags, status, created_at, updated_at)
        VALUES (?, ?, ?, ?, 'inbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?) ON CONFLICT DO NOTHING`,
     ).bind(
-      tenant, emailId, interactionId, threadId, messageId, mail.inReplyTo, JSON.stringify(mail.references), mailbox.address, mail.from?.addr ?? input.envelopeFrom ?? null,
-      mail.from?.name ?? null, JSON.stringify(mail.to), JSON.stringify(mail.cc), mail.replyTo?.addr ?? null, mail.subject || null, mail.date, rawKey, raw.byteLength,
+      tenant, emailId, interactionId, threadId, messageId, mail.inReplyTo, JSON.stringify(mail.references), mailbox.address, author?.addr ?? null,
+      author?.name ?? null, JSON.stringify(mail.to), JSON.stringify(mail.cc), mail.replyTo?.addr ?? null, mail.subject || null, mail.date, rawKey, raw.byteLength,
       JSON.stringify(mail.headers), JSON.stringify(flags), now, now,
     ),
   ];
@@ -184,7 +226,7 @@ export async function receiveMail(env: Env, input: { tenant: string; mailbox: Ma
       ),
       db.prepare(`INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, to_state, queue, reason) SELECT ?, ?, ?, ?, 'created', 'new', ?, ?${G}`).bind(
         tenant, interactionId, now, `email:${input.via}`, queue,
-        JSON.stringify({ mailbox: mailbox.address, from: mail.from?.addr ?? null, messageId, thread: decision.via, screening: screened?.matched.length ? screened.matched : undefined, flags: flags.length ? flags : undefined }), ...guard.params,
+        JSON.stringify({ mailbox: mailbox.address, from: author?.addr ?? null, replyTo: mail.replyTo?.addr, messageId, thread: decision.via, screening: screened?.matched.length ? screened.matched : undefined, flags: flags.length ? flags : undefined }), ...guard.params,
       ),
     );
     if (spam !== undefined)
@@ -227,19 +269,19 @@ export async function receiveMail(env: Env, input: { tenant: string; mailbox: Ma
   const autoIds = !appendTo && spam === undefined ? [...(wf.acknowledge ? [wf.acknowledge] : []), ...(screened?.autoRespond ?? [])] : [];
   const jobs: string[] = [];
   let autoSkipped: string | null = null;
-  if (autoIds.length && sender) {
+  if (autoIds.length && answerTo) {
     autoSkipped = loop;
     if (!autoSkipped) {
       const lim = cfg.raw.email.autoReplyLimit;
-      const r = await hitRate(env.DB, `auto:${tenant}:${sender.addr.toLowerCase()}`, lim.max, lim.perSeconds, now);
-      if (!r.allowed) autoSkipped = `more than ${lim.max} automatic replies to ${sender.addr} within ${lim.perSeconds} s`;
+      const r = await hitRate(env.DB, `auto:${tenant}:${answerTo.addr.toLowerCase()}`, lim.max, lim.perSeconds, now);
+      if (!r.allowed) autoSkipped = `more than ${lim.max} automatic replies to ${answerTo.addr} within ${lim.perSeconds} s`;
     }
     if (!autoSkipped) {
-      const name = splitName({ name: sender.name });
+      const name = splitName({ name: author?.name });
       // A reply we cannot build (an address mimetext refuses, say) must not cost the customer's message.
       const prepared = await automaticReplies(env, {
-        cfg, tenant, mailbox, responseIds: autoIds, interactionId, threadId, threadTag, contactId: contact.id, to: sender, mail, messageId,
-        contact: { firstName: name.first ?? null, lastName: name.last ?? null, email: sender.addr }, guard,
+        cfg, tenant, mailbox, responseIds: autoIds, interactionId, threadId, threadTag, contactId: contact.id, to: answerTo, mail, messageId,
+        contact: { firstName: name.first ?? null, lastName: name.last ?? null, email: author?.addr ?? answerTo.addr }, guard,
       }).catch((err: unknown) => {
         autoSkipped = `the automatic reply could not be built: ${String(err instanceof Error ? err.message : err).slice(0, 200)}`;
         return [];
@@ -296,36 +338,40 @@ async function stillOpen(env: Env, tenant: string, l: LatestInThread): Promise<b
   return true;
 }
 
-/** Text, sanitized HTML and attachments: attachment bytes to R2 (content-addressed), inline images
- *  rewritten to the part's URL so the desktop can show them. */
+/** Text, sanitized HTML and attachments: attachment bytes to R2 (content-addressed, a few puts at a time),
+ *  inline images rewritten to the part's URL so the desktop can show them. HTML the sanitizer cannot take
+ *  (too deep, too many elements, or a failure of HTMLRewriter) is not shown: the text stays, the message is
+ *  flagged html_not_rendered, and the HTML is in the raw message. */
 async function storeParts(env: Env, tenant: string, interactionId: string, mail: InboundMail, flags: string[]): Promise<PartRow[]> {
   const parts: PartRow[] = [];
   // The whole message stays in R2; the parts kept in D1 are capped (a D1 value holds at most 2 MB).
   const text = capUtf8(mail.text, MAX_PART_BYTES);
   if (text.cut) flags.push("text_truncated");
   if (text.text) parts.push({ id: newId("p"), kind: "text", content: text.text });
-  const atts = await Promise.all(
-    mail.attachments.map(async (a) => {
-      const sha = await bytesSha256(a.content);
-      const key = `${tenant}/att/${sha}`;
-      await env.BLOBS.put(key, a.content, { httpMetadata: { contentType: a.contentType } });
-      return { id: newId("p"), kind: "attachment" as const, r2Key: key, contentType: a.contentType, name: a.filename.slice(0, 255), size: a.content.byteLength, sha256: sha, contentId: a.contentId };
-    }),
-  );
+  const atts = await mapLimit(mail.attachments, ATTACHMENT_PUT_CONCURRENCY, async (a) => {
+    const sha = await bytesSha256(a.content);
+    const key = `${tenant}/att/${sha}`;
+    await env.BLOBS.put(key, a.content, { httpMetadata: { contentType: a.contentType } });
+    return { id: newId("p"), kind: "attachment" as const, r2Key: key, contentType: a.contentType, name: a.filename.slice(0, 255), size: a.content.byteLength, sha256: sha, contentId: a.contentId };
+  });
   if (mail.html) {
     const byCid = new Map(atts.filter((a) => a.contentId).map((a) => [a.contentId!.toLowerCase(), a.id]));
     const source = capUtf8(mail.html, MAX_PART_BYTES);
-    const clean = await sanitizeHtml(source.text, {
-      cid: (cid) => {
-        const part = byCid.get(cid.toLowerCase());
-        return part ? `/api/v1/interactions/${interactionId}/parts/${part}/content` : null;
-      },
-    });
-    const html = capUtf8(clean, MAX_PART_BYTES);
-    if (html.cut || source.cut) flags.push("html_truncated");
-    parts.push({ id: newId("p"), kind: "html", content: html.text, contentType: "text/html" });
+    try {
+      const clean = await sanitizeHtml(source.text, {
+        cid: (cid) => {
+          const part = byCid.get(cid.toLowerCase());
+          return part ? `/api/v1/interactions/${interactionId}/parts/${part}/content` : null;
+        },
+      });
+      const html = capUtf8(clean, MAX_PART_BYTES);
+      if (html.cut || source.cut) flags.push("html_truncated");
+      parts.push({ id: newId("p"), kind: "html", content: html.text, contentType: "text/html" });
+    } catch (err) {
+      flags.push("html_not_rendered", `html_error: ${String(err instanceof Error ? err.message : err).slice(0, 200)}`);
+      if (!text.text) parts.push({ id: newId("p"), kind: "text", content: "(The HTML of this message could not be shown; it is kept in the raw message.)" });
+    }
   }
   parts.push(...atts);
   return parts;
 }
-

@@ -1,6 +1,10 @@
 // MIME → what Parley keeps of a received message. Pure apart from postal-mime: no bindings.
 import PostalMime, { type Address, type Email } from "postal-mime";
-import { normalizeMessageId, parseMessageIdList } from "./addresses.ts";
+import { faithfulAddress, normalizeMessageId, parseMessageIdList } from "./addresses.ts";
+import { htmlToText } from "./html-scan.ts";
+import { MAX_ATTACHMENTS_STORED, MAX_MIME_DEPTH, MAX_MIME_HEADER_BYTES, MAX_RECIPIENTS_STORED, MAX_RFC822_DEPTH } from "./limits.ts";
+
+export { htmlToText };
 
 export interface MailAddress {
   addr: string;
@@ -26,13 +30,18 @@ export interface InboundMail {
   to: MailAddress[];
   cc: MailAddress[];
   replyTo: MailAddress | null;
+  /** The Sender header: who sent it on the author's behalf (identifies the contact only when From is missing). */
+  sender: MailAddress | null;
   returnPath: string | null;
   subject: string;
   date: number | null;
   text: string;
   html: string | null;
   headers: [string, string][];
+  /** At most MAX_ATTACHMENTS_STORED; the rest stay in the raw message. */
   attachments: InboundAttachment[];
+  /** How many attachments the message has in all. */
+  attachmentCount: number;
   /** What went wrong on the way, kept with the message: parse_failed, no_message_id, ... */
   flags: string[];
 }
@@ -49,24 +58,8 @@ function flatten(list: Address[] | Address | undefined): MailAddress[] {
   return out.filter((m) => m.addr.includes("@"));
 }
 
-const mailbox = (addr: string, name: string): MailAddress => (name ? { addr: addr.trim(), name: name.trim() } : { addr: addr.trim() });
-
-/** Plain text from HTML, for search and quoting when a message has no text part. */
-export function htmlToText(html: string): string {
-  return html
-    .replace(/<(script|style|head)\b[\s\S]*?<\/\1\s*>/gi, " ")
-    .replace(/<br\s*\/?>|<\/(p|div|tr|li|h[1-6]|blockquote)>/gi, "\n")
-    .replace(/<[^>]*>/g, " ")
-    .replace(/&nbsp;/gi, " ")
-    .replace(/&lt;/gi, "<")
-    .replace(/&gt;/gi, ">")
-    .replace(/&quot;/gi, '"')
-    .replace(/&#39;|&apos;/gi, "'")
-    .replace(/&amp;/gi, "&")
-    .replace(/[ \t]+/g, " ")
-    .replace(/\s*\n\s*/g, "\n")
-    .trim();
-}
+// postal-mime drops the quotes of a quoted local part; they are put back, so a reply goes where the sender meant.
+const mailbox = (addr: string, name: string): MailAddress => (name ? { addr: faithfulAddress(addr), name: name.trim() } : { addr: faithfulAddress(addr) });
 
 const bytes = (c: ArrayBuffer | Uint8Array | string): Uint8Array => (typeof c === "string" ? new TextEncoder().encode(c) : c instanceof Uint8Array ? c : new Uint8Array(c));
 
@@ -80,18 +73,23 @@ export function mapMail(e: Email): InboundMail {
   const references = parseMessageIdList(e.references);
   const replyRefs = [...new Set([...(inReplyTo ? [inReplyTo] : []), ...[...references].reverse()])];
   const from = flatten(e.from)[0] ?? null;
+  if (e.attachments.length > MAX_ATTACHMENTS_STORED) flags.push("attachments_truncated");
+  const to = flatten(e.to);
+  const cc = flatten(e.cc);
+  if (to.length > MAX_RECIPIENTS_STORED || cc.length > MAX_RECIPIENTS_STORED) flags.push("recipients_truncated");
   if (!from) flags.push("no_sender");
   const parsedDate = e.date ? Date.parse(e.date) : NaN;
   const html = e.html?.trim() ? e.html : null;
   const text = e.text?.trim() ? e.text : html ? htmlToText(html) : "";
   return {
     messageId, inReplyTo, references, replyRefs, from,
-    to: flatten(e.to), cc: flatten(e.cc), replyTo: flatten(e.replyTo)[0] ?? null,
+    to: to.slice(0, MAX_RECIPIENTS_STORED), cc: cc.slice(0, MAX_RECIPIENTS_STORED), replyTo: flatten(e.replyTo)[0] ?? null, sender: flatten(e.sender)[0] ?? null,
     returnPath: e.returnPath ?? headers.find(([k]) => k.toLowerCase() === "return-path")?.[1] ?? null,
     subject: (e.subject ?? "").slice(0, 998),
     date: Number.isFinite(parsedDate) ? parsedDate : null,
     text, html, headers,
-    attachments: e.attachments.map((a, i) => ({
+    attachmentCount: e.attachments.length,
+    attachments: e.attachments.slice(0, MAX_ATTACHMENTS_STORED).map((a, i) => ({
       filename: (a.filename ?? "").trim() || `attachment-${i + 1}${a.mimeType === "message/rfc822" ? ".eml" : ""}`,
       contentType: a.mimeType || "application/octet-stream",
       content: bytes(a.content),
@@ -102,19 +100,28 @@ export function mapMail(e: Email): InboundMail {
   };
 }
 
-/** Parses a raw message. Never throws: a message postal-mime can't read comes back flagged, with
- *  the raw bytes' text as its body, so it is still stored and routed. */
+const PARSE_LIMITS = { maxNestingDepth: MAX_MIME_DEPTH, maxHeadersSize: MAX_MIME_HEADER_BYTES, maxRfc822NestingDepth: MAX_RFC822_DEPTH };
+
+/** Parses a raw message. Never throws: a message postal-mime can't read (or that passes a limit) comes
+ *  back flagged, with the raw bytes' text as its body, so it is still stored and routed. */
 export async function parseMail(raw: Uint8Array): Promise<InboundMail> {
   try {
-    return mapMail(await PostalMime.parse(raw, { attachmentEncoding: "arraybuffer" }));
+    return mapMail(await PostalMime.parse(raw, { attachmentEncoding: "arraybuffer", ...PARSE_LIMITS }));
   } catch (err) {
-    const text = new TextDecoder("utf-8", { fatal: false, ignoreBOM: false }).decode(raw.subarray(0, 256 * 1024));
-    return {
-      messageId: null, inReplyTo: null, references: [], replyRefs: [], from: null, to: [], cc: [], replyTo: null, returnPath: null,
-      subject: "", date: null, text, html: null, headers: [], attachments: [],
-      flags: ["parse_failed", `parse_error: ${String(err instanceof Error ? err.message : err).slice(0, 200)}`, "no_message_id"],
-    };
+    const why = String(err instanceof Error ? err.message : err);
+    const limit = /nesting depth/i.test(why) ? ["mime_too_deep"] : /header size/i.test(why) ? ["headers_too_large"] : [];
+    return unparsed(raw, ["parse_failed", ...limit, `parse_error: ${why.slice(0, 200)}`]);
   }
+}
+
+/** A message kept as its raw text (its first 256 KiB), for when it could not be read or processed. */
+export function unparsed(raw: Uint8Array, flags: string[], keep?: Pick<InboundMail, "messageId" | "from" | "replyTo" | "sender" | "subject" | "date">): InboundMail {
+  const text = new TextDecoder("utf-8", { fatal: false, ignoreBOM: false }).decode(raw.subarray(0, 256 * 1024));
+  return {
+    messageId: null, inReplyTo: null, references: [], replyRefs: [], from: null, to: [], cc: [], replyTo: null, sender: null, returnPath: null,
+    subject: "", date: null, text, html: null, headers: [], attachments: [], attachmentCount: 0, ...keep,
+    flags: [...flags, ...(keep?.messageId ? [] : ["no_message_id"])],
+  };
 }
 
 /** At most `max` bytes of UTF-8, cut on a character boundary. D1 refuses a value over 2 MB, and a

@@ -16,7 +16,7 @@ import { bytesSha256 } from "./hash.ts";
 import type { MailAddress } from "./parse.ts";
 import { sanitizeHtml } from "./sanitize.ts";
 import { displaySubject, withTag } from "./subject.ts";
-import { baseAddress } from "./addresses.ts";
+import { baseAddress, unsendableReason } from "./addresses.ts";
 import { threadTag } from "./threading.ts";
 import { domainOf, enqueueDelivery, threadingIds } from "../outbound/message.ts";
 
@@ -109,7 +109,7 @@ async function templateFor(env: Env, tenant: string, row: InteractionRow) {
   const cfg = await getConfig(env.DB, tenant);
   const [orig, tag, contact] = await Promise.all([lastInbound(env.DB, tenant, id), threadTag(env.DB, tenant, row.threadId), contactEmail(env.DB, tenant, row.contactId)]);
   const mailbox = mailboxFor(cfg, row, orig?.mailbox ?? null);
-  // Reply-To first: it is where the sender asked for answers (and whom the contact was identified by).
+  // Reply-To first: it is where the sender asked for answers (the contact is the author, From).
   const replyTo: MailAddress | null = orig?.reply_to
     ? { addr: orig.reply_to }
     : orig?.from_addr
@@ -171,6 +171,13 @@ export async function createDraft(
     if (input.quote !== false && t.quoted) text += `\n\n${t.quoted}`;
   }
   if (t.tag) subject = withTag(subject, t.tag);
+  const cc = input.cc ?? (input.forward ? [] : t.cc);
+  // Recipients taken from the customer's mail may be ones we cannot send to (a domain literal): a 400 that names
+  // the address, so the agent can give the recipients instead.
+  for (const a of [...to, ...cc, ...(input.bcc ?? [])]) {
+    const why = unsendableReason(a.addr);
+    if (why) throw badRequest("unsupported_address", `cannot send to '${a.addr}': ${why}; give the recipients in to and cc`);
+  }
   const id = newId("i");
   const emailId = newId("e");
   const now = Date.now();
@@ -189,7 +196,7 @@ export async function createDraft(
        VALUES (?, ?, ?, ?, 'outbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?)`,
     ).bind(
       tenant, emailId, id, parent.threadId, newMessageId(domainOf(mailbox.address)), input.forward ? null : t.inReplyTo, JSON.stringify(input.forward ? [] : t.references),
-      mailbox.address, mailbox.address, mailbox.name ?? cfg.raw.tenant.name, JSON.stringify(to), JSON.stringify(input.cc ?? (input.forward ? [] : t.cc)), JSON.stringify(input.bcc ?? []), subject, actor.agentId, now, now,
+      mailbox.address, mailbox.address, mailbox.name ?? cfg.raw.tenant.name, JSON.stringify(to), JSON.stringify(cc), JSON.stringify(input.bcc ?? []), subject, actor.agentId, now, now,
     ),
     ...bodyParts(db, tenant, id, emailId, text, html, now),
     ...extraParts.map((p, i) =>

@@ -5,6 +5,9 @@
 // - text: every "<" and ">" is re-escaped, so text left beside a removed tag can never join into new markup
 //   ("<<x>script>" must not become "<script>"); this also covers raw text the tokenizer saw differently.
 
+import { badRequest } from "../http/errors.ts";
+import { prepareHtml } from "./html-scan.ts";
+
 const ALLOWED_TAGS = new Set([
   "a", "abbr", "acronym", "address", "article", "aside", "b", "bdi", "bdo", "big", "blockquote", "br", "caption",
   "center", "cite", "code", "col", "colgroup", "dd", "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption",
@@ -70,7 +73,20 @@ function riskyStyle(raw: string): boolean {
   return BAD_CSS.some((b) => css.includes(b));
 }
 
+/** Safe HTML for display. Throws a 400 `html_too_complex` for HTML past MAX_HTML_OPEN_ELEMENTS or
+ *  MAX_HTML_ELEMENTS (checked by a linear scan first: HTMLRewriter slows down with deep nesting and stops
+ *  at its memory limit), and for any failure of HTMLRewriter itself. */
 export async function sanitizeHtml(html: string, opts?: { cid?: (contentId: string) => string | null }): Promise<string> {
+  const prepared = prepareHtml(html);
+  if (prepared.tooComplex) throw badRequest("html_too_complex", `html: ${prepared.tooComplex}; send simpler HTML or plain text`);
+  try {
+    return await rewrite(prepared.html, opts);
+  } catch (err) {
+    throw badRequest("html_too_complex", `html: the sanitizer could not read it (${String(err instanceof Error ? err.message : err).slice(0, 200)})`);
+  }
+}
+
+function rewrite(html: string, opts?: { cid?: (contentId: string) => string | null }): Promise<string> {
   const rewriter = new HTMLRewriter()
     .on("*", {
       element(el) {
@@ -120,6 +136,6 @@ export async function sanitizeHtml(html: string, opts?: { cid?: (contentId: stri
         if (/[<>]/.test(t.text)) t.replace(t.text.replace(/</g, "&lt;").replace(/>/g, "&gt;"), { html: true });
       },
     });
-  // HTMLRewriter cannot remove a doctype; one only means something at the start, so it is cut there.
-  return rewriter.transform(new Response(html.replace(/^\s*<!doctype[^>]*>/i, ""))).text();
+  // HTMLRewriter cannot remove a doctype: prepareHtml has.
+  return rewriter.transform(new Response(html)).text();
 }

@@ -50,7 +50,7 @@ async function emailsOfThread(env: Env, caller: Caller, id: string) {
   const extra = hideFrom !== null ? [hideFrom] : [];
   const [emails, parts] = await env.DB.batch([
     env.DB.prepare(
-      `SELECT id, interaction_id, direction, message_id, in_reply_to, mailbox, from_addr, from_name, to_addrs, cc_addrs, bcc_addrs, subject, date, raw_size, flags, status, auto, author,
+      `SELECT id, interaction_id, direction, message_id, in_reply_to, mailbox, from_addr, from_name, reply_to, to_addrs, cc_addrs, bcc_addrs, subject, date, raw_size, flags, status, auto, author,
          attempts, last_error, transport, created_at FROM emails WHERE tenant_id = ? AND thread_id = ?${filter("")} ORDER BY created_at`,
     ).bind(tenant, row.threadId, ...extra),
     env.DB.prepare(
@@ -68,6 +68,8 @@ async function emailsOfThread(env: Env, caller: Caller, id: string) {
       return {
         id: e.id, interactionId: e.interaction_id, direction: e.direction, messageId: e.message_id, inReplyTo: e.in_reply_to, mailbox: e.mailbox,
         from: e.from_addr ? { addr: e.from_addr, name: e.from_name ?? undefined } : null,
+        // Where answers go when it is not From (a mailing list, an assistant).
+        replyTo: e.reply_to ? { addr: e.reply_to } : null,
         to: JSON.parse(e.to_addrs as string), cc: JSON.parse(e.cc_addrs as string), bcc: JSON.parse(e.bcc_addrs as string),
         subject: e.subject, date: e.date, size: e.raw_size, flags: JSON.parse(e.flags as string), status: e.status, automatic: e.auto === 1, author: e.author,
         delivery: e.direction === "outbound" ? { attempts: e.attempts, lastError: e.last_error, transport: e.transport } : undefined,
