@@ -4,21 +4,10 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { Auth } from "../shared/api.ts";
 import { LiveSocket, type SocketState } from "../shared/socket.ts";
-import type { AgentStatus, WorkView } from "../shared/types.ts";
+import type { AgentStatus } from "../shared/types.ts";
+import { LiveState, type DeskEvent } from "./live-state.ts";
 
-/** What the desktop socket pushes (durable-objects/agent.ts; notify() adds the last four). */
-export type DeskEvent =
-  | { type: "hello" | "status"; status: AgentStatus }
-  | { type: "state"; snapshot: AgentStatus["snapshot"]; presence: AgentStatus["presence"] }
-  | { type: "offer"; offer: WorkView }
-  | { type: "offer_revoked"; interactionId: string; reason: string }
-  | { type: "work"; work: WorkView }
-  | { type: "work_removed"; interactionId: string; why: string }
-  | { type: "workbin"; interactionId: string }
-  | { type: "chat_invite"; interactionId: string; mode: string; from: string }
-  | { type: "chat_ended"; interactionId: string; reason: string }
-  | { type: "draft_returned"; interactionId: string; comment: string; by: string }
-  | { type: "message_added"; interactionId: string; emailId: string };
+export type { DeskEvent };
 
 export interface AgentLive {
   status: AgentStatus | null;
@@ -32,7 +21,14 @@ export function useAgent(auth: Auth, onEvent: (e: DeskEvent) => void): AgentLive
   const [status, setStatus] = useState<AgentStatus | null>(null);
   const [conn, setConn] = useState<SocketState>("connecting");
   const [last, setLast] = useState<DeskEvent | null>(null);
-  const refresh = useMemo(() => async () => setStatus(await auth.get<AgentStatus>("/api/v1/me")), [auth]);
+  const [live] = useState(() => new LiveState());
+  const refresh = useMemo(
+    () => async () => {
+      const apply = live.read();
+      setStatus(apply(await auth.get<AgentStatus>("/api/v1/me")));
+    },
+    [auth],
+  );
   useEffect(() => {
     let checked = 0;
     const sock = new LiveSocket({
@@ -49,27 +45,7 @@ export function useAgent(auth: Auth, onEvent: (e: DeskEvent) => void): AgentLive
       },
       onMessage: (m) => {
         const e = m as DeskEvent;
-        switch (e.type) {
-          case "hello":
-          case "status":
-            setStatus(e.status);
-            break;
-          case "state":
-            setStatus((s) => (s ? { ...s, snapshot: e.snapshot, presence: e.presence } : s));
-            break;
-          case "offer":
-            setStatus((s) => (s ? { ...s, offers: [...s.offers.filter((x) => x.interactionId !== e.offer.interactionId), e.offer] } : s));
-            break;
-          case "offer_revoked":
-            setStatus((s) => (s ? { ...s, offers: s.offers.filter((x) => x.interactionId !== e.interactionId) } : s));
-            break;
-          case "work":
-            setStatus((s) => (s ? { ...s, offers: s.offers.filter((x) => x.interactionId !== e.work.interactionId), work: [...s.work.filter((x) => x.interactionId !== e.work.interactionId), e.work] } : s));
-            break;
-          case "work_removed":
-            setStatus((s) => (s ? { ...s, work: s.work.filter((x) => x.interactionId !== e.interactionId) } : s));
-            break;
-        }
+        setStatus(live.push(e));
         setLast(e);
         onEvent(e);
       },
