@@ -1,11 +1,13 @@
 // Issue 12: an offer is never lost on the agent's desk, whatever the order in which the desktop
 // socket's messages and a REST read of the whole state arrive, and across a socket that drops and
 // comes back. Real agent sockets in workerd; the desk's own state logic (web/desk/live-state.ts).
-import { exports } from "cloudflare:workers";
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { AgentStatus } from "../../web/shared/types.ts";
 import { LiveState, type DeskEvent } from "../../web/desk/live-state.ts";
-import { makeTenant, offerFor, ready, submit, until, type Tenant } from "../helpers.ts";
+import { agentName } from "../../durable-objects/names.ts";
+import { makeTenant, me, offerFor, ready, submit, until, type Tenant } from "../helpers.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -83,6 +85,10 @@ describe("issue 12: an offer is never lost on the desk", () => {
     const s2 = await DeskSocket.open(t, "a", desk);
     expect(offered(await s2.hello())).toContain(id);
     expect(offered(desk.status)).toContain(id);
+    // Back within the grace: when its time comes, the offer stays.
+    const stub = env.AGENT.getByName(agentName(t.id, "a"));
+    await runDurableObjectAlarm(stub);
+    expect((await me(t, "a")).offers.map((o) => o.interactionId)).toEqual([id]);
   });
 
   it("an offer made while no desktop socket is open is in the hello of the next one", async () => {

@@ -40,16 +40,26 @@ export function applyEvent(s: AgentStatus | null, e: DeskEvent): AgentStatus | n
 
 export class LiveState {
   status: AgentStatus | null = null;
+  /** Socket messages applied so far. */
+  private pushes = 0;
 
   /** A message from the desktop socket; answers the state to show. */
   push(e: DeskEvent): AgentStatus | null {
+    this.pushes++;
     this.status = applyEvent(this.status, e);
     return this.status;
   }
 
   /** Call as a REST read of the whole state starts; the function it answers applies that read's
-   *  answer and answers the state to show. */
+   *  answer and answers the state to show. The answer is dropped if a socket message came while
+   *  the read was in flight: the answer may then be older than what the socket said (an offer
+   *  pushed after the server answered would be wiped), and whatever changed after the socket's
+   *  last message is pushed too, so the socket's state is never behind. */
   read(): (s: AgentStatus) => AgentStatus | null {
-    return (s) => (this.status = s);
+    const at = this.pushes;
+    return (s) => {
+      if (this.pushes === at) this.status = s;
+      return this.status;
+    };
   }
 }
