@@ -61,6 +61,11 @@ const fail = (e: AppError): never => {
   throw e;
 };
 
+/** How long the desktop may be away (its last socket closed) before its pending offers go back to
+ *  their queues: a network change or a sleep reconnects within it and finds them still there. The
+ *  desktop retries at about 0.5, 1, 2, 4 and 8 s, and at once when the browser comes back online. */
+export const DESK_RECONNECT_GRACE_MS = 10_000;
+
 /** Bumped when the tables below change, so a warm object skips the DDL. */
 const SCHEMA = "2";
 
@@ -74,6 +79,8 @@ export class Agent extends DurableObject<Env> {
   private readonly peaks: Record<string, number> = {};
   private readonly timer: Alarm;
   private pulling = false;
+  /** When the desktop's last socket closed, while it has not come back (kv 'away'). */
+  private away: number | null;
   private pullAgain = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -97,6 +104,8 @@ export class Agent extends DurableObject<Env> {
       ? (JSON.parse(row.v) as Presence)
       : { loggedIn: false, afterWork: false, afterWorkUntil: null, ready: {}, reasons: {}, idleSince: Date.now(), version: 0, loggedInAt: null };
     for (const r of this.sql.exec<{ media: string; n: number }>("SELECT media, n FROM max_load")) this.peaks[r.media] = r.n;
+    const away = this.sql.exec<{ v: string }>("SELECT v FROM kv WHERE k = 'away'").toArray()[0];
+    this.away = away ? Number(away.v) : null;
     if (this.work.inState("moving").length) ctx.waitUntil(this.resolveHandoffs());
   }
 
@@ -138,7 +147,9 @@ export class Agent extends DurableObject<Env> {
   }
 
   private async doStatus(): Promise<AgentStatus> {
-    const snapshot = await this.snapshot();
+    // Everything after the one await is read in one synchronous step: the answer is the state at a
+    // single instant, ordered with the pushes before and after it on the desktop's socket.
+    const snapshot = this.snapshotWith(await this.config());
     const rows = this.work.all().map(view);
     return {
       agentId: this.agentId,
@@ -543,6 +554,8 @@ export class Agent extends DurableObject<Env> {
     const pair = new WebSocketPair();
     this.ctx.acceptWebSocket(pair[1]);
     pair[1].serializeAttachment(held);
+    // Back within the grace: the pending offers stay, and the hello below carries them.
+    if (this.away !== null) this.setAway(null);
     pair[1].send(JSON.stringify({ type: "hello", status: await this.doStatus() }));
     await this.scheduleAlarm();
     return new Response(null, { status: 101, webSocket: pair[0] });
@@ -563,9 +576,17 @@ export class Agent extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket): Promise<void> {
-    const open = this.ctx.getWebSockets().filter((s) => s !== ws && s.readyState === WebSocket.OPEN);
-    // The desktop is gone: its pending offers go back to their queues at once instead of timing out.
-    if (open.length === 0) await this.revokeOffers("disconnect");
+    // Answer the desktop's close, so its side completes the handshake instead of waiting it out.
+    try {
+      ws.close(1000, "closed");
+    } catch {
+      // already closed
+    }
+    if (this.openSockets(ws).length > 0) return;
+    // The desktop is gone, or reconnecting: its pending offers go back to their queues if it is
+    // still away after the grace (alarm()), instead of timing out; a reconnection keeps them.
+    this.setAway(Date.now());
+    await this.scheduleAlarm();
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
@@ -595,8 +616,15 @@ export class Agent extends DurableObject<Env> {
     if (dropped === open.length) await this.revokeOffers("disconnect");
   }
 
-  private openSockets(): WebSocket[] {
-    return this.ctx.getWebSockets().filter((s) => s.readyState === WebSocket.OPEN);
+  private openSockets(except?: WebSocket): WebSocket[] {
+    return this.ctx.getWebSockets().filter((s) => s !== except && s.readyState === WebSocket.OPEN);
+  }
+
+  /** Notes when the desktop went away (its last socket closed), or that it is back (null). */
+  private setAway(at: number | null): void {
+    if (at === null) this.sql.exec("DELETE FROM kv WHERE k = 'away'");
+    else this.sql.exec("INSERT OR REPLACE INTO kv (k, v) VALUES ('away', ?)", String(at));
+    this.away = at;
   }
 
   // ---- timers ----
@@ -606,6 +634,12 @@ export class Agent extends DurableObject<Env> {
     this.timer.fired();
     await this.dropRevoked(now);
     for (const w of this.work.inState("offered")) if (w.expires_at !== null && w.expires_at <= now) await this.returnOffer(w, "timeout");
+    const away = this.away;
+    if (away !== null && (away + DESK_RECONNECT_GRACE_MS <= now || this.openSockets().length > 0)) {
+      this.setAway(null);
+      // Still away after the grace: the pending offers go back to their queues.
+      if (this.openSockets().length === 0) await this.revokeOffers("disconnect");
+    }
     const p = this.presence();
     if (p.afterWork && p.afterWorkUntil !== null && p.afterWorkUntil <= now) {
       this.update((x) => {
@@ -832,6 +866,7 @@ export class Agent extends DurableObject<Env> {
     if (o !== null) times.push(o);
     const p = this.presence();
     if (p.afterWork && p.afterWorkUntil !== null) times.push(p.afterWorkUntil);
+    if (this.away !== null) times.push(this.away + DESK_RECONNECT_GRACE_MS);
     if (this.outbox.pending > 0) times.push(Date.now() + 5_000);
     // Open sockets: checked at their expiry and every REVOCATION_CHECK_MS (a hibernating socket
     // sends no frame to check it on).

@@ -4,8 +4,8 @@
 // offline form, keyboard use, and an embed from another origin. Screenshots go to test-artifacts/.
 import { createServer, type Server } from "node:http";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { api, ART, base, ingestKey, launch, ok, readyAgent as agentLogin, until } from "./lib.ts";
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { api, ART, base, cleanSlate, ingestKey, launch, ok, readyAgent as agentLogin, until } from "./lib.ts";
 
 const otherPort = inject("otherPort");
 
@@ -78,7 +78,11 @@ afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => {});
   await browser?.close();
   await new Promise((r) => other?.close(r));
+  await cleanSlate();
 });
+
+// Each test starts with nobody in routing and nothing waiting (the files share one tenant).
+beforeEach(cleanSlate);
 
 async function openPage(url = `${base}/demo/`): Promise<Page> {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 820 } });
@@ -350,9 +354,7 @@ describe("chat widget in a real browser", () => {
   });
 
   it("offers the message form when no agent is logged in, and the message becomes an interaction", async () => {
-    // Only ben was logged in.
-    const ben = (await ok<{ token: string }>("/api/v1/auth/login", { json: { tenant: "demo", login: "ben", password: "parley-demo" } })).token;
-    await ok("/api/v1/me/logout", { token: ben, method: "POST" });
+    // Nobody is in routing (the clean slate).
     expect(await ok(`/api/v1/chat/demo/config`)).toMatchObject({ available: false, reason: "no_agents", offline: { form: "contact-us" } });
 
     const page = await openPage();

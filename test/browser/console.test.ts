@@ -6,7 +6,7 @@
 // Screenshots go to test-artifacts/console-*.png.
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, ART, base, everyoneOut, ingestKey, launch, ok, readyAgent as agentLogin, tokenOf, until } from "./lib.ts";
+import { api, ART, base, cleanSlate, ingestKey, launch, ok, readyAgent as agentLogin, tokenOf, until } from "./lib.ts";
 
 const run = Date.now().toString(36);
 
@@ -88,7 +88,7 @@ async function replyInReview(subject: string, question: string, answer: string):
 
 describe("supervisor console in a real browser", () => {
   it("A supervisor moves a waiting interaction to another queue, and sees the dashboard update", async () => {
-    await everyoneOut();
+    await cleanSlate();
     const page = await console_();
     await page.getByRole("heading", { name: "Dashboard" }).waitFor();
     await page.locator('tr[data-queue="sales"] [data-field="waiting"]').waitFor();
@@ -172,7 +172,7 @@ describe("supervisor console in a real browser", () => {
   });
 
   it("keeps the dashboard current by polling when the supervisor socket cannot open", async () => {
-    await everyoneOut();
+    await cleanSlate();
     const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     contexts.push(ctx);
     // Every attempt at the socket is refused (a proxy that blocks WebSockets, say).
@@ -194,7 +194,7 @@ describe("supervisor console in a real browser", () => {
   });
 
   it("QA review: approve, edit then approve, and return with a comment; the outbox says NOT DELIVERED", async () => {
-    await everyoneOut();
+    await cleanSlate();
     const a = await replyInReview(`Console QA ${run} A: printer shows E5`, "My printer shows error E5 since this morning.", "Hello Pat, turn it off for a minute and on again.");
     const b = await replyInReview(`Console QA ${run} B: scanner`, "The scanner makes a grinding noise.", "Hello Pat, that sounds bad.");
     const c = await replyInReview(`Console QA ${run} C: toner`, "Which toner fits the model P-200?", "Hi, toner.");
@@ -260,7 +260,7 @@ describe("supervisor console in a real browser", () => {
   });
 
   it("monitors a live chat, coaches the agent (staff only) and barges in", async () => {
-    await everyoneOut();
+    await cleanSlate();
     const ben = await agentLogin("ben");
     const started = await ok<{ chatId: string; interactionId: string; token: string }>("/api/v1/chat/demo/sessions", {
       json: { clientId: `console-chat-${run}`, name: "Pat Chatter", email: `pat.chat.${run}@example.com` },

@@ -205,11 +205,10 @@ describe("agent desktop", () => {
       const ben = await tokenOf("ben");
       throw new Error(`${String(e)}\ninteraction: ${JSON.stringify((await api(`/api/v1/interactions/${id}`, { token: ben })).body)}\nben: ${JSON.stringify((await api("/api/v1/me", { token: ben })).body)}`);
     });
-    // Alt+A takes the oldest offer: work left waiting by earlier tests may come first.
-    await until(async () => {
-      await page.keyboard.press("Alt+A");
-      return page.locator(`[data-work="${id}"]`).waitFor({ timeout: 1500 }).then(() => true, () => false);
-    }, "our offer accepted by Alt+A", 20_000);
+    // Alt+A takes the oldest offer, which is ours: each test starts with nothing waiting.
+    expect(await page.getByRole("alertdialog").count()).toBe(1);
+    await page.keyboard.press("Alt+A");
+    await page.locator(`[data-work="${id}"]`).waitFor();
     await page.locator("[data-conn=open]").waitFor();
 
     await ctx.setOffline(true);

@@ -2,7 +2,7 @@
 // Debian's chromium, logging in through the apps' own login forms, and screenshots.
 import { mkdirSync } from "node:fs";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, beforeAll, beforeEach, inject } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, inject } from "vitest";
 
 export const base = inject("baseUrl");
 export const ingestKey = inject("ingestKey");
@@ -57,8 +57,17 @@ export async function until<T>(fn: () => Promise<T | null | undefined | false>, 
   throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`);
 }
 
-export async function tokenOf(login: string): Promise<string> {
-  return (await ok<{ token: string }>("/api/v1/auth/login", { json: { tenant: "demo", login, password: "parley-demo" } })).token;
+const tokens = new Map<string, Promise<string>>();
+
+/** A login's API token (one sign-in per login and test file: the tokens last hours). */
+export function tokenOf(login: string): Promise<string> {
+  let t = tokens.get(login);
+  if (!t) {
+    t = ok<{ token: string }>("/api/v1/auth/login", { json: { tenant: "demo", login, password: "parley-demo" } }).then((r) => r.token);
+    t.catch(() => tokens.delete(login));
+    tokens.set(login, t);
+  }
+  return t;
 }
 
 /** An agent logged in to routing and ready on every media, through the API; answers the token. */
@@ -68,15 +77,44 @@ export async function readyAgent(login: string): Promise<string> {
   return token;
 }
 
+const AGENTS = ["ana", "ben", "chloe", "dev", "sam"];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /** Every demo agent out of routing with nothing in hand, so work goes only where a test sends it and
  *  no agent is full from an earlier test (the test files share one tenant). */
 export async function everyoneOut(): Promise<void> {
-  for (const login of ["ana", "ben", "chloe", "dev", "sam"]) {
+  for (const login of AGENTS) {
     const token = await tokenOf(login);
     const me = await ok<{ work: { interactionId: string }[] }>("/api/v1/me", { token });
     for (const w of me.work) await api(`/api/v1/interactions/${w.interactionId}/done`, { token, method: "POST" });
     await ok("/api/v1/me/logout", { token, method: "POST" });
   }
+}
+
+/** The state every test starts from: every agent out of routing with nothing in hand or offered,
+ *  and every queue and shared workbin empty of waiting work (stopped by a supervisor), so nothing an
+ *  earlier test left (an email nobody took, the offline form's message) is offered in this one. */
+export async function cleanSlate(): Promise<void> {
+  await everyoneOut();
+  const sam = await tokenOf("sam");
+  const { queues } = await ok<{ queues: { name: string }[] }>("/api/v1/queues", { token: sam });
+  let stuck: string[] = [];
+  for (let round = 0; round < 40; round++) {
+    stuck = [];
+    for (const q of queues) {
+      const waiting = (await ok<{ items: { id: string }[] }>(`/api/v1/queues/${q.name}/interactions`, { token: sam })).items.map((i) => i.id);
+      const parked = (await ok<{ items: { interactionId: string }[] }>(`/api/v1/queues/${q.name}/workbin`, { token: sam })).items.map((i) => i.interactionId);
+      for (const id of [...waiting, ...parked]) {
+        const r = await api<{ error?: { code: string } }>(`/api/v1/interactions/${id}/stop`, { token: sam, json: { reason: "browser test: clean slate" } });
+        // A reply waiting for QA review is never offered to an agent: it may stay.
+        if (r.status >= 300 && r.body.error?.code !== "in_review") stuck.push(`${q.name}/${id}: ${r.status} ${r.body.error?.code ?? ""}`);
+      }
+    }
+    // An item being offered or written to D1 at this instant answers 409: once more in a moment.
+    if (stuck.length === 0) return;
+    await sleep(250);
+  }
+  throw new Error(`clean slate: could not stop ${stuck.join(", ")}`);
 }
 
 export async function launch(): Promise<Browser> {
@@ -143,22 +181,26 @@ export async function acceptOffer(page: Page, text: string | RegExp): Promise<vo
   await page.locator("[data-interaction]").filter({ hasText: text }).first().waitFor();
 }
 
-/** A test file's browser: launched before, closed after, with every agent out of routing before each
- *  test (the files share one tenant); desktops and pages opened through it are closed with it. */
+/** A test file's browser: launched before, closed after; each test starts from the clean slate (the
+ *  files share one tenant), and the desktops and pages it opened are closed when it ends. */
 export function browserSuite(): { desk: (login: string, initScript?: string) => Promise<Opened>; page: (path: string, viewport?: { width: number; height: number }) => Promise<Opened> } {
   let browser: Browser;
   const opened: Opened[] = [];
+  const closeAll = async () => {
+    for (const o of opened.splice(0)) await o.ctx.close().catch(() => {});
+  };
   beforeAll(async () => {
     browser = await launch();
   });
   afterAll(async () => {
-    for (const o of opened) await o.ctx.close().catch(() => {});
+    await closeAll();
     await browser?.close();
-    await everyoneOut();
+    await cleanSlate();
   });
   beforeEach(async () => {
-    await everyoneOut();
+    await cleanSlate();
   });
+  afterEach(closeAll);
   const keep = (o: Opened) => (opened.push(o), o);
   return {
     desk: async (login, initScript) => keep(await deskAs(browser, login, initScript)),

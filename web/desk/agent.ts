@@ -1,24 +1,14 @@
 // The agent's live state: the desktop socket's hello (the whole state, on every (re)connection, so a
-// sleep or a network loss leaves nothing stale), kept current by its pushes; GET /api/v1/me after
-// the agent's own actions. The workbin list is the desktop's to read (main.tsx).
+// sleep or a network loss leaves nothing stale), kept current by its pushes; after the agent's own
+// actions, the whole state again over the socket (GET /api/v1/me only while it is down), merged by
+// live-state.ts so that no older answer hides a newer push. The workbin list is main.tsx's to read.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { Auth } from "../shared/api.ts";
 import { LiveSocket, type SocketState } from "../shared/socket.ts";
-import type { AgentStatus, WorkView } from "../shared/types.ts";
+import type { AgentStatus } from "../shared/types.ts";
+import { LiveState, type DeskEvent } from "./live-state.ts";
 
-/** What the desktop socket pushes (durable-objects/agent.ts; notify() adds the last four). */
-export type DeskEvent =
-  | { type: "hello" | "status"; status: AgentStatus }
-  | { type: "state"; snapshot: AgentStatus["snapshot"]; presence: AgentStatus["presence"] }
-  | { type: "offer"; offer: WorkView }
-  | { type: "offer_revoked"; interactionId: string; reason: string }
-  | { type: "work"; work: WorkView }
-  | { type: "work_removed"; interactionId: string; why: string }
-  | { type: "workbin"; interactionId: string }
-  | { type: "chat_invite"; interactionId: string; mode: string; from: string }
-  | { type: "chat_ended"; interactionId: string; reason: string }
-  | { type: "draft_returned"; interactionId: string; comment: string; by: string }
-  | { type: "message_added"; interactionId: string; emailId: string };
+export type { DeskEvent };
 
 export interface AgentLive {
   status: AgentStatus | null;
@@ -32,10 +22,21 @@ export function useAgent(auth: Auth, onEvent: (e: DeskEvent) => void): AgentLive
   const [status, setStatus] = useState<AgentStatus | null>(null);
   const [conn, setConn] = useState<SocketState>("connecting");
   const [last, setLast] = useState<DeskEvent | null>(null);
-  const refresh = useMemo(() => async () => setStatus(await auth.get<AgentStatus>("/api/v1/me")), [auth]);
+  const [live] = useState(() => new LiveState());
+  const [sock, setSock] = useState<LiveSocket | null>(null);
+  const refresh = useMemo(
+    () => async () => {
+      // Over the socket when it is open: the answer comes in order with the pushes, so it is never
+      // older than one already shown. Else from the API, whose answer yields to any push meanwhile.
+      if (sock?.send({ type: "status" })) return;
+      const apply = live.read();
+      setStatus(apply(await auth.get<AgentStatus>("/api/v1/me")));
+    },
+    [auth, sock],
+  );
   useEffect(() => {
     let checked = 0;
-    const sock = new LiveSocket({
+    const s = new LiveSocket({
       url: () => auth.socketUrl("/api/v1/me/ws"),
       // Every (re)connection starts with a hello carrying the whole state: nothing to read apart.
       // A socket that cannot come back may be refused (a lapsed or revoked login): the API says so,
@@ -44,37 +45,19 @@ export function useAgent(auth: Auth, onEvent: (e: DeskEvent) => void): AgentLive
         setConn(st);
         if (st === "down" && Date.now() - checked > 30_000) {
           checked = Date.now();
-          void refresh().catch(() => {});
+          const apply = live.read();
+          void auth.get<AgentStatus>("/api/v1/me").then((a) => setStatus(apply(a)), () => {});
         }
       },
       onMessage: (m) => {
         const e = m as DeskEvent;
-        switch (e.type) {
-          case "hello":
-          case "status":
-            setStatus(e.status);
-            break;
-          case "state":
-            setStatus((s) => (s ? { ...s, snapshot: e.snapshot, presence: e.presence } : s));
-            break;
-          case "offer":
-            setStatus((s) => (s ? { ...s, offers: [...s.offers.filter((x) => x.interactionId !== e.offer.interactionId), e.offer] } : s));
-            break;
-          case "offer_revoked":
-            setStatus((s) => (s ? { ...s, offers: s.offers.filter((x) => x.interactionId !== e.interactionId) } : s));
-            break;
-          case "work":
-            setStatus((s) => (s ? { ...s, offers: s.offers.filter((x) => x.interactionId !== e.work.interactionId), work: [...s.work.filter((x) => x.interactionId !== e.work.interactionId), e.work] } : s));
-            break;
-          case "work_removed":
-            setStatus((s) => (s ? { ...s, work: s.work.filter((x) => x.interactionId !== e.interactionId) } : s));
-            break;
-        }
+        setStatus(live.push(e));
         setLast(e);
         onEvent(e);
       },
     });
-    return () => sock.close();
+    setSock(s);
+    return () => s.close();
   }, [auth]);
   return { status, conn, refresh, last };
 }

@@ -45,7 +45,13 @@ function Desk(props: { session: Session; onLogout: () => void }) {
     if (e.type === "workbin" || e.type === "work_removed" || e.type === "hello") void loadWorkbin().catch(() => {});
   };
   const live = useAgent(auth, onEvent);
-  const loadWorkbin = async () => setWorkbin((await auth.get<{ items: WorkbinEntry[] }>("/api/v1/me/workbin")).items);
+  // Reads can overlap (a push, then a hello): only the latest one's answer is shown, never an older one last.
+  const [reads] = useState({ n: 0 });
+  const loadWorkbin = async () => {
+    const n = ++reads.n;
+    const items = (await auth.get<{ items: WorkbinEntry[] }>("/api/v1/me/workbin")).items;
+    if (n === reads.n) setWorkbin(items);
+  };
   useEffect(() => {
     void loadWorkbin().catch(() => {});
     void auth.get<Directory>("/api/v1/me/directory").then((d) => {
