@@ -5,7 +5,8 @@ import type { Role } from "../config/schema.ts";
 import { looksLikeJwt, verifyToken, type Principal } from "../auth/tokens.ts";
 import { getConfig } from "../config/store.ts";
 import { tenantByIngestKey } from "../ucs/tenants.ts";
-import { AppError, badRequest, forbidden, tooLarge, unauthorized } from "./errors.ts";
+import { AppError, badRequest, forbidden, unauthorized } from "./errors.ts";
+import { readLimited } from "./read-limited.ts";
 
 export type Access = "public" | "ingest" | Role | "ingest_or_agent";
 
@@ -109,10 +110,7 @@ export function issuesOf(err: z.ZodError): { path: string; message: string }[] {
 export async function readJson(req: Request, schema: z.ZodType): Promise<unknown> {
   const type = req.headers.get("Content-Type") ?? "";
   if (!/^application\/json\b/i.test(type)) throw new AppError(415, "unsupported_media_type", "send the body as application/json");
-  const len = Number(req.headers.get("Content-Length") ?? "0");
-  if (len > MAX_JSON_BYTES) throw tooLarge(`the body is over ${MAX_JSON_BYTES} bytes`);
-  const buf = await req.arrayBuffer();
-  if (buf.byteLength > MAX_JSON_BYTES) throw tooLarge(`the body is over ${MAX_JSON_BYTES} bytes`);
+  const buf = await readLimited(req, MAX_JSON_BYTES);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(buf);
