@@ -7,6 +7,9 @@ import { createTenant } from "../workers/ucs/tenants.ts";
 let n = 0;
 export const uniq = (p: string) => `${p}-${Date.now().toString(36)}-${(n++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
+/** Every test agent's password: strong enough for the password rule (item 5 of issue 12). */
+export const PASSWORD = "Lamp-Harbor-Violet-93";
+
 export interface AgentSpec {
   id: string;
   skills?: Record<string, number>;
@@ -20,7 +23,7 @@ export function baseConfig(tenantId: string, agents: AgentSpec[], queues?: Tenan
     tenant: { id: tenantId, name: `Test ${tenantId}` },
     skills: ["billing", "tech", "spanish", "vip"],
     agents: agents.map((a) => ({
-      id: a.id, login: a.id, fullName: `Agent ${a.id}`, role: a.role ?? "agent", password: "password123",
+      id: a.id, login: a.id, fullName: `Agent ${a.id}`, role: a.role ?? "agent", password: PASSWORD,
       skills: a.skills ?? {}, capacity: a.capacity ?? { email: 1 }, maxTotal: a.maxTotal,
     })),
     queues: queues ?? [{ name: "inbound", media: ["email", "chat", "sms", "generic"], steps: [{ type: "route", targets: [{ skills: "*" }] }] }],

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { MAX_FORM_BYTES } from "../../workers/forms/body.ts";
 import { MAX_JSON_BYTES } from "../../workers/http/api.ts";
 import { MAX_MAIL_BYTES } from "../../workers/email/inbound.ts";
-import { makeTenant } from "../helpers.ts";
+import { makeTenant, PASSWORD as STRONG } from "../helpers.ts";
 
 const CHUNK = 64 * 1024;
 
@@ -86,5 +86,78 @@ describe("item 4: a chunked body is refused at its limit, not buffered whole", (
     await handleEmail(message, env);
     expect(rejected).toMatch(/too large/i);
     expect(s.pulled()).toBeLessThan(pulledWithin(MAX_MAIL_BYTES));
+  });
+});
+
+const login = (body: { tenant: string; login: string; password: string }, ip: string) =>
+  exports.default.fetch(new Request("http://parley.test/api/v1/auth/login", { method: "POST", body: JSON.stringify(body), headers: { "Content-Type": "application/json", "CF-Connecting-IP": ip } }));
+let ipN = 0;
+const uniqueIp = () => `2001:db8::${Date.now().toString(16).slice(-4)}:${(ipN++).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}`;
+
+describe("item 5: login guessing is throttled before the password hash is computed", () => {
+  it("guessing one login: after a few wrong passwords every attempt gets 429 with Retry-After, the right one included", async () => {
+    const t = await makeTenant([{ id: "a" }]);
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await login({ tenant: t.id, login: "a", password: `wrong-${i}` }, uniqueIp())).status);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(6);
+    expect(statuses.slice(-4)).toEqual([429, 429, 429, 429]);
+    const right = await login({ tenant: t.id, login: "a", password: STRONG }, uniqueIp());
+    expect(right.status).toBe(429);
+    expect(Number(right.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
+    expect(((await right.json()) as { error: { code: string } }).error.code).toBe("too_many_attempts");
+  });
+
+  it("a burst of 40 parallel guesses at one login: at most the free attempts reach the password check", async () => {
+    const t = await makeTenant([{ id: "a" }]);
+    const res = await Promise.all(Array.from({ length: 40 }, (_, i) => login({ tenant: t.id, login: "a", password: `wrong-${i}` }, uniqueIp())));
+    expect(res.filter((r) => r.status === 401).length).toBeLessThanOrEqual(6);
+    expect(res.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(34);
+  });
+
+  it("spraying many logins from one IP: the IP is throttled", async () => {
+    const t = await makeTenant([{ id: "a" }]);
+    const ip = uniqueIp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await login({ tenant: t.id, login: `user${i}`, password: "Spray-Guess-2024" }, ip)).status);
+    expect(statuses.slice(-3)).toEqual([429, 429, 429]);
+    // Another IP is not held back by it.
+    expect((await login({ tenant: t.id, login: "a", password: STRONG }, uniqueIp())).status).toBe(200);
+  });
+
+  it("a successful login resets the login's count: typos before and after do not add up", async () => {
+    const t = await makeTenant([{ id: "a" }]);
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 3; i++) expect((await login({ tenant: t.id, login: "a", password: `typo-${i}` }, uniqueIp())).status).toBe(401);
+      expect((await login({ tenant: t.id, login: "a", password: STRONG }, uniqueIp())).status).toBe(200);
+    }
+  });
+});
+
+describe("item 5: weak passwords are refused where a password is set", () => {
+  const agent = (password: string) => ({ id: "b", login: "bob", fullName: "Bob Weak", role: "agent" as const, password, skills: {}, capacity: { email: 1 } });
+  async function putAgent(password: string) {
+    const t = await makeTenant([{ id: "admin", role: "admin" }]);
+    const cur = await t.call<{ config: { agents: unknown[] } & Record<string, unknown> }>("/api/v1/admin/config", { as: "admin" });
+    return t.api("/api/v1/admin/config", { method: "PUT", as: "admin", json: { ...cur.config, agents: [...cur.config.agents, agent(password)] } });
+  }
+  for (const weak of ["12345678", "password123", "qwertyuiop", "bobweak1"]) {
+    it(`the admin API refuses '${weak}' with a 400 naming the field`, async () => {
+      const res = await putAgent(weak);
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe("weak_password");
+      expect(body.error.message).toMatch(/^agents\[1\]\.password: /);
+    });
+  }
+  it("the admin API accepts a strong password, and the demo's 'parley-demo'", async () => {
+    expect((await putAgent("Lantern-Orbit-Cactus-42")).status).toBe(200);
+    expect((await putAgent("parley-demo")).status).toBe(200);
+  });
+  it("tenant creation (provisioning, the demo loader) refuses a weak password too", async () => {
+    const { createTenant } = await import("../../workers/ucs/tenants.ts");
+    const { baseConfig } = await import("../helpers.ts");
+    const cfg = baseConfig(`weak-${Date.now()}`, [{ id: "a" }]);
+    cfg.agents[0]!.password = "12345678";
+    await expect(createTenant(env.DB, cfg, `k-${cfg.tenant.id}`)).rejects.toThrow(/agents\[0\]\.password/);
   });
 });

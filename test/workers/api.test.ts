@@ -1,7 +1,7 @@
 // The agent, supervisor and admin API: login, OpenAPI, statistics, config, contacts and search.
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { makeTenant, me, offerFor, post, ready, stateIs, submit } from "../helpers.ts";
+import { makeTenant, me, offerFor, PASSWORD, post, ready, stateIs, submit } from "../helpers.ts";
 
 const json = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   exports.default.fetch(new Request(`http://parley.test${path}`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) }));
@@ -11,7 +11,7 @@ describe("API", () => {
     const t = await makeTenant([{ id: "a", role: "supervisor" }]);
     const stored = await env.DB.prepare("SELECT password_hash FROM credentials WHERE tenant_id = ? AND login = 'a'").bind(t.id).first<{ password_hash: string }>();
     expect(stored!.password_hash).toMatch(/^pbkdf2-sha256\$100000\$/);
-    const res = await json("/api/v1/auth/login", { tenant: t.id, login: "A", password: "password123" });
+    const res = await json("/api/v1/auth/login", { tenant: t.id, login: "A", password: PASSWORD });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { token: string; expiresAt: number; agent: { role: string } };
     expect(body.agent.role).toBe("supervisor");
@@ -96,7 +96,7 @@ describe("API", () => {
     expect(ok.version).toBe(cur.version + 1);
     expect((await json("/api/v1/auth/login", { tenant: t.id, login: "newbie", password: "welcome-123" })).status).toBe(200);
     // Existing agents keep their passwords.
-    expect((await json("/api/v1/auth/login", { tenant: t.id, login: "a", password: "password123" })).status).toBe(200);
+    expect((await json("/api/v1/auth/login", { tenant: t.id, login: "a", password: PASSWORD })).status).toBe(200);
     const noPw = structuredClone(next);
     noPw.agents.push({ id: "nopw", login: "nopw", fullName: "No Password", role: "agent", skills: {}, capacity: {} });
     const r2 = await t.api("/api/v1/admin/config", { method: "PUT", as: "adm", json: noPw });
