@@ -1,6 +1,7 @@
 // The statements that write a tenant, its config and credentials. No bindings: the Worker runs
 // them on D1, and the local scripts render them as a SQL file for wrangler.
 import { hashPassword } from "../auth/password.ts";
+import { weakPasswordReason } from "../auth/strength.ts";
 import { withoutSecrets, type TenantConfig } from "../config/schema.ts";
 import { badRequest } from "../http/errors.ts";
 import { sha256Hex } from "../ids.ts";
@@ -59,6 +60,9 @@ export async function tenantStatements(
   for (const [i, a] of cfg.agents.entries()) {
     const login = a.login.toLowerCase();
     if (a.password) {
+      // Every door that sets a password comes through here: the admin API, provisioning, the demo loader.
+      const weak = weakPasswordReason(a.password, [a.login, a.id, ...a.fullName.split(/\s+/)]);
+      if (weak) throw badRequest("weak_password", `agents[${i}].password: ${weak}`, [{ path: `agents.${i}.password`, message: weak }]);
       out.push({
         sql: `INSERT INTO credentials (tenant_id, login, agent_id, password_hash) VALUES (?, ?, ?, ?)
               ON CONFLICT (tenant_id, login) DO UPDATE SET agent_id = excluded.agent_id, password_hash = excluded.password_hash`,
