@@ -6,6 +6,22 @@ import { MAX_FORM_BYTES } from "../../workers/forms/body.ts";
 import { MAX_JSON_BYTES } from "../../workers/http/api.ts";
 import { MAX_MAIL_BYTES } from "../../workers/email/inbound.ts";
 import { makeTenant, PASSWORD as STRONG } from "../helpers.ts";
+import headersFile from "../../public/_headers?raw";
+
+/** Cloudflare's _headers format: a path pattern (with * splats) and indented `Name: value` lines. */
+function headerRules(text: string): { pattern: RegExp; headers: [string, string][] }[] {
+  const out: { pattern: RegExp; headers: [string, string][] }[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim() || line.trim().startsWith("#")) continue;
+    if (!/^\s/.test(line)) out.push({ pattern: new RegExp(`^${line.trim().replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`), headers: [] });
+    else {
+      const i = line.indexOf(":");
+      out.at(-1)!.headers.push([line.slice(0, i).trim().toLowerCase(), line.slice(i + 1).trim()]);
+    }
+  }
+  return out;
+}
+const headersFor = (rules: ReturnType<typeof headerRules>, path: string) => new Map(rules.filter((r) => r.pattern.test(path)).flatMap((r) => r.headers));
 
 const CHUNK = 64 * 1024;
 
@@ -160,4 +176,28 @@ describe("item 5: weak passwords are refused where a password is set", () => {
     cfg.agents[0]!.password = "12345678";
     await expect(createTenant(env.DB, cfg, `k-${cfg.tenant.id}`)).rejects.toThrow(/agents\[0\]\.password/);
   });
+});
+
+describe("item 10: response headers", () => {
+  const get = (path: string, headers: Record<string, string> = {}) => exports.default.fetch(new Request(`http://parley.test${path}`, { headers }));
+  async function apiHeaders(res: Response) {
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
+    expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    await res.body?.cancel();
+  }
+  it("API JSON answers are not cached and not sniffed: success, error and 404", async () => {
+    const t = await makeTenant([{ id: "a" }]);
+    await apiHeaders(await get("/api/health"));
+    await apiHeaders(await get("/api/v1/me", { Authorization: `Bearer ${t.tokens.a}` }));
+    await apiHeaders(await get("/api/v1/me"));
+    await apiHeaders(await get("/api/v1/no-such-thing"));
+    await apiHeaders(await login({ tenant: t.id, login: "a", password: STRONG }, uniqueIp()));
+  });
+  // Static assets are served by Workers assets with public/_headers (not through the Worker's fetch,
+  // so not in reach of exports.default here): the rules are read as the platform applies them.
+  const rules = headerRules(headersFile);
+  for (const page of ["/desk/", "/desk/index.html", "/console/", "/demo/", "/demo/index.html", "/widget.js", "/thanks.html"])
+    it(`the page ${page} is served with Strict-Transport-Security`, () => {
+      expect(headersFor(rules, page).get("strict-transport-security")).toMatch(/max-age=\d{7,}/);
+    });
 });
