@@ -34,7 +34,10 @@ export function baseConfig(tenantId: string, agents: AgentSpec[], queues?: Tenan
 
 export interface Tenant {
   id: string;
+  /** The tenant's ingest key (write: interactions, mail, SMS). */
   key: string;
+  /** The tenant's read key (history, messages, attachments, the outbox). */
+  readKey: string;
   tokens: Record<string, string>;
   api: (path: string, init?: RequestInit & { as?: string; json?: unknown }) => Promise<Response>;
   call: <T = Record<string, unknown>>(path: string, init?: RequestInit & { as?: string; json?: unknown; expect?: number }) => Promise<T>;
@@ -59,7 +62,7 @@ export async function makeTenant(agents: AgentSpec[], queues?: TenantConfigInput
     if (res.status !== want) throw new Error(`${init.method ?? "GET"} ${path}: ${res.status} ${JSON.stringify(body)}`);
     return body;
   };
-  return { id, key, tokens, api, call };
+  return { id, key, readKey: key, tokens, api, call };
 }
 
 export async function submit(t: Tenant, body: Record<string, unknown>): Promise<string> {

@@ -201,3 +201,58 @@ describe("item 10: response headers", () => {
       expect(headersFor(rules, page).get("strict-transport-security")).toMatch(/max-age=\d{7,}/);
     });
 });
+
+describe("item 10: ingest keys write, read keys read, each for one tenant", () => {
+  const as = (t: { api: (p: string, i?: RequestInit & { json?: unknown }) => Promise<Response> }, key: string, path: string, init: RequestInit & { json?: unknown } = {}) =>
+    t.api(path, { ...init, headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${key}` } });
+  const ingestBody = (externalId: string) => ({ media: "email", queue: "inbound", externalId, subject: "Order", text: "Hello", contact: { email: "pat@example.com" } });
+  const readRoutes = (id: string) => [`/api/v1/interactions/${id}`, `/api/v1/interactions/${id}/messages`, `/api/v1/interactions/${id}/parts/p-1/content`, "/api/v1/outbox", "/api/v1/outbox/o-1"];
+
+  it("the ingest key cannot read history, notes, messages, attachments or outbound raw MIME: 403", async () => {
+    const t = await makeTenant([{ id: "a" }]);
+    const made = (await (await as(t, t.key, "/api/v1/interactions", { method: "POST", json: ingestBody("k-1") })).json()) as { id: string };
+    expect(made.id).toBeTruthy();
+    for (const path of readRoutes(made.id)) {
+      const res = await as(t, t.key, path);
+      expect(res.status, path).toBe(403);
+      expect(((await res.json()) as { error: { code: string } }).error.code, path).toBe("forbidden");
+    }
+  });
+
+  it("the read key reads but cannot ingest, abandon or send", async () => {
+    const t = await makeTenant([{ id: "a" }]);
+    expect(t.readKey).not.toBe(t.key);
+    const made = (await (await as(t, t.key, "/api/v1/interactions", { method: "POST", json: ingestBody("k-2") })).json()) as { id: string };
+    const got = await as(t, t.readKey, `/api/v1/interactions/${made.id}`);
+    expect(got.status).toBe(200);
+    expect((await as(t, t.readKey, "/api/v1/outbox")).status).toBe(200);
+    for (const [path, init] of [
+      ["/api/v1/interactions", { method: "POST", json: ingestBody("k-3") }],
+      [`/api/v1/interactions/${made.id}/abandon`, { method: "POST", json: {} }],
+      ["/api/v1/email/inbound", { method: "POST", body: "From: a@b.example\r\n\r\nhi", headers: { "Content-Type": "message/rfc822" } }],
+      ["/api/v1/sms", { method: "POST", json: { to: "+14155550100", text: "hi" } }],
+    ] as const) {
+      const res = await as(t, t.readKey, path, init as RequestInit & { json?: unknown });
+      expect(res.status, path).toBe(403);
+      await res.body?.cancel();
+    }
+  });
+
+  it("neither key reaches another tenant", async () => {
+    const a = await makeTenant([{ id: "a" }]);
+    const b = await makeTenant([{ id: "a" }]);
+    const inB = (await (await as(b, b.key, "/api/v1/interactions", { method: "POST", json: ingestBody("k-4") })).json()) as { id: string };
+    for (const path of readRoutes(inB.id).slice(0, 2)) expect((await as(a, a.readKey, path)).status, path).toBe(404);
+    // A's ingest key files into A, whatever the body says.
+    const inA = (await (await as(a, a.key, "/api/v1/interactions", { method: "POST", json: ingestBody("k-4") })).json()) as { id: string };
+    expect((await as(b, b.readKey, `/api/v1/interactions/${inA.id}`)).status).toBe(404);
+    expect((await as(a, a.readKey, `/api/v1/interactions/${inA.id}`)).status).toBe(200);
+  });
+
+  it("keys are stored hashed, never as given", async () => {
+    const t = await makeTenant([{ id: "a" }]);
+    const dump = JSON.stringify((await env.DB.prepare("SELECT * FROM tenants WHERE id = ?").bind(t.id).all()).results);
+    expect(dump).not.toContain(t.key);
+    expect(dump).not.toContain(t.readKey);
+  });
+});
