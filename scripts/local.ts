@@ -3,6 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { tenantSql } from "./sql.ts";
+import type { TenantKeys } from "../workers/ucs/tenant-statements.ts";
 
 export const root = new URL("..", import.meta.url).pathname;
 
@@ -28,9 +29,9 @@ export function applyMigrations(persistTo?: string): void {
   wrangler(["d1", "migrations", "apply", "DB", "--local", ...(persistTo ? ["--persist-to", persistTo] : [])], { quiet: true });
 }
 
-/** Loads (or reloads) a tenant config into the local D1. */
-export async function loadTenant(config: unknown, ingestKey: string, persistTo?: string): Promise<void> {
-  const { tenantId, sql } = await tenantSql(config, ingestKey);
+/** Loads (or reloads) a tenant config and its two API keys (ingest, read) into the local D1. */
+export async function loadTenant(config: unknown, keys: TenantKeys, persistTo?: string): Promise<void> {
+  const { tenantId, sql } = await tenantSql(config, keys);
   mkdirSync(`${root}.wrangler`, { recursive: true });
   const file = `${root}.wrangler/tenant-${tenantId}.sql`;
   writeFileSync(file, sql);

@@ -45,13 +45,15 @@ export interface Tenant {
 
 export async function makeTenant(agents: AgentSpec[], queues?: TenantConfigInput["queues"], extra: Partial<TenantConfigInput> = {}): Promise<Tenant> {
   const id = uniq("t");
-  const key = `key-${id}`;
-  const cfg = await createTenant(env.DB, baseConfig(id, agents, queues, extra), key);
+  const { config: cfg, keys } = await createTenant(env.DB, baseConfig(id, agents, queues, extra), { ingest: `key-${id}`, read: `read-${id}` });
+  const key = keys.ingest;
+  // A system holding both keys: reads (GET) go with the read key, everything else with the ingest key.
   const tokens: Record<string, string> = {};
   for (const a of cfg.agents) tokens[a.id] = (await issueToken(env.AUTH_SECRET, { tenant: id, agentId: a.id, role: a.role }, 3600)).token;
   const api = (path: string, init: RequestInit & { as?: string; json?: unknown } = {}) => {
     const headers = new Headers(init.headers);
-    if (!headers.has("Authorization")) headers.set("Authorization", `Bearer ${init.as === undefined ? key : init.as === "" ? "" : tokens[init.as]}`);
+    const asKey = (init.method ?? "GET").toUpperCase() === "GET" ? keys.read : key;
+    if (!headers.has("Authorization")) headers.set("Authorization", `Bearer ${init.as === undefined ? asKey : init.as === "" ? "" : tokens[init.as]}`);
     if (init.json !== undefined) headers.set("Content-Type", "application/json");
     return exports.default.fetch(new Request(`http://parley.test${path}`, { ...init, headers, body: init.json !== undefined ? JSON.stringify(init.json) : init.body }));
   };
@@ -62,7 +64,7 @@ export async function makeTenant(agents: AgentSpec[], queues?: TenantConfigInput
     if (res.status !== want) throw new Error(`${init.method ?? "GET"} ${path}: ${res.status} ${JSON.stringify(body)}`);
     return body;
   };
-  return { id, key, readKey: key, tokens, api, call };
+  return { id, key, readKey: keys.read, tokens, api, call };
 }
 
 export async function submit(t: Tenant, body: Record<string, unknown>): Promise<string> {

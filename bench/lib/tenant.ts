@@ -5,8 +5,9 @@ import { writeFileSync } from "node:fs";
 import { tenantSql } from "../../scripts/sql.ts";
 import { wranglerIn, type Workdir } from "./dev.ts";
 
+/** The benches write with `ingestKey`; the read key (`{ingestKey}-read`) is there for a bench that reads. */
 export async function loadBigTenant(config: unknown, ingestKey: string, w: Workdir): Promise<{ configBytes: number; statements: number }> {
-  const t = await tenantSql(config, ingestKey);
+  const t = await tenantSql(config, { ingest: ingestKey, read: `${ingestKey}-read` });
   const file = join(w.dir, `tenant-${t.tenantId}.sql`);
   writeFileSync(file, t.sql);
   wranglerIn(w.src, ["d1", "execute", "DB", "--local", "--file", file, "--persist-to", w.state]);

@@ -5,7 +5,7 @@
 import { createServer, type Server } from "node:http";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { api, ART, base, ingestKey, launch, ok, readyAgent as agentLogin, until } from "./lib.ts";
+import { api, ART, base, launch, ok, readKey, readyAgent as agentLogin, until } from "./lib.ts";
 
 const otherPort = inject("otherPort");
 
@@ -372,7 +372,7 @@ describe("chat widget in a real browser", () => {
     await dialog.getByText("Thank you! We got your message").waitFor();
     await shot(page, "09-offline-thanks");
 
-    const i = await ok<{ channel: string; text?: string; parts?: { text?: string }[] }>(`/api/v1/interactions/${interactionId}`, { token: ingestKey });
+    const i = await ok<{ channel: string; text?: string; parts?: { text?: string }[] }>(`/api/v1/interactions/${interactionId}`, { token: readKey });
     expect(i.channel).toBe("webform");
     expect(JSON.stringify(i)).toContain(text);
   });

@@ -174,7 +174,7 @@ describe("item 5: weak passwords are refused where a password is set", () => {
     const { baseConfig } = await import("../helpers.ts");
     const cfg = baseConfig(`weak-${Date.now()}`, [{ id: "a" }]);
     cfg.agents[0]!.password = "12345678";
-    await expect(createTenant(env.DB, cfg, `k-${cfg.tenant.id}`)).rejects.toThrow(/agents\[0\]\.password/);
+    await expect(createTenant(env.DB, cfg)).rejects.toThrow(/agents\[0\]\.password/);
   });
 });
 
@@ -251,7 +251,9 @@ describe("item 10: ingest keys write, read keys read, each for one tenant", () =
 
   it("keys are stored hashed, never as given", async () => {
     const t = await makeTenant([{ id: "a" }]);
-    const dump = JSON.stringify((await env.DB.prepare("SELECT * FROM tenants WHERE id = ?").bind(t.id).all()).results);
+    const rows = await env.DB.batch([env.DB.prepare("SELECT * FROM tenants WHERE id = ?").bind(t.id), env.DB.prepare("SELECT * FROM tenant_keys WHERE tenant_id = ?").bind(t.id)]);
+    expect(rows[1]!.results.map((r) => (r as { kind: string }).kind).sort()).toEqual(["ingest", "read"]);
+    const dump = JSON.stringify(rows.map((r) => r.results));
     expect(dump).not.toContain(t.key);
     expect(dump).not.toContain(t.readKey);
   });

@@ -46,7 +46,7 @@ export const interactionRoutes = [
     },
   }),
   route({
-    method: "get", path: "/api/v1/interactions/:id", access: "ingest_or_agent", tags: ["interactions"],
+    method: "get", path: "/api/v1/interactions/:id", access: "read_or_agent", tags: ["interactions"],
     summary: "An interaction with its state, queue, agent, contact, thread, parts, notes and history",
     handler: async ({ env, caller, params }) => getInteraction(env.DB, caller.tenant, idParam(params)),
   }),
