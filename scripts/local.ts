@@ -3,6 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { tenantSql } from "./sql.ts";
+import type { TenantKeys } from "../workers/ucs/tenant-statements.ts";
 
 export const root = new URL("..", import.meta.url).pathname;
 
@@ -41,11 +42,12 @@ export function localSecrets(): Record<string, string> {
   return twilio ? { twilio } : {};
 }
 
-/** Loads (or reloads) a tenant config into the local D1, with its own secrets sealed under .dev.vars' SECRETS_KEY. */
-export async function loadTenant(config: unknown, ingestKey: string, persistTo?: string, secrets: Record<string, string> = localSecrets()): Promise<void> {
+/** Loads (or reloads) a tenant config and its two API keys (ingest, read) into the local D1, with its
+ *  own secrets sealed under .dev.vars' SECRETS_KEY. */
+export async function loadTenant(config: unknown, keys: TenantKeys, persistTo?: string, secrets: Record<string, string> = localSecrets()): Promise<void> {
   const secretsKey = devVar("SECRETS_KEY");
   if (!secretsKey && Object.keys(secrets).length) throw new Error(".dev.vars has no SECRETS_KEY to seal the tenant's secrets with (ensureDevVars writes one)");
-  const { tenantId, sql } = await tenantSql(config, ingestKey, secretsKey ? { secrets, secretsKey } : undefined);
+  const { tenantId, sql } = await tenantSql(config, keys, secretsKey ? { secrets, secretsKey } : undefined);
   mkdirSync(`${root}.wrangler`, { recursive: true });
   const file = `${root}.wrangler/tenant-${tenantId}.sql`;
   writeFileSync(file, sql);

@@ -2,7 +2,7 @@
 // the bench). A file has no bound parameters, and D1 refuses a statement over 100,000 bytes, so a
 // big config (about 800 agents and up) is written in pieces: the row, then `config || piece`.
 import { parseConfig } from "../workers/config/schema.ts";
-import { tenantStatements, type Statement } from "../workers/ucs/tenant-statements.ts";
+import { tenantStatements, type Statement, type TenantKeys } from "../workers/ucs/tenant-statements.ts";
 import { sealSecret } from "../workers/secrets/crypto.ts";
 import { secretUpsert } from "../workers/secrets/statements.ts";
 
@@ -47,11 +47,11 @@ export interface TenantSecrets {
 }
 
 /** Validates a tenant config and renders the SQL that creates or replaces it (and sets its secrets), every statement within D1's limit. */
-export async function tenantSql(config: unknown, ingestKey: string, secrets?: TenantSecrets): Promise<{ tenantId: string; sql: string; statements: number; configBytes: number }> {
+export async function tenantSql(config: unknown, keys: TenantKeys, secrets?: TenantSecrets): Promise<{ tenantId: string; sql: string; statements: number; configBytes: number }> {
   const cfg = parseConfig(config);
   const sealed: Statement[] = [];
   for (const [name, value] of Object.entries(secrets?.secrets ?? {})) sealed.push(secretUpsert(cfg.tenant.id, name, await sealSecret(secrets!.secretsKey, cfg.tenant.id, name, value), Date.now()));
-  const statements = [...sealed, ...splitLongConfig(await tenantStatements(cfg, { ingestKey, version: Date.now() % 1_000_000_000, reuseHashes: true }))];
+  const statements = [...sealed, ...splitLongConfig(await tenantStatements(cfg, { keys, version: Date.now() % 1_000_000_000, reuseHashes: true }))];
   const rendered = statements.map((s) => renderSql([s]));
   const tooLong = rendered.findIndex((sql) => new TextEncoder().encode(sql).length >= D1_MAX_SQL);
   if (tooLong >= 0) throw new Error(`statement ${tooLong} is over D1's ${D1_MAX_SQL} bytes: ${rendered[tooLong]!.slice(0, 120)}…`);

@@ -3,7 +3,10 @@ import { applyMigrations, ensureDevVars, loadTenant, readJson, startDev, waitFor
 import { buildWidget } from "./build-widget.ts";
 import { buildWeb } from "./build-web.ts";
 
+// The demo's two keys: the ingest key writes (interactions, mail, SMS), the read key reads (history,
+// messages, attachments, the outbox). Each works for the demo tenant only.
 const DEMO_INGEST_KEY = "demo-ingest-key-change-me";
+const DEMO_READ_KEY = "demo-read-key-change-me";
 const port = Number(process.env.PORT ?? 8787);
 const base = `http://localhost:${port}`;
 
@@ -11,7 +14,7 @@ ensureDevVars();
 console.log("Applying D1 migrations (local)…");
 applyMigrations();
 console.log("Loading the demo tenant from config/demo-tenant.json…");
-await loadTenant(readJson("config/demo-tenant.json"), DEMO_INGEST_KEY);
+await loadTenant(readJson("config/demo-tenant.json"), { ingest: DEMO_INGEST_KEY, read: DEMO_READ_KEY });
 console.log("Building the chat widget…");
 await buildWidget();
 console.log("Building the agent desktop and the supervisor console…");
@@ -47,7 +50,8 @@ console.log(`
     agents      ana (billing, spanish), ben (tech), chloe (sales, french), dev (trainee)
     supervisor  sam
     admin       alex
-  Ingest key   ${DEMO_INGEST_KEY}
+  Ingest key   ${DEMO_INGEST_KEY}   (writes: interactions, mail, SMS)
+  Read key     ${DEMO_READ_KEY}     (reads: history, messages, attachments, the outbox)
 
   Try it:
     curl -s ${base}/api/v1/auth/login -H 'content-type: application/json' \\
@@ -56,7 +60,7 @@ console.log(`
       -d '{"media":"email","workflow":"email","externalId":"demo-1","subject":"Printer on fire","text":"Help","contact":{"email":"pat@example.com"}}'
 
   Email (mailbox support@demo.parley.test; replies and acknowledgements land in the local outbox,
-  NOT delivered: ${base}/api/v1/outbox with the ingest key):
+  NOT delivered: ${base}/api/v1/outbox with the read key):
     printf 'From: Pat <pat@example.com>\\r\\nTo: support@demo.parley.test\\r\\nSubject: Printer on fire\\r\\nMessage-ID: <demo-1@example.com>\\r\\n\\r\\nHelp!\\r\\n' > /tmp/m.eml
     curl -s ${base}/cdn-cgi/handler/email?from=pat@example.com\\&to=support@demo.parley.test --data-binary @/tmp/m.eml   # the email() handler
     curl -s ${base}/api/v1/email/inbound -H 'authorization: Bearer ${DEMO_INGEST_KEY}' -H 'content-type: message/rfc822' --data-binary @/tmp/m.eml

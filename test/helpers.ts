@@ -8,6 +8,9 @@ import { setTenantSecret } from "../workers/secrets/store.ts";
 let n = 0;
 export const uniq = (p: string) => `${p}-${Date.now().toString(36)}-${(n++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
+/** Every test agent's password: strong enough for the password rule (item 5 of issue 12). */
+export const PASSWORD = "Lamp-Harbor-Violet-93";
+
 export interface AgentSpec {
   id: string;
   skills?: Record<string, number>;
@@ -21,7 +24,7 @@ export function baseConfig(tenantId: string, agents: AgentSpec[], queues?: Tenan
     tenant: { id: tenantId, name: `Test ${tenantId}` },
     skills: ["billing", "tech", "spanish", "vip"],
     agents: agents.map((a) => ({
-      id: a.id, login: a.id, fullName: `Agent ${a.id}`, role: a.role ?? "agent", password: "password123",
+      id: a.id, login: a.id, fullName: `Agent ${a.id}`, role: a.role ?? "agent", password: PASSWORD,
       skills: a.skills ?? {}, capacity: a.capacity ?? { email: 1 }, maxTotal: a.maxTotal,
     })),
     queues: queues ?? [{ name: "inbound", media: ["email", "chat", "sms", "generic"], steps: [{ type: "route", targets: [{ skills: "*" }] }] }],
@@ -32,7 +35,10 @@ export function baseConfig(tenantId: string, agents: AgentSpec[], queues?: Tenan
 
 export interface Tenant {
   id: string;
+  /** The tenant's ingest key (write: interactions, mail, SMS). */
   key: string;
+  /** The tenant's read key (history, messages, attachments, the outbox). */
+  readKey: string;
   tokens: Record<string, string>;
   api: (path: string, init?: RequestInit & { as?: string; json?: unknown }) => Promise<Response>;
   call: <T = Record<string, unknown>>(path: string, init?: RequestInit & { as?: string; json?: unknown; expect?: number }) => Promise<T>;
@@ -44,14 +50,16 @@ export const setSecret = (tenantId: string, name: string, value: string) => setT
 /** A fresh tenant. `secrets` are set before its config is stored, since a config may name only secrets that are set. */
 export async function makeTenant(agents: AgentSpec[], queues?: TenantConfigInput["queues"], extra: Partial<TenantConfigInput> = {}, opts: { secrets?: Record<string, string> } = {}): Promise<Tenant> {
   const id = uniq("t");
-  const key = `key-${id}`;
   for (const [name, value] of Object.entries(opts.secrets ?? {})) await setSecret(id, name, value);
-  const cfg = await createTenant(env.DB, baseConfig(id, agents, queues, extra), key, { devOutboundHost: env.DEV_OUTBOUND_HOST });
+  const { config: cfg, keys } = await createTenant(env.DB, baseConfig(id, agents, queues, extra), { ingest: `key-${id}`, read: `read-${id}` }, { devOutboundHost: env.DEV_OUTBOUND_HOST });
+  const key = keys.ingest;
+  // A system holding both keys: reads (GET) go with the read key, everything else with the ingest key.
   const tokens: Record<string, string> = {};
   for (const a of cfg.agents) tokens[a.id] = (await issueToken(env.AUTH_SECRET, { tenant: id, agentId: a.id, role: a.role }, 3600)).token;
   const api = (path: string, init: RequestInit & { as?: string; json?: unknown } = {}) => {
     const headers = new Headers(init.headers);
-    if (!headers.has("Authorization")) headers.set("Authorization", `Bearer ${init.as === undefined ? key : init.as === "" ? "" : tokens[init.as]}`);
+    const asKey = (init.method ?? "GET").toUpperCase() === "GET" ? keys.read : key;
+    if (!headers.has("Authorization")) headers.set("Authorization", `Bearer ${init.as === undefined ? asKey : init.as === "" ? "" : tokens[init.as]}`);
     if (init.json !== undefined) headers.set("Content-Type", "application/json");
     return exports.default.fetch(new Request(`http://parley.test${path}`, { ...init, headers, body: init.json !== undefined ? JSON.stringify(init.json) : init.body }));
   };
@@ -62,7 +70,7 @@ export async function makeTenant(agents: AgentSpec[], queues?: TenantConfigInput
     if (res.status !== want) throw new Error(`${init.method ?? "GET"} ${path}: ${res.status} ${JSON.stringify(body)}`);
     return body;
   };
-  return { id, key, tokens, api, call };
+  return { id, key, readKey: keys.read, tokens, api, call };
 }
 
 export async function submit(t: Tenant, body: Record<string, unknown>): Promise<string> {

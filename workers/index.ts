@@ -1,5 +1,6 @@
 // The Parley Worker: the HTTP API, the scheduled sweep, and the Durable Object classes.
 import { buildRouter } from "./http/router.ts";
+import { finalizeApi } from "./http/finalize.ts";
 import type { RouteDef } from "./http/api.ts";
 import { adminRoutes } from "./http/routes/admin.ts";
 import { secretRoutes } from "./http/routes/secrets.ts";
@@ -31,7 +32,7 @@ routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, 
 const router = buildRouter(routes);
 
 export default {
-  fetch: (req, env, ctx) => router.fetch(req, env, ctx),
+  fetch: async (req, env, ctx) => finalizeApi(await router.fetch(req, env, ctx)),
   email: (message, env, _ctx) => handleEmail(message, env),
   queue: (batch, env, _ctx) => handleBatch(batch, env),
   scheduled: (_controller, env, ctx) => ctx.waitUntil(sweep(env).then((r) => console.log("sweep", JSON.stringify({ checked: r.checked.length, resubmitted: r.resubmitted.length, staleOffers: r.staleOffers, requeued: r.requeued.length, released: r.released })))),

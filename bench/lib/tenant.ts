@@ -6,7 +6,8 @@ import { tenantSql } from "../../scripts/sql.ts";
 import { devVar } from "../../scripts/local.ts";
 import { wranglerIn, type Workdir } from "./dev.ts";
 
-/** `secrets`: the tenant's own secrets its config names, sealed under the snapshot's SECRETS_KEY. */
+/** `secrets`: the tenant's own secrets its config names, sealed under the snapshot's SECRETS_KEY.
+ *  The benches write with `ingestKey`; the read key (`{ingestKey}-read`) is there for a bench that reads. */
 export async function loadBigTenant(config: unknown, ingestKey: string, w: Workdir, secrets?: Record<string, string>): Promise<{ configBytes: number; statements: number }> {
   let sealing: { secrets: Record<string, string>; secretsKey: string } | undefined;
   if (secrets) {
@@ -14,7 +15,7 @@ export async function loadBigTenant(config: unknown, ingestKey: string, w: Workd
     if (!secretsKey) throw new Error("the snapshot's .dev.vars has no SECRETS_KEY");
     sealing = { secrets, secretsKey };
   }
-  const t = await tenantSql(config, ingestKey, sealing);
+  const t = await tenantSql(config, { ingest: ingestKey, read: `${ingestKey}-read` }, sealing);
   const file = join(w.dir, `tenant-${t.tenantId}.sql`);
   writeFileSync(file, t.sql);
   wranglerIn(w.src, ["d1", "execute", "DB", "--local", "--file", file, "--persist-to", w.state]);

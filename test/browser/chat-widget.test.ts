@@ -5,7 +5,7 @@
 import { createServer, type Server } from "node:http";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import { api, ART, base, cleanSlate, ingestKey, launch, ok, readyAgent as agentLogin, until } from "./lib.ts";
+import { api, ART, base, cleanSlate, launch, ok, readKey, readyAgent as agentLogin, until } from "./lib.ts";
 
 const otherPort = inject("otherPort");
 
@@ -374,7 +374,7 @@ describe("chat widget in a real browser", () => {
     await dialog.getByText("Thank you! We got your message").waitFor();
     await shot(page, "09-offline-thanks");
 
-    const i = await ok<{ channel: string; text?: string; parts?: { text?: string }[] }>(`/api/v1/interactions/${interactionId}`, { token: ingestKey });
+    const i = await ok<{ channel: string; text?: string; parts?: { text?: string }[] }>(`/api/v1/interactions/${interactionId}`, { token: readKey });
     expect(i.channel).toBe("webform");
     expect(JSON.stringify(i)).toContain(text);
   });

@@ -11,6 +11,7 @@ import { buildWeb } from "../../scripts/build-web.ts";
 import { applyMigrations, ensureDevVars, loadTenant, readJson, root, startDev, waitForHealth } from "../../scripts/local.ts";
 
 export const INGEST_KEY = "demo-ingest-key-change-me";
+export const READ_KEY = "demo-read-key-change-me";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -19,6 +20,7 @@ declare module "vitest" {
     /** Another origin on the allow-lists, for a page that embeds the widget from elsewhere. */
     otherPort: number;
     ingestKey: string;
+    readKey: string;
   }
 }
 
@@ -56,7 +58,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   cfg.forms.find((f) => f.name === "contact-us")!.allowedOrigins.push(...origins);
   ensureDevVars();
   applyMigrations(persistTo);
-  await loadTenant(cfg, INGEST_KEY, persistTo);
+  await loadTenant(cfg, { ingest: INGEST_KEY, read: READ_KEY }, persistTo);
 
   mkdirSync(`${root}test-artifacts`, { recursive: true });
   const log = createWriteStream(`${root}test-artifacts/wrangler-dev.log`);
@@ -82,5 +84,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("baseUrl", base);
   project.provide("otherPort", otherPort);
   project.provide("ingestKey", INGEST_KEY);
+  project.provide("readKey", READ_KEY);
   return stop;
 }

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, inject } from "vitest";
 
 export const base = inject("baseUrl");
 export const ingestKey = inject("ingestKey");
+export const readKey = inject("readKey");
 export const ART = new URL("../../test-artifacts/", import.meta.url).pathname;
 mkdirSync(ART, { recursive: true });
 

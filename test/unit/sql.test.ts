@@ -8,7 +8,7 @@ describe("tenant SQL for wrangler d1 execute", () => {
     const agents = Array.from({ length: 1200 }, (_, i) => ({ id: `agent-${i}`, skills: { billing: i % 10 }, capacity: { email: 5 } }));
     const cfg = baseConfig("big", agents);
     (cfg.tenant as { name: string }).name = "O'Brien & Sons";
-    const t = await tenantSql(cfg, "key");
+    const t = await tenantSql(cfg, { ingest: "key", read: "read-key" });
     const lines = t.sql.split("\n");
     for (const line of lines) expect(new TextEncoder().encode(line).length).toBeLessThan(100_000);
     expect(lines.filter((l) => l.startsWith("UPDATE tenants SET config = config ||")).length).toBeGreaterThan(1);

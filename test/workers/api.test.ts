@@ -1,7 +1,7 @@
 // The agent, supervisor and admin API: login, OpenAPI, statistics, config, contacts and search.
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { makeTenant, me, offerFor, post, ready, stateIs, submit } from "../helpers.ts";
+import { makeTenant, me, offerFor, PASSWORD, post, ready, stateIs, submit } from "../helpers.ts";
 
 const json = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   exports.default.fetch(new Request(`http://parley.test${path}`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) }));
@@ -11,7 +11,7 @@ describe("API", () => {
     const t = await makeTenant([{ id: "a", role: "supervisor" }]);
     const stored = await env.DB.prepare("SELECT password_hash FROM credentials WHERE tenant_id = ? AND login = 'a'").bind(t.id).first<{ password_hash: string }>();
     expect(stored!.password_hash).toMatch(/^pbkdf2-sha256\$100000\$/);
-    const res = await json("/api/v1/auth/login", { tenant: t.id, login: "A", password: "password123" });
+    const res = await json("/api/v1/auth/login", { tenant: t.id, login: "A", password: PASSWORD });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { token: string; expiresAt: number; agent: { role: string } };
     expect(body.agent.role).toBe("supervisor");
@@ -90,13 +90,13 @@ describe("API", () => {
     expect(await r.json()).toMatchObject({ error: { code: "invalid_config", message: expect.stringMatching(/queues\[0\]\.steps\[0\]\.targets\[0\]\.skills: unknown skill 'wizardry'/) } });
 
     const next = structuredClone(cur.config) as Record<string, any>;
-    next.agents.push({ id: "newbie", login: "newbie", fullName: "New Bie", role: "agent", password: "welcome-123", skills: {}, capacity: { email: 1 } });
+    next.agents.push({ id: "newbie", login: "newbie", fullName: "New Bie", role: "agent", password: "welcome-harbor-123", skills: {}, capacity: { email: 1 } });
     next.queues.push({ name: "extra", media: ["email"], steps: [] });
     const ok = await t.call<{ version: number }>("/api/v1/admin/config", { method: "PUT", as: "adm", json: next });
     expect(ok.version).toBe(cur.version + 1);
-    expect((await json("/api/v1/auth/login", { tenant: t.id, login: "newbie", password: "welcome-123" })).status).toBe(200);
+    expect((await json("/api/v1/auth/login", { tenant: t.id, login: "newbie", password: "welcome-harbor-123" })).status).toBe(200);
     // Existing agents keep their passwords.
-    expect((await json("/api/v1/auth/login", { tenant: t.id, login: "a", password: "password123" })).status).toBe(200);
+    expect((await json("/api/v1/auth/login", { tenant: t.id, login: "a", password: PASSWORD })).status).toBe(200);
     const noPw = structuredClone(next);
     noPw.agents.push({ id: "nopw", login: "nopw", fullName: "No Password", role: "agent", skills: {}, capacity: {} });
     const r2 = await t.api("/api/v1/admin/config", { method: "PUT", as: "adm", json: noPw });
@@ -171,7 +171,7 @@ describe("API", () => {
     const t = await makeTenant([{ id: "adm", role: "admin", capacity: {} }]);
     const cur = await t.call<{ config: Record<string, any> }>("/api/v1/admin/config", { as: "adm" });
     const next = structuredClone(cur.config);
-    for (let i = 0; i < 150; i++) next.agents.push({ id: `bulk-${i}`, login: `bulk-${i}`, fullName: `Bulk ${i}`, role: "agent", password: "bulk-password", skills: {}, capacity: { email: 1 } });
+    for (let i = 0; i < 150; i++) next.agents.push({ id: `bulk-${i}`, login: `bulk-${i}`, fullName: `Bulk ${i}`, role: "agent", password: "Bulk-Lantern-Orbit-7", skills: {}, capacity: { email: 1 } });
     const r = await t.call<{ version: number }>("/api/v1/admin/config", { method: "PUT", as: "adm", json: next });
     expect(r.version).toBe(2);
     const n = await env.DB.prepare("SELECT COUNT(*) AS n FROM credentials WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();

@@ -2,7 +2,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { issueToken } from "../../workers/auth/tokens.ts";
-import { makeTenant, offerFor, post, ready, submit } from "../helpers.ts";
+import { makeTenant, offerFor, PASSWORD, post, ready, submit } from "../helpers.ts";
 
 async function expectError(res: Response, status: number, code: string, message?: RegExp) {
   expect(res.status).toBe(status);
@@ -92,7 +92,7 @@ describe("bad input", () => {
   it("login failures say nothing about which part was wrong", async () => {
     const t = await makeTenant([{ id: "a" }]);
     const h = { "Content-Type": "application/json" };
-    for (const body of [{ tenant: t.id, login: "a", password: "wrong-password" }, { tenant: t.id, login: "ghost", password: "password123" }, { tenant: "nope", login: "a", password: "password123" }])
+    for (const body of [{ tenant: t.id, login: "a", password: "wrong-password" }, { tenant: t.id, login: "ghost", password: PASSWORD }, { tenant: "nope", login: "a", password: PASSWORD }])
       await expectError(await raw("/api/v1/auth/login", { method: "POST", headers: h, body: JSON.stringify(body) }), 401, "invalid_credentials", /wrong tenant, login or password/);
     await expectError(await raw("/api/v1/auth/login", { method: "POST", headers: h, body: JSON.stringify({ tenant: t.id }) }), 400, "invalid_request", /^login:/);
   });

@@ -4,6 +4,7 @@
 // harmless (one interaction per Message-ID).
 import { getConfig } from "../config/store.ts";
 import { findMailbox, mailboxForAddress, MAX_MAIL_BYTES, receiveMail } from "./inbound.ts";
+import { readStreamLimited } from "../http/read-limited.ts";
 
 export async function handleEmail(message: ForwardableEmailMessage, env: Env): Promise<void> {
   if (message.rawSize > MAX_MAIL_BYTES) {
@@ -16,8 +17,9 @@ export async function handleEmail(message: ForwardableEmailMessage, env: Env): P
     message.setReject(`No mailbox ${message.to} here`);
     return;
   }
-  const raw = new Uint8Array(await new Response(message.raw).arrayBuffer());
-  if (raw.byteLength > MAX_MAIL_BYTES) {
+  // rawSize is checked above; the stream is still read to the limit only, in case it says otherwise.
+  const raw = await readStreamLimited(message.raw, MAX_MAIL_BYTES);
+  if (!raw) {
     message.setReject(`Message too large: the limit is ${MAX_MAIL_BYTES} bytes`);
     return;
   }

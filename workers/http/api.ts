@@ -5,12 +5,18 @@ import type { Role } from "../config/schema.ts";
 import { assertCurrent } from "../auth/revocation.ts";
 import { looksLikeJwt, verifyToken, type Principal } from "../auth/tokens.ts";
 import { getConfig } from "../config/store.ts";
-import { tenantByIngestKey } from "../ucs/tenants.ts";
-import { AppError, badRequest, forbidden, tooLarge, unauthorized } from "./errors.ts";
+import { tenantByKey, type KeyKind } from "../ucs/tenants.ts";
+import { AppError, badRequest, forbidden, unauthorized } from "./errors.ts";
+import { readLimited } from "./read-limited.ts";
 
-export type Access = "public" | "ingest" | Role | "ingest_or_agent";
+/**
+ * Who may call a route. "ingest": the tenant's ingest key (writes: interactions, mail, SMS).
+ * "read_or_agent": the tenant's read key (history, messages, attachments, the outbox) or an agent.
+ * An ingest key never reads and a read key never writes.
+ */
+export type Access = "public" | "ingest" | Role | "ingest_or_agent" | "read_or_agent";
 
-export type Caller = { kind: "user"; tenant: string; agentId: string; role: Role; version: number; expiresAt: number } | { kind: "ingest"; tenant: string };
+export type Caller = { kind: "user"; tenant: string; agentId: string; role: Role; version: number; expiresAt: number } | { kind: KeyKind; tenant: string };
 
 export interface Ctx<B, Q> {
   req: Request;
@@ -56,16 +62,20 @@ export class Reply {
 export const MAX_JSON_BYTES = 1 << 20;
 const RANK: Record<Role, number> = { agent: 1, supervisor: 2, admin: 3 };
 
-const ingestCache = new Map<string, { tenant: string | null; at: number }>();
+type KeyOwner = Awaited<ReturnType<typeof tenantByKey>>;
+const keyCache = new Map<string, { owner: KeyOwner; at: number }>();
 
-async function ingestTenant(db: D1Database, key: string): Promise<string | null> {
-  const hit = ingestCache.get(key);
-  if (hit && Date.now() - hit.at < 30_000) return hit.tenant;
-  const tenant = await tenantByIngestKey(db, key);
-  if (ingestCache.size > 1000) ingestCache.clear();
-  ingestCache.set(key, { tenant, at: Date.now() });
-  return tenant;
+async function keyOwner(db: D1Database, key: string): Promise<KeyOwner> {
+  const hit = keyCache.get(key);
+  if (hit && Date.now() - hit.at < 30_000) return hit.owner;
+  const owner = await tenantByKey(db, key);
+  if (keyCache.size > 1000) keyCache.clear();
+  keyCache.set(key, { owner, at: Date.now() });
+  return owner;
 }
+
+/** The kind of API key a route takes, if any. */
+const keyKindFor = (access: Access): KeyKind | null => (access === "ingest" || access === "ingest_or_agent" ? "ingest" : access === "read_or_agent" ? "read" : null);
 
 function bearer(req: Request, allowQuery: boolean): string | null {
   const h = req.headers.get("Authorization");
@@ -83,7 +93,7 @@ export async function authenticate(req: Request, env: Env, access: Access): Prom
   const token = bearer(req, req.headers.get("Upgrade")?.toLowerCase() === "websocket");
   if (!token) throw unauthorized(access === "ingest" ? "send the tenant's ingest key as 'Authorization: Bearer <key>'" : "send 'Authorization: Bearer <token>' (POST /api/v1/auth/login)");
   const wantsUser = access !== "ingest";
-  const wantsIngest = access === "ingest" || access === "ingest_or_agent";
+  const wantsKey = keyKindFor(access);
   if (wantsUser && looksLikeJwt(token)) {
     const p: Principal = await verifyToken(env.AUTH_SECRET, token);
     // The token proves who; the current config says what they may do. A removed login, or one whose
@@ -93,14 +103,15 @@ export async function authenticate(req: Request, env: Env, access: Access): Prom
     const agent = cfg?.agents.get(p.agentId);
     if (!cfg || !agent) throw new AppError(401, "invalid_token", "this login no longer exists");
     await assertCurrent(env.DB, p, cfg);
-    const need: Role = access === "ingest_or_agent" ? "agent" : (access as Role);
+    const need: Role = access === "ingest_or_agent" || access === "read_or_agent" ? "agent" : (access as Role);
     if (RANK[agent.role] < RANK[need]) throw forbidden(`this needs the ${need} role; you are ${agent.role}`);
     return { kind: "user", tenant: p.tenant, agentId: p.agentId, role: agent.role, version: p.version, expiresAt: p.expiresAt };
   }
-  if (wantsIngest) {
-    const tenant = await ingestTenant(env.DB, token);
-    if (!tenant) throw new AppError(401, "invalid_key", "unknown ingest key");
-    return { kind: "ingest", tenant };
+  if (wantsKey) {
+    const owner = await keyOwner(env.DB, token);
+    if (!owner) throw new AppError(401, "invalid_key", `unknown ${wantsKey} key`);
+    if (owner.kind !== wantsKey) throw forbidden(`this needs the tenant's ${wantsKey} key (or an agent token); a ${owner.kind} key cannot ${owner.kind === "ingest" ? "read" : "write"}`);
+    return { kind: owner.kind, tenant: owner.tenant };
   }
   throw new AppError(401, "invalid_token", "invalid token");
 }
@@ -112,10 +123,7 @@ export function issuesOf(err: z.ZodError): { path: string; message: string }[] {
 export async function readJson(req: Request, schema: z.ZodType): Promise<unknown> {
   const type = req.headers.get("Content-Type") ?? "";
   if (!/^application\/json\b/i.test(type)) throw new AppError(415, "unsupported_media_type", "send the body as application/json");
-  const len = Number(req.headers.get("Content-Length") ?? "0");
-  if (len > MAX_JSON_BYTES) throw tooLarge(`the body is over ${MAX_JSON_BYTES} bytes`);
-  const buf = await req.arrayBuffer();
-  if (buf.byteLength > MAX_JSON_BYTES) throw tooLarge(`the body is over ${MAX_JSON_BYTES} bytes`);
+  const buf = await readLimited(req, MAX_JSON_BYTES);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(buf);

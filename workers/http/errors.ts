@@ -35,7 +35,9 @@ export function toErrorResponse(err: unknown): Response {
   if (app) {
     const body: ErrorBody = { error: { code: app.code, message: app.message } };
     if (app.details !== undefined) body.error.details = app.details;
-    return Response.json(body, { status: app.status });
+    // A 429 says when to come back (details.retryAfterSeconds, as the throttles set it).
+    const retry = app.status === 429 ? (app.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds : undefined;
+    return Response.json(body, { status: app.status, headers: typeof retry === "number" ? { "Retry-After": String(retry) } : {} });
   }
   console.error("unhandled error", err);
   return Response.json({ error: { code: "internal", message: "internal error" } } satisfies ErrorBody, { status: 500 });

@@ -4,6 +4,7 @@
 // the message is never lost for one bad part.
 import type { NewPart } from "../ucs/interactions.ts";
 import { bytesSha256 } from "../email/hash.ts";
+import { readStreamLimited } from "../http/read-limited.ts";
 
 export const MAX_MEDIA = 10;
 export const MAX_MEDIA_BYTES = 5 * 1024 * 1024;
@@ -46,8 +47,8 @@ export async function fetchMedia(env: Env, tenant: string, messageId: string, re
       }
       if (!res.ok) return note(`the provider answered ${res.status}`);
       if (Number(res.headers.get("Content-Length") ?? "0") > MAX_MEDIA_BYTES) return note(`over ${MAX_MEDIA_BYTES} bytes`);
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      if (bytes.byteLength > MAX_MEDIA_BYTES) return note(`over ${MAX_MEDIA_BYTES} bytes`);
+      const bytes = await readStreamLimited(res.body, MAX_MEDIA_BYTES);
+      if (!bytes) return note(`over ${MAX_MEDIA_BYTES} bytes`);
       const key = `${tenant}/sms/${messageId}/${i}`;
       await env.BLOBS.put(key, bytes, { httpMetadata: { contentType: ref.contentType } });
       const ext = ref.contentType.split("/")[1]?.replace(/[^a-z0-9]/g, "").slice(0, 8) || "bin";

@@ -1,9 +1,16 @@
 // The statements that write a tenant, its config and credentials. No bindings: the Worker runs
 // them on D1, and the local scripts render them as a SQL file for wrangler.
 import { hashPassword } from "../auth/password.ts";
+import { weakPasswordReason } from "../auth/strength.ts";
 import { withoutSecrets, type TenantConfig } from "../config/schema.ts";
 import { badRequest } from "../http/errors.ts";
 import { sha256Hex } from "../ids.ts";
+
+/** A tenant's API keys as given (stored hashed): ingest writes, read reads. */
+export interface TenantKeys {
+  ingest: string;
+  read: string;
+}
 
 export interface Statement {
   sql: string;
@@ -14,7 +21,8 @@ export interface Statement {
 export async function tenantStatements(
   cfg: TenantConfig,
   opts: {
-    ingestKey?: string;
+    /** On creation (or re-loading the demo): the tenant's keys, replacing any it had. */
+    keys?: TenantKeys;
     version: number;
     existingLogins?: ReadonlySet<string>;
     now?: number;
@@ -32,13 +40,18 @@ export async function tenantStatements(
     if (!hashes.has(pw)) hashes.set(pw, hashPassword(pw));
     return hashes.get(pw)!;
   };
-  if (opts.ingestKey !== undefined) {
+  if (opts.keys !== undefined) {
+    if (opts.keys.ingest === opts.keys.read) throw badRequest("invalid_keys", "the ingest key and the read key must differ");
+    // ingest_key_hash is a legacy column (keys live in tenant_keys): a unique placeholder.
     out.push({
       sql: `INSERT INTO tenants (id, name, ingest_key_hash, config, config_version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (id) DO UPDATE SET name = excluded.name, ingest_key_hash = excluded.ingest_key_hash, config = excluded.config,
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name, config = excluded.config,
               config_version = excluded.config_version, updated_at = excluded.updated_at`,
-      params: [t.id, t.name, await sha256Hex(opts.ingestKey), stored, opts.version, now, now],
+      params: [t.id, t.name, `moved:${t.id}`, stored, opts.version, now, now],
     });
+    out.push({ sql: "DELETE FROM tenant_keys WHERE tenant_id = ?", params: [t.id] });
+    for (const kind of ["ingest", "read"] as const)
+      out.push({ sql: "INSERT INTO tenant_keys (key_hash, tenant_id, kind, created_at) VALUES (?, ?, ?, ?)", params: [await sha256Hex(opts.keys[kind]), t.id, kind, now] });
   } else {
     out.push({ sql: `UPDATE tenants SET name = ?, config = ?, config_version = ?, updated_at = ? WHERE id = ?`, params: [t.name, stored, opts.version, now, t.id] });
   }
@@ -59,6 +72,9 @@ export async function tenantStatements(
   for (const [i, a] of cfg.agents.entries()) {
     const login = a.login.toLowerCase();
     if (a.password) {
+      // Every door that sets a password comes through here: the admin API, provisioning, the demo loader.
+      const weak = weakPasswordReason(a.password, [a.login, a.id, ...a.fullName.split(/\s+/)]);
+      if (weak) throw badRequest("weak_password", `agents[${i}].password: ${weak}`, [{ path: `agents.${i}.password`, message: weak }]);
       out.push({
         sql: `INSERT INTO credentials (tenant_id, login, agent_id, password_hash) VALUES (?, ?, ?, ?)
               ON CONFLICT (tenant_id, login) DO UPDATE SET agent_id = excluded.agent_id, password_hash = excluded.password_hash`,

@@ -5,19 +5,26 @@ import { missingSecrets } from "../secrets/store.ts";
 import { badRequest, conflict, notFound } from "../http/errors.ts";
 import { sha256Hex } from "../ids.ts";
 import { changedLogins } from "../auth/changed-logins.ts";
-import { tenantStatements, type Statement } from "./tenant-statements.ts";
+import { tenantStatements, type Statement, type TenantKeys } from "./tenant-statements.ts";
 
 const bindAll = (db: D1Database, st: Statement[]) => st.map((s) => db.prepare(s.sql).bind(...s.params));
 
-/** Creates a tenant with its config and ingest key (tests, demo, provisioning). The secrets its
- *  config names are set first (setTenantSecret), as for a replace. */
-export async function createTenant(db: D1Database, input: unknown, ingestKey: string, opts: ParseOptions = {}): Promise<TenantConfig> {
+export type { TenantKeys };
+export type KeyKind = keyof TenantKeys;
+
+/** A new random API key: 256 bits, prefixed with its kind so a leaked one is recognised. */
+export const newApiKey = (kind: KeyKind) => `pk_${kind}_${[...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+
+/** Creates a tenant with its config and its two keys, made here unless given (tests, demo, provisioning): the keys
+ *  are shown only now. The secrets its config names are set first (setTenantSecret), as for a replace. */
+export async function createTenant(db: D1Database, input: unknown, given: Partial<TenantKeys> = {}, opts: ParseOptions = {}): Promise<{ config: TenantConfig; keys: TenantKeys }> {
   const cfg = parseConfig(input, opts);
   await checkSecretsSet(db, cfg);
   await checkMailboxesFree(db, cfg);
   await checkNumbersFree(db, cfg);
-  await db.batch(bindAll(db, await tenantStatements(cfg, { ingestKey, version: 1 })));
-  return cfg;
+  const keys: TenantKeys = { ingest: given.ingest ?? newApiKey("ingest"), read: given.read ?? newApiKey("read") };
+  await db.batch(bindAll(db, await tenantStatements(cfg, { keys, version: 1 })));
+  return { config: cfg, keys };
 }
 
 export async function loadTenantConfig(db: D1Database, tenantId: string): Promise<{ config: TenantConfig; version: number }> {
@@ -64,9 +71,10 @@ export async function tokenVersionOf(db: D1Database, tenantId: string, agentId: 
   return row?.version ?? 1;
 }
 
-export async function tenantByIngestKey(db: D1Database, key: string): Promise<string | null> {
-  const row = await db.prepare("SELECT id FROM tenants WHERE ingest_key_hash = ?").bind(await sha256Hex(key)).first<{ id: string }>();
-  return row?.id ?? null;
+/** The tenant and kind of an API key, or null. */
+export async function tenantByKey(db: D1Database, key: string): Promise<{ tenant: string; kind: KeyKind } | null> {
+  const row = await db.prepare("SELECT tenant_id, kind FROM tenant_keys WHERE key_hash = ?").bind(await sha256Hex(key)).first<{ tenant_id: string; kind: KeyKind }>();
+  return row ? { tenant: row.tenant_id, kind: row.kind } : null;
 }
 
 export async function allTenantIds(db: D1Database): Promise<string[]> {

@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { getConfig } from "../../config/store.ts";
 import { DUMMY_HASH, verifyPassword } from "../../auth/password.ts";
+import { checkNotBlocked, countAttempt, IP_THROTTLE, ipKey, LOGIN_THROTTLE, loginKey, resetAttempts } from "../../auth/throttle.ts";
 import { issueToken } from "../../auth/tokens.ts";
 import { tokenVersionOf } from "../../ucs/tenants.ts";
 import { route } from "../api.ts";
@@ -11,17 +12,26 @@ const Token = z.object({ token: z.string(), expiresAt: z.number(), agent: z.obje
 
 export const authRoutes = [
   route({
-    method: "post", path: "/api/v1/auth/login", access: "public", tags: ["auth"], summary: "Log in: a token for the agent, supervisor or admin API",
+    method: "post", path: "/api/v1/auth/login", access: "public", tags: ["auth"], summary: "Log in: a token for the agent, supervisor or admin API. Guessing is throttled: 429 with Retry-After",
     body: Login, responses: { 200: { description: "A bearer token and when it expires", schema: Token } },
-    handler: async ({ env, body }) => {
+    handler: async ({ env, req, body }) => {
+      // Cloudflare always sets CF-Connecting-IP; only local calls without it skip the per-IP count.
+      const ip = req.headers.get("CF-Connecting-IP");
+      const forLogin = loginKey(body.tenant, body.login);
+      // The cheap checks first: a throttled guess never reaches PBKDF2.
+      if (ip) await checkNotBlocked(env.DB, [ipKey(ip)]);
+      await countAttempt(env.DB, forLogin, LOGIN_THROTTLE);
       const row = await env.DB.prepare("SELECT agent_id, password_hash FROM credentials WHERE tenant_id = ? AND login = ?")
         .bind(body.tenant, body.login.toLowerCase()).first<{ agent_id: string; password_hash: string }>();
       // Unknown tenant, unknown login and wrong password take the same time and give the same answer.
       const ok = await verifyPassword(body.password, row?.password_hash ?? DUMMY_HASH);
-      if (!row || !ok) throw new AppError(401, "invalid_credentials", "wrong tenant, login or password");
+      const agent = row && ok ? (await getConfig(env.DB, body.tenant)).agents.get(row.agent_id) : undefined;
+      if (!agent) {
+        if (ip) await countAttempt(env.DB, ipKey(ip), IP_THROTTLE).catch((e: unknown) => void e);
+        throw new AppError(401, "invalid_credentials", "wrong tenant, login or password");
+      }
+      await resetAttempts(env.DB, forLogin);
       const cfg = await getConfig(env.DB, body.tenant);
-      const agent = cfg.agents.get(row.agent_id);
-      if (!agent) throw new AppError(401, "invalid_credentials", "wrong tenant, login or password");
       // The login's current token version, from D1 itself: the token is revoked when it next moves on.
       const version = await tokenVersionOf(env.DB, body.tenant, agent.id);
       const t = await issueToken(env.AUTH_SECRET, { tenant: body.tenant, agentId: agent.id, role: agent.role, version }, cfg.raw.settings.tokenTtlSeconds);

@@ -34,11 +34,11 @@ const actorOf = (c: Caller): Actor => {
   return { agentId: c.agentId, supervisor: c.role === "supervisor" || c.role === "admin" };
 };
 const supervisorOrKey = (c: Caller) => {
-  if (c.kind === "user" && c.role === "agent") throw forbidden("this needs the supervisor role or the ingest key");
+  if (c.kind === "user" && c.role === "agent") throw forbidden("this needs the supervisor role or the read key");
 };
 
 
-/** The thread's messages; an ingest-key caller (a system, not a person) sees only what was received or
+/** The thread's messages; a read-key caller (a system, not a person) sees only what was received or
  *  sent, and an agent sees no one else's drafts. */
 async function emailsOfThread(env: Env, caller: Caller, id: string) {
   const tenant = caller.tenant;
@@ -104,12 +104,12 @@ export const emailRoutes = [
     },
   }),
   route({
-    method: "get", path: "/api/v1/interactions/:id/messages", access: "ingest_or_agent", tags: ["email"],
+    method: "get", path: "/api/v1/interactions/:id/messages", access: "read_or_agent", tags: ["email"],
     summary: "The email thread this interaction belongs to: every message in and out, with text, sanitized HTML, attachments and delivery state",
     handler: async ({ env, caller, params }) => emailsOfThread(env, caller, params.id!),
   }),
   route({
-    method: "get", path: "/api/v1/interactions/:id/parts/:partId/content", access: "ingest_or_agent", tags: ["email"],
+    method: "get", path: "/api/v1/interactions/:id/parts/:partId/content", access: "read_or_agent", tags: ["email"],
     summary: "An attachment's bytes (a download; images may be shown inline)",
     handler: async ({ env, caller, params }) => {
       await assertNotOthersDraft(env.DB, caller.tenant, caller, params.id!);
@@ -274,7 +274,7 @@ export const emailRoutes = [
     },
   }),
   route({
-    method: "get", path: "/api/v1/outbox", access: "ingest_or_agent", tags: ["email", "supervisor"],
+    method: "get", path: "/api/v1/outbox", access: "read_or_agent", tags: ["email", "supervisor"],
     summary: "The local outbox (transport 'outbox'): what would have been sent. NOT DELIVERED: nothing here left this machine.",
     query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), interactionId: z.string().max(100).optional() }).strict(),
     handler: async ({ env, caller, query }) => {
@@ -290,7 +290,7 @@ export const emailRoutes = [
     },
   }),
   route({
-    method: "get", path: "/api/v1/outbox/:id", access: "ingest_or_agent", tags: ["email", "supervisor"], summary: "One outbox message as raw MIME (not delivered)",
+    method: "get", path: "/api/v1/outbox/:id", access: "read_or_agent", tags: ["email", "supervisor"], summary: "One outbox message as raw MIME (not delivered)",
     handler: async ({ env, caller, params }) => {
       supervisorOrKey(caller);
       const m = await env.DB.prepare("SELECT raw_key FROM outbox WHERE tenant_id = ? AND id = ?").bind(caller.tenant, params.id!).first<{ raw_key: string }>();

@@ -47,7 +47,7 @@ export const interactionRoutes = [
     },
   }),
   route({
-    method: "get", path: "/api/v1/interactions/:id", access: "ingest_or_agent", tags: ["interactions"],
+    method: "get", path: "/api/v1/interactions/:id", access: "read_or_agent", tags: ["interactions"],
     summary: "An interaction with its state, queue, agent, contact, thread, parts, notes and history",
     handler: async ({ env, caller, params }) => {
       await assertNotOthersDraft(env.DB, caller.tenant, caller, idParam(params));
