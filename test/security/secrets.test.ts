@@ -107,7 +107,7 @@ describe("1. a tenant's config reaches only that tenant's own secrets", () => {
         expect(body.error.details.map((d) => d.path), url).toContain("email.transport.url");
       }
       // A provider's https URL on a public name is taken.
-      expect((await putConfig(t, (c) => (c.email.transport = { kind: "http", url: "https://mail.provider.example/send", secret: "mail" }))).status).toBe(200);
+      expect((await putConfig(t, (c) => (c.email.transport = { kind: "http", url: "https://mail.provider.example.com/send", secret: "mail" }))).status).toBe(200);
     });
 
     it("allows the configured dev host by name (http too), only while it is configured", async () => {
@@ -167,11 +167,11 @@ describe("1. a tenant's config reaches only that tenant's own secrets", () => {
 
     it("sends the tenant's own secret (never MAIL_API_TOKEN) and does not follow a redirect", async () => {
       const { t, r } = await mailInHand();
-      expect((await putConfig(t, (c) => (c.email.transport = { kind: "http", url: "https://mail.provider.example/send", secret: "mail" }))).status).toBe(200);
-      const calls = recordFetches((url) => (url.startsWith("https://mail.provider.example/") ? new Response(null, { status: 302, headers: { Location: "http://127.0.0.1:8025/steal" } }) : Response.json({})));
+      expect((await putConfig(t, (c) => (c.email.transport = { kind: "http", url: "https://mail.provider.example.com/send", secret: "mail" }))).status).toBe(200);
+      const calls = recordFetches((url) => (url.startsWith("https://mail.provider.example.com/") ? new Response(null, { status: 302, headers: { Location: "http://127.0.0.1:8025/steal" } }) : Response.json({})));
       const d = await t.call<{ id: string; emailId: string }>(`/api/v1/interactions/${r.interactionId}/replies`, { method: "POST", as: "a1", json: { text: "hi", send: true }, expect: 201 });
       await deliver(t.id, [d.emailId]);
-      expect(calls.map((c) => c.url)).toEqual(["https://mail.provider.example/send"]);
+      expect(calls.map((c) => c.url)).toEqual(["https://mail.provider.example.com/send"]);
       expect(calls[0]!.auth).toBe("Bearer tenant-mail-token");
       expect(calls[0]!.redirect).toBe("manual");
       const row = await env.DB.prepare("SELECT status, last_error FROM emails WHERE tenant_id = ? AND id = ?").bind(t.id, d.emailId).first<{ status: string; last_error: string }>();
