@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../workers/index.ts";
 import { forgetConfig } from "../../workers/config/store.ts";
 import { MAX_SECRETS_PER_TENANT } from "../../workers/secrets/crypto.ts";
+import { setTenantSecret, tenantSecret } from "../../workers/secrets/store.ts";
 import { genericSignature } from "../../workers/sms/generic-signature.ts";
 import { twilioSignature } from "../../workers/sms/twilio-signature.ts";
 import { deliver, mail, mailTenant, mid } from "../email-helpers.ts";
@@ -334,5 +335,37 @@ describe("1. a tenant's config reaches only that tenant's own secrets", () => {
       expect(await over.json()).toMatchObject({ error: { code: "too_many_secrets" } });
       expect((await putSecret(t, "s0", "v")).status).toBe(200);
     });
+  });
+});
+
+describe("review follow-up 5: the platform key", () => {
+  const hexKey = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, "0")).join("");
+
+  it("refuses to seal or open under a guessable SECRETS_KEY (32 × 'a'): 503 secrets_unavailable, nothing stored", async () => {
+    const t = await adminTenant();
+    const weak = { ...env, SECRETS_KEY: "a".repeat(32) } as Env;
+    const res = await worker.fetch(
+      new Request(`http://parley.test/api/v1/admin/secrets/twilio`, { method: "PUT", headers: { Authorization: `Bearer ${t.tokens.adm}`, "Content-Type": "application/json" }, body: JSON.stringify({ value: "v" }) }) as Request<unknown, IncomingRequestCfProperties>,
+      weak,
+      createExecutionContext(),
+    );
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ error: { code: "secrets_unavailable" } });
+    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n).toBe(0);
+  });
+
+  it("rotates: a secret sealed under SECRETS_KEY_PREVIOUS still opens, and is re-sealed under the new key", async () => {
+    const t = await adminTenant();
+    const [oldKey, newKey] = [hexKey(), hexKey()];
+    await setTenantSecret({ ...env, SECRETS_KEY: oldKey } as Env, t.id, "twilio", "rotated-value");
+    const before = await env.DB.prepare("SELECT ciphertext FROM tenant_secrets WHERE tenant_id = ? AND name = 'twilio'").bind(t.id).first<{ ciphertext: string }>();
+    // Without the previous key, the new one alone does not open it.
+    expect(await tenantSecret({ ...env, SECRETS_KEY: newKey } as Env, t.id, "twilio")).toBeUndefined();
+    const rotating = { ...env, SECRETS_KEY: newKey, SECRETS_KEY_PREVIOUS: oldKey } as Env;
+    expect(await tenantSecret(rotating, t.id, "twilio")).toBe("rotated-value");
+    const after = await env.DB.prepare("SELECT ciphertext FROM tenant_secrets WHERE tenant_id = ? AND name = 'twilio'").bind(t.id).first<{ ciphertext: string }>();
+    expect(after!.ciphertext).not.toBe(before!.ciphertext);
+    // Re-sealed: the new key alone opens it now.
+    expect(await tenantSecret({ ...env, SECRETS_KEY: newKey } as Env, t.id, "twilio")).toBe("rotated-value");
   });
 });
