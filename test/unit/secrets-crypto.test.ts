@@ -33,7 +33,7 @@ describe("tenant secret sealing", () => {
   // Review follow-up 5: the length was counted in characters, so 32 × 'a' was a key.
   it("takes only a key of MIN_SECRETS_KEY_BYTES random bytes, as hex or base64; refuses long but guessable keys", async () => {
     expect(MIN_SECRETS_KEY_BYTES).toBe(32);
-    for (const good of [hex(32), hex(48), b64(32), b64(32).replace(/=+$/, ""), b64(32).replace(/\+/g, "-").replace(/\//g, "_")]) expect(secretsKeyProblem(good), good).toBeNull();
+    for (const good of [hex(32), hex(48), b64(32), b64(32).replace(/=+$/, "")]) expect(secretsKeyProblem(good), good).toBeNull();
     for (const bad of ["a".repeat(32), "a".repeat(64), "ab".repeat(32), "0123456789abcdef".repeat(4), hex(16), b64(16), "test-secrets-key-not-for-production-0123456789abcdef", "correct horse battery staple and then some more words"]) {
       expect(secretsKeyProblem(bad), bad).toMatch(/SECRETS_KEY/);
       await expect(sealSecret(bad, "acme", "twilio", "v"), bad).rejects.toBeInstanceOf(SecretsKeyError);
