@@ -369,3 +369,33 @@ describe("review follow-up 5: the platform key", () => {
     expect(await tenantSecret({ ...env, SECRETS_KEY: newKey } as Env, t.id, "twilio")).toBe("rotated-value");
   });
 });
+
+describe("review follow-up 7: the secrets cap and the in-use check are atomic", () => {
+  it("lets only one of several concurrent PUTs of new names take the last place under MAX_SECRETS_PER_TENANT", async () => {
+    const t = await adminTenant();
+    await env.DB.batch(Array.from({ length: MAX_SECRETS_PER_TENANT - 1 }, (_, i) => env.DB.prepare("INSERT INTO tenant_secrets (tenant_id, name, ciphertext, iv, updated_at) VALUES (?, ?, 'x', 'x', 0)").bind(t.id, `s${i}`)));
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => putSecret(t, `race${i}`, "v")));
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 409, 409, 409, 409, 409]);
+    const n = await env.DB.prepare("SELECT COUNT(*) AS n FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+    expect(n!.n).toBe(MAX_SECRETS_PER_TENANT);
+  });
+
+  it("refuses a DELETE of a secret the stored config names, checked in the same statement as the delete (409, row kept)", async () => {
+    const t = await adminTenant();
+    await putSecret(t, "relay", "v");
+    await putSecret(t, "mail", "w");
+    await bypassValidation(t, (c) => {
+      c.numbers = [{ number: number(), provider: "generic", mode: "paging", workflow: "main", secret: "relay" }];
+      c.email.transport = { kind: "http", url: "https://mail.provider.example.com/send", secret: "mail" };
+    });
+    for (const name of ["relay", "mail"]) {
+      const del = await t.api(`/api/v1/admin/secrets/${name}`, { method: "DELETE", as: "adm" });
+      expect(del.status, name).toBe(409);
+      expect(await del.json(), name).toMatchObject({ error: { code: "secret_in_use" } });
+    }
+    expect((await t.api("/api/v1/admin/secrets/nope", { method: "DELETE", as: "adm" })).status).toBe(404);
+    const n = await env.DB.prepare("SELECT COUNT(*) AS n FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+    expect(n!.n).toBe(2);
+  });
+});
