@@ -16,7 +16,8 @@ export function renderSql(statements: Statement[]): string {
   return statements
     .map((s) => {
       let i = 0;
-      return s.sql.replace(/\?/g, () => lit(s.params[i++] ?? null)).replace(/\s+/g, " ").trim() + ";";
+      // "?" takes the next parameter, "?N" the Nth (as D1 binds them).
+      return s.sql.replace(/\?(\d+)?/g, (_, n?: string) => lit((n ? s.params[Number(n) - 1] : s.params[i++]) ?? null)).replace(/\s+/g, " ").trim() + ";";
     })
     .join("\n");
 }

@@ -2,7 +2,7 @@
 // to one tenant; nothing here reads a Worker variable by a name a tenant chose.
 import { AppError } from "../http/errors.ts";
 import { openSecret, sealSecret, secretsKeyProblem, type Sealed } from "./crypto.ts";
-import { secretUpsert } from "./statements.ts";
+import { secretDeleteUnused, secretUpsert } from "./statements.ts";
 
 function platformKey(env: Env): string {
   const key = env.SECRETS_KEY?.trim();
@@ -23,16 +23,19 @@ function previousKey(env: Env): string | undefined {
   return problem ? undefined : key;
 }
 
-/** Seals and stores a tenant's secret; its new updated_at. */
-export async function setTenantSecret(env: Env, tenantId: string, name: string, value: string): Promise<number> {
+/** Seals and stores a tenant's secret: its new updated_at, or null when it is a new name and the
+ *  tenant already keeps MAX_SECRETS_PER_TENANT (decided in the write itself). */
+export async function setTenantSecret(env: Env, tenantId: string, name: string, value: string): Promise<number | null> {
   const now = Date.now();
   const s = secretUpsert(tenantId, name, await sealSecret(platformKey(env), tenantId, name, value), now);
-  await env.DB.prepare(s.sql).bind(...s.params).run();
-  return now;
+  const r = await env.DB.prepare(s.sql).bind(...s.params).run();
+  return r.meta.changes > 0 ? now : null;
 }
 
-export async function deleteTenantSecret(db: D1Database, tenantId: string, name: string): Promise<boolean> {
-  const r = await db.prepare("DELETE FROM tenant_secrets WHERE tenant_id = ? AND name = ?").bind(tenantId, name).run();
+/** Deletes a secret the stored config does not name; false when unset or still named. */
+export async function deleteUnusedTenantSecret(db: D1Database, tenantId: string, name: string): Promise<boolean> {
+  const s = secretDeleteUnused(tenantId, name);
+  const r = await db.prepare(s.sql).bind(...s.params).run();
   return r.meta.changes > 0;
 }
 
