@@ -4,7 +4,7 @@
 // one TWILIO_AUTH_TOKEN. Now a tenant's config reaches only that tenant's own secrets (stored
 // encrypted in D1, set through an admin API that never reads them back), and outbound URLs are https
 // to a public DNS name, checked on save and again before each send.
-import { createExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../workers/index.ts";
@@ -14,7 +14,7 @@ import { setTenantSecret, tenantSecret } from "../../workers/secrets/store.ts";
 import { genericSignature } from "../../workers/sms/generic-signature.ts";
 import { twilioSignature } from "../../workers/sms/twilio-signature.ts";
 import { deliver, mail, mailTenant, mid } from "../email-helpers.ts";
-import { makeTenant, offerFor, post, ready, stateIs, type Tenant } from "../helpers.ts";
+import { makeTenant, offerFor, post, ready, stateIs, until, type Tenant } from "../helpers.ts";
 
 /** Twilio signs the URL it was given: our PUBLIC_URL (wrangler.toml) and the path. */
 const HOOK = "http://localhost:8787/api/v1/sms/twilio";
@@ -397,5 +397,88 @@ describe("review follow-up 7: the secrets cap and the in-use check are atomic", 
     expect((await t.api("/api/v1/admin/secrets/nope", { method: "DELETE", as: "adm" })).status).toBe(404);
     const n = await env.DB.prepare("SELECT COUNT(*) AS n FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
     expect(n!.n).toBe(2);
+  });
+});
+
+// Review follow-up 2: the test Worker no longer binds TWILIO_AUTH_TOKEN or SMS_GENERIC_SECRET, and
+// each tenant's token differs from any platform value, so a regression to a platform-wide token
+// fails here. Two tenants on the same Twilio account id, each with its own token.
+describe("review follow-up 2: every Twilio credential used is the owning tenant's", () => {
+  const TOKEN_A = "tenant-a-twilio-token-1c3e5a7b9d";
+  const TOKEN_B = "tenant-b-twilio-token-2d4f6b8c0e";
+  const basic = (token: string) => `Basic ${btoa(`AC-test:${token}`)}`;
+
+  async function pair() {
+    const na = number();
+    const nb = number();
+    const a = await makeTenant([{ id: "ana", capacity: { sms: 2 } }], undefined, { numbers: [twilioNumber(na, "twilio")] }, { secrets: { twilio: TOKEN_A } });
+    const b = await makeTenant([{ id: "ana", capacity: { sms: 2 } }], undefined, { numbers: [twilioNumber(nb, "twilio")] }, { secrets: { twilio: TOKEN_B } });
+    return { a: Object.assign(a, { number: na }), b: Object.assign(b, { number: nb }) };
+  }
+
+  /** Records the Authorization of every call to Twilio's API and answers it. */
+  function twilioApi(answer: (url: string) => Response): { url: string; auth: string | null }[] {
+    const realFetch = globalThis.fetch;
+    const calls: { url: string; auth: string | null }[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (!url.startsWith("https://api.twilio.com/")) return realFetch(input, init);
+      calls.push({ url, auth: new Headers(init?.headers).get("Authorization") });
+      return answer(url);
+    });
+    return calls;
+  }
+
+  async function signedForm(path: string, token: string, params: [string, string][]): Promise<Response> {
+    return exports.default.fetch(
+      new Request(`http://parley.test${path}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": await twilioSignature(token, `http://localhost:8787${path}`, params) },
+        body: new URLSearchParams(params).toString(),
+      }),
+    );
+  }
+
+  it("fetches MMS media with the owning tenant's token, never another tenant's", async () => {
+    const { a, b } = await pair();
+    const calls = twilioApi(() => new Response(new Uint8Array([0xff, 0xd8, 0xff, 1])));
+    for (const [t, token] of [[b, TOKEN_B], [a, TOKEN_A]] as const) {
+      const sid = `MM${crypto.randomUUID().replace(/-/g, "")}`;
+      const media = `https://api.twilio.com/2010-04-01/Accounts/AC-test/Messages/${sid}/Media/ME1`;
+      const p: [string, string][] = [["MessageSid", sid], ["AccountSid", "AC-test"], ["From", "+14155550123"], ["To", t.number], ["Body", "photo"], ["NumMedia", "1"], ["MediaUrl0", media], ["MediaContentType0", "image/jpeg"]];
+      expect((await signedForm("/api/v1/sms/twilio", token, p)).status).toBe(200);
+      expect(calls.filter((c) => c.url === media).map((c) => c.auth)).toEqual([basic(token)]);
+    }
+  });
+
+  it("sends an agent's SMS with the owning tenant's token, and takes its status callback only when signed with that token", async () => {
+    const { a, b } = await pair();
+    const outSid = `SM${crypto.randomUUID().replace(/-/g, "")}`;
+    const calls = twilioApi(() => Response.json({ sid: outSid, status: "queued" }, { status: 201 }));
+    // A customer writes to B; B's agent answers.
+    await ready(b, "ana");
+    const inSid = `SM${crypto.randomUUID().replace(/-/g, "")}`;
+    const inbound: [string, string][] = [["MessageSid", inSid], ["AccountSid", "AC-test"], ["From", "+14155550123"], ["To", b.number], ["Body", "hello"], ["NumMedia", "0"]];
+    expect((await signedForm("/api/v1/sms/twilio", TOKEN_B, inbound)).status).toBe(200);
+    const row = await env.DB.prepare("SELECT interaction_id FROM sms_messages WHERE tenant_id = ?").bind(b.id).first<{ interaction_id: string }>();
+    await offerFor(b, "ana", row!.interaction_id);
+    await post(b, `/api/v1/interactions/${row!.interaction_id}/accept`, "ana");
+    const sent = await b.call<{ smsId: string }>(`/api/v1/interactions/${row!.interaction_id}/sms`, { method: "POST", as: "ana", json: { text: "On its way" }, expect: 202 });
+    const batch = createMessageBatch("parley-outbound", [{ id: `m-${sent.smsId}`, timestamp: new Date(), attempts: 1, body: { tenant: b.id, smsId: sent.smsId } }]);
+    const ctx = createExecutionContext();
+    await worker.queue!(batch, env, ctx);
+    await getQueueResult(batch, ctx);
+    const status = () => env.DB.prepare("SELECT status FROM sms_messages WHERE tenant_id = ? AND id = ?").bind(b.id, sent.smsId).first<{ status: string }>();
+    await until(async () => (await status())?.status === "queued", "the SMS handed to Twilio");
+    const sends = calls.filter((c) => c.url.endsWith("/Messages.json"));
+    expect(sends.length).toBeGreaterThan(0);
+    for (const c of sends) expect(c.auth).toBe(basic(TOKEN_B));
+    // Its status callback: A's token (same account id) is refused; B's is taken.
+    const cb: [string, string][] = [["MessageSid", outSid], ["MessageStatus", "delivered"], ["From", b.number], ["To", "+14155550123"], ["AccountSid", "AC-test"]];
+    expect((await signedForm("/api/v1/sms/twilio/status", TOKEN_A, cb)).status).toBe(403);
+    expect((await status())!.status).toBe("queued");
+    expect((await signedForm("/api/v1/sms/twilio/status", TOKEN_B, cb)).status).toBe(204);
+    expect((await status())!.status).toBe("delivered");
+    void a;
   });
 });
