@@ -11,6 +11,7 @@ import worker from "../../workers/index.ts";
 import { forgetConfig } from "../../workers/config/store.ts";
 import { MAX_SECRETS_PER_TENANT } from "../../workers/secrets/crypto.ts";
 import { setTenantSecret, tenantSecret } from "../../workers/secrets/store.ts";
+import { planUpgrade, upgradeStatements } from "../../workers/secrets/upgrade.ts";
 import { genericSignature } from "../../workers/sms/generic-signature.ts";
 import { twilioSignature } from "../../workers/sms/twilio-signature.ts";
 import { deliver, mail, mailTenant, mid } from "../email-helpers.ts";
@@ -480,5 +481,82 @@ describe("review follow-up 2: every Twilio credential used is the owning tenant'
     expect((await signedForm("/api/v1/sms/twilio/status", TOKEN_B, cb)).status).toBe(204);
     expect((await status())!.status).toBe("delivered");
     void a;
+  });
+});
+
+// Review follow-up 1: configs stored before tenant secrets name the old Worker variables
+// (numbers[].secret: "TWILIO_AUTH_TOKEN", the old default; http transports have no secret and used
+// MAIL_API_TOKEN). The operator's one-time upgrade (scripts/upgrade-secrets.ts, built on
+// workers/secrets/upgrade.ts) seals the values the operator gives under tenant-secret names and
+// rewrites the references; until then GET /api/v1/admin/config names what does not resolve.
+describe("review follow-up 1: the upgrade of configs that name legacy Worker variables", () => {
+  const PLATFORM_TWILIO = "platform-twilio-token-before-upgrade-77";
+  const PLATFORM_MAIL = "platform-mail-token-before-upgrade-88";
+
+  async function legacyTenant() {
+    const t = await adminTenant();
+    const n = number();
+    await bypassValidation(t, (c) => {
+      c.numbers = [{ number: n, provider: "twilio", mode: "paging", workflow: "main", accountSid: "AC-test", secret: "TWILIO_AUTH_TOKEN", idleTimeoutSeconds: 1800 }];
+      c.email.transport = { kind: "http", url: "https://mail.provider.example.com/send" };
+    });
+    return Object.assign(t, { number: n });
+  }
+
+  async function upgrade(t: Tenant, values: Record<string, string>) {
+    const row = await env.DB.prepare("SELECT config, config_version FROM tenants WHERE id = ?").bind(t.id).first<{ config: string; config_version: number }>();
+    const have = await env.DB.prepare("SELECT name FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).all<{ name: string }>();
+    const plan = planUpgrade({ tenantId: t.id, config: JSON.parse(row!.config), version: row!.config_version, secrets: have.results.map((r) => r.name) }, values);
+    const st = await upgradeStatements(plan, env.SECRETS_KEY!);
+    if (st.length) await env.DB.batch(st.map((s) => env.DB.prepare(s.sql).bind(...s.params)));
+    forgetConfig(t.id);
+    return plan;
+  }
+
+  type Warned = { warnings?: { path: string; message: string }[] };
+
+  it("names every secret reference that does not resolve in GET /api/v1/admin/config (warnings), none once upgraded", async () => {
+    const t = await legacyTenant();
+    const before = await t.call<Warned>("/api/v1/admin/config", { as: "adm" });
+    expect(before.warnings?.map((w) => w.path).sort()).toEqual(["email.transport.secret", "numbers[0].secret"]);
+    expect(JSON.stringify(before.warnings)).toContain("TWILIO_AUTH_TOKEN");
+    await upgrade(t, { TWILIO_AUTH_TOKEN: PLATFORM_TWILIO, MAIL_API_TOKEN: PLATFORM_MAIL });
+    const after = await t.call<Warned & { config: Json }>("/api/v1/admin/config", { as: "adm" });
+    expect(after.warnings ?? []).toEqual([]);
+    expect(after.config.numbers[0].secret).toBe("twilio");
+    expect(after.config.email.transport.secret).toBe("mail");
+  });
+
+  it("makes a legacy number's webhooks work again with the value the operator gave, as the tenant's own secret", async () => {
+    const t = await legacyTenant();
+    expect((await twilioHook(t.number, PLATFORM_TWILIO)).status).toBe(403);
+    const plan = await upgrade(t, { TWILIO_AUTH_TOKEN: PLATFORM_TWILIO, MAIL_API_TOKEN: PLATFORM_MAIL });
+    expect(plan.seal.map((x) => [x.legacy, x.name]).sort()).toEqual([["MAIL_API_TOKEN", "mail"], ["TWILIO_AUTH_TOKEN", "twilio"]]);
+    expect((await twilioHook(t.number, PLATFORM_TWILIO)).status).toBe(200);
+    expect(await tenantSecret(env, t.id, "mail")).toBe(PLATFORM_MAIL);
+    // The config is valid again: the admin can save it unchanged.
+    expect((await putConfig(t, () => {})).status).toBe(200);
+    // A second run changes nothing.
+    const again = await upgrade(t, { TWILIO_AUTH_TOKEN: PLATFORM_TWILIO, MAIL_API_TOKEN: PLATFORM_MAIL });
+    expect(again.seal).toEqual([]);
+    expect(again.changes).toEqual([]);
+  });
+
+  it("never seals a platform-only variable (AUTH_SECRET, SECRETS_KEY...) into a tenant, even if the operator passes it", async () => {
+    const t = await adminTenant();
+    await bypassValidation(t, (c) => (c.numbers = [{ number: number(), provider: "generic", mode: "paging", workflow: "main", secret: "AUTH_SECRET" }]));
+    const plan = await upgrade(t, { AUTH_SECRET: "test-secret-not-for-production" });
+    expect(plan.seal).toEqual([]);
+    expect(plan.problems.join(" ")).toContain("AUTH_SECRET");
+    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n).toBe(0);
+  });
+
+  it("keeps a tenant secret the tenant already set under the new name: the legacy value goes under the legacy name", async () => {
+    const t = await legacyTenant();
+    await putSecret(t, "twilio", "tenant-chose-this-for-a-new-number");
+    const plan = await upgrade(t, { TWILIO_AUTH_TOKEN: PLATFORM_TWILIO, MAIL_API_TOKEN: PLATFORM_MAIL });
+    expect(plan.seal.find((x) => x.legacy === "TWILIO_AUTH_TOKEN")?.name).toBe("TWILIO_AUTH_TOKEN");
+    expect(await tenantSecret(env, t.id, "twilio")).toBe("tenant-chose-this-for-a-new-number");
+    expect((await twilioHook(t.number, PLATFORM_TWILIO)).status).toBe(200);
   });
 });
