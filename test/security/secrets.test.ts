@@ -412,8 +412,8 @@ describe("review follow-up 2: every Twilio credential used is the owning tenant'
   async function pair() {
     const na = number();
     const nb = number();
-    const a = await makeTenant([{ id: "ana", capacity: { sms: 2 } }], undefined, { numbers: [twilioNumber(na, "twilio")] }, { secrets: { twilio: TOKEN_A } });
-    const b = await makeTenant([{ id: "ana", capacity: { sms: 2 } }], undefined, { numbers: [twilioNumber(nb, "twilio")] }, { secrets: { twilio: TOKEN_B } });
+    const a = await makeTenant([{ id: "ana", capacity: { sms: 2 } }], undefined, { numbers: [{ number: na, provider: "twilio", mode: "paging", workflow: "main", accountSid: "AC-test", secret: "twilio" }] }, { secrets: { twilio: TOKEN_A } });
+    const b = await makeTenant([{ id: "ana", capacity: { sms: 2 } }], undefined, { numbers: [{ number: nb, provider: "twilio", mode: "paging", workflow: "main", accountSid: "AC-test", secret: "twilio" }] }, { secrets: { twilio: TOKEN_B } });
     return { a: Object.assign(a, { number: na }), b: Object.assign(b, { number: nb }) };
   }
 
