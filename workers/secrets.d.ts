@@ -1,4 +1,5 @@
-// Secrets are not in wrangler.toml, so `wrangler types` does not see them.
+// Secrets are not in wrangler.toml, and `npm run types` reads no .dev.vars (--env-file=/dev/null, so a
+// checkout's local values never shape Env): they are declared here, once.
 interface Env {
   /** Signs agent tokens (HS256). Local: .dev.vars, written by `npm start`. Deployed: `wrangler secret put AUTH_SECRET`. */
   AUTH_SECRET: string;
