@@ -13,7 +13,7 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        bindings: { AUTH_SECRET: "test-secret-not-for-production", SECRETS_KEY: "test-secrets-key-not-for-production-0123456789abcdef", TWILIO_AUTH_TOKEN: "test-twilio-auth-token-0000000000", SMS_GENERIC_SECRET: "test-generic-secret", TEST_MIGRATIONS: migrations },
+        bindings: { AUTH_SECRET: "test-secret-not-for-production", SECRETS_KEY: "5f0e9b3a7c21d48e6a90b1f3c7d25e84a6b9c0d1e2f3a4b5c6d7e8f90a1b2c3d", TEST_MIGRATIONS: migrations },
       },
     }),
   ],

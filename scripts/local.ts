@@ -47,7 +47,7 @@ export function localSecrets(): Record<string, string> {
 export async function loadTenant(config: unknown, keys: TenantKeys, persistTo?: string, secrets: Record<string, string> = localSecrets()): Promise<void> {
   const secretsKey = devVar("SECRETS_KEY");
   if (!secretsKey && Object.keys(secrets).length) throw new Error(".dev.vars has no SECRETS_KEY to seal the tenant's secrets with (ensureDevVars writes one)");
-  const { tenantId, sql } = await tenantSql(config, keys, secretsKey ? { secrets, secretsKey } : undefined);
+  const { tenantId, sql } = await tenantSql(config, keys, secretsKey ? { secrets, secretsKey } : undefined, { devOutboundHost: devVar("DEV_OUTBOUND_HOST") });
   mkdirSync(`${root}.wrangler`, { recursive: true });
   const file = `${root}.wrangler/tenant-${tenantId}.sql`;
   writeFileSync(file, sql);

@@ -1,7 +1,8 @@
 // Renders a tenant's statements as a SQL file for `wrangler d1 execute --file` (the demo loader,
 // the bench). A file has no bound parameters, and D1 refuses a statement over 100,000 bytes, so a
 // big config (about 800 agents and up) is written in pieces: the row, then `config || piece`.
-import { parseConfig } from "../workers/config/schema.ts";
+import { parseConfig, type ParseOptions } from "../workers/config/schema.ts";
+import { secretRefs } from "../workers/config/secret-refs.ts";
 import { tenantStatements, type Statement, type TenantKeys } from "../workers/ucs/tenant-statements.ts";
 import { sealSecret } from "../workers/secrets/crypto.ts";
 import { secretUpsert } from "../workers/secrets/statements.ts";
@@ -16,7 +17,8 @@ export function renderSql(statements: Statement[]): string {
   return statements
     .map((s) => {
       let i = 0;
-      return s.sql.replace(/\?/g, () => lit(s.params[i++] ?? null)).replace(/\s+/g, " ").trim() + ";";
+      // "?" takes the next parameter, "?N" the Nth (as D1 binds them).
+      return s.sql.replace(/\?(\d+)?/g, (_, n?: string) => lit((n ? s.params[Number(n) - 1] : s.params[i++]) ?? null)).replace(/\s+/g, " ").trim() + ";";
     })
     .join("\n");
 }
@@ -46,9 +48,15 @@ export interface TenantSecrets {
   secretsKey: string;
 }
 
-/** Validates a tenant config and renders the SQL that creates or replaces it (and sets its secrets), every statement within D1's limit. */
-export async function tenantSql(config: unknown, keys: TenantKeys, secrets?: TenantSecrets): Promise<{ tenantId: string; sql: string; statements: number; configBytes: number }> {
-  const cfg = parseConfig(config);
+/** Validates a tenant config (with `opts.devOutboundHost`, .dev.vars' DEV_OUTBOUND_HOST, as wrangler
+ *  dev will) and renders the SQL that creates or replaces it (and sets its secrets), every statement
+ *  within D1's limit. Every secret the config names must be among `secrets`: else it would load, and
+ *  fail at the first webhook or send. */
+export async function tenantSql(config: unknown, keys: TenantKeys, secrets?: TenantSecrets, opts: ParseOptions = {}): Promise<{ tenantId: string; sql: string; statements: number; configBytes: number }> {
+  const cfg = parseConfig(config, opts);
+  const missing = secretRefs(cfg).filter((r) => !(r.name in (secrets?.secrets ?? {})));
+  if (missing.length)
+    throw new Error(`tenant '${cfg.tenant.id}': ${missing.map((r) => `${r.path} names the secret '${r.name}'`).join("; ")}, but no value was provided to load it with (npm start gives 'twilio' from .dev.vars' TWILIO_AUTH_TOKEN${secrets ? "" : ", and needs SECRETS_KEY in .dev.vars"})`);
   const sealed: Statement[] = [];
   for (const [name, value] of Object.entries(secrets?.secrets ?? {})) sealed.push(secretUpsert(cfg.tenant.id, name, await sealSecret(secrets!.secretsKey, cfg.tenant.id, name, value), Date.now()));
   const statements = [...sealed, ...splitLongConfig(await tenantStatements(cfg, { keys, version: Date.now() % 1_000_000_000, reuseHashes: true }))];

@@ -15,7 +15,7 @@ export async function loadBigTenant(config: unknown, ingestKey: string, w: Workd
     if (!secretsKey) throw new Error("the snapshot's .dev.vars has no SECRETS_KEY");
     sealing = { secrets, secretsKey };
   }
-  const t = await tenantSql(config, { ingest: ingestKey, read: `${ingestKey}-read` }, sealing);
+  const t = await tenantSql(config, { ingest: ingestKey, read: `${ingestKey}-read` }, sealing, { devOutboundHost: devVar("DEV_OUTBOUND_HOST", join(w.src, ".dev.vars")) });
   const file = join(w.dir, `tenant-${t.tenantId}.sql`);
   writeFileSync(file, t.sql);
   wranglerIn(w.src, ["d1", "execute", "DB", "--local", "--file", file, "--persist-to", w.state]);

@@ -4,16 +4,18 @@
 // one TWILIO_AUTH_TOKEN. Now a tenant's config reaches only that tenant's own secrets (stored
 // encrypted in D1, set through an admin API that never reads them back), and outbound URLs are https
 // to a public DNS name, checked on save and again before each send.
-import { createExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../workers/index.ts";
 import { forgetConfig } from "../../workers/config/store.ts";
 import { MAX_SECRETS_PER_TENANT } from "../../workers/secrets/crypto.ts";
+import { setTenantSecret, tenantSecret } from "../../workers/secrets/store.ts";
+import { planUpgrade, upgradeStatements } from "../../workers/secrets/upgrade.ts";
 import { genericSignature } from "../../workers/sms/generic-signature.ts";
 import { twilioSignature } from "../../workers/sms/twilio-signature.ts";
 import { deliver, mail, mailTenant, mid } from "../email-helpers.ts";
-import { makeTenant, offerFor, post, ready, stateIs, type Tenant } from "../helpers.ts";
+import { makeTenant, offerFor, post, ready, stateIs, until, type Tenant } from "../helpers.ts";
 
 /** Twilio signs the URL it was given: our PUBLIC_URL (wrangler.toml) and the path. */
 const HOOK = "http://localhost:8787/api/v1/sms/twilio";
@@ -107,7 +109,7 @@ describe("1. a tenant's config reaches only that tenant's own secrets", () => {
         expect(body.error.details.map((d) => d.path), url).toContain("email.transport.url");
       }
       // A provider's https URL on a public name is taken.
-      expect((await putConfig(t, (c) => (c.email.transport = { kind: "http", url: "https://mail.provider.example/send", secret: "mail" }))).status).toBe(200);
+      expect((await putConfig(t, (c) => (c.email.transport = { kind: "http", url: "https://mail.provider.example.com/send", secret: "mail" }))).status).toBe(200);
     });
 
     it("allows the configured dev host by name (http too), only while it is configured", async () => {
@@ -167,11 +169,11 @@ describe("1. a tenant's config reaches only that tenant's own secrets", () => {
 
     it("sends the tenant's own secret (never MAIL_API_TOKEN) and does not follow a redirect", async () => {
       const { t, r } = await mailInHand();
-      expect((await putConfig(t, (c) => (c.email.transport = { kind: "http", url: "https://mail.provider.example/send", secret: "mail" }))).status).toBe(200);
-      const calls = recordFetches((url) => (url.startsWith("https://mail.provider.example/") ? new Response(null, { status: 302, headers: { Location: "http://127.0.0.1:8025/steal" } }) : Response.json({})));
+      expect((await putConfig(t, (c) => (c.email.transport = { kind: "http", url: "https://mail.provider.example.com/send", secret: "mail" }))).status).toBe(200);
+      const calls = recordFetches((url) => (url.startsWith("https://mail.provider.example.com/") ? new Response(null, { status: 302, headers: { Location: "http://127.0.0.1:8025/steal" } }) : Response.json({})));
       const d = await t.call<{ id: string; emailId: string }>(`/api/v1/interactions/${r.interactionId}/replies`, { method: "POST", as: "a1", json: { text: "hi", send: true }, expect: 201 });
       await deliver(t.id, [d.emailId]);
-      expect(calls.map((c) => c.url)).toEqual(["https://mail.provider.example/send"]);
+      expect(calls.map((c) => c.url)).toEqual(["https://mail.provider.example.com/send"]);
       expect(calls[0]!.auth).toBe("Bearer tenant-mail-token");
       expect(calls[0]!.redirect).toBe("manual");
       const row = await env.DB.prepare("SELECT status, last_error FROM emails WHERE tenant_id = ? AND id = ?").bind(t.id, d.emailId).first<{ status: string; last_error: string }>();
@@ -334,5 +336,227 @@ describe("1. a tenant's config reaches only that tenant's own secrets", () => {
       expect(await over.json()).toMatchObject({ error: { code: "too_many_secrets" } });
       expect((await putSecret(t, "s0", "v")).status).toBe(200);
     });
+  });
+});
+
+describe("review follow-up 5: the platform key", () => {
+  const hexKey = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, "0")).join("");
+
+  it("refuses to seal or open under a guessable SECRETS_KEY (32 × 'a'): 503 secrets_unavailable, nothing stored", async () => {
+    const t = await adminTenant();
+    const weak = { ...env, SECRETS_KEY: "a".repeat(32) } as Env;
+    const res = await worker.fetch(
+      new Request(`http://parley.test/api/v1/admin/secrets/twilio`, { method: "PUT", headers: { Authorization: `Bearer ${t.tokens.adm}`, "Content-Type": "application/json" }, body: JSON.stringify({ value: "v" }) }) as Request<unknown, IncomingRequestCfProperties>,
+      weak,
+      createExecutionContext(),
+    );
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ error: { code: "secrets_unavailable" } });
+    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n).toBe(0);
+  });
+
+  it("rotates: a secret sealed under SECRETS_KEY_PREVIOUS still opens, and is re-sealed under the new key", async () => {
+    const t = await adminTenant();
+    const [oldKey, newKey] = [hexKey(), hexKey()];
+    await setTenantSecret({ ...env, SECRETS_KEY: oldKey } as Env, t.id, "twilio", "rotated-value");
+    const before = await env.DB.prepare("SELECT ciphertext FROM tenant_secrets WHERE tenant_id = ? AND name = 'twilio'").bind(t.id).first<{ ciphertext: string }>();
+    // Without the previous key, the new one alone does not open it.
+    expect(await tenantSecret({ ...env, SECRETS_KEY: newKey } as Env, t.id, "twilio")).toBeUndefined();
+    const rotating = { ...env, SECRETS_KEY: newKey, SECRETS_KEY_PREVIOUS: oldKey } as Env;
+    expect(await tenantSecret(rotating, t.id, "twilio")).toBe("rotated-value");
+    const after = await env.DB.prepare("SELECT ciphertext FROM tenant_secrets WHERE tenant_id = ? AND name = 'twilio'").bind(t.id).first<{ ciphertext: string }>();
+    expect(after!.ciphertext).not.toBe(before!.ciphertext);
+    // Re-sealed: the new key alone opens it now.
+    expect(await tenantSecret({ ...env, SECRETS_KEY: newKey } as Env, t.id, "twilio")).toBe("rotated-value");
+  });
+});
+
+describe("review follow-up 7: the secrets cap and the in-use check are atomic", () => {
+  it("lets only one of several concurrent PUTs of new names take the last place under MAX_SECRETS_PER_TENANT", async () => {
+    const t = await adminTenant();
+    await env.DB.batch(Array.from({ length: MAX_SECRETS_PER_TENANT - 1 }, (_, i) => env.DB.prepare("INSERT INTO tenant_secrets (tenant_id, name, ciphertext, iv, updated_at) VALUES (?, ?, 'x', 'x', 0)").bind(t.id, `s${i}`)));
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => putSecret(t, `race${i}`, "v")));
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 409, 409, 409, 409, 409]);
+    const n = await env.DB.prepare("SELECT COUNT(*) AS n FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+    expect(n!.n).toBe(MAX_SECRETS_PER_TENANT);
+  });
+
+  it("refuses a DELETE of a secret the stored config names, checked in the same statement as the delete (409, row kept)", async () => {
+    const t = await adminTenant();
+    await putSecret(t, "relay", "v");
+    await putSecret(t, "mail", "w");
+    await bypassValidation(t, (c) => {
+      c.numbers = [{ number: number(), provider: "generic", mode: "paging", workflow: "main", secret: "relay" }];
+      c.email.transport = { kind: "http", url: "https://mail.provider.example.com/send", secret: "mail" };
+    });
+    for (const name of ["relay", "mail"]) {
+      const del = await t.api(`/api/v1/admin/secrets/${name}`, { method: "DELETE", as: "adm" });
+      expect(del.status, name).toBe(409);
+      expect(await del.json(), name).toMatchObject({ error: { code: "secret_in_use" } });
+    }
+    expect((await t.api("/api/v1/admin/secrets/nope", { method: "DELETE", as: "adm" })).status).toBe(404);
+    const n = await env.DB.prepare("SELECT COUNT(*) AS n FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+    expect(n!.n).toBe(2);
+  });
+});
+
+// Review follow-up 2: the test Worker no longer binds TWILIO_AUTH_TOKEN or SMS_GENERIC_SECRET, and
+// each tenant's token differs from any platform value, so a regression to a platform-wide token
+// fails here. Two tenants on the same Twilio account id, each with its own token.
+describe("review follow-up 2: every Twilio credential used is the owning tenant's", () => {
+  const TOKEN_A = "tenant-a-twilio-token-1c3e5a7b9d";
+  const TOKEN_B = "tenant-b-twilio-token-2d4f6b8c0e";
+  const basic = (token: string) => `Basic ${btoa(`AC-test:${token}`)}`;
+
+  async function pair() {
+    const na = number();
+    const nb = number();
+    const a = await makeTenant([{ id: "ana", capacity: { sms: 2 } }], undefined, { numbers: [{ number: na, provider: "twilio", mode: "paging", workflow: "main", accountSid: "AC-test", secret: "twilio" }] }, { secrets: { twilio: TOKEN_A } });
+    const b = await makeTenant([{ id: "ana", capacity: { sms: 2 } }], undefined, { numbers: [{ number: nb, provider: "twilio", mode: "paging", workflow: "main", accountSid: "AC-test", secret: "twilio" }] }, { secrets: { twilio: TOKEN_B } });
+    return { a: Object.assign(a, { number: na }), b: Object.assign(b, { number: nb }) };
+  }
+
+  /** Records the Authorization of every call to Twilio's API and answers it. */
+  function twilioApi(answer: (url: string) => Response): { url: string; auth: string | null }[] {
+    const realFetch = globalThis.fetch;
+    const calls: { url: string; auth: string | null }[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (!url.startsWith("https://api.twilio.com/")) return realFetch(input, init);
+      calls.push({ url, auth: new Headers(init?.headers).get("Authorization") });
+      return answer(url);
+    });
+    return calls;
+  }
+
+  async function signedForm(path: string, token: string, params: [string, string][]): Promise<Response> {
+    return exports.default.fetch(
+      new Request(`http://parley.test${path}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": await twilioSignature(token, `http://localhost:8787${path}`, params) },
+        body: new URLSearchParams(params).toString(),
+      }),
+    );
+  }
+
+  it("fetches MMS media with the owning tenant's token, never another tenant's", async () => {
+    const { a, b } = await pair();
+    const calls = twilioApi(() => new Response(new Uint8Array([0xff, 0xd8, 0xff, 1])));
+    for (const [t, token] of [[b, TOKEN_B], [a, TOKEN_A]] as const) {
+      const sid = `MM${crypto.randomUUID().replace(/-/g, "")}`;
+      const media = `https://api.twilio.com/2010-04-01/Accounts/AC-test/Messages/${sid}/Media/ME1`;
+      const p: [string, string][] = [["MessageSid", sid], ["AccountSid", "AC-test"], ["From", "+14155550123"], ["To", t.number], ["Body", "photo"], ["NumMedia", "1"], ["MediaUrl0", media], ["MediaContentType0", "image/jpeg"]];
+      expect((await signedForm("/api/v1/sms/twilio", token, p)).status).toBe(200);
+      expect(calls.filter((c) => c.url === media).map((c) => c.auth)).toEqual([basic(token)]);
+    }
+  });
+
+  it("sends an agent's SMS with the owning tenant's token, and takes its status callback only when signed with that token", async () => {
+    const { a, b } = await pair();
+    const outSid = `SM${crypto.randomUUID().replace(/-/g, "")}`;
+    const calls = twilioApi(() => Response.json({ sid: outSid, status: "queued" }, { status: 201 }));
+    // A customer writes to B; B's agent answers.
+    await ready(b, "ana");
+    const inSid = `SM${crypto.randomUUID().replace(/-/g, "")}`;
+    const inbound: [string, string][] = [["MessageSid", inSid], ["AccountSid", "AC-test"], ["From", "+14155550123"], ["To", b.number], ["Body", "hello"], ["NumMedia", "0"]];
+    expect((await signedForm("/api/v1/sms/twilio", TOKEN_B, inbound)).status).toBe(200);
+    const row = await env.DB.prepare("SELECT interaction_id FROM sms_messages WHERE tenant_id = ?").bind(b.id).first<{ interaction_id: string }>();
+    await offerFor(b, "ana", row!.interaction_id);
+    await post(b, `/api/v1/interactions/${row!.interaction_id}/accept`, "ana");
+    const sent = await b.call<{ smsId: string }>(`/api/v1/interactions/${row!.interaction_id}/sms`, { method: "POST", as: "ana", json: { text: "On its way" }, expect: 202 });
+    const batch = createMessageBatch("parley-outbound", [{ id: `m-${sent.smsId}`, timestamp: new Date(), attempts: 1, body: { tenant: b.id, smsId: sent.smsId } }]);
+    const ctx = createExecutionContext();
+    await worker.queue!(batch, env, ctx);
+    await getQueueResult(batch, ctx);
+    const status = () => env.DB.prepare("SELECT status FROM sms_messages WHERE tenant_id = ? AND id = ?").bind(b.id, sent.smsId).first<{ status: string }>();
+    await until(async () => (await status())?.status === "queued", "the SMS handed to Twilio");
+    const sends = calls.filter((c) => c.url.endsWith("/Messages.json"));
+    expect(sends.length).toBeGreaterThan(0);
+    for (const c of sends) expect(c.auth).toBe(basic(TOKEN_B));
+    // Its status callback: A's token (same account id) is refused; B's is taken.
+    const cb: [string, string][] = [["MessageSid", outSid], ["MessageStatus", "delivered"], ["From", b.number], ["To", "+14155550123"], ["AccountSid", "AC-test"]];
+    expect((await signedForm("/api/v1/sms/twilio/status", TOKEN_A, cb)).status).toBe(403);
+    expect((await status())!.status).toBe("queued");
+    expect((await signedForm("/api/v1/sms/twilio/status", TOKEN_B, cb)).status).toBe(204);
+    expect((await status())!.status).toBe("delivered");
+    void a;
+  });
+});
+
+// Review follow-up 1: configs stored before tenant secrets name the old Worker variables
+// (numbers[].secret: "TWILIO_AUTH_TOKEN", the old default; http transports have no secret and used
+// MAIL_API_TOKEN). The operator's one-time upgrade (scripts/upgrade-secrets.ts, built on
+// workers/secrets/upgrade.ts) seals the values the operator gives under tenant-secret names and
+// rewrites the references; until then GET /api/v1/admin/config names what does not resolve.
+describe("review follow-up 1: the upgrade of configs that name legacy Worker variables", () => {
+  const PLATFORM_TWILIO = "platform-twilio-token-before-upgrade-77";
+  const PLATFORM_MAIL = "platform-mail-token-before-upgrade-88";
+
+  async function legacyTenant() {
+    const t = await adminTenant();
+    const n = number();
+    await bypassValidation(t, (c) => {
+      c.numbers = [{ number: n, provider: "twilio", mode: "paging", workflow: "main", accountSid: "AC-test", secret: "TWILIO_AUTH_TOKEN", idleTimeoutSeconds: 1800 }];
+      c.email.transport = { kind: "http", url: "https://mail.provider.example.com/send" };
+    });
+    return Object.assign(t, { number: n });
+  }
+
+  async function upgrade(t: Tenant, values: Record<string, string>) {
+    const row = await env.DB.prepare("SELECT config, config_version FROM tenants WHERE id = ?").bind(t.id).first<{ config: string; config_version: number }>();
+    const have = await env.DB.prepare("SELECT name FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).all<{ name: string }>();
+    const plan = planUpgrade({ tenantId: t.id, config: JSON.parse(row!.config), version: row!.config_version, secrets: have.results.map((r) => r.name) }, values);
+    const st = await upgradeStatements(plan, env.SECRETS_KEY!);
+    if (st.length) await env.DB.batch(st.map((s) => env.DB.prepare(s.sql).bind(...s.params)));
+    forgetConfig(t.id);
+    return plan;
+  }
+
+  type Warned = { warnings?: { path: string; message: string }[] };
+
+  it("names every secret reference that does not resolve in GET /api/v1/admin/config (warnings), none once upgraded", async () => {
+    const t = await legacyTenant();
+    const before = await t.call<Warned>("/api/v1/admin/config", { as: "adm" });
+    expect(before.warnings?.map((w) => w.path).sort()).toEqual(["email.transport.secret", "numbers[0].secret"]);
+    expect(JSON.stringify(before.warnings)).toContain("TWILIO_AUTH_TOKEN");
+    await upgrade(t, { TWILIO_AUTH_TOKEN: PLATFORM_TWILIO, MAIL_API_TOKEN: PLATFORM_MAIL });
+    const after = await t.call<Warned & { config: Json }>("/api/v1/admin/config", { as: "adm" });
+    expect(after.warnings ?? []).toEqual([]);
+    expect(after.config.numbers[0].secret).toBe("twilio");
+    expect(after.config.email.transport.secret).toBe("mail");
+  });
+
+  it("makes a legacy number's webhooks work again with the value the operator gave, as the tenant's own secret", async () => {
+    const t = await legacyTenant();
+    expect((await twilioHook(t.number, PLATFORM_TWILIO)).status).toBe(403);
+    const plan = await upgrade(t, { TWILIO_AUTH_TOKEN: PLATFORM_TWILIO, MAIL_API_TOKEN: PLATFORM_MAIL });
+    expect(plan.seal.map((x) => [x.legacy, x.name]).sort()).toEqual([["MAIL_API_TOKEN", "mail"], ["TWILIO_AUTH_TOKEN", "twilio"]]);
+    expect((await twilioHook(t.number, PLATFORM_TWILIO)).status).toBe(200);
+    expect(await tenantSecret(env, t.id, "mail")).toBe(PLATFORM_MAIL);
+    // The config is valid again: the admin can save it unchanged.
+    expect((await putConfig(t, () => {})).status).toBe(200);
+    // A second run changes nothing.
+    const again = await upgrade(t, { TWILIO_AUTH_TOKEN: PLATFORM_TWILIO, MAIL_API_TOKEN: PLATFORM_MAIL });
+    expect(again.seal).toEqual([]);
+    expect(again.changes).toEqual([]);
+  });
+
+  it("never seals a platform-only variable (AUTH_SECRET, SECRETS_KEY...) into a tenant, even if the operator passes it", async () => {
+    const t = await adminTenant();
+    await bypassValidation(t, (c) => (c.numbers = [{ number: number(), provider: "generic", mode: "paging", workflow: "main", secret: "AUTH_SECRET" }]));
+    const plan = await upgrade(t, { AUTH_SECRET: "test-secret-not-for-production" });
+    expect(plan.seal).toEqual([]);
+    expect(plan.problems.join(" ")).toContain("AUTH_SECRET");
+    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n).toBe(0);
+  });
+
+  it("keeps a tenant secret the tenant already set under the new name: the legacy value goes under the legacy name", async () => {
+    const t = await legacyTenant();
+    await putSecret(t, "twilio", "tenant-chose-this-for-a-new-number");
+    const plan = await upgrade(t, { TWILIO_AUTH_TOKEN: PLATFORM_TWILIO, MAIL_API_TOKEN: PLATFORM_MAIL });
+    expect(plan.seal.find((x) => x.legacy === "TWILIO_AUTH_TOKEN")?.name).toBe("TWILIO_AUTH_TOKEN");
+    expect(await tenantSecret(env, t.id, "twilio")).toBe("tenant-chose-this-for-a-new-number");
+    expect((await twilioHook(t.number, PLATFORM_TWILIO)).status).toBe(200);
   });
 });

@@ -4,7 +4,7 @@ import { outboundUrlProblem } from "../../workers/outbound/url-policy.ts";
 
 describe("outbound URL policy", () => {
   it("accepts an https URL on a public DNS name, with a port and a path", () => {
-    for (const url of ["https://mail.provider.example/send", "https://api.sendgrid.com/v3/mail/send", "https://mail.example.com:8443/v1/send?x=1", "https://MAIL.Provider.Example./send"])
+    for (const url of ["https://mail.provider.example.com/send", "https://api.sendgrid.com/v3/mail/send", "https://mail.example.com:8443/v1/send?x=1", "https://MAIL.Provider.Example.com./send"])
       expect(outboundUrlProblem(url), url).toBeNull();
   });
 
@@ -70,5 +70,33 @@ describe("outbound URL policy", () => {
     expect(outboundUrlProblem("http://localhost:8025/send", { devHost: "localhost" })).toBeNull();
     expect(outboundUrlProblem("http://127.0.0.1:8025/send", { devHost: "localhost" })).not.toBeNull();
     expect(outboundUrlProblem("https://127.0.0.1:8025/send", { devHost: "localhost" })).toMatch(/IP address/);
+  });
+
+  // Follow-up review of item 1: only one trailing dot was stripped, special-use names passed, and a
+  // dev host written with its default port did not match.
+  it("refuses local names however many trailing dots they carry, and names with empty labels", () => {
+    for (const url of ["https://localhost../", "https://example.internal../", "https://foo.local..", "https://foo.local.../x", "https://LOCALHOST.../"])
+      expect(outboundUrlProblem(url), url).toMatch(/local|internal/);
+    for (const url of ["https://mail..provider.example.com/", "https://.provider.example.com/"])
+      expect(outboundUrlProblem(url), url).toMatch(/empty label/);
+  });
+
+  it("refuses special-use names (RFC 6761 and kin): .test, .invalid, .example, .onion, .arpa, .corp, .home", () => {
+    for (const url of ["https://mail.test/", "https://a.b.invalid/", "https://example/", "https://mail.example/", "https://x.onion/", "https://1.0.0.127.in-addr.arpa/", "https://ip6.arpa/", "https://mail.corp/", "https://router.home/", "https://router.home./"])
+      expect(outboundUrlProblem(url), url).toMatch(/special-use|local or internal/);
+    // home.arpa stays refused as a local name; public names that merely contain these words pass.
+    expect(outboundUrlProblem("https://nas.home.arpa/")).toMatch(/local|internal|special-use/);
+    for (const url of ["https://test.com/", "https://example.com/", "https://mail.example.org/", "https://home.depot.com/", "https://corp.example.net/"])
+      expect(outboundUrlProblem(url), url).toBeNull();
+  });
+
+  it("matches a dev host written with its scheme's default port", () => {
+    expect(outboundUrlProblem("https://mailpit.dev.test/send", { devHost: "mailpit.dev.test:443" })).toBeNull();
+    expect(outboundUrlProblem("http://mailpit.dev.test/send", { devHost: "mailpit.dev.test:80" })).toBeNull();
+    expect(outboundUrlProblem("https://mailpit.dev.test:443/send", { devHost: "mailpit.dev.test:443" })).toBeNull();
+    // The default port of the other scheme is not this one's.
+    expect(outboundUrlProblem("http://mailpit.dev.test/send", { devHost: "mailpit.dev.test:443" })).not.toBeNull();
+    // Trailing dots on either side do not matter.
+    expect(outboundUrlProblem("http://mailpit.dev.test./send", { devHost: "mailpit.dev.test" })).toBeNull();
   });
 });

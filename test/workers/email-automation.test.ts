@@ -208,14 +208,14 @@ function provider(answer: (init: RequestInit | undefined) => Promise<Response>) 
   const realFetch = globalThis.fetch;
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const url = input instanceof Request ? input.url : String(input);
-    return url.startsWith("https://mail.provider.example/") ? answer(init) : realFetch(input, init);
+    return url.startsWith("https://mail.provider.example.com/") ? answer(init) : realFetch(input, init);
   });
 }
 
 /** A tenant delivering through an HTTP provider, and an email in agent a1's hands. */
 async function viaProvider(tag: string) {
   // The bearer token is the tenant's own secret "mail" (issue 12: never the platform's MAIL_API_TOKEN).
-  const t = await mailTenant([{ id: "a1" }], { email: { transport: { kind: "http", url: "https://mail.provider.example/send", secret: "mail" } } }, QUEUES, { mail: "test-token" });
+  const t = await mailTenant([{ id: "a1" }], { email: { transport: { kind: "http", url: "https://mail.provider.example.com/send", secret: "mail" } } }, QUEUES, { mail: "test-token" });
   await ready(t, "a1");
   const r = await t.receive(mail({ messageId: mid(tag) }));
   await offerFor(t, "a1", r.interactionId);

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { genericSignature } from "../../workers/sms/generic-signature.ts";
 import { makeTenant } from "../helpers.ts";
 
-const SECRET = "test-generic-secret";
+const SECRET = "tenant-own-generic-secret-8f2d";
 let n = 0;
 
 async function genericTenant() {

@@ -4,7 +4,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { makeTenant, type Tenant } from "../helpers.ts";
 
-const SECRET = "test-generic-secret";
+const SECRET = "tenant-own-generic-secret-8f2d";
 const REL6 = "http://www.3gpp.org/ftp/Specs/archive/23_series/23.140/schema/REL-6-MM7-1-4";
 let n = 0;
 

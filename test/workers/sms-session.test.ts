@@ -12,7 +12,7 @@ import worker from "../../workers/index.ts";
 import { makeTenant, offerFor, post, ready, until } from "../helpers.ts";
 import { session } from "../chat-helpers.ts";
 
-const TOKEN = "test-twilio-auth-token-0000000000";
+const TOKEN = "tenant-own-twilio-token-5a7c9e1b3d";
 const HOOK = "http://localhost:8787/api/v1/sms/twilio";
 const CUSTOMER = "+14155550177";
 let n = 0;

@@ -9,7 +9,7 @@ import worker from "../../workers/index.ts";
 import { twilioSignature } from "../../workers/sms/twilio-signature.ts";
 import { interaction, makeTenant, offerFor, post, ready, until, type Tenant } from "../helpers.ts";
 
-const TOKEN = "test-twilio-auth-token-0000000000";
+const TOKEN = "tenant-own-twilio-token-5a7c9e1b3d";
 const HOOK = "http://localhost:8787/api/v1/sms/twilio";
 let n = 0;
 

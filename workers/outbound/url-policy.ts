@@ -18,6 +18,15 @@ export const MAX_URL_CHARS = 2048;
 /** Suffixes (and whole names) that never name a public host. */
 export const LOCAL_SUFFIXES = ["localhost", "local", "internal", "localdomain", "home.arpa", "lan", "intranet"] as const;
 
+/** Special-use and private-use names (RFC 6761, RFC 7686 .onion, .arpa's reverse zones, and the
+ *  .corp/.home names ICANN keeps out of the root): never a provider's public host. */
+export const SPECIAL_USE_SUFFIXES = ["test", "invalid", "example", "onion", "arpa", "corp", "home"] as const;
+
+const endsWith = (host: string, suffix: string) => host === suffix || host.endsWith(`.${suffix}`);
+/** A name without its trailing dots (a fully qualified "name." is the same host; "name.." too, to resolvers). */
+const trimDots = (s: string) => s.replace(/\.+$/, "");
+const DEFAULT_PORT: Record<string, string> = { "http:": "80", "https:": "443" };
+
 function ipv4Kind(a: number, b: number): string {
   if (a === 0) return "unspecified (this network)";
   if (a === 127) return "loopback";
@@ -64,7 +73,12 @@ const isDevHost = (u: URL, devHost: string | undefined): boolean => {
   const want = devHost?.trim().toLowerCase();
   if (!want) return false;
   // "name:port" names one port; "name" any port. ("[::1]:8025" has a port; "[::1]" has not.)
-  return /:\d+$/.test(want) ? u.host === want : u.hostname === want;
+  // The URL parser drops a scheme's default port, so "name:443" matches https://name/.
+  const m = /^(.*):(\d+)$/.exec(want);
+  const host = trimDots(u.hostname);
+  if (!m) return host === trimDots(want);
+  const port = u.port || DEFAULT_PORT[u.protocol] || "";
+  return host === trimDots(m[1]!) && port === String(Number(m[2]));
 };
 
 /** Why a URL may not receive a tenant's credentials, or null when it may. */
@@ -78,12 +92,14 @@ export function outboundUrlProblem(raw: string, policy: OutboundPolicy = {}): st
   if (isDevHost(u, policy.devHost) && (u.protocol === "https:" || u.protocol === "http:")) return null;
   if (u.protocol !== "https:") return `use https: (${u.protocol} is refused)`;
   if (u.username || u.password) return "put no user name or password in the URL (the transport's secret is the credential)";
-  const host = u.hostname.replace(/\.$/, "");
+  const host = trimDots(u.hostname);
   if (!host) return `'${raw.slice(0, 200)}' is not a URL`;
   if (host.startsWith("[")) return `'${host}' is an IP address (${ipv6Kind(host.slice(1, -1))}); use the provider's DNS name`;
   const v4 = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(host);
   if (v4) return `'${host}' is an IP address (${ipv4Kind(Number(v4[1]), Number(v4[2]))}); use the provider's DNS name`;
-  for (const s of LOCAL_SUFFIXES) if (host === s || host.endsWith(`.${s}`)) return `'${host}' is a local or internal name (.${s}); use the provider's public DNS name`;
+  if (host.split(".").includes("")) return `'${host}' has an empty label ('..' or a leading '.'); use the provider's DNS name`;
+  for (const s of LOCAL_SUFFIXES) if (endsWith(host, s)) return `'${host}' is a local or internal name (.${s}); use the provider's public DNS name`;
+  for (const s of SPECIAL_USE_SUFFIXES) if (endsWith(host, s)) return `'${host}' is a special-use name (.${s}), not a public host; use the provider's public DNS name`;
   if (!host.includes(".")) return `'${host}' is not a public DNS name (no domain)`;
   return null;
 }

@@ -1,25 +1,41 @@
 // A tenant's secrets in D1 (tenant_secrets), sealed by ./crypto.ts. Every read and write is scoped
 // to one tenant; nothing here reads a Worker variable by a name a tenant chose.
 import { AppError } from "../http/errors.ts";
-import { MIN_SECRETS_KEY_CHARS, openSecret, sealSecret, type Sealed } from "./crypto.ts";
-import { secretUpsert } from "./statements.ts";
+import { openSecret, sealSecret, secretsKeyProblem, type Sealed } from "./crypto.ts";
+import { secretDeleteUnused, secretUpsert } from "./statements.ts";
 
 function platformKey(env: Env): string {
-  const key = env.SECRETS_KEY;
-  if (!key || key.length < MIN_SECRETS_KEY_CHARS) throw new AppError(503, "secrets_unavailable", `the platform has no SECRETS_KEY (${MIN_SECRETS_KEY_CHARS}+ characters) to seal and open tenant secrets with`);
-  return key;
+  const key = env.SECRETS_KEY?.trim();
+  const problem = key ? secretsKeyProblem(key) : "SECRETS_KEY is not set";
+  if (problem) {
+    console.error(`tenant secrets unavailable: ${problem}`);
+    throw new AppError(503, "secrets_unavailable", "the platform has no usable SECRETS_KEY to seal and open tenant secrets with");
+  }
+  return key!;
 }
 
-/** Seals and stores a tenant's secret; its new updated_at. */
-export async function setTenantSecret(env: Env, tenantId: string, name: string, value: string): Promise<number> {
+/** The key being rotated away from (SECRETS_KEY_PREVIOUS), when set and usable: rows it sealed still open. */
+function previousKey(env: Env): string | undefined {
+  const key = env.SECRETS_KEY_PREVIOUS?.trim();
+  if (!key) return undefined;
+  const problem = secretsKeyProblem(key);
+  if (problem) console.error(`SECRETS_KEY_PREVIOUS ignored: ${problem}`);
+  return problem ? undefined : key;
+}
+
+/** Seals and stores a tenant's secret: its new updated_at, or null when it is a new name and the
+ *  tenant already keeps MAX_SECRETS_PER_TENANT (decided in the write itself). */
+export async function setTenantSecret(env: Env, tenantId: string, name: string, value: string): Promise<number | null> {
   const now = Date.now();
   const s = secretUpsert(tenantId, name, await sealSecret(platformKey(env), tenantId, name, value), now);
-  await env.DB.prepare(s.sql).bind(...s.params).run();
-  return now;
+  const r = await env.DB.prepare(s.sql).bind(...s.params).run();
+  return r.meta.changes > 0 ? now : null;
 }
 
-export async function deleteTenantSecret(db: D1Database, tenantId: string, name: string): Promise<boolean> {
-  const r = await db.prepare("DELETE FROM tenant_secrets WHERE tenant_id = ? AND name = ?").bind(tenantId, name).run();
+/** Deletes a secret the stored config does not name; false when unset or still named. */
+export async function deleteUnusedTenantSecret(db: D1Database, tenantId: string, name: string): Promise<boolean> {
+  const s = secretDeleteUnused(tenantId, name);
+  const r = await db.prepare(s.sql).bind(...s.params).run();
   return r.meta.changes > 0;
 }
 
@@ -38,11 +54,24 @@ export async function missingSecrets(db: D1Database, tenantId: string, names: re
   return missing;
 }
 
-/** The tenant's secret of this name, or undefined when it has none (or its row does not open). */
+/** The tenant's secret of this name, or undefined when it has none (or its row does not open).
+ *  While a key is rotated, a row sealed under SECRETS_KEY_PREVIOUS opens with it and is re-sealed
+ *  under SECRETS_KEY (only if the row is unchanged since it was read). */
 export async function tenantSecret(env: Env, tenantId: string, name: string): Promise<string | undefined> {
   const row = await env.DB.prepare("SELECT ciphertext, iv FROM tenant_secrets WHERE tenant_id = ? AND name = ?").bind(tenantId, name).first<Sealed>();
   if (!row) return undefined;
-  const value = await openSecret(platformKey(env), tenantId, name, row);
-  if (value === undefined) console.error(`tenant secret '${name}' of ${tenantId} does not open with this SECRETS_KEY`);
-  return value;
+  const key = platformKey(env);
+  const value = await openSecret(key, tenantId, name, row);
+  if (value !== undefined) return value;
+  const previous = previousKey(env);
+  const old = previous ? await openSecret(previous, tenantId, name, row) : undefined;
+  if (old === undefined) {
+    console.error(`tenant secret '${name}' of ${tenantId} does not open with this SECRETS_KEY${previous ? " nor SECRETS_KEY_PREVIOUS" : ""}`);
+    return undefined;
+  }
+  const fresh = await sealSecret(key, tenantId, name, old);
+  await env.DB.prepare("UPDATE tenant_secrets SET ciphertext = ?, iv = ? WHERE tenant_id = ? AND name = ? AND ciphertext = ? AND iv = ?")
+    .bind(fresh.ciphertext, fresh.iv, tenantId, name, row.ciphertext, row.iv)
+    .run();
+  return old;
 }

@@ -82,6 +82,17 @@ export async function allTenantIds(db: D1Database): Promise<string[]> {
   return r.results.map((x) => x.id);
 }
 
+/** Each secret reference in a stored config that does not resolve: a name the tenant has not set,
+ *  or an http transport with no secret (configs from before tenant secrets). Empty when all do. */
+export async function secretWarnings(db: D1Database, tenantId: string, cfg: TenantConfig): Promise<{ path: string; message: string }[]> {
+  const refs = secretRefs(cfg);
+  const missing = await missingSecrets(db, tenantId, refs.map((r) => r.name));
+  const out = refs.filter((r) => missing.has(r.name)).map((r) => ({ path: r.path, message: `this tenant has no secret '${r.name}': set it (PUT /api/v1/admin/secrets/${r.name}) or ask the operator to run the secrets upgrade; until then it does not work` }));
+  const t = cfg.email?.transport as { kind?: string; secret?: unknown } | undefined;
+  if (t?.kind === "http" && !t.secret) out.push({ path: "email.transport.secret", message: "the http transport names no secret (it used the platform's MAIL_API_TOKEN): set one and name it, or ask the operator to run the secrets upgrade; until then no mail is sent" });
+  return out;
+}
+
 /** A config names only secrets its tenant has set (set first, then name): a typo, or a Worker
  *  variable's name like AUTH_SECRET, is refused here rather than failing at the first webhook. */
 async function checkSecretsSet(db: D1Database, cfg: TenantConfig): Promise<void> {

@@ -2,14 +2,18 @@
 import * as z from "zod";
 import { forgetConfig } from "../../config/store.ts";
 import { ConfigError, TenantConfig } from "../../config/schema.ts";
-import { loadTenantConfig, replaceTenantConfig } from "../../ucs/tenants.ts";
+import { loadTenantConfig, replaceTenantConfig, secretWarnings } from "../../ucs/tenants.ts";
 import { route } from "../api.ts";
 import { badRequest } from "../errors.ts";
 
 export const adminRoutes = [
   route({
-    method: "get", path: "/api/v1/admin/config", access: "admin", tags: ["admin"], summary: "The tenant's config (no passwords)",
-    handler: async ({ env, caller }) => loadTenantConfig(env.DB, caller.tenant),
+    method: "get", path: "/api/v1/admin/config", access: "admin", tags: ["admin"],
+    summary: "The tenant's config (no passwords), and `warnings`: each secret it names that the tenant has not set (a config stored before tenant secrets: see docs/sms.md, Upgrading)",
+    handler: async ({ env, caller }) => {
+      const r = await loadTenantConfig(env.DB, caller.tenant);
+      return { ...r, warnings: await secretWarnings(env.DB, caller.tenant, r.config) };
+    },
   }),
   route({
     method: "put", path: "/api/v1/admin/config", access: "admin", tags: ["admin"],

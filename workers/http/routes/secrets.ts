@@ -5,7 +5,7 @@ import * as z from "zod";
 import { SECRET_NAME } from "../../config/schema.ts";
 import { secretRefs } from "../../config/secret-refs.ts";
 import { MAX_SECRET_CHARS, MAX_SECRETS_PER_TENANT } from "../../secrets/crypto.ts";
-import { deleteTenantSecret, listTenantSecrets, setTenantSecret } from "../../secrets/store.ts";
+import { deleteUnusedTenantSecret, listTenantSecrets, setTenantSecret } from "../../secrets/store.ts";
 import { loadTenantConfig } from "../../ucs/tenants.ts";
 import { route, type RouteDef } from "../api.ts";
 import { badRequest, conflict, notFound } from "../errors.ts";
@@ -32,10 +32,10 @@ export const secretRoutes: RouteDef[] = [
     responses: { 200: { description: "Set (the name and when, not the value)", schema: Listed } },
     handler: async ({ env, caller, params, body }) => {
       const name = nameOf(params);
-      const have = await listTenantSecrets(env.DB, caller.tenant);
-      if (have.length >= MAX_SECRETS_PER_TENANT && !have.some((s) => s.name === name))
-        throw conflict("too_many_secrets", `a tenant keeps at most ${MAX_SECRETS_PER_TENANT} secrets: delete one first`);
-      return { name, updatedAt: await setTenantSecret(env, caller.tenant, name, body.value) };
+      // The cap is checked in the insert itself: two admins adding at once cannot both take the last place.
+      const updatedAt = await setTenantSecret(env, caller.tenant, name, body.value);
+      if (updatedAt === null) throw conflict("too_many_secrets", `a tenant keeps at most ${MAX_SECRETS_PER_TENANT} secrets: delete one first`);
+      return { name, updatedAt };
     },
   }),
   route({
@@ -44,11 +44,13 @@ export const secretRoutes: RouteDef[] = [
     responses: { 204: { description: "Deleted" } },
     handler: async ({ env, caller, params }) => {
       const name = nameOf(params);
+      // Deleted only if the stored config does not name it, in the same statement; then, if
+      // nothing was deleted, say why.
+      if (await deleteUnusedTenantSecret(env.DB, caller.tenant, name)) return new Response(null, { status: 204 });
       const { config } = await loadTenantConfig(env.DB, caller.tenant);
       const uses = secretRefs(config).filter((r) => r.name === name);
       if (uses.length) throw conflict("secret_in_use", `${uses.map((u) => u.path).join(", ")} names '${name}': change the config first`);
-      if (!(await deleteTenantSecret(env.DB, caller.tenant, name))) throw notFound("unknown_secret", `this tenant has no secret '${name}'`);
-      return new Response(null, { status: 204 });
+      throw notFound("unknown_secret", `this tenant has no secret '${name}'`);
     },
   }),
 ];
