@@ -193,7 +193,7 @@ async function storeMail(
     ...(screened?.attributes ?? {}),
     ...(decision.via !== "new" ? { thread: decision.via } : {}),
     // Shown with the work, so the agent knows to open the raw message for the rest.
-    ...(mail.attachmentCount > mail.attachments.length ? { attachments_truncated: `${mail.attachments.length} of ${mail.attachmentCount} attachments stored; the rest are in the raw message` } : {}),
+    ...(mail.attachmentCount > mail.attachments.length ? { attachments_truncated: `${mail.attachments.length} of ${mail.flags.includes("parts_truncated") ? "more than " : ""}${mail.attachmentCount} attachments stored; the rest are in the raw message` } : {}),
     ...(mail.replyTo && author && mail.replyTo.addr.toLowerCase() !== author.addr.toLowerCase() ? { reply_to: mail.replyTo.addr.slice(0, 320) } : {}),
   };
 

@@ -2,7 +2,7 @@
 import PostalMime, { type Address, type Email } from "postal-mime";
 import { faithfulAddress, normalizeMessageId, parseMessageIdList } from "./addresses.ts";
 import { htmlToText } from "./html-scan.ts";
-import { MAX_ATTACHMENTS_STORED, MAX_MIME_DEPTH, MAX_MIME_HEADER_BYTES, MAX_RECIPIENTS_STORED, MAX_RFC822_DEPTH } from "./limits.ts";
+import { MAX_ATTACHMENTS_STORED, MAX_MIME_BOUNDARY_LINES, MAX_MIME_DEPTH, MAX_MIME_HEADER_BYTES, MAX_RECIPIENTS_STORED, MAX_RFC822_DEPTH } from "./limits.ts";
 
 export { htmlToText };
 
@@ -102,11 +102,23 @@ export function mapMail(e: Email): InboundMail {
 
 const PARSE_LIMITS = { maxNestingDepth: MAX_MIME_DEPTH, maxHeadersSize: MAX_MIME_HEADER_BYTES, maxRfc822NestingDepth: MAX_RFC822_DEPTH };
 
+/** The raw message cut before its (max+1)th line that starts with "--" (a possible MIME boundary), or
+ *  null when it has no more than `max` of them. One pass over the bytes. */
+export function cutAtBoundaryLimit(raw: Uint8Array, max = MAX_MIME_BOUNDARY_LINES): Uint8Array | null {
+  let seen = 0;
+  for (let i = 0; i + 2 < raw.length; i++) {
+    if ((i === 0 || raw[i - 1] === 0x0a) && raw[i] === 0x2d && raw[i + 1] === 0x2d && ++seen > max) return raw.subarray(0, i);
+  }
+  return null;
+}
+
 /** Parses a raw message. Never throws: a message postal-mime can't read (or that passes a limit) comes
  *  back flagged, with the raw bytes' text as its body, so it is still stored and routed. */
 export async function parseMail(raw: Uint8Array): Promise<InboundMail> {
   try {
-    return mapMail(await PostalMime.parse(raw, { attachmentEncoding: "arraybuffer", ...PARSE_LIMITS }));
+    const cut = cutAtBoundaryLimit(raw);
+    const mail = mapMail(await PostalMime.parse(cut ?? raw, { attachmentEncoding: "arraybuffer", ...PARSE_LIMITS }));
+    return cut ? { ...mail, flags: [...mail.flags, "parts_truncated"] } : mail;
   } catch (err) {
     const why = String(err instanceof Error ? err.message : err);
     const limit = /nesting depth/i.test(why) ? ["mime_too_deep"] : /header size/i.test(why) ? ["headers_too_large"] : [];
