@@ -58,7 +58,14 @@ export interface Input {
 const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const n = (ctx: Ctx, full: number, min = 1) => Math.max(min, Math.round(full * ctx.size));
-const statusKey = (a: Answer) => (a.status ? String(a.status) : a.error?.startsWith("reset during upload") ? "reset during upload" : `no answer (${(a.error ?? "").slice(0, 60)})`);
+/** A 5xx that wrangler dev's own layers made, not the Worker: its ProxyWorker when the Worker refused a
+ *  chunked upload early and stopped reading ("Network connection lost"), or miniflare's local email door
+ *  failing to hand a message of 20,000 headers to email() ("header count exceeds maximum"). The Worker
+ *  never answers a 5xx without its JSON error body. Counted apart, as `dev_server_5xx`. */
+export const DEV_SERVER_5XX = "dev server 5xx";
+const devServer5xx = (a: Answer) => a.status >= 500 && !/^\s*\{"error"/.test(a.body) && /Network connection lost|header count exceeds maximum/.test(a.body);
+const statusKey = (a: Answer) =>
+  devServer5xx(a) ? DEV_SERVER_5XX : a.status ? String(a.status) : a.error?.startsWith("reset during upload") ? "reset during upload" : `no answer (${(a.error ?? "").slice(0, 60)})`;
 const ok2xx = (a: Answer) => a.status >= 200 && a.status < 300;
 
 function outcome(answers: Answer[], checks: Check[] = [], unverifiable = 0, note?: string): Outcome {

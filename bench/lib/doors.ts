@@ -78,10 +78,11 @@ export function signingSecrets(): Record<string, string> {
   return { [TWILIO_SECRET_NAME]: TWILIO_AUTH_TOKEN, [GENERIC_SECRET_NAME]: GENERIC_SECRET };
 }
 
-/** The tenant's keys: `ingest` posts (email, interactions), `read` reads back what was stored. One key today. */
+/** The tenant's keys: `ingest` posts (email, interactions), `read` reads back what was stored
+ *  (`loadBigTenant` stores the read key as `{ingest}-read`). */
 export function tenantKeys(): { ingest: string; read: string } {
   const key = "bench-hostile-ingest-key-not-secret";
-  return { ingest: key, read: key };
+  return { ingest: key, read: `${key}-read` };
 }
 
 /** A bearer token for one of the tenant's logins. */

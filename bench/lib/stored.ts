@@ -25,14 +25,14 @@ export function countStored(w: Workdir, keys: StoredKey[]): { counts: Map<string
     ["sms", "SELECT 'sms' AS kind, provider_id AS id, COUNT(*) AS n FROM sms_messages WHERE tenant_id = ? AND direction = 'inbound' AND provider_id IN (…) GROUP BY provider_id", by("sms")],
   ];
   // As few wrangler d1 executes as possible (each takes seconds): the kinds' selects joined with
-  // UNION ALL, in commands of at most ~100 KB (one argument must stay under Linux's 128 KiB).
+  // UNION ALL, in commands of at most ~50 KB (D1 refuses a statement of 100,000 bytes; one argument must stay under Linux's 128 KiB).
   const selects: string[] = [];
   for (const [, q, ids] of queries)
     for (let i = 0; i < ids.length; i += 300) selects.push(q.replace("?", sql(TENANT)).replace("…", ids.slice(i, i + 300).map(sql).join(", ")));
   const commands: string[] = [];
   for (const sel of selects) {
     const last = commands.length - 1;
-    if (last >= 0 && commands[last]!.length + sel.length < 100_000) commands[last] += ` UNION ALL ${sel}`;
+    if (last >= 0 && commands[last]!.length + sel.length < 50_000) commands[last] += ` UNION ALL ${sel}`;
     else commands.push(sel);
   }
   try {
@@ -46,7 +46,9 @@ export function countStored(w: Workdir, keys: StoredKey[]): { counts: Map<string
       }
     }
   } catch (err) {
-    return { counts, byAlt, error: (err instanceof Error ? err.message : String(err)).slice(0, 400) };
+    const m = err instanceof Error ? err.message : String(err);
+    // The command leads the message; the reason is at its end.
+    return { counts, byAlt, error: m.length > 800 ? `${m.slice(0, 200)} … ${m.slice(-600)}` : m };
   }
   return { counts, byAlt };
 }
