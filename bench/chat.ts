@@ -34,8 +34,6 @@
 // Worker and its objects) over the latency and rate phases of both, figures to chat-profiled.json.
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import type { IncomingMessage } from "node:http";
-import { createRequire } from "node:module";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -49,6 +47,7 @@ import { phaseTimer } from "./lib/phase.ts";
 import { pool, request, sleep, until } from "./lib/pool.ts";
 import { latency, perSecond, ratio, round, type Latency } from "./lib/stats.ts";
 import type { BenchResult } from "./lib/types.ts";
+import { WebSocketClient, type WsLike } from "./lib/ws.ts";
 
 export const name = "chat";
 export const description = "chat message latency and rate through one ChatSession, and idle sessions held, vs. a bare Durable Object relaying WebSocket frames";
@@ -79,24 +78,7 @@ const opts = {
   phaseTimeLimitMs: 600_000,
 };
 
-// ---- a WebSocket client that can set Origin (Node's global WebSocket cannot): `ws`, which wrangler's
-// miniflare brings along (no types installed, hence the few declared here) ----
-
-interface WsLike {
-  readonly readyState: number;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-  terminate(): void;
-  on(event: "open", fn: () => void): this;
-  on(event: "message", fn: (data: Buffer) => void): this;
-  on(event: "close", fn: (code: number, reason: Buffer) => void): this;
-  on(event: "error", fn: (err: Error) => void): this;
-  on(event: "unexpected-response", fn: (req: unknown, res: IncomingMessage) => void): this;
-}
-const WebSocketClient = createRequire(import.meta.url)("ws") as {
-  new (url: string, o: { headers?: Record<string, string>; perMessageDeflate?: boolean; handshakeTimeout?: number }): WsLike;
-  readonly OPEN: number;
-};
+// A WebSocket client that can set Origin (Node's global WebSocket cannot): bench/lib/ws.ts.
 
 interface Frame {
   type?: string;

@@ -113,3 +113,17 @@ export async function autoCount(tenant: string): Promise<number> {
   const r = await env.DB.prepare("SELECT COUNT(*) AS n FROM emails WHERE tenant_id = ? AND direction = 'outbound' AND auto = 1").bind(tenant).first<{ n: number }>();
   return r?.n ?? 0;
 }
+
+/** A message as Email Routing hands it to the email() handler: `raw` is the bytes (or a stream, which may
+ *  be longer than `rawSize` says); `rejected()` is what the handler passed to setReject, if anything. */
+export function routedMessage(raw: string | Uint8Array | ReadableStream<Uint8Array>, to: string, from = "jane@customer.example", rawSize?: number) {
+  const bytes = typeof raw === "string" ? new TextEncoder().encode(raw) : raw;
+  const stream = bytes instanceof ReadableStream ? bytes : new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(bytes), c.close()) });
+  let rejected: string | null = null;
+  const m = {
+    from, to, headers: new Headers(), rawSize: rawSize ?? (bytes instanceof ReadableStream ? 0 : bytes.byteLength), raw: stream,
+    setReject: (r: string) => void (rejected = r),
+    forward: async () => ({ messageId: "" }), reply: async () => ({ messageId: "" }),
+  } as unknown as ForwardableEmailMessage;
+  return { m, rejected: () => rejected };
+}

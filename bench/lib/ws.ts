@@ -3,7 +3,7 @@
 import type { IncomingMessage } from "node:http";
 import { createRequire } from "node:module";
 
-interface WsLike {
+export interface WsLike {
   readonly readyState: number;
   send(data: string | Buffer, cb?: (err?: Error) => void): void;
   close(code?: number, reason?: string): void;
@@ -14,7 +14,7 @@ interface WsLike {
   on(event: "error", fn: (err: Error) => void): this;
   on(event: "unexpected-response", fn: (req: unknown, res: IncomingMessage) => void): this;
 }
-const WebSocketClient = createRequire(import.meta.url)("ws") as {
+export const WebSocketClient = createRequire(import.meta.url)("ws") as {
   new (url: string, o: { headers?: Record<string, string>; perMessageDeflate?: boolean; handshakeTimeout?: number; maxPayload?: number }): WsLike;
   readonly OPEN: number;
 };

@@ -7,6 +7,7 @@ import { MAX_JSON_BYTES } from "../../workers/http/api.ts";
 import { MAX_MAIL_BYTES } from "../../workers/email/inbound.ts";
 import { makeTenant, PASSWORD as STRONG } from "../helpers.ts";
 import headersFile from "../../public/_headers?raw";
+import { routedMessage } from "../email-helpers.ts";
 
 /** Cloudflare's _headers format: a path pattern (with * splats) and indented `Name: value` lines. */
 function headerRules(text: string): { pattern: RegExp; headers: [string, string][] }[] {
@@ -94,13 +95,9 @@ describe("item 4: a chunked body is refused at its limit, not buffered whole", (
     const t = await makeTenant([{ id: "a" }], undefined, { mailboxes: [{ address: `box-${Date.now()}@t.parley.test`, workflow: "main" }] });
     const cfg = await env.DB.prepare("SELECT address FROM mailbox_routes WHERE tenant_id = ?").bind(t.id).first<{ address: string }>();
     const s = chunked(64 * 1024 * 1024, 0x41);
-    let rejected = "";
-    const message = {
-      from: "x@example.com", to: cfg!.address, raw: s.body, rawSize: 100, headers: new Headers(),
-      setReject: (r: string) => void (rejected = r), forward: async () => ({ messageId: "" }), reply: async () => ({ messageId: "" }),
-    } as unknown as ForwardableEmailMessage;
+    const { m: message, rejected } = routedMessage(s.body, cfg!.address, "x@example.com", 100);
     await handleEmail(message, env);
-    expect(rejected).toMatch(/too large/i);
+    expect(rejected()).toMatch(/too large/i);
     expect(s.pulled()).toBeLessThan(pulledWithin(MAX_MAIL_BYTES));
   });
 });

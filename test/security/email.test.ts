@@ -4,23 +4,11 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import PostalMime from "postal-mime";
 import worker from "../../workers/index.ts";
-import { flush, mail, mailTenant, mid, outbox, outboxRaw, type MailTenant } from "../email-helpers.ts";
+import { flush, mail, mailTenant, mid, outbox, outboxRaw, routedMessage, type MailTenant } from "../email-helpers.ts";
 import { interaction, offerFor, post, ready, stateIs } from "../helpers.ts";
 
-const enc = (s: string) => new TextEncoder().encode(s);
 
-/** A message as Email Routing hands it to the email() handler. */
-function smtp(raw: string, to: string, from = "jane@customer.example") {
-  const bytes = enc(raw);
-  let rejected: string | null = null;
-  const m = {
-    from, to, headers: new Headers(), rawSize: bytes.byteLength,
-    raw: new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(bytes), c.close()) }),
-    setReject: (r: string) => void (rejected = r),
-    forward: async () => ({ messageId: "" }), reply: async () => ({ messageId: "" }),
-  } as unknown as ForwardableEmailMessage;
-  return { m, rejected: () => rejected };
-}
+const smtp = (raw: string, to: string) => routedMessage(raw, to);
 
 /** An HTML-only message (no text part): the text Parley keeps is derived from the HTML. */
 function htmlMail(html: string, messageId: string, to = "support@t.parley.test"): string {

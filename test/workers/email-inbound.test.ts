@@ -3,7 +3,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import * as C from "../fixtures/email/corpus.ts";
-import { mail, mailTenant, mid } from "../email-helpers.ts";
+import { mail, mailTenant, mid, routedMessage } from "../email-helpers.ts";
 import worker from "../../workers/index.ts";
 import { until } from "../helpers.ts";
 
@@ -185,17 +185,8 @@ describe("bad input", () => {
 });
 
 describe("the email() handler", () => {
-  function message(raw: string | Uint8Array, to: string, from = "jane@customer.example") {
-    const bytes = typeof raw === "string" ? enc(raw) : raw;
-    let rejected: string | null = null;
-    const m = {
-      from, to, headers: new Headers(), rawSize: bytes.byteLength,
-      raw: new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(bytes), c.close()) }),
-      setReject: (r: string) => void (rejected = r),
-      forward: async () => ({ messageId: "" }), reply: async () => ({ messageId: "" }),
-    } as unknown as ForwardableEmailMessage;
-    return { m, rejected: () => rejected };
-  }
+  const message = (raw: string | Uint8Array, to: string) => routedMessage(raw, to);
+
 
   it("stores mail for a known mailbox (plus-addressed too) and rejects unknown or oversized mail at SMTP time", async () => {
     const t = await mailTenant([{ id: "a1" }]);
