@@ -25,15 +25,14 @@ export const authRoutes = [
         .bind(body.tenant, body.login.toLowerCase()).first<{ agent_id: string; password_hash: string }>();
       // Unknown tenant, unknown login and wrong password take the same time and give the same answer.
       const ok = await verifyPassword(body.password, row?.password_hash ?? DUMMY_HASH);
-      const agent = row && ok ? (await getConfig(env.DB, body.tenant)).agents.get(row.agent_id) : undefined;
-      if (!agent) {
+      const cfg = row && ok ? await getConfig(env.DB, body.tenant) : undefined;
+      const agent = row ? cfg?.agents.get(row.agent_id) : undefined;
+      if (!cfg || !agent) {
         if (ip) await countAttempt(env.DB, ipKey(ip), IP_THROTTLE).catch((e: unknown) => void e);
         throw new AppError(401, "invalid_credentials", "wrong tenant, login or password");
       }
-      await resetAttempts(env.DB, forLogin);
-      const cfg = await getConfig(env.DB, body.tenant);
       // The login's current token version, from D1 itself: the token is revoked when it next moves on.
-      const version = await tokenVersionOf(env.DB, body.tenant, agent.id);
+      const [, version] = await Promise.all([resetAttempts(env.DB, forLogin), tokenVersionOf(env.DB, body.tenant, agent.id)]);
       const t = await issueToken(env.AUTH_SECRET, { tenant: body.tenant, agentId: agent.id, role: agent.role, version }, cfg.raw.settings.tokenTtlSeconds);
       return { ...t, agent: { id: agent.id, fullName: agent.fullName, role: agent.role } };
     },
