@@ -5,7 +5,7 @@ import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../workers/config/store.ts";
 import type { AgentConfig, Media } from "../workers/config/schema.ts";
 import { MEDIA } from "../workers/config/schema.ts";
-import { badRequest, conflict, notFound, type AppError } from "../workers/http/errors.ts";
+import { badRequest, conflict, notFound, type AppError } from "../workers/kernel/errors.ts";
 import { canTake, presenceOf, totalLoad, type AgentSnapshot, type PresenceState } from "../workers/routing/agent-state.ts";
 import type { Transition } from "../workers/ucs/interactions.ts";
 import type { Candidate } from "./interaction-queue.ts";

@@ -8,7 +8,7 @@
 // The object takes other calls while one waits on D1 or another object, so a method that waits
 // reads the meta record again afterwards and changes only its own fields, with no wait in between.
 import { DurableObject } from "cloudflare:workers";
-import { AppError, badRequest, conflict, forbidden, notFound } from "../workers/http/errors.ts";
+import { AppError, badRequest, conflict, forbidden, notFound } from "../workers/kernel/errors.ts";
 import { getConfig } from "../workers/config/store.ts";
 import { parseFrame, type ClientFrame } from "../workers/chat/frames.ts";
 import { DEFAULT_CUSTOMER_MESSAGE_RATE, MAX_ALL_MESSAGES, MAX_FILES, MAX_MESSAGES, MAX_TEXT } from "../workers/chat/limits.ts";

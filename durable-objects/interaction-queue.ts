@@ -6,7 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../workers/config/store.ts";
 import type { CompiledQueue } from "../workers/config/compiled.ts";
 import { MEDIA, type Media } from "../workers/config/schema.ts";
-import { AppError, badRequest, conflict, notFound } from "../workers/http/errors.ts";
+import { AppError, badRequest, conflict, notFound } from "../workers/kernel/errors.ts";
 import { canTake, type AgentSnapshot } from "../workers/routing/agent-state.ts";
 import { currentTarget, effectivePriority, viewOrderSql } from "../workers/routing/order.ts";
 import { explain, rankAgents } from "../workers/routing/select.ts";

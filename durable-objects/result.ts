@@ -1,6 +1,6 @@
 // Expected failures (404, 409, 400) cross the object boundary as values, not exceptions: workerd
 // logs every exception an RPC method throws as uncaught, and these are answers, not faults.
-import { AppError, fromUnknown } from "../workers/http/errors.ts";
+import { AppError, fromUnknown } from "../workers/kernel/errors.ts";
 
 /** `retryAfterSeconds`: a 429's wait, carried so the Worker can answer Retry-After. */
 export type Failure = { ok: false; error: { status: number; code: string; message: string; retryAfterSeconds?: number } };

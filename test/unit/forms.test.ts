@@ -8,7 +8,7 @@ import { readLimited } from "../../workers/http/read-limited.ts";
 import type { Entry } from "../../workers/forms/entries.ts";
 import { describe as describeSubmission, validateSubmission } from "../../workers/forms/validate.ts";
 import { allowedOrigin, preflight } from "../../workers/http/cors.ts";
-import { AppError } from "../../workers/http/errors.ts";
+import { AppError } from "../../workers/kernel/errors.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const errorOf = (fn: () => unknown): AppError => {

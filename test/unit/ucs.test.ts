@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AppError } from "../../workers/http/errors.ts";
+import { AppError } from "../../workers/kernel/errors.ts";
 import { identifiersOf, normalizePhone, splitName } from "../../workers/ucs/identifiers.ts";
 import { ftsQuery } from "../../workers/ucs/search.ts";
 

@@ -4,7 +4,7 @@
 // revocation as soon as getConfig sees the new config (its cache checks the version every 2 s).
 import type { CompiledConfig } from "../config/compiled.ts";
 import { getConfig } from "../config/store.ts";
-import { AppError } from "../http/errors.ts";
+import { AppError } from "../kernel/errors.ts";
 
 /** How often an object holding staff sockets re-checks their tokens (the desktop and staff chat
  *  sockets; the dashboard checks on its 2 s tick). With the config cache's 2 s, a revoked login's

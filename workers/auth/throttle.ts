@@ -13,7 +13,7 @@
 //   behind one address can all log in; a blocked IP is refused before the hash.
 // - After the free attempts, each one blocks the next for BASE × 2^(n − free − 1) seconds, up to
 //   MAX; a key left alone for THROTTLE_FORGET_SECONDS starts again from zero.
-import { AppError } from "../http/errors.ts";
+import { AppError } from "../kernel/errors.ts";
 
 export interface ThrottlePolicy {
   free: number;

@@ -2,7 +2,7 @@
 // expiry. A token without one is refused: every token lapses, and a changed login revokes the rest.
 import { errors, jwtVerify, SignJWT } from "jose";
 import { Role, type Role as RoleT } from "../config/schema.ts";
-import { AppError } from "../http/errors.ts";
+import { AppError } from "../kernel/errors.ts";
 
 /** What a token is issued for. `version`: the login's token version (workers/auth/revocation.ts), 1 if never changed. */
 export interface TokenSubject {

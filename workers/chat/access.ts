@@ -5,7 +5,7 @@ import { assertCurrent, type Held } from "../auth/revocation.ts";
 import { looksLikeJwt, verifyToken } from "../auth/tokens.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
 import { getConfig } from "../config/store.ts";
-import { AppError, notFound, unauthorized } from "../http/errors.ts";
+import { AppError, notFound, unauthorized } from "../kernel/errors.ts";
 import { verifyChatToken } from "./token.ts";
 
 /** The customer's chat id names its tenant: `{tenant}.{interactionId}`, so a browser's preflight,

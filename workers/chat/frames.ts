@@ -2,7 +2,7 @@
 // sees well-formed requests and every bad frame gets a named error instead of a closed socket.
 // Checked by hand rather than with a schema library: this runs for every frame of every chat, and
 // six small shapes are clearer written out than a schema's per-call overhead is worth.
-import { readJsonFrame } from "../http/json-frame.ts";
+import { readJsonFrame } from "../kernel/json-frame.ts";
 import { MAX_TEXT } from "./limits.ts";
 
 /** The largest frame accepted, in UTF-8 bytes: a message of MAX_TEXT characters fits with room to spare. */

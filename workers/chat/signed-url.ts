@@ -1,6 +1,6 @@
 // Short-lived signed URLs for chat files: HMAC-SHA256 over the path and the expiry, so a link in a
 // transcript works for its participants for a few minutes and never for anyone guessing keys.
-import { equalText } from "../http/constant-time.ts";
+import { equalText } from "../kernel/constant-time.ts";
 
 export const FILE_URL_TTL_SECONDS = 600;
 

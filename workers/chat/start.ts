@@ -4,7 +4,7 @@
 // within RESUME_WINDOW_MS of its start, or later with the chat's own token (resume.ts).
 import type { CompiledConfig } from "../config/compiled.ts";
 import type { ChatSettings } from "../config/schema.ts";
-import { AppError, badRequest, notFound } from "../http/errors.ts";
+import { AppError, badRequest, notFound } from "../kernel/errors.ts";
 import { routeNew } from "../interactions/ingest.ts";
 import { identifyContact } from "../ucs/contacts.ts";
 import { createInteraction } from "../ucs/interactions.ts";

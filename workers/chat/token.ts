@@ -1,7 +1,7 @@
 // The customer's chat session token: an HS256 JWT with audience "chat" naming the tenant, the chat
 // and the participant. Agent tokens have no audience, so neither passes for the other.
 import { errors, jwtVerify, SignJWT } from "jose";
-import { AppError } from "../http/errors.ts";
+import { AppError } from "../kernel/errors.ts";
 
 export interface ChatGrant {
   tenant: string;

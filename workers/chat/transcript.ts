@@ -5,7 +5,7 @@ import type { StoredMessage, ChatMeta } from "../../durable-objects/chat-store.t
 import { getConfig } from "../config/store.ts";
 import { AUTO_REPLY_HEADERS } from "../email/loop-guard.ts";
 import { enqueueDelivery, prepareMail } from "../outbound/message.ts";
-import { newId } from "../ids.ts";
+import { newId } from "../kernel/ids.ts";
 import { hitRate } from "../ucs/rate-limit.ts";
 
 const COLS = 13;

@@ -4,7 +4,7 @@
 // base64, file names per RFC 2231. Every value that reaches a header is checked, so no caller can inject one.
 // "mimetext/browser": the default entry bundles mime-types' whole database into the Worker.
 import { createMimeMessage, Mailbox, type MIMEMessage } from "mimetext/browser";
-import { badRequest } from "../http/errors.ts";
+import { badRequest } from "../kernel/errors.ts";
 import { unsendableReason } from "./addresses.ts";
 
 export interface MailAddress {

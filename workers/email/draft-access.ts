@@ -2,7 +2,7 @@
 // an interaction or a thread; supervisors and admins see everyone's (as GET /api/v1/replies?author=).
 // Replies in QA review stay visible: reviewers, agents among them, work them.
 import type { Caller } from "../http/api.ts";
-import { notFound } from "../http/errors.ts";
+import { notFound } from "../kernel/errors.ts";
 
 /** Email statuses of a reply its author is still writing (claimed: being sent this instant). */
 export const DRAFT_STATUSES = ["draft", "claimed"] as const;

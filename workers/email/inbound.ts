@@ -5,8 +5,8 @@
 import { getConfig } from "../config/store.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
 import type { Mailbox } from "../config/schema.ts";
-import { AppError, badRequest } from "../http/errors.ts";
-import { newId } from "../ids.ts";
+import { AppError, badRequest } from "../kernel/errors.ts";
+import { newId } from "../kernel/ids.ts";
 import { contactLookup, type IdentifierRow } from "../ucs/contacts.ts";
 import { splitName } from "../ucs/identifiers.ts";
 import type { InteractionState } from "../ucs/interactions.ts";
@@ -24,7 +24,7 @@ import { extractTag, normalizeSubject } from "./subject.ts";
 import { latestInThread, OPEN_STATES, tagCandidates, threadLookup, type LatestInThread, type ThreadVia } from "./threading.ts";
 import { automaticReplies } from "./auto-reply.ts";
 import { enqueueDelivery } from "../outbound/message.ts";
-import { bytesSha256 } from "./hash.ts";
+import { bytesSha256 } from "../kernel/hash.ts";
 
 export const MAX_MAIL_BYTES = 25 * 1024 * 1024;
 /** Text and HTML kept in D1 per message, in UTF-8 bytes. */

@@ -4,15 +4,15 @@
 import type { CompiledConfig } from "../config/compiled.ts";
 import { getConfig } from "../config/store.ts";
 import type { Mailbox } from "../config/schema.ts";
-import { badRequest, conflict, forbidden, notFound, tooLarge } from "../http/errors.ts";
-import { newId } from "../ids.ts";
+import { badRequest, conflict, forbidden, notFound, tooLarge } from "../kernel/errors.ts";
+import { newId } from "../kernel/ids.ts";
 import { inHands } from "../interactions/in-hand.ts";
 import { addNote, getInteractionRow, transitionBatch, type InteractionRow } from "../ucs/interactions.ts";
 import { reviewDecision } from "../workflow/review.ts";
 import { agentStub, queueStub } from "../../durable-objects/names.ts";
 import { unwrap } from "../../durable-objects/result.ts";
 import { buildMime, newMessageId, type OutgoingMail } from "./build.ts";
-import { bytesSha256 } from "./hash.ts";
+import { bytesSha256 } from "../kernel/hash.ts";
 import type { MailAddress } from "./parse.ts";
 import { sanitizeHtml } from "./sanitize.ts";
 import { displaySubject, withTag } from "./subject.ts";

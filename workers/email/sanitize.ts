@@ -5,7 +5,7 @@
 // - text: every "<" and ">" is re-escaped, so text left beside a removed tag can never join into new markup
 //   ("<<x>script>" must not become "<script>"); this also covers raw text the tokenizer saw differently.
 
-import { badRequest } from "../http/errors.ts";
+import { badRequest } from "../kernel/errors.ts";
 import { prepareHtml } from "./html-scan.ts";
 
 const ALLOWED_TAGS = new Set([

@@ -1,6 +1,6 @@
 // Reads a form post (urlencoded, multipart or JSON) into entries, with a cap on its size. Pure but
 // for reading the request's stream.
-import { AppError, badRequest } from "../http/errors.ts";
+import { AppError, badRequest } from "../kernel/errors.ts";
 import { decodeUtf8, type Entry } from "./entries.ts";
 import { boundaryOf, parseMultipart } from "./multipart.ts";
 

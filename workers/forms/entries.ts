@@ -1,5 +1,5 @@
 // What a form post carries, whatever its encoding: named text values and uploaded files. Pure.
-import { badRequest } from "../http/errors.ts";
+import { badRequest } from "../kernel/errors.ts";
 
 export interface UploadedFile {
   filename: string;

@@ -1,5 +1,5 @@
 // Per-client rate limits for the public endpoints (form posts, callback requests).
-import { AppError } from "../http/errors.ts";
+import { AppError } from "../kernel/errors.ts";
 import { hitRate } from "../ucs/rate-limit.ts";
 
 /** The caller's IP as Cloudflare saw it; requests without one (local tools) share one bucket. */

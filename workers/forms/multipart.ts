@@ -1,7 +1,7 @@
 // multipart/form-data (RFC 7578), parsed here rather than by Request.formData() so that text
 // fields are decoded strictly (bad UTF-8 is a 400, not replacement characters) and file bytes are
 // kept as sent. Pure.
-import { badRequest } from "../http/errors.ts";
+import { badRequest } from "../kernel/errors.ts";
 import { decodeUtf8, type Entry } from "./entries.ts";
 
 const CRLF = new Uint8Array([13, 10]);

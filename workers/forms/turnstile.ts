@@ -2,7 +2,7 @@
 // for Turnstile is never accepted unverified, whether the token is bad, siteverify cannot be
 // reached, or the secret was never set (a deployment error, logged, answered 403 rather than a 5xx
 // the page might retry forever).
-import { AppError } from "../http/errors.ts";
+import { AppError } from "../kernel/errors.ts";
 
 export const SITEVERIFY_URL = "https://challenges.cloudflare.com/turnstile/v0/siteverify";
 

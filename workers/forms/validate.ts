@@ -3,7 +3,7 @@
 import { parsePhoneNumberFromString } from "libphonenumber-js";
 import * as z from "zod";
 import type { Form } from "../config/schema.ts";
-import { AppError, badRequest } from "../http/errors.ts";
+import { AppError, badRequest } from "../kernel/errors.ts";
 import type { ContactInput } from "../ucs/identifiers.ts";
 import type { Entry, UploadedFile } from "./entries.ts";
 

@@ -6,7 +6,7 @@ import { assertCurrent } from "../auth/revocation.ts";
 import { looksLikeJwt, verifyToken, type Principal } from "../auth/tokens.ts";
 import { getConfig } from "../config/store.ts";
 import { tenantByKey, type KeyKind } from "../ucs/tenants.ts";
-import { AppError, badRequest, forbidden, unauthorized } from "./errors.ts";
+import { AppError, badRequest, forbidden, unauthorized } from "../kernel/errors.ts";
 import { readLimited } from "./read-limited.ts";
 
 /**

@@ -1,7 +1,8 @@
 // CORS for the public endpoints web pages call (forms, callbacks): an allow-list per form or per
 // tenant. A request whose Origin is not listed is refused outright (403), not just left without
 // headers: a plain HTML form post is not subject to CORS, so withholding headers would not stop it.
-import { AppError, toErrorResponse } from "./errors.ts";
+import { AppError } from "../kernel/errors.ts";
+import { toErrorResponse } from "./error-response.ts";
 import { Reply } from "./api.ts";
 
 const ALLOW_HEADERS = "Content-Type, Accept, Authorization, Idempotency-Key";

@@ -2,7 +2,8 @@
 // becomes `{ error: { code, message } }` here, at one boundary.
 import { Router, type IRequest } from "itty-router";
 import { authenticate, readJson, readQuery, Reply, type RouteDef } from "./api.ts";
-import { AppError, toErrorResponse } from "./errors.ts";
+import { AppError } from "../kernel/errors.ts";
+import { toErrorResponse } from "./error-response.ts";
 
 export function buildRouter(routes: RouteDef[]) {
   const router = Router<IRequest, [Env, ExecutionContext]>({

@@ -4,7 +4,7 @@
 import * as z from "zod";
 import { getConfig } from "../config/store.ts";
 import { Attributes, Media } from "../config/schema.ts";
-import { badRequest } from "../http/errors.ts";
+import { badRequest } from "../kernel/errors.ts";
 import { identifyContact } from "../ucs/contacts.ts";
 import { createInteraction, getInteractionRow, type InteractionState } from "../ucs/interactions.ts";
 import { queueStub } from "../../durable-objects/names.ts";

@@ -6,7 +6,7 @@ import { EmailMessage } from "cloudflare:email";
 import { getConfig } from "../config/store.ts";
 import type { Transport } from "../config/schema.ts";
 import { transitionBatch } from "../ucs/interactions.ts";
-import { newId } from "../ids.ts";
+import { newId } from "../kernel/ids.ts";
 import type { DeliveryJob } from "./message.ts";
 import { PermanentFailure } from "./deliver-errors.ts";
 import { deliverSms, isSmsJob, smsAttemptFailed, smsFailed } from "../sms/outbound.ts";

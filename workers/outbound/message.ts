@@ -1,7 +1,7 @@
 // Outbound mail as stored: the built MIME in R2, a row in `emails`, its Message-ID in `email_refs`
 // (so the customer's answer threads back), and a delivery job on the OUTBOUND Queue.
 import { buildMime, envelopeRecipients, isMessageId, newMessageId, type OutgoingMail } from "../email/build.ts";
-import { newId } from "../ids.ts";
+import { newId } from "../kernel/ids.ts";
 
 export interface DeliveryJob {
   tenant: string;

@@ -1,6 +1,6 @@
 // A tenant's secrets in D1 (tenant_secrets), sealed by ./crypto.ts. Every read and write is scoped
 // to one tenant; nothing here reads a Worker variable by a name a tenant chose.
-import { AppError } from "../http/errors.ts";
+import { AppError } from "../kernel/errors.ts";
 import { openSecret, sealSecret, secretsKeyProblem, type Sealed } from "./crypto.ts";
 import { secretDeleteUnused, secretUpsert } from "./statements.ts";
 

@@ -1,7 +1,7 @@
 // The generic SMS adapter's signature: HMAC-SHA256, keyed with the number's secret, over
 // "{timestamp}.{raw body}", hex, sent as `X-Parley-Signature: sha256=<hex>` with
 // `X-Parley-Timestamp: <unix seconds>`. The timestamp bounds replays to five minutes. Pure (WebCrypto).
-import { equalText } from "../http/constant-time.ts";
+import { equalText } from "../kernel/constant-time.ts";
 
 const enc = new TextEncoder();
 export const MAX_SKEW_SECONDS = 300;

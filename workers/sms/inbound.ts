@@ -4,8 +4,8 @@
 // a provider's retry finds the first row and gets the same answer.
 import type { CompiledConfig } from "../config/compiled.ts";
 import type { TenantConfig } from "../config/schema.ts";
-import { badRequest } from "../http/errors.ts";
-import { newId } from "../ids.ts";
+import { badRequest } from "../kernel/errors.ts";
+import { newId } from "../kernel/ids.ts";
 import { routeNew } from "../interactions/ingest.ts";
 import { identifyContact } from "../ucs/contacts.ts";
 import { createInteraction, type NewPart } from "../ucs/interactions.ts";

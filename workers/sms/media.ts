@@ -3,7 +3,7 @@
 // R2, within type and size limits. A part that cannot be fetched is kept as a note, not dropped, so
 // the message is never lost for one bad part.
 import type { NewPart } from "../ucs/interactions.ts";
-import { bytesSha256 } from "../email/hash.ts";
+import { bytesSha256 } from "../kernel/hash.ts";
 import { readStreamLimited } from "../http/read-limited.ts";
 
 export const MAX_MEDIA = 10;

@@ -4,8 +4,8 @@
 // provider's status callbacks move it on (sent, delivered, undelivered, failed).
 import { numberSecret } from "./secret.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
-import { AppError, badRequest, conflict } from "../http/errors.ts";
-import { newId } from "../ids.ts";
+import { AppError, badRequest, conflict } from "../kernel/errors.ts";
+import { newId } from "../kernel/ids.ts";
 import { normalizePhone } from "../ucs/identifiers.ts";
 import { PermanentFailure } from "../outbound/deliver-errors.ts";
 import type { CenterNumber } from "./inbound.ts";

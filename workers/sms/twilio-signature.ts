@@ -2,7 +2,7 @@
 // followed by each POST parameter's name and value, by name (a repeated name: its distinct values,
 // sorted); base64. Pure (WebCrypto), and checked against the twilio package's own helpers in tests.
 // https://www.twilio.com/docs/usage/security#validating-requests
-import { equalText } from "../http/constant-time.ts";
+import { equalText } from "../kernel/constant-time.ts";
 
 const enc = new TextEncoder();
 

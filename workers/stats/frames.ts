@@ -1,7 +1,7 @@
 // The supervisor dashboard's WebSocket protocol, pure: the frames both ways, a history sample taken
 // from live stats, and when the Dashboard object's alarm next has work. The object wires these to
 // its sockets, its SQLite and its alarm.
-import { readJsonFrame } from "../http/json-frame.ts";
+import { readJsonFrame } from "../kernel/json-frame.ts";
 import type { AgentStat, LiveStats, QueueSample, QueueStats, Sample } from "./types.ts";
 
 export type { QueueSample, Sample } from "./types.ts";

@@ -1,6 +1,6 @@
 // Contacts: identify or create from identifiers, read, merge.
-import { conflict, notFound } from "../http/errors.ts";
-import { newId } from "../ids.ts";
+import { conflict, notFound } from "../kernel/errors.ts";
+import { newId } from "../kernel/ids.ts";
 import { identifiersOf, splitName, type ContactInput, type Identifier } from "./identifiers.ts";
 
 export interface Contact {

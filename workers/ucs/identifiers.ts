@@ -1,6 +1,6 @@
 // Normalizing contact identifiers. Pure. Identification ranks email, then phone, then name.
 import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js";
-import { badRequest } from "../http/errors.ts";
+import { badRequest } from "../kernel/errors.ts";
 
 export interface ContactInput {
   email?: string;

@@ -1,7 +1,8 @@
 // Interactions and their append-only history in D1.
 import type { Attributes, Media } from "../config/schema.ts";
-import { notFound } from "../http/errors.ts";
-import { newId } from "../ids.ts";
+import { notFound } from "../kernel/errors.ts";
+import { newId } from "../kernel/ids.ts";
+import { eventStatements } from "./events.ts";
 import type { HistoryEvent, InteractionRow, InteractionState } from "./interaction-types.ts";
 
 export type { HistoryEvent, InteractionRow, InteractionState } from "./interaction-types.ts";
@@ -36,22 +37,13 @@ function stateUpdate(db: D1Database, t: Transition): D1PreparedStatement {
   return db.prepare(`UPDATE interactions SET ${sets.join(", ")} WHERE tenant_id = ? AND id = ? AND updated_at <= ?`).bind(...vals, t.tenant, t.id, t.at);
 }
 
-const EVENT_COLS = 10;
-/** SQLite takes at most 100 bound parameters per statement in D1. */
-const EVENTS_PER_INSERT = Math.floor(100 / EVENT_COLS);
-
 /** Statements for a run of transitions, in order: every event appended, and for each interaction
  *  only its last state written (the earlier ones would be overwritten in the same batch anyway). */
 export function transitionBatch(db: D1Database, ts: Transition[]): D1PreparedStatement[] {
-  const out: D1PreparedStatement[] = [];
-  for (let i = 0; i < ts.length; i += EVENTS_PER_INSERT) {
-    const chunk = ts.slice(i, i + EVENTS_PER_INSERT);
-    out.push(
-      db
-        .prepare(`INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, from_state, to_state, queue, agent_id, reason) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`)
-        .bind(...chunk.flatMap((t) => [t.tenant, t.id, t.at, t.actor, t.action, t.from ?? null, t.to, t.queue ?? null, t.agent ?? null, t.reason === undefined ? null : JSON.stringify(t.reason)])),
-    );
-  }
+  const out = eventStatements(
+    db,
+    ts.map((t) => ({ tenant: t.tenant, interaction: t.id, at: t.at, actor: t.actor, action: t.action, from: t.from ?? null, to: t.to, queue: t.queue ?? null, agent: t.agent ?? null, reason: t.reason })),
+  );
   const last = new Map<string, Transition>();
   for (const t of ts) {
     const key = `${t.tenant}/${t.id}`;
@@ -111,11 +103,7 @@ export async function createInteraction(db: D1Database, n: NewInteraction): Prom
   // The rest only applies when the insert above took place (changes() = 1), so a duplicate writes nothing.
   const guard = "WHERE changes() = 1";
   const st = [ins];
-  st.push(
-    db
-      .prepare(`INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, to_state, queue) SELECT ?, ?, ?, ?, 'created', 'new', ? ${guard}`)
-      .bind(n.tenant, id, now, n.actor, n.queue),
-  );
+  st.push(...eventStatements(db, [{ tenant: n.tenant, interaction: id, at: now, actor: n.actor, action: "created", to: "new", queue: n.queue }], { sql: "changes() = 1", params: [] }));
   if (n.text !== undefined && n.text !== "") {
     // changes() now reflects the event insert, which happened only if the interaction did.
     st.push(
@@ -194,7 +182,7 @@ export async function addNote(db: D1Database, tenant: string, interactionId: str
   const now = Date.now();
   await db.batch([
     db.prepare("INSERT INTO notes (tenant_id, id, interaction_id, contact_id, author, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)").bind(tenant, id, interactionId, row.contactId, author, text, now),
-    db.prepare("INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, from_state, to_state, queue, agent_id) VALUES (?, ?, ?, ?, 'note', ?, ?, ?, ?)").bind(tenant, interactionId, now, author, row.state, row.state, row.queue, row.agentId),
+    ...eventStatements(db, [{ tenant, interaction: interactionId, at: now, actor: author, action: "note", from: row.state, to: row.state, queue: row.queue, agent: row.agentId }]),
   ]);
   return { id, author, text, createdAt: now };
 }

@@ -3,8 +3,8 @@
 import { hashPassword } from "../auth/password.ts";
 import { weakPasswordReason } from "../auth/strength.ts";
 import { withoutSecrets, type TenantConfig } from "../config/schema.ts";
-import { badRequest } from "../http/errors.ts";
-import { sha256Hex } from "../ids.ts";
+import { badRequest } from "../kernel/errors.ts";
+import { sha256Hex } from "../kernel/ids.ts";
 
 /** A tenant's API keys as given (stored hashed): ingest writes, read reads. */
 export interface TenantKeys {

@@ -2,8 +2,8 @@
 import { parseConfig, withoutSecrets, type ParseOptions, type TenantConfig } from "../config/schema.ts";
 import { secretRefs } from "../config/secret-refs.ts";
 import { missingSecrets } from "../secrets/store.ts";
-import { badRequest, conflict, notFound } from "../http/errors.ts";
-import { sha256Hex } from "../ids.ts";
+import { badRequest, conflict, notFound } from "../kernel/errors.ts";
+import { sha256Hex } from "../kernel/ids.ts";
 import { changedLogins } from "../auth/changed-logins.ts";
 import { tenantStatements, type Statement, type TenantKeys } from "./tenant-statements.ts";
 

@@ -4,7 +4,7 @@ import { forgetConfig } from "../../config/store.ts";
 import { ConfigError, TenantConfig } from "../../config/schema.ts";
 import { loadTenantConfig, replaceTenantConfig, secretWarnings } from "../../ucs/tenants.ts";
 import { route } from "../api.ts";
-import { badRequest } from "../errors.ts";
+import { badRequest } from "../../kernel/errors.ts";
 
 export const adminRoutes = [
   route({

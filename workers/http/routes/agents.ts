@@ -7,7 +7,7 @@ import { Media } from "../../config/schema.ts";
 import { getConfig } from "../../config/store.ts";
 import { heldHeaders } from "../../auth/revocation.ts";
 import { asUser, route, type Caller } from "../api.ts";
-import { forbidden, notFound } from "../errors.ts";
+import { forbidden, notFound } from "../../kernel/errors.ts";
 
 const self = (env: Env, c: Caller) => {
   if (c.kind !== "user") throw forbidden("this needs an agent token");

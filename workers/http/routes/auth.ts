@@ -5,7 +5,7 @@ import { checkNotBlocked, countAttempt, IP_THROTTLE, ipKey, LOGIN_THROTTLE, logi
 import { issueToken } from "../../auth/tokens.ts";
 import { tokenVersionOf } from "../../ucs/tenants.ts";
 import { route } from "../api.ts";
-import { AppError } from "../errors.ts";
+import { AppError } from "../../kernel/errors.ts";
 
 const Login = z.object({ tenant: z.string().min(1).max(64), login: z.string().min(1).max(100), password: z.string().min(1).max(200) }).strict();
 const Token = z.object({ token: z.string(), expiresAt: z.number(), agent: z.object({ id: z.string(), fullName: z.string(), role: z.string() }) });

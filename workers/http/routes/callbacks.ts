@@ -10,13 +10,13 @@ import { unwrap } from "../../../durable-objects/result.ts";
 import type { CompiledConfig } from "../../config/compiled.ts";
 import { getConfig } from "../../config/store.ts";
 import { clientIp, enforceRate } from "../../forms/limit.ts";
-import { sha256Hex } from "../../ids.ts";
+import { sha256Hex } from "../../kernel/ids.ts";
 import { routeNew, submitNew } from "../../interactions/ingest.ts";
 import { identifyContact } from "../../ucs/contacts.ts";
 import { addNote, createInteraction, getInteractionRow, transitionBatch, type InteractionRow } from "../../ucs/interactions.ts";
 import { Reply, route, type RouteDef } from "../api.ts";
 import { allowedOrigin, corsAnswer, preflight } from "../cors.ts";
-import { AppError, badRequest, conflict, forbidden, notFound } from "../errors.ts";
+import { AppError, badRequest, conflict, forbidden, notFound } from "../../kernel/errors.ts";
 
 const DAY_MS = 86_400_000;
 const Tenant = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "a tenant id");

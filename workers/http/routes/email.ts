@@ -9,7 +9,7 @@ import { threadTag } from "../../email/threading.ts";
 import { getContact } from "../../ucs/contacts.ts";
 import { getInteractionRow } from "../../ucs/interactions.ts";
 import { queueStub } from "../../../durable-objects/names.ts";
-import { AppError, badRequest, forbidden, notFound } from "../errors.ts";
+import { AppError, badRequest, forbidden, notFound } from "../../kernel/errors.ts";
 import { readLimited } from "../read-limited.ts";
 import { assertNotOthersDraft, draftsHiddenFrom, othersDraftsHidden } from "../../email/draft-access.ts";
 import { Reply, route, type Caller } from "../api.ts";

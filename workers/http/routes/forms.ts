@@ -5,7 +5,7 @@ import * as z from "zod";
 import type { Form } from "../../config/schema.ts";
 import { getConfig } from "../../config/store.ts";
 import type { CompiledConfig } from "../../config/compiled.ts";
-import { bytesSha256 } from "../../email/hash.ts";
+import { bytesSha256 } from "../../kernel/hash.ts";
 import { bodyKind, MAX_FORM_BYTES, parseBody, type BodyKind } from "../../forms/body.ts";
 import { readLimited } from "../read-limited.ts";
 import { clientIp, enforceRate } from "../../forms/limit.ts";
@@ -20,7 +20,7 @@ import { normalizeSubject } from "../../email/subject.ts";
 import { freeTag } from "../../email/threading.ts";
 import { route, type RouteDef } from "../api.ts";
 import { allowedOrigin, corsAnswer, preflight } from "../cors.ts";
-import { AppError, badRequest, notFound } from "../errors.ts";
+import { AppError, badRequest, notFound } from "../../kernel/errors.ts";
 
 // Tenant and form names are [a-z0-9_-]: the first dot is the separator.
 const FORM_ID = /^([a-z0-9][a-z0-9_-]{0,63})\.([a-z0-9][a-z0-9_-]{0,63})$/;

@@ -9,7 +9,7 @@ import { nudgeDashboard } from "../../stats/nudge.ts";
 import { addNote, getInteraction, getInteractionRow } from "../../ucs/interactions.ts";
 import { assertNotOthersDraft } from "../../email/draft-access.ts";
 import { Reply, asUser, route, type Caller } from "../api.ts";
-import { badRequest, conflict, forbidden } from "../errors.ts";
+import { badRequest, conflict, forbidden } from "../../kernel/errors.ts";
 
 const Name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/);
 const Created = z.object({ id: z.string(), duplicate: z.boolean(), state: z.string(), queue: z.string() });

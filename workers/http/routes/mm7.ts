@@ -5,13 +5,13 @@
 import { numberSecret } from "../../sms/secret.ts";
 import { numberOwner } from "../../sms/numbers.ts";
 import type { CompiledConfig } from "../../config/compiled.ts";
-import { bytesSha256 } from "../../email/hash.ts";
+import { bytesSha256 } from "../../kernel/hash.ts";
 import { capUtf8 } from "../../email/parse.ts";
 import { receiveSms, type CenterNumber } from "../../sms/inbound.ts";
 import { DEFAULT_MM7_NS, DEFAULT_MM7_VERSION, deliverRsp, MAX_MM7_PARTS, MAX_MM7_RECIPIENTS, Mm7Error, parseContent, parseEnvelope, soapFault, type Mm7DeliverReq, type Mm7Envelope } from "../../sms/mm7.ts";
 import type { NewPart } from "../../ucs/interactions.ts";
 import { route, type RouteDef } from "../api.ts";
-import { AppError } from "../errors.ts";
+import { AppError } from "../../kernel/errors.ts";
 import { readLimited } from "../read-limited.ts";
 
 const MAX_MM7_BYTES = 10 * 1024 * 1024;

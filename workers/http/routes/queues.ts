@@ -3,7 +3,7 @@ import { queueStub } from "../../../durable-objects/names.ts";
 import { getConfig } from "../../config/store.ts";
 import { liveStats } from "../../stats/live.ts";
 import { route, type Caller } from "../api.ts";
-import { notFound } from "../errors.ts";
+import { notFound } from "../../kernel/errors.ts";
 
 async function queueOf(env: Env, c: Caller, name: string) {
   const cfg = await getConfig(env.DB, c.tenant);

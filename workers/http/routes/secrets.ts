@@ -8,7 +8,7 @@ import { MAX_SECRET_CHARS, MAX_SECRETS_PER_TENANT } from "../../secrets/crypto.t
 import { deleteUnusedTenantSecret, listTenantSecrets, setTenantSecret } from "../../secrets/store.ts";
 import { loadTenantConfig } from "../../ucs/tenants.ts";
 import { route, type RouteDef } from "../api.ts";
-import { badRequest, conflict, notFound } from "../errors.ts";
+import { badRequest, conflict, notFound } from "../../kernel/errors.ts";
 
 function nameOf(params: Record<string, string>): string {
   const name = params.name ?? "";

@@ -19,7 +19,7 @@ import { checkTwilioSignature, type FormParams } from "../../sms/twilio-signatur
 import { checkGenericSignature } from "../../sms/generic-signature.ts";
 import { senderNumber } from "../../sms/sender.ts";
 import { Reply, asUser, route, type RouteDef } from "../api.ts";
-import { AppError, badRequest, conflict, notFound } from "../errors.ts";
+import { AppError, badRequest, conflict, notFound } from "../../kernel/errors.ts";
 import { readLimited } from "../read-limited.ts";
 
 /** Twilio's webhooks are small: the message (1,600 characters at most) and up to 10 media URLs. */

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { route, type RouteDef } from "../api.ts";
-import { notFound } from "../errors.ts";
+import { notFound } from "../../kernel/errors.ts";
 import { openApiDocument } from "../openapi.ts";
 
 export function systemRoutes(all: () => RouteDef[]): RouteDef[] {

@@ -8,7 +8,7 @@ import { getConfig } from "../../config/store.ts";
 import { getContact } from "../../ucs/contacts.ts";
 import { contactHistory, getInteractionRow } from "../../ucs/interactions.ts";
 import { asUser, route, type RouteDef } from "../api.ts";
-import { badRequest, conflict, forbidden } from "../errors.ts";
+import { badRequest, conflict, forbidden } from "../../kernel/errors.ts";
 
 const isSupervisor = (c: { role: string }) => c.role === "supervisor" || c.role === "admin";
 

@@ -1,4 +1,5 @@
-// Typed errors, turned into `{ error: { code, message } }` JSON at one boundary (toErrorResponse).
+// Typed errors. Pure: the HTTP layer turns them into `{ error: { code, message } }` JSON at one
+// boundary (http/error-response.ts); sockets send the same shape as an error frame.
 
 export class AppError extends Error {
   readonly status: number;
@@ -28,17 +29,4 @@ export interface ErrorBody {
 
 export function fromUnknown(err: unknown): AppError | undefined {
   return err instanceof AppError ? err : undefined;
-}
-
-export function toErrorResponse(err: unknown): Response {
-  const app = fromUnknown(err);
-  if (app) {
-    const body: ErrorBody = { error: { code: app.code, message: app.message } };
-    if (app.details !== undefined) body.error.details = app.details;
-    // A 429 says when to come back (details.retryAfterSeconds, as the throttles set it).
-    const retry = app.status === 429 ? (app.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds : undefined;
-    return Response.json(body, { status: app.status, headers: typeof retry === "number" ? { "Retry-After": String(retry) } : {} });
-  }
-  console.error("unhandled error", err);
-  return Response.json({ error: { code: "internal", message: "internal error" } } satisfies ErrorBody, { status: 500 });
 }

@@ -12,10 +12,10 @@ import { VISIBILITIES } from "../../chat/visibility.ts";
 import type { CompiledConfig } from "../../config/compiled.ts";
 import { getConfig } from "../../config/store.ts";
 import { clientIp, enforceRate } from "../../forms/limit.ts";
-import { newId } from "../../ids.ts";
+import { newId } from "../../kernel/ids.ts";
 import { Reply, readJson, route, type RouteDef } from "../api.ts";
 import { corsAnswer, preflight } from "../cors.ts";
-import { AppError, badRequest, notFound } from "../errors.ts";
+import { AppError, badRequest, notFound } from "../../kernel/errors.ts";
 import { readLimited } from "../read-limited.ts";
 import { heldHeaders } from "../../auth/revocation.ts";
 
