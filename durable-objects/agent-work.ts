@@ -1,8 +1,10 @@
 // The agent's work in hand and on offer: SQLite is the durable copy, a Map mirrors it so that
 // capacity checks, snapshots and timers cost no queries on the hot path.
 import type { Media } from "../workers/config/schema.ts";
+import type { WorkState, WorkView } from "../workers/protocol/desk.ts";
+import type { QueueItem } from "./types.ts";
 
-export type WorkState = "reserving" | "offered" | "handling" | "moving";
+export type { WorkState };
 
 export interface WorkRow {
   id: string;
@@ -88,4 +90,12 @@ export class WorkStore {
     for (const r of this.rows.values()) if (r.state === "offered" && r.expires_at !== null && (t === null || r.expires_at < t)) t = r.expires_at;
     return t;
   }
+}
+
+/** A row as the desktop sees it. */
+export function view(w: WorkRow): WorkView {
+  return {
+    interactionId: w.id, media: w.media, queue: w.queue, state: w.state, offeredAt: w.offered_at, expiresAt: w.expires_at, acceptedAt: w.accepted_at,
+    item: JSON.parse(w.data) as QueueItem, reason: w.reason ? (JSON.parse(w.reason) as unknown) : null,
+  };
 }

@@ -19,7 +19,7 @@ import { Alarm } from "./alarm.ts";
 import { Outbox, OUTBOX_DDL } from "./outbox.ts";
 import { hasSchema } from "./schema.ts";
 import { guard, unwrap, type Result } from "./result.ts";
-import type { Offer, QueueStats, QueueItem, ReturnWhy, SubmitOptions, SubmitResult, WorkbinEntry } from "./types.ts";
+import type { Candidate, Offer, QueueStats, QueueItem, ReturnWhy, SubmitOptions, SubmitResult, WorkbinEntry } from "./types.ts";
 
 /** Extra time past the agent's own offer timeout before the queue takes an offer back by itself. */
 const STALE_GRACE_MS = 15_000;
@@ -57,15 +57,7 @@ interface ItemRow {
   [k: string]: SqlStorageValue;
 }
 
-export interface Candidate {
-  queue: string;
-  itemId: string;
-  media: Media;
-  boost: number;
-  pinned: boolean;
-  priority: number;
-  enteredAt: number;
-}
+export type { Candidate } from "./types.ts";
 
 export type { QueueStats } from "./types.ts";
 

@@ -35,6 +35,17 @@ export interface Offer {
   reason: unknown;
 }
 
+/** A queue's best item for an agent that pulls (peek), compared across its queues. */
+export interface Candidate {
+  queue: string;
+  itemId: string;
+  media: Media;
+  boost: number;
+  pinned: boolean;
+  priority: number;
+  enteredAt: number;
+}
+
 export interface SubmitOptions {
   actor: string;
   /** The history action: queued, forwarded, transferred, returned, moved, resubmitted. */

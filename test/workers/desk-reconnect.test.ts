@@ -5,7 +5,8 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { AgentStatus } from "../../web/shared/types.ts";
-import { LiveState, type DeskEvent } from "../../web/desk/live-state.ts";
+import type { DeskFrame } from "../../workers/protocol/desk.ts";
+import { LiveState } from "../../web/desk/live-state.ts";
 import { agentName } from "../../durable-objects/names.ts";
 import { makeTenant, me, offerFor, ready, submit, until, type Tenant } from "../helpers.ts";
 
@@ -13,13 +14,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The desktop's socket: every message in order, each also fed to a desk's state. */
 class DeskSocket {
-  readonly got: DeskEvent[] = [];
+  readonly got: DeskFrame[] = [];
   readonly closed: Promise<void>;
   readonly ws: WebSocket;
   constructor(ws: WebSocket, desk?: LiveState) {
     this.ws = ws;
     ws.addEventListener("message", (e) => {
-      const m = JSON.parse(e.data as string) as DeskEvent;
+      const m = JSON.parse(e.data as string) as DeskFrame;
       this.got.push(m);
       desk?.push(m);
     });
@@ -40,7 +41,7 @@ class DeskSocket {
     }, "the hello");
   }
 
-  offerOf(id: string): Promise<DeskEvent> {
+  offerOf(id: string): Promise<DeskFrame> {
     return until(async () => this.got.find((m) => m.type === "offer" && m.offer.interactionId === id), `an offer of ${id} pushed`);
   }
 

@@ -7,7 +7,7 @@ import { errorText } from "../shared/api.ts";
 import { bytes, clock } from "../shared/format.ts";
 import type { WorkView } from "../shared/types.ts";
 import { ConnectionBadge, ErrorLine, Modal } from "../shared/ui.tsx";
-import type { DeskEvent } from "./agent.ts";
+import type { DeskFrame } from "./agent.ts";
 import { useChatSocket } from "../shared/chat-socket.ts";
 import type { DeskProps } from "./props.ts";
 import { colleagues, TransferDialog } from "./TransferTarget.tsx";
@@ -18,7 +18,7 @@ interface Guest {
   from: string;
 }
 
-export function ChatBoard(props: DeskProps & { chats: WorkView[]; selected: string | null; events: DeskEvent | null; onClosed: (id: string) => void }) {
+export function ChatBoard(props: DeskProps & { chats: WorkView[]; selected: string | null; events: DeskFrame | null; onClosed: (id: string) => void }) {
   const [invites, setInvites] = useState<Guest[]>([]);
   const [guests, setGuests] = useState<Guest[]>([]);
   useEffect(() => {

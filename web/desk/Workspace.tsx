@@ -6,13 +6,13 @@ import { mediaLabel, time } from "../shared/format.ts";
 import type { Interaction, WorkView } from "../shared/types.ts";
 import { ErrorLine } from "../shared/ui.tsx";
 import { Actions } from "./Actions.tsx";
-import type { DeskEvent } from "./agent.ts";
+import type { DeskFrame } from "./agent.ts";
 import { CallbackWork } from "./CallbackWork.tsx";
 import { EmailWork } from "./EmailWork.tsx";
 import type { DeskProps } from "./props.ts";
 import { SmsWork } from "./SmsWork.tsx";
 
-export function Workspace(props: DeskProps & { work: WorkView; onClosed: () => void; events: DeskEvent | null }) {
+export function Workspace(props: DeskProps & { work: WorkView; onClosed: () => void; events: DeskFrame | null }) {
   const { auth, work } = props;
   const [it, setIt] = useState<Interaction | null>(null);
   const [error, setError] = useState<string | null>(null);

@@ -6,22 +6,23 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import type { Auth } from "../shared/api.ts";
 import { LiveSocket, type SocketState } from "../shared/socket.ts";
 import type { AgentStatus } from "../shared/types.ts";
-import { LiveState, type DeskEvent } from "./live-state.ts";
+import type { DeskFrame } from "../../workers/protocol/desk.ts";
+import { LiveState } from "./live-state.ts";
 
-export type { DeskEvent };
+export type { DeskFrame };
 
 export interface AgentLive {
   status: AgentStatus | null;
   conn: SocketState;
   refresh: () => Promise<void>;
   /** The latest push, for components that react to one (invites, returned replies). */
-  last: DeskEvent | null;
+  last: DeskFrame | null;
 }
 
-export function useAgent(auth: Auth, onEvent: (e: DeskEvent) => void): AgentLive {
+export function useAgent(auth: Auth, onEvent: (e: DeskFrame) => void): AgentLive {
   const [status, setStatus] = useState<AgentStatus | null>(null);
   const [conn, setConn] = useState<SocketState>("connecting");
-  const [last, setLast] = useState<DeskEvent | null>(null);
+  const [last, setLast] = useState<DeskFrame | null>(null);
   const [live] = useState(() => new LiveState());
   const [sock, setSock] = useState<LiveSocket | null>(null);
   const refresh = useMemo(
@@ -50,7 +51,7 @@ export function useAgent(auth: Auth, onEvent: (e: DeskEvent) => void): AgentLive
         }
       },
       onMessage: (m) => {
-        const e = m as DeskEvent;
+        const e = m as DeskFrame;
         setStatus(live.push(e));
         setLast(e);
         onEvent(e);

@@ -1,24 +1,11 @@
 // The desk's copy of the agent's state, as pure logic (no DOM, no Preact) so the workerd suite can
 // feed it the messages a real agent socket sends: the socket's hello and status replace it whole,
 // its pushes patch it, and a REST read of GET /api/v1/me may replace it too.
-import type { AgentStatus, WorkView } from "../shared/types.ts";
-
-/** What the desktop socket pushes (durable-objects/agent.ts; notify() adds the last four). */
-export type DeskEvent =
-  | { type: "hello" | "status"; status: AgentStatus }
-  | { type: "state"; snapshot: AgentStatus["snapshot"]; presence: AgentStatus["presence"] }
-  | { type: "offer"; offer: WorkView }
-  | { type: "offer_revoked"; interactionId: string; reason: string }
-  | { type: "work"; work: WorkView }
-  | { type: "work_removed"; interactionId: string; why: string }
-  | { type: "workbin"; interactionId: string }
-  | { type: "chat_invite"; interactionId: string; mode: string; from: string }
-  | { type: "chat_ended"; interactionId: string; reason: string }
-  | { type: "draft_returned"; interactionId: string; comment: string; by: string }
-  | { type: "message_added"; interactionId: string; emailId: string };
+import type { DeskFrame } from "../../workers/protocol/desk.ts";
+import type { AgentStatus } from "../shared/types.ts";
 
 /** One socket message applied to the state (null until the first hello). */
-export function applyEvent(s: AgentStatus | null, e: DeskEvent): AgentStatus | null {
+export function applyEvent(s: AgentStatus | null, e: DeskFrame): AgentStatus | null {
   switch (e.type) {
     case "hello":
     case "status":
@@ -44,7 +31,7 @@ export class LiveState {
   private pushes = 0;
 
   /** A message from the desktop socket; answers the state to show. */
-  push(e: DeskEvent): AgentStatus | null {
+  push(e: DeskFrame): AgentStatus | null {
     this.pushes++;
     this.status = applyEvent(this.status, e);
     return this.status;

@@ -6,7 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 import { Auth, errorText, type Session } from "../shared/api.ts";
 import type { WorkbinEntry } from "../shared/types.ts";
 import { ConnectionBadge, LoginScreen, Modal, Toasts, useToasts } from "../shared/ui.tsx";
-import { useAgent, type DeskEvent } from "./agent.ts";
+import { useAgent, type DeskFrame } from "./agent.ts";
 import { ChatBoard } from "./ChatPane.tsx";
 import { ContactPanel } from "./ContactPanel.tsx";
 import { askPermission, canNotify, notify } from "./notify.ts";
@@ -30,11 +30,11 @@ function Desk(props: { session: Session; onLogout: () => void }) {
   const [help, setHelp] = useState(false);
   const [directory, setDirectory] = useState<Directory>({ reasons: [], agents: [], queues: [] });
   const [perm, setPerm] = useState(canNotify() ? Notification.permission : "denied");
-  const onEvent = (e: DeskEvent) => {
+  const onEvent = (e: DeskFrame) => {
     if (e.type === "offer") notify("New offer", e.offer.item.subject ?? "New work", "offer");
     if (e.type === "draft_returned") {
-      toast(`A reviewer returned your reply: ${e.comment}`, "error");
-      notify("Reply returned", e.comment, "returned");
+      toast(e.comment ? `A reviewer returned your reply: ${e.comment}` : "A reviewer returned your reply", "error");
+      notify("Reply returned", e.comment ?? "Returned for changes", "returned");
     }
     if (e.type === "chat_invite") {
       toast(`${e.from} invited you to a chat (${e.mode})`);

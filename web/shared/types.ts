@@ -2,7 +2,6 @@
 // the server is bundled); the rest are the API's JSON answers as the apps read them.
 import type { Media } from "../../workers/config/schema.ts";
 import type { AgentSnapshot, PresenceState } from "../../workers/routing/agent-state.ts";
-import type { QueueItem } from "../../durable-objects/types.ts";
 import type { HistoryEvent, InteractionRow } from "../../workers/ucs/interaction-types.ts";
 
 export type { Media } from "../../workers/config/schema.ts";
@@ -15,27 +14,7 @@ export type Snapshot = AgentSnapshot;
 /** The media in the order the desktop lists them. */
 export const MEDIA = ["email", "webform", "chat", "sms", "callback", "generic"] as const satisfies readonly Media[];
 
-export interface WorkView {
-  interactionId: string;
-  media: Media;
-  queue: string;
-  state: string;
-  offeredAt: number;
-  expiresAt: number | null;
-  acceptedAt: number | null;
-  item: QueueItem;
-}
-
-export interface AgentStatus {
-  agentId: string;
-  presence: Presence;
-  snapshot: Snapshot;
-  offers: WorkView[];
-  work: WorkView[];
-  workbin: number;
-}
-
-
+export type { AgentStatus, WorkView } from "../../workers/protocol/desk.ts";
 
 /** GET /api/v1/interactions/{id}: the row with its contact, parts, notes and history. */
 export interface Interaction extends InteractionRow {

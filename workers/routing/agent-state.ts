@@ -24,12 +24,16 @@ export function totalLoad(s: AgentSnapshot): number {
   return n;
 }
 
-/** Can this agent take one more interaction of this media right now? */
-export function canTake(s: AgentSnapshot, media: Media): boolean {
-  if (!s.loggedIn || s.afterWork || !s.ready[media]) return false;
+/** Is there room for one more interaction of this media, whatever the agent's presence? (Taking
+ *  parked work back needs room, not readiness.) */
+export function hasRoom(s: AgentSnapshot, media: Media): boolean {
   if ((s.load[media] ?? 0) >= (s.capacity[media] ?? 0)) return false;
-  if (s.maxTotal !== undefined && totalLoad(s) >= s.maxTotal) return false;
-  return true;
+  return s.maxTotal === undefined || totalLoad(s) < s.maxTotal;
+}
+
+/** Can this agent be offered one more interaction of this media right now? */
+export function canTake(s: AgentSnapshot, media: Media): boolean {
+  return s.loggedIn && !s.afterWork && !!s.ready[media] && hasRoom(s, media);
 }
 
 /** Share of the agent's capacity in use, 0..1, across media it can take. */
