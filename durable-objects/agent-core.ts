@@ -10,7 +10,7 @@ import { canTake, presenceOf, type AgentSnapshot } from "../workers/routing/agen
 import * as presence from "../workers/routing/presence.ts";
 import { nextAgentAlarm, pullOrder, stalePins } from "../workers/routing/agent-timers.ts";
 import { REVOCATION_CHECK_MS } from "../workers/auth/revocation.ts";
-import { type RemovedWhy } from "../workers/protocol/desk.ts";
+import type { RemovedWhy } from "../workers/protocol/desk.ts";
 import type { Transition } from "../workers/ucs/interactions.ts";
 import { chatStub, queueStub, splitName } from "./names.ts";
 import { view, WorkStore, type WorkRow } from "./agent-work.ts";
@@ -19,7 +19,7 @@ import { DeskSockets } from "./agent-desk.ts";
 import { clearHandoff, receiverHolds } from "./handoff.ts";
 import { Alarm } from "./alarm.ts";
 import { Outbox, OUTBOX_DDL } from "./outbox.ts";
-import { type Result } from "./result.ts";
+import type { Result } from "./result.ts";
 import { hasSchema } from "./schema.ts";
 import type { Candidate, Offer, ReturnWhy } from "./types.ts";
 
