@@ -7,85 +7,30 @@
 // updates, the idle alert and close, and the retries of the transcript's write and mail.
 // The object takes other calls while one waits on D1 or another object, so a method that waits
 // reads the meta record again afterwards and changes only its own fields, with no wait in between.
-import { DurableObject } from "cloudflare:workers";
-import { AppError, badRequest, conflict, forbidden, notFound } from "../workers/kernel/errors.ts";
+import { AppError, badRequest, conflict, forbidden } from "../workers/kernel/errors.ts";
 import { getConfig } from "../workers/config/store.ts";
 import { parseFrame, type ClientFrame } from "../workers/chat/frames.ts";
-import { DEFAULT_CUSTOMER_MESSAGE_RATE, MAX_ALL_MESSAGES, MAX_FILES, MAX_MESSAGES, MAX_TEXT } from "../workers/chat/limits.ts";
-import { take, type Bucket, type Rate } from "../workers/chat/rate.ts";
-import { signPath } from "../workers/chat/signed-url.ts";
-import { mailTranscript, writeTranscript, type MailOutcome } from "../workers/chat/transcript.ts";
+import { MAX_FILES } from "../workers/chat/limits.ts";
+import { type MailOutcome } from "../workers/chat/transcript.ts";
 import { transcriptAddress } from "../workers/chat/transcript-address.ts";
-import { queueSms } from "../workers/sms/outbound.ts";
-import { estimateWaitSeconds } from "../workers/chat/wait.ts";
-import { announcedToCustomer, canSee, postVisibility, roleOf, servesCustomer, type ChatRole, type InviteMode, type Mode, type Visibility } from "../workers/chat/visibility.ts";
-import { CLOSE_REVOKED, checkHeld, heldFromHeaders, REVOCATION_CHECK_MS, type Held } from "../workers/auth/revocation.ts";
-import { Alarm } from "./alarm.ts";
-import { ChatStore, type ChatMeta, type ChatStatus, type Participant, type StoredMessage } from "./chat-store.ts";
-import { agentStub, queueStub } from "./names.ts";
+import { announcedToCustomer, canSee, postVisibility, roleOf, servesCustomer, type InviteMode, type Mode, type Visibility } from "../workers/chat/visibility.ts";
+import { heldFromHeaders } from "../workers/auth/revocation.ts";
+import { type ChatMeta, type ChatStatus, type Participant } from "./chat-store.ts";
+import { agentStub } from "./names.ts";
 import { guard, type Result } from "./result.ts";
+import { ChatCore, fail, PAGE, type ChatState, type SocketTag } from "./chat-core.ts";
+import { refuseUpgrade } from "../workers/kernel/refuse-upgrade.ts";
+import { endReasonOf } from "../workers/chat/policy.ts";
+import type { ChatFrame, ChatMessage } from "../workers/protocol/chat.ts";
 
 export type { Participant, ChatStatus } from "./chat-store.ts";
+export type { ChatMessage } from "../workers/protocol/chat.ts";
 
-/** The most a reader gets in one answer; it asks again from the last sequence it got. */
-export const PAGE = 500;
+export { PAGE } from "./chat-core.ts";
+export type { ChatState } from "./chat-core.ts";
 export { MAX_ALL_MESSAGES, MAX_FILES, MAX_MESSAGES, MAX_TEXT } from "../workers/chat/limits.ts";
-const RETRY_MS = [5_000, 15_000, 60_000, 300_000];
-const IDLE_WRITE_MS = 5_000;
 
-export interface ChatMessage {
-  seq: number;
-  clientId: string | null;
-  from: string;
-  name: string;
-  role: ChatRole;
-  kind: "text" | "notice" | "file";
-  text: string;
-  visibility: Visibility;
-  at: number;
-  file?: { name: string; type: string; size: number; url: string };
-}
-
-export interface ChatState {
-  interactionId: string;
-  status: ChatStatus;
-  position: number | null;
-  ewtSeconds: number | null;
-  participants: Participant[];
-  last: number;
-  endReason: ChatMeta["endReason"];
-}
-
-interface SocketTag {
-  pid: string;
-  role: ChatRole;
-  /** Staff: their token's holder, version and expiry; the socket closes when it lapses or is revoked. */
-  staff?: Held;
-}
-
-const fail = (e: AppError): never => {
-  throw e;
-};
-
-export class ChatSession extends DurableObject<Env> {
-  private readonly store: ChatStore;
-  private readonly timer: Alarm;
-  private readonly tags = new WeakMap<WebSocket, SocketTag>();
-  /** Each customer's message bucket (rate.ts), and the tenant's rate, read once per object life. */
-  private readonly buckets = new Map<string, Bucket>();
-  private rate: Rate | undefined;
-  private readonly pending: { run: () => Promise<{ message: ChatMessage; duplicate: boolean }>; resolve: (v: { message: ChatMessage; duplicate: boolean }) => void; reject: (e: unknown) => void }[] = [];
-
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.store = new ChatStore(ctx.storage.sql);
-    this.timer = new Alarm(ctx.storage);
-    // Keep-alive pings are answered without waking the object.
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
-  }
-
-  // ---- the chat's life ----
-
+export class ChatSession extends ChatCore {
   /** Steps 2 and 5 of the chat flow: the session exists, the customer is in it and greeted. Idempotent. */
   open(o: { tenant: string; interactionId: string; queue: string; contactId: string | null; customer: { name: string; email: string | null }; sms?: ChatMeta["sms"] }): Promise<Result<ChatState>> {
     return guard(async () => {
@@ -249,11 +194,9 @@ export class ChatSession extends DurableObject<Env> {
     });
   }
 
-  // ---- messages and signals ----
-
   /** Stores a message from a participant. Idempotent on (participant, clientId). */
   post(from: string, msg: { clientId: string; text: string; visibility?: Visibility }): Promise<Result<{ message: ChatMessage; duplicate: boolean }>> {
-    return guard(() => this.doPost(from, msg));
+    return guard(() => this.storePost(from, msg));
   }
 
   /** A file already in R2 becomes a message. Idempotent on (participant, clientId) like a text. */
@@ -327,25 +270,23 @@ export class ChatSession extends DurableObject<Env> {
     });
   }
 
-  // ---- sockets ----
-
   /** The Worker has checked the token and the Origin; it names the participant in a header. */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return Response.json({ error: { code: "upgrade_required", message: "expected a WebSocket upgrade" } }, { status: 426 });
     const pid = request.headers.get("X-Chat-Participant") ?? "";
     const p = this.store.participant(pid);
     const m = this.store.meta();
-    if (!m || !p) return Response.json({ error: { code: "not_a_participant", message: "only participants of this chat can connect" } }, { status: 403 });
-    if (p.leftAt !== null) return Response.json({ error: { code: "not_a_participant", message: "you left this chat" } }, { status: 403 });
+    if (!m || !p) return refuseUpgrade(new AppError(403, "not_a_participant", "only participants of this chat can connect"));
+    if (p.leftAt !== null) return refuseUpgrade(new AppError(403, "not_a_participant", "you left this chat"));
     const staff = pid.startsWith("agent:") ? heldFromHeaders(request) : null;
-    if (pid.startsWith("agent:") && staff?.agentId !== pid.slice(6)) return Response.json({ error: { code: "invalid_token", message: "the socket's token was not passed on" } }, { status: 401 });
+    if (pid.startsWith("agent:") && staff?.agentId !== pid.slice(6)) return refuseUpgrade(new AppError(401, "invalid_token", "the socket's token was not passed on"));
     const after = Number(new URL(request.url).searchParams.get("after") ?? "0");
     const pair = new WebSocketPair();
     const tag: SocketTag = { pid, role: p.role, ...(staff ? { staff } : {}) };
     this.ctx.acceptWebSocket(pair[1], [pid]);
     pair[1].serializeAttachment(tag);
     this.tags.set(pair[1], tag);
-    pair[1].send(JSON.stringify({ type: "hello", participant: p, status: m.status, last: this.store.lastSeq(), position: m.position, ewtSeconds: m.ewtSeconds }));
+    pair[1].send(JSON.stringify({ type: "hello", participant: p, status: m.status, last: this.store.lastSeq(), position: m.position, ewtSeconds: m.ewtSeconds } satisfies ChatFrame));
     await this.replay(pair[1], tag, Number.isFinite(after) && after > 0 ? Math.floor(after) : 0);
     if (m.status === "ended") pair[1].close(1000, "chat ended");
     else if (staff) await this.schedule();
@@ -357,12 +298,15 @@ export class ChatSession extends DurableObject<Env> {
     if (!tag) return ws.close(1011, "lost its participant");
     if (tag.staff && (await this.dropIfRevoked(ws, tag.staff, Date.now()))) return;
     const parsed = parseFrame(raw);
-    if (!parsed.ok) return this.sendTo(ws, { type: "error", ...parsed.error });
+    if (!parsed.ok) {
+      const { clientId, ...error } = parsed.error;
+      return this.sendTo(ws, { type: "error", error, ...(clientId ? { clientId } : {}) });
+    }
     const f: ClientFrame = parsed.frame;
     const answer = (r: Result<unknown>, clientId?: string) => {
       if (!r.ok) {
         const retry = r.error.retryAfterSeconds;
-        this.sendTo(ws, { type: "error", code: r.error.code, message: r.error.message, ...(clientId ? { clientId } : {}), ...(retry !== undefined ? { retryAfterSeconds: retry } : {}) });
+        this.sendTo(ws, { type: "error", error: { code: r.error.code, message: r.error.message }, ...(clientId ? { clientId } : {}), ...(retry !== undefined ? { retryAfterSeconds: retry } : {}) });
       }
     };
     switch (f.type) {
@@ -380,8 +324,7 @@ export class ChatSession extends DurableObject<Env> {
       case "resume":
         return this.replay(ws, tag, f.after);
       case "end": {
-        const p = this.store.participant(tag.pid);
-        return answer(await this.end(tag.pid, p?.role === "customer" ? "customer" : p?.role === "supervisor" ? "supervisor" : "agent"));
+        return answer(await this.end(tag.pid, endReasonOf(this.store.participant(tag.pid)?.role)));
       }
       case "ping":
         return this.sendTo(ws, { type: "pong" });
@@ -396,8 +339,6 @@ export class ChatSession extends DurableObject<Env> {
     }
   }
 
-  // ---- timers ----
-
   override async alarm(): Promise<void> {
     this.timer.fired();
     const m = this.store.meta();
@@ -409,374 +350,9 @@ export class ChatSession extends DurableObject<Env> {
     }
     if (m.status === "waiting" && m.positionAt !== null && m.positionAt <= now) await this.tellPosition();
     const again = this.store.meta()!;
-    if (again.status === "active" && again.idleAt !== null && again.idleAt <= now) await this.idleStep();
+    if (again.status === "active" && again.idleAt !== null && again.idleAt <= now) await this.idleTick();
     const after = this.store.meta()!;
     if (after.status === "ended" && after.retryAt !== null && after.retryAt <= now) await this.finish();
     await this.schedule();
   }
-
-  // ---- inside ----
-
-  private meta(): ChatMeta {
-    return this.store.meta() ?? fail(notFound("no_chat", "no such chat"));
-  }
-
-  /** A participant, present or not (a former participant may still read what they saw). */
-  private member(id: string): Participant {
-    this.meta();
-    return this.store.participant(id) ?? fail(forbidden("only a participant of this chat can do this"));
-  }
-
-  private present(id: string): Participant {
-    const p = this.member(id);
-    if (p.leftAt !== null) fail(forbidden("you have left this chat"));
-    return p;
-  }
-
-  private speaker(id: string): Participant {
-    const p = this.present(id);
-    if (this.meta().status === "ended") fail(conflict("chat_ended", "this chat has ended"));
-    return p;
-  }
-
-  /** Frames that arrive together are stored together: each waits a turn of the event loop, and all
-   *  that came meanwhile are written in one transaction (one commit to disk instead of one each).
-   *  Their acks still leave only once that commit is durable (the output gate), in arrival order. */
-  private batched(from: string, msg: { clientId: string; text: string; visibility?: Visibility }, origin: WebSocket): Promise<{ message: ChatMessage; duplicate: boolean }> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ run: () => this.doPost(from, msg, origin), resolve, reject });
-      if (this.pending.length === 1) setTimeout(() => void this.flushPending(), 0);
-    });
-  }
-
-  private async flushPending(): Promise<void> {
-    const items = this.pending.splice(0);
-    for (const it of items) {
-      try {
-        it.resolve(await it.run());
-      } catch (err) {
-        it.reject(err);
-      }
-    }
-  }
-
-  /** `from` posts; `origin` is the socket it came on, which gets an ack instead of an echo. */
-  private async doPost(from: string, msg: { clientId: string; text: string; visibility?: Visibility }, origin?: WebSocket): Promise<{ message: ChatMessage; duplicate: boolean }> {
-    if (!msg.clientId || msg.clientId.length > 100) fail(badRequest("invalid_client_id", "clientId: 1 to 100 characters, unique per message"));
-    const text = msg.text.trim();
-    const resent = async (): Promise<{ message: ChatMessage; duplicate: boolean } | null> => {
-      const seen = this.store.byClientId(from, msg.clientId);
-      if (!seen) return null;
-      if (seen.text !== text) fail(conflict("client_id_reused", "clientId: already used for another message"));
-      return { message: await this.view(seen), duplicate: true };
-    };
-    const p = this.store.participant(from);
-    // A resend of what was stored before the chat ended (or the sender left) still gets its answer.
-    if (!p || p.leftAt !== null || this.meta().status === "ended") return (await resent()) ?? (this.speaker(from), fail(conflict("chat_ended", "this chat has ended")));
-    const vis = postVisibility(p.mode, msg.visibility);
-    if (!vis.ok) return fail(forbidden(vis.message));
-    if (!text) fail(badRequest("empty_message", "text: say something"));
-    if (text.length > MAX_TEXT) fail(badRequest("message_too_long", `text: at most ${MAX_TEXT} characters`));
-    // A resend costs the sender nothing; a new message is counted against their rate.
-    const again = await resent();
-    if (again) return again;
-    this.roomForMore(p);
-    await this.throttle(p);
-    // The first throttle may wait for the tenant's config: the chat may have ended meanwhile.
-    if (this.meta().status === "ended") fail(conflict("chat_ended", "this chat has ended"));
-    const stored = this.store.insert({ clientId: msg.clientId, from, name: p.name, role: p.role, kind: "text", text, visibility: vis.visibility, at: Date.now(), file: null });
-    if (!stored) return (await resent())!;
-    return { message: await this.afterPost(p, stored, origin), duplicate: false };
-  }
-
-  private async afterPost(p: Participant, stored: StoredMessage, origin?: WebSocket): Promise<ChatMessage> {
-    const view = await this.view(stored);
-    const data = JSON.stringify({ type: "msg", message: view });
-    for (const ws of this.ctx.getWebSockets()) {
-      if (ws === origin) continue;
-      const t = this.tagOf(ws);
-      if (t && canSee(t.role, stored.visibility)) this.sendRaw(ws, data);
-    }
-    if (p.role === "customer") await this.customerActive();
-    else if (stored.visibility === "all" && stored.kind === "text") await this.toSms(stored);
-    return view;
-  }
-
-  /** SMS session mode: what staff say to the customer goes out as SMS (what staff say among themselves does not). */
-  private async toSms(stored: StoredMessage): Promise<void> {
-    const m = this.meta();
-    if (!m.sms) return;
-    try {
-      const cfg = await getConfig(this.env.DB, m.tenant);
-      const center = cfg.raw.numbers.find((n) => n.number === m.sms!.center);
-      if (!center) throw new Error(`number ${m.sms.center} is no longer configured`);
-      await queueSms(this.env, cfg, { interactionId: m.interactionId, center, to: m.sms.customer, body: stored.text, author: stored.from });
-    } catch (err) {
-      const why = err instanceof AppError ? err.message : "it could not be queued";
-      this.notice(`Not sent by SMS: ${why}`, "staff", Date.now());
-      if (!(err instanceof AppError)) console.error(`chat ${m.interactionId}: SMS`, err);
-    }
-  }
-
-  /** A chat is a conversation, not a store: its length is capped (and so is its transcript's write).
-   *  The customer stops at MAX_MESSAGES; staff may go on to MAX_ALL_MESSAGES, so a customer who
-   *  filled the chat cannot silence the agent. */
-  private roomForMore(p: Participant): void {
-    const cap = p.role === "customer" ? MAX_MESSAGES : MAX_ALL_MESSAGES;
-    if (this.store.lastSeq() >= cap) fail(new AppError(409, "chat_too_long", `a chat holds at most ${cap} messages; start a new one`));
-  }
-
-  /** A customer's message or file takes a token from their bucket; none left: 429 rate_limited. Staff always post. */
-  private async throttle(p: Participant): Promise<void> {
-    if (p.role !== "customer") return;
-    this.rate ??= (await getConfig(this.env.DB, this.meta().tenant)).raw.chat?.messageRate ?? { ...DEFAULT_CUSTOMER_MESSAGE_RATE };
-    const r = take(this.buckets.get(p.id), this.rate, Date.now());
-    this.buckets.set(p.id, r.bucket);
-    if (!r.ok) fail(new AppError(429, "rate_limited", `too many messages; wait ${r.retryAfterSeconds} s`, { retryAfterSeconds: r.retryAfterSeconds }));
-  }
-
-  /** The customer said or typed something: the idle countdown starts over. Written at most every few
-   *  seconds (the alert may come that much early), so a chatty customer costs no extra write per message. */
-  private async customerActive(): Promise<void> {
-    const m = this.meta();
-    if (m.status !== "active") return;
-    const now = Date.now();
-    if (m.idleStage === 0 && now - m.lastCustomerAt < IDLE_WRITE_MS) return;
-    this.idleFrom(m, now);
-    this.store.saveMeta(m);
-    await this.schedule();
-  }
-
-  private idleFrom(m: ChatMeta, now: number): void {
-    m.lastCustomerAt = now;
-    m.idleStage = 0;
-    m.idleAt = null;
-    // Filled in by schedule(), which knows the tenant's idle settings.
-  }
-
-  private async depart(p: Participant, text: string): Promise<void> {
-    const now = Date.now();
-    this.store.markLeft(p.id, now);
-    this.notice(text, announcedToCustomer(p.mode) ? "all" : "staff", now);
-    for (const ws of this.ctx.getWebSockets(p.id)) ws.close(1000, "left the chat");
-    const m = this.meta();
-    // Nobody left to answer the customer: back to waiting, with position updates again.
-    if (m.status === "active" && !this.store.participants().some((x) => x.leftAt === null && servesCustomer(x.mode))) {
-      m.status = "waiting";
-      m.idleAt = null;
-      m.positionAt = now + 1000;
-      this.store.saveMeta(m);
-      this.broadcast({ type: "status", status: "waiting" });
-      await this.schedule();
-    }
-  }
-
-  private async tellPosition(): Promise<void> {
-    const before = this.meta();
-    const cfg = await getConfig(this.env.DB, before.tenant);
-    let queue = before.queue;
-    let info: { position: number; agents: number; avgHandleMs: number | null } | null = null;
-    // Nobody to tell (the widget is closed): skip this round; a reconnect gets the last known place.
-    if (this.ctx.getWebSockets("customer").length > 0) {
-      try {
-        info = await queueStub(this.env, before.tenant, queue).waitInfo(before.interactionId);
-        if (!info) {
-          // The interaction may have moved (a forward step, a supervisor's move): D1 knows its queue.
-          const row = await this.env.DB.prepare("SELECT queue FROM interactions WHERE tenant_id = ? AND id = ?").bind(before.tenant, before.interactionId).first<{ queue: string | null }>();
-          if (row?.queue && row.queue !== queue) {
-            queue = row.queue;
-            info = await queueStub(this.env, before.tenant, queue).waitInfo(before.interactionId);
-          }
-        }
-      } catch (err) {
-        console.error("queue position", err);
-      }
-    }
-    const m = this.meta();
-    if (m.status !== "waiting") return;
-    const every = (cfg.raw.chat?.positionEverySeconds ?? 30) * 1000;
-    m.positionAt = every > 0 ? Date.now() + every : null;
-    m.queue = queue;
-    if (info) {
-      const ewt = estimateWaitSeconds(info);
-      const changed = info.position !== m.position;
-      m.position = info.position;
-      m.ewtSeconds = ewt;
-      this.broadcast({ type: "queue", position: info.position, ewtSeconds: ewt }, (t) => t.role === "customer");
-      if (changed) this.notice(positionText(info.position, ewt), "all", Date.now());
-    }
-    this.store.saveMeta(m);
-  }
-
-  private async idleStep(): Promise<void> {
-    const idle = (await getConfig(this.env.DB, this.meta().tenant)).raw.chat?.idle;
-    const m = this.meta();
-    if (m.status !== "active" || m.idleAt === null || m.idleAt > Date.now()) return;
-    // An SMS session just ends when the number's idle timeout passes: no alert texted.
-    if (m.sms) return void (await this.end("system", "idle"));
-    if (!idle) {
-      // Chat was switched off for the tenant: no countdown any more.
-      m.idleAt = null;
-      return this.store.saveMeta(m);
-    }
-    if (m.idleStage === 0) {
-      m.idleStage = 1;
-      m.idleAt = Date.now() + idle.closeSeconds * 1000;
-      this.store.saveMeta(m);
-      this.notice(idle.alertText, "all", Date.now());
-    } else {
-      await this.end("system", "idle");
-    }
-  }
-
-  /** Step 10 and 11: the transcript into the history, then the mail if asked for; retried by the alarm. */
-  private async finish(): Promise<MailOutcome | null> {
-    const m = this.meta();
-    let out: MailOutcome | null = null;
-    const done: Partial<ChatMeta> = {};
-    let failed = false;
-    try {
-      if (m.abandonPending) done.abandonPending = !(await this.abandonInQueue(m));
-      if (m.sms && !m.sms.closed) {
-        // The pair's next SMS starts a new session.
-        await this.env.DB.prepare("UPDATE sms_sessions SET status = 'ended', ended_at = ? WHERE tenant_id = ? AND interaction_id = ? AND status = 'active'").bind(m.endedAt ?? Date.now(), m.tenant, m.interactionId).run();
-        done.sms = { ...m.sms, closed: true };
-      }
-      const messages = this.store.all();
-      if (!m.transcriptWritten) {
-        await writeTranscript(this.env.DB, m, messages);
-        done.transcriptWritten = true;
-      }
-      if (m.transcriptTo && !m.transcriptMailed) {
-        out = await mailTranscript(this.env, m, messages);
-        // A mail over the per-address limit is not sent later either: it counts as done.
-        done.transcriptMailed = out !== "no_mailbox";
-        if (out === "no_mailbox") console.warn(`chat ${m.interactionId}: the tenant has no mailbox to send the transcript from`);
-      }
-    } catch (err) {
-      console.error(`chat ${m.interactionId}: transcript`, err);
-      failed = true;
-    }
-    // Only this step's own fields, onto the record as it is now (a transcript request may have come meanwhile).
-    const now = this.meta();
-    Object.assign(now, done);
-    const pending = now.abandonPending === true || (now.sms !== undefined && !now.sms.closed) || !now.transcriptWritten || (now.transcriptTo !== null && !now.transcriptMailed);
-    now.retries = failed ? now.retries + 1 : 0;
-    now.retryAt = !pending ? null : failed ? Date.now() + RETRY_MS[Math.min(now.retries - 1, RETRY_MS.length - 1)]! : Date.now() + 1000;
-    this.store.saveMeta(now);
-    await this.schedule();
-    return out;
-  }
-
-  /** A chat that ended before an agent took it leaves its queue as abandoned. An offer in flight
-   *  settles within moments (accepted, or back to waiting), so that answer is retried by the alarm. */
-  private async abandonInQueue(m: ChatMeta): Promise<boolean> {
-    const row = await this.env.DB.prepare("SELECT queue FROM interactions WHERE tenant_id = ? AND id = ?").bind(m.tenant, m.interactionId).first<{ queue: string | null }>();
-    const r = await queueStub(this.env, m.tenant, row?.queue ?? m.queue).stop(m.interactionId, "customer", { abandoned: true, reason: "the customer left the chat" });
-    if (r.ok) return true;
-    if (r.error.code === "being_routed") return false;
-    // Not in the queue any more: an agent took it after all, and is told the chat ended.
-    console.warn(`chat ${m.interactionId}: not stopped in its queue: ${r.error.message}`);
-    return true;
-  }
-
-  private async schedule(): Promise<void> {
-    const first = this.store.meta();
-    if (!first) return;
-    const idle = first.status === "active" && first.idleAt === null && !first.sms ? (await getConfig(this.env.DB, first.tenant)).raw.chat?.idle : undefined;
-    const m = this.store.meta()!;
-    const alertSeconds = m.sms ? m.sms.idleSeconds : idle?.alertSeconds;
-    if (alertSeconds !== undefined && m.status === "active" && m.idleAt === null) {
-      m.idleAt = m.lastCustomerAt + alertSeconds * 1000;
-      this.store.saveMeta(m);
-    }
-    const times = [m.status === "waiting" ? m.positionAt : null, m.status === "active" ? m.idleAt : null, m.status === "ended" ? m.retryAt : null].filter((t): t is number => t !== null);
-    // Open staff sockets: checked at their expiry and every REVOCATION_CHECK_MS (hibernating sockets
-    // send no frame to check them on, and keep-alive pings are answered without waking the object).
-    for (const ws of this.ctx.getWebSockets()) {
-      const staff = this.tagOf(ws)?.staff;
-      if (staff && ws.readyState === WebSocket.OPEN) times.push(Math.min(staff.expiresAt, Date.now() + REVOCATION_CHECK_MS));
-    }
-    if (times.length) await this.timer.arm(Math.min(...times));
-  }
-
-  private stateOf(): ChatState {
-    const m = this.meta();
-    return { interactionId: m.interactionId, status: m.status, position: m.position, ewtSeconds: m.ewtSeconds, participants: this.store.participants(), last: this.store.lastSeq(), endReason: m.endReason };
-  }
-
-  private notice(text: string, visibility: Visibility, at: number): void {
-    const { file: _none, ...message } = this.store.insert({ clientId: null, from: "system", name: "", role: "system", kind: "notice", text, visibility, at, file: null })!;
-    this.broadcast({ type: "msg", message }, (t) => canSee(t.role, visibility));
-  }
-
-  private async view(s: StoredMessage): Promise<ChatMessage> {
-    const { file, ...rest } = s;
-    if (!file) return rest;
-    const m = this.meta();
-    const url = await signPath(this.env.AUTH_SECRET, `/api/v1/chat/files/${m.tenant}/${m.interactionId}/${file.key.slice(file.key.lastIndexOf("/") + 1)}`);
-    return { ...rest, file: { name: s.text, type: file.type, size: file.size, url } };
-  }
-
-  private async replay(ws: WebSocket, tag: SocketTag, after: number): Promise<void> {
-    let from = after;
-    for (;;) {
-      const rows = this.store.after(from, PAGE);
-      for (const r of rows) if (canSee(tag.role, r.visibility)) this.sendTo(ws, { type: "msg", message: await this.view(r) });
-      if (rows.length < PAGE) return;
-      from = rows.at(-1)!.seq;
-    }
-  }
-
-  private broadcast(frame: Record<string, unknown>, to: (t: SocketTag) => boolean = () => true): void {
-    const data = JSON.stringify(frame);
-    for (const ws of this.ctx.getWebSockets()) {
-      const t = this.tagOf(ws);
-      if (t && to(t)) this.sendRaw(ws, data);
-    }
-  }
-
-  /** Closes a staff socket whose token has lapsed or been revoked; says whether it did. */
-  private async dropIfRevoked(ws: WebSocket, staff: Held, now: number): Promise<boolean> {
-    const tenant = this.store.meta()?.tenant;
-    if (!tenant) return false;
-    const refused = await checkHeld(this.env.DB, tenant, staff, now);
-    if (!refused) return false;
-    this.sendTo(ws, { type: "error", code: refused.code, message: refused.message });
-    try {
-      ws.close(CLOSE_REVOKED, refused.message);
-    } catch {
-      // already closing
-    }
-    return true;
-  }
-
-  /** A socket's participant: from memory, or from its attachment after the object woke. */
-  private tagOf(ws: WebSocket): SocketTag | null {
-    let t = this.tags.get(ws);
-    if (!t) {
-      t = (ws.deserializeAttachment() as SocketTag | null) ?? undefined;
-      if (t) this.tags.set(ws, t);
-    }
-    return t ?? null;
-  }
-
-  private sendTo(ws: WebSocket, frame: Record<string, unknown>): void {
-    this.sendRaw(ws, JSON.stringify(frame));
-  }
-
-  private sendRaw(ws: WebSocket, data: string): void {
-    try {
-      ws.send(data);
-    } catch {
-      // a socket closing under us; its client resumes from its last sequence
-    }
-  }
-}
-
-function positionText(position: number, ewtSeconds: number | null): string {
-  const place = position === 1 ? "You are next in line." : `You are number ${position} in the queue.`;
-  if (ewtSeconds === null) return place;
-  const mins = Math.max(1, Math.round(ewtSeconds / 60));
-  return `${place} Estimated wait: about ${mins} minute${mins === 1 ? "" : "s"}.`;
 }

@@ -1,5 +1,6 @@
 // The ChatSession's own storage: participants, messages (each with its server sequence), and the
 // chat's meta record. SQL only; the object decides what to store.
+import type { ChatStatus, Participant } from "../workers/protocol/chat.ts";
 import type { ChatRole, Mode, Visibility } from "../workers/chat/visibility.ts";
 import { roleOf } from "../workers/chat/visibility.ts";
 import { hasSchema } from "./schema.ts";
@@ -21,17 +22,7 @@ export interface StoredMessage {
   file: { key: string; type: string; size: number } | null;
 }
 
-export interface Participant {
-  id: string;
-  role: ChatRole;
-  mode: Mode;
-  name: string;
-  joinedAt: number;
-  leftAt: number | null;
-  readSeq: number;
-}
-
-export type ChatStatus = "waiting" | "active" | "ended";
+export type { ChatStatus, Participant } from "../workers/protocol/chat.ts";
 
 export interface ChatMeta {
   tenant: string;

@@ -1,5 +1,6 @@
 // Chat test helpers: a tenant with website chat, starting a chat as the widget does, and WebSocket
 // clients (through the Worker, as a browser would connect) that collect their frames.
+import { expect } from "vitest";
 import { exports } from "cloudflare:workers";
 import type { TenantConfigInput } from "../workers/config/schema.ts";
 import { makeTenant, offerFor, post, ready, until, type AgentSpec, type Tenant } from "./helpers.ts";
@@ -43,6 +44,8 @@ export function session(path: string, token: string, init: RequestInit & { json?
 
 export interface Frame {
   type: string;
+  /** On an error frame: what went wrong. */
+  error?: { code: string; message: string };
   message?: { seq: number; clientId: string | null; from: string; name: string; role: string; kind: string; text: string; visibility: string; file?: { url: string; name: string; type: string; size: number } };
   [k: string]: unknown;
 }
@@ -50,6 +53,7 @@ export interface Frame {
 export class Client {
   readonly frames: Frame[] = [];
   closed = false;
+  closeCode: number | null = null;
   readonly ws: WebSocket;
 
   constructor(ws: WebSocket) {
@@ -58,8 +62,9 @@ export class Client {
     ws.addEventListener("message", (e) => {
       this.frames.push(JSON.parse(e.data as string) as Frame);
     });
-    ws.addEventListener("close", () => {
+    ws.addEventListener("close", (e) => {
       this.closed = true;
+      this.closeCode = e.code;
     });
   }
 
@@ -90,13 +95,20 @@ export class Client {
   }
 }
 
-/** Opens the chat's WebSocket through the Worker; a refused upgrade answers its JSON error instead. */
+/** Opens the chat's WebSocket through the Worker. A refusal answers its status and error, whether it
+ *  came as JSON (a plain HTTP answer) or, as a browser sees it, as an accepted socket that sends the
+ *  error frame and closes with 4000 + the status. */
 export async function connect(chatId: string, token: string, opts: { after?: number; origin?: string } = {}): Promise<Client | { status: number; body: { error: { code: string; message: string } } }> {
   const headers = new Headers({ Upgrade: "websocket" });
   if (opts.origin !== undefined) headers.set("Origin", opts.origin);
   const res = await exports.default.fetch(new Request(`http://parley.test/api/v1/chat/sessions/${chatId}/ws?token=${encodeURIComponent(token)}&after=${opts.after ?? 0}`, { headers }));
   if (res.status !== 101 || !res.webSocket) return { status: res.status, body: (await res.json()) as { error: { code: string; message: string } } };
-  return new Client(res.webSocket);
+  const c = new Client(res.webSocket);
+  const first = await c.next(() => true, "the socket's first frame");
+  if (first.type !== "error") return c;
+  await until(async () => c.closed || undefined, "the refused socket's close");
+  expect(c.closeCode).toBeGreaterThanOrEqual(4400);
+  return { status: c.closeCode! - 4000, body: { error: first.error! } };
 }
 
 export async function client(chatId: string, token: string, opts: { after?: number; origin?: string } = {}): Promise<Client> {

@@ -225,7 +225,7 @@ export class ChatView {
   }
 
   private draft(clientId: string, text: string): void {
-    const m: ChatMessage = { seq: 0, clientId, from: this.st.me ?? "customer", role: "customer", kind: "text", text, at: Date.now() };
+    const m: ChatMessage = { seq: 0, clientId, from: this.st.me ?? "customer", name: "", role: "customer", kind: "text", text, visibility: "all", at: Date.now() };
     const el = this.bubble(m, true);
     el.classList.add("pd");
     el.querySelector(".mt")!.textContent = this.host.s.sending;
@@ -343,8 +343,8 @@ export class ChatView {
         }
         break;
       case "error":
-        if (f.code === "chat_ended") this.ended();
-        else this.note(f.message || s.error);
+        if (f.error.code === "chat_ended") this.ended();
+        else this.note(f.error.message || s.error);
         break;
     }
   }

@@ -3,7 +3,7 @@
 // message has a clientId and stays pending until its ack (or its own msg frame) and is resent with
 // the same clientId after a drop; incoming messages are deduplicated by seq.
 import { ApiError, call, uuid } from "./api.ts";
-import type { ChatMessage, Frame } from "./types.ts";
+import type { ChatMessage, ChatStatus, Frame } from "./types.ts";
 
 export type ConnState = "connecting" | "open" | "polling" | "down" | "offline";
 
@@ -224,11 +224,11 @@ export class Connection {
       case "error":
         if (f.clientId && this.pending.has(f.clientId)) {
           // Sent too fast: the server asks us to wait; the message stays pending and goes again then.
-          if (f.code === "rate_limited") return this.later(f.clientId, f.retryAfterSeconds);
-          if (PERMANENT.test(f.code)) {
+          if (f.error.code === "rate_limited") return this.later(f.clientId, f.retryAfterSeconds);
+          if (PERMANENT.test(f.error.code)) {
             this.pending.delete(f.clientId);
             this.h.changed();
-            this.h.failed(f.clientId, f.code, f.message ?? f.code);
+            this.h.failed(f.clientId, f.error.code, f.error.message || f.error.code);
           }
           return;
         }
@@ -324,7 +324,7 @@ export class Connection {
     if (!this.polling || this.stopped) return;
     try {
       for (let more = true, n = 0; more && n < 20; n++) {
-        const r = await call<{ messages: ChatMessage[]; more?: boolean; last?: number; status?: string }>(`${this.api}/messages?after=${this.lastSeq}`, { token: this.token });
+        const r = await call<{ messages: ChatMessage[]; more?: boolean; last?: number; status?: ChatStatus }>(`${this.api}/messages?after=${this.lastSeq}`, { token: this.token });
         for (const m of r.messages ?? []) this.take(m);
         // `last` passes messages this customer may not see, so a page of them cannot stall the cursor.
         if (typeof r.last === "number" && r.last > this.lastSeq) {
@@ -339,8 +339,8 @@ export class Connection {
       }
       for (const [clientId, text] of this.pending) void this.post(clientId, text);
       if (this.status === "waiting" && this.polls++ % 5 === 0) {
-        const s = await call<{ position?: number; ewtSeconds?: number }>(this.api, { token: this.token });
-        this.h.frame({ type: "queue", position: s.position, ewtSeconds: s.ewtSeconds });
+        const s = await call<{ position?: number | null; ewtSeconds?: number | null }>(this.api, { token: this.token });
+        this.h.frame({ type: "queue", position: s.position ?? null, ewtSeconds: s.ewtSeconds ?? null });
       }
     } catch (e) {
       const status = (e as ApiError).status;

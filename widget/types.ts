@@ -1,4 +1,4 @@
-// The chat protocol as the widget sees it (docs/chat.md).
+// What the widget keeps and the chat API answers, apart from the socket's frames (workers/protocol/chat.ts).
 
 export interface Field {
   name: string;
@@ -17,31 +17,8 @@ export interface ChatConfig {
   attachments?: { maxBytes?: number; types?: string[] };
 }
 
-export interface Participant {
-  id: string;
-  role?: string;
-  name?: string;
-}
-
-export interface FileRef {
-  name: string;
-  type?: string;
-  size?: number;
-  url: string;
-}
-
-export interface ChatMessage {
-  seq: number;
-  clientId?: string | null;
-  from: string;
-  name?: string;
-  role?: string;
-  kind?: string; // text | notice | file
-  text?: string;
-  visibility?: string;
-  at?: number | string;
-  file?: FileRef;
-}
+export type { ChatFile as FileRef, ChatFrame as Frame, ChatMessage, ChatStatus, Participant } from "../workers/protocol/chat.ts";
+import type { ChatMessage, Participant } from "../workers/protocol/chat.ts";
 
 export interface SessionAnswer {
   chatId: string;
@@ -65,15 +42,3 @@ export interface Stored {
   pending: [string, string][];
   messages: ChatMessage[];
 }
-
-/** Server → client frames. */
-export type Frame =
-  | { type: "hello"; participant?: Participant; status?: string; last?: number; position?: number | null; ewtSeconds?: number | null }
-  | { type: "msg"; message: ChatMessage }
-  | { type: "ack"; clientId: string; seq: number; duplicate?: boolean }
-  | { type: "typing"; from: string; name?: string; on: boolean }
-  | { type: "read"; from: string; seq: number }
-  | { type: "queue"; position?: number | null; ewtSeconds?: number | null }
-  | { type: "status"; status: string; reason?: string }
-  | { type: "error"; code: string; message?: string; clientId?: string; retryAfterSeconds?: number }
-  | { type: "pong" };

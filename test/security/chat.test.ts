@@ -147,7 +147,7 @@ describe("item 10: a customer cannot flood a chat, and staff can always post", (
     const kim = await client(s.chatId, s.token);
     await kim.next((f) => f.type === "hello", "hello");
     for (let i = 0; i < 40; i++) kim.send({ type: "msg", clientId: `w${i}`, text: `flood ${i}` });
-    const err = await kim.next((f) => f.type === "error" && f.code === "rate_limited", "a rate_limited frame");
+    const err = await kim.next((f) => f.type === "error" && f.error?.code === "rate_limited", "a rate_limited frame");
     expect(err.clientId).toMatch(/^w\d+$/);
     kim.close();
   });

@@ -140,7 +140,7 @@ describe("chat: agents and supervisors", () => {
     ben.send({ type: "msg", clientId: "b1", text: "Offer a voucher" });
     await ana.next((f) => f.message?.text === "Offer a voucher", "the consultation at ana");
     sam.send({ type: "msg", clientId: "s1", text: "psst" });
-    expect(await sam.next((f) => f.type === "error", "the monitor's refusal")).toMatchObject({ code: "forbidden", clientId: "s1" });
+    expect(await sam.next((f) => f.type === "error", "the monitor's refusal")).toMatchObject({ error: { code: "forbidden" }, clientId: "s1" });
     await post(t, `/api/v1/chats/${s.interactionId}/mode`, "sam", { mode: "coach" });
     sam.send({ type: "msg", clientId: "s2", text: "Mention the warranty" });
     await ana.next((f) => f.message?.text === "Mention the warranty", "the coaching at ana");
@@ -154,7 +154,7 @@ describe("chat: agents and supervisors", () => {
     expect((await t.api(`/api/v1/chats/${s.interactionId}/end`, { method: "POST", as: "ben" })).status).toBe(403);
     const from = ben.frames.length;
     ben.send({ type: "end" });
-    expect(await ben.next((f) => f.type === "error", "ben's end refused", from)).toMatchObject({ code: "forbidden" });
+    expect(await ben.next((f) => f.type === "error", "ben's end refused", from)).toMatchObject({ error: { code: "forbidden" } });
     const seen = kim.messages().map((m) => m.text).join("\n");
     expect(seen).not.toMatch(/Offer a voucher|Mention the warranty|psst|Agent ben|Agent sam|invited/);
     expect(kim.frames.some((f) => f.type === "typing" && String(f.from).includes("ben"))).toBe(false);
@@ -261,7 +261,7 @@ describe("chat: bad requests", () => {
     const errors = async (frame: string | ArrayBuffer, code: string) => {
       const from = kim.frames.length;
       kim.ws.send(frame);
-      expect(await kim.next((f) => f.type === "error", `error ${code}`, from)).toMatchObject({ code });
+      expect(await kim.next((f) => f.type === "error", `error ${code}`, from)).toMatchObject({ error: { code } });
     };
     await errors("x".repeat(20_000), "frame_too_large");
     await errors(JSON.stringify({ type: "msg", clientId: "big", text: "é".repeat(9000) }), "frame_too_large");

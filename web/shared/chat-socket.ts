@@ -106,7 +106,7 @@ export function useChatSocket(auth: Auth, interactionId: string, enabled: boolea
             closeSoon();
           }
         } else if (f.type === "error") {
-          setError(f.message);
+          setError(f.error.message);
           if (f.clientId) setPend(pendingRef.current.filter((p) => p.clientId !== f.clientId));
         }
       },

@@ -94,36 +94,5 @@ export interface SearchResult {
 
 
 
-export interface ChatFrameMessage {
-  seq: number;
-  from: string;
-  name?: string;
-  role?: string;
-  kind?: string;
-  text?: string;
-  clientId?: string | null;
-  visibility?: string;
-  at?: number;
-  file?: { name: string; type: string; size: number; url: string };
-}
-
-export type SupervisorMode = "monitor" | "coach" | "barge";
-
-export interface ChatParticipant {
-  id: string;
-  role: "customer" | "agent" | "supervisor" | "system";
-  mode: string;
-  name: string;
-  joinedAt: number;
-  leftAt: number | null;
-  readSeq: number;
-}
-
-/** Server → client frames on a chat socket (docs/chat.md), as far as the console uses them. */
-export type ChatFrame =
-  | { type: "hello"; participant: ChatParticipant; status: string; last: number }
-  | { type: "msg"; message: ChatFrameMessage }
-  | { type: "ack"; clientId: string; seq: number; duplicate: boolean }
-  | { type: "typing"; from: string; name?: string; on: boolean }
-  | { type: "status"; status: string; reason?: string }
-  | { type: "error"; code: string; message: string; clientId?: string };
+export type { ChatFrame, ChatMessage as ChatFrameMessage, Participant as ChatParticipant } from "../../workers/protocol/chat.ts";
+export type { SupervisorMode } from "../../workers/chat/visibility.ts";
