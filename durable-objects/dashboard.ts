@@ -4,18 +4,19 @@
 // pushes them, and records a history sample every 15 s in its SQLite, pruned to the last hour. After
 // the last socket closes it goes on sampling, without pushes, for an hour, so a supervisor who comes
 // back finds the recent hour charted; then the alarm stops and the object costs nothing.
-// The protocol (frames, timings) is in workers/stats/frames.ts and docs/architecture.md.
+// The frames are workers/protocol/dashboard.ts; their parsing and the timings workers/stats/frames.ts.
+import type { DashboardFrame } from "../workers/protocol/dashboard.ts";
 import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../workers/config/store.ts";
 import { liveStats, type LiveStats } from "../workers/stats/live.ts";
-import { dueAt, HISTORY_MS, nextAlarm, parseClientFrame, statsFrame, TICK_MS, toSample, type Clock, type QueueSample, type Sample, type ServerFrame } from "../workers/stats/frames.ts";
+import { dueAt, HISTORY_MS, nextAlarm, parseClientFrame, statsFrame, TICK_MS, toSample, type Clock, type QueueSample, type Sample } from "../workers/stats/frames.ts";
 import { CLOSE_REVOKED, checkHeld, heldFromHeaders, heldOf, type Held } from "../workers/auth/revocation.ts";
 import { Alarm } from "./alarm.ts";
 import { hasSchema } from "./schema.ts";
 
 /** Bumped when the tables below change, so a warm object skips the DDL. */
 const SCHEMA = "1";
-const UNAVAILABLE: ServerFrame = { type: "error", error: { code: "stats_unavailable", message: "the statistics could not be gathered just now; they follow on the next tick" } };
+const UNAVAILABLE: DashboardFrame = { type: "error", error: { code: "stats_unavailable", message: "the statistics could not be gathered just now; they follow on the next tick" } };
 
 export class Dashboard extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -217,14 +218,14 @@ export class Dashboard extends DurableObject<Env> {
     return this.ctx.getWebSockets().filter((ws) => ws !== except && ws.readyState === WebSocket.OPEN);
   }
 
-  private broadcast(frame: ServerFrame): number {
+  private broadcast(frame: DashboardFrame): number {
     const data = JSON.stringify(frame);
     let n = 0;
     for (const ws of this.open()) if (this.sendRaw(ws, data)) n++;
     return n;
   }
 
-  private send(ws: WebSocket, frame: ServerFrame): void {
+  private send(ws: WebSocket, frame: DashboardFrame): void {
     this.sendRaw(ws, JSON.stringify(frame));
   }
 

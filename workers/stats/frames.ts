@@ -1,8 +1,10 @@
-// The supervisor dashboard's WebSocket protocol, pure: the frames both ways, a history sample taken
+// The supervisor dashboard's socket logic, pure: parsing the console's frames (their types are
+// workers/protocol/dashboard.ts), a history sample taken
 // from live stats, and when the Dashboard object's alarm next has work. The object wires these to
 // its sockets, its SQLite and its alarm.
 import { readJsonFrame } from "../kernel/json-frame.ts";
-import type { AgentStat, LiveStats, QueueSample, QueueStats, Sample } from "./types.ts";
+import type { DashboardClientFrame, DashboardFrame } from "../protocol/dashboard.ts";
+import type { LiveStats, QueueSample, Sample } from "./types.ts";
 
 export type { QueueSample, Sample } from "./types.ts";
 
@@ -21,14 +23,6 @@ export const MAX_FRAME_BYTES = 1024;
 
 export type FrameError = { code: "frame_too_large" | "malformed_frame" | "unknown_frame" | "stats_unavailable" | "unauthorized"; message: string };
 
-export type ServerFrame =
-  | { type: "snapshot"; at: number; queues: QueueStats[]; agents: AgentStat[]; history: Sample[] }
-  | { type: "stats"; at: number; queues: QueueStats[]; agents: AgentStat[] }
-  | { type: "sample"; sample: Sample }
-  | { type: "pong"; at: number }
-  | { type: "error"; error: FrameError };
-
-export type ClientFrame = { type: "ping" } | { type: "refresh" };
 
 export function toSample(s: LiveStats): Sample {
   const queues: Record<string, QueueSample> = {};
@@ -36,9 +30,9 @@ export function toSample(s: LiveStats): Sample {
   return { at: s.at, queues };
 }
 
-export const statsFrame = (s: LiveStats): ServerFrame => ({ type: "stats", at: s.at, queues: s.queues, agents: s.agents });
+export const statsFrame = (s: LiveStats): DashboardFrame => ({ type: "stats", at: s.at, queues: s.queues, agents: s.agents });
 
-export function parseClientFrame(raw: string | ArrayBuffer): { ok: true; frame: ClientFrame } | { ok: false; error: FrameError } {
+export function parseClientFrame(raw: string | ArrayBuffer): { ok: true; frame: DashboardClientFrame } | { ok: false; error: FrameError } {
   const read = readJsonFrame(raw, MAX_FRAME_BYTES);
   if (!read.ok) return read;
   const type = read.value.type;

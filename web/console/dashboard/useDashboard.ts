@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { Auth } from "../../shared/api.ts";
 import { errorText } from "../../shared/api.ts";
 import { LiveSocket, type SocketState } from "../../shared/socket.ts";
+import type { DashboardFrame } from "../../../workers/protocol/dashboard.ts";
 import type { LiveStats, Sample } from "../api-types.ts";
 
 export const POLL_MS = 3_000;
@@ -75,21 +76,21 @@ export function useDashboard(auth: Auth): DashboardData {
         if (s === "open") stopPolling();
         else startPolling();
       },
-      onMessage: (m) => {
+      onMessage: (raw) => {
+        const m = raw as unknown as DashboardFrame;
         if (m.type === "snapshot") {
-          const f = m as unknown as LiveStats & { history: Sample[] };
+          const f = m;
           setStats({ at: f.at, queues: f.queues, agents: f.agents });
           // The server's history is the record; local samples were only a stand-in.
           setHistory(recent(f.history, f.at));
           setError(null);
         } else if (m.type === "stats") {
-          const f = m as unknown as LiveStats;
-          setStats({ at: f.at, queues: f.queues, agents: f.agents });
+          setStats({ at: m.at, queues: m.queues, agents: m.agents });
         } else if (m.type === "sample") {
-          const sample = (m as unknown as { sample: Sample }).sample;
+          const sample = m.sample;
           setHistory((h) => recent([...h.filter((x) => x.at !== sample.at), sample], sample.at));
         } else if (m.type === "error") {
-          setError((m as unknown as { error: { message: string } }).error.message);
+          setError(m.error.message);
         }
       },
     });
