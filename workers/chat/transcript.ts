@@ -7,6 +7,7 @@ import { AUTO_REPLY_HEADERS } from "../email/loop-guard.ts";
 import { enqueueDelivery, prepareMail } from "../outbound/message.ts";
 import { newId } from "../kernel/ids.ts";
 import { hitRate } from "../ucs/rate-limit.ts";
+import { AS_IS, eventStatements } from "../ucs/events.ts";
 
 const COLS = 13;
 /** D1 binds at most 100 parameters per statement. */
@@ -29,10 +30,11 @@ export async function writeTranscript(db: D1Database, m: ChatMeta, messages: Sto
   const first = "WHERE NOT EXISTS (SELECT 1 FROM chats WHERE tenant_id = ? AND interaction_id = ?)";
   st.push(
     db.prepare(`INSERT INTO search_index (tenant_id, kind, ref, contact_id, body) SELECT ?, 'message', ?, ?, ? ${first}`).bind(m.tenant, m.interactionId, m.contactId, said.slice(0, 200_000), m.tenant, m.interactionId),
-    db
-      .prepare(`INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, from_state, to_state, queue, agent_id, reason)
-        SELECT tenant_id, id, ?, ?, 'chat_ended', state, state, queue, agent_id, ? FROM interactions WHERE tenant_id = ? AND id = ? AND NOT EXISTS (SELECT 1 FROM chats WHERE tenant_id = ? AND interaction_id = ?)`)
-      .bind(m.endedAt, m.endedBy ?? "system", JSON.stringify({ reason: m.endReason, messages: messages.length }), m.tenant, m.interactionId, m.tenant, m.interactionId),
+    ...eventStatements(
+      db,
+      [{ tenant: m.tenant, interaction: m.interactionId, at: m.endedAt ?? Date.now(), actor: m.endedBy ?? "system", action: "chat_ended", from: AS_IS, to: AS_IS, queue: AS_IS, agent: AS_IS, reason: { reason: m.endReason, messages: messages.length } }],
+      { sql: "NOT EXISTS (SELECT 1 FROM chats WHERE tenant_id = ? AND interaction_id = ?)", params: [m.tenant, m.interactionId] },
+    ),
     db
       .prepare("INSERT OR IGNORE INTO chats (tenant_id, interaction_id, started_at, ended_at, ended_by, end_reason, message_count, transcript_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
       .bind(m.tenant, m.interactionId, m.startedAt, m.endedAt, m.endedBy ?? "system", m.endReason ?? "agent", messages.length, m.transcriptTo),
@@ -64,9 +66,7 @@ export async function mailTranscript(env: Env, m: ChatMeta, messages: StoredMess
   const lim = cfg.raw.email.autoReplyLimit;
   const now = Date.now();
   if (!(await hitRate(env.DB, `auto:${m.tenant}:${m.transcriptTo.toLowerCase()}`, lim.max, lim.perSeconds, now)).allowed) {
-    await env.DB.prepare("INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, to_state, reason) SELECT tenant_id, id, ?, 'workflow', 'auto_reply_suppressed', state, ? FROM interactions WHERE tenant_id = ? AND id = ?")
-      .bind(now, JSON.stringify({ why: `transcript not mailed: more than ${lim.max} automatic mails to ${m.transcriptTo} within ${lim.perSeconds} s` }), m.tenant, m.interactionId)
-      .run();
+    await env.DB.batch(eventStatements(env.DB, [{ tenant: m.tenant, interaction: m.interactionId, at: now, actor: "workflow", action: "auto_reply_suppressed", to: AS_IS, reason: { why: `transcript not mailed: more than ${lim.max} automatic mails to ${m.transcriptTo} within ${lim.perSeconds} s` } }]));
     return "limited";
   }
   const claim = newId("t");

@@ -9,6 +9,7 @@ import { splitName, type ContactInput } from "../ucs/identifiers.ts";
 import { AUTO_REPLY_HEADERS } from "./loop-guard.ts";
 import type { InboundMail, MailAddress } from "./parse.ts";
 import { replySubject, withTag } from "./subject.ts";
+import { eventStatements } from "../ucs/events.ts";
 
 /** The messages for one automatic reply (one per standard response), stored and ready to queue:
  *  field codes rendered, the thread tag in the subject, RFC 3834 headers. Shared by mail and forms. */
@@ -85,9 +86,7 @@ export async function acknowledgeForm(
   const lim = a.cfg.raw.email.autoReplyLimit;
   const now = Date.now();
   if (!(await hitRate(env.DB, `auto:${a.tenant}:${a.to.toLowerCase()}`, lim.max, lim.perSeconds, now)).allowed) {
-    await env.DB.prepare("INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, to_state, reason) VALUES (?, ?, ?, 'workflow', 'auto_reply_suppressed', 'new', ?)")
-      .bind(a.tenant, a.interactionId, now, JSON.stringify({ why: `more than ${lim.max} automatic replies to ${a.to} within ${lim.perSeconds} s` }))
-      .run();
+    await env.DB.batch(eventStatements(env.DB, [{ tenant: a.tenant, interaction: a.interactionId, at: now, actor: "workflow", action: "auto_reply_suppressed", to: "new", reason: { why: `more than ${lim.max} automatic replies to ${a.to} within ${lim.perSeconds} s` } }]));
     return;
   }
   const n = splitName(a.name);

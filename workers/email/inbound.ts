@@ -25,6 +25,7 @@ import { latestInThread, OPEN_STATES, tagCandidates, threadLookup, type LatestIn
 import { automaticReplies } from "./auto-reply.ts";
 import { enqueueDelivery } from "../outbound/message.ts";
 import { bytesSha256 } from "../kernel/hash.ts";
+import { eventStatements } from "../ucs/events.ts";
 
 export const MAX_MAIL_BYTES = 25 * 1024 * 1024;
 /** Text and HTML kept in D1 per message, in UTF-8 bytes. */
@@ -224,22 +225,20 @@ async function storeMail(
         tenant, interactionId, `email:${messageId}`.slice(0, 300), mail.subject || null, threadId, latest?.id ?? null, contact.id, state, queue, priority,
         JSON.stringify(categories), JSON.stringify(attributes), now, now, spam !== undefined ? now : null, wf.name, ...guard.params,
       ),
-      db.prepare(`INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, to_state, queue, reason) SELECT ?, ?, ?, ?, 'created', 'new', ?, ?${G}`).bind(
-        tenant, interactionId, now, `email:${input.via}`, queue,
-        JSON.stringify({ mailbox: mailbox.address, from: author?.addr ?? null, replyTo: mail.replyTo?.addr, messageId, thread: decision.via, screening: screened?.matched.length ? screened.matched : undefined, flags: flags.length ? flags : undefined }), ...guard.params,
-      ),
+      ...eventStatements(db, [{
+        tenant, interaction: interactionId, at: now, actor: `email:${input.via}`, action: "created", to: "new", queue,
+        reason: { mailbox: mailbox.address, from: author?.addr ?? null, replyTo: mail.replyTo?.addr, messageId, thread: decision.via, screening: screened?.matched.length ? screened.matched : undefined, flags: flags.length ? flags : undefined },
+      }], guard),
     );
     if (spam !== undefined)
       st.push(
-        db.prepare(`INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, from_state, to_state, queue, reason) SELECT ?, ?, ?, 'workflow', 'stopped', 'new', 'stopped', ?, ?${G}`).bind(
-          tenant, interactionId, now, queue, JSON.stringify({ why: spam, rules: screened?.matched }), ...guard.params,
-        ),
+        ...eventStatements(db, [{ tenant, interaction: interactionId, at: now, actor: "workflow", action: "stopped", from: "new", to: "stopped", queue, reason: { why: spam, rules: screened?.matched } }], guard),
       );
   } else {
     st.push(
-      db.prepare(`INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, from_state, to_state, queue, agent_id, reason) SELECT ?, ?, ?, ?, 'message_added', ?, ?, ?, ?, ?${G}`).bind(
-        tenant, interactionId, now, `email:${input.via}`, appendTo.state, appendTo.state, appendTo.queue, appendTo.agentId, JSON.stringify({ emailId, messageId, thread: decision.via }), ...guard.params,
-      ),
+      ...eventStatements(db, [{
+        tenant, interaction: interactionId, at: now, actor: `email:${input.via}`, action: "message_added", from: appendTo.state, to: appendTo.state, queue: appendTo.queue, agent: appendTo.agentId, reason: { emailId, messageId, thread: decision.via },
+      }], guard),
     );
   }
   const seq0 = now % 1_000_000_000; // parts of later messages sort after earlier ones
@@ -293,9 +292,7 @@ async function storeMail(
     }
     if (autoSkipped)
       st.push(
-        db.prepare(`INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, to_state, queue, reason) SELECT ?, ?, ?, 'workflow', 'auto_reply_suppressed', ?, ?, ?${G}`).bind(
-          tenant, interactionId, now, appendTo ? appendTo.state : spam !== undefined ? "stopped" : "new", queue, JSON.stringify({ why: autoSkipped }), ...guard.params,
-        ),
+        ...eventStatements(db, [{ tenant, interaction: interactionId, at: now, actor: "workflow", action: "auto_reply_suppressed", to: appendTo ? appendTo.state : spam !== undefined ? "stopped" : "new", queue, reason: { why: autoSkipped } }], guard),
       );
   }
   st.push(db.prepare("SELECT interaction_id, thread_id FROM emails WHERE tenant_id = ? AND direction = 'inbound' AND message_id = ?").bind(tenant, messageId));

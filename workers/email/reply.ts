@@ -19,6 +19,7 @@ import { displaySubject, withTag } from "./subject.ts";
 import { baseAddress, unsendableReason } from "./addresses.ts";
 import { threadTag } from "./threading.ts";
 import { domainOf, enqueueDelivery, threadingIds } from "../outbound/message.ts";
+import { eventStatements } from "../ucs/events.ts";
 
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 export const MAX_REPLY_BYTES = 25 * 1024 * 1024;
@@ -188,9 +189,7 @@ export async function createDraft(
       `INSERT INTO interactions (tenant_id, id, media, channel, direction, subject, thread_id, parent_id, contact_id, state, queue, agent_id, priority, categories, attributes, created_at, updated_at, workflow)
        VALUES (?, ?, 'email', 'email', 'outbound', ?, ?, ?, ?, 'draft', NULL, ?, 0, '[]', ?, ?, ?, ?)`,
     ).bind(tenant, id, subject, parent.threadId, parentId, input.forward ? null : parent.contactId, actor.agentId, JSON.stringify(input.forward ? { kind: "forward" } : { kind: "reply" }), now, now, parent.workflow),
-    db.prepare("INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, to_state, agent_id, reason) VALUES (?, ?, ?, ?, 'drafted', 'draft', ?, ?)").bind(
-      tenant, id, now, `agent:${actor.agentId}`, actor.agentId, JSON.stringify({ replyTo: parentId, forward: !!input.forward }),
-    ),
+    ...eventStatements(db, [{ tenant, interaction: id, at: now, actor: `agent:${actor.agentId}`, action: "drafted", to: "draft", agent: actor.agentId, reason: { replyTo: parentId, forward: !!input.forward } }]),
     db.prepare(
       `INSERT INTO emails (tenant_id, id, interaction_id, thread_id, direction, message_id, in_reply_to, refs, mailbox, from_addr, from_name, to_addrs, cc_addrs, bcc_addrs, subject, status, author, created_at, updated_at)
        VALUES (?, ?, ?, ?, 'outbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?)`,

@@ -12,6 +12,7 @@ import { PermanentFailure } from "./deliver-errors.ts";
 import { deliverSms, isSmsJob, smsAttemptFailed, smsFailed } from "../sms/outbound.ts";
 import { tenantSecret } from "../secrets/store.ts";
 import { outboundUrlProblem } from "./url-policy.ts";
+import { AS_IS, eventStatements } from "../ucs/events.ts";
 
 export const DLQ = "parley-outbound-dlq";
 
@@ -120,10 +121,7 @@ async function delivered(env: Env, job: DeliveryJob, row: Row, status: string, t
 
 /** An event that records something about the interaction without moving its state. */
 function event(env: Env, tenant: string, id: string, at: number, action: string, reason: unknown): D1PreparedStatement {
-  return env.DB.prepare(
-    `INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, from_state, to_state, queue, agent_id, reason)
-     SELECT tenant_id, id, ?, 'delivery', ?, state, state, queue, agent_id, ? FROM interactions WHERE tenant_id = ? AND id = ?`,
-  ).bind(at, action, JSON.stringify(reason), tenant, id);
+  return eventStatements(env.DB, [{ tenant, interaction: id, at, actor: "delivery", action, from: AS_IS, to: AS_IS, queue: AS_IS, agent: AS_IS, reason }])[0]!;
 }
 
 export async function deliverOne(env: Env, job: DeliveryJob): Promise<void> {

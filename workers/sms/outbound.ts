@@ -10,6 +10,7 @@ import { normalizePhone } from "../ucs/identifiers.ts";
 import { PermanentFailure } from "../outbound/deliver-errors.ts";
 import type { CenterNumber } from "./inbound.ts";
 import { segmentInfo } from "./segments.ts";
+import { AS_IS, eventStatements } from "../ucs/events.ts";
 
 /** A message of up to 10 parts: longer texts are refused rather than sent as a flood. */
 export const MAX_SMS_CHARS = 1600;
@@ -43,10 +44,11 @@ export async function queueSms(
       `INSERT INTO sms_messages (tenant_id, id, provider, provider_id, interaction_id, direction, center, customer, body, encoding, segments, status, created_at, updated_at)
        VALUES (?, ?, ?, NULL, ?, 'outbound', ?, ?, ?, ?, ?, 'sending', ?, ?) ON CONFLICT DO NOTHING`,
     ).bind(tenant, smsId, m.center.provider, m.interactionId, m.center.number, to, body, seg.encoding, seg.segments, now, now),
-    env.DB.prepare(
-      `INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, from_state, to_state, queue, agent_id, reason)
-       SELECT tenant_id, id, ?, ?, 'sms_queued', state, state, queue, agent_id, ? FROM interactions WHERE tenant_id = ? AND id = ? AND changes() = 1`,
-    ).bind(now, m.author, JSON.stringify({ smsId, to, segments: seg.segments, encoding: seg.encoding }), tenant, m.interactionId),
+    ...eventStatements(
+      env.DB,
+      [{ tenant, interaction: m.interactionId, at: now, actor: m.author, action: "sms_queued", from: AS_IS, to: AS_IS, queue: AS_IS, agent: AS_IS, reason: { smsId, to, segments: seg.segments, encoding: seg.encoding } }],
+      { sql: "changes() = 1", params: [] },
+    ),
   ]);
   if ((res[0]?.meta.changes ?? 0) === 0) return { smsId, segments: seg.segments, encoding: seg.encoding };
   try {
@@ -113,10 +115,7 @@ export async function deliverSms(env: Env, cfg: CompiledConfig, job: SmsJob): Pr
   const now = Date.now();
   await env.DB.batch([
     env.DB.prepare("UPDATE sms_messages SET status = ?, provider_id = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'handing'").bind(status, sid, now, job.tenant, row.id),
-    env.DB.prepare(
-      `INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, from_state, to_state, queue, agent_id, reason)
-       SELECT tenant_id, id, ?, 'delivery', 'sms_sent', state, state, queue, agent_id, ? FROM interactions WHERE tenant_id = ? AND id = ?`,
-    ).bind(now, JSON.stringify({ smsId: row.id, providerId: sid, status }), job.tenant, row.interaction_id),
+    ...eventStatements(env.DB, [{ tenant: job.tenant, interaction: row.interaction_id, at: now, actor: "delivery", action: "sms_sent", from: AS_IS, to: AS_IS, queue: AS_IS, agent: AS_IS, reason: { smsId: row.id, providerId: sid, status } }]),
   ]);
 }
 

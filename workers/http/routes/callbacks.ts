@@ -17,6 +17,7 @@ import { addNote, createInteraction, getInteractionRow, transitionBatch, type In
 import { Reply, route, type RouteDef } from "../api.ts";
 import { allowedOrigin, corsAnswer, preflight } from "../cors.ts";
 import { AppError, badRequest, conflict, forbidden, notFound } from "../../kernel/errors.ts";
+import { eventStatements } from "../../ucs/events.ts";
 
 const DAY_MS = 86_400_000;
 const Tenant = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "a tenant id");
@@ -194,8 +195,7 @@ async function recordOutcome(env: Env, tenant: string, agentId: string, id: stri
   const attempts = row.attempts + 1;
   await env.DB.batch([
     env.DB.prepare("UPDATE callbacks SET attempts = ?, outcome = ?, updated_at = ? WHERE tenant_id = ? AND interaction_id = ?").bind(attempts, b.outcome, now, tenant, id),
-    env.DB.prepare("INSERT INTO interaction_events (tenant_id, interaction_id, at, actor, action, from_state, to_state, queue, agent_id, reason) VALUES (?, ?, ?, ?, 'callback_outcome', 'handling', 'handling', ?, ?, ?)")
-      .bind(tenant, id, now, `agent:${agentId}`, w.queue, agentId, JSON.stringify({ outcome: b.outcome, attempt: attempts, rescheduleAt: due === undefined ? undefined : iso(due) })),
+    ...eventStatements(env.DB, [{ tenant, interaction: id, at: now, actor: `agent:${agentId}`, action: "callback_outcome", from: "handling", to: "handling", queue: w.queue, agent: agentId, reason: { outcome: b.outcome, attempt: attempts, rescheduleAt: due === undefined ? undefined : iso(due) } }]),
   ]);
   if (b.note) await addNote(env.DB, tenant, id, `agent:${agentId}`, b.note);
   if (due !== undefined) {
