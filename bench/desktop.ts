@@ -561,7 +561,7 @@ export async function run(): Promise<BenchResult> {
     console.log(`  code: ${w.code.ref} at ${w.code.commit.slice(0, 12)}${w.code.dirty.length ? ` with ${w.code.dirty.length} changed file(s)` : ""}, snapshot in ${w.src}`);
     await phase("D1 migrations and the demo tenant", async () => {
       applyMigrationsIn(w);
-      await loadBigTenant(JSON.parse(readFileSync(`${root}config/demo-tenant.json`, "utf8")), INGEST_KEY, w, { twilio: "desktop-bench-sends-no-sms" });
+      await loadBigTenant(JSON.parse(readFileSync(`${root}demo/tenant.json`, "utf8")), INGEST_KEY, w, { twilio: "desktop-bench-sends-no-sms" });
     });
     dev = startDev(port, w, { logPath, inspectorPort: port + 1000, vars: { BENCH: "1" } });
     const d = dev;

@@ -2,6 +2,7 @@
 // The sender notes where the interaction is going (and when) before it asks, so if it is restarted
 // between the two steps it can find out whether the receiver got it, and neither lose the
 // interaction nor keep a second copy.
+import { eventByOtherSince } from "../workers/ucs/event-reads.ts";
 import { agentStub, queueStub } from "./names.ts";
 
 export type HandoffTarget = `queue:${string}` | `agent:${string}`;
@@ -26,8 +27,5 @@ export async function receiverHolds(sql: SqlStorage, env: Env, tenant: string, i
   const name = target.slice(target.indexOf(":") + 1);
   const holds = target.startsWith("queue:") ? await queueStub(env, tenant, name).holds(id) : await agentStub(env, tenant, name).holds(id);
   if (holds) return true;
-  const later = await env.DB.prepare("SELECT 1 AS x FROM interaction_events WHERE tenant_id = ? AND interaction_id = ? AND at >= ? AND actor != ? LIMIT 1")
-    .bind(tenant, id, Number(at), senderActor)
-    .first();
-  return later !== null;
+  return eventByOtherSince(env.DB, tenant, id, Number(at), senderActor);
 }

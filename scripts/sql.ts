@@ -5,7 +5,7 @@ import { parseConfig, type ParseOptions } from "../workers/config/schema.ts";
 import { secretRefs } from "../workers/config/secret-refs.ts";
 import { tenantStatements, type Statement, type TenantKeys } from "../workers/ucs/tenant-statements.ts";
 import { sealSecret } from "../workers/secrets/crypto.ts";
-import { secretUpsert } from "../workers/secrets/statements.ts";
+import { secretUpsert } from "../workers/ucs/secret-statements.ts";
 
 /** D1's SQLITE_LIMIT_SQL_LENGTH. */
 const D1_MAX_SQL = 100_000;

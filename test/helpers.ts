@@ -2,7 +2,7 @@
 import { env, exports } from "cloudflare:workers";
 import type { TenantConfigInput } from "../workers/config/schema.ts";
 import { issueToken } from "../workers/auth/tokens.ts";
-import { createTenant } from "../workers/ucs/tenants.ts";
+import { createTenant } from "../workers/config/tenants.ts";
 import { setTenantSecret } from "../workers/secrets/store.ts";
 
 let n = 0;

@@ -50,7 +50,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const base = `http://127.0.0.1:${port}`;
   const persistTo = mkdtempSync(join(tmpdir(), "parley-browser-"));
 
-  const cfg = readJson("config/demo-tenant.json") as DemoConfig;
+  const cfg = readJson("demo/tenant.json") as DemoConfig;
   const origins = [base, `http://localhost:${port}`, `http://127.0.0.1:${otherPort}`];
   cfg.chat.allowedOrigins.push(...origins);
   // One widget text from the tenant, over the built-in English (the test looks for it).

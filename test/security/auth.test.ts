@@ -167,7 +167,7 @@ describe("item 5: weak passwords are refused where a password is set", () => {
     expect((await putAgent("parley-demo")).status).toBe(200);
   });
   it("tenant creation (provisioning, the demo loader) refuses a weak password too", async () => {
-    const { createTenant } = await import("../../workers/ucs/tenants.ts");
+    const { createTenant } = await import("../../workers/config/tenants.ts");
     const { baseConfig } = await import("../helpers.ts");
     const cfg = baseConfig(`weak-${Date.now()}`, [{ id: "a" }]);
     cfg.agents[0]!.password = "12345678";

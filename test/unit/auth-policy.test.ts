@@ -22,7 +22,7 @@ describe("password strength", () => {
 
 describe("the demo tenant meets the password rule", () => {
   it("every demo login's password ('parley-demo') is accepted, so npm start still loads it", async () => {
-    const demo = (await import("../../config/demo-tenant.json")).default as { agents: { id: string; login: string; fullName: string; password?: string }[] };
+    const demo = (await import("../../demo/tenant.json")).default as { agents: { id: string; login: string; fullName: string; password?: string }[] };
     for (const a of demo.agents) expect(weakPasswordReason(a.password ?? "", [a.login, a.id, ...a.fullName.split(/\s+/)]), a.login).toBeNull();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import demo from "../../config/demo-tenant.json";
+import demo from "../../demo/tenant.json";
 import { CompiledConfig } from "../../workers/config/compiled.ts";
 import { ConfigError, parseConfig, withoutSecrets } from "../../workers/config/schema.ts";
 import { runSteps } from "../../workers/workflow/steps.ts";

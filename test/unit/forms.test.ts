@@ -1,7 +1,7 @@
 // Web forms' pure core: body parsing, field validation, the honeypot, the interaction's text; the
 // CORS allow-list; the demo tenant's forms and callbacks.
 import { describe, expect, it } from "vitest";
-import demo from "../../config/demo-tenant.json";
+import demo from "../../demo/tenant.json";
 import { Form, parseConfig } from "../../workers/config/schema.ts";
 import { bodyKind, parseBody } from "../../workers/forms/body.ts";
 import { readLimited } from "../../workers/http/read-limited.ts";

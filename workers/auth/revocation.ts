@@ -1,10 +1,11 @@
 // Whether a token still holds: its login exists, its token version is the login's current one, and it
 // has not lapsed. Token versions are bumped only in the same D1 batch as the tenant's config version
-// (workers/ucs/tenants.ts), so they are re-read only when the config's version moved: a caller sees a
+// (workers/config/tenants.ts), so they are re-read only when the config's version moved: a caller sees a
 // revocation as soon as getConfig sees the new config (its cache checks the version every 2 s).
 import type { CompiledConfig } from "../config/compiled.ts";
 import { getConfig } from "../config/store.ts";
 import { AppError } from "../kernel/errors.ts";
+import { tokenVersionOf, tokenVersionRows } from "../ucs/auth.ts";
 
 /** How often an object holding staff sockets re-checks their tokens (the desktop and staff chat
  *  sockets; the dashboard checks on its 2 s tick). With the config cache's 2 s, a revoked login's
@@ -32,8 +33,7 @@ export async function tokenVersions(db: D1Database, cfg: CompiledConfig): Promis
   const tenant = cfg.raw.tenant.id;
   const hit = cache.get(tenant);
   if (hit && hit.configVersion >= cfg.version) return hit.versions;
-  const r = await db.prepare("SELECT agent_id, version FROM token_versions WHERE tenant_id = ?").bind(tenant).all<{ agent_id: string; version: number }>();
-  const versions = new Map(r.results.map((x) => [x.agent_id, x.version]));
+  const versions = new Map((await tokenVersionRows(db, tenant)).map((x) => [x.agent_id, x.version]));
   const now = cache.get(tenant);
   if (!now || now.configVersion < cfg.version) cache.set(tenant, { configVersion: cfg.version, versions });
   return versions;
@@ -55,8 +55,7 @@ async function check(db: D1Database, h: Held, cfg: CompiledConfig, now: number):
   const versions = await tokenVersions(db, cfg);
   const r = refusal(h, cfg, versions, now);
   if (r?.code !== "token_revoked" || h.version < (versions.get(h.agentId) ?? 1)) return r;
-  const row = await db.prepare("SELECT version FROM token_versions WHERE tenant_id = ? AND agent_id = ?").bind(cfg.raw.tenant.id, h.agentId).first<{ version: number }>();
-  return (row?.version ?? 1) === h.version ? null : r;
+  return (await tokenVersionOf(db, cfg.raw.tenant.id, h.agentId)) === h.version ? null : r;
 }
 
 /** Checks a held token against the tenant's current config; null when the config cannot be read (the

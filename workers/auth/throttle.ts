@@ -3,7 +3,8 @@
 // Where the counters live: D1, one row per key (table login_throttle). D1 has a single writer, so
 // every upsert sees the one before it: the count is exact across all Workers, like a Durable Object
 // would make it, without a new object class and an RPC hop on every login. The check is one indexed
-// read and the count one upsert, both cheap next to the PBKDF2 they guard (about 30 ms of CPU).
+// read and the count one upsert, both cheap next to the PBKDF2 they guard (about 30 ms of CPU);
+// their SQL is in workers/ucs/auth.ts.
 // workers/ucs/rate-limit.ts's fixed windows are not reused: they cannot grow the wait per failure.
 //
 // - A login's attempts are counted BEFORE the password hash, atomically (the upsert refuses to count
@@ -14,6 +15,7 @@
 // - After the free attempts, each one blocks the next for BASE × 2^(n − free − 1) seconds, up to
 //   MAX; a key left alone for THROTTLE_FORGET_SECONDS starts again from zero.
 import { AppError } from "../kernel/errors.ts";
+import { blockedUntil, countThrottled, forgetThrottle, keyBlockedUntil } from "../ucs/auth.ts";
 
 export interface ThrottlePolicy {
   free: number;
@@ -25,7 +27,7 @@ export const LOGIN_THROTTLE: ThrottlePolicy = { free: 5, baseSeconds: 1, maxSeco
 export const IP_THROTTLE: ThrottlePolicy = { free: 20, baseSeconds: 1, maxSeconds: 900 };
 export const THROTTLE_FORGET_SECONDS = 3600;
 
-/** The wait after the n-th counted attempt (the same rule as the SQL below, for docs and tests). */
+/** The wait after the n-th counted attempt (the same rule as the upsert in workers/ucs/auth.ts, for docs and tests). */
 export function backoffSeconds(n: number, p: ThrottlePolicy): number {
   return n <= p.free ? 0 : Math.min(p.maxSeconds, p.baseSeconds * 2 ** Math.min(30, n - p.free - 1));
 }
@@ -40,34 +42,18 @@ const tooMany = (until: number, now: number) => {
 
 /** 429 if any of these keys is blocked now. */
 export async function checkNotBlocked(db: D1Database, keys: string[], now = Date.now()): Promise<void> {
-  const r = await db.prepare("SELECT MAX(blocked_until) AS until FROM login_throttle WHERE key IN (SELECT value FROM json_each(?)) AND blocked_until > ?")
-    .bind(JSON.stringify(keys), now).first<{ until: number | null }>();
-  if (r?.until) throw tooMany(r.until, now);
+  const until = await blockedUntil(db, keys, now);
+  if (until) throw tooMany(until, now);
 }
 
 /** Counts one attempt against the key and sets its backoff, atomically; 429 if it is blocked. */
 export async function countAttempt(db: D1Database, key: string, p: ThrottlePolicy, now = Date.now()): Promise<void> {
-  // ?1 key, ?2 now, ?3 forget-before, ?4 free, ?5 max s, ?6 base s. `n` is the new count.
-  const n = "(CASE WHEN last_at < ?3 THEN 1 ELSE attempts + 1 END)";
-  const row = await db
-    .prepare(
-      `INSERT INTO login_throttle (key, attempts, blocked_until, last_at) VALUES (?1, 1, CASE WHEN ?4 < 1 THEN ?2 + ?6 * 1000 ELSE 0 END, ?2)
-       ON CONFLICT (key) DO UPDATE SET
-         attempts = ${n},
-         blocked_until = CASE WHEN ${n} > ?4 THEN ?2 + min(?5, ?6 * (1 << min(30, ${n} - ?4 - 1))) * 1000 ELSE 0 END,
-         last_at = ?2
-       WHERE blocked_until <= ?2
-       RETURNING attempts`,
-    )
-    .bind(key, now, now - THROTTLE_FORGET_SECONDS * 1000, p.free, p.maxSeconds, p.baseSeconds)
-    .first<{ attempts: number }>();
-  if (row) return;
+  if ((await countThrottled(db, key, { ...p, forgetSeconds: THROTTLE_FORGET_SECONDS }, now)) !== null) return;
   // Not counted: blocked (by a parallel attempt, maybe). The wait, for Retry-After.
-  const b = await db.prepare("SELECT blocked_until FROM login_throttle WHERE key = ?").bind(key).first<{ blocked_until: number }>();
-  throw tooMany(b?.blocked_until ?? now + 1000, now);
+  throw tooMany((await keyBlockedUntil(db, key)) ?? now + 1000, now);
 }
 
 /** A successful login: the login's count starts again. */
 export async function resetAttempts(db: D1Database, key: string): Promise<void> {
-  await db.prepare("DELETE FROM login_throttle WHERE key = ?").bind(key).run();
+  await forgetThrottle(db, key);
 }

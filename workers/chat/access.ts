@@ -6,6 +6,7 @@ import { looksLikeJwt, verifyToken } from "../auth/tokens.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
 import { getConfig } from "../config/store.ts";
 import { AppError, notFound, unauthorized } from "../kernel/errors.ts";
+import { interactionMedia } from "../ucs/interaction-reads.ts";
 import { verifyChatToken } from "./token.ts";
 
 /** The customer's chat id names its tenant: `{tenant}.{interactionId}`, so a browser's preflight,
@@ -79,7 +80,6 @@ export async function chatCaller(req: Request, env: Env, id: string): Promise<Ch
   await assertCurrent(env.DB, p, cfg);
   checkOrigin(req, cfg);
   // Only chats of the agent's own tenant exist for them (and probing ids creates no objects).
-  const row = await env.DB.prepare("SELECT media FROM interactions WHERE tenant_id = ? AND id = ?").bind(p.tenant, interactionId).first<{ media: string }>();
-  if (row?.media !== "chat") throw notFound("no_chat", "no such chat");
+  if ((await interactionMedia(env.DB, p.tenant, interactionId)) !== "chat") throw notFound("no_chat", "no such chat");
   return { tenant: p.tenant, interactionId, participant: `agent:${p.agentId}`, staff: { agentId: p.agentId, role: agent.role, version: p.version, expiresAt: p.expiresAt }, cfg };
 }

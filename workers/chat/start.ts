@@ -7,6 +7,7 @@ import type { ChatSettings } from "../config/schema.ts";
 import { AppError, badRequest, notFound } from "../kernel/errors.ts";
 import { routeNew } from "../interactions/ingest.ts";
 import { identifyContact } from "../ucs/contacts.ts";
+import { interactionByExternalId } from "../ucs/interaction-reads.ts";
 import { createInteraction } from "../ucs/interactions.ts";
 import { chatStub, queueStub } from "../../durable-objects/names.ts";
 import { unwrap } from "../../durable-objects/result.ts";
@@ -55,7 +56,7 @@ export async function startChat(env: Env, cfg: CompiledConfig, b: StartChat, hel
   const wf = cfg.workflows.get(chat.workflow)!;
   const name = b.name?.trim() || "Visitor";
   const externalId = `chat:${b.clientId}`;
-  const prior = await env.DB.prepare("SELECT id, queue, created_at FROM interactions WHERE tenant_id = ? AND external_id = ?").bind(tenant, externalId).first<{ id: string; queue: string; created_at: number }>();
+  const prior = await interactionByExternalId(env.DB, tenant, externalId);
   if (prior) {
     // A retry of a request that failed after the insert: make sure the session is open.
     const st = unwrap(await chatStub(env, tenant, prior.id).open({ tenant, interactionId: prior.id, queue: prior.queue, contactId: null, customer: { name, email: b.email ?? null } }));

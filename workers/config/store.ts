@@ -4,7 +4,8 @@
 // by another (workerd refuses I/O across request contexts, and the promise would never settle if
 // its request ended first), so each caller that finds the entry stale checks for itself.
 import { CompiledConfig } from "./compiled.ts";
-import { configVersion, loadTenantConfig } from "../ucs/tenants.ts";
+import { configVersion } from "../ucs/tenants.ts";
+import { loadTenantConfig } from "./tenants.ts";
 
 const TTL_MS = 2000;
 const cache = new Map<string, { compiled: CompiledConfig; checkedAt: number }>();

@@ -5,6 +5,7 @@ import * as z from "zod";
 import { getConfig } from "../config/store.ts";
 import { Attributes, Media } from "../config/schema.ts";
 import { badRequest } from "../kernel/errors.ts";
+import { callbackWindowStart } from "../ucs/callback-window.ts";
 import { identifyContact } from "../ucs/contacts.ts";
 import { createInteraction, getInteractionRow, type InteractionState } from "../ucs/interactions.ts";
 import { queueStub } from "../../durable-objects/names.ts";
@@ -103,8 +104,8 @@ export async function submitNew(env: Env, tenant: string, id: string, action: st
   const item: QueueItem = { id, media: row.media, priority: row.priority, subject: row.subject, contactId: row.contactId, categories: row.categories, attributes: row.attributes };
   if (row.media === "callback") {
     // A callback not yet due goes back to waiting for its window.
-    const cb = await env.DB.prepare("SELECT window_start FROM callbacks WHERE tenant_id = ? AND interaction_id = ?").bind(tenant, id).first<{ window_start: number }>();
-    if (cb && cb.window_start > Date.now()) item.dueAt = cb.window_start;
+    const windowStart = await callbackWindowStart(env.DB, tenant, id);
+    if (windowStart !== null && windowStart > Date.now()) item.dueAt = windowStart;
   }
   unwrap(await queueStub(env, tenant, row.queue).submit(item, { actor: "system", action }));
 }

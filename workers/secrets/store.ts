@@ -1,8 +1,10 @@
-// A tenant's secrets in D1 (tenant_secrets), sealed by ./crypto.ts. Every read and write is scoped
-// to one tenant; nothing here reads a Worker variable by a name a tenant chose.
+// A tenant's secrets in D1 (tenant_secrets; the SQL is in workers/ucs/secrets.ts), sealed by
+// ./crypto.ts. Every read and write is scoped to one tenant; nothing here reads a Worker variable by
+// a name a tenant chose.
 import { AppError } from "../kernel/errors.ts";
-import { openSecret, sealSecret, secretsKeyProblem, type Sealed } from "./crypto.ts";
-import { secretDeleteUnused, secretUpsert } from "./statements.ts";
+import { openSecret, sealSecret, secretsKeyProblem } from "./crypto.ts";
+import { secretDeleteUnused, secretUpsert } from "../ucs/secret-statements.ts";
+import { resealSecret, runSecretStatement, sealedSecret, secretNames, secretsSet } from "../ucs/secrets.ts";
 
 function platformKey(env: Env): string {
   const key = env.SECRETS_KEY?.trim();
@@ -28,29 +30,24 @@ function previousKey(env: Env): string | undefined {
 export async function setTenantSecret(env: Env, tenantId: string, name: string, value: string): Promise<number | null> {
   const now = Date.now();
   const s = secretUpsert(tenantId, name, await sealSecret(platformKey(env), tenantId, name, value), now);
-  const r = await env.DB.prepare(s.sql).bind(...s.params).run();
-  return r.meta.changes > 0 ? now : null;
+  return (await runSecretStatement(env.DB, s)) > 0 ? now : null;
 }
 
 /** Deletes a secret the stored config does not name; false when unset or still named. */
 export async function deleteUnusedTenantSecret(db: D1Database, tenantId: string, name: string): Promise<boolean> {
-  const s = secretDeleteUnused(tenantId, name);
-  const r = await db.prepare(s.sql).bind(...s.params).run();
-  return r.meta.changes > 0;
+  return (await runSecretStatement(db, secretDeleteUnused(tenantId, name))) > 0;
 }
 
 /** Names and when each was set: never a value. */
 export async function listTenantSecrets(db: D1Database, tenantId: string): Promise<{ name: string; updatedAt: number }[]> {
-  const r = await db.prepare("SELECT name, updated_at FROM tenant_secrets WHERE tenant_id = ? ORDER BY name").bind(tenantId).all<{ name: string; updated_at: number }>();
-  return r.results.map((x) => ({ name: x.name, updatedAt: x.updated_at }));
+  return (await secretNames(db, tenantId)).map((x) => ({ name: x.name, updatedAt: x.updated_at }));
 }
 
 /** Which of these names the tenant has not set. */
 export async function missingSecrets(db: D1Database, tenantId: string, names: readonly string[]): Promise<Set<string>> {
   const missing = new Set(names);
   if (missing.size === 0) return missing;
-  const r = await db.prepare("SELECT name FROM tenant_secrets WHERE tenant_id = ? AND name IN (SELECT value FROM json_each(?))").bind(tenantId, JSON.stringify([...missing])).all<{ name: string }>();
-  for (const x of r.results) missing.delete(x.name);
+  for (const name of await secretsSet(db, tenantId, [...missing])) missing.delete(name);
   return missing;
 }
 
@@ -58,7 +55,7 @@ export async function missingSecrets(db: D1Database, tenantId: string, names: re
  *  While a key is rotated, a row sealed under SECRETS_KEY_PREVIOUS opens with it and is re-sealed
  *  under SECRETS_KEY (only if the row is unchanged since it was read). */
 export async function tenantSecret(env: Env, tenantId: string, name: string): Promise<string | undefined> {
-  const row = await env.DB.prepare("SELECT ciphertext, iv FROM tenant_secrets WHERE tenant_id = ? AND name = ?").bind(tenantId, name).first<Sealed>();
+  const row = await sealedSecret(env.DB, tenantId, name);
   if (!row) return undefined;
   const key = platformKey(env);
   const value = await openSecret(key, tenantId, name, row);
@@ -70,8 +67,6 @@ export async function tenantSecret(env: Env, tenantId: string, name: string): Pr
     return undefined;
   }
   const fresh = await sealSecret(key, tenantId, name, old);
-  await env.DB.prepare("UPDATE tenant_secrets SET ciphertext = ?, iv = ? WHERE tenant_id = ? AND name = ? AND ciphertext = ? AND iv = ?")
-    .bind(fresh.ciphertext, fresh.iv, tenantId, name, row.ciphertext, row.iv)
-    .run();
+  await resealSecret(env.DB, tenantId, name, fresh, row);
   return old;
 }

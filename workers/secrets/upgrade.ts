@@ -5,7 +5,7 @@
 // secret, and its config names that secret instead. Pure apart from sealing (WebCrypto).
 import type { Statement } from "../ucs/tenant-statements.ts";
 import { sealSecret } from "./crypto.ts";
-import { secretUpsert } from "./statements.ts";
+import { secretUpsert } from "../ucs/secret-statements.ts";
 
 /** The Worker variables configs used to name, and the tenant-secret name each becomes. */
 export const LEGACY_SECRETS: Readonly<Record<string, string>> = { TWILIO_AUTH_TOKEN: "twilio", SMS_GENERIC_SECRET: "generic", MAIL_API_TOKEN: "mail" };

@@ -1,36 +1,17 @@
-// Tenants, their config and credentials in D1.
-import { parseConfig, withoutSecrets, type ParseOptions, type TenantConfig } from "../config/schema.ts";
-import { secretRefs } from "../config/secret-refs.ts";
-import { missingSecrets } from "../secrets/store.ts";
-import { badRequest, conflict, notFound } from "../kernel/errors.ts";
+// Tenants in D1: the reads of their rows, keys and routes, and the runner of the statements that
+// write them (./tenant-statements.ts). Loading, checking and caching a config is configuration's
+// work: workers/config/tenants.ts and workers/config/store.ts.
 import { sha256Hex } from "../kernel/ids.ts";
-import { changedLogins } from "../auth/changed-logins.ts";
-import { tenantStatements, type Statement, type TenantKeys } from "./tenant-statements.ts";
+import type { Statement, TenantKeys } from "./tenant-statements.ts";
 
-const bindAll = (db: D1Database, st: Statement[]) => st.map((s) => db.prepare(s.sql).bind(...s.params));
-
-export type { TenantKeys };
 export type KeyKind = keyof TenantKeys;
 
-/** A new random API key: 256 bits, prefixed with its kind so a leaked one is recognised. */
-export const newApiKey = (kind: KeyKind) => `pk_${kind}_${[...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+/** A statement ready to run on D1 (or to join a batch). */
+export const bindStatement = (db: D1Database, s: Statement): D1PreparedStatement => db.prepare(s.sql).bind(...s.params);
 
-/** Creates a tenant with its config and its two keys, made here unless given (tests, demo, provisioning): the keys
- *  are shown only now. The secrets its config names are set first (setTenantSecret), as for a replace. */
-export async function createTenant(db: D1Database, input: unknown, given: Partial<TenantKeys> = {}, opts: ParseOptions = {}): Promise<{ config: TenantConfig; keys: TenantKeys }> {
-  const cfg = parseConfig(input, opts);
-  await checkSecretsSet(db, cfg);
-  await checkMailboxesFree(db, cfg);
-  await checkNumbersFree(db, cfg);
-  const keys: TenantKeys = { ingest: given.ingest ?? newApiKey("ingest"), read: given.read ?? newApiKey("read") };
-  await db.batch(bindAll(db, await tenantStatements(cfg, { keys, version: 1 })));
-  return { config: cfg, keys };
-}
-
-export async function loadTenantConfig(db: D1Database, tenantId: string): Promise<{ config: TenantConfig; version: number }> {
-  const row = await db.prepare("SELECT config, config_version FROM tenants WHERE id = ?").bind(tenantId).first<{ config: string; config_version: number }>();
-  if (!row) throw notFound("unknown_tenant", `no tenant '${tenantId}'`);
-  return { config: JSON.parse(row.config) as TenantConfig, version: row.config_version };
+/** The tenant's stored config (JSON) and its version, or null. */
+export function tenantConfigRow(db: D1Database, tenantId: string): Promise<{ config: string; config_version: number } | null> {
+  return db.prepare("SELECT config, config_version FROM tenants WHERE id = ?").bind(tenantId).first<{ config: string; config_version: number }>();
 }
 
 export async function configVersion(db: D1Database, tenantId: string): Promise<number | null> {
@@ -38,37 +19,10 @@ export async function configVersion(db: D1Database, tenantId: string): Promise<n
   return row?.config_version ?? null;
 }
 
-/** Replaces a tenant's config (admin). The tenant id in the body must be the caller's. */
-export async function replaceTenantConfig(db: D1Database, tenantId: string, input: unknown, opts: { expectedVersion?: number } & ParseOptions = {}): Promise<{ config: TenantConfig; version: number }> {
-  const cfg = parseConfig(input, opts);
-  if (cfg.tenant.id !== tenantId) throw badRequest("invalid_config", `tenant.id: must be '${tenantId}'`);
-  await checkSecretsSet(db, cfg);
-  await checkMailboxesFree(db, cfg);
-  await checkNumbersFree(db, cfg);
-  const current = await loadTenantConfig(db, tenantId);
-  // An editor that loaded version N saves over N only: someone else's newer save is not undone unseen.
-  if (opts.expectedVersion !== undefined && current.version !== opts.expectedVersion)
-    throw conflict("version_conflict", `the config changed since you loaded it (version ${opts.expectedVersion}, now ${current.version}); reload and apply your changes again`);
-  const existing = await db.prepare("SELECT login FROM credentials WHERE tenant_id = ?").bind(tenantId).all<{ login: string }>();
-  const version = current.version + 1;
-  const st = await tenantStatements(cfg, { version, existingLogins: new Set(existing.results.map((r) => r.login)) });
-  // In the same batch as the new config version: a reader that sees the new config sees these too.
-  for (const agentId of changedLogins(current.config.agents, cfg.agents)) st.push(bumpTokenVersion(tenantId, agentId));
-  await db.batch(bindAll(db, st));
-  return { config: withoutSecrets(cfg), version };
-}
-
-/** Revokes every token of this login issued so far (the first bump takes it from the implicit 1 to 2). */
-const bumpTokenVersion = (tenantId: string, agentId: string): Statement => ({
-  sql: `INSERT INTO token_versions (tenant_id, agent_id, version) VALUES (?, ?, 2)
-        ON CONFLICT (tenant_id, agent_id) DO UPDATE SET version = token_versions.version + 1`,
-  params: [tenantId, agentId],
-});
-
-/** A login's current token version: what a new token carries. */
-export async function tokenVersionOf(db: D1Database, tenantId: string, agentId: string): Promise<number> {
-  const row = await db.prepare("SELECT version FROM token_versions WHERE tenant_id = ? AND agent_id = ?").bind(tenantId, agentId).first<{ version: number }>();
-  return row?.version ?? 1;
+/** The logins the tenant has credentials for. */
+export async function tenantLogins(db: D1Database, tenantId: string): Promise<string[]> {
+  const r = await db.prepare("SELECT login FROM credentials WHERE tenant_id = ?").bind(tenantId).all<{ login: string }>();
+  return r.results.map((x) => x.login);
 }
 
 /** The tenant and kind of an API key, or null. */
@@ -82,46 +36,20 @@ export async function allTenantIds(db: D1Database): Promise<string[]> {
   return r.results.map((x) => x.id);
 }
 
-/** Each secret reference in a stored config that does not resolve: a name the tenant has not set,
- *  or an http transport with no secret (configs from before tenant secrets). Empty when all do. */
-export async function secretWarnings(db: D1Database, tenantId: string, cfg: TenantConfig): Promise<{ path: string; message: string }[]> {
-  const refs = secretRefs(cfg);
-  const missing = await missingSecrets(db, tenantId, refs.map((r) => r.name));
-  const out = refs.filter((r) => missing.has(r.name)).map((r) => ({ path: r.path, message: `this tenant has no secret '${r.name}': set it (PUT /api/v1/admin/secrets/${r.name}) or ask the operator to run the secrets upgrade; until then it does not work` }));
-  const t = cfg.email?.transport as { kind?: string; secret?: unknown } | undefined;
-  if (t?.kind === "http" && !t.secret) out.push({ path: "email.transport.secret", message: "the http transport names no secret (it used the platform's MAIL_API_TOKEN): set one and name it, or ask the operator to run the secrets upgrade; until then no mail is sent" });
-  return out;
-}
-
-/** A config names only secrets its tenant has set (set first, then name): a typo, or a Worker
- *  variable's name like AUTH_SECRET, is refused here rather than failing at the first webhook. */
-async function checkSecretsSet(db: D1Database, cfg: TenantConfig): Promise<void> {
-  const refs = secretRefs(cfg);
-  const missing = await missingSecrets(db, cfg.tenant.id, refs.map((r) => r.name));
-  const issues = refs.filter((r) => missing.has(r.name)).map((r) => ({ path: r.path, message: `this tenant has no secret '${r.name}': set it first with PUT /api/v1/admin/secrets/${r.name}` }));
-  if (issues.length) throw badRequest("invalid_config", issues.map((i) => `${i.path}: ${i.message}`).join("; "), issues);
-}
-
-/** A contact-center number belongs to one tenant: its messages must land in exactly one place. */
-async function checkNumbersFree(db: D1Database, cfg: TenantConfig): Promise<void> {
-  if (cfg.numbers.length === 0) return;
+/** One of these numbers that routes to another tenant, or null. */
+export async function numberTakenElsewhere(db: D1Database, tenantId: string, numbers: readonly string[]): Promise<string | null> {
   const taken = await db
     .prepare("SELECT number FROM number_routes WHERE number IN (SELECT value FROM json_each(?)) AND tenant_id != ?")
-    .bind(JSON.stringify(cfg.numbers.map((n) => n.number)), cfg.tenant.id)
+    .bind(JSON.stringify(numbers), tenantId)
     .first<{ number: string }>();
-  if (taken) throw badRequest("invalid_config", `numbers[${cfg.numbers.findIndex((n) => n.number === taken.number)}].number: '${taken.number}' belongs to another tenant`);
+  return taken?.number ?? null;
 }
 
-/** A mailbox address belongs to one tenant: mail to it must land in exactly one place. */
-async function checkMailboxesFree(db: D1Database, cfg: TenantConfig): Promise<void> {
-  if (cfg.mailboxes.length === 0) return;
+/** Those of these (lower-cased) mailbox addresses that route to another tenant. */
+export async function mailboxesTakenElsewhere(db: D1Database, tenantId: string, addresses: readonly string[]): Promise<string[]> {
   const taken = await db
     .prepare("SELECT address FROM mailbox_routes WHERE address IN (SELECT value FROM json_each(?)) AND tenant_id != ?")
-    .bind(JSON.stringify(cfg.mailboxes.map((m) => m.address.toLowerCase())), cfg.tenant.id)
+    .bind(JSON.stringify(addresses), tenantId)
     .all<{ address: string }>();
-  const first = taken.results[0];
-  if (first) {
-    const i = cfg.mailboxes.findIndex((m) => m.address.toLowerCase() === first.address);
-    throw badRequest("invalid_config", `mailboxes[${i}].address: '${first.address}' belongs to another tenant`);
-  }
+  return taken.results.map((x) => x.address);
 }

@@ -2,7 +2,7 @@
 import * as z from "zod";
 import { forgetConfig } from "../../config/store.ts";
 import { ConfigError, TenantConfig } from "../../config/schema.ts";
-import { loadTenantConfig, replaceTenantConfig, secretWarnings } from "../../ucs/tenants.ts";
+import { loadTenantConfig, replaceTenantConfig, secretWarnings } from "../../config/tenants.ts";
 import { route } from "../api.ts";
 import { badRequest } from "../../kernel/errors.ts";
 

@@ -3,7 +3,7 @@ import { getConfig } from "../../config/store.ts";
 import { DUMMY_HASH, verifyPassword } from "../../auth/password.ts";
 import { checkNotBlocked, countAttempt, IP_THROTTLE, ipKey, LOGIN_THROTTLE, loginKey, resetAttempts } from "../../auth/throttle.ts";
 import { issueToken } from "../../auth/tokens.ts";
-import { tokenVersionOf } from "../../ucs/tenants.ts";
+import { credentialOf, tokenVersionOf } from "../../ucs/auth.ts";
 import { route } from "../api.ts";
 import { AppError } from "../../kernel/errors.ts";
 
@@ -21,8 +21,7 @@ export const authRoutes = [
       // The cheap checks first: a throttled guess never reaches PBKDF2.
       if (ip) await checkNotBlocked(env.DB, [ipKey(ip)]);
       await countAttempt(env.DB, forLogin, LOGIN_THROTTLE);
-      const row = await env.DB.prepare("SELECT agent_id, password_hash FROM credentials WHERE tenant_id = ? AND login = ?")
-        .bind(body.tenant, body.login.toLowerCase()).first<{ agent_id: string; password_hash: string }>();
+      const row = await credentialOf(env.DB, body.tenant, body.login.toLowerCase());
       // Unknown tenant, unknown login and wrong password take the same time and give the same answer.
       const ok = await verifyPassword(body.password, row?.password_hash ?? DUMMY_HASH);
       const cfg = row && ok ? await getConfig(env.DB, body.tenant) : undefined;

@@ -13,6 +13,8 @@ import { verifyTurnstile } from "../../forms/turnstile.ts";
 import { describe, validateSubmission } from "../../forms/validate.ts";
 import { routeNew, submitNew } from "../../interactions/ingest.ts";
 import { identifyContact } from "../../ucs/contacts.ts";
+import { formThreadInsert } from "../../ucs/forms.ts";
+import { interactionByExternalId } from "../../ucs/interaction-reads.ts";
 import { createInteraction, transitionBatch, type NewPart } from "../../ucs/interactions.ts";
 import { screen } from "../../workflow/screen.ts";
 import { acknowledgeForm } from "../../email/auto-reply.ts";
@@ -60,7 +62,7 @@ async function submitForm(req: Request, env: Env, tenant: string, form: Form, cf
   const externalId = key === undefined ? undefined : `form:${form.name}:${key}`;
   if (externalId) {
     // A retry answers the first post before Turnstile: its token is single-use and already spent.
-    const prior = await env.DB.prepare("SELECT id FROM interactions WHERE tenant_id = ? AND external_id = ?").bind(tenant, externalId).first<{ id: string }>();
+    const prior = await interactionByExternalId(env.DB, tenant, externalId);
     if (prior) return answer(prior.id, true);
   }
   if (form.turnstile) await verifyTurnstile(env.TURNSTILE_SECRET, sub.turnstileToken, ip);
@@ -102,9 +104,7 @@ async function submitForm(req: Request, env: Env, tenant: string, form: Form, cf
   }
   // A thread tag, so that replies by email (ours and the customer's answers) stay with this post.
   const tag = await freeTag(env.DB, tenant);
-  await env.DB.prepare("INSERT OR IGNORE INTO email_threads (tenant_id, thread_id, tag, contact_id, subject_norm, mailbox, last_at) VALUES (?, ?, ?, ?, ?, NULL, ?)")
-    .bind(tenant, created.id, tag, contact?.id ?? null, normalizeSubject(d.subject), Date.now())
-    .run();
+  await formThreadInsert(env.DB, { tenant, threadId: created.id, tag, contactId: contact?.id ?? null, subjectNorm: normalizeSubject(d.subject), at: Date.now() }).run();
   const ackIds = [...(wf.acknowledge ? [wf.acknowledge] : []), ...screened.autoRespond];
   if (ackIds.length && d.contact.email) await acknowledgeForm(env, { cfg, tenant, wf, interactionId: created.id, contactId: contact?.id ?? null, to: d.contact.email, name: d.contact, subject: d.subject, tag, responseIds: ackIds });
   await routeNew(env, tenant, target, { id: created.id, media: "email", priority, subject: d.subject, contactId: contact?.id ?? null, categories: screened.categories, attributes }, "webform");

@@ -6,7 +6,7 @@ import { SECRET_NAME } from "../../config/schema.ts";
 import { secretRefs } from "../../config/secret-refs.ts";
 import { MAX_SECRET_CHARS, MAX_SECRETS_PER_TENANT } from "../../secrets/crypto.ts";
 import { deleteUnusedTenantSecret, listTenantSecrets, setTenantSecret } from "../../secrets/store.ts";
-import { loadTenantConfig } from "../../ucs/tenants.ts";
+import { loadTenantConfig } from "../../config/tenants.ts";
 import { route, type RouteDef } from "../api.ts";
 import { badRequest, conflict, notFound } from "../../kernel/errors.ts";
 

@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { route, type RouteDef } from "../api.ts";
 import { notFound } from "../../kernel/errors.ts";
+import { d1Reachable } from "../../ucs/health.ts";
 import { openApiDocument } from "../openapi.ts";
 
 export function systemRoutes(all: () => RouteDef[]): RouteDef[] {
@@ -9,7 +10,7 @@ export function systemRoutes(all: () => RouteDef[]): RouteDef[] {
       method: "get", path: "/api/health", access: "public", tags: ["system"], summary: "Liveness and D1 reachability",
       responses: { 200: { description: "Healthy", schema: z.object({ ok: z.boolean(), d1: z.boolean(), time: z.string() }) } },
       handler: async ({ env }) => {
-        const d1 = await env.DB.prepare("SELECT 1 AS one").first<{ one: number }>().then((r) => r?.one === 1, () => false);
+        const d1 = await d1Reachable(env.DB);
         return { ok: true, d1, time: new Date().toISOString() };
       },
     }),

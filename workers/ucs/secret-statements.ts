@@ -1,7 +1,7 @@
-// The upsert of one sealed tenant secret: run on D1 by the API (./store.ts), rendered as SQL by the
-// local scripts (scripts/sql.ts). Pure.
-import type { Statement } from "../ucs/tenant-statements.ts";
-import { MAX_SECRETS_PER_TENANT, type Sealed } from "./crypto.ts";
+// The writes of one sealed tenant secret: run on D1 by the API (./secrets.ts), rendered as SQL by
+// the local scripts (scripts/sql.ts, workers/secrets/upgrade.ts). Pure: no bindings.
+import { MAX_SECRETS_PER_TENANT, type Sealed } from "../secrets/crypto.ts";
+import type { Statement } from "./tenant-statements.ts";
 
 /** Creates or replaces one secret. A new name is inserted only while the tenant has fewer than
  *  MAX_SECRETS_PER_TENANT, checked in the same statement (no check-then-act between two writers):

@@ -1,0 +1,93 @@
+// A tenant's config as configuration sees it: created, loaded, checked and replaced as one
+// validated document (the SQL is in workers/ucs/tenants.ts and workers/ucs/tenant-statements.ts;
+// the per-isolate cache of compiled configs is ./store.ts).
+import { parseConfig, withoutSecrets, type ParseOptions, type TenantConfig } from "./schema.ts";
+import { secretRefs } from "./secret-refs.ts";
+import { missingSecrets } from "../secrets/store.ts";
+import { badRequest, conflict, notFound } from "../kernel/errors.ts";
+import { changedLogins } from "../auth/changed-logins.ts";
+import { bumpTokenVersion } from "../ucs/auth.ts";
+import { tenantStatements, type Statement, type TenantKeys } from "../ucs/tenant-statements.ts";
+import { bindStatement, mailboxesTakenElsewhere, numberTakenElsewhere, tenantConfigRow, tenantLogins, type KeyKind } from "../ucs/tenants.ts";
+
+const bindAll = (db: D1Database, st: Statement[]) => st.map((s) => bindStatement(db, s));
+
+export type { KeyKind, TenantKeys };
+
+/** A new random API key: 256 bits, prefixed with its kind so a leaked one is recognised. */
+export const newApiKey = (kind: KeyKind) => `pk_${kind}_${[...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+
+/** Creates a tenant with its config and its two keys, made here unless given (tests, demo, provisioning): the keys
+ *  are shown only now. The secrets its config names are set first (setTenantSecret), as for a replace. */
+export async function createTenant(db: D1Database, input: unknown, given: Partial<TenantKeys> = {}, opts: ParseOptions = {}): Promise<{ config: TenantConfig; keys: TenantKeys }> {
+  const cfg = parseConfig(input, opts);
+  await checkSecretsSet(db, cfg);
+  await checkMailboxesFree(db, cfg);
+  await checkNumbersFree(db, cfg);
+  const keys: TenantKeys = { ingest: given.ingest ?? newApiKey("ingest"), read: given.read ?? newApiKey("read") };
+  await db.batch(bindAll(db, await tenantStatements(cfg, { keys, version: 1 })));
+  return { config: cfg, keys };
+}
+
+export async function loadTenantConfig(db: D1Database, tenantId: string): Promise<{ config: TenantConfig; version: number }> {
+  const row = await tenantConfigRow(db, tenantId);
+  if (!row) throw notFound("unknown_tenant", `no tenant '${tenantId}'`);
+  return { config: JSON.parse(row.config) as TenantConfig, version: row.config_version };
+}
+
+/** Replaces a tenant's config (admin). The tenant id in the body must be the caller's. */
+export async function replaceTenantConfig(db: D1Database, tenantId: string, input: unknown, opts: { expectedVersion?: number } & ParseOptions = {}): Promise<{ config: TenantConfig; version: number }> {
+  const cfg = parseConfig(input, opts);
+  if (cfg.tenant.id !== tenantId) throw badRequest("invalid_config", `tenant.id: must be '${tenantId}'`);
+  await checkSecretsSet(db, cfg);
+  await checkMailboxesFree(db, cfg);
+  await checkNumbersFree(db, cfg);
+  const current = await loadTenantConfig(db, tenantId);
+  // An editor that loaded version N saves over N only: someone else's newer save is not undone unseen.
+  if (opts.expectedVersion !== undefined && current.version !== opts.expectedVersion)
+    throw conflict("version_conflict", `the config changed since you loaded it (version ${opts.expectedVersion}, now ${current.version}); reload and apply your changes again`);
+  const existing = await tenantLogins(db, tenantId);
+  const version = current.version + 1;
+  const st = await tenantStatements(cfg, { version, existingLogins: new Set(existing) });
+  // In the same batch as the new config version: a reader that sees the new config sees these too.
+  for (const agentId of changedLogins(current.config.agents, cfg.agents)) st.push(bumpTokenVersion(tenantId, agentId));
+  await db.batch(bindAll(db, st));
+  return { config: withoutSecrets(cfg), version };
+}
+
+/** Each secret reference in a stored config that does not resolve: a name the tenant has not set,
+ *  or an http transport with no secret (configs from before tenant secrets). Empty when all do. */
+export async function secretWarnings(db: D1Database, tenantId: string, cfg: TenantConfig): Promise<{ path: string; message: string }[]> {
+  const refs = secretRefs(cfg);
+  const missing = await missingSecrets(db, tenantId, refs.map((r) => r.name));
+  const out = refs.filter((r) => missing.has(r.name)).map((r) => ({ path: r.path, message: `this tenant has no secret '${r.name}': set it (PUT /api/v1/admin/secrets/${r.name}) or ask the operator to run the secrets upgrade; until then it does not work` }));
+  const t = cfg.email?.transport as { kind?: string; secret?: unknown } | undefined;
+  if (t?.kind === "http" && !t.secret) out.push({ path: "email.transport.secret", message: "the http transport names no secret (it used the platform's MAIL_API_TOKEN): set one and name it, or ask the operator to run the secrets upgrade; until then no mail is sent" });
+  return out;
+}
+
+/** A config names only secrets its tenant has set (set first, then name): a typo, or a Worker
+ *  variable's name like AUTH_SECRET, is refused here rather than failing at the first webhook. */
+async function checkSecretsSet(db: D1Database, cfg: TenantConfig): Promise<void> {
+  const refs = secretRefs(cfg);
+  const missing = await missingSecrets(db, cfg.tenant.id, refs.map((r) => r.name));
+  const issues = refs.filter((r) => missing.has(r.name)).map((r) => ({ path: r.path, message: `this tenant has no secret '${r.name}': set it first with PUT /api/v1/admin/secrets/${r.name}` }));
+  if (issues.length) throw badRequest("invalid_config", issues.map((i) => `${i.path}: ${i.message}`).join("; "), issues);
+}
+
+/** A contact-center number belongs to one tenant: its messages must land in exactly one place. */
+async function checkNumbersFree(db: D1Database, cfg: TenantConfig): Promise<void> {
+  if (cfg.numbers.length === 0) return;
+  const taken = await numberTakenElsewhere(db, cfg.tenant.id, cfg.numbers.map((n) => n.number));
+  if (taken !== null) throw badRequest("invalid_config", `numbers[${cfg.numbers.findIndex((n) => n.number === taken)}].number: '${taken}' belongs to another tenant`);
+}
+
+/** A mailbox address belongs to one tenant: mail to it must land in exactly one place. */
+async function checkMailboxesFree(db: D1Database, cfg: TenantConfig): Promise<void> {
+  if (cfg.mailboxes.length === 0) return;
+  const first = (await mailboxesTakenElsewhere(db, cfg.tenant.id, cfg.mailboxes.map((m) => m.address.toLowerCase())))[0];
+  if (first !== undefined) {
+    const i = cfg.mailboxes.findIndex((m) => m.address.toLowerCase() === first);
+    throw badRequest("invalid_config", `mailboxes[${i}].address: '${first}' belongs to another tenant`);
+  }
+}

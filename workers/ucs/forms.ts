@@ -1,0 +1,9 @@
+// What a web form post writes besides its interaction: the mail thread that keeps replies by
+// email (ours and the customer's answers) with the post.
+
+/** The post's thread under its tag; a retried post keeps the thread it has. */
+export function formThreadInsert(db: D1Database, t: { tenant: string; threadId: string; tag: string; contactId: string | null; subjectNorm: string; at: number }): D1PreparedStatement {
+  return db
+    .prepare("INSERT OR IGNORE INTO email_threads (tenant_id, thread_id, tag, contact_id, subject_norm, mailbox, last_at) VALUES (?, ?, ?, ?, ?, NULL, ?)")
+    .bind(t.tenant, t.threadId, t.tag, t.contactId, t.subjectNorm, t.at);
+}

@@ -1,0 +1,13 @@
+// Small reads of one interaction's row for the doors that must know whether it exists already
+// (a retried chat start or form post) or what it is (a staff chat caller).
+
+/** The interaction a door created for this external id (a client's idempotency key), if any. */
+export async function interactionByExternalId(db: D1Database, tenant: string, externalId: string): Promise<{ id: string; queue: string; created_at: number } | null> {
+  return db.prepare("SELECT id, queue, created_at FROM interactions WHERE tenant_id = ? AND external_id = ?").bind(tenant, externalId).first<{ id: string; queue: string; created_at: number }>();
+}
+
+/** The interaction's media, or null when the tenant has no such interaction. */
+export async function interactionMedia(db: D1Database, tenant: string, id: string): Promise<string | null> {
+  const row = await db.prepare("SELECT media FROM interactions WHERE tenant_id = ? AND id = ?").bind(tenant, id).first<{ media: string }>();
+  return row?.media ?? null;
+}
