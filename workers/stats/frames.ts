@@ -4,8 +4,9 @@
 // its sockets, its SQLite and its alarm.
 import { readJsonFrame } from "../kernel/json-frame.ts";
 import type { DashboardClientFrame, DashboardFrame } from "../protocol/dashboard.ts";
-import type { LiveStats, QueueSample, Sample } from "./types.ts";
+import type { LiveStats } from "./types.ts";
 
+export { toSample } from "../protocol/dashboard.ts";
 export type { QueueSample, Sample } from "./types.ts";
 
 /** While a socket is open, stats are pushed this often. */
@@ -23,12 +24,6 @@ export const MAX_FRAME_BYTES = 1024;
 
 export type FrameError = { code: "frame_too_large" | "malformed_frame" | "unknown_frame" | "stats_unavailable" | "unauthorized"; message: string };
 
-
-export function toSample(s: LiveStats): Sample {
-  const queues: Record<string, QueueSample> = {};
-  for (const q of s.queues) queues[q.queue] = { waiting: q.waiting, oldestWaitMs: q.oldestWaitMs, serviceLevelPct: q.serviceLevelPct, avgHandleMs: q.avgHandleMs };
-  return { at: s.at, queues };
-}
 
 export const statsFrame = (s: LiveStats): DashboardFrame => ({ type: "stats", at: s.at, queues: s.queues, agents: s.agents });
 

@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { Auth } from "../../shared/api.ts";
 import { errorText } from "../../shared/api.ts";
 import { LiveSocket, type SocketState } from "../../shared/socket.ts";
-import type { DashboardFrame } from "../../../workers/protocol/dashboard.ts";
+import { toSample, type DashboardFrame } from "../../../workers/protocol/dashboard.ts";
 import type { LiveStats, Sample } from "../api-types.ts";
 
 export const POLL_MS = 3_000;
@@ -20,12 +20,6 @@ export interface DashboardData {
   source: "socket" | "polling";
   error: string | null;
   refresh: () => void;
-}
-
-export function sampleOf(s: LiveStats): Sample {
-  const queues: Sample["queues"] = {};
-  for (const q of s.queues) queues[q.queue] = { waiting: q.waiting, oldestWaitMs: q.oldestWaitMs, serviceLevelPct: q.serviceLevelPct, avgHandleMs: q.avgHandleMs };
-  return { at: s.at, queues };
 }
 
 const recent = (list: Sample[], now: number) => list.filter((s) => s.at >= now - HISTORY_MS);
@@ -51,7 +45,7 @@ export function useDashboard(auth: Auth): DashboardData {
         setError(null);
         if (s.at - lastLocalSample >= SAMPLE_MS - 500) {
           lastLocalSample = s.at;
-          setHistory((h) => recent([...h, sampleOf(s)], s.at));
+          setHistory((h) => recent([...h, toSample(s)], s.at));
         }
       } catch (e) {
         if (alive) setError(errorText(e));
