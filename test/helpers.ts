@@ -135,3 +135,19 @@ export const stateIs = (t: Tenant, id: string, state: string, extra: (i: Interac
 export async function queueItems(t: Tenant, queue: string, as: string) {
   return (await t.call<{ items: { id: string; state: string; effectivePriority: number; pinnedAgent: string | null }[] }>(`/api/v1/queues/${queue}/interactions`, { as })).items;
 }
+
+/** A WebSocket upgrade the server refused, as a browser sees it: the socket opens, carries one error
+ *  frame and closes with 4000 + the status. Answers that status and the frame's error. */
+export async function upgradeRefusal(res: Response): Promise<{ status: number; error: { code: string; message: string } }> {
+  if (res.status !== 101 || !res.webSocket) throw new Error(`expected a refused upgrade as a socket, got HTTP ${res.status}`);
+  const ws = res.webSocket;
+  const frames: string[] = [];
+  let code: number | null = null;
+  ws.addEventListener("message", (e) => frames.push(e.data as string));
+  ws.addEventListener("close", (e) => (code = e.code));
+  ws.accept();
+  const closed = await until(async () => (code === null ? null : code), "the refused socket's close");
+  const frame = JSON.parse(frames[0] ?? "null") as { type: string; error: { code: string; message: string } } | null;
+  if (!frame || frame.type !== "error") throw new Error(`expected an error frame first, got ${frames[0]}`);
+  return { status: closed - 4000, error: frame.error };
+}

@@ -2,7 +2,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { issueToken } from "../../workers/auth/tokens.ts";
-import { makeTenant, offerFor, PASSWORD, post, ready, submit } from "../helpers.ts";
+import { makeTenant, offerFor, PASSWORD, post, ready, submit, upgradeRefusal } from "../helpers.ts";
 
 async function expectError(res: Response, status: number, code: string, message?: RegExp) {
   expect(res.status).toBe(status);
@@ -119,7 +119,8 @@ describe("bad input", () => {
 
   it("a WebSocket needs a token and an upgrade", async () => {
     const t = await makeTenant([{ id: "a" }]);
-    await expectError(await raw("/api/v1/me/ws", { headers: { Upgrade: "websocket" } }), 401, "unauthorized");
+    // A browser never reads a refused upgrade's body: the refusal comes as a frame and a close code.
+    expect(await upgradeRefusal(await raw("/api/v1/me/ws", { headers: { Upgrade: "websocket" } }))).toMatchObject({ status: 401, error: { code: "unauthorized" } });
     await expectError(await t.api("/api/v1/me/ws", { as: "a" }), 426, "upgrade_required");
   });
 });

@@ -28,8 +28,17 @@ export interface Ctx<B, Q> {
   caller: Caller;
 }
 
+/** A route web pages on other origins call. `origin`: the Origin to allow for this request, or null
+ *  for none (it may throw 403 to refuse one); every answer of the route carries it, errors included.
+ *  `allowList`: for the preflight, the origins allowed on this path, or null when only the request
+ *  itself can tell (its tenant is in the body); the router answers OPTIONS from it. */
+export interface CorsRule<B, Q> {
+  origin: (ctx: Ctx<B, Q>) => Promise<string | null>;
+  allowList: (ctx: Pick<Ctx<unknown, unknown>, "req" | "env" | "params">) => Promise<readonly string[] | null>;
+}
+
 export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType> {
-  method: "get" | "post" | "put" | "delete" | "options";
+  method: "get" | "post" | "put" | "delete";
   path: string;
   access: Access;
   summary: string;
@@ -39,6 +48,10 @@ export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType =
   /** Documented success responses: status → description and schema. */
   responses?: Record<number, { description: string; schema?: z.ZodType }>;
   handler: (ctx: Ctx<z.infer<B>, z.infer<Q>>) => Promise<unknown>;
+  cors?: CorsRule<z.infer<B>, z.infer<Q>>;
+  /** Only ever opened as a WebSocket: a plain request is a 426, and a refused upgrade is answered
+   *  as a socket that sends the error frame and closes (a browser never reads a refusal's body). */
+  upgrade?: "websocket";
 }
 
 /** The caller as a logged-in user (agent, supervisor, admin): an ingest key is refused. */

@@ -1,9 +1,7 @@
-// CORS for the public endpoints web pages call (forms, callbacks): an allow-list per form or per
-// tenant. A request whose Origin is not listed is refused outright (403), not just left without
+// CORS for the public endpoints web pages call (forms, callbacks, the visitor chat): an allow-list
+// per form or per tenant, declared on each route (`cors`) and applied by the router. A request whose Origin is not listed is refused outright (403), not just left without
 // headers: a plain HTML form post is not subject to CORS, so withholding headers would not stop it.
 import { AppError } from "../kernel/errors.ts";
-import { toErrorResponse } from "./error-response.ts";
-import { Reply } from "./api.ts";
 
 const ALLOW_HEADERS = "Content-Type, Accept, Authorization, Idempotency-Key";
 const EXPOSE_HEADERS = "Retry-After, Location";
@@ -48,21 +46,6 @@ export function preflight(req: Request, allowed: readonly string[] | null, metho
     res.headers.set("Access-Control-Allow-Methods", [...methods, "OPTIONS"].join(", "));
     res.headers.set("Access-Control-Allow-Headers", ALLOW_HEADERS);
     res.headers.set("Access-Control-Max-Age", "600");
-  }
-  return withCors(res, origin);
-}
-
-/** Runs a handler for an allowed origin: its answer and its errors (as the router would render them)
- *  carry the CORS headers, so the page's script can read why it was refused. */
-export async function corsAnswer(origin: string | null, fn: () => Promise<Response | Reply | object>): Promise<Response> {
-  let res: Response;
-  try {
-    const out = await fn();
-    res = out instanceof Response ? out : out instanceof Reply ? Response.json(out.body, { status: out.status }) : Response.json(out);
-  } catch (err) {
-    res = toErrorResponse(err);
-    const retry = err instanceof AppError && err.status === 429 ? (err.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds : undefined;
-    if (retry !== undefined) res.headers.set("Retry-After", String(retry));
   }
   return withCors(res, origin);
 }

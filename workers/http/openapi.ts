@@ -6,6 +6,9 @@ const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.st
 
 const toJson = (s: z.ZodType, io: "input" | "output") => z.toJSONSchema(s, { io, unrepresentable: "any" }) as Record<string, unknown>;
 
+/** `post` + `/api/v1/forms/{formId}` → `postApiV1FormsFormId`. */
+const operationId = (method: string, path: string) => `${method}${path.replace(/[{}]/g, "").replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ""))}`;
+
 export function openApiDocument(routes: RouteDef[], serverUrl: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
@@ -24,13 +27,26 @@ export function openApiDocument(routes: RouteDef[], serverUrl: string): Record<s
     (paths[path] ??= {})[r.method] = {
       summary: r.summary,
       tags: r.tags,
-      operationId: `${r.method}${path.replace(/[{}]/g, "").replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ""))}`,
+      operationId: operationId(r.method, path),
       "x-access": r.access,
       security,
       parameters: params.length ? params : undefined,
       requestBody: r.body ? { required: true, content: { "application/json": { schema: toJson(r.body, "input") } } } : undefined,
       responses,
+      ...(r.cors ? { "x-cors": "browsers on the allowed origins; errors carry the CORS headers too" } : {}),
+      ...(r.upgrade ? { "x-upgrade": "websocket: a plain request is a 426; a refused upgrade sends an error frame and closes with 4000 + the status" } : {}),
     };
+    // The router answers a CORS route's preflight itself.
+    if (r.cors)
+      (paths[path] ??= {}).options ??= {
+        summary: "CORS preflight: 204 for an origin on the list, else 403",
+        tags: r.tags,
+        operationId: operationId("options", path),
+        "x-access": "public",
+        security: [],
+        parameters: params.length ? params : undefined,
+        responses: { 204: { description: "Allowed" }, 403: { description: "Origin not allowed", content: { "application/json": { schema: toJson(ErrorSchema, "output") } } } },
+      };
   }
   return {
     openapi: "3.1.0",

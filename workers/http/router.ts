@@ -1,9 +1,40 @@
 // Wires the route registry into itty-router: authenticate, validate, run, answer JSON; every error
-// becomes `{ error: { code, message } }` here, at one boundary.
+// becomes `{ error: { code, message } }` here, at one boundary. Routes declare CORS and WebSocket
+// upgrades as properties, so preflights, CORS headers on every answer (errors too) and refused
+// upgrades are handled here, once.
 import { Router, type IRequest } from "itty-router";
-import { authenticate, readJson, readQuery, Reply, type RouteDef } from "./api.ts";
+import { authenticate, readJson, readQuery, Reply, type Ctx, type RouteDef } from "./api.ts";
 import { AppError } from "../kernel/errors.ts";
+import { refuseUpgrade } from "../kernel/refuse-upgrade.ts";
 import { toErrorResponse } from "./error-response.ts";
+import { preflight, withCors } from "./cors.ts";
+
+const isUpgrade = (req: Request) => req.headers.get("Upgrade")?.toLowerCase() === "websocket";
+
+function render(out: unknown): Response {
+  if (out instanceof Response) return out;
+  if (out instanceof Reply) return Response.json(out.body, { status: out.status });
+  return Response.json(out ?? { ok: true });
+}
+
+/** One request through one route: its answer, or its error rendered, with the route's CORS headers. */
+async function answer(r: RouteDef, req: Request, env: Env, exec: ExecutionContext, params: Record<string, string>): Promise<Response> {
+  if (r.upgrade && !isUpgrade(req)) throw new AppError(426, "upgrade_required", "open this as a WebSocket");
+  let origin: string | null = null;
+  try {
+    const caller = await authenticate(req, env, r.access);
+    const body = r.body ? await readJson(req, r.body) : undefined;
+    const query = r.query ? readQuery(req, r.query) : undefined;
+    const ctx: Ctx<unknown, unknown> = { req, env, exec, params, body, query, caller };
+    if (r.cors) origin = await r.cors.origin(ctx);
+    const res = render(await r.handler(ctx));
+    return r.cors ? withCors(res, origin) : res;
+  } catch (err) {
+    if (r.upgrade) return refuseUpgrade(err instanceof AppError ? err : (console.error("refused upgrade", err), new AppError(500, "internal", "internal error")));
+    if (!r.cors) throw err;
+    return withCors(toErrorResponse(err), origin);
+  }
+}
 
 export function buildRouter(routes: RouteDef[]) {
   const router = Router<IRequest, [Env, ExecutionContext]>({
@@ -11,20 +42,24 @@ export function buildRouter(routes: RouteDef[]) {
     finally: [(res: unknown) => res ?? toErrorResponse(new AppError(404, "not_found", "no such endpoint"))],
   });
   const methodsByPath = new Map<string, Set<string>>();
+  const corsByPath = new Map<string, { rule: NonNullable<RouteDef["cors"]>; methods: string[] }>();
   for (const r of routes) {
     const set = methodsByPath.get(r.path) ?? new Set<string>();
     set.add(r.method.toUpperCase());
     methodsByPath.set(r.path, set);
-    router[r.method](r.path, async (req: IRequest, env: Env, exec: ExecutionContext) => {
-      const caller = await authenticate(req as unknown as Request, env, r.access);
-      const body = r.body ? await readJson(req as unknown as Request, r.body) : undefined;
-      const query = r.query ? readQuery(req as unknown as Request, r.query) : undefined;
-      const out = await r.handler({ req: req as unknown as Request, env, exec, params: (req.params ?? {}) as Record<string, string>, body, query, caller });
-      if (out instanceof Response) return out;
-      if (out instanceof Reply) return Response.json(out.body, { status: out.status });
-      return Response.json(out ?? { ok: true });
-    });
+    if (r.cors) {
+      const c = corsByPath.get(r.path) ?? { rule: r.cors, methods: [] };
+      c.methods.push(r.method.toUpperCase());
+      corsByPath.set(r.path, c);
+    }
+    router[r.method](r.path, (req: IRequest, env: Env, exec: ExecutionContext) => answer(r, req as unknown as Request, env, exec, (req.params ?? {}) as Record<string, string>));
   }
+  // Preflights for the routes web pages call: 204 with what may be sent, or 403 for an origin not on the list.
+  for (const [path, c] of corsByPath)
+    router.options(path, async (req: IRequest, env: Env) => {
+      const r = req as unknown as Request;
+      return preflight(r, await c.rule.allowList({ req: r, env, params: (req.params ?? {}) as Record<string, string> }), c.methods);
+    });
   // A known path with the wrong method is a 405, not a 404.
   for (const [path, methods] of methodsByPath)
     router.all(path, () => {

@@ -51,8 +51,8 @@ export const agentRoutes = [
   route({
     method: "get", path: "/api/v1/me/ws", access: "agent", tags: ["agent"],
     summary: "WebSocket (token in ?token=): offers, revoked offers, work and state changes as JSON messages",
-    handler: async ({ env, caller, req }) => {
-      if (req.headers.get("Upgrade")?.toLowerCase() !== "websocket") return Response.json({ error: { code: "upgrade_required", message: "open this as a WebSocket" } }, { status: 426 });
+    upgrade: "websocket",
+    handler: async ({ env, caller }) => {
       // Not the token: who holds it, its version and until when, so the object closes the socket when
       // the token lapses or is revoked.
       return self(env, caller).fetch(new Request("https://agent/ws", { headers: { Upgrade: "websocket", ...heldHeaders(asUser(caller)) } }));

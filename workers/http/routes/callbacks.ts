@@ -15,7 +15,7 @@ import { routeNew, submitNew } from "../../interactions/ingest.ts";
 import { identifyContact } from "../../ucs/contacts.ts";
 import { addNote, createInteraction, getInteractionRow, transitionBatch, type InteractionRow } from "../../ucs/interactions.ts";
 import { Reply, route, type RouteDef } from "../api.ts";
-import { allowedOrigin, corsAnswer, preflight } from "../cors.ts";
+import { allowedOrigin } from "../cors.ts";
 import { AppError, badRequest, conflict, forbidden, notFound } from "../../kernel/errors.ts";
 import { eventStatements } from "../../ucs/events.ts";
 
@@ -207,12 +207,18 @@ async function recordOutcome(env: Env, tenant: string, agentId: string, id: stri
   return { interactionId: id, outcome: b.outcome, attempts, state: "done" };
 }
 
-const preflightFor = async (req: Request, env: Env, methods: string[]) => {
-  // The tenant is named in the body, which a preflight lacks: with ?tenant= its list is checked here,
-  // otherwise the actual request is (and refused with 403 before anything is stored).
-  const tenant = new URL(req.url).searchParams.get("tenant");
-  return preflight(req, tenant ? (await callbacksOf(env, tenant)).cb.allowedOrigins : null, methods);
-};
+/** CORS for the customer's callback endpoints. The tenant is named in the body (or the query), which a
+ *  preflight lacks: with ?tenant= its list is checked there, otherwise the actual request is (and
+ *  refused with 403 before anything is stored). */
+const callbackCors = (tenantOf: (ctx: { body: unknown; query: unknown }) => string) => ({
+  origin: async (ctx: { req: Request; env: Env; body: unknown; query: unknown }) => allowedOrigin(ctx.req, (await callbacksOf(ctx.env, tenantOf(ctx))).cb.allowedOrigins),
+  allowList: async ({ req, env }: { req: Request; env: Env }) => {
+    const tenant = new URL(req.url).searchParams.get("tenant");
+    return tenant ? (await callbacksOf(env, tenant)).cb.allowedOrigins : null;
+  },
+});
+const inBody = ({ body }: { body: unknown }) => (body as { tenant: string }).tenant;
+const inQuery = ({ query }: { query: unknown }) => (query as { tenant: string }).tenant;
 
 export const callbackRoutes: RouteDef[] = [
   route({
@@ -220,36 +226,33 @@ export const callbackRoutes: RouteDef[] = [
     summary: "Ask to be called back within a window. Held, scheduled, until windowStart; answers a token for checking and cancelling it.",
     body: RequestBody,
     responses: { 202: { description: "Accepted", schema: Created } },
+    cors: callbackCors(inBody),
     handler: async ({ req, env, body }) => {
       const { cfg, cb } = await callbacksOf(env, body.tenant);
-      return corsAnswer(allowedOrigin(req, cb.allowedOrigins), () => requestCallback(req, env, body, cfg, cb));
+      return requestCallback(req, env, body, cfg, cb);
     },
   }),
   route({
     method: "get", path: "/api/v1/callbacks/:id", access: "public", tags: ["callbacks"], summary: "The customer's view of a callback request (state, window, outcome); a wrong token is a 404",
     query: TokenQuery,
-    handler: async ({ req, env, params, query }) => {
-      const { cb } = await callbacksOf(env, query.tenant);
-      return corsAnswer(allowedOrigin(req, cb.allowedOrigins), async () => {
-        const c = await withToken(env, query.tenant, params.id!, query.token);
-        const i = await getInteractionRow(env.DB, query.tenant, params.id!);
-        const state = customerState(i, c.outcome);
-        const next = state === "scheduled" ? await dueAt(env.DB, query.tenant, i.id) : null;
-        return {
-          interactionId: i.id, state, window: { start: iso(c.window_start), end: iso(c.window_end) }, topic: c.topic, outcome: c.outcome, attempts: c.attempts,
-          ...(next !== null ? { scheduledFor: iso(next) } : {}),
-        };
-      });
+    cors: callbackCors(inQuery),
+    handler: async ({ env, params, query }) => {
+      const c = await withToken(env, query.tenant, params.id!, query.token);
+      const i = await getInteractionRow(env.DB, query.tenant, params.id!);
+      const state = customerState(i, c.outcome);
+      const next = state === "scheduled" ? await dueAt(env.DB, query.tenant, i.id) : null;
+      return {
+        interactionId: i.id, state, window: { start: iso(c.window_start), end: iso(c.window_end) }, topic: c.topic, outcome: c.outcome, attempts: c.attempts,
+        ...(next !== null ? { scheduledFor: iso(next) } : {}),
+      };
     },
   }),
   route({
     method: "post", path: "/api/v1/callbacks/:id/cancel", access: "public", tags: ["callbacks"],
     summary: "The customer cancels a callback still waiting or scheduled (409 in_progress once an agent has it, already_closed when finished); a wrong token is a 404",
     body: CancelBody,
-    handler: async ({ req, env, params, body }) => {
-      const { cb } = await callbacksOf(env, body.tenant);
-      return corsAnswer(allowedOrigin(req, cb.allowedOrigins), () => cancel(env, body.tenant, params.id!, body.token));
-    },
+    cors: callbackCors(inBody),
+    handler: async ({ env, params, body }) => cancel(env, body.tenant, params.id!, body.token),
   }),
   route({
     method: "get", path: "/api/v1/interactions/:id/callback", access: "agent", tags: ["agent", "callbacks"],
@@ -269,11 +272,4 @@ export const callbackRoutes: RouteDef[] = [
       return recordOutcome(env, caller.tenant, caller.agentId, params.id!, body);
     },
   }),
-  ...(["/api/v1/callbacks", "/api/v1/callbacks/:id", "/api/v1/callbacks/:id/cancel"] as const).map((path) =>
-    route({
-      method: "options", path, access: "public", tags: ["callbacks"], summary: "CORS preflight (add ?tenant= to have the origin checked here)",
-      responses: { 204: { description: "Allowed" } },
-      handler: ({ req, env }) => preflightFor(req, env, path === "/api/v1/callbacks/:id" ? ["GET"] : ["POST"]),
-    }),
-  ),
 ];

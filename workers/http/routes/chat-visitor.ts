@@ -14,7 +14,6 @@ import { getConfig } from "../../config/store.ts";
 import { clientIp, enforceRate } from "../../forms/limit.ts";
 import { newId } from "../../kernel/ids.ts";
 import { Reply, readJson, route, type RouteDef } from "../api.ts";
-import { corsAnswer, preflight } from "../cors.ts";
 import { AppError, badRequest, notFound } from "../../kernel/errors.ts";
 import { readLimited } from "../read-limited.ts";
 import { heldHeaders } from "../../auth/revocation.ts";
@@ -52,10 +51,22 @@ async function echoOrigin(req: Request, env: Env, tenant: string | null): Promis
 
 const allowList = (req: Request, cfg: CompiledConfig) => [new URL(req.url).origin, ...(cfg.raw.chat?.allowedOrigins ?? [])];
 
-/** A session endpoint: CORS around the answer and its errors, the caller checked inside. */
-async function session(req: Request, env: Env, id: string, fn: (c: ChatCaller) => Promise<unknown>): Promise<Response> {
-  return corsAnswer(await echoOrigin(req, env, splitChatId(id).tenant), async () => (await fn(await chatCaller(req, env, id))) ?? { ok: true });
+/** A session endpoint: the caller checked, then `fn`. */
+async function session(req: Request, env: Env, id: string, fn: (c: ChatCaller) => Promise<unknown>): Promise<unknown> {
+  return (await fn(await chatCaller(req, env, id))) ?? { ok: true };
 }
+
+/** CORS on a tenant's chat endpoints: its allowed web origins (and Parley's own) are echoed on every
+ *  answer, errors included; the handler itself refuses another origin (403). */
+const tenantCors = (tenantOf: (params: Record<string, string>) => string | null) => ({
+  origin: async ({ req, env, params }: { req: Request; env: Env; params: Record<string, string> }) => echoOrigin(req, env, tenantOf(params)),
+  allowList: async ({ req, env, params }: { req: Request; env: Env; params: Record<string, string> }) => {
+    const tenant = tenantOf(params);
+    return tenant ? allowList(req, await tenantConfig(env, tenant)) : [new URL(req.url).origin];
+  },
+});
+const byTenant = tenantCors((p) => p.tenant!);
+const bySession = tenantCors((p) => splitChatId(p.id!).tenant);
 
 const chat = (env: Env, c: ChatCaller) => chatStub(env, c.tenant, c.interactionId);
 
@@ -67,16 +78,6 @@ async function heldChat(req: Request, env: Env, tenant: string): Promise<string 
   const grant = await verifyChatToken(env.AUTH_SECRET, m[1]!).catch(() => null);
   return grant && grant.tenant === tenant && grant.participant === "customer" ? grant.chat : null;
 }
-
-const SESSION_PATHS: [string, string[]][] = [
-  ["/api/v1/chat/sessions/:id", ["GET"]],
-  ["/api/v1/chat/sessions/:id/messages", ["GET", "POST"]],
-  ["/api/v1/chat/sessions/:id/typing", ["POST"]],
-  ["/api/v1/chat/sessions/:id/read", ["POST"]],
-  ["/api/v1/chat/sessions/:id/attachments", ["POST"]],
-  ["/api/v1/chat/sessions/:id/transcript", ["POST"]],
-  ["/api/v1/chat/sessions/:id/end", ["POST"]],
-];
 
 function typeAllowed(type: string, allowed: readonly string[]): boolean {
   const t = type.toLowerCase();
@@ -99,56 +100,46 @@ export const chatRoutes: RouteDef[] = [
   route({
     method: "get", path: "/api/v1/chat/:tenant/config", access: "public", tags: ["chat"],
     summary: "What the widget needs: whether chat is available now, the pre-chat fields, its texts, the offline form and the attachment limits",
+    cors: byTenant,
     handler: async ({ req, env, params }) => {
       const cfg = await tenantConfig(env, params.tenant!);
-      return corsAnswer(await echoOrigin(req, env, params.tenant!), async () => {
-        const c = chatSettings(cfg);
-        checkOrigin(req, cfg);
-        const a = await availability(env, cfg);
-        const form = c.offlineForm ? cfg.raw.forms.find((f) => f.name === c.offlineForm) : undefined;
-        return {
-          tenant: cfg.raw.tenant.name,
-          available: a.available,
-          ...(a.available ? {} : { reason: a.reason }),
-          preChat: { fields: c.preChatFields },
-          strings: c.strings,
-          offline: form ? { form: form.name, fields: form.fields.filter((f) => f.type !== "file"), honeypot: form.honeypot } : null,
-          attachments: c.attachments,
-        };
-      });
+      const c = chatSettings(cfg);
+      checkOrigin(req, cfg);
+      const a = await availability(env, cfg);
+      const form = c.offlineForm ? cfg.raw.forms.find((f) => f.name === c.offlineForm) : undefined;
+      return {
+        tenant: cfg.raw.tenant.name,
+        available: a.available,
+        ...(a.available ? {} : { reason: a.reason }),
+        preChat: { fields: c.preChatFields },
+        strings: c.strings,
+        offline: form ? { form: form.name, fields: form.fields.filter((f) => f.type !== "file"), honeypot: form.honeypot } : null,
+        attachments: c.attachments,
+      };
     },
   }),
   route({
     method: "post", path: "/api/v1/chat/:tenant/sessions", access: "public", tags: ["chat"],
     summary: "Start a chat (steps 1–4): the session opens, the interaction is recorded and queued. Idempotent on clientId while the chat is live, for 2 minutes after its start or with its token as Authorization: Bearer (409 chat_not_resumable otherwise). 409 chat_unavailable: offer the offline form",
     responses: { 201: { description: "Started" }, 200: { description: "The same clientId again: the same chat, a fresh token" } },
+    cors: byTenant,
     handler: async ({ req, env, params }) => {
       const cfg = await tenantConfig(env, params.tenant!);
-      return corsAnswer(await echoOrigin(req, env, params.tenant!), async () => {
-        const settings = chatSettings(cfg);
-        checkOrigin(req, cfg);
-        const body = (await readJson(req, Start)) as z.infer<typeof Start>;
-        await enforceRate(env.DB, `chat:${params.tenant}:${clientIp(req)}`, settings.rateLimit);
-        const r = await startChat(env, cfg, body, await heldChat(req, env, cfg.raw.tenant.id));
-        const t = await issueChatToken(env.AUTH_SECRET, { tenant: cfg.raw.tenant.id, chat: r.interactionId, participant: "customer" }, SESSION_TTL_SECONDS);
-        const chatId = chatIdOf(cfg.raw.tenant.id, r.interactionId);
-        return new Reply(r.created ? 201 : 200, { chatId, interactionId: r.interactionId, token: t.token, expiresAt: t.expiresAt, participant: { id: "customer", name: r.name }, ws: `/api/v1/chat/sessions/${chatId}/ws` });
-      });
+      const settings = chatSettings(cfg);
+      checkOrigin(req, cfg);
+      const body = (await readJson(req, Start)) as z.infer<typeof Start>;
+      await enforceRate(env.DB, `chat:${params.tenant}:${clientIp(req)}`, settings.rateLimit);
+      const r = await startChat(env, cfg, body, await heldChat(req, env, cfg.raw.tenant.id));
+      const t = await issueChatToken(env.AUTH_SECRET, { tenant: cfg.raw.tenant.id, chat: r.interactionId, participant: "customer" }, SESSION_TTL_SECONDS);
+      const chatId = chatIdOf(cfg.raw.tenant.id, r.interactionId);
+      return new Reply(r.created ? 201 : 200, { chatId, interactionId: r.interactionId, token: t.token, expiresAt: t.expiresAt, participant: { id: "customer", name: r.name }, ws: `/api/v1/chat/sessions/${chatId}/ws` });
     },
-  }),
-  route({
-    method: "options", path: "/api/v1/chat/:tenant/sessions", access: "public", tags: ["chat"], summary: "CORS preflight",
-    handler: async ({ req, env, params }) => preflight(req, allowList(req, await tenantConfig(env, params.tenant!)), ["POST"]),
-  }),
-  route({
-    method: "options", path: "/api/v1/chat/:tenant/config", access: "public", tags: ["chat"], summary: "CORS preflight",
-    handler: async ({ req, env, params }) => preflight(req, allowList(req, await tenantConfig(env, params.tenant!)), ["GET"]),
   }),
   route({
     method: "get", path: "/api/v1/chat/sessions/:id/ws", access: "public", tags: ["chat"],
     summary: "The chat's WebSocket (token in ?token=, resume with ?after=N). Frames: docs/chat.md",
+    upgrade: "websocket",
     handler: async ({ req, env, params }) => {
-      if (req.headers.get("Upgrade")?.toLowerCase() !== "websocket") throw new AppError(426, "upgrade_required", "open this as a WebSocket");
       const c = await chatCaller(req, env, params.id!);
       const headers = new Headers(req.headers);
       headers.set("X-Chat-Participant", c.participant);
@@ -160,10 +151,12 @@ export const chatRoutes: RouteDef[] = [
   }),
   route({
     method: "get", path: "/api/v1/chat/sessions/:id", access: "public", tags: ["chat"], summary: "The chat's status, queue position, estimated wait and participants",
+    cors: bySession,
     handler: async ({ req, env, params }) => session(req, env, params.id!, async (c) => unwrap(await chat(env, c).state(c.participant))),
   }),
   route({
     method: "get", path: "/api/v1/chat/sessions/:id/messages", access: "public", tags: ["chat"], summary: "Poll: the messages after ?after=N that you may see",
+    cors: bySession,
     handler: async ({ req, env, params }) =>
       session(req, env, params.id!, async (c) => {
         const after = new URL(req.url).searchParams.get("after") ?? "0";
@@ -173,6 +166,7 @@ export const chatRoutes: RouteDef[] = [
   }),
   route({
     method: "post", path: "/api/v1/chat/sessions/:id/messages", access: "public", tags: ["chat"], summary: "Send a message (idempotent on clientId)",
+    cors: bySession,
     handler: async ({ req, env, params }) =>
       session(req, env, params.id!, async (c) => {
         const b = (await readJson(req, z.object({ clientId: z.string().min(1).max(100), text: z.string().max(8000), visibility: z.enum(VISIBILITIES).optional() }).strict())) as { clientId: string; text: string; visibility?: "all" | "staff" };
@@ -182,16 +176,19 @@ export const chatRoutes: RouteDef[] = [
   }),
   route({
     method: "post", path: "/api/v1/chat/sessions/:id/typing", access: "public", tags: ["chat"], summary: "Typing notice",
+    cors: bySession,
     handler: async ({ req, env, params }) =>
       session(req, env, params.id!, async (c) => unwrap(await chat(env, c).typing(c.participant, ((await readJson(req, z.object({ on: z.boolean() }).strict())) as { on: boolean }).on))),
   }),
   route({
     method: "post", path: "/api/v1/chat/sessions/:id/read", access: "public", tags: ["chat"], summary: "Read receipt up to a sequence number",
+    cors: bySession,
     handler: async ({ req, env, params }) =>
       session(req, env, params.id!, async (c) => unwrap(await chat(env, c).read(c.participant, ((await readJson(req, z.object({ seq: z.number().int().min(0) }).strict())) as { seq: number }).seq))),
   }),
   route({
     method: "post", path: "/api/v1/chat/sessions/:id/attachments", access: "public", tags: ["chat"],
+    cors: bySession,
     summary: "Send a file: the bytes as the body, its type as Content-Type, ?name= and ?clientId=. Type and size limits per tenant",
     handler: async ({ req, env, params }) =>
       session(req, env, params.id!, async (c) => {
@@ -217,6 +214,7 @@ export const chatRoutes: RouteDef[] = [
   }),
   route({
     method: "post", path: "/api/v1/chat/sessions/:id/transcript", access: "public", tags: ["chat"],
+    cors: bySession,
     summary: "Mail me the transcript, to the address given before the chat (403 transcript_address for any other), when the chat ends, or now if it has. At most email.autoReplyLimit automatic mails per address",
     handler: async ({ req, env, params }) =>
       session(req, env, params.id!, async (c) => {
@@ -228,19 +226,10 @@ export const chatRoutes: RouteDef[] = [
   }),
   route({
     method: "post", path: "/api/v1/chat/sessions/:id/end", access: "public", tags: ["chat"], summary: "End the chat",
+    cors: bySession,
     handler: async ({ req, env, params }) =>
       session(req, env, params.id!, async (c) => unwrap(await chat(env, c).end(c.participant, c.staff ? (c.staff.role === "agent" ? "agent" : "supervisor") : "customer"))),
   }),
-  ...SESSION_PATHS.map(([path, methods]) =>
-    route({
-      method: "options", path, access: "public", tags: ["chat"], summary: "CORS preflight",
-      handler: async ({ req, env, params }) => {
-        const tenant = splitChatId(params.id!).tenant;
-        if (!tenant) return preflight(req, [new URL(req.url).origin], methods);
-        return preflight(req, allowList(req, await tenantConfig(env, tenant)), methods);
-      },
-    }),
-  ),
   route({
     method: "get", path: "/api/v1/chat/files/:tenant/:chat/:file", access: "public", tags: ["chat"], summary: "A chat file by its signed URL (valid 10 minutes)",
     handler: async ({ req, env, params }) => {

@@ -21,7 +21,7 @@ import { acknowledgeForm } from "../../email/auto-reply.ts";
 import { normalizeSubject } from "../../email/subject.ts";
 import { freeTag } from "../../email/threading.ts";
 import { route, type RouteDef } from "../api.ts";
-import { allowedOrigin, corsAnswer, preflight } from "../cors.ts";
+import { allowedOrigin } from "../cors.ts";
 import { AppError, badRequest, notFound } from "../../kernel/errors.ts";
 
 // Tenant and form names are [a-z0-9_-]: the first dot is the separator.
@@ -118,14 +118,14 @@ export const formRoutes: RouteDef[] = [
       "Submit a web form. formId is '<tenant>.<form>' (both are [a-z0-9_-], so the dot is unambiguous). Body: urlencoded, multipart (files) or JSON; " +
       "'Idempotency-Key' or a '_submission' field makes retries answer the first interaction. A plain HTML post is redirected (303) to the form's thankYouUrl.",
     responses: { 202: { description: "Accepted: an email-type interaction in the form's workflow queue", schema: Accepted }, 303: { description: "HTML post: to the thank-you page" } },
+    // A preflight answers 204 for an origin on the form's list, else 403.
+    cors: {
+      origin: async ({ req, env, params }) => allowedOrigin(req, (await findForm(env, params.formId!)).form.allowedOrigins),
+      allowList: async ({ env, params }) => (await findForm(env, params.formId!)).form.allowedOrigins,
+    },
     handler: async ({ req, env, params }) => {
       const { tenant, form, cfg } = await findForm(env, params.formId!);
-      return corsAnswer(allowedOrigin(req, form.allowedOrigins), () => submitForm(req, env, tenant, form, cfg));
+      return submitForm(req, env, tenant, form, cfg);
     },
-  }),
-  route({
-    method: "options", path: "/api/v1/forms/:formId", access: "public", tags: ["forms"], summary: "CORS preflight: 204 for an origin on the form's list, else 403",
-    responses: { 204: { description: "Allowed" } },
-    handler: async ({ req, env, params }) => preflight(req, (await findForm(env, params.formId!)).form.allowedOrigins, ["POST"]),
   }),
 ];

@@ -8,8 +8,8 @@ export const supervisorRoutes = [
   route({
     method: "get", path: "/api/v1/supervisor/ws", access: "supervisor", tags: ["supervisor"],
     summary: "WebSocket (token in ?token=): a snapshot of queues, agents and the last hour's samples, then live stats every 2 s and a sample every 15 s",
-    handler: async ({ env, caller, req }) => {
-      if (req.headers.get("Upgrade")?.toLowerCase() !== "websocket") return Response.json({ error: { code: "upgrade_required", message: "open this as a WebSocket" } }, { status: 426 });
+    upgrade: "websocket",
+    handler: async ({ env, caller }) => {
       // The object is named by the caller's own tenant, from the token: it cannot be pointed at
       // another one. Only the upgrade goes on, not the token: who it is, its token version and until
       // when, so the object can drop the socket when the token lapses or is revoked, or the login
