@@ -1,6 +1,7 @@
 // The ChatSession's own storage: participants, messages (each with its server sequence), and the
 // chat's meta record. SQL only; the object decides what to store.
 import type { ChatStatus, Participant } from "../workers/protocol/chat.ts";
+import type { ChatClock } from "../workers/chat/policy.ts";
 import type { ChatRole, Mode, Visibility } from "../workers/chat/visibility.ts";
 import { roleOf } from "../workers/chat/visibility.ts";
 import { hasSchema } from "./schema.ts";
@@ -24,7 +25,8 @@ export interface StoredMessage {
 
 export type { ChatStatus, Participant } from "../workers/protocol/chat.ts";
 
-export interface ChatMeta {
+/** A chat's meta record: its timing fields are the pure policy's `ChatClock` (workers/chat/policy.ts). */
+export interface ChatMeta extends ChatClock {
   tenant: string;
   interactionId: string;
   queue: string;
@@ -36,22 +38,10 @@ export interface ChatMeta {
   endedAt: number | null;
   endedBy: string | null;
   endReason: "agent" | "customer" | "idle" | "supervisor" | null;
-  lastCustomerAt: number;
-  idleStage: 0 | 1;
-  /** When the next queue-position update, idle step or transcript retry is due. */
-  positionAt: number | null;
-  idleAt: number | null;
-  retryAt: number | null;
-  retries: number;
   position: number | null;
   ewtSeconds: number | null;
-  /** Ended while waiting: still to be taken out of its queue as abandoned. */
-  abandonPending?: boolean;
   /** SMS session mode: the chat is carried by SMS between these numbers; it ends after idleSeconds of silence. */
   sms?: { center: string; customer: string; idleSeconds: number; closed?: boolean };
-  transcriptTo: string | null;
-  transcriptWritten: boolean;
-  transcriptMailed: boolean;
   /** Agents invited to consult or conference, by agent id. */
   invites: Record<string, "consult" | "conference">;
 }

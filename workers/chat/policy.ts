@@ -9,16 +9,18 @@ export const RETRY_MS = [5_000, 15_000, 60_000, 300_000] as const;
 /** A chatty customer's activity restarts the idle clock at most this often (one write per message saved). */
 export const IDLE_WRITE_MS = 5_000;
 
-/** The slice of a chat's meta record these rules read. */
+/** The timing fields of a chat's meta record (ChatMeta extends it): what these rules read. */
 export interface ChatClock {
   status: "waiting" | "active" | "ended";
   lastCustomerAt: number;
   idleStage: 0 | 1;
+  /** When the next queue-position update, idle step or transcript retry is due. */
   positionAt: number | null;
   idleAt: number | null;
   retryAt: number | null;
   retries: number;
   sms?: { idleSeconds: number; closed?: boolean };
+  /** Ended while waiting: still to be taken out of its queue as abandoned. */
   abandonPending?: boolean;
   transcriptTo: string | null;
   transcriptWritten: boolean;
