@@ -5,7 +5,7 @@ import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../workers/config/store.ts";
 import type { AgentConfig } from "../workers/config/schema.ts";
 import { MEDIA } from "../workers/config/schema.ts";
-import { AppError, conflict, notFound } from "../workers/kernel/errors.ts";
+import { conflict, fail, notFound } from "../workers/kernel/errors.ts";
 import { canTake, presenceOf, type AgentSnapshot } from "../workers/routing/agent-state.ts";
 import * as presence from "../workers/routing/presence.ts";
 import { nextAgentAlarm, pullOrder, stalePins } from "../workers/routing/agent-timers.ts";
@@ -23,14 +23,7 @@ import type { Result } from "./result.ts";
 import { hasSchema } from "./schema.ts";
 import type { Candidate, Offer, ReturnWhy } from "./types.ts";
 
-export type { AgentStatus, WorkView } from "../workers/protocol/desk.ts";
-export { DESK_RECONNECT_GRACE_MS } from "../workers/routing/agent-timers.ts";
-export type TransferTo = { queue: string } | { agent: string };
-export type WorkbinRef = "personal" | { queue: string };
 
-const fail = (e: AppError): never => {
-  throw e;
-};
 
 /** Bumped when the tables below change, so a warm object skips the DDL. */
 const SCHEMA = "2";

@@ -4,7 +4,7 @@
 // The rules are pure (routing/presence.ts, routing/agent-state.ts, routing/agent-timers.ts); this is wiring.
 import { getConfig } from "../workers/config/store.ts";
 import type { Media } from "../workers/config/schema.ts";
-import { AppError, badRequest, conflict, notFound } from "../workers/kernel/errors.ts";
+import { AppError, badRequest, conflict, fail, notFound } from "../workers/kernel/errors.ts";
 import { refuseUpgrade } from "../workers/kernel/refuse-upgrade.ts";
 import { canTake, hasRoom, presenceOf, type AgentSnapshot } from "../workers/routing/agent-state.ts";
 import * as presence from "../workers/routing/presence.ts";
@@ -23,9 +23,6 @@ export { DESK_RECONNECT_GRACE_MS } from "../workers/routing/agent-timers.ts";
 export type TransferTo = { queue: string } | { agent: string };
 export type WorkbinRef = "personal" | { queue: string };
 
-const fail = (e: AppError): never => {
-  throw e;
-};
 
 export class Agent extends AgentCore {
   /** Does nothing: the benchmark's baseline of one empty object RPC. */

@@ -3,7 +3,7 @@
 // replay after a sequence, staff tokens). chat-session.ts adds the RPC surface and the socket
 // handlers on top; the timing rules are pure (workers/chat/policy.ts).
 import { DurableObject } from "cloudflare:workers";
-import { AppError, badRequest, conflict, forbidden, notFound } from "../workers/kernel/errors.ts";
+import { AppError, badRequest, conflict, fail, forbidden, notFound } from "../workers/kernel/errors.ts";
 import { getConfig } from "../workers/config/store.ts";
 import { DEFAULT_CUSTOMER_MESSAGE_RATE, MAX_TEXT } from "../workers/chat/limits.ts";
 import { take, type Bucket, type Rate } from "../workers/chat/rate.ts";
@@ -42,9 +42,6 @@ export interface SocketTag {
   staff?: Held;
 }
 
-export const fail = (e: AppError): never => {
-  throw e;
-};
 
 export abstract class ChatCore extends DurableObject<Env> {
   /** Ending is the RPC surface's (chat-session.ts); the idle countdown ends a chat through it. */

@@ -7,7 +7,7 @@
 // updates, the idle alert and close, and the retries of the transcript's write and mail.
 // The object takes other calls while one waits on D1 or another object, so a method that waits
 // reads the meta record again afterwards and changes only its own fields, with no wait in between.
-import { AppError, badRequest, conflict, forbidden } from "../workers/kernel/errors.ts";
+import { AppError, badRequest, conflict, fail, forbidden } from "../workers/kernel/errors.ts";
 import { getConfig } from "../workers/config/store.ts";
 import { parseFrame, type ClientFrame } from "../workers/chat/frames.ts";
 import { MAX_FILES } from "../workers/chat/limits.ts";
@@ -18,7 +18,7 @@ import { heldFromHeaders } from "../workers/auth/revocation.ts";
 import { type ChatMeta, type ChatStatus, type Participant } from "./chat-store.ts";
 import { agentStub } from "./names.ts";
 import { guard, type Result } from "./result.ts";
-import { ChatCore, fail, PAGE, type ChatState, type SocketTag } from "./chat-core.ts";
+import { ChatCore, PAGE, type ChatState, type SocketTag } from "./chat-core.ts";
 import { refuseUpgrade } from "../workers/kernel/refuse-upgrade.ts";
 import { endReasonOf } from "../workers/chat/policy.ts";
 import type { ChatFrame, ChatMessage } from "../workers/protocol/chat.ts";

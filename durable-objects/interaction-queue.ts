@@ -3,13 +3,13 @@
 // An offer is proposed here but reserved by the agent's own object, so no interaction is offered
 // to two agents and no agent goes beyond capacity.
 import type { Media } from "../workers/config/schema.ts";
-import { badRequest, conflict, notFound } from "../workers/kernel/errors.ts";
+import { badRequest, conflict, fail, notFound } from "../workers/kernel/errors.ts";
 import type { AgentSnapshot } from "../workers/routing/agent-state.ts";
 import { effectivePriority, viewOrderSql } from "../workers/routing/order.ts";
 import { excludeAgent, inServiceLevel, queueStats, returnAction, staffed, type DayCounts, type LiveCounts } from "../workers/routing/queue-rules.ts";
 import { runSteps } from "../workers/workflow/steps.ts";
 import { agentStub, queueStub } from "./names.ts";
-import { fail, QueueCore, today, type ItemRow, type ItemState } from "./queue-core.ts";
+import { QueueCore, today, type ItemRow, type ItemState } from "./queue-core.ts";
 import { guard, unwrap, type Result } from "./result.ts";
 import type { Candidate, Offer, QueueStats, QueueItem, ReturnWhy, SubmitOptions, SubmitResult, WorkbinEntry } from "./types.ts";
 

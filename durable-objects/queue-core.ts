@@ -5,7 +5,7 @@ import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../workers/config/store.ts";
 import type { CompiledQueue } from "../workers/config/compiled.ts";
 import { MEDIA, type Media } from "../workers/config/schema.ts";
-import { AppError, conflict, notFound } from "../workers/kernel/errors.ts";
+import { AppError, conflict, fail, notFound } from "../workers/kernel/errors.ts";
 import { canTake, type AgentSnapshot } from "../workers/routing/agent-state.ts";
 import { currentTarget, viewOrderSql } from "../workers/routing/order.ts";
 import { explain, rankAgents } from "../workers/routing/select.ts";
@@ -52,9 +52,6 @@ export interface ItemRow {
   [k: string]: SqlStorageValue;
 }
 
-export const fail = (e: AppError): never => {
-  throw e;
-};
 export const today = (now: number) => new Date(now).toISOString().slice(0, 10);
 const availability = (s: AgentSnapshot) => MEDIA.filter((m) => canTake(s, m)).join(",");
 

@@ -23,6 +23,11 @@ export const notFound = (code: string, message: string) => new AppError(404, cod
 export const conflict = (code: string, message: string) => new AppError(409, code, message);
 export const tooLarge = (message: string) => new AppError(413, "payload_too_large", message);
 
+/** Throws `e`: for an expression that refuses (`x ?? fail(notFound(...))`). */
+export const fail = (e: AppError): never => {
+  throw e;
+};
+
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
