@@ -17,7 +17,8 @@ import { Alarm } from "./alarm.ts";
 import { ChatStore, type ChatMeta, type ChatStatus, type Participant, type StoredMessage } from "./chat-store.ts";
 import { queueStub } from "./names.ts";
 import { type Result } from "./result.ts";
-import { endSmsSession, interactionQueue } from "../workers/ucs/chat-sessions.ts";
+import { endSmsSession } from "../workers/ucs/chat-sessions.ts";
+import { interactionQueue } from "../workers/ucs/interaction-reads.ts";
 import { finishPending, finishRetry, idleAlertAt, idleRestartDue, idleStep, messageCap, nextChatAlarm, nextPositionAt, positionText } from "../workers/chat/policy.ts";
 import type { ChatFrame, ChatMessage } from "../workers/protocol/chat.ts";
 

@@ -1,5 +1,6 @@
 // Small reads of one interaction's row for the doors that must know whether it exists already
-// (a retried chat start or form post) or what it is (a staff chat caller).
+// (a retried chat start or form post), what it is (a staff chat caller) or where it is now (a chat
+// whose interaction was forwarded or moved).
 
 /** The interaction a door created for this external id (a client's idempotency key), if any. */
 export async function interactionByExternalId(db: D1Database, tenant: string, externalId: string): Promise<{ id: string; queue: string; created_at: number } | null> {
@@ -10,4 +11,10 @@ export async function interactionByExternalId(db: D1Database, tenant: string, ex
 export async function interactionMedia(db: D1Database, tenant: string, id: string): Promise<string | null> {
   const row = await db.prepare("SELECT media FROM interactions WHERE tenant_id = ? AND id = ?").bind(tenant, id).first<{ media: string }>();
   return row?.media ?? null;
+}
+
+/** The interaction's queue as D1 has it, or null. */
+export async function interactionQueue(db: D1Database, tenant: string, interactionId: string): Promise<string | null> {
+  const row = await db.prepare("SELECT queue FROM interactions WHERE tenant_id = ? AND id = ?").bind(tenant, interactionId).first<{ queue: string | null }>();
+  return row?.queue ?? null;
 }
