@@ -17,7 +17,7 @@ import { Alarm } from "./alarm.ts";
 import { ChatStore, type ChatMeta, type ChatStatus, type Participant, type StoredMessage } from "./chat-store.ts";
 import { queueStub } from "./names.ts";
 import { type Result } from "./result.ts";
-import { endSmsSession } from "../workers/ucs/chat-sessions.ts";
+import { sessionEnd } from "../workers/ucs/sms.ts";
 import { interactionQueue } from "../workers/ucs/interaction-reads.ts";
 import { finishPending, finishRetry, idleAlertAt, idleRestartDue, idleStep, messageCap, nextChatAlarm, nextPositionAt, positionText } from "../workers/chat/policy.ts";
 import type { ChatFrame, ChatMessage } from "../workers/protocol/chat.ts";
@@ -284,7 +284,7 @@ export abstract class ChatCore extends DurableObject<Env> {
       if (m.abandonPending) done.abandonPending = !(await this.abandonInQueue(m));
       if (m.sms && !m.sms.closed) {
         // The pair's next SMS starts a new session.
-        await endSmsSession(this.env.DB, m.tenant, m.interactionId, m.endedAt ?? Date.now()).run();
+        await sessionEnd(this.env.DB, m.tenant, m.interactionId, m.endedAt ?? Date.now()).run();
         done.sms = { ...m.sms, closed: true };
       }
       const messages = this.store.all();

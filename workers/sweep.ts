@@ -5,6 +5,7 @@ import { getConfig } from "./config/store.ts";
 import { submitNew } from "./interactions/ingest.ts";
 import { markSwept, staleQueued } from "./ucs/interactions.ts";
 import { allTenantIds } from "./ucs/tenants.ts";
+import { failInterruptedSms, interactionStateNow, lostSends, releaseHeldMessages, touchSend } from "./ucs/sweep.ts";
 import { enqueueDelivery } from "./outbound/message.ts";
 
 /** How long a row may sit in 'new' or 'queued' unchanged before the sweep checks that its queue holds it. */
@@ -31,22 +32,16 @@ export interface SweepReport {
 export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
   const report: SweepReport = { checked: [], resubmitted: [], staleOffers: 0, requeued: [], released: 0 };
   const held = now - RELEASE_HELD_AFTER_MS;
-  const [claimed, reviewing] = await env.DB.batch([
-    env.DB.prepare("UPDATE emails SET status = 'draft', updated_at = ? WHERE status = 'claimed' AND updated_at < ?").bind(now, held),
-    env.DB.prepare("UPDATE emails SET status = 'review', updated_at = ? WHERE status = 'reviewing' AND updated_at < ?").bind(now, held),
-  ]);
-  report.released = (claimed?.meta.changes ?? 0) + (reviewing?.meta.changes ?? 0);
-  const lost = await env.DB.prepare("SELECT tenant_id, id FROM emails WHERE status = 'sending' AND updated_at < ? LIMIT 200").bind(now - REQUEUE_SENDING_AFTER_MS).all<{ tenant_id: string; id: string }>();
-  for (const e of lost.results) {
-    await env.DB.prepare("UPDATE emails SET updated_at = ? WHERE tenant_id = ? AND id = ?").bind(now, e.tenant_id, e.id).run();
+  report.released = await releaseHeldMessages(env.DB, now, held);
+  for (const e of await lostSends(env.DB, "emails", now - REQUEUE_SENDING_AFTER_MS)) {
+    await touchSend(env.DB, "emails", e.tenant_id, e.id, now).run();
     await enqueueDelivery(env, { tenant: e.tenant_id, emailId: e.id });
     report.requeued.push(e.id);
   }
   // SMS likewise; one interrupted while handed to the provider may or may not have gone out: it is
   // marked so, never sent twice.
-  const lostSms = await env.DB.prepare("SELECT tenant_id, id FROM sms_messages WHERE status = 'sending' AND direction = 'outbound' AND updated_at < ? LIMIT 200").bind(now - REQUEUE_SENDING_AFTER_MS).all<{ tenant_id: string; id: string }>();
-  for (const m of lostSms.results) {
-    await env.DB.prepare("UPDATE sms_messages SET updated_at = ? WHERE tenant_id = ? AND id = ?").bind(now, m.tenant_id, m.id).run();
+  for (const m of await lostSends(env.DB, "sms_messages", now - REQUEUE_SENDING_AFTER_MS)) {
+    await touchSend(env.DB, "sms_messages", m.tenant_id, m.id, now).run();
     try {
       await env.OUTBOUND.send({ tenant: m.tenant_id, smsId: m.id }, { contentType: "json" });
       report.requeued.push(m.id);
@@ -54,14 +49,14 @@ export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
       console.error(`sweep could not requeue SMS ${m.id}`, err);
     }
   }
-  await env.DB.prepare("UPDATE sms_messages SET status = 'failed', error = 'interrupted while handed to the provider: it may or may not have been sent', updated_at = ? WHERE status = 'handing' AND updated_at < ?").bind(now, held).run();
+  await failInterruptedSms(env.DB, now, held).run();
   const rows = await staleQueued(env.DB, now - SWEEP_AFTER_MS, now - RECHECK_AFTER_MS, 500);
   for (const row of rows) {
     report.checked.push(row.id);
     try {
       if (await queueStub(env, row.tenant, row.queue).holds(row.id)) continue;
       // Re-read: it may have moved on while we asked.
-      const again = await env.DB.prepare("SELECT state, updated_at FROM interactions WHERE tenant_id = ? AND id = ?").bind(row.tenant, row.id).first<{ state: string; updated_at: number }>();
+      const again = await interactionStateNow(env.DB, row.tenant, row.id);
       if (!again || again.state !== row.state || again.updated_at !== row.updatedAt) continue;
       await submitNew(env, row.tenant, row.id, "resubmitted");
       report.resubmitted.push(row.id);

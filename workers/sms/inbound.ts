@@ -14,6 +14,7 @@ import { unwrap } from "../../durable-objects/result.ts";
 import { keywordOf, type Keyword } from "./keywords.ts";
 import { segmentInfo } from "./segments.ts";
 import { senderNumber, type Sender } from "./sender.ts";
+import { activeSession, inboundInsert, inboundSeen, optIn, optOut, sessionEnd, sessionStart } from "../ucs/sms.ts";
 
 export type CenterNumber = TenantConfig["numbers"][number];
 
@@ -47,7 +48,7 @@ function sender(raw: string, center: string): Sender {
 export async function receiveSms(env: Env, cfg: CompiledConfig, center: CenterNumber, sms: InboundSms): Promise<InboundOutcome> {
   const tenant = cfg.raw.tenant.id;
   if (!sms.providerId || sms.providerId.length > 100) throw badRequest("invalid_message_id", "the provider's message id is missing or too long");
-  const prior = await env.DB.prepare("SELECT interaction_id, keyword FROM sms_messages WHERE tenant_id = ? AND provider = ? AND provider_id = ?").bind(tenant, sms.provider, sms.providerId).first<{ interaction_id: string | null; keyword: Keyword | null }>();
+  const prior = await inboundSeen(env.DB, tenant, sms.provider, sms.providerId);
   if (prior?.keyword) return { kind: "keyword", keyword: prior.keyword, reply: keywordReply(prior.keyword, cfg.raw.tenant.name), duplicate: true };
   if (prior?.interaction_id) return { kind: "interaction", interactionId: prior.interaction_id, duplicate: true };
 
@@ -55,18 +56,15 @@ export async function receiveSms(env: Env, cfg: CompiledConfig, center: CenterNu
   const now = Date.now();
   const seg = segmentInfo(sms.body);
   const row = (interactionId: string | null, keyword: Keyword | null) =>
-    env.DB.prepare(
-      `INSERT INTO sms_messages (tenant_id, id, provider, provider_id, interaction_id, direction, center, customer, body, encoding, segments, status, keyword, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, 'inbound', ?, ?, ?, ?, ?, 'received', ?, ?, ?) ON CONFLICT DO NOTHING`,
-    ).bind(tenant, newId("s"), sms.provider, sms.providerId, interactionId, center.number, from.number, sms.body, seg.encoding, seg.segments, keyword, now, now);
+    inboundInsert(env.DB, { tenant, id: newId("s"), provider: sms.provider, providerId: sms.providerId, interactionId, center: center.number, customer: from.number, body: sms.body, encoding: seg.encoding, segments: seg.segments, keyword, at: now });
 
   const keyword = keywordOf(sms.body);
   if (keyword) {
     const change =
       keyword === "opt_out"
-        ? env.DB.prepare("INSERT OR IGNORE INTO sms_opt_outs (tenant_id, center, customer, opted_out_at) VALUES (?, ?, ?, ?)").bind(tenant, center.number, from.number, now)
+        ? optOut(env.DB, tenant, center.number, from.number, now)
         : keyword === "opt_in"
-          ? env.DB.prepare("DELETE FROM sms_opt_outs WHERE tenant_id = ? AND center = ? AND customer = ?").bind(tenant, center.number, from.number)
+          ? optIn(env.DB, tenant, center.number, from.number)
           : null;
     await env.DB.batch(change ? [row(null, keyword), change] : [row(null, keyword)]);
     return { kind: "keyword", keyword, reply: keywordReply(keyword, cfg.raw.tenant.name), duplicate: false };
@@ -104,15 +102,15 @@ async function sessionInbound(
   const tenant = cfg.raw.tenant.id;
   const text = [sms.body.trim(), sms.media?.length ? `(${sms.media.length} media part${sms.media.length === 1 ? "" : "s"})` : ""].filter(Boolean).join(" ") || "(empty message)";
   const clientId = `${sms.provider}:${sms.providerId}`.slice(0, 100);
-  const active = await env.DB.prepare("SELECT interaction_id FROM sms_sessions WHERE tenant_id = ? AND center = ? AND customer = ? AND status = 'active'").bind(tenant, center.number, from.number).first<{ interaction_id: string }>();
+  const active = await activeSession(env.DB, tenant, center.number, from.number);
   if (active) {
-    const r = await chatStub(env, tenant, active.interaction_id).post("customer", { clientId, text });
+    const r = await chatStub(env, tenant, active).post("customer", { clientId, text });
     if (r.ok) {
-      await row(active.interaction_id, null).run();
-      return { kind: "interaction", interactionId: active.interaction_id, duplicate: r.value.duplicate };
+      await row(active, null).run();
+      return { kind: "interaction", interactionId: active, duplicate: r.value.duplicate };
     }
     // Ended a moment ago (the agent or the timeout): the pair starts over.
-    await env.DB.prepare("UPDATE sms_sessions SET status = 'ended', ended_at = ? WHERE tenant_id = ? AND interaction_id = ? AND status = 'active'").bind(Date.now(), tenant, active.interaction_id).run();
+    await sessionEnd(env.DB, tenant, active, Date.now()).run();
   }
   const contact = from.phone ? await identifyContact(env.DB, tenant, { phone: from.number }, { byName: false }) : undefined;
   const attributes = { center: center.number, customer: from.number };
@@ -123,7 +121,7 @@ async function sessionInbound(
   const id = created.id;
   unwrap(await chatStub(env, tenant, id).open({ tenant, interactionId: id, queue: wf.queue, contactId: contact?.id ?? null, customer: { name: from.number, email: null }, sms: { center: center.number, customer: from.number, idleSeconds: center.idleTimeoutSeconds } }));
   await env.DB.batch([
-    env.DB.prepare("INSERT INTO sms_sessions (tenant_id, interaction_id, center, customer, status, started_at) VALUES (?, ?, ?, ?, 'active', ?) ON CONFLICT DO NOTHING").bind(tenant, id, center.number, from.number, Date.now()),
+    sessionStart(env.DB, tenant, id, center.number, from.number, Date.now()),
     row(id, null),
   ]);
   unwrap(await chatStub(env, tenant, id).post("customer", { clientId, text }));

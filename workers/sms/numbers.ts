@@ -3,11 +3,12 @@
 import type { CompiledConfig } from "../config/compiled.ts";
 import { getConfig } from "../config/store.ts";
 import type { CenterNumber } from "./inbound.ts";
+import { numberTenant } from "../ucs/sms.ts";
 
 export async function numberOwner(env: Env, number: string): Promise<{ cfg: CompiledConfig; center: CenterNumber } | null> {
-  const row = await env.DB.prepare("SELECT tenant_id FROM number_routes WHERE number = ?").bind(number).first<{ tenant_id: string }>();
-  if (!row) return null;
-  const cfg = await getConfig(env.DB, row.tenant_id);
+  const tenant = await numberTenant(env.DB, number);
+  if (!tenant) return null;
+  const cfg = await getConfig(env.DB, tenant);
   const center = cfg.raw.numbers.find((n) => n.number === number);
   return center ? { cfg, center } : null;
 }

@@ -11,6 +11,7 @@ import { PermanentFailure } from "../outbound/deliver-errors.ts";
 import type { CenterNumber } from "./inbound.ts";
 import { segmentInfo } from "./segments.ts";
 import { AS_IS, eventStatements } from "../ucs/events.ts";
+import { isOptedOut, moveSms, outboundInsert, smsAttemptError, smsById, smsFailedStatement, smsHandedOver } from "../ucs/sms.ts";
 
 /** A message of up to 10 parts: longer texts are refused rather than sent as a flood. */
 export const MAX_SMS_CHARS = 1600;
@@ -20,9 +21,7 @@ export interface SmsJob {
   smsId: string;
 }
 
-export async function isOptedOut(db: D1Database, tenant: string, center: string, customer: string): Promise<boolean> {
-  return (await db.prepare("SELECT 1 AS x FROM sms_opt_outs WHERE tenant_id = ? AND center = ? AND customer = ?").bind(tenant, center, customer).first()) !== null;
-}
+export { isOptedOut } from "../ucs/sms.ts";
 
 /** Stores an outbound SMS and queues it; refuses an opted-out number with 409. */
 export async function queueSms(
@@ -40,10 +39,7 @@ export async function queueSms(
   const smsId = m.smsId ?? newId("s");
   const now = Date.now();
   const res = await env.DB.batch([
-    env.DB.prepare(
-      `INSERT INTO sms_messages (tenant_id, id, provider, provider_id, interaction_id, direction, center, customer, body, encoding, segments, status, created_at, updated_at)
-       VALUES (?, ?, ?, NULL, ?, 'outbound', ?, ?, ?, ?, ?, 'sending', ?, ?) ON CONFLICT DO NOTHING`,
-    ).bind(tenant, smsId, m.center.provider, m.interactionId, m.center.number, to, body, seg.encoding, seg.segments, now, now),
+    outboundInsert(env.DB, { tenant, id: smsId, provider: m.center.provider, interactionId: m.interactionId, center: m.center.number, customer: to, body, encoding: seg.encoding, segments: seg.segments, at: now }),
     ...eventStatements(
       env.DB,
       [{ tenant, interaction: m.interactionId, at: now, actor: m.author, action: "sms_queued", from: AS_IS, to: AS_IS, queue: AS_IS, agent: AS_IS, reason: { smsId, to, segments: seg.segments, encoding: seg.encoding } }],
@@ -59,18 +55,9 @@ export async function queueSms(
   return { smsId, segments: seg.segments, encoding: seg.encoding };
 }
 
-interface SmsRow {
-  id: string;
-  status: string;
-  center: string;
-  customer: string;
-  body: string;
-  interaction_id: string;
-}
-
 /** The Queue consumer's part for SMS: hand the message to Twilio's Messages API, once. */
 export async function deliverSms(env: Env, cfg: CompiledConfig, job: SmsJob): Promise<void> {
-  const row = await env.DB.prepare("SELECT id, status, center, customer, body, interaction_id FROM sms_messages WHERE tenant_id = ? AND id = ?").bind(job.tenant, job.smsId).first<SmsRow>();
+  const row = await smsById(env.DB, job.tenant, job.smsId);
   if (!row || row.status !== "sending") return;
   const center = cfg.raw.numbers.find((n) => n.number === row.center);
   if (!center) throw new PermanentFailure(`the number ${row.center} is no longer configured`);
@@ -79,11 +66,10 @@ export async function deliverSms(env: Env, cfg: CompiledConfig, job: SmsJob): Pr
   const token = await numberSecret(env, cfg, center);
   if (!center.accountSid || !token) throw new PermanentFailure(`number ${center.number} has no accountSid, or its tenant no secret '${center.secret}', to send with`);
   // Claimed before the call, so two deliveries of one job (the Queue is at-least-once) ask Twilio once.
-  const claim = await env.DB.prepare("UPDATE sms_messages SET status = 'handing', updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'sending'").bind(Date.now(), job.tenant, row.id).run();
-  if (claim.meta.changes !== 1) return;
+  if (!(await moveSms(env.DB, job.tenant, row.id, "sending", "handing", Date.now()))) return;
   const form = new URLSearchParams({ To: row.customer, From: row.center, Body: row.body, StatusCallback: `${new URL(env.PUBLIC_URL).origin}/api/v1/sms/twilio/status` });
   // Given back for the retry (or for smsFailed, which fails only what is not yet handed over).
-  const giveBack = () => env.DB.prepare("UPDATE sms_messages SET status = 'sending', updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'handing'").bind(Date.now(), job.tenant, row.id).run();
+  const giveBack = () => moveSms(env.DB, job.tenant, row.id, "handing", "sending", Date.now());
   let res: Response;
   let text: string;
   try {
@@ -114,17 +100,17 @@ export async function deliverSms(env: Env, cfg: CompiledConfig, job: SmsJob): Pr
   }
   const now = Date.now();
   await env.DB.batch([
-    env.DB.prepare("UPDATE sms_messages SET status = ?, provider_id = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'handing'").bind(status, sid, now, job.tenant, row.id),
+    smsHandedOver(env.DB, job.tenant, row.id, status, sid, now),
     ...eventStatements(env.DB, [{ tenant: job.tenant, interaction: row.interaction_id, at: now, actor: "delivery", action: "sms_sent", from: AS_IS, to: AS_IS, queue: AS_IS, agent: AS_IS, reason: { smsId: row.id, providerId: sid, status } }]),
   ]);
 }
 
 export async function smsFailed(env: Env, job: SmsJob, why: string): Promise<void> {
-  await env.DB.prepare("UPDATE sms_messages SET status = 'failed', error = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'sending'").bind(why.slice(0, 500), Date.now(), job.tenant, job.smsId).run();
+  await smsFailedStatement(env.DB, job.tenant, job.smsId, why, Date.now()).run();
 }
 
 export async function smsAttemptFailed(env: Env, job: SmsJob, why: string): Promise<void> {
-  await env.DB.prepare("UPDATE sms_messages SET error = ?, updated_at = ? WHERE tenant_id = ? AND id = ?").bind(why.slice(0, 500), Date.now(), job.tenant, job.smsId).run();
+  await smsAttemptError(env.DB, job.tenant, job.smsId, why, Date.now()).run();
 }
 
 export const isSmsJob = (b: unknown): b is SmsJob => typeof b === "object" && b !== null && typeof (b as SmsJob).tenant === "string" && typeof (b as SmsJob).smsId === "string";

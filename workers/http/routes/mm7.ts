@@ -13,6 +13,7 @@ import type { NewPart } from "../../ucs/interactions.ts";
 import { route, type RouteDef } from "../api.ts";
 import { AppError } from "../../kernel/errors.ts";
 import { readLimited } from "../read-limited.ts";
+import { providerMessageSeen } from "../../ucs/sms.ts";
 
 const MAX_MM7_BYTES = 10 * 1024 * 1024;
 /** The SMS row and the interaction's text take the message's text up to this; every part is whole in R2. */
@@ -145,7 +146,7 @@ export const mm7Routes: RouteDef[] = [
       const folder = /^[A-Za-z0-9._-]{1,80}$/.test(tx) && !/^\.+$/.test(tx) ? `${center.number}/${tx}` : `${center.number}/${txHash}`;
 
       // A retry of a message already taken stores nothing again (receiveSms answers it as a duplicate).
-      const seen = await env.DB.prepare("SELECT 1 AS x FROM sms_messages WHERE provider = 'generic' AND provider_id = ?").bind(providerId).first();
+      const seen = await providerMessageSeen(env.DB, "generic", providerId, null);
       // Authenticated: now the content is decoded.
       const content = parseContent(msg);
       const media = seen ? undefined : await storeParts(env, cfg.raw.tenant.id, folder, content);

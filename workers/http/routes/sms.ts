@@ -21,6 +21,7 @@ import { senderNumber } from "../../sms/sender.ts";
 import { Reply, asUser, route, type RouteDef } from "../api.ts";
 import { AppError, badRequest, conflict, notFound } from "../../kernel/errors.ts";
 import { readLimited } from "../read-limited.ts";
+import { providerMessageSeen, sentByProviderId, smsDeliveryStatus, smsOfInteraction } from "../../ucs/sms.ts";
 
 /** Twilio's webhooks are small: the message (1,600 characters at most) and up to 10 media URLs. */
 const MAX_WEBHOOK_BYTES = 64 * 1024;
@@ -81,7 +82,7 @@ export const smsRoutes: RouteDef[] = [
       const { cfg, center, token } = await signedTwilio(req, env, params, to!);
       // Every media part, fetched before the interaction is written (its parts go in the same transaction).
       const refs = mediaRefs(get);
-      const seen = refs.length ? await env.DB.prepare("SELECT 1 AS x FROM sms_messages WHERE tenant_id = ? AND provider = 'twilio' AND provider_id = ?").bind(cfg.raw.tenant.id, sid).first() : null;
+      const seen = refs.length ? await providerMessageSeen(env.DB, "twilio", sid!, cfg.raw.tenant.id) : false;
       const media = refs.length && !seen ? await fetchMedia(env, cfg.raw.tenant.id, sid!, refs, { user: center.accountSid ?? get("AccountSid") ?? "", password: token }) : undefined;
       const out = await receiveSms(env, cfg, center, { provider: "twilio", providerId: sid!, from: from!, to: to!, body: get("Body") ?? "", media });
       return twiml(out.kind === "keyword" ? [out.reply] : []);
@@ -140,10 +141,10 @@ export const smsRoutes: RouteDef[] = [
       // A late "sent" must not undo "delivered": statuses only move forward.
       const ORDER = ["sending", "accepted", "queued", "sending_provider", "sent", "delivered", "undelivered", "failed", "read"];
       const rank = (s: string) => Math.max(0, ORDER.indexOf(s));
-      const row = await env.DB.prepare("SELECT id, status FROM sms_messages WHERE provider = 'twilio' AND provider_id = ? AND tenant_id = ?").bind(sid, cfg.raw.tenant.id).first<{ id: string; status: string }>();
+      const row = await sentByProviderId(env.DB, cfg.raw.tenant.id, "twilio", sid!);
       if (!row) throw notFound("unknown_message", `no message ${sid} sent from ${from}`);
       if (rank(status) >= rank(row.status))
-        await env.DB.prepare("UPDATE sms_messages SET status = ?, error = COALESCE(?, error), updated_at = ? WHERE tenant_id = ? AND id = ?").bind(status, code ? `Twilio error ${code}` : null, Date.now(), cfg.raw.tenant.id, row.id).run();
+        await smsDeliveryStatus(env.DB, cfg.raw.tenant.id, row.id, status, code ? `Twilio error ${code}` : null, Date.now()).run();
       return new Response(null, { status: 204 });
     },
   }),
@@ -184,11 +185,8 @@ export const smsRoutes: RouteDef[] = [
     summary: "The SMS messages of an interaction, in and out (the newest 500), oldest first, with delivery state",
     handler: async ({ env, caller, params }) => {
       const row = await getInteractionRow(env.DB, caller.tenant, params.id!);
-      const r = await env.DB.prepare(
-        // The newest 500 (a long paging thread keeps its latest), answered oldest first.
-        "SELECT * FROM (SELECT id, direction, center, customer, body, encoding, segments, status, error, created_at FROM sms_messages WHERE tenant_id = ? AND interaction_id = ? ORDER BY created_at DESC, id DESC LIMIT 500) ORDER BY created_at, id",
-      ).bind(caller.tenant, row.id).all<{ id: string; direction: string; center: string; customer: string; body: string; encoding: string | null; segments: number | null; status: string; error: string | null; created_at: number }>();
-      return { messages: r.results.map((m) => ({ id: m.id, direction: m.direction, center: m.center, customer: m.customer, text: m.body, encoding: m.encoding, segments: m.segments, status: m.status, error: m.error, createdAt: m.created_at })) };
+      const messages = await smsOfInteraction(env.DB, caller.tenant, row.id);
+      return { messages: messages.map((m) => ({ id: m.id, direction: m.direction, center: m.center, customer: m.customer, text: m.body, encoding: m.encoding, segments: m.segments, status: m.status, error: m.error, createdAt: m.created_at })) };
     },
   }),
   route({
