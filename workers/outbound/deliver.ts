@@ -13,26 +13,11 @@ import { deliverSms, isSmsJob, smsAttemptFailed, smsFailed } from "../sms/outbou
 import { tenantSecret } from "../secrets/store.ts";
 import { outboundUrlProblem } from "./url-policy.ts";
 import { AS_IS, eventStatements } from "../ucs/events.ts";
+import { deliveredTo, deliveryAttemptFailed, deliveryGaveUp, deliveryRow, deliverySucceeded, outboxInsert, type DeliveryRow } from "../ucs/deliveries.ts";
 
 export const DLQ = "parley-outbound-dlq";
 
-interface Row {
-  id: string;
-  interaction_id: string;
-  direction: string;
-  status: string;
-  raw_key: string | null;
-  from_addr: string | null;
-  to_addrs: string;
-  cc_addrs: string;
-  bcc_addrs: string;
-  subject: string | null;
-  auto: number;
-  attempts: number;
-  i_direction: string;
-  i_state: string;
-  delivered_to: string;
-}
+type Row = DeliveryRow;
 
 export { PermanentFailure };
 
@@ -41,16 +26,7 @@ const recipients = (r: Row) => [...new Set([r.to_addrs, r.cc_addrs, r.bcc_addrs]
 /** Backoff for the nth failed attempt: 10 s, 30 s, 90 s, ... capped at 15 minutes. */
 export const backoffSeconds = (attempts: number) => Math.min(900, 10 * 3 ** Math.max(0, attempts - 1));
 
-async function load(db: D1Database, job: DeliveryJob): Promise<Row | null> {
-  return db
-    .prepare(
-      `SELECT e.id, e.interaction_id, e.direction, e.status, e.raw_key, e.from_addr, e.to_addrs, e.cc_addrs, e.bcc_addrs, e.subject, e.auto, e.attempts, e.delivered_to,
-         i.direction AS i_direction, i.state AS i_state
-       FROM emails e JOIN interactions i ON i.tenant_id = e.tenant_id AND i.id = e.interaction_id WHERE e.tenant_id = ? AND e.id = ?`,
-    )
-    .bind(job.tenant, job.emailId)
-    .first<Row>();
-}
+const load = (db: D1Database, job: DeliveryJob): Promise<Row | null> => deliveryRow(db, job.tenant, job.emailId);
 
 async function send(env: Env, transport: Transport, job: DeliveryJob, row: Row, raw: Uint8Array): Promise<string> {
   const from = row.from_addr ?? "";
@@ -59,9 +35,7 @@ async function send(env: Env, transport: Transport, job: DeliveryJob, row: Row, 
   switch (transport.kind) {
     case "outbox": {
       // Local use: kept where GET /api/v1/outbox shows it; never leaves the machine.
-      await env.DB.prepare(
-        "INSERT OR IGNORE INTO outbox (tenant_id, id, email_id, interaction_id, mail_from, rcpt_to, subject, raw_key, size, auto, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      ).bind(job.tenant, newId("o"), row.id, row.interaction_id, from, JSON.stringify(rcpt), row.subject, row.raw_key, raw.byteLength, row.auto, Date.now()).run();
+      await outboxInsert(env.DB, { tenant: job.tenant, id: newId("o"), emailId: row.id, interactionId: row.interaction_id, from, rcpt, subject: row.subject, rawKey: row.raw_key, size: raw.byteLength, auto: row.auto, at: Date.now() }).run();
       return "outbox";
     }
     case "send_email": {
@@ -73,7 +47,7 @@ async function send(env: Env, transport: Transport, job: DeliveryJob, row: Row, 
         if (done.has(to)) continue;
         await env.SEND_EMAIL.send(new EmailMessage(from, to, text));
         done.add(to);
-        await env.DB.prepare("UPDATE emails SET delivered_to = ? WHERE tenant_id = ? AND id = ?").bind(JSON.stringify([...done]), job.tenant, row.id).run();
+        await deliveredTo(env.DB, job.tenant, row.id, [...done]).run();
       }
       return "sent";
     }
@@ -112,7 +86,7 @@ async function send(env: Env, transport: Transport, job: DeliveryJob, row: Row, 
 /** Marks the message delivered (or kept in the outbox) and a reply's interaction done. */
 async function delivered(env: Env, job: DeliveryJob, row: Row, status: string, transport: string): Promise<void> {
   const now = Date.now();
-  const st = [env.DB.prepare("UPDATE emails SET status = ?, attempts = attempts + 1, last_error = NULL, transport = ?, updated_at = ? WHERE tenant_id = ? AND id = ?").bind(status, transport, now, job.tenant, row.id)];
+  const st = [deliverySucceeded(env.DB, job.tenant, row.id, status, transport, now)];
   const reason = { emailId: row.id, transport, delivered: status === "sent" };
   if (row.i_direction === "outbound" && row.i_state === "sending") st.push(...transitionBatch(env.DB, [{ tenant: job.tenant, id: row.interaction_id, at: now, actor: "delivery", action: status === "sent" ? "delivered" : "kept_in_outbox", from: "sending", to: "done", reason }]));
   else st.push(event(env, job.tenant, row.interaction_id, now, row.auto ? "auto_reply_sent" : "email_sent", reason));
@@ -143,7 +117,7 @@ async function recordFailure(env: Env, job: DeliveryJob, err: unknown, attempt: 
   if (!row) return;
   const now = Date.now();
   await env.DB.batch([
-    env.DB.prepare("UPDATE emails SET attempts = attempts + 1, last_error = ?, updated_at = ? WHERE tenant_id = ? AND id = ?").bind(msg, now, job.tenant, row.id),
+    deliveryAttemptFailed(env.DB, job.tenant, row.id, msg, now),
     event(env, job.tenant, row.interaction_id, now, "delivery_attempt_failed", { emailId: row.id, attempt, error: msg, willRetry }),
   ]);
 }
@@ -152,7 +126,7 @@ export async function markFailed(env: Env, job: DeliveryJob, why: string): Promi
   const row = await load(env.DB, job);
   if (!row || row.status !== "sending") return;
   const now = Date.now();
-  const st = [env.DB.prepare("UPDATE emails SET status = 'failed', last_error = COALESCE(last_error, ?), updated_at = ? WHERE tenant_id = ? AND id = ?").bind(why, now, job.tenant, row.id)];
+  const st = [deliveryGaveUp(env.DB, job.tenant, row.id, why, now)];
   const reason = { emailId: row.id, why, lastError: why };
   if (row.i_direction === "outbound" && row.i_state === "sending") st.push(...transitionBatch(env.DB, [{ tenant: job.tenant, id: row.interaction_id, at: now, actor: "delivery", action: "delivery_failed", from: "sending", to: "failed", reason }]));
   else st.push(event(env, job.tenant, row.interaction_id, now, "delivery_failed", reason));

@@ -2,6 +2,7 @@
 // (so the customer's answer threads back), and a delivery job on the OUTBOUND Queue.
 import { buildMime, envelopeRecipients, isMessageId, newMessageId, type OutgoingMail } from "../email/build.ts";
 import { newId } from "../kernel/ids.ts";
+import { outboundMailStatements } from "../ucs/deliveries.ts";
 
 export interface DeliveryJob {
   tenant: string;
@@ -48,23 +49,15 @@ export async function prepareMail(
   const rawKey = `${m.tenant}/mail/out/${emailId}.eml`;
   await env.BLOBS.put(rawKey, bytes, { httpMetadata: { contentType: "message/rfc822" } });
   const now = Date.now();
-  const g = m.guard ? ` WHERE ${m.guard.sql}` : "";
-  const gp = m.guard?.params ?? [];
-  const list = (xs: { addr: string; name?: string }[] | undefined) => JSON.stringify(xs ?? []);
-  const statements = [
-    env.DB.prepare(
-      `INSERT INTO emails (tenant_id, id, interaction_id, thread_id, direction, message_id, in_reply_to, refs, mailbox, from_addr, from_name,
-         to_addrs, cc_addrs, bcc_addrs, subject, raw_key, raw_size, status, auto, author, created_at, updated_at)
-       SELECT ?, ?, ?, ?, 'outbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?${g}`,
-    ).bind(
-      m.tenant, emailId, m.interactionId, m.threadId, messageId, m.mail.inReplyTo ?? null, JSON.stringify(m.mail.references ?? []), m.mailbox,
-      m.mail.from.addr, m.mail.from.name ?? null, list(m.mail.to), list(m.mail.cc), list(m.mail.bcc), m.mail.subject, rawKey, bytes.length, m.status,
-      m.auto ? 1 : 0, m.author, now, now, ...gp,
-    ),
-    env.DB.prepare(`INSERT OR IGNORE INTO email_refs (tenant_id, message_id, thread_id, contact_id, interaction_id, created_at) SELECT ?, ?, ?, ?, ?, ?${g}`).bind(
-      m.tenant, messageId, m.threadId, m.contactId, m.interactionId, now, ...gp,
-    ),
-  ];
+  const statements = outboundMailStatements(
+    env.DB,
+    {
+      tenant: m.tenant, id: emailId, interactionId: m.interactionId, threadId: m.threadId, messageId, inReplyTo: m.mail.inReplyTo ?? null, references: m.mail.references ?? [],
+      mailbox: m.mailbox, from: m.mail.from, to: m.mail.to ?? [], cc: m.mail.cc ?? [], bcc: m.mail.bcc ?? [], subject: m.mail.subject, rawKey, rawSize: bytes.length,
+      status: m.status, auto: !!m.auto, author: m.author, contactId: m.contactId, at: now,
+    },
+    m.guard,
+  );
   return { emailId, messageId, rawKey, size: bytes.length, statements };
 }
 
