@@ -9,7 +9,7 @@ import { AppError, badRequest } from "../kernel/errors.ts";
 import { newId } from "../kernel/ids.ts";
 import { contactLookup, type IdentifierRow } from "../ucs/contacts.ts";
 import { splitName } from "../ucs/identifiers.ts";
-import { interactionState, type InteractionState } from "../ucs/interactions.ts";
+import { guardedInteractionStatements, interactionState, type InteractionState } from "../ucs/interactions.ts";
 import { hitRate } from "../ucs/rate-limit.ts";
 import { screen, type ScreenOutcome } from "../workflow/screen.ts";
 import { routeNew } from "../interactions/ingest.ts";
@@ -27,7 +27,8 @@ import { enqueueDelivery } from "../outbound/message.ts";
 import { bytesSha256 } from "../kernel/hash.ts";
 import { eventStatements } from "../ucs/events.ts";
 import { emailRowGuard, inboundEmailInsert, inboundHolder, inboundSeen, type SeenRow } from "../ucs/mail/emails.ts";
-import { inboundPartInsert, searchEntry, type MailPart } from "../ucs/mail/parts.ts";
+import { inboundPartInsert, type MailPart } from "../ucs/mail/parts.ts";
+import { searchEntry } from "../ucs/search.ts";
 import { refStatement, threadUpsert } from "../ucs/mail/threads.ts";
 import { mailboxTenant } from "../ucs/mail/mailbox-routes.ts";
 
@@ -192,7 +193,6 @@ async function storeMail(
   // (tenant, Message-ID) makes a concurrent redelivery a no-op, atomically (a D1 batch is one transaction).
   const db = env.DB;
   const guard = emailRowGuard(tenant, emailId);
-  const G = ` WHERE ${guard.sql}`;
   const st: D1PreparedStatement[] = [
     inboundEmailInsert(db, {
       tenant, id: emailId, interactionId, threadId, messageId, inReplyTo: mail.inReplyTo, references: mail.references, mailbox: mailbox.address, fromAddr: author?.addr ?? null,
@@ -202,24 +202,22 @@ async function storeMail(
   ];
   const spam = screened?.spam;
   if (!appendTo) {
-    const state = spam !== undefined ? "stopped" : "new";
+    // A new interaction, through the one writer of interactions; under the message's guard, so a
+    // redelivery (or a concurrent one) writes nothing.
     st.push(
-      db.prepare(
-        `INSERT INTO interactions (tenant_id, id, external_id, media, channel, direction, subject, thread_id, parent_id, contact_id, state, queue, priority, categories, attributes, created_at, updated_at, done_at, workflow)
-         SELECT ?, ?, ?, 'email', 'email', 'inbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?${G}`,
-      ).bind(
-        tenant, interactionId, `email:${messageId}`.slice(0, 300), mail.subject || null, threadId, latest?.id ?? null, contact.id, state, queue, priority,
-        JSON.stringify(categories), JSON.stringify(attributes), now, now, spam !== undefined ? now : null, wf.name, ...guard.params,
+      ...guardedInteractionStatements(
+        db,
+        {
+          tenant, externalId: `email:${messageId}`.slice(0, 300), media: "email", channel: "email", direction: "inbound", subject: mail.subject || undefined, threadId,
+          parentId: latest?.id, contactId: contact.id ?? undefined, queue, priority, categories, attributes, actor: `email:${input.via}`, workflow: wf.name,
+        },
+        {
+          id: interactionId, at: now, guard,
+          reason: { mailbox: mailbox.address, from: author?.addr ?? null, replyTo: mail.replyTo?.addr, messageId, thread: decision.via, screening: screened?.matched.length ? screened.matched : undefined, flags: flags.length ? flags : undefined },
+          ...(spam !== undefined ? { stopped: { actor: "workflow", reason: { why: spam, rules: screened?.matched } } } : {}),
+        },
       ),
-      ...eventStatements(db, [{
-        tenant, interaction: interactionId, at: now, actor: `email:${input.via}`, action: "created", to: "new", queue,
-        reason: { mailbox: mailbox.address, from: author?.addr ?? null, replyTo: mail.replyTo?.addr, messageId, thread: decision.via, screening: screened?.matched.length ? screened.matched : undefined, flags: flags.length ? flags : undefined },
-      }], guard),
     );
-    if (spam !== undefined)
-      st.push(
-        ...eventStatements(db, [{ tenant, interaction: interactionId, at: now, actor: "workflow", action: "stopped", from: "new", to: "stopped", queue, reason: { why: spam, rules: screened?.matched } }], guard),
-      );
   } else {
     st.push(
       ...eventStatements(db, [{

@@ -1,6 +1,5 @@
 // Message parts of mail in D1 (text, sanitized HTML, attachments whose bytes are in R2), each tied
-// to its emails row, and the full-text entry of a received message. Statements for the callers'
-// batches, and the small reads that build or serve a message.
+// to its emails row. Statements for the callers' batches, and the small reads that build or serve a message.
 import { newId } from "../../kernel/ids.ts";
 import type { EventGuard } from "../events.ts";
 
@@ -26,10 +25,6 @@ export function inboundPartInsert(db: D1Database, x: { tenant: string; interacti
     )
     .bind(x.tenant, p.id, x.interactionId, x.seq, p.kind, p.content ?? null, p.r2Key ?? null, p.contentType ?? null, p.name ?? null, p.size ?? null, p.sha256 ?? null, p.contentId ?? null, x.at, x.emailId, ...guard.params);
 }
-
-/** The message's full-text entry (subject and text), under `guard`. */
-export const searchEntry = (db: D1Database, e: { tenant: string; interactionId: string; contactId: string | null; body: string }, guard: EventGuard): D1PreparedStatement =>
-  db.prepare(`INSERT INTO search_index (tenant_id, kind, ref, contact_id, body) SELECT ?, 'message', ?, ?, ? WHERE ${guard.sql}`).bind(e.tenant, e.interactionId, e.contactId, e.body, ...guard.params);
 
 /** A draft's text (seq 0) and HTML (seq 1) parts. */
 export function bodyParts(db: D1Database, tenant: string, id: string, emailId: string, text: string, html: string | null, now: number): D1PreparedStatement[] {
