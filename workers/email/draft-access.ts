@@ -3,7 +3,8 @@
 // Replies in QA review stay visible: reviewers, agents among them, work them.
 import type { Caller } from "../http/api.ts";
 import { notFound } from "../kernel/errors.ts";
-import { othersDraftIn, type ThreadReader } from "../ucs/mail/emails.ts";
+import { othersDraftIn } from "../ucs/mail/drafts.ts";
+import type { ThreadReader } from "../ucs/mail/emails.ts";
 
 /** Whose drafts the caller may not see: null for supervisors, admins and systems; else the agent, who sees only their own. */
 export const draftsHiddenFrom = (c: Caller): string | null => (c.kind === "user" && c.role === "agent" ? c.agentId : null);
