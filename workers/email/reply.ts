@@ -17,13 +17,12 @@ import type { MailAddress } from "./parse.ts";
 import { sanitizeHtml } from "./sanitize.ts";
 import { displaySubject, withTag } from "./subject.ts";
 import { baseAddress, unsendableReason } from "./addresses.ts";
-import { threadTag } from "../ucs/mail/threads.ts";
 import { domainOf, enqueueDelivery, threadingIds } from "../outbound/message.ts";
 import { eventStatements } from "../ucs/events.ts";
 import { lastInbound, type EmailRow } from "../ucs/mail/emails.ts";
 import { draftEdits, draftEmailInsert, draftInteractionInsert, handBackTo, replyEmail, retryDelivery, statusUpdate, storedRaw } from "../ucs/mail/drafts.ts";
 import { attachedBytes, attachmentInsert, attachmentsOf, bodyParts, bodyPartsDelete, partsToBuild, removeAttachmentPart, type StoredAttachment } from "../ucs/mail/parts.ts";
-import { refStatement } from "../ucs/mail/threads.ts";
+import { refStatement, threadTag } from "../ucs/mail/threads.ts";
 import { contactEmailRow } from "../ucs/mail/contact-address.ts";
 
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
