@@ -31,6 +31,10 @@ describe("screening rules", () => {
     expect(spam.state).toBe("stopped");
     const s = await interaction(t, spam.interactionId);
     expect(s.history.at(-1)).toMatchObject({ action: "stopped", reason: { why: "spam words", rules: ["spam"] } });
+    // Created and stopped at once, in one batch: done from the start, its history 'created' then 'stopped'.
+    expect(s.history.map((h) => [h.action, h.from, h.to])).toEqual([["created", null, "new"], ["stopped", "new", "stopped"]]);
+    const row = await env.DB.prepare("SELECT created_at, done_at FROM interactions WHERE tenant_id = ? AND id = ?").bind(t.id, spam.interactionId).first<{ created_at: number; done_at: number | null }>();
+    expect(row!.done_at).toBe(row!.created_at);
     const flagged = await t.receive(mail({ subject: "hello", headers: { "X-Spam-Flag": "YES" } }));
     expect(flagged.state).toBe("stopped");
 

@@ -140,6 +140,11 @@ describe("exactly once", () => {
     expect(n!.n).toBe(2);
     const e = await env.DB.prepare("SELECT COUNT(*) AS n FROM emails WHERE tenant_id = ? AND direction = 'inbound'").bind(t.id).first<{ n: number }>();
     expect(e!.n).toBe(2);
+    // A duplicate writes nothing: one 'created' event and one full-text entry per message.
+    const ev = await env.DB.prepare("SELECT COUNT(*) AS n FROM interaction_events WHERE tenant_id = ? AND action = 'created'").bind(t.id).first<{ n: number }>();
+    expect(ev!.n).toBe(2);
+    const fts = await env.DB.prepare("SELECT COUNT(*) AS n FROM search_index WHERE tenant_id = ? AND kind = 'message'").bind(t.id).first<{ n: number }>();
+    expect(fts!.n).toBe(2);
   });
 
   it("keeps the same Message-ID apart across tenants", async () => {

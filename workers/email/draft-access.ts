@@ -3,24 +3,23 @@
 // Replies in QA review stay visible: reviewers, agents among them, work them.
 import type { Caller } from "../http/api.ts";
 import { notFound } from "../kernel/errors.ts";
-
-/** Email statuses of a reply its author is still writing (claimed: being sent this instant). */
-export const DRAFT_STATUSES = ["draft", "claimed"] as const;
-const IN_DRAFT = `(${DRAFT_STATUSES.map((s) => `'${s}'`).join(", ")})`;
+import { othersDraftIn } from "../ucs/mail/drafts.ts";
+import type { ThreadReader } from "../ucs/mail/emails.ts";
 
 /** Whose drafts the caller may not see: null for supervisors, admins and systems; else the agent, who sees only their own. */
 export const draftsHiddenFrom = (c: Caller): string | null => (c.kind === "user" && c.role === "agent" ? c.agentId : null);
 
-/** A SQL condition on the emails table (alias `e.` if given) hiding others' drafts from an agent; bind the agent id once. */
-export const othersDraftsHidden = (alias = "") => ` AND NOT (${alias}status IN ${IN_DRAFT} AND ${alias}author IS NOT ?)`;
+/** How the caller reads a thread: a read-key caller (a system, not a person) sees only what was
+ *  received or sent, an agent no one else's drafts. */
+export function threadReaderOf(c: Caller): ThreadReader {
+  if (c.kind !== "user") return { kind: "system" };
+  const agent = draftsHiddenFrom(c);
+  return agent !== null ? { kind: "agent", agentId: agent } : { kind: "all" };
+}
 
 /** Someone else's draft is not found for an agent, as another tenant's interaction is not. */
 export async function assertNotOthersDraft(db: D1Database, tenant: string, c: Caller, interactionId: string): Promise<void> {
   const agent = draftsHiddenFrom(c);
   if (agent === null) return;
-  const row = await db
-    .prepare(`SELECT 1 AS x FROM emails WHERE tenant_id = ? AND interaction_id = ? AND direction = 'outbound' AND status IN ${IN_DRAFT} AND author IS NOT ? LIMIT 1`)
-    .bind(tenant, interactionId, agent)
-    .first<{ x: number }>();
-  if (row) throw notFound("unknown_interaction", `no interaction '${interactionId}'`);
+  if (await othersDraftIn(db, tenant, interactionId, agent)) throw notFound("unknown_interaction", `no interaction '${interactionId}'`);
 }

@@ -9,7 +9,7 @@ import { AppError, badRequest } from "../kernel/errors.ts";
 import { newId } from "../kernel/ids.ts";
 import { contactLookup, type IdentifierRow } from "../ucs/contacts.ts";
 import { splitName } from "../ucs/identifiers.ts";
-import type { InteractionState } from "../ucs/interactions.ts";
+import { guardedInteractionStatements, interactionState, type InteractionState } from "../ucs/interactions.ts";
 import { hitRate } from "../ucs/rate-limit.ts";
 import { screen, type ScreenOutcome } from "../workflow/screen.ts";
 import { routeNew } from "../interactions/ingest.ts";
@@ -26,6 +26,11 @@ import { automaticReplies } from "./auto-reply.ts";
 import { enqueueDelivery } from "../outbound/message.ts";
 import { bytesSha256 } from "../kernel/hash.ts";
 import { eventStatements } from "../ucs/events.ts";
+import { emailRowGuard, inboundEmailInsert, inboundHolder, inboundSeen, type SeenRow } from "../ucs/mail/emails.ts";
+import { inboundPartInsert, type MailPart } from "../ucs/mail/parts.ts";
+import { searchEntry } from "../ucs/search.ts";
+import { refStatement, threadUpsert } from "../ucs/mail/threads.ts";
+import { mailboxTenant } from "../ucs/mail/mailbox-routes.ts";
 
 export const MAX_MAIL_BYTES = 25 * 1024 * 1024;
 /** Text and HTML kept in D1 per message, in UTF-8 bytes. */
@@ -46,8 +51,8 @@ export interface InboundResult {
 export async function mailboxForAddress(db: D1Database, address: string): Promise<{ tenant: string; address: string } | null> {
   const base = baseAddress(address);
   if (!base) return null;
-  const r = await db.prepare("SELECT tenant_id FROM mailbox_routes WHERE address = ?").bind(base).first<{ tenant_id: string }>();
-  return r ? { tenant: r.tenant_id, address: base } : null;
+  const tenant = await mailboxTenant(db, base);
+  return tenant ? { tenant, address: base } : null;
 }
 
 export function findMailbox(cfg: CompiledConfig, address: string): Mailbox | null {
@@ -79,18 +84,6 @@ export function recipientFromHeaders(cfg: CompiledConfig, raw: Uint8Array): Mail
     }
   }
   return null;
-}
-
-interface PartRow {
-  id: string;
-  kind: "text" | "html" | "attachment";
-  content?: string;
-  r2Key?: string;
-  contentType?: string;
-  name?: string;
-  size?: number;
-  sha256?: string;
-  contentId?: string | null;
 }
 
 export async function receiveMail(env: Env, input: { tenant: string; mailbox: Mailbox; raw: Uint8Array; envelopeFrom?: string | null; via: "email" | "http" }): Promise<InboundResult> {
@@ -153,14 +146,12 @@ async function storeMail(
   const tags = tagCandidates(env.DB, tenant);
   const reads = await env.DB.batch([
     tags.stmt,
-    env.DB.prepare(
-      "SELECT e.interaction_id, e.thread_id, i.state FROM emails e JOIN interactions i ON i.tenant_id = e.tenant_id AND i.id = e.interaction_id WHERE e.tenant_id = ? AND e.direction = 'inbound' AND e.message_id = ?",
-    ).bind(tenant, messageId),
+    inboundSeen(env.DB, tenant, messageId),
     ...(lookup?.stmt ? [lookup.stmt] : []),
     ...thread.stmts,
   ]);
   const freeTag = tags.pick(reads.shift()!);
-  const seen = reads[0]!.results[0] as { interaction_id: string; thread_id: string; state: InteractionState } | undefined;
+  const seen = reads[0]!.results[0] as SeenRow | undefined;
   if (seen) return { interactionId: seen.interaction_id, duplicate: true, state: seen.state, threadId: seen.thread_id, thread: "new", appended: false, flags: mail.flags };
   const at = lookup?.stmt ? 2 : 1;
   // No usable sender (a broken message): no contact, rather than a new empty one per message.
@@ -201,39 +192,32 @@ async function storeMail(
   // Every statement after the first runs only if our emails row went in: the unique index on
   // (tenant, Message-ID) makes a concurrent redelivery a no-op, atomically (a D1 batch is one transaction).
   const db = env.DB;
-  const guard = { sql: "EXISTS (SELECT 1 FROM emails WHERE tenant_id = ? AND id = ?)", params: [tenant, emailId] as (string | number | null)[] };
-  const G = ` WHERE ${guard.sql}`;
+  const guard = emailRowGuard(tenant, emailId);
   const st: D1PreparedStatement[] = [
-    db.prepare(
-      `INSERT INTO emails (tenant_id, id, interaction_id, thread_id, direction, message_id, in_reply_to, refs, mailbox, from_addr, from_name, to_addrs, cc_addrs,
-         reply_to, subject, date, raw_key, raw_size, headers, flags, status, created_at, updated_at)
-       VALUES (?, ?, ?, ?, 'inbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?) ON CONFLICT DO NOTHING`,
-    ).bind(
-      tenant, emailId, interactionId, threadId, messageId, mail.inReplyTo, JSON.stringify(mail.references), mailbox.address, author?.addr ?? null,
-      author?.name ?? null, JSON.stringify(mail.to), JSON.stringify(mail.cc), mail.replyTo?.addr ?? null, mail.subject || null, mail.date, rawKey, raw.byteLength,
-      JSON.stringify(mail.headers), JSON.stringify(flags), now, now,
-    ),
+    inboundEmailInsert(db, {
+      tenant, id: emailId, interactionId, threadId, messageId, inReplyTo: mail.inReplyTo, references: mail.references, mailbox: mailbox.address, fromAddr: author?.addr ?? null,
+      fromName: author?.name ?? null, to: mail.to, cc: mail.cc, replyTo: mail.replyTo?.addr ?? null, subject: mail.subject || null, date: mail.date, rawKey, rawSize: raw.byteLength,
+      headers: mail.headers, flags, at: now,
+    }),
   ];
   const spam = screened?.spam;
   if (!appendTo) {
-    const state = spam !== undefined ? "stopped" : "new";
+    // A new interaction, through the one writer of interactions; under the message's guard, so a
+    // redelivery (or a concurrent one) writes nothing.
     st.push(
-      db.prepare(
-        `INSERT INTO interactions (tenant_id, id, external_id, media, channel, direction, subject, thread_id, parent_id, contact_id, state, queue, priority, categories, attributes, created_at, updated_at, done_at, workflow)
-         SELECT ?, ?, ?, 'email', 'email', 'inbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?${G}`,
-      ).bind(
-        tenant, interactionId, `email:${messageId}`.slice(0, 300), mail.subject || null, threadId, latest?.id ?? null, contact.id, state, queue, priority,
-        JSON.stringify(categories), JSON.stringify(attributes), now, now, spam !== undefined ? now : null, wf.name, ...guard.params,
+      ...guardedInteractionStatements(
+        db,
+        {
+          tenant, externalId: `email:${messageId}`.slice(0, 300), media: "email", channel: "email", direction: "inbound", subject: mail.subject || undefined, threadId,
+          parentId: latest?.id, contactId: contact.id ?? undefined, queue, priority, categories, attributes, actor: `email:${input.via}`, workflow: wf.name,
+        },
+        {
+          id: interactionId, at: now, guard,
+          reason: { mailbox: mailbox.address, from: author?.addr ?? null, replyTo: mail.replyTo?.addr, messageId, thread: decision.via, screening: screened?.matched.length ? screened.matched : undefined, flags: flags.length ? flags : undefined },
+          ...(spam !== undefined ? { stopped: { actor: "workflow", reason: { why: spam, rules: screened?.matched } } } : {}),
+        },
       ),
-      ...eventStatements(db, [{
-        tenant, interaction: interactionId, at: now, actor: `email:${input.via}`, action: "created", to: "new", queue,
-        reason: { mailbox: mailbox.address, from: author?.addr ?? null, replyTo: mail.replyTo?.addr, messageId, thread: decision.via, screening: screened?.matched.length ? screened.matched : undefined, flags: flags.length ? flags : undefined },
-      }], guard),
     );
-    if (spam !== undefined)
-      st.push(
-        ...eventStatements(db, [{ tenant, interaction: interactionId, at: now, actor: "workflow", action: "stopped", from: "new", to: "stopped", queue, reason: { why: spam, rules: screened?.matched } }], guard),
-      );
   } else {
     st.push(
       ...eventStatements(db, [{
@@ -242,25 +226,13 @@ async function storeMail(
     );
   }
   const seq0 = now % 1_000_000_000; // parts of later messages sort after earlier ones
-  parts.forEach((p, i) =>
-    st.push(
-      db.prepare(
-        `INSERT INTO message_parts (tenant_id, id, interaction_id, seq, kind, content, r2_key, content_type, name, size, sha256, content_id, created_at, email_id)
-         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?${G}`,
-      ).bind(tenant, p.id, interactionId, seq0 * 100 + i, p.kind, p.content ?? null, p.r2Key ?? null, p.contentType ?? null, p.name ?? null, p.size ?? null, p.sha256 ?? null, p.contentId ?? null, now, emailId, ...guard.params),
-    ),
-  );
+  parts.forEach((p, i) => st.push(inboundPartInsert(db, { tenant, interactionId, emailId, seq: seq0 * 100 + i, at: now }, p, guard)));
+  const ref = (messageId: string) => refStatement(db, { tenant, messageId, threadId, contactId: contact.id, interactionId, at: now }, guard);
   st.push(
-    db.prepare(`INSERT INTO search_index (tenant_id, kind, ref, contact_id, body) SELECT ?, 'message', ?, ?, ?${G}`).bind(tenant, interactionId, contact.id, [mail.subject, capUtf8(mail.text, 200_000).text].filter(Boolean).join("\n"), ...guard.params),
-    db.prepare(`INSERT OR IGNORE INTO email_refs (tenant_id, message_id, thread_id, contact_id, interaction_id, created_at) SELECT ?, ?, ?, ?, ?, ?${G}`).bind(tenant, messageId, threadId, contact.id, interactionId, now, ...guard.params),
-  );
-  for (const ref of decision.foreignRefs)
-    st.push(db.prepare(`INSERT OR IGNORE INTO email_refs (tenant_id, message_id, thread_id, contact_id, interaction_id, created_at) SELECT ?, ?, ?, ?, ?, ?${G}`).bind(tenant, ref, threadId, contact.id, interactionId, now, ...guard.params));
-  st.push(
-    db.prepare(
-      `INSERT INTO email_threads (tenant_id, thread_id, tag, contact_id, subject_norm, mailbox, last_at) SELECT ?, ?, ?, ?, ?, ?, ?${G}
-       ON CONFLICT (tenant_id, thread_id) DO UPDATE SET last_at = excluded.last_at`,
-    ).bind(tenant, threadId, threadTag, contact.id, subjectNorm, mailbox.address, now, ...guard.params),
+    searchEntry(db, { tenant, interactionId, contactId: contact.id, body: [mail.subject, capUtf8(mail.text, 200_000).text].filter(Boolean).join("\n") }, guard),
+    ref(messageId),
+    ...decision.foreignRefs.map(ref),
+    threadUpsert(db, { tenant, threadId, tag: threadTag, contactId: contact.id, subjectNorm, mailbox: mailbox.address, at: now }, guard),
   );
 
   // Automatic replies (acknowledgement, screening auto-responses): only to a person, never to
@@ -295,13 +267,13 @@ async function storeMail(
         ...eventStatements(db, [{ tenant, interaction: interactionId, at: now, actor: "workflow", action: "auto_reply_suppressed", to: appendTo ? appendTo.state : spam !== undefined ? "stopped" : "new", queue, reason: { why: autoSkipped } }], guard),
       );
   }
-  st.push(db.prepare("SELECT interaction_id, thread_id FROM emails WHERE tenant_id = ? AND direction = 'inbound' AND message_id = ?").bind(tenant, messageId));
+  st.push(inboundHolder(db, tenant, messageId));
   const results = await db.batch<{ interaction_id: string; thread_id: string }>(st);
   const winner = results[results.length - 1]!.results[0];
   if (!winner) throw new Error("email row vanished after insert");
   if (winner.interaction_id !== interactionId) {
-    const r = await db.prepare("SELECT state FROM interactions WHERE tenant_id = ? AND id = ?").bind(tenant, winner.interaction_id).first<{ state: InteractionState }>();
-    return { interactionId: winner.interaction_id, duplicate: true, state: r?.state ?? "new", threadId: winner.thread_id, thread: "new", appended: false, flags };
+    const state = await interactionState(db, tenant, winner.interaction_id);
+    return { interactionId: winner.interaction_id, duplicate: true, state: state ?? "new", threadId: winner.thread_id, thread: "new", appended: false, flags };
   }
   for (const id of jobs) await enqueueDelivery(env, { tenant, emailId: id });
 
@@ -339,8 +311,8 @@ async function stillOpen(env: Env, tenant: string, l: LatestInThread): Promise<b
  *  inline images rewritten to the part's URL so the desktop can show them. HTML the sanitizer cannot take
  *  (too deep, too many elements, or a failure of HTMLRewriter) is not shown: the text stays, the message is
  *  flagged html_not_rendered, and the HTML is in the raw message. */
-async function storeParts(env: Env, tenant: string, interactionId: string, mail: InboundMail, flags: string[]): Promise<PartRow[]> {
-  const parts: PartRow[] = [];
+async function storeParts(env: Env, tenant: string, interactionId: string, mail: InboundMail, flags: string[]): Promise<MailPart[]> {
+  const parts: MailPart[] = [];
   // The whole message stays in R2; the parts kept in D1 are capped (a D1 value holds at most 2 MB).
   const text = capUtf8(mail.text, MAX_PART_BYTES);
   if (text.cut) flags.push("text_truncated");

@@ -17,9 +17,13 @@ import type { MailAddress } from "./parse.ts";
 import { sanitizeHtml } from "./sanitize.ts";
 import { displaySubject, withTag } from "./subject.ts";
 import { baseAddress, unsendableReason } from "./addresses.ts";
-import { threadTag } from "./threading.ts";
 import { domainOf, enqueueDelivery, threadingIds } from "../outbound/message.ts";
 import { eventStatements } from "../ucs/events.ts";
+import { lastInbound, type EmailRow } from "../ucs/mail/emails.ts";
+import { draftEdits, draftEmailInsert, draftInteractionInsert, handBackTo, replyEmail, retryDelivery, statusUpdate, storedRaw } from "../ucs/mail/drafts.ts";
+import { attachedBytes, attachmentInsert, attachmentsOf, bodyParts, bodyPartsDelete, partsToBuild, removeAttachmentPart, type StoredAttachment } from "../ucs/mail/parts.ts";
+import { refStatement, threadTag } from "../ucs/mail/threads.ts";
+import { contactEmailRow } from "../ucs/mail/contact-address.ts";
 
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 export const MAX_REPLY_BYTES = 25 * 1024 * 1024;
@@ -38,28 +42,6 @@ export interface Actor {
   supervisor: boolean;
 }
 
-interface EmailRow {
-  id: string;
-  interaction_id: string;
-  thread_id: string;
-  direction: "inbound" | "outbound";
-  message_id: string;
-  in_reply_to: string | null;
-  refs: string;
-  mailbox: string | null;
-  from_addr: string | null;
-  from_name: string | null;
-  reply_to: string | null;
-  to_addrs: string;
-  cc_addrs: string;
-  bcc_addrs: string;
-  subject: string | null;
-  date: number | null;
-  status: string;
-  author: string | null;
-  created_at: number;
-}
-
 const addrs = (json: string): MailAddress[] => JSON.parse(json) as MailAddress[];
 
 /** The mailbox replies in this work go out from: the one the customer wrote to, else the workflow's, else the tenant's first. */
@@ -69,25 +51,9 @@ function mailboxFor(cfg: CompiledConfig, row: InteractionRow, received: string |
   return m;
 }
 
-async function lastInbound(db: D1Database, tenant: string, interactionId: string): Promise<(EmailRow & { text: string | null }) | null> {
-  return db
-    .prepare(
-      `SELECT e.*, (SELECT content FROM message_parts p WHERE p.tenant_id = e.tenant_id AND p.email_id = e.id AND p.kind = 'text' LIMIT 1) AS text
-       FROM emails e WHERE e.tenant_id = ? AND e.interaction_id = ? AND e.direction = 'inbound' ORDER BY e.created_at DESC LIMIT 1`,
-    )
-    .bind(tenant, interactionId)
-    .first<EmailRow & { text: string | null }>();
-}
-
 async function contactEmail(db: D1Database, tenant: string, contactId: string | null): Promise<MailAddress | null> {
   if (!contactId) return null;
-  const r = await db
-    .prepare(
-      `SELECT ci.value, ci.display, c.first_name, c.last_name FROM contact_identifiers ci JOIN contacts c ON c.tenant_id = ci.tenant_id AND c.id = ci.contact_id
-       WHERE ci.tenant_id = ? AND ci.contact_id = ? AND ci.kind = 'email' ORDER BY ci.created_at LIMIT 1`,
-    )
-    .bind(tenant, contactId)
-    .first<{ value: string; display: string | null; first_name: string | null; last_name: string | null }>();
+  const r = await contactEmailRow(db, tenant, contactId);
   if (!r) return null;
   const name = [r.first_name, r.last_name].filter(Boolean).join(" ");
   return name ? { addr: r.display ?? r.value, name } : { addr: r.display ?? r.value };
@@ -154,7 +120,7 @@ export async function createDraft(
   let to: MailAddress[];
   let subject: string;
   let text = input.text;
-  const extraParts: { kind: "attachment"; r2_key: string; content_type: string | null; name: string | null; size: number | null; sha256: string | null }[] = [];
+  const extraParts: StoredAttachment[] = [];
   if (input.forward) {
     if (!input.to?.length) throw badRequest("invalid_request", "to: a forward needs at least one recipient");
     to = input.to;
@@ -162,10 +128,7 @@ export async function createDraft(
     subject = input.subject ?? (t.tag ? withTag(`Fwd: ${base}`, t.tag) : `Fwd: ${base}`);
     const orig = t.orig;
     text += `\n\n---------- Forwarded message ----------\nFrom: ${orig?.from_name ? `${orig.from_name} <${orig.from_addr}>` : (orig?.from_addr ?? "")}\nDate: ${new Date(orig?.date ?? parent.createdAt).toUTCString()}\nSubject: ${orig?.subject ?? parent.subject ?? ""}\n\n${(orig?.text ?? "").slice(0, 100_000)}`;
-    if (orig) {
-      const atts = await env.DB.prepare("SELECT r2_key, content_type, name, size, sha256 FROM message_parts WHERE tenant_id = ? AND email_id = ? AND kind = 'attachment'").bind(tenant, orig.id).all<(typeof extraParts)[number]>();
-      extraParts.push(...atts.results.map((a) => ({ ...a, kind: "attachment" as const })));
-    }
+    if (orig) extraParts.push(...(await attachmentsOf(env.DB, tenant, orig.id)));
   } else {
     to = input.to ?? t.to;
     subject = input.subject ?? t.subject;
@@ -184,40 +147,25 @@ export async function createDraft(
   const now = Date.now();
   const db = env.DB;
   const html = input.html ? await sanitizeHtml(input.html) : null;
+  const rows = {
+    tenant, id, emailId, parentId, threadId: parent.threadId, contactId: input.forward ? null : parent.contactId, workflow: parent.workflow, author: actor.agentId,
+    forward: !!input.forward, messageId: newMessageId(domainOf(mailbox.address)), inReplyTo: input.forward ? null : t.inReplyTo, references: input.forward ? [] : t.references,
+    mailbox: mailbox.address, fromName: mailbox.name ?? cfg.raw.tenant.name, to, cc, bcc: input.bcc ?? [], subject, at: now,
+  };
   const st = [
-    db.prepare(
-      `INSERT INTO interactions (tenant_id, id, media, channel, direction, subject, thread_id, parent_id, contact_id, state, queue, agent_id, priority, categories, attributes, created_at, updated_at, workflow)
-       VALUES (?, ?, 'email', 'email', 'outbound', ?, ?, ?, ?, 'draft', NULL, ?, 0, '[]', ?, ?, ?, ?)`,
-    ).bind(tenant, id, subject, parent.threadId, parentId, input.forward ? null : parent.contactId, actor.agentId, JSON.stringify(input.forward ? { kind: "forward" } : { kind: "reply" }), now, now, parent.workflow),
+    draftInteractionInsert(db, rows),
     ...eventStatements(db, [{ tenant, interaction: id, at: now, actor: `agent:${actor.agentId}`, action: "drafted", to: "draft", agent: actor.agentId, reason: { replyTo: parentId, forward: !!input.forward } }]),
-    db.prepare(
-      `INSERT INTO emails (tenant_id, id, interaction_id, thread_id, direction, message_id, in_reply_to, refs, mailbox, from_addr, from_name, to_addrs, cc_addrs, bcc_addrs, subject, status, author, created_at, updated_at)
-       VALUES (?, ?, ?, ?, 'outbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?)`,
-    ).bind(
-      tenant, emailId, id, parent.threadId, newMessageId(domainOf(mailbox.address)), input.forward ? null : t.inReplyTo, JSON.stringify(input.forward ? [] : t.references),
-      mailbox.address, mailbox.address, mailbox.name ?? cfg.raw.tenant.name, JSON.stringify(to), JSON.stringify(cc), JSON.stringify(input.bcc ?? []), subject, actor.agentId, now, now,
-    ),
+    draftEmailInsert(db, rows),
     ...bodyParts(db, tenant, id, emailId, text, html, now),
-    ...extraParts.map((p, i) =>
-      db.prepare("INSERT INTO message_parts (tenant_id, id, interaction_id, seq, kind, r2_key, content_type, name, size, sha256, created_at, email_id) VALUES (?, ?, ?, ?, 'attachment', ?, ?, ?, ?, ?, ?, ?)").bind(
-        tenant, newId("p"), id, 10 + i, p.r2_key, p.content_type, p.name, p.size, p.sha256, now, emailId,
-      ),
-    ),
+    ...extraParts.map((p, i) => attachmentInsert(db, { ...p, tenant, id: newId("p"), interactionId: id, emailId, seq: 10 + i, at: now })),
   ];
   await db.batch(st);
   return { id, emailId, state: "draft" };
 }
 
-function bodyParts(db: D1Database, tenant: string, id: string, emailId: string, text: string, html: string | null, now: number): D1PreparedStatement[] {
-  const ins = "INSERT INTO message_parts (tenant_id, id, interaction_id, seq, kind, content, content_type, created_at, email_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
-  const out = [db.prepare(ins).bind(tenant, newId("p"), id, 0, "text", text, "text/plain", now, emailId)];
-  if (html) out.push(db.prepare(ins).bind(tenant, newId("p"), id, 1, "html", html, "text/html", now, emailId));
-  return out;
-}
-
 async function draftOf(env: Env, tenant: string, id: string): Promise<{ row: InteractionRow; email: EmailRow }> {
   const row = await getInteractionRow(env.DB, tenant, id);
-  const email = await env.DB.prepare("SELECT * FROM emails WHERE tenant_id = ? AND interaction_id = ? AND direction = 'outbound' AND auto = 0 ORDER BY created_at DESC LIMIT 1").bind(tenant, id).first<EmailRow>();
+  const email = await replyEmail(env.DB, tenant, id);
   if (row.direction !== "outbound" || !email) throw notFound("not_a_reply", `interaction '${id}' is not a reply`);
   return { row, email };
 }
@@ -240,15 +188,12 @@ async function writeEdits(env: Env, tenant: string, d: { row: InteractionRow; em
   const now = Date.now();
   const tag = await threadTag(db, tenant, d.row.threadId);
   const subject = input.subject !== undefined ? (tag ? withTag(input.subject, tag) : input.subject) : d.email.subject;
-  const st = [
-    db.prepare("UPDATE emails SET to_addrs = ?, cc_addrs = ?, bcc_addrs = ?, subject = ?, updated_at = ? WHERE tenant_id = ? AND id = ?").bind(
-      JSON.stringify(input.to ?? addrs(d.email.to_addrs)), JSON.stringify(input.cc ?? addrs(d.email.cc_addrs)), JSON.stringify(input.bcc ?? addrs(d.email.bcc_addrs)), subject, now, tenant, d.email.id,
-    ),
-    db.prepare("UPDATE interactions SET subject = ? WHERE tenant_id = ? AND id = ?").bind(subject, tenant, d.row.id),
-  ];
+  const st = draftEdits(db, {
+    tenant, emailId: d.email.id, interactionId: d.row.id, to: input.to ?? addrs(d.email.to_addrs), cc: input.cc ?? addrs(d.email.cc_addrs), bcc: input.bcc ?? addrs(d.email.bcc_addrs), subject, at: now,
+  });
   if (input.text !== undefined) {
     const html = input.html ? await sanitizeHtml(input.html) : null;
-    st.push(db.prepare("DELETE FROM message_parts WHERE tenant_id = ? AND email_id = ? AND kind IN ('text', 'html')").bind(tenant, d.email.id), ...bodyParts(db, tenant, d.row.id, d.email.id, input.text, html, now));
+    st.push(bodyPartsDelete(db, tenant, d.email.id), ...bodyParts(db, tenant, d.row.id, d.email.id, input.text, html, now));
   }
   await db.batch(st);
 }
@@ -258,35 +203,29 @@ export async function addAttachment(env: Env, tenant: string, actor: Actor, id: 
   const d = await draftOf(env, tenant, id);
   ownDraft(d, actor);
   if (file.bytes.byteLength > MAX_ATTACHMENT_BYTES) throw tooLarge(`an attachment may be at most ${MAX_ATTACHMENT_BYTES} bytes`);
-  const total = await env.DB.prepare("SELECT COALESCE(SUM(size), 0) AS n FROM message_parts WHERE tenant_id = ? AND email_id = ?").bind(tenant, d.email.id).first<{ n: number }>();
-  if ((total?.n ?? 0) + file.bytes.byteLength > MAX_REPLY_BYTES) throw tooLarge(`a reply may carry at most ${MAX_REPLY_BYTES} bytes of attachments`);
+  if ((await attachedBytes(env.DB, tenant, d.email.id)) + file.bytes.byteLength > MAX_REPLY_BYTES) throw tooLarge(`a reply may carry at most ${MAX_REPLY_BYTES} bytes of attachments`);
   const sha = await bytesSha256(file.bytes);
   const key = `${tenant}/att/${sha}`;
   await env.BLOBS.put(key, file.bytes, { httpMetadata: { contentType: file.type } });
   const partId = newId("p");
-  await env.DB.prepare("INSERT INTO message_parts (tenant_id, id, interaction_id, seq, kind, r2_key, content_type, name, size, sha256, created_at, email_id) VALUES (?, ?, ?, 100, 'attachment', ?, ?, ?, ?, ?, ?, ?)")
-    .bind(tenant, partId, id, key, file.type, file.name, file.bytes.byteLength, sha, Date.now(), d.email.id)
-    .run();
+  await attachmentInsert(env.DB, { tenant, id: partId, interactionId: id, emailId: d.email.id, seq: 100, r2_key: key, content_type: file.type, name: file.name, size: file.bytes.byteLength, sha256: sha, at: Date.now() }).run();
   return { partId, name: file.name, contentType: file.type, size: file.bytes.byteLength, sha256: sha };
 }
 
 export async function removeAttachment(env: Env, tenant: string, actor: Actor, id: string, partId: string): Promise<void> {
   const d = await draftOf(env, tenant, id);
   ownDraft(d, actor);
-  const r = await env.DB.prepare("DELETE FROM message_parts WHERE tenant_id = ? AND id = ? AND email_id = ? AND kind = 'attachment'").bind(tenant, partId, d.email.id).run();
-  if (!r.meta.changes) throw notFound("unknown_part", `no attachment '${partId}' on this draft`);
+  if (!(await removeAttachmentPart(env.DB, tenant, d.email.id, partId))) throw notFound("unknown_part", `no attachment '${partId}' on this draft`);
 }
 
 /** Builds the MIME from the draft's current content and stores it in R2; returns the statements recording it. */
 async function buildStored(env: Env, tenant: string, d: { row: InteractionRow; email: EmailRow }, status: "review" | "sending" | "reviewing", expect: "claimed" | "reviewing") {
   const db = env.DB;
-  const parts = await db.prepare("SELECT kind, content, r2_key, content_type, name, content_id FROM message_parts WHERE tenant_id = ? AND email_id = ? ORDER BY seq, created_at").bind(tenant, d.email.id).all<{
-    kind: string; content: string | null; r2_key: string | null; content_type: string | null; name: string | null; content_id: string | null;
-  }>();
-  const text = parts.results.find((p) => p.kind === "text")?.content ?? "";
-  const html = parts.results.find((p) => p.kind === "html")?.content ?? undefined;
+  const parts = await partsToBuild(db, tenant, d.email.id);
+  const text = parts.find((p) => p.kind === "text")?.content ?? "";
+  const html = parts.find((p) => p.kind === "html")?.content ?? undefined;
   const attachments: NonNullable<OutgoingMail["attachments"]> = [];
-  for (const p of parts.results.filter((x) => x.kind === "attachment" && x.r2_key)) {
+  for (const p of parts.filter((x) => x.kind === "attachment" && x.r2_key)) {
     const obj = await env.BLOBS.get(p.r2_key!);
     if (!obj) throw conflict("attachment_missing", `attachment '${p.name}' is no longer stored`);
     attachments.push({ filename: p.name ?? "attachment", contentType: p.content_type ?? "application/octet-stream", data: new Uint8Array(await obj.arrayBuffer()), contentId: p.content_id ?? undefined });
@@ -304,11 +243,9 @@ async function buildStored(env: Env, tenant: string, d: { row: InteractionRow; e
   const now = Date.now();
   return [
     // Only while this caller holds the message (claimed to send, or taken for review).
-    db.prepare("UPDATE emails SET raw_key = ?, raw_size = ?, status = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND status = ?").bind(rawKey, bytes.length, status, now, tenant, d.email.id, expect),
+    storedRaw(db, tenant, d.email.id, { rawKey, size: bytes.length, status, expect, at: now }),
     // The customer's answer to this message threads back here.
-    db.prepare("INSERT OR IGNORE INTO email_refs (tenant_id, message_id, thread_id, contact_id, interaction_id, created_at) VALUES (?, ?, ?, ?, ?, ?)").bind(
-      tenant, d.email.message_id, d.row.threadId, d.row.contactId, d.row.id, now,
-    ),
+    refStatement(db, { tenant, messageId: d.email.message_id, threadId: d.row.threadId, contactId: d.row.contactId, interactionId: d.row.id, at: now }),
   ];
 }
 
@@ -317,12 +254,12 @@ export async function sendDraft(env: Env, tenant: string, actor: Actor, id: stri
   const d = await draftOf(env, tenant, id);
   ownDraft(d, actor);
   // Claim the draft: of two sends at once, one goes ahead and the other is refused.
-  const claim = await env.DB.prepare("UPDATE emails SET status = 'claimed', updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'draft'").bind(Date.now(), tenant, d.email.id).run();
+  const claim = await statusUpdate(env.DB, tenant, d.email.id, "claimed", { from: "draft", at: Date.now() }).run();
   if (!claim.meta.changes) throw conflict("not_a_draft", `reply '${id}' is already on its way`);
   try {
     return await doSend(env, tenant, actor, d, opts);
   } catch (err) {
-    await env.DB.prepare("UPDATE emails SET status = 'draft' WHERE tenant_id = ? AND id = ? AND status = 'claimed'").bind(tenant, d.email.id).run();
+    await statusUpdate(env.DB, tenant, d.email.id, "draft", { from: "claimed" }).run();
     throw err;
   }
 }
@@ -350,7 +287,7 @@ async function doSend(env: Env, tenant: string, actor: Actor, d: { row: Interact
         { actor: `agent:${actor.agentId}`, action: "review_requested", reason: { why: decision.why } },
       ));
     } catch (err) {
-      await env.DB.prepare("UPDATE emails SET status = 'claimed' WHERE tenant_id = ? AND id = ?").bind(tenant, d.email.id).run();
+      await statusUpdate(env.DB, tenant, d.email.id, "claimed").run();
       throw err;
     }
     return { state: "queued", review: true, why: decision.why, queue: reviewQueue };
@@ -379,12 +316,12 @@ export async function reviewReply(
   const actor = `supervisor:${reviewer}`;
   if (r.action === "return" && !r.comment) throw badRequest("invalid_request", "comment: say what the author should change");
   // Take the message for this review: of two reviewers at once, one acts and the other gets a 409.
-  const claim = await env.DB.prepare("UPDATE emails SET status = 'reviewing', updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'review'").bind(Date.now(), tenant, d.email.id).run();
+  const claim = await statusUpdate(env.DB, tenant, d.email.id, "reviewing", { from: "review", at: Date.now() }).run();
   if (!claim.meta.changes) throw conflict("not_in_review", `reply '${id}' is being reviewed by someone else`);
   try {
     return await decide(env, tenant, reviewer, actor, q, d, r);
   } catch (err) {
-    await env.DB.prepare("UPDATE emails SET status = 'review' WHERE tenant_id = ? AND id = ? AND status = 'reviewing'").bind(tenant, d.email.id).run();
+    await statusUpdate(env.DB, tenant, d.email.id, "review", { from: "reviewing" }).run();
     throw err;
   }
 }
@@ -402,8 +339,8 @@ async function decide(
   if (r.action === "return") {
     unwrap(await q.complete(id, actor, "returned_to_author", "draft", { comment: r.comment }));
     await env.DB.batch([
-      env.DB.prepare("UPDATE emails SET status = 'draft', updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'reviewing'").bind(Date.now(), tenant, d.email.id),
-      env.DB.prepare("UPDATE interactions SET agent_id = ? WHERE tenant_id = ? AND id = ?").bind(d.email.author, tenant, id),
+      statusUpdate(env.DB, tenant, d.email.id, "draft", { from: "reviewing", at: Date.now() }),
+      handBackTo(env.DB, tenant, id, d.email.author),
     ]);
     await addNote(env.DB, tenant, id, actor, `Returned for changes: ${r.comment}`);
     if (d.email.author)
@@ -418,7 +355,7 @@ async function decide(
     await addNote(env.DB, tenant, id, actor, r.comment ? `Edited in review: ${r.comment}` : "Edited in review");
   }
   unwrap(await q.complete(id, actor, edited ? "edited_and_approved" : "approved", "sending", r.comment ? { comment: r.comment } : undefined));
-  await env.DB.prepare("UPDATE emails SET status = 'sending', updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'reviewing'").bind(Date.now(), tenant, d.email.id).run();
+  await statusUpdate(env.DB, tenant, d.email.id, "sending", { from: "reviewing", at: Date.now() }).run();
   await enqueueDelivery(env, { tenant, emailId: d.email.id });
   return { state: "sending" };
 }
@@ -428,7 +365,7 @@ export async function retryFailed(env: Env, tenant: string, supervisor: string, 
   const d = await draftOf(env, tenant, id);
   if (d.row.state !== "failed") throw conflict("not_failed", `reply '${id}' is ${d.row.state}`);
   await env.DB.batch([
-    env.DB.prepare("UPDATE emails SET status = 'sending', attempts = 0, last_error = NULL, updated_at = ? WHERE tenant_id = ? AND id = ?").bind(Date.now(), tenant, d.email.id),
+    retryDelivery(env.DB, tenant, d.email.id, Date.now()),
     ...transitionBatch(env.DB, [{ tenant, id, at: Date.now(), actor: `supervisor:${supervisor}`, action: "retry", from: "failed", to: "sending" }]),
   ]);
   await enqueueDelivery(env, { tenant, emailId: d.email.id });

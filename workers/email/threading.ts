@@ -5,6 +5,7 @@
 // (or one mail sent to both) get a thread each: the first reply of each starts its own thread and
 // records the shared Message-ID for it, so that customer's next reply finds it again.
 import type { InteractionState } from "../ucs/interactions.ts";
+import { latestInboundOfThread, refsOf, tagsTaken, threadBySubject, threadByTag } from "../ucs/mail/threads.ts";
 import { newTag } from "./subject.ts";
 
 export type ThreadVia = "in-reply-to" | "references" | "tag" | "subject" | "new";
@@ -49,21 +50,9 @@ export interface ThreadQuery {
  *  sender's contact is known. */
 export function threadLookup(db: D1Database, q: ThreadQuery): { stmts: D1PreparedStatement[]; decide: (rows: D1Result[], contactId: string | null) => ThreadDecision } {
   const refs = q.replyRefs.slice(0, 50);
-  const stmts: D1PreparedStatement[] = [
-    db.prepare("SELECT message_id, thread_id, contact_id FROM email_refs WHERE tenant_id = ? AND message_id IN (SELECT value FROM json_each(?))").bind(q.tenant, JSON.stringify(refs)),
-    db.prepare("SELECT thread_id FROM email_threads WHERE tenant_id = ? AND tag = ?").bind(q.tenant, q.tag ?? ""),
-  ];
+  const stmts: D1PreparedStatement[] = [refsOf(db, q.tenant, refs), threadByTag(db, q.tenant, q.tag ?? "")];
   const bySubject = q.subjectDays > 0 && q.subjectNorm.length >= 3 && q.senderEmail !== null;
-  if (bySubject)
-    stmts.push(
-      db
-        .prepare(
-          `SELECT thread_id FROM email_threads WHERE tenant_id = ?1 AND subject_norm = ? AND last_at > ?
-             AND contact_id = (SELECT contact_id FROM contact_identifiers WHERE tenant_id = ?1 AND kind = 'email' AND value = ?)
-           ORDER BY last_at DESC LIMIT 1`,
-        )
-        .bind(q.tenant, q.subjectNorm, q.now - q.subjectDays * 86_400_000, q.senderEmail),
-    );
+  if (bySubject) stmts.push(threadBySubject(db, q.tenant, q.subjectNorm, q.now - q.subjectDays * 86_400_000, q.senderEmail!));
   const decide = (rows: D1Result[], contactId: string | null): ThreadDecision => {
     const refRows = (rows[0]?.results ?? []) as unknown as RefRow[];
     let foreign: string[] = [];
@@ -86,15 +75,7 @@ export function threadLookup(db: D1Database, q: ThreadQuery): { stmts: D1Prepare
 
 /** The newest inbound interaction of a thread: a reply joins it while it is open, else follows it. */
 export async function latestInThread(db: D1Database, tenant: string, threadId: string): Promise<LatestInThread | null> {
-  const r = await db
-    .prepare(
-      `SELECT id, state, agent_id, queue, contact_id,
-         (SELECT agent_id FROM interaction_events e WHERE e.tenant_id = i.tenant_id AND e.interaction_id = i.id AND e.agent_id IS NOT NULL ORDER BY seq DESC LIMIT 1) AS last_agent,
-         (SELECT tag FROM email_threads t WHERE t.tenant_id = i.tenant_id AND t.thread_id = i.thread_id) AS tag
-       FROM interactions i WHERE tenant_id = ? AND thread_id = ? AND direction = 'inbound' ORDER BY created_at DESC LIMIT 1`,
-    )
-    .bind(tenant, threadId)
-    .first<{ id: string; state: InteractionState; agent_id: string | null; queue: string | null; contact_id: string | null; last_agent: string | null; tag: string | null }>();
+  const r = await latestInboundOfThread(db, tenant, threadId);
   if (!r) return null;
   return { id: r.id, state: r.state, agentId: r.agent_id ?? r.last_agent, queue: r.queue, contactId: r.contact_id, tag: r.tag };
 }
@@ -107,7 +88,7 @@ export const OPEN_STATES: ReadonlySet<InteractionState> = new Set(["new", "queue
 export function tagCandidates(db: D1Database, tenant: string): { stmt: D1PreparedStatement; pick: (rows: D1Result) => string } {
   const candidates = [newTag(), newTag(), newTag()];
   return {
-    stmt: db.prepare("SELECT tag FROM email_threads WHERE tenant_id = ? AND tag IN (SELECT value FROM json_each(?))").bind(tenant, JSON.stringify(candidates)),
+    stmt: tagsTaken(db, tenant, candidates),
     pick: (rows) => {
       const taken = new Set((rows.results as { tag: string }[]).map((r) => r.tag));
       return candidates.find((c) => !taken.has(c)) ?? newTag();
@@ -118,10 +99,4 @@ export function tagCandidates(db: D1Database, tenant: string): { stmt: D1Prepare
 export async function freeTag(db: D1Database, tenant: string): Promise<string> {
   const c = tagCandidates(db, tenant);
   return c.pick(await c.stmt.all());
-}
-
-/** A thread's subject tag, if it has one. */
-export async function threadTag(db: D1Database, tenant: string, threadId: string): Promise<string | null> {
-  const r = await db.prepare("SELECT tag FROM email_threads WHERE tenant_id = ? AND thread_id = ?").bind(tenant, threadId).first<{ tag: string }>();
-  return r?.tag ?? null;
 }

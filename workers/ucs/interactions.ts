@@ -2,7 +2,8 @@
 import type { Attributes, Media } from "../config/schema.ts";
 import { notFound } from "../kernel/errors.ts";
 import { newId } from "../kernel/ids.ts";
-import { eventStatements } from "./events.ts";
+import { eventStatements, type EventGuard, type EventInput } from "./events.ts";
+import { searchEntry } from "./search.ts";
 import type { HistoryEvent, InteractionRow, InteractionState } from "./interaction-types.ts";
 
 export type { HistoryEvent, InteractionRow, InteractionState } from "./interaction-types.ts";
@@ -88,6 +89,44 @@ export interface NewPart {
   contentId?: string | null;
 }
 
+/** The 'created' event every new interaction starts its history with. */
+const createdEvent = (n: NewInteraction, id: string, at: number, reason?: unknown): EventInput => ({
+  tenant: n.tenant, interaction: id, at, actor: n.actor, action: "created", to: "new", queue: n.queue, reason,
+});
+
+/** The row's values from tenant_id to contact_id, then from queue to updated_at. */
+const headValues = (n: NewInteraction, id: string) => [n.tenant, id, n.externalId ?? null, n.media, n.channel, n.direction, n.subject ?? null, n.threadId ?? id, n.parentId ?? null, n.contactId ?? null];
+const tailValues = (n: NewInteraction, at: number) => [n.queue, n.priority, JSON.stringify(n.categories), JSON.stringify(n.attributes), at, at];
+
+export interface GuardedCreate {
+  /** Named by the caller, whose own rows in the batch point at it. */
+  id: string;
+  at: number;
+  /** Nothing is written unless this holds (e.g. the received message's own row went in). */
+  guard: EventGuard;
+  /** Why the 'created' event happened. */
+  reason?: unknown;
+  /** Created already stopped (spam, say): done at once, its 'stopped' event right after 'created'. */
+  stopped?: { actor: string; reason: unknown };
+}
+
+/** A new interaction and its first event(s) as statements for the caller's own atomic batch, each
+ *  written only under `g.guard`: for a door whose idempotency lives in its own row (a received
+ *  message's Message-ID) and which adds its own statements under the same guard. Text and parts are
+ *  the caller's. */
+export function guardedInteractionStatements(db: D1Database, n: NewInteraction, g: GuardedCreate): D1PreparedStatement[] {
+  const ins = db
+    .prepare(
+      `INSERT INTO interactions (tenant_id, id, external_id, media, channel, direction, subject, thread_id, parent_id, contact_id, state, queue, priority, categories, attributes, created_at, updated_at, done_at, workflow)
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${g.guard.sql}`,
+    )
+    .bind(...headValues(n, g.id), g.stopped ? "stopped" : "new", ...tailValues(n, g.at), g.stopped ? g.at : null, n.workflow ?? null, ...g.guard.params);
+  const st = [ins, ...eventStatements(db, [createdEvent(n, g.id, g.at, g.reason)], g.guard)];
+  if (g.stopped)
+    st.push(...eventStatements(db, [{ tenant: n.tenant, interaction: g.id, at: g.at, actor: g.stopped.actor, action: "stopped", from: "new", to: "stopped", queue: n.queue, reason: g.stopped.reason }], g.guard));
+  return st;
+}
+
 /** Writes a new interaction, its text and its first event. Idempotent on externalId: a repeat
  *  returns the first one's id with created=false and writes nothing. */
 export async function createInteraction(db: D1Database, n: NewInteraction): Promise<{ id: string; created: boolean; state: InteractionState; queue: string }> {
@@ -99,16 +138,17 @@ export async function createInteraction(db: D1Database, n: NewInteraction): Prom
          priority, categories, attributes, created_at, updated_at, workflow)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     )
-    .bind(n.tenant, id, n.externalId ?? null, n.media, n.channel, n.direction, n.subject ?? null, n.threadId ?? id, n.parentId ?? null, n.contactId ?? null, n.queue, n.priority, JSON.stringify(n.categories), JSON.stringify(n.attributes), now, now, n.workflow ?? null);
+    .bind(...headValues(n, id), ...tailValues(n, now), n.workflow ?? null);
   // The rest only applies when the insert above took place (changes() = 1), so a duplicate writes nothing.
   const guard = "WHERE changes() = 1";
   const st = [ins];
-  st.push(...eventStatements(db, [{ tenant: n.tenant, interaction: id, at: now, actor: n.actor, action: "created", to: "new", queue: n.queue }], { sql: "changes() = 1", params: [] }));
+  const changed = { sql: "changes() = 1", params: [] };
+  st.push(...eventStatements(db, [createdEvent(n, id, now)], changed));
   if (n.text !== undefined && n.text !== "") {
     // changes() now reflects the event insert, which happened only if the interaction did.
     st.push(
       db.prepare(`INSERT INTO message_parts (tenant_id, id, interaction_id, seq, kind, content, created_at) SELECT ?, ?, ?, 0, 'text', ?, ? ${guard}`).bind(n.tenant, newId("p"), id, n.text, now),
-      db.prepare(`INSERT INTO search_index (tenant_id, kind, ref, contact_id, body) SELECT ?, 'message', ?, ?, ? ${guard}`).bind(n.tenant, id, n.contactId ?? null, [n.subject, n.text].filter(Boolean).join("\n")),
+      searchEntry(db, { tenant: n.tenant, interactionId: id, contactId: n.contactId ?? null, body: [n.subject, n.text].filter(Boolean).join("\n") }, changed),
     );
   }
   // Guarded by the interaction's own first event, which exists only if this insert won.
@@ -141,6 +181,12 @@ const fromRaw = (r: RawRow): InteractionRow => ({
   parentId: r.parent_id, contactId: r.contact_id, state: r.state, queue: r.queue, agentId: r.agent_id, workbin: r.workbin, priority: r.priority,
   categories: JSON.parse(r.categories) as string[], attributes: JSON.parse(r.attributes) as Attributes, createdAt: r.created_at, updatedAt: r.updated_at, doneAt: r.done_at, workflow: r.workflow,
 });
+
+/** The interaction's state, or null when the tenant has no such interaction. */
+export async function interactionState(db: D1Database, tenant: string, id: string): Promise<InteractionState | null> {
+  const row = await db.prepare("SELECT state FROM interactions WHERE tenant_id = ? AND id = ?").bind(tenant, id).first<{ state: InteractionState }>();
+  return row?.state ?? null;
+}
 
 export async function getInteractionRow(db: D1Database, tenant: string, id: string): Promise<InteractionRow> {
   const r = await db.prepare("SELECT * FROM interactions WHERE tenant_id = ? AND id = ?").bind(tenant, id).first<RawRow>();

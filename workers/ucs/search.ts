@@ -1,4 +1,6 @@
 // Full-text search over contacts and message text (FTS5), tenant-scoped.
+import type { EventGuard } from "./events.ts";
+
 export interface SearchHit {
   kind: "contact" | "message";
   ref: string;
@@ -25,3 +27,7 @@ export async function search(db: D1Database, tenant: string, q: string, limit = 
     .all<{ kind: "contact" | "message"; ref: string; contact_id: string | null; snippet: string }>();
   return r.results.map((x) => ({ kind: x.kind, ref: x.ref, contactId: x.contact_id, snippet: x.snippet }));
 }
+
+/** A message's full-text entry (its subject and text), written under `guard`. */
+export const searchEntry = (db: D1Database, e: { tenant: string; interactionId: string; contactId: string | null; body: string }, guard: EventGuard): D1PreparedStatement =>
+  db.prepare(`INSERT INTO search_index (tenant_id, kind, ref, contact_id, body) SELECT ?, 'message', ?, ?, ? WHERE ${guard.sql}`).bind(e.tenant, e.interactionId, e.contactId, e.body, ...guard.params);

@@ -5,13 +5,17 @@ import { getConfig } from "../../config/store.ts";
 import { findMailbox, MAX_MAIL_BYTES, receiveMail, recipientFromHeaders } from "../../email/inbound.ts";
 import { addAttachment, composeTemplate, createDraft, MAX_ATTACHMENT_BYTES, removeAttachment, retryFailed, reviewReply, sendDraft, updateDraft, type Actor } from "../../email/reply.ts";
 import { renderTemplate } from "../../workflow/field-codes.ts";
-import { threadTag } from "../../email/threading.ts";
+import { threadTag } from "../../ucs/mail/threads.ts";
 import { getContact } from "../../ucs/contacts.ts";
 import { getInteractionRow } from "../../ucs/interactions.ts";
 import { queueStub } from "../../../durable-objects/names.ts";
 import { AppError, badRequest, forbidden, notFound } from "../../kernel/errors.ts";
 import { readLimited } from "../read-limited.ts";
-import { assertNotOthersDraft, draftsHiddenFrom, othersDraftsHidden } from "../../email/draft-access.ts";
+import { assertNotOthersDraft, threadReaderOf } from "../../email/draft-access.ts";
+import { threadMessages } from "../../ucs/mail/emails.ts";
+import { listReplies } from "../../ucs/mail/drafts.ts";
+import { storedPart } from "../../ucs/mail/parts.ts";
+import { outboxMessages, outboxRawKey } from "../../ucs/mail/outbox.ts";
 import { Reply, route, type Caller } from "../api.ts";
 
 const Address = z.object({ addr: z.email().max(320), name: z.string().max(200).optional() }).strict();
@@ -44,26 +48,13 @@ async function emailsOfThread(env: Env, caller: Caller, id: string) {
   const tenant = caller.tenant;
   await assertNotOthersDraft(env.DB, tenant, caller, id);
   const row = await getInteractionRow(env.DB, tenant, id);
-  const hideFrom = draftsHiddenFrom(caller);
-  const filter = (alias: string) =>
-    caller.kind !== "user" ? ` AND ${alias}status NOT IN ('draft', 'claimed', 'review', 'reviewing')` : hideFrom !== null ? othersDraftsHidden(alias) : "";
-  const extra = hideFrom !== null ? [hideFrom] : [];
-  const [emails, parts] = await env.DB.batch([
-    env.DB.prepare(
-      `SELECT id, interaction_id, direction, message_id, in_reply_to, mailbox, from_addr, from_name, reply_to, to_addrs, cc_addrs, bcc_addrs, subject, date, raw_size, flags, status, auto, author,
-         attempts, last_error, transport, created_at FROM emails WHERE tenant_id = ? AND thread_id = ?${filter("")} ORDER BY created_at`,
-    ).bind(tenant, row.threadId, ...extra),
-    env.DB.prepare(
-      `SELECT p.id, p.email_id, p.interaction_id, p.kind, p.content, p.content_type, p.name, p.size, p.sha256, p.content_id FROM message_parts p
-       JOIN emails e ON e.tenant_id = p.tenant_id AND e.id = p.email_id WHERE e.tenant_id = ? AND e.thread_id = ?${filter("e.")} ORDER BY p.seq`,
-    ).bind(tenant, row.threadId, ...extra),
-  ]);
-  type P = { id: string; email_id: string; interaction_id: string; kind: string; content: string | null; content_type: string | null; name: string | null; size: number | null; sha256: string | null; content_id: string | null };
+  const { emails, parts } = await threadMessages(env.DB, tenant, row.threadId, threadReaderOf(caller));
+  type P = (typeof parts)[number];
   const byEmail = new Map<string, P[]>();
-  for (const p of parts!.results as P[]) byEmail.set(p.email_id, [...(byEmail.get(p.email_id) ?? []), p]);
+  for (const p of parts) byEmail.set(p.email_id, [...(byEmail.get(p.email_id) ?? []), p]);
   return {
     threadId: row.threadId,
-    messages: (emails!.results as Record<string, unknown>[]).map((e) => {
+    messages: emails.map((e) => {
       const ps = byEmail.get(e.id as string) ?? [];
       return {
         id: e.id, interactionId: e.interaction_id, direction: e.direction, messageId: e.message_id, inReplyTo: e.in_reply_to, mailbox: e.mailbox,
@@ -113,9 +104,7 @@ export const emailRoutes = [
     summary: "An attachment's bytes (a download; images may be shown inline)",
     handler: async ({ env, caller, params }) => {
       await assertNotOthersDraft(env.DB, caller.tenant, caller, params.id!);
-      const p = await env.DB.prepare("SELECT r2_key, content_type, name FROM message_parts WHERE tenant_id = ? AND interaction_id = ? AND id = ? AND r2_key IS NOT NULL")
-        .bind(caller.tenant, params.id!, params.partId!)
-        .first<{ r2_key: string; content_type: string | null; name: string | null }>();
+      const p = await storedPart(env.DB, caller.tenant, params.id!, params.partId!);
       if (!p) throw notFound("unknown_part", `no attachment '${params.partId}' on '${params.id}'`);
       const obj = await env.BLOBS.get(p.r2_key);
       if (!obj) throw notFound("part_missing", "the attachment's bytes are not stored");
@@ -170,13 +159,8 @@ export const emailRoutes = [
       const actor = actorOf(caller);
       if (query.author && query.author !== actor.agentId && !actor.supervisor) throw forbidden("only supervisors see others' replies");
       const author = query.author ?? (actor.supervisor && query.state !== "draft" ? null : actor.agentId);
-      const r = await env.DB.prepare(
-        `SELECT i.id, i.parent_id, i.thread_id, i.subject, i.state, i.updated_at, e.id AS email_id, e.to_addrs, e.status, e.author, e.attempts, e.last_error,
-           (SELECT text FROM notes n WHERE n.tenant_id = i.tenant_id AND n.interaction_id = i.id ORDER BY created_at DESC LIMIT 1) AS last_note
-         FROM interactions i JOIN emails e ON e.tenant_id = i.tenant_id AND e.interaction_id = i.id AND e.direction = 'outbound' AND e.auto = 0
-         WHERE i.tenant_id = ? AND i.direction = 'outbound' AND i.state = ? AND (? IS NULL OR e.author = ?) ORDER BY i.updated_at DESC LIMIT 200`,
-      ).bind(caller.tenant, query.state, author, author).all<Record<string, unknown>>();
-      return { replies: r.results.map((x) => ({ ...x, to_addrs: JSON.parse(x.to_addrs as string) })) };
+      const replies = await listReplies(env.DB, caller.tenant, query.state, author);
+      return { replies: replies.map((x) => ({ ...x, to_addrs: JSON.parse(x.to_addrs as string) })) };
     },
   }),
   route({
@@ -279,13 +263,11 @@ export const emailRoutes = [
     query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), interactionId: z.string().max(100).optional() }).strict(),
     handler: async ({ env, caller, query }) => {
       supervisorOrKey(caller);
-      const r = await env.DB.prepare(
-        "SELECT id, email_id, interaction_id, mail_from, rcpt_to, subject, size, auto, created_at FROM outbox WHERE tenant_id = ? AND (? IS NULL OR interaction_id = ?) ORDER BY created_at DESC LIMIT ?",
-      ).bind(caller.tenant, query.interactionId ?? null, query.interactionId ?? null, query.limit).all<Record<string, unknown>>();
+      const messages = await outboxMessages(env.DB, caller.tenant, query.interactionId ?? null, query.limit);
       return {
         delivered: false,
         note: "Local outbox: these messages were NOT delivered. Set email.transport to send_email or http to deliver mail.",
-        messages: r.results.map((m) => ({ ...m, rcpt_to: JSON.parse(m.rcpt_to as string), auto: m.auto === 1, delivered: false, raw: `/api/v1/outbox/${m.id}` })),
+        messages: messages.map((m) => ({ ...m, rcpt_to: JSON.parse(m.rcpt_to as string), auto: m.auto === 1, delivered: false, raw: `/api/v1/outbox/${m.id}` })),
       };
     },
   }),
@@ -293,8 +275,8 @@ export const emailRoutes = [
     method: "get", path: "/api/v1/outbox/:id", access: "read_or_agent", tags: ["email", "supervisor"], summary: "One outbox message as raw MIME (not delivered)",
     handler: async ({ env, caller, params }) => {
       supervisorOrKey(caller);
-      const m = await env.DB.prepare("SELECT raw_key FROM outbox WHERE tenant_id = ? AND id = ?").bind(caller.tenant, params.id!).first<{ raw_key: string }>();
-      const obj = m ? await env.BLOBS.get(m.raw_key) : null;
+      const key = await outboxRawKey(env.DB, caller.tenant, params.id!);
+      const obj = key ? await env.BLOBS.get(key) : null;
       if (!obj) throw notFound("unknown_message", `no outbox message '${params.id}'`);
       return new Response(obj.body, { headers: { "Content-Type": "message/rfc822", "X-Parley-Delivered": "false", "X-Content-Type-Options": "nosniff" } });
     },

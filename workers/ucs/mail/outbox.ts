@@ -1,0 +1,18 @@
+// The local outbox (transport 'outbox'): what would have been sent, read for the console. The rows
+// are written by delivery (workers/outbound).
+/** Outbox messages, newest first, of one interaction or all. */
+export async function outboxMessages(db: D1Database, tenant: string, interactionId: string | null, limit: number): Promise<Record<string, unknown>[]> {
+  const r = await db
+    .prepare(
+      "SELECT id, email_id, interaction_id, mail_from, rcpt_to, subject, size, auto, created_at FROM outbox WHERE tenant_id = ? AND (? IS NULL OR interaction_id = ?) ORDER BY created_at DESC LIMIT ?",
+    )
+    .bind(tenant, interactionId, interactionId, limit)
+    .all<Record<string, unknown>>();
+  return r.results;
+}
+
+/** Where an outbox message's raw MIME is in R2. */
+export async function outboxRawKey(db: D1Database, tenant: string, id: string): Promise<string | null> {
+  const m = await db.prepare("SELECT raw_key FROM outbox WHERE tenant_id = ? AND id = ?").bind(tenant, id).first<{ raw_key: string }>();
+  return m?.raw_key ?? null;
+}
