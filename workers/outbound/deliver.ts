@@ -13,7 +13,8 @@ import { deliverSms, isSmsJob, smsAttemptFailed, smsFailed } from "../sms/outbou
 import { tenantSecret } from "../secrets/store.ts";
 import { outboundUrlProblem } from "./url-policy.ts";
 import { AS_IS, eventStatements } from "../ucs/events.ts";
-import { deliveredTo, deliveryAttemptFailed, deliveryGaveUp, deliveryRow, deliverySucceeded, outboxInsert, type DeliveryRow } from "../ucs/deliveries.ts";
+import { deliveredTo, deliveryAttemptFailed, deliveryGaveUp, deliveryRow, deliverySucceeded, type DeliveryRow } from "../ucs/mail/deliveries.ts";
+import { outboxInsert } from "../ucs/mail/outbox.ts";
 
 export const DLQ = "parley-outbound-dlq";
 

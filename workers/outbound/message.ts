@@ -2,7 +2,7 @@
 // (so the customer's answer threads back), and a delivery job on the OUTBOUND Queue.
 import { buildMime, envelopeRecipients, isMessageId, newMessageId, type OutgoingMail } from "../email/build.ts";
 import { newId } from "../kernel/ids.ts";
-import { outboundMailStatements } from "../ucs/deliveries.ts";
+import { outboundMailStatements } from "../ucs/mail/deliveries.ts";
 
 export interface DeliveryJob {
   tenant: string;

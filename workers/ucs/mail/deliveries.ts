@@ -1,6 +1,8 @@
 // Outbound mail in contact history: the stored message (emails, its Message-ID in email_refs) and
-// its delivery (attempts, errors, who was reached, the local outbox). Statements are returned unrun
-// where callers batch them.
+// its delivery (attempts, errors, who was reached). Statements are returned unrun where callers
+// batch them.
+import type { EventGuard } from "../events.ts";
+import { refStatement } from "./threads.ts";
 
 /** A message to deliver, with its interaction's direction and state. */
 export interface DeliveryRow {
@@ -22,10 +24,7 @@ export interface DeliveryRow {
 }
 
 /** A same-statement condition for the inserts (the draft still unclaimed, the interaction new). */
-export interface MailGuard {
-  sql: string;
-  params: (string | number | null)[];
-}
+export type MailGuard = EventGuard;
 
 export interface NewOutboundMail {
   tenant: string;
@@ -65,7 +64,7 @@ export function outboundMailStatements(db: D1Database, m: NewOutboundMail, guard
         m.tenant, m.id, m.interactionId, m.threadId, m.messageId, m.inReplyTo, JSON.stringify(m.references), m.mailbox, m.from.addr, m.from.name ?? null,
         JSON.stringify(m.to), JSON.stringify(m.cc), JSON.stringify(m.bcc), m.subject, m.rawKey, m.rawSize, m.status, m.auto ? 1 : 0, m.author, m.at, m.at, ...gp,
       ),
-    db.prepare(`INSERT OR IGNORE INTO email_refs (tenant_id, message_id, thread_id, contact_id, interaction_id, created_at) SELECT ?, ?, ?, ?, ?, ?${g}`).bind(m.tenant, m.messageId, m.threadId, m.contactId, m.interactionId, m.at, ...gp),
+    refStatement(db, { tenant: m.tenant, messageId: m.messageId, threadId: m.threadId, contactId: m.contactId, interactionId: m.interactionId, at: m.at }, guard),
   ];
 }
 
@@ -79,12 +78,6 @@ export function deliveryRow(db: D1Database, tenant: string, emailId: string): Pr
     .bind(tenant, emailId)
     .first<DeliveryRow>();
 }
-
-/** Local use: the message kept where GET /api/v1/outbox shows it, once. */
-export const outboxInsert = (db: D1Database, o: { tenant: string; id: string; emailId: string; interactionId: string; from: string; rcpt: string[]; subject: string | null; rawKey: string | null; size: number; auto: number; at: number }): D1PreparedStatement =>
-  db
-    .prepare("INSERT OR IGNORE INTO outbox (tenant_id, id, email_id, interaction_id, mail_from, rcpt_to, subject, raw_key, size, auto, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-    .bind(o.tenant, o.id, o.emailId, o.interactionId, o.from, JSON.stringify(o.rcpt), o.subject, o.rawKey, o.size, o.auto, o.at);
 
 /** The recipients reached so far, so a retry after a partial failure skips them. */
 export const deliveredTo = (db: D1Database, tenant: string, emailId: string, reached: string[]): D1PreparedStatement =>
