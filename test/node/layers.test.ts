@@ -17,11 +17,6 @@ const importsOf = (f: string) =>
   [...read(f).matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g)].map((m) => relative(ROOT, resolve(ROOT, dirname(f), m[1]!)));
 
 const objects = files("durable-objects");
-/** Issue 13's remaining SQL outside workers/ucs/: shrinks to nothing, never grows. */
-const STILL_TO_MOVE = [
-  "workers/http/routes/callbacks.ts",
-];
-];
 const server = [...files("workers"), ...objects];
 
 describe("the code's layers", () => {
@@ -37,9 +32,8 @@ describe("the code's layers", () => {
     for (const f of pure) expect(importsOf(f).filter((i) => i.startsWith("workers/http/")), f).toEqual([]);
   });
 
-  it("keeps D1's SQL in workers/ucs/ (the files listed here are the ones still to move; none may join them)", () => {
-    const outside = server.filter((f) => !f.startsWith("workers/ucs/") && read(f).includes(".prepare("));
-    expect(outside).toEqual(STILL_TO_MOVE.filter((f) => outside.includes(f)));
+  it("keeps every D1 statement in workers/ucs/ (objects' own SQLite is theirs)", () => {
+    expect(server.filter((f) => !f.startsWith("workers/ucs/") && read(f).includes(".prepare("))).toEqual([]);
   });
 
   it("writes interaction_events in one place", () => {

@@ -1,9 +1,13 @@
 // Our Twilio signature check against the twilio package's own helpers (a devDependency for this test
 // only): what Twilio signs, we accept; anything changed, we refuse. Runs in Node (vitest.node.config.ts):
 // the twilio package needs Node's crypto.
+import { timingSafeEqual } from "node:crypto";
 import twilio from "twilio";
 import { describe, expect, it } from "vitest";
 import { checkTwilioSignature, twilioSignature, type FormParams } from "../../workers/sms/twilio-signature.ts";
+
+// workerd has crypto.subtle.timingSafeEqual, which the signature check uses; Node has it in node:crypto.
+(crypto.subtle as SubtleCrypto & { timingSafeEqual?: (a: ArrayBufferView, b: ArrayBufferView) => boolean }).timingSafeEqual ??= (a, b) => timingSafeEqual(a, b);
 
 const TOKEN = "12345678901234567890123456789012";
 const URL = "https://parley.example.com/api/v1/sms/twilio";

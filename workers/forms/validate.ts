@@ -1,6 +1,6 @@
 // A form post checked against its form's config: the honeypot, unknown fields, required fields,
 // types and sizes. Every error names its field (`fields.email: not an email address`). Pure.
-import { parsePhoneNumberFromString } from "libphonenumber-js";
+import { e164 } from "../kernel/phone.ts";
 import * as z from "zod";
 import type { Form } from "../config/schema.ts";
 import { AppError, badRequest } from "../kernel/errors.ts";
@@ -96,9 +96,9 @@ export function validateSubmission(form: Form, entries: Entry[]): Submission {
     }
     if (field.type === "email" && !isEmail(value)) bad(field.name, "not an email address");
     else if (field.type === "phone") {
-      const p = parsePhoneNumberFromString(value);
-      if (!p?.isValid()) bad(field.name, "not a phone number (include the country code, like +14155550100)");
-      else out.values.push({ field, value: p.number });
+      const phone = e164(value);
+      if (phone === null) bad(field.name, "not a phone number (include the country code, like +14155550100)");
+      else out.values.push({ field, value: phone });
     } else out.values.push({ field, value });
   }
   if (out.submissionKey !== undefined && (out.submissionKey.length > 200 || /[\u0000-\u001f]/.test(out.submissionKey))) bad(SUBMISSION_FIELD, "use at most 200 printable characters");

@@ -5,7 +5,7 @@ import * as z from "zod";
 import { getConfig } from "../config/store.ts";
 import { Attributes, Media } from "../config/schema.ts";
 import { badRequest } from "../kernel/errors.ts";
-import { callbackWindowStart } from "../ucs/callback-window.ts";
+import { callbackWindowStart } from "../ucs/callbacks.ts";
 import { identifyContact } from "../ucs/contacts.ts";
 import { createInteraction, getInteractionRow, type InteractionState } from "../ucs/interactions.ts";
 import { queueStub } from "../../durable-objects/names.ts";

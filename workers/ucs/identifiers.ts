@@ -1,6 +1,7 @@
 // Normalizing contact identifiers. Pure. Identification ranks email, then phone, then name.
-import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js";
-import { badRequest } from "../kernel/errors.ts";
+import type { CountryCode } from "libphonenumber-js";
+import { badRequest, fail } from "../kernel/errors.ts";
+import { e164 } from "../kernel/phone.ts";
 
 export interface ContactInput {
   email?: string;
@@ -19,9 +20,7 @@ export interface Identifier {
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function normalizePhone(raw: string, defaultCountry?: CountryCode): string {
-  const p = parsePhoneNumberFromString(raw, defaultCountry);
-  if (!p || !p.isValid()) throw badRequest("invalid_phone", `contact.phone: '${raw}' is not a valid phone number (use E.164, like +14155550100)`);
-  return p.number;
+  return e164(raw, defaultCountry) ?? fail(badRequest("invalid_phone", `contact.phone: '${raw}' is not a valid phone number (use E.164, like +14155550100)`));
 }
 
 export function splitName(c: ContactInput): { first?: string; last?: string; full?: string } {
