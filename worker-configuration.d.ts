@@ -4,7 +4,7 @@ interface __BaseEnv_Env {
 	BLOBS: R2Bucket;
 	DB: D1Database;
 	SEND_EMAIL: SendEmail;
-	OUTBOUND: Queue;
+	SENDS: Queue;
 	PUBLIC_URL: "http://localhost:8787";
 	QUEUE: DurableObjectNamespace<import("./workers/index").InteractionQueue>;
 	AGENT: DurableObjectNamespace<import("./workers/index").Agent>;

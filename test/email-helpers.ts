@@ -76,7 +76,7 @@ export async function mailTenant(agents: AgentSpec[], extra: Partial<TenantConfi
 /** Runs the delivery consumer over the jobs waiting for these emails (as the Queue would). */
 export async function deliver(tenant: string, emailIds: string[], opts: { attempts?: number; queue?: string } = {}) {
   const batch = createMessageBatch<DeliveryJob>(
-    opts.queue ?? "parley-outbound",
+    opts.queue ?? "parley-sends",
     emailIds.map((emailId, i) => ({ id: `msg-${i}-${emailId}`, timestamp: new Date(), attempts: opts.attempts ?? 1, body: { tenant, emailId } })),
   );
   const ctx = createExecutionContext();

@@ -20,7 +20,7 @@ import { supervisorRoutes } from "./http/routes/supervisor.ts";
 import { systemRoutes } from "./http/routes/system.ts";
 import { sweep } from "./sweep.ts";
 import { handleEmail } from "./email/handler.ts";
-import { handleBatch } from "./outbound/deliver.ts";
+import { handleSendJobs } from "./outbound/deliver.ts";
 
 export { InteractionQueue } from "../durable-objects/interaction-queue.ts";
 export { Agent } from "../durable-objects/agent.ts";
@@ -34,6 +34,6 @@ const router = buildRouter(routes);
 export default {
   fetch: async (req, env, ctx) => finalizeApi(await router.fetch(req, env, ctx)),
   email: (message, env, _ctx) => handleEmail(message, env),
-  queue: (batch, env, _ctx) => handleBatch(batch, env),
+  queue: (batch, env, _ctx) => handleSendJobs(batch, env),
   scheduled: (_controller, env, ctx) => ctx.waitUntil(sweep(env).then((r) => console.log("sweep", JSON.stringify({ checked: r.checked.length, resubmitted: r.resubmitted.length, staleOffers: r.staleOffers, requeued: r.requeued.length, released: r.released })))),
 } satisfies ExportedHandler<Env>;

@@ -43,7 +43,7 @@ export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
   for (const m of await lostSends(env.DB, "sms_messages", now - REQUEUE_SENDING_AFTER_MS)) {
     await touchSend(env.DB, "sms_messages", m.tenant_id, m.id, now).run();
     try {
-      await env.OUTBOUND.send({ tenant: m.tenant_id, smsId: m.id }, { contentType: "json" });
+      await env.SENDS.send({ tenant: m.tenant_id, smsId: m.id }, { contentType: "json" });
       report.requeued.push(m.id);
     } catch (err) {
       console.error(`sweep could not requeue SMS ${m.id}`, err);

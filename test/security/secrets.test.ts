@@ -465,7 +465,7 @@ describe("review follow-up 2: every Twilio credential used is the owning tenant'
     await offerFor(b, "ana", row!.interaction_id);
     await post(b, `/api/v1/interactions/${row!.interaction_id}/accept`, "ana");
     const sent = await b.call<{ smsId: string }>(`/api/v1/interactions/${row!.interaction_id}/sms`, { method: "POST", as: "ana", json: { text: "On its way" }, expect: 202 });
-    const batch = createMessageBatch("parley-outbound", [{ id: `m-${sent.smsId}`, timestamp: new Date(), attempts: 1, body: { tenant: b.id, smsId: sent.smsId } }]);
+    const batch = createMessageBatch("parley-sends", [{ id: `m-${sent.smsId}`, timestamp: new Date(), attempts: 1, body: { tenant: b.id, smsId: sent.smsId } }]);
     const ctx = createExecutionContext();
     await worker.queue!(batch, env, ctx);
     await getQueueResult(batch, ctx);

@@ -255,7 +255,7 @@ describe("outbound delivery", () => {
     expect(row!.attempts).toBeGreaterThanOrEqual(2);
     expect(row!.last_error).toContain("503");
     // The Queue gives up after max_retries and hands the job to the dead-letter queue.
-    await deliver(t.id, [d.emailId], { queue: "parley-outbound-dlq", attempts: 6 });
+    await deliver(t.id, [d.emailId], { queue: "parley-sends-dlq", attempts: 6 });
     const i = await stateIs(t, d.id, "failed");
     expect(i.history.filter((h) => h.action === "delivery_attempt_failed").length).toBeGreaterThanOrEqual(2);
     expect(i.history.at(-1)).toMatchObject({ action: "delivery_failed" });

@@ -63,7 +63,7 @@ describe("SMS session mode", () => {
     expect((await session(`${id}/messages`, t.tokens.ana!, { method: "POST", json: { clientId: "a2", text: "note: check warranty", visibility: "staff" } })).status).toBe(201);
     const jobs = (await env.DB.prepare("SELECT id FROM sms_messages WHERE tenant_id = ? AND direction = 'outbound'").bind(t.id).all<{ id: string }>()).results;
     expect(jobs).toHaveLength(1);
-    const batch = createMessageBatch("parley-outbound", [{ id: `m-${jobs[0]!.id}`, timestamp: new Date(), attempts: 1, body: { tenant: t.id, smsId: jobs[0]!.id } }]);
+    const batch = createMessageBatch("parley-sends", [{ id: `m-${jobs[0]!.id}`, timestamp: new Date(), attempts: 1, body: { tenant: t.id, smsId: jobs[0]!.id } }]);
     const ctx = createExecutionContext();
     await worker.queue!(batch, env, ctx);
     await getQueueResult(batch, ctx);

@@ -167,7 +167,7 @@ describe("SMS replies", () => {
     return calls;
   };
   const run = async (tenant: string, smsId: string, opts: { attempts?: number; queue?: string } = {}) => {
-    const batch = createMessageBatch(opts.queue ?? "parley-outbound", [{ id: `m-${smsId}-${opts.attempts ?? 1}`, timestamp: new Date(), attempts: opts.attempts ?? 1, body: { tenant, smsId } }]);
+    const batch = createMessageBatch(opts.queue ?? "parley-sends", [{ id: `m-${smsId}-${opts.attempts ?? 1}`, timestamp: new Date(), attempts: opts.attempts ?? 1, body: { tenant, smsId } }]);
     const ctx = createExecutionContext();
     await worker.queue!(batch, env, ctx);
     return getQueueResult(batch, ctx);
@@ -245,7 +245,7 @@ describe("SMS replies", () => {
     const r = await run(t.id, res.smsId);
     expect(r.retryMessages).toHaveLength(1);
     expect(await sms(t.id, res.smsId)).toMatchObject({ status: "sending", error: expect.stringContaining("503") });
-    await run(t.id, res.smsId, { queue: "parley-outbound-dlq", attempts: 6 });
+    await run(t.id, res.smsId, { queue: "parley-sends-dlq", attempts: 6 });
     expect(await sms(t.id, res.smsId)).toMatchObject({ status: "failed" });
   });
 

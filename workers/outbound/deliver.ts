@@ -1,4 +1,4 @@
-// Outbound delivery: the OUTBOUND Queue's consumer. Each job names a stored message (its MIME is in
+// Outbound delivery: the SENDS Queue's consumer. Each job names a stored message (its MIME is in
 // R2, built when it was sent or approved); the tenant's transport takes it. A failure is recorded on
 // the message and retried with backoff; after the Queue's max_retries the job lands in the
 // dead-letter queue, whose consumer marks the message (and a reply's interaction) failed.
@@ -16,7 +16,8 @@ import { AS_IS, eventStatements } from "../ucs/events.ts";
 import { deliveredTo, deliveryAttemptFailed, deliveryGaveUp, deliveryRow, deliverySucceeded, type DeliveryRow } from "../ucs/mail/deliveries.ts";
 import { outboxInsert } from "../ucs/mail/outbox.ts";
 
-export const DLQ = "parley-outbound-dlq";
+/** The send jobs that gave up: its consumer marks their messages failed. */
+export const SENDS_DLQ = "parley-sends-dlq";
 
 type Row = DeliveryRow;
 
@@ -136,8 +137,8 @@ export async function markFailed(env: Env, job: DeliveryJob, why: string): Promi
 
 const isJob = (b: unknown): b is DeliveryJob => typeof b === "object" && b !== null && typeof (b as DeliveryJob).tenant === "string" && typeof (b as DeliveryJob).emailId === "string";
 
-export async function handleBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const dead = batch.queue === DLQ;
+export async function handleSendJobs(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const dead = batch.queue === SENDS_DLQ;
   for (const msg of batch.messages) {
     if (isSmsJob(msg.body)) {
       await handleSms(env, msg as Message<unknown> & { body: { tenant: string; smsId: string } }, dead);
@@ -150,7 +151,7 @@ export async function handleBatch(batch: MessageBatch<unknown>, env: Env): Promi
     }
     const job = msg.body;
     if (dead) {
-      await markFailed(env, job, `gave up after ${msg.attempts} attempt(s) on the outbound queue`);
+      await markFailed(env, job, `gave up after ${msg.attempts} attempt(s) as a send job`);
       msg.ack();
       continue;
     }
@@ -172,7 +173,7 @@ export async function handleBatch(batch: MessageBatch<unknown>, env: Env): Promi
 async function handleSms(env: Env, msg: Message<unknown> & { body: { tenant: string; smsId: string } }, dead: boolean): Promise<void> {
   const job = msg.body;
   if (dead) {
-    await smsFailed(env, job, `gave up after ${msg.attempts} attempt(s) on the outbound queue`);
+    await smsFailed(env, job, `gave up after ${msg.attempts} attempt(s) as a send job`);
     return msg.ack();
   }
   try {

@@ -1,5 +1,5 @@
 // Outbound mail as stored: the built MIME in R2, a row in `emails`, its Message-ID in `email_refs`
-// (so the customer's answer threads back), and a delivery job on the OUTBOUND Queue.
+// (so the customer's answer threads back), and a delivery job on the SENDS Queue.
 import { buildMime, envelopeRecipients, isMessageId, newMessageId, type OutgoingMail } from "../email/build.ts";
 import { newId } from "../kernel/ids.ts";
 import { outboundMailStatements } from "../ucs/mail/deliveries.ts";
@@ -67,7 +67,7 @@ export { envelopeRecipients };
  *  re-queues messages left in 'sending'. */
 export async function enqueueDelivery(env: Env, job: DeliveryJob): Promise<void> {
   try {
-    await env.OUTBOUND.send(job, { contentType: "json" });
+    await env.SENDS.send(job, { contentType: "json" });
   } catch (err) {
     console.error(`could not queue ${job.emailId}; the sweep will`, err);
   }

@@ -1,5 +1,5 @@
 // Outbound SMS: an agent's reply to an SMS interaction, or a new message to a number (paging
-// outbound). Stored first (sms_messages, status 'sending'), then carried by the OUTBOUND Queue, whose
+// outbound). Stored first (sms_messages, status 'sending'), then carried by the SENDS Queue, whose
 // consumer hands it to the number's provider; retries and the dead-letter queue as for mail. The
 // provider's status callbacks move it on (sent, delivered, undelivered, failed).
 import { numberSecret } from "./secret.ts";
@@ -48,7 +48,7 @@ export async function queueSms(
   ]);
   if ((res[0]?.meta.changes ?? 0) === 0) return { smsId, segments: seg.segments, encoding: seg.encoding };
   try {
-    await env.OUTBOUND.send({ tenant, smsId } satisfies SmsJob, { contentType: "json" });
+    await env.SENDS.send({ tenant, smsId } satisfies SmsJob, { contentType: "json" });
   } catch (err) {
     console.error(`could not queue SMS ${smsId}; the sweep will`, err);
   }
