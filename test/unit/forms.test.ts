@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import demo from "../../demo/tenant.json";
 import { Form, parseConfig } from "../../workers/config/schema.ts";
 import { bodyKind, parseBody } from "../../workers/forms/body.ts";
-import { readLimited } from "../../workers/http/read-limited.ts";
+import { readLimited } from "../../workers/kernel/read-limited.ts";
 import type { Entry } from "../../workers/forms/entries.ts";
 import { describe as describeSubmission, validateSubmission } from "../../workers/forms/validate.ts";
 import { allowedOrigin, preflight } from "../../workers/http/cors.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readStreamLimited } from "../../workers/http/read-limited.ts";
+import { readStreamLimited } from "../../workers/kernel/read-limited.ts";
 
 const stream = (sizes: number[]) => {
   let i = 0;

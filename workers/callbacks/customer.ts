@@ -6,7 +6,6 @@ import { queueStub } from "../../durable-objects/names.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
 import { getConfig } from "../config/store.ts";
 import { clientIp, enforceRate } from "../forms/limit.ts";
-import { Reply } from "../http/api.ts";
 import { sha256Hex } from "../kernel/ids.ts";
 import { AppError, badRequest, conflict, fail, notFound } from "../kernel/errors.ts";
 import { e164 } from "../kernel/phone.ts";
@@ -94,12 +93,12 @@ export async function requestCallback(req: Request, env: Env, b: z.infer<typeof 
     const stored = await callbackRow(env.DB, b.tenant, created.id);
     if (stored && stored.token_hash !== (await sha256Hex(token))) throw conflict("idempotency_key_reused", "idempotencyKey: already used for a different callback request");
     if (created.state === "new") await submitNew(env, b.tenant, created.id, "resubmitted").catch((e: unknown) => console.error("resubmit", e));
-    return new Reply(202, { interactionId: created.id, token, state: created.state, scheduledFor: iso(stored?.window_start ?? start), duplicate: true });
+    return { interactionId: created.id, token, state: created.state, scheduledFor: iso(stored?.window_start ?? start), duplicate: true };
   }
   // Held, scheduled, in the queue until the window opens (an alarm there); a window already open routes now.
   const item = { id: created.id, media: "callback" as const, priority: wf.priority, subject, contactId: contact.id, categories: [], attributes, ...(start > now ? { dueAt: start } : {}) };
   const r = await routeNew(env, b.tenant, wf.queue, item, "web");
-  return new Reply(202, { interactionId: created.id, token, state: r.state, scheduledFor: iso(Math.max(start, now)), duplicate: false });
+  return { interactionId: created.id, token, state: r.state, scheduledFor: iso(Math.max(start, now)), duplicate: false };
 }
 
 export async function cancel(env: Env, tenant: string, id: string, token: string) {

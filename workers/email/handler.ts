@@ -4,7 +4,7 @@
 // harmless (one interaction per Message-ID).
 import { getConfig } from "../config/store.ts";
 import { findMailbox, mailboxForAddress, MAX_MAIL_BYTES, receiveMail } from "./inbound.ts";
-import { readStreamLimited } from "../http/read-limited.ts";
+import { readStreamLimited } from "../kernel/read-limited.ts";
 
 export async function handleEmail(message: ForwardableEmailMessage, env: Env): Promise<void> {
   if (message.rawSize > MAX_MAIL_BYTES) {

@@ -7,7 +7,7 @@ import { looksLikeJwt, verifyToken, type Principal } from "../auth/tokens.ts";
 import { getConfig } from "../config/store.ts";
 import { tenantByKey, type KeyKind } from "../ucs/tenants.ts";
 import { AppError, badRequest, forbidden, unauthorized } from "../kernel/errors.ts";
-import { readLimited } from "./read-limited.ts";
+import { readLimited } from "../kernel/read-limited.ts";
 
 /**
  * Who may call a route. "ingest": the tenant's ingest key (writes: interactions, mail, SMS).

@@ -4,7 +4,7 @@
 // the message is never lost for one bad part.
 import type { NewPart } from "../ucs/interactions.ts";
 import { bytesSha256 } from "../kernel/hash.ts";
-import { readStreamLimited } from "../http/read-limited.ts";
+import { readStreamLimited } from "../kernel/read-limited.ts";
 
 export const MAX_MEDIA = 10;
 export const MAX_MEDIA_BYTES = 5 * 1024 * 1024;

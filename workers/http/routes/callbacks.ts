@@ -7,7 +7,7 @@ import { callbacksOf, callbackView, cancel, iso, requestCallback } from "../../c
 import { recordOutcome } from "../../callbacks/outcome.ts";
 import { forbidden, notFound } from "../../kernel/errors.ts";
 import { callbackRow } from "../../ucs/callbacks.ts";
-import { route, type RouteDef } from "../api.ts";
+import { Reply, route, type RouteDef } from "../api.ts";
 import { allowedOrigin } from "../cors.ts";
 
 /** CORS for the customer's callback endpoints. The tenant is named in the body (or the query), which a
@@ -32,7 +32,8 @@ export const callbackRoutes: RouteDef[] = [
     cors: callbackCors(inBody),
     handler: async ({ req, env, body }) => {
       const { cfg, cb } = await callbacksOf(env, body.tenant);
-      return requestCallback(req, env, body, cfg, cb);
+      // Accepted: held, scheduled, in its queue until the window opens (or routed now if it is open).
+      return new Reply(202, await requestCallback(req, env, body, cfg, cb));
     },
   }),
   route({

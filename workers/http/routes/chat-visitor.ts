@@ -15,7 +15,7 @@ import { clientIp, enforceRate } from "../../forms/limit.ts";
 import { newId } from "../../kernel/ids.ts";
 import { Reply, readJson, route, type RouteDef } from "../api.ts";
 import { AppError, badRequest, notFound } from "../../kernel/errors.ts";
-import { readLimited } from "../read-limited.ts";
+import { readLimited } from "../../kernel/read-limited.ts";
 import { heldHeaders } from "../../auth/revocation.ts";
 
 const TenantId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/);

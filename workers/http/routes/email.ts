@@ -10,7 +10,7 @@ import { getContact } from "../../ucs/contacts.ts";
 import { getInteractionRow } from "../../ucs/interactions.ts";
 import { queueStub } from "../../../durable-objects/names.ts";
 import { AppError, badRequest, forbidden, notFound } from "../../kernel/errors.ts";
-import { readLimited } from "../read-limited.ts";
+import { readLimited } from "../../kernel/read-limited.ts";
 import { assertNotOthersDraft, threadReaderOf } from "../../email/draft-access.ts";
 import { threadMessages } from "../../ucs/mail/emails.ts";
 import { listReplies } from "../../ucs/mail/drafts.ts";

@@ -7,7 +7,7 @@ import { getConfig } from "../../config/store.ts";
 import type { CompiledConfig } from "../../config/compiled.ts";
 import { bytesSha256 } from "../../kernel/hash.ts";
 import { bodyKind, MAX_FORM_BYTES, parseBody, type BodyKind } from "../../forms/body.ts";
-import { readLimited } from "../read-limited.ts";
+import { readLimited } from "../../kernel/read-limited.ts";
 import { clientIp, enforceRate } from "../../forms/limit.ts";
 import { verifyTurnstile } from "../../forms/turnstile.ts";
 import { describe, validateSubmission } from "../../forms/validate.ts";

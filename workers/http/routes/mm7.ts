@@ -12,7 +12,7 @@ import { DEFAULT_MM7_NS, DEFAULT_MM7_VERSION, deliverRsp, MAX_MM7_PARTS, MAX_MM7
 import type { NewPart } from "../../ucs/interactions.ts";
 import { route, type RouteDef } from "../api.ts";
 import { AppError } from "../../kernel/errors.ts";
-import { readLimited } from "../read-limited.ts";
+import { readLimited } from "../../kernel/read-limited.ts";
 import { providerMessageSeen } from "../../ucs/sms.ts";
 
 const MAX_MM7_BYTES = 10 * 1024 * 1024;

@@ -20,7 +20,7 @@ import { checkGenericSignature } from "../../sms/generic-signature.ts";
 import { senderNumber } from "../../sms/sender.ts";
 import { Reply, asUser, route, type RouteDef } from "../api.ts";
 import { AppError, badRequest, conflict, notFound } from "../../kernel/errors.ts";
-import { readLimited } from "../read-limited.ts";
+import { readLimited } from "../../kernel/read-limited.ts";
 import { providerMessageSeen, sentByProviderId, smsDeliveryStatus, smsOfInteraction } from "../../ucs/sms.ts";
 
 /** Twilio's webhooks are small: the message (1,600 characters at most) and up to 10 media URLs. */

@@ -1,6 +1,6 @@
 // A request body read as it arrives and refused at a size limit, for every body (JSON, mail, uploads,
 // forms, webhooks): a chunked upload with no Content-Length is never buffered whole.
-import { tooLarge } from "../kernel/errors.ts";
+import { tooLarge } from "./errors.ts";
 
 /** A stream read to its end, or `null` as soon as it passes `max` (the rest is cancelled, never pulled). */
 export async function readStreamLimited(stream: ReadableStream<Uint8Array> | null, max: number): Promise<Uint8Array | null> {
