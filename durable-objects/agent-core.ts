@@ -56,7 +56,7 @@ export abstract class AgentCore extends DurableObject<Env> {
       INSERT OR REPLACE INTO kv (k, v) VALUES ('schema', '${SCHEMA}');
     `);
     this.timer = new Alarm(ctx.storage);
-    this.outbox = new Outbox(this.sql, env.DB, () => void this.timer.arm(Date.now() + 5_000));
+    this.outbox = new Outbox(this.sql, env.DB, (at) => void this.timer.arm(at));
     this.work = new WorkStore(this.sql);
     this.workbin = new AgentWorkbin(this.sql);
     this.desk = new DeskSockets(ctx, env.DB, this.tenant);
@@ -95,7 +95,7 @@ export abstract class AgentCore extends DurableObject<Env> {
   protected async scheduleAlarm(): Promise<void> {
     const at = nextAgentAlarm({
       now: Date.now(), offerExpiry: this.work.nextExpiry(), afterWorkUntil: this.p.afterWork ? this.p.afterWorkUntil : null, awaySince: this.desk.away,
-      outboxPending: this.outbox.pending > 0, socketExpiries: this.desk.expiries(), revocationCheckMs: REVOCATION_CHECK_MS,
+      outboxRetryAt: this.outbox.retryAt(Date.now()), socketExpiries: this.desk.expiries(), revocationCheckMs: REVOCATION_CHECK_MS,
     });
     if (at !== null) await this.timer.arm(at);
   }

@@ -5,6 +5,8 @@
 import { transitionBatch, type Transition } from "../workers/ucs/interactions.ts";
 
 const BATCH = 50;
+/** A failed flush is tried again this much later (by the owner's alarm). */
+const RETRY_MS = 5_000;
 /** How long a flush waits for more events: a queue's "queued" and "offered" land in one D1 batch. */
 const LINGER_MS = 15;
 
@@ -17,9 +19,10 @@ export class Outbox {
   private readonly queue: { seq: number; t: Transition }[] = [];
   private readonly sql: SqlStorage;
   private readonly db: D1Database;
-  private readonly onFailure: () => void;
+  private readonly onFailure: (retryAt: number) => void;
 
-  constructor(sql: SqlStorage, db: D1Database, onFailure: () => void) {
+  /** `onFailure` is told when to try again: the owner arms its alarm for then. */
+  constructor(sql: SqlStorage, db: D1Database, onFailure: (retryAt: number) => void) {
     this.sql = sql;
     this.db = db;
     this.onFailure = onFailure;
@@ -33,6 +36,11 @@ export class Outbox {
 
   get pending(): number {
     return this.queue.length;
+  }
+
+  /** When the owner's alarm must come back for what is still pending, or null when nothing is. */
+  retryAt(now: number): number | null {
+    return this.queue.length > 0 ? now + RETRY_MS : null;
   }
 
   /** Flushes everything queued so far, after a short linger; concurrent calls share one run, which
@@ -51,7 +59,7 @@ export class Outbox {
         } while (this.again);
       } catch (err) {
         console.error("outbox flush failed; will retry", err);
-        this.onFailure();
+        this.onFailure(Date.now() + RETRY_MS);
       } finally {
         this.flushing = null;
       }

@@ -117,7 +117,7 @@ export abstract class QueueCore extends DurableObject<Env> {
       this.hints.set(s.agentId, s);
     }
     this.timer = new Alarm(ctx.storage);
-    this.outbox = new Outbox(this.sql, env.DB, () => void this.timer.arm(Date.now() + 5_000));
+    this.outbox = new Outbox(this.sql, env.DB, (at) => void this.timer.arm(at));
     // Work interrupted by an eviction resumes: items half-moved go back to waiting, routing restarts.
     const moving = this.sql.exec<ItemRow>("SELECT * FROM items WHERE state = 'moving'").toArray();
     if (moving.length) ctx.waitUntil(this.resolveHandoffs(moving));
@@ -263,7 +263,7 @@ export abstract class QueueCore extends DurableObject<Env> {
       pinUntil: min("SELECT MIN(pin_until) AS t FROM items WHERE pin_until IS NOT NULL AND state = 'waiting'"),
       excludedAt: min("SELECT MIN(excluded_at) AS t FROM items WHERE state = 'waiting' AND excluded_at IS NOT NULL"),
       overflows,
-      outboxPending: this.outbox.pending > 0,
+      outboxRetryAt: this.outbox.retryAt(now),
     });
     if (at !== null) await this.timer.arm(at);
   }

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { AppError } from "../../workers/kernel/errors.ts";
 import { canTake, hasRoom, type AgentSnapshot } from "../../workers/routing/agent-state.ts";
 import * as presence from "../../workers/routing/presence.ts";
-import { awayLapsed, DESK_RECONNECT_GRACE_MS, nextAgentAlarm, OUTBOX_RETRY_MS, pullOrder, stalePins } from "../../workers/routing/agent-timers.ts";
+import { awayLapsed, DESK_RECONNECT_GRACE_MS, nextAgentAlarm, pullOrder, stalePins } from "../../workers/routing/agent-timers.ts";
 import { parseDeskFrame } from "../../workers/protocol/desk.ts";
 
 const apply = (p: presence.Presence, step: presence.PresenceStep) => {
@@ -71,12 +71,12 @@ describe("capacity", () => {
 });
 
 describe("the agent's next alarm", () => {
-  const base = { now: 1_000, offerExpiry: null, afterWorkUntil: null, awaySince: null, outboxPending: false, socketExpiries: [], revocationCheckMs: 5_000 };
+  const base = { now: 1_000, offerExpiry: null, afterWorkUntil: null, awaySince: null, outboxRetryAt: null, socketExpiries: [], revocationCheckMs: 5_000 };
   it("is null when nothing is due", () => expect(nextAgentAlarm(base)).toBeNull());
   it("is the earliest of offer expiry, after-work end, the reconnect grace and the outbox retry", () => {
     expect(nextAgentAlarm({ ...base, offerExpiry: 9_000, afterWorkUntil: 8_000 })).toBe(8_000);
     expect(nextAgentAlarm({ ...base, awaySince: 500, offerExpiry: 90_000 })).toBe(500 + DESK_RECONNECT_GRACE_MS);
-    expect(nextAgentAlarm({ ...base, outboxPending: true, offerExpiry: 90_000 })).toBe(1_000 + OUTBOX_RETRY_MS);
+    expect(nextAgentAlarm({ ...base, outboxRetryAt: 6_000, offerExpiry: 90_000 })).toBe(6_000);
   });
   it("checks each open socket at its token's expiry or the revocation interval, whichever is first", () => {
     expect(nextAgentAlarm({ ...base, socketExpiries: [60_000] })).toBe(6_000);

@@ -25,13 +25,13 @@ describe("overflow and the exclusion cycle", () => {
 });
 
 describe("the queue's next alarm", () => {
-  const base = { now: 10_000, offerUntil: null, dueAt: null, pinUntil: null, excludedAt: null, overflows: [], outboxPending: false };
+  const base = { now: 10_000, offerUntil: null, dueAt: null, pinUntil: null, excludedAt: null, overflows: [], outboxRetryAt: null };
   it("is null with nothing due, else the earliest timer but never sooner than the minimum delay", () => {
     expect(nextQueueAlarm(base)).toBeNull();
     expect(nextQueueAlarm({ ...base, offerUntil: 40_000, dueAt: 30_000, pinUntil: 35_000 })).toBe(30_000);
     expect(nextQueueAlarm({ ...base, excludedAt: 9_000 })).toBe(9_000 + CYCLE_MIN_MS);
     expect(nextQueueAlarm({ ...base, offerUntil: 1 })).toBe(10_000 + MIN_ALARM_DELAY_MS);
-    expect(nextQueueAlarm({ ...base, overflows: [{ enteredAt: 9_000, end: 30_000 }], outboxPending: true })).toBe(15_000);
+    expect(nextQueueAlarm({ ...base, overflows: [{ enteredAt: 9_000, end: 30_000 }], outboxRetryAt: 15_000 })).toBe(15_000);
   });
   it("has one overflow window per target with a timeout, up to the first without one, never for the last", () => {
     expect(overflowWindows([{ timeoutSeconds: 10 }, { timeoutSeconds: 20 }, { timeoutSeconds: 5 }])).toEqual([{ start: 0, end: 10_000 }, { start: 10_000, end: 30_000 }]);

@@ -6,8 +6,6 @@ import type { Candidate } from "../../durable-objects/types.ts";
  *  their queues: a network change or a sleep reconnects within it and finds them still there. The
  *  desktop retries at about 0.5, 1, 2, 4 and 8 s, and at once when the browser comes back online. */
 export const DESK_RECONNECT_GRACE_MS = 10_000;
-/** A failed outbox flush is tried again this much later. */
-export const OUTBOX_RETRY_MS = 5_000;
 
 export interface AgentTimers {
   now: number;
@@ -16,7 +14,8 @@ export interface AgentTimers {
   afterWorkUntil: number | null;
   /** When the desktop's last socket closed, while it is away. */
   awaySince: number | null;
-  outboxPending: boolean;
+  /** When the outbox wants its failed flush retried. */
+  outboxRetryAt: number | null;
   /** Each open socket's token expiry (0 when unknown). */
   socketExpiries: number[];
   /** How often open sockets are checked for revocation (a hibernating socket sends no frame to check it on). */
@@ -29,7 +28,7 @@ export function nextAgentAlarm(t: AgentTimers): number | null {
   if (t.offerExpiry !== null) times.push(t.offerExpiry);
   if (t.afterWorkUntil !== null) times.push(t.afterWorkUntil);
   if (t.awaySince !== null) times.push(t.awaySince + DESK_RECONNECT_GRACE_MS);
-  if (t.outboxPending) times.push(t.now + OUTBOX_RETRY_MS);
+  if (t.outboxRetryAt !== null) times.push(t.outboxRetryAt);
   for (const exp of t.socketExpiries) times.push(Math.min(exp, t.now + t.revocationCheckMs));
   return times.length ? Math.min(...times) : null;
 }

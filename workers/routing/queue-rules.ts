@@ -10,7 +10,6 @@ import type { QueueStats, ReturnWhy } from "../../durable-objects/types.ts";
 export const CYCLE_MIN_MS = 5_000;
 /** Timers closer than this are batched into one wake-up. */
 export const MIN_ALARM_DELAY_MS = 50;
-export const OUTBOX_RETRY_MS = 5_000;
 
 /** On overflow to target `toIndex` the item takes that target's priority if it is higher, and its
  *  exclusion cycle starts fresh. Null when the item is still in its target. */
@@ -59,7 +58,8 @@ export interface QueueTimers {
   excludedAt: number | null;
   /** Each window's oldest item still within it: it overflows at entered + window end. */
   overflows: { enteredAt: number; end: number }[];
-  outboxPending: boolean;
+  /** When the outbox wants its failed flush retried. */
+  outboxRetryAt: number | null;
 }
 
 /** The next time the queue must wake, or null when nothing is due. */
@@ -70,7 +70,7 @@ export function nextQueueAlarm(t: QueueTimers): number | null {
   if (t.pinUntil !== null) times.push(t.pinUntil);
   if (t.excludedAt !== null) times.push(t.excludedAt + CYCLE_MIN_MS);
   for (const o of t.overflows) times.push(o.enteredAt + o.end);
-  if (t.outboxPending) times.push(t.now + OUTBOX_RETRY_MS);
+  if (t.outboxRetryAt !== null) times.push(t.outboxRetryAt);
   return times.length ? Math.max(t.now + MIN_ALARM_DELAY_MS, Math.min(...times)) : null;
 }
 
