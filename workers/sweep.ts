@@ -5,7 +5,8 @@ import { getConfig } from "./config/store.ts";
 import { submitNew } from "./interactions/ingest.ts";
 import { markSwept, staleQueued } from "./ucs/interactions.ts";
 import { allTenantIds } from "./ucs/tenants.ts";
-import { failInterruptedSms, interactionStateNow, lostSends, releaseHeldMessages, touchSend } from "./ucs/sweep.ts";
+import { failInterruptedSms, lostSends, releaseHeldMessages, touchSend } from "./ucs/sweep.ts";
+import { interactionStamp } from "./ucs/interaction-reads.ts";
 import { enqueueDelivery } from "./outbound/message.ts";
 
 /** How long a row may sit in 'new' or 'queued' unchanged before the sweep checks that its queue holds it. */
@@ -56,7 +57,7 @@ export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
     try {
       if (await queueStub(env, row.tenant, row.queue).holds(row.id)) continue;
       // Re-read: it may have moved on while we asked.
-      const again = await interactionStateNow(env.DB, row.tenant, row.id);
+      const again = await interactionStamp(env.DB, row.tenant, row.id);
       if (!again || again.state !== row.state || again.updated_at !== row.updatedAt) continue;
       await submitNew(env, row.tenant, row.id, "resubmitted");
       report.resubmitted.push(row.id);

@@ -9,7 +9,8 @@ import { AppError, badRequest } from "../kernel/errors.ts";
 import { newId } from "../kernel/ids.ts";
 import { contactLookup, type IdentifierRow } from "../ucs/contacts.ts";
 import { splitName } from "../ucs/identifiers.ts";
-import { guardedInteractionStatements, interactionState, type InteractionState } from "../ucs/interactions.ts";
+import { guardedInteractionStatements, type InteractionState } from "../ucs/interactions.ts";
+import { interactionStamp } from "../ucs/interaction-reads.ts";
 import { hitRate } from "../ucs/rate-limit.ts";
 import { screen, type ScreenOutcome } from "../workflow/screen.ts";
 import { routeNew } from "../interactions/ingest.ts";
@@ -272,7 +273,7 @@ async function storeMail(
   const winner = results[results.length - 1]!.results[0];
   if (!winner) throw new Error("email row vanished after insert");
   if (winner.interaction_id !== interactionId) {
-    const state = await interactionState(db, tenant, winner.interaction_id);
+    const state = (await interactionStamp(db, tenant, winner.interaction_id))?.state ?? null;
     return { interactionId: winner.interaction_id, duplicate: true, state: state ?? "new", threadId: winner.thread_id, thread: "new", appended: false, flags };
   }
   for (const id of jobs) await enqueueDelivery(env, { tenant, emailId: id });

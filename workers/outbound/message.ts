@@ -2,7 +2,7 @@
 // (so the customer's answer threads back), and a delivery job on the SENDS Queue.
 import { buildMime, envelopeRecipients, isMessageId, newMessageId, type OutgoingMail } from "../email/build.ts";
 import { newId } from "../kernel/ids.ts";
-import { outboundMailStatements } from "../ucs/mail/deliveries.ts";
+import { outboundMailStatements } from "../ucs/mail/emails.ts";
 
 export interface DeliveryJob {
   tenant: string;

@@ -1,6 +1,7 @@
 // Small reads of one interaction's row for the doors that must know whether it exists already
-// (a retried chat start or form post), what it is (a staff chat caller) or where it is now (a chat
-// whose interaction was forwarded or moved).
+// (a retried chat start or form post), what it is (a staff chat caller), where it is now (a chat
+// whose interaction was forwarded or moved) or what state it is in (the sweep, a mail's duplicate).
+import type { InteractionState } from "./interaction-types.ts";
 
 /** The interaction a door created for this external id (a client's idempotency key), if any. */
 export async function interactionByExternalId(db: D1Database, tenant: string, externalId: string): Promise<{ id: string; queue: string; created_at: number } | null> {
@@ -17,4 +18,9 @@ export async function interactionMedia(db: D1Database, tenant: string, id: strin
 export async function interactionQueue(db: D1Database, tenant: string, interactionId: string): Promise<string | null> {
   const row = await db.prepare("SELECT queue FROM interactions WHERE tenant_id = ? AND id = ?").bind(tenant, interactionId).first<{ queue: string | null }>();
   return row?.queue ?? null;
+}
+
+/** The interaction's state and last change, or null when the tenant has no such interaction. */
+export function interactionStamp(db: D1Database, tenant: string, id: string): Promise<{ state: InteractionState; updated_at: number } | null> {
+  return db.prepare("SELECT state, updated_at FROM interactions WHERE tenant_id = ? AND id = ?").bind(tenant, id).first<{ state: InteractionState; updated_at: number }>();
 }

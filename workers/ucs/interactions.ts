@@ -182,11 +182,6 @@ const fromRaw = (r: RawRow): InteractionRow => ({
   categories: JSON.parse(r.categories) as string[], attributes: JSON.parse(r.attributes) as Attributes, createdAt: r.created_at, updatedAt: r.updated_at, doneAt: r.done_at, workflow: r.workflow,
 });
 
-/** The interaction's state, or null when the tenant has no such interaction. */
-export async function interactionState(db: D1Database, tenant: string, id: string): Promise<InteractionState | null> {
-  const row = await db.prepare("SELECT state FROM interactions WHERE tenant_id = ? AND id = ?").bind(tenant, id).first<{ state: InteractionState }>();
-  return row?.state ?? null;
-}
 
 export async function getInteractionRow(db: D1Database, tenant: string, id: string): Promise<InteractionRow> {
   const r = await db.prepare("SELECT * FROM interactions WHERE tenant_id = ? AND id = ?").bind(tenant, id).first<RawRow>();

@@ -1,5 +1,5 @@
 // What the scheduled sweep asks of D1: sends and reviews held too long, sends that lost their
-// delivery job, SMS interrupted while handed to the provider, and a row's state read again.
+// delivery job, and SMS interrupted while handed to the provider.
 
 /** Sends ('claimed') and reviews ('reviewing') held since before `before` go back to where they were. */
 export async function releaseHeldMessages(db: D1Database, now: number, before: number): Promise<number> {
@@ -26,8 +26,3 @@ export const touchSend = (db: D1Database, table: "emails" | "sms_messages", tena
 /** An SMS interrupted while handed to the provider may or may not have gone out: marked so, never sent twice. */
 export const failInterruptedSms = (db: D1Database, now: number, before: number): D1PreparedStatement =>
   db.prepare("UPDATE sms_messages SET status = 'failed', error = 'interrupted while handed to the provider: it may or may not have been sent', updated_at = ? WHERE status = 'handing' AND updated_at < ?").bind(now, before);
-
-/** The row's state and last change as they are now. */
-export function interactionStateNow(db: D1Database, tenant: string, id: string): Promise<{ state: string; updated_at: number } | null> {
-  return db.prepare("SELECT state, updated_at FROM interactions WHERE tenant_id = ? AND id = ?").bind(tenant, id).first<{ state: string; updated_at: number }>();
-}

@@ -1,8 +1,6 @@
-// Outbound mail in contact history: the stored message (emails, its Message-ID in email_refs) and
-// its delivery (attempts, errors, who was reached). Statements are returned unrun where callers
+// An outbound message's delivery in contact history: attempts, errors, who was reached, the final
+// status. (Its emails row is written by ./emails.ts.) Statements are returned unrun where callers
 // batch them.
-import type { EventGuard } from "../events.ts";
-import { refStatement } from "./threads.ts";
 
 /** A message to deliver, with its interaction's direction and state. */
 export interface DeliveryRow {
@@ -21,51 +19,6 @@ export interface DeliveryRow {
   i_direction: string;
   i_state: string;
   delivered_to: string;
-}
-
-/** A same-statement condition for the inserts (the draft still unclaimed, the interaction new). */
-export type MailGuard = EventGuard;
-
-export interface NewOutboundMail {
-  tenant: string;
-  id: string;
-  interactionId: string;
-  threadId: string;
-  messageId: string;
-  inReplyTo: string | null;
-  references: string[];
-  mailbox: string;
-  from: { addr: string; name?: string };
-  to: { addr: string; name?: string }[];
-  cc: { addr: string; name?: string }[];
-  bcc: { addr: string; name?: string }[];
-  subject: string;
-  rawKey: string;
-  rawSize: number;
-  status: string;
-  auto: boolean;
-  author: string | null;
-  contactId: string | null;
-  at: number;
-}
-
-/** The message row and its Message-ID (so replies to it find its thread), under `guard` if given. */
-export function outboundMailStatements(db: D1Database, m: NewOutboundMail, guard?: MailGuard): D1PreparedStatement[] {
-  const g = guard ? ` WHERE ${guard.sql}` : "";
-  const gp = guard?.params ?? [];
-  return [
-    db
-      .prepare(
-        `INSERT INTO emails (tenant_id, id, interaction_id, thread_id, direction, message_id, in_reply_to, refs, mailbox, from_addr, from_name,
-           to_addrs, cc_addrs, bcc_addrs, subject, raw_key, raw_size, status, auto, author, created_at, updated_at)
-         SELECT ?, ?, ?, ?, 'outbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?${g}`,
-      )
-      .bind(
-        m.tenant, m.id, m.interactionId, m.threadId, m.messageId, m.inReplyTo, JSON.stringify(m.references), m.mailbox, m.from.addr, m.from.name ?? null,
-        JSON.stringify(m.to), JSON.stringify(m.cc), JSON.stringify(m.bcc), m.subject, m.rawKey, m.rawSize, m.status, m.auto ? 1 : 0, m.author, m.at, m.at, ...gp,
-      ),
-    refStatement(db, { tenant: m.tenant, messageId: m.messageId, threadId: m.threadId, contactId: m.contactId, interactionId: m.interactionId, at: m.at }, guard),
-  ];
 }
 
 export function deliveryRow(db: D1Database, tenant: string, emailId: string): Promise<DeliveryRow | null> {

@@ -1,9 +1,10 @@
-// Emails rows in D1, one per message in or out: a received message's row and the reads that find
-// it again, and a thread's messages as a reader may see them. Statements where the caller writes
+// Emails rows in D1, one per message in or out: a received message's row, a sent one's (with its
+// Message-ID in email_refs), the reads that find them again, and a thread's messages as a reader may see them. Statements where the caller writes
 // them in a batch with others; small async reads where it only looks. Replies: ./drafts.ts.
 import type { EventGuard } from "../events.ts";
 import type { InteractionState } from "../interaction-types.ts";
 import { IN_DRAFT } from "./drafts.ts";
+import { refStatement } from "./threads.ts";
 
 /** An emails row as stored (addresses and refs as JSON). */
 export interface EmailRow {
@@ -38,7 +39,8 @@ export const inboundSeen = (db: D1Database, tenant: string, messageId: string): 
 
 export type SeenRow = { interaction_id: string; thread_id: string; state: InteractionState };
 
-export interface InboundEmail {
+/** What every emails row holds, in or out. */
+interface MailRowBase {
   tenant: string;
   id: string;
   interactionId: string;
@@ -47,6 +49,12 @@ export interface InboundEmail {
   inReplyTo: string | null;
   references: string[];
   mailbox: string;
+  rawKey: string;
+  rawSize: number;
+  at: number;
+}
+
+export interface InboundEmail extends MailRowBase {
   fromAddr: string | null;
   fromName: string | null;
   to: unknown[];
@@ -54,11 +62,8 @@ export interface InboundEmail {
   replyTo: string | null;
   subject: string | null;
   date: number | null;
-  rawKey: string;
-  rawSize: number;
   headers: unknown;
   flags: string[];
-  at: number;
 }
 
 /** The received message's row; a no-op when its Message-ID is stored already (the unique index). */
@@ -76,6 +81,38 @@ export function inboundEmailInsert(db: D1Database, e: InboundEmail): D1PreparedS
 }
 
 /** "This emails row went in": the guard every other write of a received message is made under. */
+/** A message we send: its row is written with its Message-ID in email_refs, so replies find its thread. */
+export interface NewOutboundMail extends MailRowBase {
+  from: { addr: string; name?: string };
+  to: { addr: string; name?: string }[];
+  cc: { addr: string; name?: string }[];
+  bcc: { addr: string; name?: string }[];
+  subject: string;
+  status: string;
+  auto: boolean;
+  author: string | null;
+  contactId: string | null;
+}
+
+/** The message row and its Message-ID (so replies to it find its thread), under `guard` if given. */
+export function outboundMailStatements(db: D1Database, m: NewOutboundMail, guard?: EventGuard): D1PreparedStatement[] {
+  const g = guard ? ` WHERE ${guard.sql}` : "";
+  const gp = guard?.params ?? [];
+  return [
+    db
+      .prepare(
+        `INSERT INTO emails (tenant_id, id, interaction_id, thread_id, direction, message_id, in_reply_to, refs, mailbox, from_addr, from_name,
+           to_addrs, cc_addrs, bcc_addrs, subject, raw_key, raw_size, status, auto, author, created_at, updated_at)
+         SELECT ?, ?, ?, ?, 'outbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?${g}`,
+      )
+      .bind(
+        m.tenant, m.id, m.interactionId, m.threadId, m.messageId, m.inReplyTo, JSON.stringify(m.references), m.mailbox, m.from.addr, m.from.name ?? null,
+        JSON.stringify(m.to), JSON.stringify(m.cc), JSON.stringify(m.bcc), m.subject, m.rawKey, m.rawSize, m.status, m.auto ? 1 : 0, m.author, m.at, m.at, ...gp,
+      ),
+    refStatement(db, { tenant: m.tenant, messageId: m.messageId, threadId: m.threadId, contactId: m.contactId, interactionId: m.interactionId, at: m.at }, guard),
+  ];
+}
+
 export const emailRowGuard = (tenant: string, emailId: string): EventGuard => ({ sql: "EXISTS (SELECT 1 FROM emails WHERE tenant_id = ? AND id = ?)", params: [tenant, emailId] });
 
 /** Which interaction and thread hold the received message with this Message-ID (ours, or a concurrent winner's). */
