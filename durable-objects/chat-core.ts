@@ -2,6 +2,7 @@
 // the queue-position, idle and finishing steps its alarm drives, and its sockets (typed frames,
 // replay after a sequence, staff tokens). chat-session.ts adds the RPC surface and the socket
 // handlers on top; the timing rules are pure (workers/chat/policy.ts).
+import { classifyChat } from "../workers/analyzer/chat.ts";
 import { DurableObject } from "cloudflare:workers";
 import { AppError, badRequest, conflict, fail, forbidden, notFound } from "../workers/kernel/errors.ts";
 import { getConfig } from "../workers/config/store.ts";
@@ -149,8 +150,16 @@ export abstract class ChatCore extends DurableObject<Env> {
       const t = this.tagOf(ws);
       if (t && canSee(t.role, stored.visibility)) this.sendRaw(ws, data);
     }
-    if (p.role === "customer") await this.customerActive();
-    else if (stored.visibility === "all" && stored.kind === "text") await this.toSms(stored);
+    if (p.role === "customer") {
+      await this.customerActive();
+      const m = this.meta();
+      // The customer's first message says what the chat is about (an SMS session was classified as it opened).
+      if (stored.kind === "text" && !m.sms && !m.classified) {
+        m.classified = true;
+        this.store.saveMeta(m);
+        this.ctx.waitUntil(classifyChat(this.env, m.tenant, m.interactionId, stored.text).catch((e: unknown) => console.error("classify chat", e)));
+      }
+    } else if (stored.visibility === "all" && stored.kind === "text") await this.toSms(stored);
     return view;
   }
 

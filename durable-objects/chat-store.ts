@@ -44,6 +44,8 @@ export interface ChatMeta extends ChatClock {
   sms?: { center: string; customer: string; idleSeconds: number; closed?: boolean };
   /** Agents invited to consult or conference, by agent id. */
   invites: Record<string, "consult" | "conference">;
+  /** The customer's first message has gone to the classifier. */
+  classified?: boolean;
 }
 
 interface MessageRow {

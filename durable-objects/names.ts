@@ -16,3 +16,4 @@ export const agentStub = (env: Env, tenant: string, agent: string) => env.AGENT.
 export const chatName = (tenant: string, interactionId: string) => `${tenant}/${interactionId}`;
 export const chatStub = (env: Env, tenant: string, interactionId: string) => env.CHAT.getByName(chatName(tenant, interactionId));
 export const dashboardStub = (env: Env, tenant: string) => env.DASHBOARD.getByName(tenant);
+export const classifierStub = (env: Env, tenant: string) => env.CLASSIFIER.getByName(tenant);

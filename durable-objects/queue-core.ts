@@ -9,7 +9,8 @@ import { AppError, conflict, fail, notFound } from "../workers/kernel/errors.ts"
 import { canTake, type AgentSnapshot } from "../workers/routing/agent-state.ts";
 import { currentTarget, viewOrderSql } from "../workers/routing/order.ts";
 import { explain, rankAgents } from "../workers/routing/select.ts";
-import { matches } from "../workers/routing/skills.ts";
+import { matches, parseSkillExpr, type SkillExpr } from "../workers/routing/skills.ts";
+import { REQUIRED_SKILLS } from "../workers/workflow/classify.ts";
 import { cycleOver, nextQueueAlarm, overflow, overflowWindows } from "../workers/routing/queue-rules.ts";
 import type { CompiledTarget } from "../workers/workflow/steps.ts";
 import { queueSms } from "../workers/sms/outbound.ts";
@@ -332,7 +333,26 @@ export abstract class QueueCore extends DurableObject<Env> {
     if (!targets) return false;
     const { target } = this.targetOf(it, targets, now);
     if (!matches(target.expr, s.skills)) return false;
+    const need = this.requiredSkills(it);
+    if (need && !matches(need, s.skills)) return false;
     return !this.exclusions(it, target, now).has(s.agentId);
+  }
+
+  /** A skill the item itself needs on top of the target's (the classify step's rule for its category). */
+  private readonly needs = new Map<string, SkillExpr | null>();
+  protected requiredSkills(it: ItemRow): SkillExpr | null {
+    let need = this.needs.get(it.id);
+    if (need === undefined) {
+      const src = (JSON.parse(it.data) as QueueItem).attributes[REQUIRED_SKILLS];
+      try {
+        need = typeof src === "string" ? parseSkillExpr(src) : null;
+      } catch {
+        need = null; // validated in config; an expression that no longer parses requires nothing
+      }
+      if (this.needs.size > 10_000) this.needs.clear();
+      this.needs.set(it.id, need);
+    }
+    return need;
   }
 
   protected findFor(s: AgentSnapshot, cq: CompiledQueue, now: number): ItemRow | null {

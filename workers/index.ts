@@ -4,6 +4,7 @@ import { finalizeApi } from "./http/finalize.ts";
 import type { RouteDef } from "./http/api.ts";
 import { adminRoutes } from "./http/routes/admin.ts";
 import { secretRoutes } from "./http/routes/secrets.ts";
+import { classifierRoutes } from "./http/routes/classifier.ts";
 import { agentRoutes } from "./http/routes/agents.ts";
 import { authRoutes } from "./http/routes/auth.ts";
 import { callbackRoutes } from "./http/routes/callbacks.ts";
@@ -26,9 +27,10 @@ export { InteractionQueue } from "../durable-objects/interaction-queue.ts";
 export { Agent } from "../durable-objects/agent.ts";
 export { ChatSession } from "../durable-objects/chat-session.ts";
 export { Dashboard } from "../durable-objects/dashboard.ts";
+export { Classifier } from "../durable-objects/classifier.ts";
 
 const routes: RouteDef[] = [];
-routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, ...agentRoutes, ...queueRoutes, ...supervisorRoutes, ...contactRoutes, ...adminRoutes, ...secretRoutes, ...emailRoutes, ...formRoutes, ...callbackRoutes, ...chatRoutes, ...chatStaffRoutes, ...smsRoutes, ...mm7Routes);
+routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, ...agentRoutes, ...queueRoutes, ...supervisorRoutes, ...contactRoutes, ...adminRoutes, ...secretRoutes, ...classifierRoutes, ...emailRoutes, ...formRoutes, ...callbackRoutes, ...chatRoutes, ...chatStaffRoutes, ...smsRoutes, ...mm7Routes);
 const router = buildRouter(routes);
 
 export default {

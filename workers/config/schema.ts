@@ -92,6 +92,28 @@ export const Review = z.object({
 });
 export type Review = z.infer<typeof Review>;
 
+/** One node of the category tree the Content Analyzer classifies into (docs/content-analyzer.md). */
+export const Category = z.object({
+  id: Name,
+  name: z.string().min(1).max(200),
+  parent: Name.optional(),
+  description: z.string().max(1000).optional(),
+});
+export type Category = z.infer<typeof Category>;
+
+/** The `classify` step of a workflow entry: the Content Analyzer assigns categories to new work, and
+ *  what a category then does. Each rule applies when the category's confidence reaches the routing
+ *  threshold; the automatic reply only above the auto-respond one (where tested precision meets the target). */
+export const ClassifyStep = z.object({
+  /** Send the top category's standard response (the first one filed under it) automatically. */
+  autoRespond: z.boolean().default(false),
+  rules: z
+    .array(z.object({ category: Name, queue: Name.optional(), skills: z.string().min(1).max(500).optional(), priority: z.number().int().min(-1000).max(1000).optional() }))
+    .max(500)
+    .default([]),
+});
+export type ClassifyStep = z.infer<typeof ClassifyStep>;
+
 export const Workflow = z.object({
   name: Name,
   queue: Name,
@@ -103,6 +125,8 @@ export const Workflow = z.object({
   acknowledge: Name.optional(),
   /** QA review of agents' replies to work that entered here. */
   review: Review.optional(),
+  /** Content Analyzer: classify new work (email, forms, SMS, a chat's first messages) into the category tree. */
+  classify: ClassifyStep.optional(),
 });
 export type Workflow = z.infer<typeof Workflow>;
 
@@ -266,6 +290,7 @@ export const TenantConfig = z.object({
   workflows: z.array(Workflow).default([]),
   mailboxes: z.array(Mailbox).default([]),
   email: EmailSettings.default(EmailSettings.parse({})),
+  categories: z.array(Category).max(2000).default([]),
   standardResponses: z.array(StandardResponse).max(5000).default([]),
   screeningRules: z.array(ScreeningRule).max(1000).default([]),
   forms: z.array(Form).default([]),
@@ -389,7 +414,36 @@ export function parseConfig(input: unknown, opts: ParseOptions = {}): TenantConf
       });
     }
   });
+  dup(cfg.categories, (c) => c.id, "categories", "id");
+  const categoryIds = new Set(cfg.categories.map((c) => c.id));
+  cfg.categories.forEach((c, i) => {
+    if (c.parent !== undefined && !categoryIds.has(c.parent)) bad(`categories[${i}].parent`, `unknown category '${c.parent}'`);
+    // A parent chain that comes back to itself is no tree.
+    const seen = new Set([c.id]);
+    for (let p = c.parent; p !== undefined; p = cfg.categories.find((x) => x.id === p)?.parent) {
+      if (seen.has(p)) {
+        bad(`categories[${i}].parent`, `category '${c.id}' is its own ancestor`);
+        break;
+      }
+      seen.add(p);
+    }
+  });
+  cfg.workflows.forEach((w, i) => {
+    w.classify?.rules.forEach((r, j) => {
+      const at = `workflows[${i}].classify.rules[${j}]`;
+      if (!categoryIds.has(r.category)) bad(`${at}.category`, `unknown category '${r.category}' (declare it in categories)`);
+      if (r.queue !== undefined && !queues.has(r.queue)) bad(`${at}.queue`, `unknown queue '${r.queue}'`);
+      if (r.skills !== undefined) {
+        try {
+          for (const s of skillsIn(parseSkillExpr(r.skills))) if (!skills.has(s)) bad(`${at}.skills`, `unknown skill '${s}'`);
+        } catch (e) {
+          bad(`${at}.skills`, e instanceof SkillExprError ? e.message : String(e));
+        }
+      }
+    });
+  });
   cfg.standardResponses.forEach((r, i) => {
+    if (categoryIds.size > 0 && r.category !== undefined && !categoryIds.has(r.category)) bad(`standardResponses[${i}].category`, `unknown category '${r.category}' (declare it in categories)`);
     for (const [field, src] of [["subject", r.subject], ["text", r.text], ["html", r.html]] as const)
       if (src !== undefined) for (const e of templateErrors(src)) bad(`standardResponses[${i}].${field}`, e);
   });

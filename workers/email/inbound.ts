@@ -13,6 +13,7 @@ import { guardedInteractionStatements, type InteractionState } from "../ucs/inte
 import { interactionStamp } from "../ucs/interaction-reads.ts";
 import { hitRate } from "../ucs/rate-limit.ts";
 import { screen, type ScreenOutcome } from "../workflow/screen.ts";
+import { classificationWrite, classifiedFields, classifyStep } from "../analyzer/step.ts";
 import { routeNew } from "../interactions/ingest.ts";
 import { agentStub, queueStub } from "../../durable-objects/names.ts";
 import { baseAddress } from "./addresses.ts";
@@ -179,11 +180,15 @@ async function storeMail(
   if (screened?.spam !== undefined) flags.push("spam");
 
   const parts = await storeParts(env, tenant, interactionId, mail, flags);
-  const queue = screened?.queue ?? wf.queue;
-  const priority = screened?.priority ?? wf.priority;
-  const categories = screened?.categories ?? [];
+  // Classification (Content Analyzer) on new work that screening did not call spam; a screening rule's
+  // explicit queue or priority wins over the classifier's.
+  const classified = !appendTo && screened?.spam === undefined ? await classifyStep(env, tenant, cfg, wf, mail.subject, mail.text) : null;
+  const fields = classifiedFields(classified, { queue: wf.queue, priority: wf.priority, categories: screened?.categories ?? [], attributes: screened?.attributes ?? {} });
+  const queue = screened?.queue ?? fields.queue;
+  const priority = screened?.priority ?? fields.priority;
+  const categories = fields.categories;
   const attributes = {
-    ...(screened?.attributes ?? {}),
+    ...fields.attributes,
     ...(decision.via !== "new" ? { thread: decision.via } : {}),
     // Shown with the work, so the agent knows to open the raw message for the rest.
     ...(mail.attachmentCount > mail.attachments.length ? { attachments_truncated: `${mail.attachments.length} of ${mail.flags.includes("parts_truncated") ? "more than " : ""}${mail.attachmentCount} attachments stored; the rest are in the raw message` } : {}),
@@ -214,7 +219,7 @@ async function storeMail(
         },
         {
           id: interactionId, at: now, guard,
-          reason: { mailbox: mailbox.address, from: author?.addr ?? null, replyTo: mail.replyTo?.addr, messageId, thread: decision.via, screening: screened?.matched.length ? screened.matched : undefined, flags: flags.length ? flags : undefined },
+          reason: { mailbox: mailbox.address, from: author?.addr ?? null, replyTo: mail.replyTo?.addr, messageId, thread: decision.via, screening: screened?.matched.length ? screened.matched : undefined, classify: classified?.decision.trace, flags: flags.length ? flags : undefined },
           ...(spam !== undefined ? { stopped: { actor: "workflow", reason: { why: spam, rules: screened?.matched } } } : {}),
         },
       ),
@@ -226,6 +231,7 @@ async function storeMail(
       }], guard),
     );
   }
+  if (classified) st.push(classificationWrite(db, tenant, interactionId, classified, now, guard));
   const seq0 = now % 1_000_000_000; // parts of later messages sort after earlier ones
   parts.forEach((p, i) => st.push(inboundPartInsert(db, { tenant, interactionId, emailId, seq: seq0 * 100 + i, at: now }, p, guard)));
   const ref = (messageId: string) => refStatement(db, { tenant, messageId, threadId, contactId: contact.id, interactionId, at: now }, guard);
@@ -238,7 +244,7 @@ async function storeMail(
 
   // Automatic replies (acknowledgement, screening auto-responses): only to a person, never to
   // another robot, and at most N per sender per period.
-  const autoIds = !appendTo && spam === undefined ? [...(wf.acknowledge ? [wf.acknowledge] : []), ...(screened?.autoRespond ?? [])] : [];
+  const autoIds = !appendTo && spam === undefined ? [...new Set([...(wf.acknowledge ? [wf.acknowledge] : []), ...(screened?.autoRespond ?? []), ...(classified?.decision.autoRespond ? [classified.decision.autoRespond] : [])])] : [];
   const jobs: string[] = [];
   let autoSkipped: string | null = null;
   if (autoIds.length && answerTo) {

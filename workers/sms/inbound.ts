@@ -2,6 +2,7 @@
 // START, HELP: recorded and answered, no interaction), else (paging mode) one SMS interaction per
 // message, its contact found by the sender's number in E.164 (read the same way on every door: sender.ts). Exactly once per provider message id:
 // a provider's retry finds the first row and gets the same answer.
+import { classificationWrite, classifiedFields, classifyStep } from "../analyzer/step.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
 import type { TenantConfig } from "../config/schema.ts";
 import { badRequest } from "../kernel/errors.ts";
@@ -74,16 +75,17 @@ export async function receiveSms(env: Env, cfg: CompiledConfig, center: CenterNu
   if (!wf) throw badRequest("unknown_workflow", `number ${center.number}: no workflow '${center.workflow}'`);
   if (center.mode === "session") return sessionInbound(env, cfg, center, sms, from, row, wf);
   const contact = from.phone ? await identifyContact(env.DB, tenant, { phone: from.number }, { byName: false }) : undefined;
-  const attributes = { center: center.number, customer: from.number };
   // A message with media is MMS where the queue takes MMS; else it is worked as SMS with its parts.
   const media = sms.media?.length && cfg.queues.get(wf.queue)?.config.media.includes("mms") ? "mms" : "sms";
+  const classified = await classifyStep(env, tenant, cfg, wf, null, sms.body);
+  const { queue, priority, categories, attributes } = classifiedFields(classified, { queue: wf.queue, priority: wf.priority, categories: [], attributes: { center: center.number, customer: from.number } });
   const created = await createInteraction(env.DB, {
     tenant, externalId: `sms:${sms.provider}:${sms.providerId}`, media, channel: sms.media?.length ? "mms" : "sms", direction: "inbound", subject: `${media.toUpperCase()} from ${from.number}`, text: sms.body,
-    contactId: contact?.id, queue: wf.queue, priority: wf.priority, categories: [], attributes, actor: `sms:${sms.provider}`, workflow: wf.name, parts: sms.media,
+    contactId: contact?.id, queue, priority, categories, attributes, actor: `sms:${sms.provider}`, workflow: wf.name, parts: sms.media,
   });
-  await row(created.id, null).run();
+  await env.DB.batch([row(created.id, null), ...(classified && created.created ? [classificationWrite(env.DB, tenant, created.id, classified, Date.now())] : [])]);
   if (created.created)
-    await routeNew(env, tenant, wf.queue, { id: created.id, media, priority: wf.priority, subject: `${media.toUpperCase()} from ${from.number}`, contactId: contact?.id ?? null, categories: [], attributes }, `sms:${sms.provider}`);
+    await routeNew(env, tenant, queue, { id: created.id, media, priority, subject: `${media.toUpperCase()} from ${from.number}`, contactId: contact?.id ?? null, categories, attributes }, `sms:${sms.provider}`);
   return { kind: "interaction", interactionId: created.id, duplicate: !created.created };
 }
 
@@ -113,18 +115,21 @@ async function sessionInbound(
     await sessionEnd(env.DB, tenant, active, Date.now()).run();
   }
   const contact = from.phone ? await identifyContact(env.DB, tenant, { phone: from.number }, { byName: false }) : undefined;
-  const attributes = { center: center.number, customer: from.number };
+  // The conversation's first message is what it is about: it is classified as it opens.
+  const classified = await classifyStep(env, tenant, cfg, wf, null, sms.body);
+  const { queue, priority, categories, attributes } = classifiedFields(classified, { queue: wf.queue, priority: wf.priority, categories: [], attributes: { center: center.number, customer: from.number } });
   const created = await createInteraction(env.DB, {
     tenant, externalId: `sms:${sms.provider}:${sms.providerId}`, media: "chat", channel: "sms", direction: "inbound", subject: `SMS conversation with ${from.number}`,
-    contactId: contact?.id, queue: wf.queue, priority: wf.priority, categories: [], attributes, actor: `sms:${sms.provider}`, workflow: wf.name, parts: sms.media,
+    contactId: contact?.id, queue, priority, categories, attributes, actor: `sms:${sms.provider}`, workflow: wf.name, parts: sms.media,
   });
   const id = created.id;
-  unwrap(await chatStub(env, tenant, id).open({ tenant, interactionId: id, queue: wf.queue, contactId: contact?.id ?? null, customer: { name: from.number, email: null }, sms: { center: center.number, customer: from.number, idleSeconds: center.idleTimeoutSeconds } }));
+  unwrap(await chatStub(env, tenant, id).open({ tenant, interactionId: id, queue, contactId: contact?.id ?? null, customer: { name: from.number, email: null }, sms: { center: center.number, customer: from.number, idleSeconds: center.idleTimeoutSeconds } }));
   await env.DB.batch([
     sessionStart(env.DB, tenant, id, center.number, from.number, Date.now()),
     row(id, null),
+    ...(classified && created.created ? [classificationWrite(env.DB, tenant, id, classified, Date.now())] : []),
   ]);
   unwrap(await chatStub(env, tenant, id).post("customer", { clientId, text }));
-  if (created.created) await routeNew(env, tenant, wf.queue, { id, media: "chat", priority: wf.priority, subject: `SMS conversation with ${from.number}`, contactId: contact?.id ?? null, categories: [], attributes }, `sms:${sms.provider}`);
+  if (created.created) await routeNew(env, tenant, queue, { id, media: "chat", priority, subject: `SMS conversation with ${from.number}`, contactId: contact?.id ?? null, categories, attributes }, `sms:${sms.provider}`);
   return { kind: "interaction", interactionId: id, duplicate: !created.created };
 }

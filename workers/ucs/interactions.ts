@@ -2,7 +2,7 @@
 import type { Attributes, Media } from "../config/schema.ts";
 import { notFound } from "../kernel/errors.ts";
 import { newId } from "../kernel/ids.ts";
-import { eventStatements, type EventGuard, type EventInput } from "./events.ts";
+import { AS_IS, eventStatements, type EventGuard, type EventInput } from "./events.ts";
 import { searchEntry } from "./search.ts";
 import type { HistoryEvent, InteractionRow, InteractionState } from "./interaction-types.ts";
 
@@ -250,4 +250,12 @@ export async function staleQueued(db: D1Database, olderThan: number, checkedBefo
 export async function markSwept(db: D1Database, rows: { tenant: string; id: string }[], at: number): Promise<void> {
   if (rows.length === 0) return;
   await db.batch(rows.map((r) => db.prepare("UPDATE interactions SET swept_at = ? WHERE tenant_id = ? AND id = ?").bind(at, r.tenant, r.id)));
+}
+
+/** The interaction's categories replaced (the classifier's, or an agent's correction), with the event that says so. */
+export function categoriesStatements(db: D1Database, c: { tenant: string; id: string; categories: string[]; actor: string; at: number; reason?: unknown }): D1PreparedStatement[] {
+  return [
+    db.prepare("UPDATE interactions SET categories = ?, updated_at = ? WHERE tenant_id = ? AND id = ?").bind(JSON.stringify(c.categories), c.at, c.tenant, c.id),
+    ...eventStatements(db, [{ tenant: c.tenant, interaction: c.id, at: c.at, actor: c.actor, action: "categorized", from: AS_IS, to: AS_IS, queue: AS_IS, agent: AS_IS, reason: { categories: c.categories, ...(c.reason ?? {}) } }]),
+  ];
 }

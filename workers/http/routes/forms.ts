@@ -20,6 +20,7 @@ import { screen } from "../../workflow/screen.ts";
 import { acknowledgeForm } from "../../email/auto-reply.ts";
 import { normalizeSubject } from "../../email/subject.ts";
 import { freeTag } from "../../email/threading.ts";
+import { classificationWrite, classifiedFields, classifyStep } from "../../analyzer/step.ts";
 import { route, type RouteDef } from "../api.ts";
 import { allowedOrigin } from "../cors.ts";
 import { AppError, badRequest, notFound } from "../../kernel/errors.ts";
@@ -86,18 +87,21 @@ async function submitForm(req: Request, env: Env, tenant: string, form: Form, cf
   const contact = hasContact ? await identifyContact(env.DB, tenant, d.contact, { byName: false }) : undefined;
   // The workflow's screening runs on form posts as on email: spam is kept but stopped, rules route and tag.
   const screened = screen(wf.screen.map((n) => cfg.rules.get(n)).filter((r) => r !== undefined), { subject: d.subject, body: d.text, from: d.contact.email ?? "", to: [], headers: [] });
-  const attributes = { ...screened.attributes, form: form.name };
-  const target = screened.queue ?? wf.queue;
-  const priority = screened.priority ?? wf.priority;
+  const classified = screened.spam === undefined ? await classifyStep(env, tenant, cfg, wf, d.subject, d.text) : null;
+  const fields = classifiedFields(classified, { queue: wf.queue, priority: wf.priority, categories: screened.categories, attributes: { ...screened.attributes, form: form.name } });
+  const { attributes, categories } = fields;
+  const target = screened.queue ?? fields.queue;
+  const priority = screened.priority ?? fields.priority;
   const created = await createInteraction(env.DB, {
     tenant, externalId, media: "email", channel: "webform", direction: "inbound", subject: d.subject, text: d.text,
-    contactId: contact?.id, queue: target, priority, categories: screened.categories, attributes, actor: "webform", parts, workflow: wf.name,
+    contactId: contact?.id, queue: target, priority, categories, attributes, actor: "webform", parts, workflow: wf.name,
   });
   if (!created.created) {
     // Lost a race with the same key: the other post's interaction is the answer.
     if (created.state === "new") await submitNew(env, tenant, created.id, "resubmitted").catch((e: unknown) => console.error("resubmit", e));
     return answer(created.id, true);
   }
+  if (classified) await classificationWrite(env.DB, tenant, created.id, classified, Date.now()).run();
   if (screened.spam !== undefined) {
     await env.DB.batch(transitionBatch(env.DB, [{ tenant, id: created.id, at: Date.now(), actor: "workflow", action: "stopped", from: "new", to: "stopped", queue: target, reason: { why: screened.spam, rules: screened.matched } }]));
     return answer(created.id, false);
@@ -105,9 +109,9 @@ async function submitForm(req: Request, env: Env, tenant: string, form: Form, cf
   // A thread tag, so that replies by email (ours and the customer's answers) stay with this post.
   const tag = await freeTag(env.DB, tenant);
   await formThreadInsert(env.DB, { tenant, threadId: created.id, tag, contactId: contact?.id ?? null, subjectNorm: normalizeSubject(d.subject), at: Date.now() }).run();
-  const ackIds = [...(wf.acknowledge ? [wf.acknowledge] : []), ...screened.autoRespond];
+  const ackIds = [...new Set([...(wf.acknowledge ? [wf.acknowledge] : []), ...screened.autoRespond, ...(classified?.decision.autoRespond ? [classified.decision.autoRespond] : [])])];
   if (ackIds.length && d.contact.email) await acknowledgeForm(env, { cfg, tenant, wf, interactionId: created.id, contactId: contact?.id ?? null, to: d.contact.email, name: d.contact, subject: d.subject, tag, responseIds: ackIds });
-  await routeNew(env, tenant, target, { id: created.id, media: "email", priority, subject: d.subject, contactId: contact?.id ?? null, categories: screened.categories, attributes }, "webform");
+  await routeNew(env, tenant, target, { id: created.id, media: "email", priority, subject: d.subject, contactId: contact?.id ?? null, categories, attributes }, "webform");
   return answer(created.id, false);
 }
 
