@@ -106,7 +106,7 @@ export class InteractionQueue extends QueueCore {
       reason = { target: index, why: "assigned to this agent (transfer or supervisor assign)" };
     } else {
       const { index, target } = this.targetOf(it, cq.targets!, now);
-      reason = { target: index, skills: target.skills, pick: "agent_choice", why: "agent became free and chose the best interaction across its queues" };
+      reason = { target: index, skills: this.withNeeds(it, target).skills, pick: "agent_choice", why: "agent became free and chose the best interaction across its queues" };
     }
     const offer = this.markOffered(it, snapshot.agentId, reason, now);
     this.outbox.add({ tenant: this.tenant, id: it.id, at: now, actor: "router", action: "offered", from: "queued", to: "offered", queue: this.queue, agent: snapshot.agentId, reason });

@@ -180,7 +180,9 @@ export abstract class QueueCore extends DurableObject<Env> {
           agentId = it.pinned_agent;
           reason = { target: index, why: "assigned to this agent (transfer or supervisor assign)" };
         } else {
-          const { target, index } = this.targetOf(it, cq.targets!, now);
+          const at = this.targetOf(it, cq.targets!, now);
+          const { index } = at;
+          const target = this.withNeeds(it, at.target);
           const excluded = this.exclusions(it, target, now);
           const { ranked, considered, excluded: nEx } = rankAgents(this.hints.values(), it.media, target, excluded);
           if (ranked.length === 0) break;
@@ -331,28 +333,26 @@ export abstract class QueueCore extends DurableObject<Env> {
     if (!canTake(s, it.media)) return false;
     if (it.pinned_agent) return it.pinned_agent === s.agentId;
     if (!targets) return false;
-    const { target } = this.targetOf(it, targets, now);
+    const target = this.withNeeds(it, this.targetOf(it, targets, now).target);
     if (!matches(target.expr, s.skills)) return false;
-    const need = this.requiredSkills(it);
-    if (need && !matches(need, s.skills)) return false;
     return !this.exclusions(it, target, now).has(s.agentId);
   }
 
-  /** A skill the item itself needs on top of the target's (the classify step's rule for its category). */
-  private readonly needs = new Map<string, SkillExpr | null>();
-  protected requiredSkills(it: ItemRow): SkillExpr | null {
+  /** Skills the item itself needs on top of the target's (the classify step's rule for its category), parsed once per item. */
+  private readonly needs = new Map<string, { expr: SkillExpr; src: string } | null>();
+  protected withNeeds(it: ItemRow, target: CompiledTarget): CompiledTarget {
     let need = this.needs.get(it.id);
     if (need === undefined) {
       const src = (JSON.parse(it.data) as QueueItem).attributes[REQUIRED_SKILLS];
       try {
-        need = typeof src === "string" ? parseSkillExpr(src) : null;
+        need = typeof src === "string" ? { expr: parseSkillExpr(src), src } : null;
       } catch {
         need = null; // validated in config; an expression that no longer parses requires nothing
       }
       if (this.needs.size > 10_000) this.needs.clear();
       this.needs.set(it.id, need);
     }
-    return need;
+    return need ? { ...target, expr: { kind: "and", left: target.expr, right: need.expr }, skills: `${target.skills} & ${need.src}` } : target;
   }
 
   protected findFor(s: AgentSnapshot, cq: CompiledQueue, now: number): ItemRow | null {
