@@ -2,6 +2,7 @@
 import { applyMigrations, ensureDevVars, loadTenant, readJson, startDev, waitForHealth } from "./local.ts";
 import { buildWidget } from "./build-widget.ts";
 import { buildWeb } from "./build-web.ts";
+import { seedDemoClassifier } from "./demo-classifier.ts";
 
 // The demo's two keys: the ingest key writes (interactions, mail, SMS), the read key reads (history,
 // messages, attachments, the outbox). Each works for the demo tenant only.
@@ -34,6 +35,8 @@ process.on("SIGTERM", stop);
 dev.on("exit", (code) => process.exit(code ?? 0));
 
 await waitForHealth(base);
+console.log("Training the demo classifier (demo/classifier-examples.jsonl)…");
+const classifier = await seedDemoClassifier(base).catch((e: unknown) => `not ready (${e instanceof Error ? e.message : String(e)})`);
 // wrangler dev does not fire cron triggers by itself; run the sweep every minute as production would.
 setInterval(() => void fetch(`${base}/__scheduled?cron=*+*+*+*+*`).catch(() => {}), 60_000).unref();
 
@@ -70,6 +73,9 @@ console.log(`
   +14155550101 as conversations (session mode, worked in a chat pane); docs/sms.md.
   Web form:      curl -s ${base}/api/v1/forms/demo.contact-us -H 'content-type: application/json' -H 'origin: ${base}' \\
                    -d '{"name":"Pat Lee","email":"pat@example.com","message":"My lamp flickers"}'
+  Classifier (${classifier}; console: Classifier tab as alex; docs/content-analyzer.md):
+    curl -s ${base}/api/v1/classify -H 'authorization: Bearer ${DEMO_INGEST_KEY}' -H 'content-type: application/json' \\
+      -d '{"text":"I was charged twice, please refund me"}'
   Web callback:  curl -s ${base}/api/v1/callbacks -H 'content-type: application/json' \\
                    -d '{"tenant":"demo","phone":"+14155550123","topic":"billing","windowStart":"'$(date -u -d '+1 min' +%FT%TZ)'","windowEnd":"'$(date -u -d '+2 hour' +%FT%TZ)'"}'
 `);

@@ -6,11 +6,13 @@ import type { WorkView } from "../shared/types.ts";
 import { Modal } from "../shared/ui.tsx";
 import type { DeskProps } from "./props.ts";
 import { TransferDialog } from "./TransferTarget.tsx";
+import { ConfirmCategories, useClassification } from "./Classification.tsx";
 
 export function Actions(props: DeskProps & { work: WorkView; onClosed: () => void; onNote: () => void }) {
   const { auth, work } = props;
   const id = work.interactionId;
-  const [dialog, setDialog] = useState<null | "note" | "transfer" | "stop">(null);
+  const [dialog, setDialog] = useState<null | "note" | "transfer" | "stop" | "categories">(null);
+  const classification = useClassification(auth, id);
   const [text, setText] = useState("");
   // One action at a time: a double click must not add a note twice or answer "not in your hands".
   const [busy, setBusy] = useState(false);
@@ -47,9 +49,12 @@ export function Actions(props: DeskProps & { work: WorkView; onClosed: () => voi
       <button type="button" class="danger" onClick={() => setDialog("stop")}>
         Stop
       </button>
-      <button type="button" class="primary" title="Alt+D" onClick={() => void run("done", {}, true, "Done")}>
+      <button type="button" class="primary" title="Alt+D" onClick={() => (classification?.tree.length ? setDialog("categories") : void run("done", {}, true, "Done"))}>
         Done
       </button>
+      {dialog === "categories" && classification && (
+        <ConfirmCategories auth={auth} c={classification} onClose={() => setDialog(null)} onDone={() => void run("done", {}, true, "Done")} />
+      )}
       {dialog === "note" && (
         <Modal title="Add a note" onClose={() => setDialog(null)}>
           <form onSubmit={(e) => { e.preventDefault(); void run("notes", { text }, false, "Note added").then(props.onNote); }}>

@@ -8,6 +8,7 @@ import type { Compose, EmailMessage, Interaction, StandardResponse } from "../sh
 import { parseAddresses, showAddresses as show } from "../shared/addresses.ts";
 import { ErrorLine, Modal } from "../shared/ui.tsx";
 import type { DeskProps } from "./props.ts";
+import { SuggestedResponses, useClassification } from "./Classification.tsx";
 
 interface DraftRow {
   id: string;
@@ -30,6 +31,7 @@ export function ReplyEditor(props: DeskProps & { interaction: Interaction; threa
   const [busy, setBusy] = useState(false);
   const [saved, setSaved] = useState<"saved" | "dirty" | "new">("new");
   const [picker, setPicker] = useState(false);
+  const classification = useClassification(auth, interaction.id);
   // Where a standard response goes: the caret's last place, else the top (above the quoted original).
   const caret = useRef(0);
   // Saves run one after another and read the draft's id from a ref, so a save on blur and a Send
@@ -151,6 +153,12 @@ export function ReplyEditor(props: DeskProps & { interaction: Interaction; threa
     setPicker(false);
   };
 
+  const useResponse = (responseId: string) =>
+    void guarded(async () => {
+      const r = await auth.post<{ subject: string | null; text: string }>(`/api/v1/responses/${responseId}/render`, { interactionId: interaction.id });
+      insert(r.text, r.subject);
+    });
+
   const dirty = () => setSaved((s) => (s === "saved" ? "dirty" : s));
   if (!ready)
     return (
@@ -191,6 +199,7 @@ export function ReplyEditor(props: DeskProps & { interaction: Interaction; threa
         Subject
         <input name="subject" value={subject} onInput={(e) => { setSubject(e.currentTarget.value); dirty(); }} maxLength={998} />
       </label>
+      <SuggestedResponses c={classification} onUse={useResponse} />
       <label>
         Message
         <textarea name="text" rows={10} value={text} onInput={(e) => { setText(e.currentTarget.value); caret.current = e.currentTarget.selectionStart; dirty(); }} onSelect={(e) => (caret.current = e.currentTarget.selectionStart)} onBlur={() => {
@@ -231,12 +240,12 @@ export function ReplyEditor(props: DeskProps & { interaction: Interaction; threa
           Send
         </button>
       </div>
-      {picker && <ResponsePicker {...props} onInsert={insert} onClose={() => setPicker(false)} />}
+      {picker && <ResponsePicker {...props} suggested={classification?.suggestions.map((x) => x.id) ?? []} onInsert={insert} onClose={() => setPicker(false)} />}
     </form>
   );
 }
 
-function ResponsePicker(props: DeskProps & { interaction: Interaction; onInsert: (text: string, subject: string | null) => void; onClose: () => void }) {
+function ResponsePicker(props: DeskProps & { interaction: Interaction; suggested: string[]; onInsert: (text: string, subject: string | null) => void; onClose: () => void }) {
   const { auth } = props;
   const [all, setAll] = useState<StandardResponse[]>([]);
   const [category, setCategory] = useState("");
@@ -273,10 +282,11 @@ function ResponsePicker(props: DeskProps & { interaction: Interaction; onInsert:
       </div>
       <ErrorLine text={error} />
       <ul class="list" aria-label="Responses">
-        {all.filter((r) => r.category !== "automatic").map((r) => (
+        {rankSuggested(all.filter((r) => r.category !== "automatic"), props.suggested).map((r) => (
           <li key={r.id}>
             <button type="button" aria-current={preview?.id === r.id ? "true" : undefined} onClick={() => open(r)} data-response={r.id}>
               <span class="title">{r.name}</span>
+              {props.suggested.includes(r.id) && <span class="badge suggestion">suggested</span>}
               <span class="small muted">{r.category}</span>
             </button>
           </li>
@@ -296,4 +306,10 @@ function ResponsePicker(props: DeskProps & { interaction: Interaction; onInsert:
       )}
     </Modal>
   );
+}
+
+/** The classifier's suggestions first, in its order; the rest as the server listed them. */
+function rankSuggested(list: StandardResponse[], suggested: string[]): StandardResponse[] {
+  const rank = (r: StandardResponse) => (suggested.includes(r.id) ? suggested.indexOf(r.id) : suggested.length);
+  return [...list].sort((a, b) => rank(a) - rank(b));
 }

@@ -6,6 +6,7 @@ import { mediaLabel, time } from "../shared/format.ts";
 import type { Interaction, WorkView } from "../shared/types.ts";
 import { ErrorLine } from "../shared/ui.tsx";
 import { Actions } from "./Actions.tsx";
+import { CategoryChips, useClassification } from "./Classification.tsx";
 import type { DeskFrame } from "./agent.ts";
 import { CallbackWork } from "./CallbackWork.tsx";
 import { EmailWork } from "./EmailWork.tsx";
@@ -41,6 +42,7 @@ export function Workspace(props: DeskProps & { work: WorkView; onClosed: () => v
             {it.categories.length > 0 && `Categories: ${it.categories.join(", ")} · `}Priority {it.priority}
           </p>
         )}
+        <Suggestions {...props} />
         <Actions {...props} onNote={() => void load()} />
         <ErrorLine text={error} onClose={() => setError(null)} />
         {it && it.notes.length > 0 && (
@@ -73,4 +75,9 @@ export function Workspace(props: DeskProps & { work: WorkView; onClosed: () => v
       </article>
     </>
   );
+}
+
+function Suggestions(props: DeskProps & { work: WorkView }) {
+  const c = useClassification(props.auth, props.work.interactionId);
+  return c ? <CategoryChips c={c} /> : null;
 }

@@ -96,3 +96,17 @@ export interface SearchResult {
 
 export type { ChatFrame, ChatMessage as ChatFrameMessage, Participant as ChatParticipant } from "../../workers/protocol/chat.ts";
 export type { SupervisorMode } from "../../workers/chat/visibility.ts";
+
+/** GET /api/v1/interactions/{id}/classification: the Content Analyzer's answer and the agent's. */
+export interface ClassificationView {
+  interactionId: string;
+  model: number | null;
+  categories: { id: string; confidence: number }[];
+  outOfScope: boolean;
+  explanation: { feature: string; weight: number }[];
+  suggestions: { id: string; name: string; category: string; confidence: number }[];
+  confirmed: string[] | null;
+  current: string[];
+  thresholds: { autoRespond: number | null; route: number; suggest: number; outOfScopeBelow: number } | null;
+  tree: { id: string; name: string; parent: string | null }[];
+}

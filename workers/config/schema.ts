@@ -443,7 +443,6 @@ export function parseConfig(input: unknown, opts: ParseOptions = {}): TenantConf
     });
   });
   cfg.standardResponses.forEach((r, i) => {
-    if (categoryIds.size > 0 && r.category !== undefined && !categoryIds.has(r.category)) bad(`standardResponses[${i}].category`, `unknown category '${r.category}' (declare it in categories)`);
     for (const [field, src] of [["subject", r.subject], ["text", r.text], ["html", r.html]] as const)
       if (src !== undefined) for (const e of templateErrors(src)) bad(`standardResponses[${i}].${field}`, e);
   });
