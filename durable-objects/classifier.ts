@@ -6,7 +6,7 @@
 // last slice ended. The finished model goes to R2 with its test report in D1; activation is separate.
 import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../workers/config/store.ts";
-import { DEFAULT_TRAINING, Trainer, dimFor, type Example, type TrainOptions } from "../workers/analyzer/train.ts";
+import { DEFAULT_TRAINING, Trainer, dimFor, distinctFeatures, type Example, type TrainOptions } from "../workers/analyzer/train.ts";
 import { serialize, modelBytes } from "../workers/analyzer/model.ts";
 import { evaluate } from "../workers/analyzer/report.ts";
 import { trainingSet, MAX_TRAINING_EXAMPLES } from "../workers/analyzer/training-set.ts";
@@ -81,7 +81,7 @@ export class Classifier extends DurableObject<Env> {
     const settings = await classifierSettings(this.env.DB, this.tenant);
     const version = await newModelVersion(this.env.DB, this.tenant, { by: req.by, examples: set.examples.length, heldOut: test.length, labels, at: Date.now() });
     if (version === null) throw conflict("training_running", "a model is already training for this tenant; wait for it to finish");
-    const options: TrainOptions = { ...DEFAULT_TRAINING, dim: dimFor(labels.length), ...req.options };
+    const options: TrainOptions = { ...DEFAULT_TRAINING, dim: dimFor(labels.length, distinctFeatures(train.map((e) => e.text))), ...req.options };
     const job: Job = {
       version, options, startedAt: Date.now(), slices: 0, outOfScopeBelow: settings.outOfScopeBelow, autoPrecision: settings.autoPrecision,
       sliceUpdates: req.sliceUpdates ?? Math.max(100, Math.floor(SLICE_WORK / (labels.length * FEATURES_PER_TEXT * 2))),

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { featurize, words } from "../../workers/analyzer/features.ts";
 import { deserialize, modelBytes, OUT_OF_SCOPE, predict, serialize } from "../../workers/analyzer/model.ts";
-import { dimFor, Trainer } from "../../workers/analyzer/train.ts";
+import { dimFor, distinctFeatures, Trainer } from "../../workers/analyzer/train.ts";
 import { stratifiedSplit } from "../../workers/analyzer/split.ts";
 import { evaluate, thresholdsFrom, type CurvePoint } from "../../workers/analyzer/report.ts";
 import { classifiedText, ownText } from "../../workers/analyzer/text.ts";
@@ -107,6 +107,9 @@ describe("training and predicting", () => {
     expect(dimFor(151)).toBe(1 << 15);
     expect(dimFor(151) * 151).toBeLessThanOrEqual(8 << 20);
     expect(dimFor(100_000)).toBe(1 << 12);
+    // A small tenant's model: four buckets per distinct feature, not the whole budget.
+    expect(dimFor(5, distinctFeatures(EXAMPLES.map((e) => e.text)))).toBeLessThan(1 << 18);
+    expect(dimFor(5, 3000)).toBe(1 << 14);
   });
 });
 

@@ -6,13 +6,15 @@ import type { WorkView } from "../shared/types.ts";
 import { Modal } from "../shared/ui.tsx";
 import type { DeskProps } from "./props.ts";
 import { TransferDialog } from "./TransferTarget.tsx";
-import { ConfirmCategories, useClassification } from "./Classification.tsx";
+import { CategoryPicker, initialCategories, useClassification } from "./Classification.tsx";
 
 export function Actions(props: DeskProps & { work: WorkView; onClosed: () => void; onNote: () => void }) {
   const { auth, work } = props;
   const id = work.interactionId;
-  const [dialog, setDialog] = useState<null | "note" | "transfer" | "stop" | "categories">(null);
+  const [dialog, setDialog] = useState<null | "note" | "transfer" | "stop">(null);
   const classification = useClassification(auth, id);
+  const [picked, setPicked] = useState<string[] | null>(null);
+  const categories = picked ?? (classification ? initialCategories(classification) : []);
   const [text, setText] = useState("");
   // One action at a time: a double click must not add a note twice or answer "not in your hands".
   const [busy, setBusy] = useState(false);
@@ -32,6 +34,19 @@ export function Actions(props: DeskProps & { work: WorkView; onClosed: () => voi
       setBusy(false);
     }
   };
+  // The categories go first: the agent may still set them while the work is in hand.
+  const done = async () => {
+    if (busy) return;
+    if (classification?.tree.length && (categories.length > 0 || picked !== null)) {
+      try {
+        await auth.call("PUT", `/api/v1/interactions/${id}/categories`, { categories });
+      } catch (e) {
+        props.toast(errorText(e), "error");
+        return;
+      }
+    }
+    await run("done", {}, true, "Done");
+  };
   return (
     <div class="row actions" role="toolbar" aria-label="Actions" aria-busy={busy}>
       <button type="button" onClick={() => setDialog("note")}>
@@ -49,12 +64,10 @@ export function Actions(props: DeskProps & { work: WorkView; onClosed: () => voi
       <button type="button" class="danger" onClick={() => setDialog("stop")}>
         Stop
       </button>
-      <button type="button" class="primary" title="Alt+D" onClick={() => (classification?.tree.length ? setDialog("categories") : void run("done", {}, true, "Done"))}>
+      <button type="button" class="primary" title="Alt+D" onClick={() => void done()}>
         Done
       </button>
-      {dialog === "categories" && classification && (
-        <ConfirmCategories auth={auth} c={classification} onClose={() => setDialog(null)} onDone={() => void run("done", {}, true, "Done")} />
-      )}
+      {classification && classification.tree.length > 0 && <CategoryPicker c={classification} picked={categories} onChange={setPicked} />}
       {dialog === "note" && (
         <Modal title="Add a note" onClose={() => setDialog(null)}>
           <form onSubmit={(e) => { e.preventDefault(); void run("notes", { text }, false, "Note added").then(props.onNote); }}>

@@ -1,11 +1,9 @@
 // The Content Analyzer on the desktop: the suggested categories with their confidence (why, on
 // hover), their standard responses first in the reply editor (one click to use), and the categories
-// the agent confirms or corrects when marking the work done, which become training data.
+// the agent confirms or corrects, saved when the work is marked done, which become training data.
 import { useEffect, useState } from "preact/hooks";
 import type { Auth } from "../shared/api.ts";
-import { errorText } from "../shared/api.ts";
 import type { ClassificationView } from "../shared/types.ts";
-import { ErrorLine, Modal } from "../shared/ui.tsx";
 
 export function useClassification(auth: Auth, interactionId: string): ClassificationView | null {
   const [c, setC] = useState<ClassificationView | null>(null);
@@ -52,50 +50,30 @@ export function SuggestedResponses(props: { c: ClassificationView | null; onUse:
   );
 }
 
-/** Asked at "Done" when the tenant has a category tree: the agent's categories, prefilled with the classifier's. */
-export function ConfirmCategories(props: { auth: Auth; c: ClassificationView; onDone: () => void; onClose: () => void }) {
-  const { c } = props;
+/** The categories the desktop proposes at Done: the agent's earlier answer, else the work's own, else the classifier's. */
+export function initialCategories(c: ClassificationView): string[] {
+  if (c.confirmed) return c.confirmed;
+  const known = c.current.filter((id) => c.tree.some((t) => t.id === id));
+  if (known.length) return known;
+  if (c.outOfScope) return [];
   const routed = c.thresholds ? c.categories.filter((x) => x.confidence >= c.thresholds!.route).map((x) => x.id) : [];
-  const initial = c.confirmed ?? (c.current.length ? c.current.filter((id) => c.tree.some((t) => t.id === id)) : routed.length ? routed : c.categories.slice(0, 1).map((x) => x.id));
-  const [picked, setPicked] = useState<string[]>(c.outOfScope && !c.confirmed ? [] : initial);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  return routed.length ? routed : c.categories.slice(0, 1).map((x) => x.id);
+}
+
+/** The categories, confirmed or corrected by the agent; "Done" saves them, and they teach the classifier. */
+export function CategoryPicker(props: { c: ClassificationView; picked: string[]; onChange: (picked: string[]) => void }) {
+  const { c, picked } = props;
   const confidence = new Map(c.categories.map((x) => [x.id, x.confidence]));
-  const submit = async () => {
-    setBusy(true);
-    try {
-      await props.auth.call("PUT", `/api/v1/interactions/${c.interactionId}/categories`, { categories: picked });
-      props.onDone();
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal title="Categories of this work" onClose={props.onClose}>
-      <form class="stack" aria-label="Confirm categories" onSubmit={(e) => { e.preventDefault(); void submit(); }}>
-        <p class="small muted">Confirm or correct: your answer teaches the classifier.</p>
-        <div class="stack">
-          {c.tree.map((t) => (
-            <label class="inline" key={t.id}>
-              <input type="checkbox" name="category" value={t.id} checked={picked.includes(t.id)} onChange={(e) => setPicked((p) => (e.currentTarget.checked ? [...p, t.id] : p.filter((x) => x !== t.id)))} />
-              {t.parent ? `${c.tree.find((p) => p.id === t.parent)?.name ?? t.parent} › ` : ""}
-              {t.name}
-              {confidence.has(t.id) && <span class="small muted"> ({pct(confidence.get(t.id)!)} suggested)</span>}
-            </label>
-          ))}
-        </div>
-        <ErrorLine text={error} />
-        <div class="row end">
-          <button type="button" onClick={props.onDone} disabled={busy}>
-            Skip
-          </button>
-          <button type="submit" class="primary" disabled={busy}>
-            Confirm and mark done
-          </button>
-        </div>
-      </form>
-    </Modal>
+    <fieldset class="row small categories" aria-label="Categories">
+      <legend class="muted">Categories (saved at Done)</legend>
+      {c.tree.map((t) => (
+        <label class="inline" key={t.id}>
+          <input type="checkbox" name="category" value={t.id} checked={picked.includes(t.id)} onChange={(e) => props.onChange(e.currentTarget.checked ? [...picked, t.id] : picked.filter((x) => x !== t.id))} />
+          {t.name}
+          {confidence.has(t.id) && <span class="muted"> {pct(confidence.get(t.id)!)}</span>}
+        </label>
+      ))}
+    </fieldset>
   );
 }

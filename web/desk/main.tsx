@@ -87,8 +87,11 @@ function Desk(props: { session: Session; onLogout: () => void }) {
     r: () => offerAct("reject"),
     y: () => void auth.post("/api/v1/me/ready", { ready: true }).then(refresh, (e: unknown) => toast(errorText(e), "error")),
     n: () => void auth.post("/api/v1/me/ready", { ready: false, reason }).then(refresh, (e: unknown) => toast(errorText(e), "error")),
+    // The open work's own Done button, so its categories are saved with it.
     d: () => {
-      if (open) void auth.post(`/api/v1/interactions/${open.interactionId}/done`).then(refresh, (e: unknown) => toast(errorText(e), "error"));
+      const button = document.querySelector<HTMLButtonElement>('[role=toolbar][aria-label=Actions] button[title="Alt+D"]');
+      if (button) button.click();
+      else if (open) void auth.post(`/api/v1/interactions/${open.interactionId}/done`).then(refresh, (e: unknown) => toast(errorText(e), "error"));
     },
     f: () => document.querySelector<HTMLInputElement>("#history-search")?.focus(),
     k: () => setHelp(true),

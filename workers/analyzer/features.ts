@@ -2,11 +2,12 @@
 // words. Words come from Intl.Segmenter, so Chinese or Japanese text splits into words like any
 // other; character n-grams carry typos, inflections and unsegmented scripts. Pure.
 
-/** A sparse vector over `dim` hashed buckets, sorted by bucket; `names` (when asked) says what each bucket held. */
+/** A sparse vector over `dim` hashed buckets, sorted by bucket; `origins` (when asked) says which
+ *  word or word pair of the text each bucket came from. */
 export interface Features {
   idx: Uint32Array;
   val: Float32Array;
-  names?: string[];
+  origins?: string[];
 }
 
 const segmenter = new Intl.Segmenter("und", { granularity: "word" });
@@ -37,16 +38,21 @@ export function words(text: string): string[] {
   return out;
 }
 
-/** Raw counts per feature name, in the order first seen. */
-export function featureCounts(text: string): Map<string, number> {
+/** Raw counts per feature name, in the order first seen; `words` (when given) gets the word or word
+ *  pair each feature came from, for explanations. */
+export function featureCounts(text: string, origins?: Map<string, string>): Map<string, number> {
   const f = new Map<string, number>();
-  const add = (k: string, w: number) => f.set(k, (f.get(k) ?? 0) + w);
+  const add = (k: string, from: string) => {
+    f.set(k, (f.get(k) ?? 0) + 1);
+    if (origins && !origins.has(k)) origins.set(k, from);
+  };
   const ws = words(text);
   for (let i = 0; i < ws.length; i++) {
-    add(`w:${ws[i]}`, 1);
-    if (i > 0) add(`b:${ws[i - 1]} ${ws[i]}`, 1);
-    const padded = `<${ws[i]}>`;
-    for (const n of CHAR_GRAMS) for (let j = 0; j + n <= padded.length; j++) add(`c:${padded.slice(j, j + n)}`, 1);
+    const w = ws[i]!;
+    add(`w:${w}`, w);
+    if (i > 0) add(`b:${ws[i - 1]} ${w}`, `${ws[i - 1]} ${w}`);
+    const padded = `<${w}>`;
+    for (const n of CHAR_GRAMS) for (let j = 0; j + n <= padded.length; j++) add(`c:${padded.slice(j, j + n)}`, w);
   }
   return f;
 }
@@ -57,7 +63,8 @@ export function featureCounts(text: string): Map<string, number> {
  */
 export function featurize(text: string, dim: number, idf?: Float32Array, withNames = false): Features {
   const byBucket = new Map<number, { v: number; name: string }>();
-  for (const [name, count] of featureCounts(text)) {
+  const origins = withNames ? new Map<string, string>() : undefined;
+  for (const [name, count] of featureCounts(text, origins)) {
     const b = bucket(name, dim);
     const v = (1 + Math.log(count)) * (idf ? idf[b]! : 1) * (name.startsWith("c:") ? CHAR_WEIGHT : 1);
     const prev = byBucket.get(b);
@@ -76,5 +83,5 @@ export function featurize(text: string, dim: number, idf?: Float32Array, withNam
   });
   norm = Math.sqrt(norm) || 1;
   for (let i = 0; i < val.length; i++) val[i]! /= norm;
-  return withNames ? { idx, val, names: keys.map((k) => byBucket.get(k)!.name) } : { idx, val };
+  return origins ? { idx, val, origins: keys.map((k) => origins.get(byBucket.get(k)!.name)!) } : { idx, val };
 }

@@ -24,7 +24,7 @@ export interface Scored {
 }
 
 export interface Explanation {
-  /** The feature as seen in the text: a word (`refund`), a word pair (`my card`) or a piece of a word (`…fund…`). */
+  /** A word of the text, with everything derived from it (its pieces, the word pairs it is in). */
   feature: string;
   weight: number;
 }
@@ -32,7 +32,7 @@ export interface Explanation {
 export interface Prediction {
   /** Every label, most likely first; confidences sum to 1. */
   ranked: Scored[];
-  /** What pushed the top label up, strongest first. */
+  /** The words that pushed the top label up, strongest first. */
   explanation: Explanation[];
 }
 
@@ -62,27 +62,32 @@ export function softmax(z: ArrayLike<number>, temperature = 1): Float64Array {
   return p;
 }
 
-function readable(name: string): string {
-  if (name.startsWith("c:")) return `…${name.slice(2).replace(/^</, "").replace(/>$/, "")}…`;
-  return name.slice(2);
-}
-
 export function predict(m: Model, text: string, explain = 5): Prediction {
   const f = featurize(text, m.dim, m.idf, explain > 0);
   const p = softmax(scores(m, f), m.temperature);
   const order = [...p.keys()].sort((a, b) => p[b]! - p[a]!);
   const ranked = order.map((c) => ({ label: m.labels[c]!, confidence: p[c]! }));
-  const top = order[0]!;
+  return { ranked, explanation: f.origins ? explanation(m, f, order[0]!, explain) : [] };
+}
+
+/** What pushed `label` up, by word of the text: a word's own weight, its pieces', and half of each
+ *  word pair it is in; words that pushed it down are left out. */
+function explanation(m: Model, f: Features, label: number, n: number): Explanation[] {
   const C = m.labels.length;
-  const contributions: Explanation[] = [];
-  if (explain > 0 && f.names) {
-    for (let i = 0; i < f.idx.length; i++) {
-      const w = m.weights[f.idx[i]! * C + top]! * m.scales[top]! * f.val[i]!;
-      if (w > 0) contributions.push({ feature: readable(f.names[i]!), weight: Math.round(w * 1000) / 1000 });
-    }
-    contributions.sort((a, b) => b.weight - a.weight);
+  const byWord = new Map<string, number>();
+  const add = (w: string, x: number) => byWord.set(w, (byWord.get(w) ?? 0) + x);
+  for (let i = 0; i < f.idx.length; i++) {
+    const x = m.weights[f.idx[i]! * C + label]! * m.scales[label]! * f.val[i]!;
+    const from = f.origins![i]!;
+    const pair = from.split(" ");
+    if (pair.length === 2) for (const w of pair) add(w, x / 2);
+    else add(from, x);
   }
-  return { ranked, explanation: contributions.slice(0, explain) };
+  return [...byWord]
+    .filter(([, w]) => w > 0)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([feature, weight]) => ({ feature, weight: Math.round(weight * 1000) / 1000 }));
 }
 
 /** Float weights → one signed byte each, scaled per label (the largest weight of a label is ±127). */

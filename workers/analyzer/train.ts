@@ -2,7 +2,7 @@
 // `run(budget)` does at most `budget` example updates and returns, so a caller under a CPU limit
 // (a Durable Object alarm) trains a few thousand at a time; `checkpoint()` and `resume` carry the
 // state across slices and evictions, and the result is the same as one uninterrupted run. Pure.
-import { featurize, type Features } from "./features.ts";
+import { featureCounts, featurize, type Features } from "./features.ts";
 import { quantize, type Model } from "./model.ts";
 
 export interface Example {
@@ -23,11 +23,22 @@ export interface TrainOptions {
 
 export const DEFAULT_TRAINING: TrainOptions = { dim: 1 << 15, epochs: 10, seed: 1, rate: 0.15, l2: 1e-6 };
 
-/** A Model costs dim × labels bytes: pick the largest dim (a power of two) under `budgetBytes`. */
-export function dimFor(labels: number, budgetBytes = 8 << 20, min = 1 << 12, max = 1 << 18): number {
+/**
+ * A Model costs dim × labels bytes. The hash space is four buckets per distinct feature of the
+ * training text (few collisions), a power of two, at most what fits `budgetBytes`: so a small tenant's
+ * model is small, and a large one's is bounded whatever the number of examples.
+ */
+export function dimFor(labels: number, distinctFeatures = Infinity, budgetBytes = 8 << 20, min = 1 << 12, max = 1 << 18): number {
   let dim = max;
-  while (dim > min && dim * labels > budgetBytes) dim >>= 1;
+  while (dim > min && (dim * labels > budgetBytes || dim / 2 >= distinctFeatures * 4)) dim >>= 1;
   return dim;
+}
+
+/** How many different features these texts have (for dimFor). */
+export function distinctFeatures(texts: Iterable<string>): number {
+  const seen = new Set<string>();
+  for (const t of texts) for (const k of featureCounts(t).keys()) seen.add(k);
+  return seen.size;
 }
 
 function mulberry32(seed: number): () => number {

@@ -228,6 +228,11 @@ export async function activateModel(db: D1Database, tenant: string, version: num
   return stamp!.meta.changes > 0;
 }
 
+/** No active version: new work goes unclassified until one is activated again. */
+export async function deactivateModel(db: D1Database, tenant: string, at: number): Promise<void> {
+  await db.prepare("UPDATE classifier_settings SET active_version = NULL, updated_at = ? WHERE tenant_id = ?").bind(at, tenant).run();
+}
+
 /** The version activated before the active one, for a rollback. */
 export async function previousActive(db: D1Database, tenant: string, current: number): Promise<number | null> {
   const r = await db

@@ -11,7 +11,7 @@ import { sha256Hex } from "../../kernel/ids.ts";
 import { readLimited } from "../../kernel/read-limited.ts";
 import { AppError, badRequest, conflict, forbidden, notFound } from "../../kernel/errors.ts";
 import {
-  activateModel, addExamples, agentExampleStatements, classificationOf, classifierSettings, confirmStatement, deleteExample, exampleCount, exampleCounts,
+  activateModel, addExamples, deactivateModel, agentExampleStatements, classificationOf, classifierSettings, confirmStatement, deleteExample, exampleCount, exampleCounts,
   interactionSearchText, listExamples, listModels, modelWithReport, previousActive, saveThresholds,
 } from "../../ucs/classifier.ts";
 import { categoriesStatements, getInteractionRow } from "../../ucs/interactions.ts";
@@ -135,6 +135,15 @@ export const classifierRoutes: RouteDef[] = [
       await activateModel(env.DB, caller.tenant, previous, Date.now());
       forgetClassifierSettings(caller.tenant);
       return { active: previous };
+    },
+  }),
+  route({
+    method: "delete", path: "/api/v1/admin/classifier/active", access: "admin", tags: ["classifier"], summary: "Switch the classifier off: new work goes unclassified until a version is activated again",
+    responses: { 204: { description: "Off" } },
+    handler: async ({ env, caller }) => {
+      await deactivateModel(env.DB, caller.tenant, Date.now());
+      forgetClassifierSettings(caller.tenant);
+      return new Response(null, { status: 204 });
     },
   }),
   route({
