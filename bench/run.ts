@@ -12,6 +12,7 @@ const benches: Record<string, () => Promise<BenchModule>> = {
   desktop: () => import("./desktop.ts"),
   hostile: () => import("./hostile.ts"),
   crash: () => import("./crash.ts"),
+  classify: () => import("./classify.ts"),
 };
 
 const resultsDir = new URL("./results/", import.meta.url).pathname;
