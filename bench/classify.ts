@@ -8,8 +8,10 @@
 //      out 10% per category for its report and trains in slices on its alarm) until the version is
 //      ready; train_s is that wall time; then activate.
 //   2. classify_ms: POST /api/v1/classify over CLINC's test and oos_test sets (5,500 texts), one at
-//      a time, against GET /api/health one at a time in the same run (the HTTP and routing floor);
-//      workerd's CPU per classification over the phase (/proc), and predict() alone in Node.
+//      a time; the classification's own time inside workerd comes back in a Server-Timing header
+//      (BENCH=1 only: local workerd's clock runs during computation). Beside it: the whole request
+//      against GET /api/health one at a time in the same run (the HTTP floor), workerd's CPU per
+//      request over the phase (/proc), and predict() alone in Node.
 //   3. ingest_overhead: raw email ingested per second into a mailbox whose workflow classifies,
 //      over the same into a mailbox whose workflow does not, interleaved (A B B A) in one run.
 //   4. In Node, the same module: the CLINC figures again (context), and SpamAssassin 5-fold.
@@ -98,7 +100,7 @@ export async function run(): Promise<BenchResult> {
       applyMigrationsIn(w);
       await loadBigTenant(tenant(intents, domains), INGEST_KEY, w);
     });
-    dev = startDev(opts.port, w, { logPath, inspectorPort: opts.port + 1000 });
+    dev = startDev(opts.port, w, { logPath, inspectorPort: opts.port + 1000, vars: { BENCH: "1" } });
     const base = dev.base;
     await phase(`wrangler dev on :${opts.port}`, () => waitUpOrBuildError(dev!));
     const login = JSON.parse((await request(`${base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ tenant: TENANT, login: "admin", password: PASSWORD }) })).body) as { token: string };
@@ -108,7 +110,9 @@ export async function run(): Promise<BenchResult> {
     // ---- 1. import, train, activate ----
     const imported = await phase(`import ${examples.length} examples (JSON Lines)`, async () =>
       JSON.parse((await request(`${base}/api/v1/admin/classifier/examples`, { method: "POST", headers: { ...admin, "content-type": "application/x-ndjson" }, body: examples.map((e) => JSON.stringify(e)).join("\n"), timeoutMs: 300_000 })).body) as { added: number });
-    if (imported.added !== examples.length) throw new Error(`imported ${imported.added} of ${examples.length}`);
+    // CLINC's train and val hold one (text, intent) pair twice: the import keeps it once.
+    const distinct = new Set(examples.map((e) => `${e.text.normalize("NFC").trim()}\u0000${e.category}`)).size;
+    if (imported.added !== distinct) throw new Error(`imported ${imported.added} of ${distinct} distinct examples`);
     const trainMeter = cpuMeter(dev.pid);
     const t0 = performance.now();
     const { version } = JSON.parse((await request(`${base}/api/v1/admin/classifier/train`, { method: "POST", headers: json, body: "{}", expect: [202] })).body) as { version: number };
@@ -131,7 +135,8 @@ export async function run(): Promise<BenchResult> {
     const classify = async (text: string) => {
       const t = performance.now();
       const r = await request(`${base}/api/v1/classify`, { method: "POST", headers: ingestHeaders, body: JSON.stringify({ text }) });
-      return { ms: performance.now() - t, body: JSON.parse(r.body) as { categories: { id: string; confidence: number }[]; outOfScope: boolean } };
+      const cpu = Number(/classify;dur=([\d.]+)/.exec(r.timing ?? "")?.[1] ?? NaN);
+      return { ms: performance.now() - t, cpu, body: JSON.parse(r.body) as { categories: { id: string; confidence: number }[]; outOfScope: boolean } };
     };
     for (let i = 0; i < 100; i++) await classify(data.test[i]![0]);
     const health: number[] = [];
@@ -147,7 +152,7 @@ export async function run(): Promise<BenchResult> {
     void healthPhase;
     const meter = cpuMeter(dev.pid);
     const answers = await phase(`POST /api/v1/classify one at a time over ${data.test.length + data.oos_test.length} texts`, async () => {
-      const out: { label: string; ms: number; body: Awaited<ReturnType<typeof classify>>["body"] }[] = [];
+      const out: ({ label: string } & Awaited<ReturnType<typeof classify>>)[] = [];
       for (const [text, l] of [...data.test, ...data.oos_test]) out.push({ label: l, ...(await classify(text)) });
       return out;
     });
@@ -196,29 +201,36 @@ export async function run(): Promise<BenchResult> {
       clincInNode(examples.map((e) => ({ text: e.text, label: e.category })), data.test, data.oos_test, OUT_OF_SCOPE_BELOW));
     const spam = await phase("SpamAssassin, 5-fold, in Node", () => spamFiveFold());
 
-    const classifyMs = latency(answers.map((a) => a.ms));
+    const wallMs = latency(answers.map((a) => a.ms));
+    const cpuTimes = answers.map((a) => a.cpu).filter((x) => Number.isFinite(x));
+    if (cpuTimes.length !== answers.length) throw new Error(`only ${cpuTimes.length} of ${answers.length} answers carried their Server-Timing`);
+    const classifyMs = latency(cpuTimes);
     const healthMs = latency(health);
     const result = {
       bench: name,
       at: new Date().toISOString(),
       code: w.code,
       machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: round(totalmem() / 2 ** 30, 1), loadBefore, node: process.version },
-      dataset: { name: "CLINC150 (data_full.json)", intents: intents.length, imported: examples.length, held_out: trained.heldOut, test: data.test.length, oos_test: data.oos_test.length, out_of_scope_below: OUT_OF_SCOPE_BELOW },
+      dataset: { name: "CLINC150 (data_full.json)", intents: intents.length, imported: examples.length, distinct: imported.added, held_out: trained.heldOut, test: data.test.length, oos_test: data.oos_test.length, out_of_scope_below: OUT_OF_SCOPE_BELOW },
       in_scope_accuracy: round(accuracy, 4),
       oos_recall: round(oosRecall, 4),
       top3: round(top3, 4),
       macro_f1: round(macroF1, 4),
       train_s: trainS,
-      classify_ms: { p50: classifyMs.p50, p99: classifyMs.p99 },
+      /** Inside workerd, whose clock (in wrangler dev) moves in whole milliseconds: p50 0 and p99 1 mean under one; the mean of the samples is the finer figure. */
+      classify_ms: { p50: classifyMs.p50, p99: classifyMs.p99, mean: classifyMs.mean, resolution_ms: 1 },
       model_bytes: trained.bytes,
       ingest_overhead: ratio(ingest.classified, ingest.plain),
       baseline: {
         health_ms: { p50: healthMs.p50, p99: healthMs.p99 },
-        classify_over_health: { p50: ratio(classifyMs.p50, healthMs.p50), p99: ratio(classifyMs.p99, healthMs.p99) },
+        /** The whole request, one at a time, against the health check's: the HTTP floor of this machine. */
+        classify_request_ms: { p50: wallMs.p50, p99: wallMs.p99 },
+        request_over_health: { p50: ratio(wallMs.p50, healthMs.p50), p99: ratio(wallMs.p99, healthMs.p99) },
         ingest_per_s: ingest,
       },
       detail: {
-        classify_latency: classifyMs,
+        classify_cpu_ms: classifyMs,
+        classify_request_ms: wallMs,
         workerd_cpu_ms_per_classify: round((classifyCpu.workerd * 1000) / answers.length, 3),
         training: { slices: trained.report.slices, report_train_ms: trained.trainMs, workerd_cpu_s: trainCpu.workerd, held_out_report: { accuracy: trained.report.accuracy, top3: trained.report.top3, macro_f1: trained.report.macro.f1, oos_recall: trained.report.outOfScope.recall, calibration_error: trained.report.calibrationError, thresholds: trained.report.thresholds } },
         model: { bytes: trained.bytes, bytes_per_category: trained.report.bytesPerCategory, bytes_per_example: 0 },
@@ -238,7 +250,7 @@ export async function run(): Promise<BenchResult> {
       summary: [
         `CLINC150 in workerd: in-scope accuracy ${(accuracy * 100).toFixed(2)}% (target 91.7%), out-of-scope recall ${(oosRecall * 100).toFixed(1)}% (target 45%), top-3 ${(top3 * 100).toFixed(1)}%, macro F1 ${macroF1.toFixed(3)}`,
         `trained in ${trainS} s (${trained.report.slices} slices), model ${(trained.bytes / 2 ** 20).toFixed(2)} MiB (${((trained.report.bytesPerCategory ?? 0) / 1024).toFixed(0)} KiB per category, nothing per example)`,
-        `classify p50 ${classifyMs.p50} ms, p99 ${classifyMs.p99} ms through HTTP (health p50 ${healthMs.p50}, p99 ${healthMs.p99}); workerd CPU ${result.detail.workerd_cpu_ms_per_classify} ms per classification; predict() in Node p99 ${node.predict_ms.p99} ms`,
+        `classify CPU in workerd p50 ${classifyMs.p50} ms, p99 ${classifyMs.p99} ms at 1 ms resolution, mean ${classifyMs.mean} ms (target p99 5 ms; predict() in Node p99 ${node.predict_ms.p99} ms); the whole request p50 ${wallMs.p50}, p99 ${wallMs.p99} ms against ${healthMs.p50} and ${healthMs.p99} for /api/health; workerd CPU ${result.detail.workerd_cpu_ms_per_classify} ms per request, all in`,
         `email ingest ${ingest.classified}/s with classify, ${ingest.plain}/s without: ${result.ingest_overhead} (target 0.8)`,
         `SpamAssassin 5-fold: accuracy ${(spam.mean.accuracy * 100).toFixed(2)}% ± ${(spam.std.accuracy * 100).toFixed(2)}, spam F1 ${spam.mean.spam_f1}, macro F1 ${spam.mean.macro_f1}`,
       ],

@@ -56,7 +56,7 @@ export interface RequestOptions {
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
 /** One HTTP request with a time limit; throws on a status other than the expected ones. */
-export function request(url: string, o: RequestOptions = {}): Promise<{ status: number; type: string; body: string }> {
+export function request(url: string, o: RequestOptions = {}): Promise<{ status: number; type: string; body: string; timing?: string }> {
   const { method = "GET", headers = {}, body, expect = [200], timeoutMs = 30_000 } = o;
   const u = new URL(url);
   return new Promise((resolve, reject) => {
@@ -70,7 +70,7 @@ export function request(url: string, o: RequestOptions = {}): Promise<{ status: 
           clearTimeout(timer);
           const text = Buffer.concat(chunks).toString("utf8");
           const status = res.statusCode ?? 0;
-          if (expect === "any" || expect.includes(status)) resolve({ status, type: String(res.headers["content-type"] ?? ""), body: text });
+          if (expect === "any" || expect.includes(status)) resolve({ status, type: String(res.headers["content-type"] ?? ""), body: text, timing: res.headers["server-timing"] as string | undefined });
           else reject(new Error(`${method} ${u.pathname}: ${status} ${text.slice(0, 300)}`));
         });
       },
