@@ -12,7 +12,7 @@ import { evaluate } from "../workers/analyzer/report.ts";
 import { trainingSet, MAX_TRAINING_EXAMPLES } from "../workers/analyzer/training-set.ts";
 import { stratifiedSplit } from "../workers/analyzer/split.ts";
 import { checkpointKey, modelKey } from "../workers/analyzer/keys.ts";
-import { classifierSettings, failModel, finishModel, newModelVersion, setModelProgress, trainingExamples } from "../workers/ucs/classifier.ts";
+import { classifierSettings, failModel, failOrphanedTraining, finishModel, newModelVersion, setModelProgress, trainingExamples } from "../workers/ucs/classifier.ts";
 import { conflict } from "../workers/kernel/errors.ts";
 import { hasSchema } from "./schema.ts";
 import { guard, type Result } from "./result.ts";
@@ -79,7 +79,11 @@ export class Classifier extends DurableObject<Env> {
     const labels = [...new Set(set.examples.map((e) => e.label))].sort();
     if (labels.length < 2) throw conflict("not_enough_examples", "training needs examples of at least two categories (or of one and of '_none'): import some, or file standard responses under categories");
     const settings = await classifierSettings(this.env.DB, this.tenant);
-    const version = await newModelVersion(this.env.DB, this.tenant, { by: req.by, examples: set.examples.length, heldOut: test.length, labels, at: Date.now() });
+    const row = { by: req.by, examples: set.examples.length, heldOut: test.length, labels, at: Date.now() };
+    let version = await newModelVersion(this.env.DB, this.tenant, row);
+    // This object is the only trainer of the tenant and has no job: a row still "training" is one it
+    // wrote before stopping, and nothing will finish it.
+    if (version === null && (await failOrphanedTraining(this.env.DB, this.tenant, Date.now())) > 0) version = await newModelVersion(this.env.DB, this.tenant, row);
     if (version === null) throw conflict("training_running", "a model is already training for this tenant; wait for it to finish");
     const options: TrainOptions = { ...DEFAULT_TRAINING, dim: dimFor(labels.length, distinctFeatures(train.map((e) => e.text))), ...req.options };
     const job: Job = {

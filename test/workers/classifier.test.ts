@@ -111,6 +111,16 @@ describe("training", () => {
     expect(((await second.json()) as { error: { code: string } }).error.code).toBe("training_running");
   });
 
+  it("fails a version the object left training when it stopped before its job was saved, and trains the next", async () => {
+    const t = await classifierTenant();
+    await importExamples(t);
+    await env.DB.prepare("INSERT INTO classifier_models (tenant_id, version, state, created_at) VALUES (?, 1, 'training', ?)").bind(t.id, Date.now()).run();
+    const started = await t.call<{ version: number }>("/api/v1/admin/classifier/train", { method: "POST", as: "admin", expect: 202 });
+    expect(started.version).toBe(2);
+    expect(await env.DB.prepare("SELECT state, error FROM classifier_models WHERE tenant_id = ? AND version = 1").bind(t.id).first()).toEqual({ state: "failed", error: "interrupted before training started; train again" });
+    expect((await finishTraining(t.id, 2)).state).toBe("ready");
+  });
+
   it("refuses to train without two categories' examples", async () => {
     const t = await classifierTenant();
     const r = await t.api("/api/v1/admin/classifier/train", { method: "POST", as: "admin" });

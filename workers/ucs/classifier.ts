@@ -170,6 +170,15 @@ export async function failModel(db: D1Database, tenant: string, version: number,
   await db.prepare("UPDATE classifier_models SET state = 'failed', error = ?, finished_at = ? WHERE tenant_id = ? AND version = ? AND state = 'training'").bind(error.slice(0, 1000), at, tenant, version).run();
 }
 
+/** Versions left "training" that no Classifier job will finish (it stopped between writing the row and its job). */
+export async function failOrphanedTraining(db: D1Database, tenant: string, at: number): Promise<number> {
+  const r = await db
+    .prepare("UPDATE classifier_models SET state = 'failed', error = 'interrupted before training started; train again', finished_at = ? WHERE tenant_id = ? AND state = 'training'")
+    .bind(at, tenant)
+    .run();
+  return r.meta.changes;
+}
+
 export async function listModels(db: D1Database, tenant: string): Promise<ModelRow[]> {
   const r = await db.prepare(`SELECT ${MODEL_COLS} FROM classifier_models WHERE tenant_id = ? ORDER BY version DESC LIMIT 50`).bind(tenant).all<ModelDbRow>();
   return r.results.map(modelOf);
