@@ -4,6 +4,9 @@
 import { deserialize, OUT_OF_SCOPE, predict, type Explanation, type Model } from "./model.ts";
 import { thresholdsFrom, type CurvePoint } from "./report.ts";
 import { modelKey } from "./keys.ts";
+import type { ActionThresholds } from "./api-types.ts";
+
+export type { ActionThresholds };
 import { classifierSettings, modelWithReport, type ClassifierSettings } from "../ucs/classifier.ts";
 
 export interface ClassifyResult {
@@ -13,14 +16,6 @@ export interface ClassifyResult {
   explanation: Explanation[];
 }
 
-/** The confidences each action needs, as this tenant has them now. */
-export interface ActionThresholds {
-  /** null: never reply automatically (tested precision never reached the target). */
-  autoRespond: number | null;
-  route: number;
-  suggest: number;
-  outOfScopeBelow: number;
-}
 
 export interface ActiveModel {
   version: number;

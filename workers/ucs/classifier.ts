@@ -1,6 +1,9 @@
 // The Content Analyzer's rows in D1: training examples, model versions and their reports, the
 // tenant's thresholds and active version, and each interaction's classification.
 import type { EventGuard } from "./events.ts";
+import type { ClassifierSettings, ModelRow, ModelState } from "../analyzer/api-types.ts";
+
+export type { ClassifierSettings, ModelRow, ModelState };
 
 export type ExampleSource = "import" | "agent";
 
@@ -111,23 +114,7 @@ export function agentExampleStatements(db: D1Database, tenant: string, interacti
 
 // ---- model versions
 
-export type ModelState = "training" | "ready" | "failed";
 
-export interface ModelRow {
-  version: number;
-  state: ModelState;
-  createdAt: number;
-  createdBy: string | null;
-  finishedAt: number | null;
-  activatedAt: number | null;
-  examples: number;
-  heldOut: number;
-  labels: string[];
-  progress: number;
-  trainMs: number | null;
-  bytes: number | null;
-  error: string | null;
-}
 
 interface ModelDbRow {
   version: number; state: ModelState; created_at: number; created_by: string | null; finished_at: number | null; activated_at: number | null;
@@ -191,14 +178,6 @@ export async function modelWithReport(db: D1Database, tenant: string, version: n
 
 // ---- settings and activation
 
-export interface ClassifierSettings {
-  activeVersion: number | null;
-  autoPrecision: number;
-  outOfScopeBelow: number;
-  autoRespondAt: number | null;
-  routeAt: number | null;
-  suggestAt: number;
-}
 
 export const DEFAULT_SETTINGS: ClassifierSettings = { activeVersion: null, autoPrecision: 0.85, outOfScopeBelow: 0.1, autoRespondAt: null, routeAt: null, suggestAt: 0 };
 
