@@ -214,9 +214,10 @@ describe("the classify step on SMS and chat", () => {
     const t = await makeTenant(adminAndAgent, [
       { name: "inbound", media: ["email", "chat", "sms", "generic"], steps: [{ type: "route", targets: [{ skills: "*" }] }] },
       { name: "money", media: ["sms", "chat"], steps: [{ type: "route", targets: [{ skills: "*" }] }] },
+      { name: "mailonly", media: ["email"], steps: [] },
     ], {
       categories: CATEGORY_TREE,
-      workflows: [{ name: "main", queue: "inbound", classify: { autoRespond: false, rules: [{ category: "billing", queue: "money" }] } }],
+      workflows: [{ name: "main", queue: "inbound", classify: { autoRespond: false, rules: [{ category: "billing", queue: "money" }, { category: "shipping", queue: "mailonly" }] } }],
       numbers: [{ number, provider: "generic", mode: "paging", workflow: "main", secret: "generic" }],
       chat: { workflow: "main", allowedOrigins: [SHOP] },
     }, { secrets: { generic: "generic-secret-for-classify" } });
@@ -231,6 +232,12 @@ describe("the classify step on SMS and chat", () => {
     const sms = await res.json<{ interactionId: string }>();
     expect((await interactionRow(t, sms.interactionId))!.queue).toBe("money");
     expect(JSON.parse((await classification(t, sms.interactionId))!.categories)[0].id).toBe("billing");
+    // A category's queue that does not take SMS is not used: the message stays where the workflow puts it.
+    const raw2 = new TextEncoder().encode(JSON.stringify({ id: "cls-2", from: "+13125550111", to: number, text: PROBES[2]!.text }));
+    const res2 = await t.api("/api/v1/sms/generic", { method: "POST", headers: { "Content-Type": "application/json", "X-Parley-Timestamp": ts, "X-Parley-Signature": await genericSignature("generic-secret-for-classify", ts, raw2), Authorization: "" }, body: raw2 });
+    const shipping = await res2.json<{ interactionId: string }>();
+    expect(JSON.parse((await classification(t, shipping.interactionId))!.categories)[0].id).toBe("shipping");
+    expect((await interactionRow(t, shipping.interactionId))!.queue).toBe("inbound");
 
     await ready(t, "a");
     const chat = await startChat(t, { email: "kim@example.com" });

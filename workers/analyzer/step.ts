@@ -2,6 +2,7 @@
 // text with the tenant's active model and decides what follows (workers/workflow/classify.ts). A
 // model that cannot be loaded never costs the customer's message: the work goes on unclassified.
 import type { CompiledConfig } from "../config/compiled.ts";
+import type { Media } from "../config/schema.ts";
 import type { Workflow } from "../config/schema.ts";
 import { decideClassification, REQUIRED_SKILLS, type ClassifyDecision } from "../workflow/classify.ts";
 import { classificationStatement } from "../ucs/classifier.ts";
@@ -27,13 +28,19 @@ export async function classifyStep(env: Env, tenant: string, cfg: CompiledConfig
   });
   const result = active && text ? classifyWith(active, text) : null;
   const decision = decideClassification(wf.classify, result, active?.thresholds ?? { autoRespond: null, route: 1 }, cfg.raw.standardResponses);
+  if (active && !text) decision.trace = ["classify: no text to classify"];
   return { decision, result, text };
 }
 
-/** The fields a classification adds to new work. */
-export function classifiedFields(o: ClassifyOutcome | null, base: { queue: string; priority: number; categories: string[]; attributes: Record<string, string | number | boolean> }) {
+/** The fields a classification adds to new work. A category's queue applies only if it takes the
+ *  work's media (a workflow serves several doors; the rule cannot know them all when it is written). */
+export function classifiedFields(o: ClassifyOutcome | null, base: { queue: string; priority: number; categories: string[]; attributes: Record<string, string | number | boolean> }, takes: (queue: string) => boolean) {
   if (!o) return base;
   const d = o.decision;
+  if (d.queue !== undefined && !takes(d.queue)) {
+    d.trace.push(`classify: queue ${d.queue} does not take this media; kept in ${base.queue}`);
+    d.queue = undefined;
+  }
   return {
     queue: d.queue ?? base.queue,
     priority: d.priority !== undefined ? Math.max(base.priority, d.priority) : base.priority,
@@ -48,3 +55,6 @@ export function classificationWrite(db: D1Database, tenant: string, interactionI
     text: o.text.slice(0, KEPT_TEXT_CHARS), createdAt: at,
   }, guard);
 }
+
+/** Whether a queue of the tenant takes this media: for classifiedFields. */
+export const queueTakes = (cfg: CompiledConfig, media: Media) => (queue: string) => cfg.queues.get(queue)?.config.media.includes(media) ?? false;

@@ -13,7 +13,7 @@ import { guardedInteractionStatements, type InteractionState } from "../ucs/inte
 import { interactionStamp } from "../ucs/interaction-reads.ts";
 import { hitRate } from "../ucs/rate-limit.ts";
 import { screen, type ScreenOutcome } from "../workflow/screen.ts";
-import { classificationWrite, classifiedFields, classifyStep } from "../analyzer/step.ts";
+import { classificationWrite, classifiedFields, classifyStep, queueTakes } from "../analyzer/step.ts";
 import { routeNew } from "../interactions/ingest.ts";
 import { agentStub, queueStub } from "../../durable-objects/names.ts";
 import { baseAddress } from "./addresses.ts";
@@ -183,7 +183,7 @@ async function storeMail(
   // Classification (Content Analyzer) on new work that screening did not call spam; a screening rule's
   // explicit queue or priority wins over the classifier's.
   const classified = !appendTo && screened?.spam === undefined ? await classifyStep(env, tenant, cfg, wf, mail.subject, mail.text) : null;
-  const fields = classifiedFields(classified, { queue: wf.queue, priority: wf.priority, categories: screened?.categories ?? [], attributes: screened?.attributes ?? {} });
+  const fields = classifiedFields(classified, { queue: wf.queue, priority: wf.priority, categories: screened?.categories ?? [], attributes: screened?.attributes ?? {} }, queueTakes(cfg, "email"));
   const queue = screened?.queue ?? fields.queue;
   const priority = screened?.priority ?? fields.priority;
   const categories = fields.categories;

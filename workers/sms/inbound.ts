@@ -2,7 +2,7 @@
 // START, HELP: recorded and answered, no interaction), else (paging mode) one SMS interaction per
 // message, its contact found by the sender's number in E.164 (read the same way on every door: sender.ts). Exactly once per provider message id:
 // a provider's retry finds the first row and gets the same answer.
-import { classificationWrite, classifiedFields, classifyStep } from "../analyzer/step.ts";
+import { classificationWrite, classifiedFields, classifyStep, queueTakes } from "../analyzer/step.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
 import type { TenantConfig } from "../config/schema.ts";
 import { badRequest } from "../kernel/errors.ts";
@@ -78,7 +78,7 @@ export async function receiveSms(env: Env, cfg: CompiledConfig, center: CenterNu
   // A message with media is MMS where the queue takes MMS; else it is worked as SMS with its parts.
   const media = sms.media?.length && cfg.queues.get(wf.queue)?.config.media.includes("mms") ? "mms" : "sms";
   const classified = await classifyStep(env, tenant, cfg, wf, null, sms.body);
-  const { queue, priority, categories, attributes } = classifiedFields(classified, { queue: wf.queue, priority: wf.priority, categories: [], attributes: { center: center.number, customer: from.number } });
+  const { queue, priority, categories, attributes } = classifiedFields(classified, { queue: wf.queue, priority: wf.priority, categories: [], attributes: { center: center.number, customer: from.number } }, queueTakes(cfg, media));
   const created = await createInteraction(env.DB, {
     tenant, externalId: `sms:${sms.provider}:${sms.providerId}`, media, channel: sms.media?.length ? "mms" : "sms", direction: "inbound", subject: `${media.toUpperCase()} from ${from.number}`, text: sms.body,
     contactId: contact?.id, queue, priority, categories, attributes, actor: `sms:${sms.provider}`, workflow: wf.name, parts: sms.media,
@@ -117,7 +117,7 @@ async function sessionInbound(
   const contact = from.phone ? await identifyContact(env.DB, tenant, { phone: from.number }, { byName: false }) : undefined;
   // The conversation's first message is what it is about: it is classified as it opens.
   const classified = await classifyStep(env, tenant, cfg, wf, null, sms.body);
-  const { queue, priority, categories, attributes } = classifiedFields(classified, { queue: wf.queue, priority: wf.priority, categories: [], attributes: { center: center.number, customer: from.number } });
+  const { queue, priority, categories, attributes } = classifiedFields(classified, { queue: wf.queue, priority: wf.priority, categories: [], attributes: { center: center.number, customer: from.number } }, queueTakes(cfg, "chat"));
   const created = await createInteraction(env.DB, {
     tenant, externalId: `sms:${sms.provider}:${sms.providerId}`, media: "chat", channel: "sms", direction: "inbound", subject: `SMS conversation with ${from.number}`,
     contactId: contact?.id, queue, priority, categories, attributes, actor: `sms:${sms.provider}`, workflow: wf.name, parts: sms.media,

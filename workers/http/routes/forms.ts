@@ -20,7 +20,7 @@ import { screen } from "../../workflow/screen.ts";
 import { acknowledgeForm } from "../../email/auto-reply.ts";
 import { normalizeSubject } from "../../email/subject.ts";
 import { freeTag } from "../../email/threading.ts";
-import { classificationWrite, classifiedFields, classifyStep } from "../../analyzer/step.ts";
+import { classificationWrite, classifiedFields, classifyStep, queueTakes } from "../../analyzer/step.ts";
 import { route, type RouteDef } from "../api.ts";
 import { allowedOrigin } from "../cors.ts";
 import { AppError, badRequest, notFound } from "../../kernel/errors.ts";
@@ -88,7 +88,7 @@ async function submitForm(req: Request, env: Env, tenant: string, form: Form, cf
   // The workflow's screening runs on form posts as on email: spam is kept but stopped, rules route and tag.
   const screened = screen(wf.screen.map((n) => cfg.rules.get(n)).filter((r) => r !== undefined), { subject: d.subject, body: d.text, from: d.contact.email ?? "", to: [], headers: [] });
   const classified = screened.spam === undefined ? await classifyStep(env, tenant, cfg, wf, d.subject, d.text) : null;
-  const fields = classifiedFields(classified, { queue: wf.queue, priority: wf.priority, categories: screened.categories, attributes: { ...screened.attributes, form: form.name } });
+  const fields = classifiedFields(classified, { queue: wf.queue, priority: wf.priority, categories: screened.categories, attributes: { ...screened.attributes, form: form.name } }, queueTakes(cfg, "email"));
   const { attributes, categories } = fields;
   const target = screened.queue ?? fields.queue;
   const priority = screened.priority ?? fields.priority;
