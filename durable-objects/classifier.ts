@@ -100,12 +100,6 @@ export class Classifier extends DurableObject<Env> {
     return { version, examples: set.examples.length, heldOut: test.length, labels, skipped: set.skipped };
   }
 
-  /** The running job's version and progress, if any. */
-  status(): { version: number; slices: number } | null {
-    const job = this.job();
-    return job ? { version: job.version, slices: job.slices } : null;
-  }
-
   override async alarm(): Promise<void> {
     const job = this.job();
     if (!job) return;

@@ -2,16 +2,9 @@
 // 10% of each category that has two examples or more, chosen by a seeded shuffle so the same
 // examples give the same split. Pure.
 import type { Example } from "./train.ts";
+import { seededRandom } from "./random.ts";
 
 export const HOLD_OUT = 0.1;
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    return a / 4294967296;
-  };
-}
 
 export function stratifiedSplit<T extends Example>(examples: readonly T[], share = HOLD_OUT, seed = 7): { train: T[]; test: T[] } {
   const byLabel = new Map<string, T[]>();
@@ -20,7 +13,7 @@ export function stratifiedSplit<T extends Example>(examples: readonly T[], share
     if (list) list.push(e);
     else byLabel.set(e.label, [e]);
   }
-  const rnd = seeded(seed);
+  const rnd = seededRandom(seed);
   const train: T[] = [];
   const test: T[] = [];
   for (const label of [...byLabel.keys()].sort()) {

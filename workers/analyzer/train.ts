@@ -4,6 +4,7 @@
 // state across slices and evictions, and the result is the same as one uninterrupted run. Pure.
 import { featureCounts, featurize, type Features } from "./features.ts";
 import { quantize, type Model } from "./model.ts";
+import { seededRandom } from "./random.ts";
 
 export interface Example {
   text: string;
@@ -41,21 +42,10 @@ export function distinctFeatures(texts: Iterable<string>): number {
   return seen.size;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function permutation(n: number, seed: number): Uint32Array {
   const p = new Uint32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;
-  const rnd = mulberry32(seed);
+  const rnd = seededRandom(seed);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));
     const t = p[i]!;

@@ -248,7 +248,7 @@ export function classificationStatement(db: D1Database, tenant: string, interact
   return db
     .prepare(
       `INSERT INTO interaction_classifications (tenant_id, interaction_id, model_version, categories, out_of_scope, explanation, text, created_at)
-       SELECT ?, ?, ?, ?, ?, ?, ?, ? ${guard ? `WHERE ${guard.sql}` : ""}
+       SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE ${guard ? guard.sql : "1"}
        ON CONFLICT (tenant_id, interaction_id) DO NOTHING`,
     )
     .bind(tenant, interaction, c.modelVersion, JSON.stringify(c.categories), c.outOfScope ? 1 : 0, JSON.stringify(c.explanation), c.text, c.createdAt, ...(guard?.params ?? []));

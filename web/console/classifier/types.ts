@@ -22,7 +22,6 @@ export interface Overview {
   orphaned: { category: string; imported: number; agent: number }[];
   versions: Version[];
   settings: Settings;
-  running: { version: number; slices: number } | null;
   thresholds: Thresholds | null;
 }
 

@@ -43,9 +43,9 @@ export const classifierRoutes: RouteDef[] = [
     method: "get", path: "/api/v1/admin/classifier", access: "admin", tags: ["classifier"],
     summary: "The training objects and models: examples per category, versions with their state and progress, the active version and the thresholds in force",
     handler: async ({ env, caller }) => {
-      const [counts, versions, settings, cfg, active, running] = await Promise.all([
+      const [counts, versions, settings, cfg, active] = await Promise.all([
         exampleCounts(env.DB, caller.tenant), listModels(env.DB, caller.tenant), classifierSettings(env.DB, caller.tenant), getConfig(env.DB, caller.tenant),
-        activeModel(env, caller.tenant).catch(() => null), classifierStub(env, caller.tenant).status(),
+        activeModel(env, caller.tenant).catch(() => null),
       ]);
       const responses = new Map<string, number>();
       for (const r of cfg.raw.standardResponses) if (r.category) responses.set(r.category, (responses.get(r.category) ?? 0) + 1);
@@ -55,7 +55,7 @@ export const classifierRoutes: RouteDef[] = [
         categories: tree.map((id) => ({ id, name: cfg.raw.categories.find((c) => c.id === id)?.name ?? "None of these", parent: cfg.raw.categories.find((c) => c.id === id)?.parent ?? null, imported: byId.get(id)?.imported ?? 0, agent: byId.get(id)?.agent ?? 0, responses: responses.get(id) ?? 0 })),
         /** Examples filed under a category no longer in the tree: kept, not trained on. */
         orphaned: counts.filter((c) => !tree.includes(c.category)),
-        versions, settings, running,
+        versions, settings,
         thresholds: active?.thresholds ?? null,
       };
     },
