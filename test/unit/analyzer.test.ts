@@ -203,4 +203,11 @@ describe("the classify step's decisions", () => {
     const d = decideClassification(step, { categories: [{ id: "billing", confidence: 0.5 }, { id: "password", confidence: 0.45 }], outOfScope: false }, t, responses);
     expect(d.skills).toBe("(tech >= 2) & (vip)");
   });
+
+  it("takes a second category only when it is a real second reading, even with a routing threshold of 0", () => {
+    const d = decideClassification(step, { categories: [{ id: "billing", confidence: 0.8 }, { id: "password", confidence: 0.15 }], outOfScope: false }, { ...t, route: 0 }, responses);
+    expect(d).toMatchObject({ categories: ["billing"], queue: "billing", skills: "(vip)" });
+    const low = decideClassification(step, { categories: [{ id: "password", confidence: 0.2 }, { id: "billing", confidence: 0.1 }], outOfScope: false }, { ...t, route: 0 }, responses);
+    expect(low).toMatchObject({ categories: ["password"], skills: "(tech >= 2)" });
+  });
 });

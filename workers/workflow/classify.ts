@@ -6,6 +6,11 @@ import type { ClassifyStep, StandardResponse } from "../config/schema.ts";
 /** The attribute that carries a category's skill requirement to the queue (and shows it to the agent). */
 export const REQUIRED_SKILLS = "required_skills";
 
+/** The least confidence a category other than the top one needs to join: the routing threshold is
+ *  read off the top category's curve, and can be near 0 on a small held-out set, where every
+ *  category would join and every rule's skills would bind the work. */
+export const SECONDARY_AT = 0.3;
+
 export interface Classified {
   categories: { id: string; confidence: number }[];
   outOfScope: boolean;
@@ -17,7 +22,7 @@ export interface Thresholds {
 }
 
 export interface ClassifyDecision {
-  /** Categories at or above the routing threshold, most likely first. */
+  /** The top category at or above the routing threshold, and any other at or above both it and SECONDARY_AT, most likely first. */
   categories: string[];
   queue?: string;
   priority?: number;
@@ -30,8 +35,8 @@ export interface ClassifyDecision {
 export function decideClassification(step: ClassifyStep, c: Classified | null, t: Thresholds, responses: readonly StandardResponse[]): ClassifyDecision {
   if (!c) return { categories: [], trace: ["classify: no active model"] };
   if (c.outOfScope || !c.categories.length) return { categories: [], trace: ["classify: none of the categories"] };
-  const categories = c.categories.filter((x) => x.confidence >= t.route).map((x) => x.id);
   const top = c.categories[0]!;
+  const categories = c.categories.filter((x) => x.confidence >= t.route && (x === top || x.confidence >= SECONDARY_AT)).map((x) => x.id);
   const out: ClassifyDecision = { categories, trace: [`classify: ${top.id} (${Math.round(top.confidence * 100)}%)`] };
   const skills: string[] = [];
   for (const r of step.rules) {
