@@ -19,9 +19,12 @@ import { ChatStore, type ChatMeta, type ChatStatus, type Participant, type Store
 import { queueStub } from "./names.ts";
 import { type Result } from "./result.ts";
 import { sessionEnd } from "../workers/ucs/sms.ts";
+import { threadEnd } from "../workers/ucs/social.ts";
 import { interactionQueue } from "../workers/ucs/interaction-reads.ts";
 import { finishPending, finishRetry, idleAlertAt, idleRestartDue, idleStep, messageCap, nextChatAlarm, nextPositionAt, positionText } from "../workers/chat/policy.ts";
-import type { ChatFrame, ChatMessage } from "../workers/protocol/chat.ts";
+import type { ChatFrame, ChatMessage, MessageExtra } from "../workers/protocol/chat.ts";
+import type { Channel } from "../workers/social/types.ts";
+import { windowOf, type Window } from "../workers/social/window.ts";
 
 
 /** The most a reader gets in one answer; it asks again from the last sequence it got. */
@@ -29,6 +32,8 @@ export const PAGE = 500;
 
 export interface ChatState {
   interactionId: string;
+  /** A social channel's conversation: the channel and the customer-service window now. */
+  social?: { channel: Channel; window: Window };
   status: ChatStatus;
   position: number | null;
   ewtSeconds: number | null;
@@ -137,7 +142,8 @@ export abstract class ChatCore extends DurableObject<Env> {
     await this.throttle(p);
     // The first throttle may wait for the tenant's config: the chat may have ended meanwhile.
     if (this.meta().status === "ended") fail(conflict("chat_ended", "this chat has ended"));
-    const stored = this.store.insert({ clientId: msg.clientId, from, name: p.name, role: p.role, kind: "text", text, visibility: vis.visibility, at: Date.now(), file: null });
+    const extra = this.outboundExtra(p.role, vis.visibility);
+    const stored = this.store.insert({ clientId: msg.clientId, from, name: p.name, role: p.role, kind: "text", text, visibility: vis.visibility, at: Date.now(), file: null, extra });
     if (!stored) return (await resent())!;
     return { message: await this.afterPost(p, stored, origin), duplicate: false };
   }
@@ -154,13 +160,36 @@ export abstract class ChatCore extends DurableObject<Env> {
       await this.customerActive();
       const m = this.meta();
       // The customer's first message says what the chat is about (an SMS session was classified as it opened).
-      if (stored.kind === "text" && !m.sms && !m.classified) {
+      if (stored.kind === "text" && !m.sms && !m.social && !m.classified) {
         m.classified = true;
         this.store.saveMeta(m);
         this.ctx.waitUntil(classifyChat(this.env, m.tenant, m.interactionId, stored.text).catch((e: unknown) => console.error("classify chat", e)));
       }
     } else if (stored.visibility === "all" && stored.kind === "text") await this.toSms(stored);
+    if (p.role !== "customer" && stored.visibility === "all" && this.meta().social) await this.toSocial(stored);
     return view;
+  }
+
+  /** A social channel's conversation: staff's words to the customer go out on it (chat-social.ts). */
+  protected async toSocial(_stored: StoredMessage): Promise<void> {}
+
+  /** What a staff message to the customer starts with on a social channel (its delivery state);
+   *  refuses it when the customer's window has closed. Nothing for other chats. */
+  protected outboundExtra(role: ChatRole, visibility: Visibility): MessageExtra | null {
+    const m = this.meta();
+    if (!m.social || role === "customer" || visibility !== "all") return null;
+    const refusal = this.windowRefusal();
+    if (refusal) fail(new AppError(409, "window_closed", refusal));
+    return { delivery: "sending" };
+  }
+
+  protected windowRefusal(): string | null {
+    return null;
+  }
+
+  protected socialWindowNow(): Window | null {
+    const s = this.meta().social;
+    return s ? windowOf(s.channel, s.lastInboundAt, Date.now()) : null;
   }
 
   /** SMS session mode: what staff say to the customer goes out as SMS (what staff say among themselves does not). */
@@ -296,7 +325,13 @@ export abstract class ChatCore extends DurableObject<Env> {
         await sessionEnd(this.env.DB, m.tenant, m.interactionId, m.endedAt ?? Date.now()).run();
         done.sms = { ...m.sms, closed: true };
       }
-      const messages = this.store.all();
+      if (m.social && !m.social.closed) {
+        // The customer's next message opens a new conversation in the same thread.
+        await threadEnd(this.env.DB, m.tenant, m.interactionId, m.endedAt ?? Date.now()).run();
+        done.social = { ...m.social, closed: true };
+      }
+      // A social conversation is kept in the provider's order (a late message where it belongs).
+      const messages = m.social ? this.store.all().sort((a, b) => a.at - b.at || a.seq - b.seq) : this.store.all();
       if (!m.transcriptWritten) {
         await writeTranscript(this.env.DB, m, messages);
         done.transcriptWritten = true;
@@ -335,7 +370,7 @@ export abstract class ChatCore extends DurableObject<Env> {
   protected async schedule(): Promise<void> {
     const first = this.store.meta();
     if (!first) return;
-    const idle = first.status === "active" && first.idleAt === null && !first.sms ? (await getConfig(this.env.DB, first.tenant)).raw.chat?.idle : undefined;
+    const idle = first.status === "active" && first.idleAt === null && !first.sms && !first.social ? (await getConfig(this.env.DB, first.tenant)).raw.chat?.idle : undefined;
     const m = this.store.meta()!;
     const alertAt = idleAlertAt(m, idle);
     if (alertAt !== null) {
@@ -352,16 +387,18 @@ export abstract class ChatCore extends DurableObject<Env> {
 
   protected stateOf(): ChatState {
     const m = this.meta();
-    return { interactionId: m.interactionId, status: m.status, position: m.position, ewtSeconds: m.ewtSeconds, participants: this.store.participants(), last: this.store.lastSeq(), endReason: m.endReason };
+    const w = this.socialWindowNow();
+    return { interactionId: m.interactionId, ...(m.social && w ? { social: { channel: m.social.channel, window: w } } : {}), status: m.status, position: m.position, ewtSeconds: m.ewtSeconds, participants: this.store.participants(), last: this.store.lastSeq(), endReason: m.endReason };
   }
 
   protected notice(text: string, visibility: Visibility, at: number): void {
-    const { file: _none, ...message } = this.store.insert({ clientId: null, from: "system", name: "", role: "system", kind: "notice", text, visibility, at, file: null })!;
+    const { file: _none, extra: _no, ...message } = this.store.insert({ clientId: null, from: "system", name: "", role: "system", kind: "notice", text, visibility, at, file: null })!;
     this.broadcast({ type: "msg", message }, (t) => canSee(t.role, visibility));
   }
 
   protected async view(s: StoredMessage): Promise<ChatMessage> {
-    const { file, ...rest } = s;
+    const { file, extra, ...plain } = s;
+    const rest: ChatMessage = extra ? { ...plain, extra } : plain;
     if (!file) return rest;
     const m = this.meta();
     const url = await signPath(this.env.AUTH_SECRET, `/api/v1/chat/files/${m.tenant}/${m.interactionId}/${file.key.slice(file.key.lastIndexOf("/") + 1)}`);

@@ -18,7 +18,8 @@ import { heldFromHeaders } from "../workers/auth/revocation.ts";
 import { type ChatMeta, type ChatStatus, type Participant } from "./chat-store.ts";
 import { agentStub } from "./names.ts";
 import { guard, type Result } from "./result.ts";
-import { ChatCore, PAGE, type ChatState, type SocketTag } from "./chat-core.ts";
+import { PAGE, type ChatState, type SocketTag } from "./chat-core.ts";
+import { ChatSocial } from "./chat-social.ts";
 import { refuseUpgrade } from "../workers/kernel/refuse-upgrade.ts";
 import { endReasonOf } from "../workers/chat/policy.ts";
 import type { ChatFrame, ChatMessage } from "../workers/protocol/chat.ts";
@@ -30,9 +31,9 @@ export { PAGE } from "./chat-core.ts";
 export type { ChatState } from "./chat-core.ts";
 export { MAX_ALL_MESSAGES, MAX_FILES, MAX_MESSAGES, MAX_TEXT } from "../workers/chat/limits.ts";
 
-export class ChatSession extends ChatCore {
+export class ChatSession extends ChatSocial {
   /** Steps 2 and 5 of the chat flow: the session exists, the customer is in it and greeted. Idempotent. */
-  open(o: { tenant: string; interactionId: string; queue: string; contactId: string | null; customer: { name: string; email: string | null }; sms?: ChatMeta["sms"] }): Promise<Result<ChatState>> {
+  open(o: { tenant: string; interactionId: string; queue: string; contactId: string | null; customer: { name: string; email: string | null }; sms?: ChatMeta["sms"]; social?: ChatMeta["social"] }): Promise<Result<ChatState>> {
     return guard(async () => {
       const cfg = this.store.meta() ? null : await getConfig(this.env.DB, o.tenant);
       // A second open that waited on the config alongside the first finds the chat open.
@@ -43,11 +44,11 @@ export class ChatSession extends ChatCore {
           tenant: o.tenant, interactionId: o.interactionId, queue: o.queue, contactId: o.contactId, customerName: o.customer.name, customerEmail: o.customer.email,
           status: "waiting", startedAt: now, endedAt: null, endedBy: null, endReason: null, lastCustomerAt: now, idleStage: 0,
           positionAt: chat && chat.positionEverySeconds > 0 ? now + 1000 : null, idleAt: null, retryAt: null, retries: 0, position: null, ewtSeconds: null,
-          transcriptTo: null, transcriptWritten: false, transcriptMailed: false, invites: {}, ...(o.sms ? { sms: o.sms } : {}),
+          transcriptTo: null, transcriptWritten: false, transcriptMailed: false, invites: {}, ...(o.sms ? { sms: o.sms } : {}), ...(o.social ? { social: o.social } : {}),
         });
         this.store.upsertParticipant({ id: "customer", mode: "customer", name: o.customer.name }, now);
-        // A website greeting; an SMS customer is not texted what the widget would show.
-        if (chat?.greeting && !o.sms) this.notice(chat.greeting, "all", now);
+        // A website greeting; an SMS or social customer is not sent what the widget would show.
+        if (chat?.greeting && !o.sms && !o.social) this.notice(chat.greeting, "all", now);
         await this.schedule();
       }
       return this.stateOf();
@@ -209,7 +210,8 @@ export class ChatSession extends ChatCore {
       if (!vis.ok) return fail(forbidden(vis.message));
       if (this.store.countFiles() >= MAX_FILES) fail(new AppError(409, "too_many_files", `a chat takes at most ${MAX_FILES} files`));
       this.roomForMore(p);
-      const stored = this.store.insert({ clientId: f.clientId, from, name: p.name, role: p.role, kind: "file", text: f.name, visibility: vis.visibility, at: Date.now(), file: { key: f.key, type: f.type, size: f.size } });
+      const extra = this.outboundExtra(p.role, vis.visibility);
+      const stored = this.store.insert({ clientId: f.clientId, from, name: p.name, role: p.role, kind: "file", text: f.name, visibility: vis.visibility, at: Date.now(), file: { key: f.key, type: f.type, size: f.size }, extra });
       if (!stored) return { message: await this.view(this.store.byClientId(from, f.clientId)!), duplicate: true };
       return { message: await this.afterPost(p, stored), duplicate: false };
     });
@@ -262,9 +264,11 @@ export class ChatSession extends ChatCore {
     return guard(async () => {
       const p = this.speaker(from);
       const vis = postVisibility(p.mode, undefined);
-      if (!vis.ok) fail(forbidden(vis.message));
+      if (!vis.ok) return fail(forbidden(vis.message));
       if (this.store.countFiles() >= MAX_FILES) fail(new AppError(409, "too_many_files", `a chat takes at most ${MAX_FILES} files`));
       this.roomForMore(p);
+      // Refused before its bytes are stored when the customer's window has closed.
+      this.outboundExtra(p.role, vis.visibility);
       // A file counts as a message against the customer's rate (asked here, before its bytes are stored).
       await this.throttle(p);
     });

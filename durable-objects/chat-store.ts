@@ -1,12 +1,13 @@
 // The ChatSession's own storage: participants, messages (each with its server sequence), and the
 // chat's meta record. SQL only; the object decides what to store.
-import type { ChatStatus, Participant } from "../workers/protocol/chat.ts";
+import type { ChatStatus, MessageExtra, Participant } from "../workers/protocol/chat.ts";
+import type { Channel } from "../workers/social/types.ts";
 import type { ChatClock } from "../workers/chat/policy.ts";
 import type { ChatRole, Mode, Visibility } from "../workers/chat/visibility.ts";
 import { roleOf } from "../workers/chat/visibility.ts";
 import { hasSchema } from "./schema.ts";
 
-const SCHEMA = "3";
+const SCHEMA = "4";
 
 export type MessageKind = "text" | "notice" | "file";
 
@@ -21,6 +22,7 @@ export interface StoredMessage {
   visibility: Visibility;
   at: number;
   file: { key: string; type: string; size: number } | null;
+  extra?: MessageExtra | null;
 }
 
 export type { ChatStatus, Participant } from "../workers/protocol/chat.ts";
@@ -42,6 +44,9 @@ export interface ChatMeta extends ChatClock {
   ewtSeconds: number | null;
   /** SMS session mode: the chat is carried by SMS between these numbers; it ends after idleSeconds of silence. */
   sms?: { center: string; customer: string; idleSeconds: number; closed?: boolean };
+  /** A social channel carries the chat: the customer's thread, the provider time of their newest
+   *  message (the 24-hour window and the late flag run from it); it ends after idleSeconds of silence. */
+  social?: { channel: Channel; account: string; user: string; idleSeconds: number; lastInboundAt: number | null; closed?: boolean };
   /** Agents invited to consult or conference, by agent id. */
   invites: Record<string, "consult" | "conference">;
   /** The customer's first message has gone to the classifier. */
@@ -61,6 +66,7 @@ interface MessageRow {
   file_key: string | null;
   file_type: string | null;
   file_size: number | null;
+  extra: string | null;
   [k: string]: SqlStorageValue;
 }
 
@@ -77,6 +83,7 @@ interface ParticipantRow {
 const toMessage = (r: MessageRow): StoredMessage => ({
   seq: r.seq, clientId: r.client_id, from: r.author, name: r.author_name, role: r.role, kind: r.kind, text: r.text, visibility: r.visibility, at: r.at,
   file: r.file_key ? { key: r.file_key, type: r.file_type ?? "application/octet-stream", size: r.file_size ?? 0 } : null,
+  ...(r.extra ? { extra: JSON.parse(r.extra) as MessageExtra } : {}),
 });
 const toParticipant = (r: ParticipantRow): Participant => ({ id: r.id, role: roleOf(r.mode), mode: r.mode, name: r.name, joinedAt: r.joined_at, leftAt: r.left_at, readSeq: r.read_seq });
 
@@ -89,7 +96,9 @@ export class ChatStore {
 
   constructor(sql: SqlStorage) {
     this.sql = sql;
-    if (!hasSchema(sql, SCHEMA))
+    // Version 3 lacked messages.extra: added in place, so open chats keep their transcripts.
+    if (hasSchema(sql, "3")) sql.exec(`ALTER TABLE messages ADD COLUMN extra TEXT; INSERT OR REPLACE INTO kv (k, v) VALUES ('schema', '${SCHEMA}');`);
+    else if (!hasSchema(sql, SCHEMA))
       sql.exec(`
         CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL);
         DROP TABLE IF EXISTS participants;
@@ -97,7 +106,7 @@ export class ChatStore {
         CREATE TABLE participants (id TEXT PRIMARY KEY, mode TEXT NOT NULL, name TEXT NOT NULL, joined_at INTEGER NOT NULL, left_at INTEGER, read_seq INTEGER NOT NULL DEFAULT 0);
         CREATE TABLE messages (
           seq INTEGER PRIMARY KEY, client_id TEXT, author TEXT NOT NULL, author_name TEXT NOT NULL, role TEXT NOT NULL, kind TEXT NOT NULL,
-          text TEXT NOT NULL, visibility TEXT NOT NULL, at INTEGER NOT NULL, file_key TEXT, file_type TEXT, file_size INTEGER);
+          text TEXT NOT NULL, visibility TEXT NOT NULL, at INTEGER NOT NULL, file_key TEXT, file_type TEXT, file_size INTEGER, extra TEXT);
         CREATE UNIQUE INDEX messages_client ON messages (author, client_id) WHERE client_id IS NOT NULL;
         INSERT OR REPLACE INTO kv (k, v) VALUES ('schema', '${SCHEMA}');
       `);
@@ -176,13 +185,29 @@ export class ChatStore {
     // bookkeeping to write on every message).
     const row = this.sql
       .exec<{ seq: number }>(
-        "INSERT INTO messages (client_id, author, author_name, role, kind, text, visibility, at, file_key, file_type, file_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq",
-        m.clientId, m.from, m.name, m.role, m.kind, m.text, m.visibility, m.at, m.file?.key ?? null, m.file?.type ?? null, m.file?.size ?? null,
+        "INSERT INTO messages (client_id, author, author_name, role, kind, text, visibility, at, file_key, file_type, file_size, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq",
+        m.clientId, m.from, m.name, m.role, m.kind, m.text, m.visibility, m.at, m.file?.key ?? null, m.file?.type ?? null, m.file?.size ?? null, m.extra ? JSON.stringify(m.extra) : null,
       )
       .toArray()[0];
     if (!row) return null;
     this.last = row.seq;
     return { ...m, seq: row.seq };
+  }
+
+  /** A message by its sender's id for it, whoever the sender (a delivery status knows only that id). */
+  byAnyClientId(clientId: string): StoredMessage | null {
+    const r = this.sql.exec<MessageRow>("SELECT * FROM messages WHERE client_id = ? ORDER BY seq LIMIT 1", clientId).toArray()[0];
+    return r ? toMessage(r) : null;
+  }
+
+  /** Changes a message's extra (and its file, once its media is stored); answers it as changed. */
+  update(seq: number, extra: MessageExtra | null, file?: StoredMessage["file"], kind?: MessageKind): StoredMessage | null {
+    const set = ["extra = ?"];
+    const args: SqlStorageValue[] = [extra && Object.keys(extra).length ? JSON.stringify(extra) : null];
+    if (file) set.push("file_key = ?", "file_type = ?", "file_size = ?"), args.push(file.key, file.type, file.size);
+    if (kind) set.push("kind = ?"), args.push(kind);
+    const r = this.sql.exec<MessageRow>(`UPDATE messages SET ${set.join(", ")} WHERE seq = ? RETURNING *`, ...args, seq).toArray()[0];
+    return r ? toMessage(r) : null;
   }
 
   /** Messages after `after`, oldest first, at most `limit`. */

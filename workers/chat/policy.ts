@@ -20,6 +20,8 @@ export interface ChatClock {
   retryAt: number | null;
   retries: number;
   sms?: { idleSeconds: number; closed?: boolean };
+  /** A social channel's conversation: timed like an SMS session. */
+  social?: { idleSeconds: number; closed?: boolean };
   /** Ended while waiting: still to be taken out of its queue as abandoned. */
   abandonPending?: boolean;
   transcriptTo: string | null;
@@ -39,8 +41,9 @@ export const idleRestartDue = (m: Pick<ChatClock, "status" | "idleStage" | "last
 
 /** When the idle alert is due, once the countdown is (re)started: from the customer's last word, after
  *  the number's idle seconds for an SMS session or the tenant's alert seconds for a web chat. */
-export function idleAlertAt(m: Pick<ChatClock, "status" | "idleAt" | "lastCustomerAt" | "sms">, idle: IdleSettings | undefined): number | null {
-  const alertSeconds = m.sms ? m.sms.idleSeconds : idle?.alertSeconds;
+export function idleAlertAt(m: Pick<ChatClock, "status" | "idleAt" | "lastCustomerAt" | "sms" | "social">, idle: IdleSettings | undefined): number | null {
+  const carried = m.sms ?? m.social;
+  const alertSeconds = carried ? carried.idleSeconds : idle?.alertSeconds;
   if (alertSeconds === undefined || m.status !== "active" || m.idleAt !== null) return null;
   return m.lastCustomerAt + alertSeconds * 1000;
 }
@@ -49,9 +52,9 @@ export type IdleStep = { kind: "wait" } | { kind: "end" } | { kind: "off" } | { 
 
 /** What the idle countdown does when its time comes: an SMS session or a chat already alerted ends;
  *  a web chat is alerted first; a tenant that switched chat off stops the countdown. */
-export function idleStep(m: Pick<ChatClock, "status" | "idleAt" | "idleStage" | "sms">, idle: IdleSettings | undefined, now: number): IdleStep {
+export function idleStep(m: Pick<ChatClock, "status" | "idleAt" | "idleStage" | "sms" | "social">, idle: IdleSettings | undefined, now: number): IdleStep {
   if (m.status !== "active" || m.idleAt === null || m.idleAt > now) return { kind: "wait" };
-  if (m.sms) return { kind: "end" };
+  if (m.sms || m.social) return { kind: "end" };
   if (!idle) return { kind: "off" };
   if (m.idleStage === 0) return { kind: "alert", closeAt: now + idle.closeSeconds * 1000, text: idle.alertText };
   return { kind: "end" };
@@ -70,8 +73,8 @@ export function positionText(position: number, ewtSeconds: number | null): strin
 
 /** Is anything of the chat's ending still to do: leaving its queue, closing the SMS session, the
  *  transcript's write, its mail? */
-export const finishPending = (m: Pick<ChatClock, "abandonPending" | "sms" | "transcriptWritten" | "transcriptTo" | "transcriptMailed">): boolean =>
-  m.abandonPending === true || (m.sms !== undefined && !m.sms.closed) || !m.transcriptWritten || (m.transcriptTo !== null && !m.transcriptMailed);
+export const finishPending = (m: Pick<ChatClock, "abandonPending" | "sms" | "social" | "transcriptWritten" | "transcriptTo" | "transcriptMailed">): boolean =>
+  m.abandonPending === true || (m.sms !== undefined && !m.sms.closed) || (m.social !== undefined && !m.social.closed) || !m.transcriptWritten || (m.transcriptTo !== null && !m.transcriptMailed);
 
 /** After a finishing round: a failure backs off along RETRY_MS; what is left without failure goes on in a second. */
 export function finishRetry(retries: number, failed: boolean, pending: boolean, now: number): { retries: number; retryAt: number | null } {

@@ -6,6 +6,7 @@ import { screeningErrors } from "../workflow/screening.ts";
 import { templateErrors } from "../workflow/field-codes.ts";
 import { MAX_URL_CHARS, outboundUrlProblem } from "../outbound/url-policy.ts";
 import { DEFAULT_CUSTOMER_MESSAGE_RATE } from "../chat/limits.ts";
+import { SocialSettings, socialProblems } from "./social.ts";
 import { isWebOrigin, isWebUrl, WEB_ORIGIN_MESSAGE, WEB_URL_MESSAGE } from "./web-url.ts";
 
 export const MEDIA = ["email", "chat", "sms", "mms", "webform", "callback", "generic"] as const;
@@ -311,6 +312,7 @@ export const TenantConfig = z.object({
       }),
     )
     .default([]),
+  social: SocialSettings.optional(),
 });
 export type TenantConfig = z.infer<typeof TenantConfig>;
 export type TenantConfigInput = z.input<typeof TenantConfig>;
@@ -479,6 +481,7 @@ export function parseConfig(input: unknown, opts: ParseOptions = {}): TenantConf
     const problem = outboundUrlProblem(cfg.email.transport.url, { devHost: opts.devOutboundHost });
     if (problem) bad("email.transport.url", problem);
   }
+  if (cfg.social) for (const p of socialProblems(cfg.social, workflows, opts.devOutboundHost)) bad(p.path, p.message);
   for (const [where, list] of refs)
     list.forEach((x, i) => {
       if (!workflows.has(x.workflow)) bad(`${where}[${i}].workflow`, `unknown workflow '${x.workflow}'`);

@@ -3,12 +3,13 @@
 // the per-isolate cache of compiled configs is ./store.ts).
 import { parseConfig, withoutSecrets, type ParseOptions, type TenantConfig } from "./schema.ts";
 import { secretRefs } from "./secret-refs.ts";
+import { socialAccounts } from "./social.ts";
 import { missingSecrets } from "../secrets/store.ts";
 import { badRequest, conflict, notFound } from "../kernel/errors.ts";
 import { changedLogins } from "../auth/changed-logins.ts";
 import { bumpTokenVersion } from "../ucs/auth.ts";
 import { tenantStatements, type Statement, type TenantKeys } from "../ucs/tenant-statements.ts";
-import { bindStatement, mailboxesTakenElsewhere, numberTakenElsewhere, tenantConfigRow, tenantLogins, type KeyKind } from "../ucs/tenants.ts";
+import { bindStatement, mailboxesTakenElsewhere, numberTakenElsewhere, socialTakenElsewhere, tenantConfigRow, tenantLogins, type KeyKind } from "../ucs/tenants.ts";
 
 const bindAll = (db: D1Database, st: Statement[]) => st.map((s) => bindStatement(db, s));
 
@@ -24,6 +25,7 @@ export async function createTenant(db: D1Database, input: unknown, given: Partia
   await checkSecretsSet(db, cfg);
   await checkMailboxesFree(db, cfg);
   await checkNumbersFree(db, cfg);
+  await checkSocialFree(db, cfg);
   const keys: TenantKeys = { ingest: given.ingest ?? newApiKey("ingest"), read: given.read ?? newApiKey("read") };
   await db.batch(bindAll(db, await tenantStatements(cfg, { keys, version: 1 })));
   return { config: cfg, keys };
@@ -42,6 +44,7 @@ export async function replaceTenantConfig(db: D1Database, tenantId: string, inpu
   await checkSecretsSet(db, cfg);
   await checkMailboxesFree(db, cfg);
   await checkNumbersFree(db, cfg);
+  await checkSocialFree(db, cfg);
   const current = await loadTenantConfig(db, tenantId);
   // An editor that loaded version N saves over N only: someone else's newer save is not undone unseen.
   if (opts.expectedVersion !== undefined && current.version !== opts.expectedVersion)
@@ -80,6 +83,14 @@ async function checkNumbersFree(db: D1Database, cfg: TenantConfig): Promise<void
   if (cfg.numbers.length === 0) return;
   const taken = await numberTakenElsewhere(db, cfg.tenant.id, cfg.numbers.map((n) => n.number));
   if (taken !== null) throw badRequest("invalid_config", `numbers[${cfg.numbers.findIndex((n) => n.number === taken)}].number: '${taken}' belongs to another tenant`);
+}
+
+/** A social account (a WhatsApp number id, a page, a bot) belongs to one tenant, like a number. */
+async function checkSocialFree(db: D1Database, cfg: TenantConfig): Promise<void> {
+  const accounts = socialAccounts(cfg.social);
+  if (accounts.length === 0) return;
+  const taken = await socialTakenElsewhere(db, cfg.tenant.id, accounts);
+  if (taken !== null) throw badRequest("invalid_config", `social: the ${taken.provider} account '${taken.id}' belongs to another tenant`);
 }
 
 /** A mailbox address belongs to one tenant: mail to it must land in exactly one place. */

@@ -11,6 +11,8 @@ import type { DeliveryJob } from "./message.ts";
 import { PermanentFailure } from "./deliver-errors.ts";
 import { deliverSms, isSmsJob, smsAttemptFailed, smsFailed } from "../sms/outbound.ts";
 import { tenantSecret } from "../secrets/store.ts";
+import { deliverSocial, isSocialJob, socialAttemptFailed, socialFailed, type SocialJob } from "../social/outbound.ts";
+import { isSocialMediaJob, retryMedia } from "../social/media.ts";
 import { outboundUrlProblem } from "./url-policy.ts";
 import { AS_IS, eventStatements } from "../ucs/events.ts";
 import { deliveredTo, deliveryAttemptFailed, deliveryGaveUp, deliveryRow, deliverySucceeded, type DeliveryRow } from "../ucs/mail/deliveries.ts";
@@ -144,6 +146,21 @@ export async function handleSendJobs(batch: MessageBatch<unknown>, env: Env): Pr
       await handleSms(env, msg as Message<unknown> & { body: { tenant: string; smsId: string } }, dead);
       continue;
     }
+    if (isSocialJob(msg.body)) {
+      await handleSocial(env, msg as Message<unknown> & { body: SocialJob }, dead);
+      continue;
+    }
+    if (isSocialMediaJob(msg.body)) {
+      // Each attempt queues the next itself (until the link expires), so this job is acked either way;
+      // an attempt that threw is retried by the Queue, and the sweep finds one whose message was lost.
+      if (dead) msg.ack();
+      else
+        await retryMedia(env, msg.body).then(
+          () => msg.ack(),
+          (err: unknown) => (console.error("social media retry", err), msg.retry({ delaySeconds: backoffSeconds(msg.attempts) })),
+        );
+      continue;
+    }
     if (!isJob(msg.body)) {
       console.error("outbound: dropping a malformed job", msg.body);
       msg.ack();
@@ -165,6 +182,28 @@ export async function handleSendJobs(batch: MessageBatch<unknown>, env: Env): Pr
         await markFailed(env, job, String((err as Error).message));
         msg.ack();
       } else msg.retry({ delaySeconds: backoffSeconds(msg.attempts) });
+    }
+  }
+}
+
+/** A social channel's send: the same retries, backoff and dead-letter handling as mail. */
+async function handleSocial(env: Env, msg: Message<unknown> & { body: SocialJob }, dead: boolean): Promise<void> {
+  const job = msg.body;
+  if (dead) {
+    await socialFailed(env, job, `gave up after ${msg.attempts} attempt(s) as a send job`);
+    return msg.ack();
+  }
+  try {
+    await deliverSocial(env, await getConfig(env.DB, job.tenant), job);
+    msg.ack();
+  } catch (err) {
+    const why = String(err instanceof Error ? err.message : err);
+    if (err instanceof PermanentFailure) {
+      await socialFailed(env, job, why);
+      msg.ack();
+    } else {
+      await socialAttemptFailed(env, job, why).catch((e: unknown) => console.error("socialAttemptFailed", e));
+      msg.retry({ delaySeconds: backoffSeconds(msg.attempts) });
     }
   }
 }

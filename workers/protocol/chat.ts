@@ -25,6 +25,22 @@ export interface ChatFile {
   url: string;
 }
 
+/** What a message carried by a social channel adds: whether it came late (placed by the provider's
+ *  time, before messages that arrived earlier), its delivery state (staff's), its media's state
+ *  while not stored, the template it was, the channel's own kind (a location, a reaction...), a flag. */
+export interface MessageExtra {
+  late?: true;
+  delivery?: "sending" | "sent" | "delivered" | "read" | "failed";
+  /** Why the delivery failed (the provider's words). */
+  error?: string;
+  media?: "pending" | "expired" | "refused";
+  template?: string;
+  kind?: string;
+  flagged?: string;
+  /** A reaction or an edit: the text of the message it is about, when known. */
+  about?: string;
+}
+
 export interface ChatMessage {
   seq: number;
   clientId: string | null;
@@ -36,6 +52,7 @@ export interface ChatMessage {
   visibility: Visibility;
   at: number;
   file?: ChatFile;
+  extra?: MessageExtra;
 }
 
 /** An error on a chat socket: the one error frame, with the message it refused when there was one,
@@ -46,6 +63,8 @@ export type ChatErrorFrame = ErrorFrame & { clientId?: string; retryAfterSeconds
 export type ChatFrame =
   | { type: "hello"; participant: Participant; status: ChatStatus; last: number; position: number | null; ewtSeconds: number | null }
   | { type: "msg"; message: ChatMessage }
+  /** A message changed after it was sent (its media stored, its delivery state): replace it by seq. */
+  | { type: "update"; message: ChatMessage }
   | { type: "ack"; clientId: string; seq: number; duplicate: boolean }
   | { type: "typing"; from: string; name: string; on: boolean }
   | { type: "read"; from: string; seq: number }

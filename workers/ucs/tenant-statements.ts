@@ -1,5 +1,6 @@
 // The statements that write a tenant, its config and credentials. No bindings: the Worker runs
 // them on D1, and the local scripts render them as a SQL file for wrangler.
+import { socialAccounts } from "../config/social.ts";
 import { hashPassword } from "../auth/password.ts";
 import { weakPasswordReason } from "../auth/strength.ts";
 import { withoutSecrets, type TenantConfig } from "../config/schema.ts";
@@ -63,6 +64,10 @@ export async function tenantStatements(
   const numbers = cfg.numbers.map((n) => n.number);
   out.push({ sql: "DELETE FROM number_routes WHERE tenant_id = ? AND number NOT IN (SELECT value FROM json_each(?))", params: [t.id, JSON.stringify(numbers)] });
   for (const number of numbers) out.push({ sql: "INSERT OR IGNORE INTO number_routes (number, tenant_id) VALUES (?, ?)", params: [number, t.id] });
+  // A social webhook knows only the provider's account id (a number id, a page, a bot): each routes here.
+  const accounts = socialAccounts(cfg.social).map((a) => `${a.provider}:${a.id}`);
+  out.push({ sql: "DELETE FROM social_accounts WHERE tenant_id = ? AND provider || ':' || account_id NOT IN (SELECT value FROM json_each(?))", params: [t.id, JSON.stringify(accounts)] });
+  for (const a of socialAccounts(cfg.social)) out.push({ sql: "INSERT OR IGNORE INTO social_accounts (provider, account_id, tenant_id) VALUES (?, ?, ?)", params: [a.provider, a.id, t.id] });
   const logins = cfg.agents.map((a) => a.login.toLowerCase());
   // One JSON parameter, not one per login: D1 binds at most 100 parameters per statement.
   out.push({

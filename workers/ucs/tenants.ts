@@ -45,6 +45,15 @@ export async function numberTakenElsewhere(db: D1Database, tenantId: string, num
   return taken?.number ?? null;
 }
 
+/** One of these social accounts that routes to another tenant, or null. */
+export async function socialTakenElsewhere(db: D1Database, tenantId: string, accounts: readonly { provider: string; id: string }[]): Promise<{ provider: string; id: string } | null> {
+  const r = await db
+    .prepare("SELECT provider, account_id AS id FROM social_accounts WHERE provider || ':' || account_id IN (SELECT value FROM json_each(?)) AND tenant_id != ?")
+    .bind(JSON.stringify(accounts.map((a) => `${a.provider}:${a.id}`)), tenantId)
+    .first<{ provider: string; id: string }>();
+  return r ?? null;
+}
+
 /** Those of these (lower-cased) mailbox addresses that route to another tenant. */
 export async function mailboxesTakenElsewhere(db: D1Database, tenantId: string, addresses: readonly string[]): Promise<string[]> {
   const taken = await db
