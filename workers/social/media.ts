@@ -89,7 +89,9 @@ export async function fetchOne(env: Env, tenant: string, interactionId: string, 
   if (row.state !== "pending") return { state: row.state, why: row.error ?? row.state };
   try {
     const got = await fetchBytes(env, tenant, a, row.ref);
-    const type = row.content_type !== "application/octet-stream" ? row.content_type : got.type ?? row.content_type;
+    // The provider's own word wins over our guess when it names the same kind (an image is an image).
+    const major = (x: string) => x.split("/")[0];
+    const type = got.type && (row.content_type === "application/octet-stream" || major(got.type) === major(row.content_type)) ? got.type : row.content_type;
     const key = `${tenant}/chat/${interactionId}/${row.message_id}-${row.idx}`;
     await env.BLOBS.put(key, got.bytes, { httpMetadata: { contentType: type, contentDisposition: `attachment; filename="${row.name.replace(/["\\\r\n]/g, "_")}"` } });
     await mediaStored(env.DB, tenant, row.message_id, row.idx, key, type, got.bytes.byteLength).run();
