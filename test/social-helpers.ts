@@ -115,8 +115,9 @@ export async function drainSocial(t: { id: string }): Promise<number> {
   return rows.length;
 }
 
-/** Runs one attempt of a pending media item, as its Queue message would. */
+/** Runs one attempt of a pending media item, as its Queue message would once its delay has passed. */
 export async function retryMediaJob(t: { id: string }, messageId: string, idx = 0): Promise<void> {
+  await env.DB.prepare("UPDATE social_media SET next_at = ? WHERE tenant_id = ? AND message_id = ? AND idx = ? AND state = 'pending'").bind(Date.now() - 1, t.id, messageId, idx).run();
   const batch = createMessageBatch("parley-sends", [{ id: `media-${messageId}-${idx}-${Math.random()}`, timestamp: new Date(), attempts: 1, body: { tenant: t.id, socialMedia: { messageId, idx } } }]);
   const ctx = createExecutionContext();
   await worker.queue!(batch, env, ctx);

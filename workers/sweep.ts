@@ -5,7 +5,9 @@ import { getConfig } from "./config/store.ts";
 import { submitNew } from "./interactions/ingest.ts";
 import { markSwept, staleQueued } from "./ucs/interactions.ts";
 import { allTenantIds } from "./ucs/tenants.ts";
-import { failInterruptedSms, lostSends, releaseHeldMessages, touchSend } from "./ucs/sweep.ts";
+import { mediaRequeued, overdueMedia } from "./ucs/social.ts";
+import { queueMediaRetry } from "./social/media.ts";
+import { failInterruptedSms, failInterruptedSocial, lostSends, releaseHeldMessages, touchSend } from "./ucs/sweep.ts";
 import { interactionStamp } from "./ucs/interaction-reads.ts";
 import { enqueueDelivery } from "./outbound/message.ts";
 
@@ -51,6 +53,21 @@ export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
     }
   }
   await failInterruptedSms(env.DB, now, held).run();
+  // Social sends likewise, and media whose retry message was lost (its next attempt is overdue).
+  for (const m of await lostSends(env.DB, "social_messages", now - REQUEUE_SENDING_AFTER_MS)) {
+    await touchSend(env.DB, "social_messages", m.tenant_id, m.id, now).run();
+    try {
+      await env.SENDS.send({ tenant: m.tenant_id, socialId: m.id }, { contentType: "json" });
+      report.requeued.push(m.id);
+    } catch (err) {
+      console.error(`sweep could not requeue social message ${m.id}`, err);
+    }
+  }
+  await failInterruptedSocial(env.DB, now, held).run();
+  for (const m of await overdueMedia(env.DB, now - RECHECK_AFTER_MS)) {
+    await mediaRequeued(env.DB, m.tenant_id, m.message_id, m.idx, now).run();
+    await queueMediaRetry(env, m.tenant_id, m.message_id, m.idx, now);
+  }
   const rows = await staleQueued(env.DB, now - SWEEP_AFTER_MS, now - RECHECK_AFTER_MS, 500);
   for (const row of rows) {
     report.checked.push(row.id);

@@ -181,3 +181,30 @@ describe("WhatsApp", () => {
     expect(await socialRows(a, "in")).toHaveLength(0);
   });
 });
+
+describe("WhatsApp media and sends the Queue lost", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("does nothing for a retry that comes early, and the sweep requeues an overdue one", async () => {
+    const t = await socialTenant();
+    fakeProviders(() => new Response("down", { status: 503 }));
+    await postWhatsApp(t, [{ from: "14155550142", id: "wamid.LOST", timestamp: String(Math.floor(Date.now() / 1000)), type: "audio", audio: { id: "AUD1", mime_type: "audio/ogg" } }]);
+    const [row] = await socialRows(t, "in");
+    const media = () => env.DB.prepare("SELECT state, attempts, next_at FROM social_media WHERE tenant_id = ?").bind(t.id).first<{ state: string; attempts: number; next_at: number }>();
+    const before = await media();
+    expect(before).toMatchObject({ state: "pending", attempts: 1 });
+    // The Queue delivered a copy early: no second attempt now.
+    const { createExecutionContext, createMessageBatch, getQueueResult } = await import("cloudflare:test");
+    const { default: worker } = await import("../../workers/index.ts");
+    const batch = createMessageBatch("parley-sends", [{ id: "early", timestamp: new Date(), attempts: 1, body: { tenant: t.id, socialMedia: { messageId: row!.id, idx: 0 } } }]);
+    const ctx = createExecutionContext();
+    await worker.queue!(batch, env, ctx);
+    await getQueueResult(batch, ctx);
+    expect((await media())!.attempts).toBe(1);
+    // Its message lost, the attempt overdue: the sweep queues it again.
+    await env.DB.prepare("UPDATE social_media SET next_at = ? WHERE tenant_id = ?").bind(Date.now() - 20 * 60_000, t.id).run();
+    const { sweep } = await import("../../workers/sweep.ts");
+    await sweep(env);
+    expect((await media())!.next_at).toBeGreaterThan(Date.now() - 60_000);
+  });
+});

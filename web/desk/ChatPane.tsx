@@ -6,7 +6,11 @@ import { segmentInfo } from "../../workers/sms/segments.ts";
 import { errorText } from "../shared/api.ts";
 import { bytes, clock } from "../shared/format.ts";
 import type { WorkView } from "../shared/types.ts";
-import { ConnectionBadge, ErrorLine, Modal } from "../shared/ui.tsx";
+import { ConnectionBadge, ErrorLine, Modal, useTick } from "../shared/ui.tsx";
+import { ChannelIcon, DeliveryState, inOrder, MessageBody, SOCIAL_CHANNELS } from "../shared/social.tsx";
+import { windowOf, type Window } from "../../workers/social/window.ts";
+import type { Channel } from "../../workers/social/types.ts";
+import { TemplatePicker, WindowBadge } from "./SocialCompose.tsx";
 import type { DeskFrame } from "./agent.ts";
 import { useChatSocket } from "../shared/chat-socket.ts";
 import type { DeskProps } from "./props.ts";
@@ -89,6 +93,13 @@ function ChatPane(props: DeskProps & { interactionId: string; subject: string | 
     log.current?.scrollTo(0, log.current.scrollHeight);
   }, [chat.messages.length, chat.pending.length]);
   const sms = info?.interaction.channel === "sms";
+  const channel = info?.interaction.channel ?? null;
+  const social = channel !== null && SOCIAL_CHANNELS.has(channel);
+  const now = useTick(social ? 1000 : 60_000);
+  // The window runs from the customer's newest message (by the provider's time): worked out here
+  // from the transcript, so it closes on screen when it closes at the provider.
+  const lastInbound = chat.messages.reduce<number | null>((max, m) => (m.role === "customer" && m.kind !== "notice" && (max === null || m.at > max) ? m.at : max), null);
+  const win: Window | null = social ? windowOf(channel as Channel, lastInbound, now) : null;
   const seg = sms && text ? segmentInfo(text) : null;
   /** Runs an action; true when it went through (only then does the pane close or leave). */
   const [busy, setBusy] = useState(false);
@@ -133,9 +144,11 @@ function ChatPane(props: DeskProps & { interactionId: string; subject: string | 
         <div class="row">
           <strong class="grow">{title}</strong>
           {sms && <span class="badge">SMS</span>}
+          <ChannelIcon channel={social ? channel : null} />
           {props.role !== "primary" && <span class="badge">{props.role}</span>}
           <ConnectionBadge state={chat.conn} />
         </div>
+        {win && <WindowBadge window={win} channel={channel!} now={now} />}
         <div class="row small">
           <span class="muted grow" data-chat-status={status}>
             {ended ? "Ended" : status}
@@ -161,22 +174,27 @@ function ChatPane(props: DeskProps & { interactionId: string; subject: string | 
         </div>
       </header>
       <div class="log" ref={log} role="log" aria-live="polite">
-        {chat.messages.map((m) => (
-          <div key={m.seq} class={`msg ${m.kind === "notice" ? "notice" : ""} ${m.from === me ? "mine" : ""} ${m.visibility === "staff" ? "staff" : ""}`} data-seq={m.seq}>
+        {inOrder(chat.messages, social).map((m) => (
+          <div key={m.seq} class={`msg ${m.kind === "notice" ? "notice" : ""} ${m.from === me ? "mine" : ""} ${m.visibility === "staff" ? "staff" : ""} ${m.extra?.flagged ? "flagged" : ""}`} data-seq={m.seq} data-late={m.extra?.late ? "true" : undefined}>
             {m.kind !== "notice" && (
               <span class="small muted">
-                {m.from === me ? "You" : (m.name ?? m.from)}
+                {social && m.role === "customer" && <ChannelIcon channel={channel} />} {m.from === me ? "You" : (m.name ?? m.from)}
                 {m.visibility === "staff" ? " (staff only)" : ""} · {m.at ? clock(m.at) : ""}
+                {m.extra?.late && <span class="late-mark" title="The provider delivered it after messages written later: it is shown where it was written">late</span>}
+                {m.extra?.template && <span class="badge">template</span>}
                 <br />
               </span>
             )}
-            {m.kind === "file" && m.file ? (
+            {social ? (
+              <MessageBody m={m} />
+            ) : m.kind === "file" && m.file ? (
               <a href={m.file.url} target="_blank" rel="noopener noreferrer">
                 {m.file.name} ({bytes(m.file.size)})
               </a>
             ) : (
               m.text
             )}
+            <DeliveryState m={m} social={social} />
           </div>
         ))}
         {chat.pending.map((p) => (
@@ -189,7 +207,11 @@ function ChatPane(props: DeskProps & { interactionId: string; subject: string | 
         {chat.typing.length > 0 && `${chat.typing.join(", ")} ${chat.typing.length > 1 ? "are" : "is"} typing…`}
       </div>
       <ErrorLine text={chat.error} />
-      {!ended && (
+      {!ended && win && win.mode === "templates" && props.role === "primary" && (
+        <TemplatePicker {...props} interactionId={interactionId} onSent={() => props.toast("Template sent")} />
+      )}
+      {!ended && win && win.mode === "closed" && <p class="pad small muted">The customer last wrote more than 7 days ago: nothing can be sent until they write again.</p>}
+      {!ended && (!win || win.mode === "free" || win.mode === "human_agent" || props.role !== "primary") && (
         <form onSubmit={submit}>
           <textarea
             aria-label="Message"

@@ -3,6 +3,7 @@
 import { useState } from "preact/hooks";
 import { errorText, type Auth } from "../shared/api.ts";
 import { mediaLabel } from "../shared/format.ts";
+import { ChannelIcon } from "../shared/social.tsx";
 import type { WorkView } from "../shared/types.ts";
 import { useTick } from "../shared/ui.tsx";
 
@@ -32,6 +33,7 @@ export function Offers(props: { auth: Auth; offers: WorkView[]; onAccepted: (id:
         return (
           <div class="offer" role="alertdialog" aria-label={`New ${mediaLabel[o.media]}`} key={o.interactionId} data-offer={o.interactionId}>
             <div class="row">
+              <ChannelIcon channel={String(o.item.attributes?.channel ?? "")} />
               <strong class="grow">New {mediaLabel[o.media] ?? o.media}</strong>
               <span class="badge">{o.queue}</span>
             </div>

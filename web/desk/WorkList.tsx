@@ -3,6 +3,7 @@ import { errorText, type Auth } from "../shared/api.ts";
 import { duration, mediaLabel } from "../shared/format.ts";
 import type { WorkbinEntry, WorkView } from "../shared/types.ts";
 import { useTick } from "../shared/ui.tsx";
+import { ChannelIcon } from "../shared/social.tsx";
 
 export function WorkList(props: {
   auth: Auth;
@@ -33,6 +34,7 @@ export function WorkList(props: {
             <li key={w.interactionId}>
               <button type="button" aria-current={props.selected === w.interactionId ? "true" : undefined} onClick={() => props.onSelect(w.interactionId)} data-work={w.interactionId}>
                 <span class="row">
+                  <ChannelIcon channel={String(w.item.attributes?.channel ?? "")} />
                   <span class="badge">{mediaLabel[w.media] ?? w.media}</span>
                   <span class="small muted grow">{w.queue}</span>
                   {i < 9 && <span class="kbd" title={`Alt+${i + 1}`}>{i + 1}</span>}

@@ -51,6 +51,12 @@ export function useChatSocket(auth: Auth, interactionId: string, enabled: boolea
     setMessages((list) => (list.length && list[list.length - 1]!.seq > m.seq ? [...list, m].sort((a, b) => a.seq - b.seq) : [...list, m]));
   };
 
+  /** A message that changed (its media stored, its delivery state): replaced where it is. */
+  const replace = (m: ChatFrameMessage) => {
+    if (!seen.current.has(m.seq)) return add(m);
+    setMessages((list) => list.map((x) => (x.seq === m.seq ? m : x)));
+  };
+
   const setPend = (p: Pending[]) => {
     pendingRef.current = p;
     setPending(p);
@@ -91,6 +97,8 @@ export function useChatSocket(auth: Auth, interactionId: string, enabled: boolea
           add(m);
           if (m.clientId) setPend(pendingRef.current.filter((p) => p.clientId !== m.clientId));
           if (m.from) setTyping(({ [m.from]: _gone, ...rest }) => rest);
+        } else if (f.type === "update") {
+          replace(f.message);
         } else if (f.type === "ack") {
           // The sender's socket gets an ack, not an echo: the pending message becomes the stored one.
           const p = pendingRef.current.find((x) => x.clientId === f.clientId);

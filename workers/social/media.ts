@@ -122,6 +122,8 @@ export async function retryMedia(env: Env, job: SocialMediaJob): Promise<void> {
   const msg = await messageById(env.DB, tenant, messageId);
   const row = (await mediaOf(env.DB, tenant, messageId)).find((m) => m.idx === idx);
   if (!msg || !row || row.state !== "pending" || !msg.interaction_id) return;
+  // A second job for the same attempt (the sweep requeued one that was only late): the first one does it.
+  if (row.next_at !== null && row.next_at > Date.now() + 5000) return;
   const cfg = await getConfig(env.DB, tenant);
   const a = accountFor(cfg.raw, msg.channel, msg.account_id);
   if (!a) return void (await mediaAttemptFailed(env.DB, tenant, messageId, idx, "the account is no longer configured", null, "refused").run());

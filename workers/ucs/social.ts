@@ -244,3 +244,7 @@ export const inboundFailed = (db: D1Database, tenant: string, channel: Channel, 
   db
     .prepare("UPDATE social_messages SET flagged = ?, raw = COALESCE(raw, ?), updated_at = ? WHERE tenant_id = ? AND channel = ? AND direction = 'in' AND provider_id = ? AND state = 'received'")
     .bind(`processing failed: ${why.slice(0, 300)}`, raw.slice(0, 100_000), at, tenant, channel, providerId);
+
+/** The sweep queued the item again: its next attempt is due now, and the next sweep leaves it alone for a while. */
+export const mediaRequeued = (db: D1Database, tenant: string, messageId: string, idx: number, nextAt: number) =>
+  db.prepare("UPDATE social_media SET next_at = ? WHERE tenant_id = ? AND message_id = ? AND idx = ? AND state = 'pending'").bind(nextAt, tenant, messageId, idx);

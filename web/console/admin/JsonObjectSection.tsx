@@ -12,6 +12,9 @@ const HINT: Record<ObjectSection, string> = {
   email: "transport {kind: outbox | send_email | http, url (https, a public name), secret (a tenant secret's name)}, autoReplyLimit {max, perSeconds}, threadBySubjectDays, previousAgentWaitSeconds.",
   chat: "workflow, allowedOrigins[], preChatFields[], greeting, positionEverySeconds, idle {alertSeconds, closeSeconds, alertText, closeText}, hours {timezone, days}, offlineForm, attachments {maxBytes, types[]}, rateLimit, strings {}.",
   callbacks: "workflow, allowedOrigins[], rateLimit {max, perSeconds}, maxDaysAhead.",
+  social:
+    "whatsapp[] {phoneNumberId, number, workflow, appSecret, verifyToken, token, apiBase?, idleTimeoutSeconds?}, meta[] {pageId, instagramId?, workflow, appSecret, verifyToken, token, apiBase?}, " +
+    "telegram[] {botId, workflow, token, webhookSecret, apiBase?}, templates[] {name, language, text with {{1}}.., params[] (field codes)}, fallbackTemplate. appSecret, verifyToken, token and webhookSecret name tenant secrets (Secrets), never the values. Webhooks: docs/social.md.",
 };
 
 export function JsonObjectSection(props: SectionProps & { section: ObjectSection }) {
@@ -38,7 +41,7 @@ export function JsonObjectSection(props: SectionProps & { section: ObjectSection
       </p>
       {optional && text.trim() === "" ? (
         <div class="row">
-          <span class="muted">No {label.toLowerCase()} settings: {section === "chat" ? "the website chat is off" : "web callbacks are off"}.</span>
+          <span class="muted">No {label.toLowerCase()} settings: {section === "chat" ? "the website chat is off" : section === "social" ? "no WhatsApp, Messenger, Instagram or Telegram" : "web callbacks are off"}.</span>
           <button type="button" onClick={() => setText(jsonText(objectTemplate(section, draft)))}>
             Add {label.toLowerCase()} settings
           </button>

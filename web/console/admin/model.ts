@@ -15,10 +15,10 @@ export const ROLES = Object.keys(ROLE_SET) as Role[];
 /** Sections edited as a list of JSON items. */
 export const LIST_SECTIONS = ["queues", "workflows", "screeningRules", "forms", "numbers", "mailboxes"] as const;
 export type ListSection = (typeof LIST_SECTIONS)[number];
-/** Sections edited as one JSON object; chat and callbacks are optional (empty text: none). */
-export const OBJECT_SECTIONS = ["settings", "email", "chat", "callbacks"] as const;
+/** Sections edited as one JSON object; chat, callbacks and social channels are optional (empty text: none). */
+export const OBJECT_SECTIONS = ["settings", "email", "chat", "callbacks", "social"] as const;
 export type ObjectSection = (typeof OBJECT_SECTIONS)[number];
-const OPTIONAL_OBJECTS: ReadonlySet<ObjectSection> = new Set(["chat", "callbacks"]);
+const OPTIONAL_OBJECTS: ReadonlySet<ObjectSection> = new Set(["chat", "callbacks", "social"]);
 export const isOptionalObject = (s: ObjectSection): boolean => OPTIONAL_OBJECTS.has(s);
 
 export type SectionId = "agents" | "skills" | "standardResponses" | ListSection | ObjectSection;
@@ -37,6 +37,7 @@ export const SECTIONS: { id: SectionId; label: string }[] = [
   { id: "email", label: "Email" },
   { id: "chat", label: "Chat" },
   { id: "callbacks", label: "Callbacks" },
+  { id: "social", label: "Channels" },
 ];
 export const sectionLabel = (id: SectionId): string => SECTIONS.find((s) => s.id === id)?.label ?? id;
 

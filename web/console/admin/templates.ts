@@ -51,5 +51,6 @@ export function listTemplate(s: ListSection, d: Draft): unknown {
 export function objectTemplate(s: ObjectSection, d: Draft): unknown {
   if (s === "chat") return { workflow: firstWorkflow(d), allowedOrigins: [] };
   if (s === "callbacks") return { workflow: firstWorkflow(d), allowedOrigins: [], maxDaysAhead: 14 };
+  if (s === "social") return { whatsapp: [{ phoneNumberId: "000000000000000", number: "+15550000000", workflow: firstWorkflow(d), appSecret: "meta-app", verifyToken: "meta-verify", token: "whatsapp" }], templates: [] };
   return {};
 }
