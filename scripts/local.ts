@@ -56,8 +56,10 @@ export async function loadTenant(config: unknown, keys: TenantKeys, persistTo?: 
 
 export const readJson = (path: string): unknown => JSON.parse(readFileSync(`${root}${path}`, "utf8"));
 
-export function startDev(port: number, opts: { persistTo?: string; quiet?: boolean } = {}): ChildProcess {
-  return spawn("npx", ["wrangler", "dev", "--port", String(port), "--ip", "127.0.0.1", "--test-scheduled", ...(opts.persistTo ? ["--persist-to", opts.persistTo] : [])], {
+/** `vars` override wrangler.toml's and .dev.vars' for this run (the browser tests' fake provider host). */
+export function startDev(port: number, opts: { persistTo?: string; quiet?: boolean; vars?: Record<string, string> } = {}): ChildProcess {
+  const vars = Object.entries(opts.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  return spawn("npx", ["wrangler", "dev", "--port", String(port), "--ip", "127.0.0.1", "--test-scheduled", ...vars, ...(opts.persistTo ? ["--persist-to", opts.persistTo] : [])], {
     cwd: root,
     stdio: opts.quiet ? ["ignore", "pipe", "pipe"] : ["ignore", "inherit", "inherit"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },

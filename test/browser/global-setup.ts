@@ -19,6 +19,8 @@ declare module "vitest" {
     baseUrl: string;
     /** Another origin on the allow-lists, for a page that embeds the widget from elsewhere. */
     otherPort: number;
+    /** Where a test may run a fake provider API (WhatsApp's Graph API): wrangler dev's DEV_OUTBOUND_HOST. */
+    providerPort: number;
     ingestKey: string;
     readKey: string;
   }
@@ -47,6 +49,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await buildWeb({ quiet: true });
   const port = await freePort();
   const otherPort = await freePort();
+  const providerPort = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const persistTo = mkdtempSync(join(tmpdir(), "parley-browser-"));
 
@@ -62,7 +65,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   mkdirSync(`${root}test-artifacts`, { recursive: true });
   const log = createWriteStream(`${root}test-artifacts/wrangler-dev.log`);
-  const dev: ChildProcess = startDev(port, { persistTo, quiet: true });
+  const dev: ChildProcess = startDev(port, { persistTo, quiet: true, vars: { DEV_OUTBOUND_HOST: `127.0.0.1:${providerPort}` } });
   dev.stdout?.pipe(log);
   dev.stderr?.pipe(log);
   const stop = async () => {
@@ -83,6 +86,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   console.log(`browser tests: widget ${bytes} bytes (${gzipBytes} gzipped); wrangler dev at ${base}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   project.provide("baseUrl", base);
   project.provide("otherPort", otherPort);
+  project.provide("providerPort", providerPort);
   project.provide("ingestKey", INGEST_KEY);
   project.provide("readKey", READ_KEY);
   return stop;

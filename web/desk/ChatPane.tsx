@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { segmentInfo } from "../../workers/sms/segments.ts";
 import { errorText } from "../shared/api.ts";
-import { bytes, clock } from "../shared/format.ts";
+import { bytes, stamp } from "../shared/format.ts";
 import type { WorkView } from "../shared/types.ts";
 import { ConnectionBadge, ErrorLine, Modal, useTick } from "../shared/ui.tsx";
 import { ChannelIcon, DeliveryState, inOrder, MessageBody, SOCIAL_CHANNELS } from "../shared/social.tsx";
@@ -179,7 +179,7 @@ function ChatPane(props: DeskProps & { interactionId: string; subject: string | 
             {m.kind !== "notice" && (
               <span class="small muted">
                 {social && m.role === "customer" && <ChannelIcon channel={channel} />} {m.from === me ? "You" : (m.name ?? m.from)}
-                {m.visibility === "staff" ? " (staff only)" : ""} · {m.at ? clock(m.at) : ""}
+                {m.visibility === "staff" ? " (staff only)" : ""} · {m.at ? stamp(m.at, now) : ""}
                 {m.extra?.late && <span class="late-mark" title="The provider delivered it after messages written later: it is shown where it was written">late</span>}
                 {m.extra?.template && <span class="badge">template</span>}
                 <br />

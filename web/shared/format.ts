@@ -17,6 +17,10 @@ export const time = (at: number | string | null | undefined): string => {
 
 export const clock = (at: number): string => new Date(at).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
 
+/** The time of day, with the date when it was not today (a social message written yesterday, delivered now). */
+export const stamp = (at: number, now = Date.now()): string =>
+  new Date(at).toDateString() === new Date(now).toDateString() ? clock(at) : new Date(at).toLocaleString(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+
 export function bytes(n: number | null | undefined): string {
   if (!n) return "0 B";
   if (n < 1024) return `${n} B`;
