@@ -13,6 +13,7 @@ const benches: Record<string, () => Promise<BenchModule>> = {
   hostile: () => import("./hostile.ts"),
   crash: () => import("./crash.ts"),
   classify: () => import("./classify.ts"),
+  social: () => import("./social.ts"),
 };
 
 const resultsDir = new URL("./results/", import.meta.url).pathname;
