@@ -20,7 +20,7 @@ import { queueSocial, recordSkipped, type SocialTarget } from "./outbound.ts";
 import { deliveryRank, type Delivery, type EchoMessage, type InboundMessage, type StatusUpdate } from "./types.ts";
 import { showDelivery } from "./outbound.ts";
 import { automaticPlan, windowOf } from "./window.ts";
-import { claimThread, outboundInsert, outboundStatus, sentUpTo, inboundPosted, mediaInsert, mediaOf, messageByProviderId, recordInbound, thread, threadContact, threadEnd, threadInbound } from "../ucs/social.ts";
+import { claimThread, outboundInsert, outboundStatus, sentUpTo, inboundPosted, mediaInsert, mediaOf, messageByProviderId, recordInbound, thread, threadEnd, threadInbound, type ThreadRow } from "../ucs/social.ts";
 
 export interface InboundOutcome {
   interactionId: string | null;
@@ -34,16 +34,9 @@ async function aboutText(db: D1Database, tenant: string, m: InboundMessage): Pro
   return row ? row.body.slice(0, 200) : undefined;
 }
 
-/** The conversation that takes this message: the thread's open one, or a new one. */
-async function conversation(env: Env, cfg: CompiledConfig, a: AccountConfig, m: InboundMessage): Promise<{ id: string; created: boolean }> {
+/** A new conversation in the thread (its first, or the next after one that ended). */
+async function openConversation(env: Env, cfg: CompiledConfig, a: AccountConfig, m: InboundMessage, t: ThreadRow | null): Promise<{ id: string; created: boolean }> {
   const tenant = cfg.raw.tenant.id;
-  const t = await thread(env.DB, tenant, m.channel, a.id, m.user);
-  if (t?.interaction_id) {
-    const st = await chatStub(env, tenant, t.interaction_id).state();
-    if (st.ok && st.value.status !== "ended") return { id: t.interaction_id, created: false };
-    // Ended a moment ago (the agent, the idle timer): the thread starts over.
-    await threadEnd(env.DB, tenant, t.interaction_id, Date.now()).run();
-  }
   const wf = cfg.workflows.get(a.cfg.workflow);
   if (!wf) throw new Error(`${a.channel} ${a.id}: no workflow '${a.cfg.workflow}'`);
   const phone = m.channel === "whatsapp" ? e164(m.user) : null;
@@ -104,28 +97,35 @@ export async function receiveMessage(env: Env, cfg: CompiledConfig, a: AccountCo
     await inboundPosted(env.DB, tenant, id, null, now).run();
     return { interactionId: null, duplicate: !rec.created };
   }
-  const conv = await conversation(env, cfg, a, m);
-  const chat = chatStub(env, tenant, conv.id);
-  // The media first, so the agent sees the message with it (or marked pending, never without a word).
   if (m.media.length) await env.DB.batch(m.media.map((x, i) => mediaInsert(env.DB, tenant, id, i, { ref: x.ref, contentType: x.contentType, name: x.name, expiresAt: m.at + MEDIA_LIFETIME_MS[m.channel] })));
-  const rows = m.media.length ? await mediaOf(env.DB, tenant, id) : [];
   const about = await aboutText(env.DB, tenant, m);
   const base: MessageExtra = { ...(m.kind !== "text" ? { kind: m.kind } : {}), ...(m.flagged ? { flagged: m.flagged } : {}), ...(about ? { about } : {}) };
   const text = m.text || (m.media.length ? "" : `(${m.kind})`);
-  if (text) unwrap(await chat.socialInbound({ clientId: id, at: m.at, text, file: null, extra: base }));
-  for (const row of rows) {
+  // The thread's open conversation takes it; one that ended a moment ago (the agent, the idle timer)
+  // makes way for a new one in the same thread.
+  let conv: { id: string; created: boolean } | null = null;
+  const open = rec.thread?.interaction_id;
+  if (open) {
+    const r = text ? await chatStub(env, tenant, open).socialInbound({ clientId: id, at: m.at, text, file: null, extra: base }) : await chatStub(env, tenant, open).state();
+    const ended = r.ok ? "status" in r.value && r.value.status === "ended" : r.error.code === "chat_ended" || r.error.code === "no_chat";
+    if (!r.ok && !ended) throw new Error(`chat ${open}: ${r.error.message}`);
+    if (ended) await threadEnd(env.DB, tenant, open, Date.now()).run();
+    else conv = { id: open, created: false };
+  }
+  if (!conv) {
+    conv = await openConversation(env, cfg, a, m, rec.thread ? { ...rec.thread, interaction_id: null } : null);
+    if (text) unwrap(await chatStub(env, tenant, conv.id).socialInbound({ clientId: id, at: m.at, text, file: null, extra: base }));
+  }
+  const chat = chatStub(env, tenant, conv.id);
+  // The media before the answer, so the agent sees the message with it (or marked pending, never without a word).
+  for (const row of m.media.length ? await mediaOf(env.DB, tenant, id) : []) {
     const out = await fetchOne(env, tenant, conv.id, a, row);
     const file = out.state === "stored" ? { key: out.key, type: out.type, size: out.size } : null;
     const extra: MessageExtra = { ...base, ...(out.state !== "stored" ? { media: out.state } : {}) };
     unwrap(await chat.socialInbound({ clientId: `${id}.${row.idx}`, at: m.at, text: row.name, file, extra }));
     if (out.state === "pending") await queueMediaRetry(env, tenant, id, row.idx, out.nextAt);
   }
-  const contactId = (await thread(env.DB, tenant, m.channel, a.id, m.user))?.contact_id ?? null;
-  await env.DB.batch([
-    threadInbound(env.DB, tenant, m.channel, a.id, m.user, m.at, now),
-    inboundPosted(env.DB, tenant, id, conv.id, now),
-    ...(contactId ? [threadContact(env.DB, tenant, m.channel, a.id, m.user, contactId, now)] : []),
-  ]);
+  await env.DB.batch([threadInbound(env.DB, tenant, m.channel, a.id, m.user, m.at, now), inboundPosted(env.DB, tenant, id, conv.id, now)]);
   if (conv.created) {
     const st = await env.DB.prepare("SELECT queue, priority, categories, attributes, subject, contact_id FROM interactions WHERE tenant_id = ? AND id = ?").bind(tenant, conv.id).first<{ queue: string; priority: number; categories: string; attributes: string; subject: string; contact_id: string | null }>();
     if (st)

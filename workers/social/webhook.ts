@@ -35,6 +35,41 @@ export interface WebhookSummary {
 
 type Owned = Map<string, CompiledConfig>;
 
+/** Per isolate, for a moment (as the config cache): which tenant owns an account, and a tenant's
+ *  secret, so a burst of webhooks costs neither a lookup nor an unsealing each. A change (an account
+ *  moved, a secret rotated) applies within SHORT_MS. */
+const SHORT_MS = 2000;
+const owners = new Map<string, { tenant: string | null; at: number }>();
+const secrets = new Map<string, { value: string | undefined; at: number }>();
+
+async function ownersOf(env: Env, provider: Provider, ids: string[]): Promise<{ account: string; tenant: string }[]> {
+  const now = Date.now();
+  const fresh = (k: string) => {
+    const e = owners.get(`${provider}:${k}`);
+    return e && now - e.at < SHORT_MS ? e : undefined;
+  };
+  const missing = ids.filter((id) => !fresh(id));
+  if (missing.length) {
+    const found = new Map((await accountOwners(env.DB, provider, missing)).map((o) => [o.account, o.tenant]));
+    if (owners.size > 10_000) owners.clear();
+    for (const id of missing) owners.set(`${provider}:${id}`, { tenant: found.get(id) ?? null, at: now });
+  }
+  return ids.flatMap((id) => {
+    const t = fresh(id)?.tenant;
+    return t ? [{ account: id, tenant: t }] : [];
+  });
+}
+
+async function secretOf(env: Env, tenant: string, name: string): Promise<string | undefined> {
+  const k = `${tenant}/${name}`;
+  const e = secrets.get(k);
+  if (e && Date.now() - e.at < SHORT_MS) return e.value;
+  const value = await tenantSecret(env, tenant, name);
+  if (secrets.size > 10_000) secrets.clear();
+  secrets.set(k, { value, at: Date.now() });
+  return value;
+}
+
 /** The accounts named in the body whose owning tenant's app secret signed it. */
 async function signedAccounts(env: Env, provider: "whatsapp" | "meta", raw: Uint8Array, header: string | null): Promise<Owned> {
   const text = new TextDecoder().decode(raw);
@@ -45,14 +80,14 @@ async function signedAccounts(env: Env, provider: "whatsapp" | "meta", raw: Uint
   }
   const owned: Owned = new Map();
   const verdicts = new Map<string, boolean>();
-  for (const o of await accountOwners(env.DB, provider, [...ids])) {
+  for (const o of await ownersOf(env, provider, [...ids])) {
     const cfg = await getConfig(env.DB, o.tenant);
     const s = cfg.raw.social;
     const acc = provider === "whatsapp" ? s?.whatsapp.find((a) => a.phoneNumberId === o.account) : s?.meta.find((a) => a.pageId === o.account || a.instagramId === o.account);
     if (!acc) continue;
     const key = `${o.tenant}/${acc.appSecret}`;
     if (!verdicts.has(key)) {
-      const secret = await tenantSecret(env, o.tenant, acc.appSecret);
+      const secret = await secretOf(env, o.tenant, acc.appSecret);
       verdicts.set(key, secret ? await hubSignatureValid(secret, raw, header) : false);
     }
     if (verdicts.get(key)) owned.set(o.account, cfg);
@@ -123,10 +158,10 @@ export async function metaHandshake(env: Env, provider: Provider, url: URL): Pro
 export async function telegramWebhook(env: Env, botId: string, req: Request): Promise<Response> {
   const header = req.headers.get("X-Telegram-Bot-Api-Secret-Token");
   if (!header || !/^\d{1,30}$/.test(botId)) throw unverified("X-Telegram-Bot-Api-Secret-Token");
-  const owner = (await accountOwners(env.DB, "telegram", [botId]))[0];
+  const owner = (await ownersOf(env, "telegram", [botId]))[0];
   const cfg = owner ? await getConfig(env.DB, owner.tenant) : null;
   const bot = cfg?.raw.social?.telegram.find((b) => b.botId === botId);
-  const secret = bot && cfg ? await tenantSecret(env, cfg.raw.tenant.id, bot.webhookSecret) : undefined;
+  const secret = bot && cfg ? await secretOf(env, cfg.raw.tenant.id, bot.webhookSecret) : undefined;
   if (!cfg || !secret || !(await sameSecret(secret, header))) throw unverified("X-Telegram-Bot-Api-Secret-Token");
   const raw = await readLimited(req, MAX_WEBHOOK_BYTES);
   const events = telegramEvents(parseBody(raw), botId);

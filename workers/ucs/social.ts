@@ -60,19 +60,22 @@ export interface NewInbound {
   at: number;
 }
 
-/** Records an inbound message once per provider id; answers the row (new or the one a retry finds). */
-export async function recordInbound(db: D1Database, m: NewInbound): Promise<{ row: SocialMessageRow; created: boolean }> {
-  const inserted = await db
-    .prepare(
-      `INSERT INTO social_messages (tenant_id, id, channel, account_id, user_id, direction, provider_id, kind, body, provider_at, state, flagged, raw, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, 'in', ?, ?, ?, ?, 'received', ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING *`,
-    )
-    .bind(m.tenant, m.id, m.channel, m.account, m.user, m.providerId, m.kind, m.body, m.providerAt, m.flagged, m.raw, m.at, m.at)
-    .first<SocialMessageRow>();
-  if (inserted) return { row: inserted, created: true };
-  const row = await db.prepare("SELECT * FROM social_messages WHERE tenant_id = ? AND channel = ? AND direction = 'in' AND provider_id = ?").bind(m.tenant, m.channel, m.providerId).first<SocialMessageRow>();
+/** Records an inbound message once per provider id, and reads its customer's thread, in one round
+ *  trip; answers the row (new, or the one an earlier delivery stored) and the thread. */
+export async function recordInbound(db: D1Database, m: NewInbound): Promise<{ row: SocialMessageRow; created: boolean; thread: ThreadRow | null }> {
+  const [, stored, t] = await db.batch<SocialMessageRow | ThreadRow>([
+    db
+      .prepare(
+        `INSERT INTO social_messages (tenant_id, id, channel, account_id, user_id, direction, provider_id, kind, body, provider_at, state, flagged, raw, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 'in', ?, ?, ?, ?, 'received', ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      )
+      .bind(m.tenant, m.id, m.channel, m.account, m.user, m.providerId, m.kind, m.body, m.providerAt, m.flagged, m.raw, m.at, m.at),
+    db.prepare("SELECT * FROM social_messages WHERE tenant_id = ? AND channel = ? AND direction = 'in' AND provider_id = ?").bind(m.tenant, m.channel, m.providerId),
+    threadSelect(db, m.tenant, m.channel, m.account, m.user),
+  ]);
+  const row = stored?.results[0] as SocialMessageRow | undefined;
   if (!row) throw new Error(`social message ${m.providerId}: neither inserted nor found`);
-  return { row, created: false };
+  return { row, created: row.id === m.id, thread: (t?.results[0] as ThreadRow | undefined) ?? null };
 }
 
 export const inboundPosted = (db: D1Database, tenant: string, id: string, interactionId: string | null, at: number) =>
@@ -157,8 +160,11 @@ export interface ThreadRow {
   last_inbound_at: number | null;
 }
 
+const threadSelect = (db: D1Database, tenant: string, channel: Channel, account: string, user: string) =>
+  db.prepare("SELECT interaction_id, contact_id, last_inbound_at, conversations FROM social_threads WHERE tenant_id = ? AND channel = ? AND account_id = ? AND user_id = ?").bind(tenant, channel, account, user);
+
 export async function thread(db: D1Database, tenant: string, channel: Channel, account: string, user: string): Promise<ThreadRow | null> {
-  return db.prepare("SELECT interaction_id, contact_id, last_inbound_at, conversations FROM social_threads WHERE tenant_id = ? AND channel = ? AND account_id = ? AND user_id = ?").bind(tenant, channel, account, user).first<ThreadRow>();
+  return threadSelect(db, tenant, channel, account, user).first<ThreadRow>();
 }
 
 /** The customer wrote at `at` (the provider's time): the window runs from the latest. */
