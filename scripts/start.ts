@@ -3,6 +3,7 @@ import { applyMigrations, ensureDevVars, loadTenant, readJson, startDev, waitFor
 import { buildWidget } from "./build-widget.ts";
 import { buildWeb } from "./build-web.ts";
 import { seedDemoClassifier } from "./demo-classifier.ts";
+import { seedDemoSocial, startFakeProviders } from "./social-local.ts";
 
 // The demo's two keys: the ingest key writes (interactions, mail, SMS), the read key reads (history,
 // messages, attachments, the outbox). Each works for the demo tenant only.
@@ -21,7 +22,14 @@ await buildWidget();
 console.log("Building the agent desktop and the supervisor console…");
 await buildWeb();
 
-const dev = startDev(port);
+// The social channels' providers, stood in for locally (the demo has no network): their one host is
+// the only one the demo may send to over http.
+const providerPort = port + 3;
+const providers = await startFakeProviders(providerPort).then(
+  (s) => (s.unref(), true),
+  (e: unknown) => (console.warn(`  (no local social providers on :${providerPort}: ${e instanceof Error ? e.message : String(e)})`), false),
+);
+const dev = startDev(port, { vars: { DEV_OUTBOUND_HOST: `127.0.0.1:${providerPort}` } });
 const stop = () => {
   try {
     if (dev.pid) process.kill(-dev.pid, "SIGTERM");
@@ -37,6 +45,7 @@ dev.on("exit", (code) => process.exit(code ?? 0));
 await waitForHealth(base);
 console.log("Training the demo classifier (demo/classifier-examples.jsonl)…");
 const classifier = await seedDemoClassifier(base).catch((e: unknown) => `not ready (${e instanceof Error ? e.message : String(e)})`);
+const social = providers ? await seedDemoSocial(base, providerPort).catch((e: unknown) => `not set up (${e instanceof Error ? e.message : String(e)})`) : "not set up";
 // wrangler dev does not fire cron triggers by itself; run the sweep every minute as production would.
 setInterval(() => void fetch(`${base}/__scheduled?cron=*+*+*+*+*`).catch(() => {}), 60_000).unref();
 
@@ -76,6 +85,12 @@ console.log(`
   Classifier (${classifier}; console: Classifier tab as alex; docs/content-analyzer.md):
     curl -s ${base}/api/v1/classify -H 'authorization: Bearer ${DEMO_INGEST_KEY}' -H 'content-type: application/json' \\
       -d '{"text":"I was charged twice, please refund me"}'
+  WhatsApp, Messenger, Telegram (${social}; docs/social.md). Write as a customer, then answer in the
+  desktop; what the customer would receive is printed here:
+    npm run social -- whatsapp "Hi, my order is late" --photo
+    npm run social -- messenger "Do you ship to Canada?"
+    npm run social -- telegram "Hello"
+    npm run social -- whatsapp "Still there?" --minutes-ago 1500   # over 24 h: templates only
   Web callback:  curl -s ${base}/api/v1/callbacks -H 'content-type: application/json' \\
                    -d '{"tenant":"demo","phone":"+14155550123","topic":"billing","windowStart":"'$(date -u -d '+1 min' +%FT%TZ)'","windowEnd":"'$(date -u -d '+2 hour' +%FT%TZ)'"}'
 `);
