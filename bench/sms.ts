@@ -20,7 +20,7 @@
 // profiles of both measured phases (the Worker's isolate; the runtime's D1 and entry isolates), figures
 // to sms-profiled.json.
 import { createHmac, randomBytes } from "node:crypto";
-import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { root } from "../scripts/local.ts";
@@ -28,7 +28,7 @@ import type { TenantConfigInput } from "../workers/config/schema.ts";
 import { segmentInfo } from "../workers/sms/segments.ts";
 import { cpuMeter, settle, type CpuUse } from "./lib/cpu.ts";
 import { bundleMap, runtimeInspector, startProfile, startProfileAt, summarize, type ProfileSummary } from "./lib/profile.ts";
-import { applyMigrationsIn, authSecret, ensurePortsFree, queryD1, removeWorkdir, startDev, troubleInLog, waitUpOrBuildError, workdir, type Dev, type Workdir } from "./lib/dev.ts";
+import { applyMigrationsIn, authSecret, baselineWorkdir, ensurePortsFree, queryD1, removeWorkdir, startDev, troubleInLog, waitUpOrBuildError, workdir, type Dev } from "./lib/dev.ts";
 import { envInt } from "./lib/env.ts";
 import { phaseTimer } from "./lib/phase.ts";
 import { pool, request, sleep } from "./lib/pool.ts";
@@ -271,11 +271,7 @@ export async function run(): Promise<BenchResult> {
     console.log(`  code: ${w.code.ref} at ${w.code.commit.slice(0, 12)}${w.code.dirty.length ? ` with ${w.code.dirty.length} changed file(s)` : ""}, snapshot in ${w.src}`);
 
     // ---- 1. the TwiML-only baseline ----
-    const bw: Workdir = { dir: join(w.dir, "twiml-only"), src: join(w.dir, "twiml-only", "src"), state: join(w.dir, "twiml-only", "state"), code: w.code };
-    mkdirSync(bw.src, { recursive: true });
-    mkdirSync(bw.state, { recursive: true });
-    for (const f of ["worker.ts", "wrangler.toml"]) cpSync(`${root}bench/twiml-only/${f}`, join(bw.src, f));
-    symlinkSync(join(root, "node_modules"), join(bw.src, "node_modules"));
+    const bw = baselineWorkdir(w, "twiml-only");
     const baseline = await phase(`twiml-only Worker: wrangler dev on :${basePort}, ${W} warm-up, ${N} webhooks, ${C} in flight`, async () => {
       baseDev = startDev(basePort, bw, { logPath: baseLogPath, inspectorPort: basePort + 1000 });
       const d = baseDev;

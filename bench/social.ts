@@ -15,14 +15,14 @@
 //
 // Sizes: BENCH_SOCIAL_COUNT, BENCH_SOCIAL_MEDIA, BENCH_SOCIAL_CONCURRENCY, BENCH_SOCIAL_WARMUP, BENCH_PORT.
 import { createHmac, randomBytes } from "node:crypto";
-import { appendFileSync, cpSync, mkdirSync, symlinkSync } from "node:fs";
+import { appendFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { root } from "../scripts/local.ts";
 import type { TenantConfigInput } from "../workers/config/schema.ts";
 import { cpuMeter, settle, type CpuUse } from "./lib/cpu.ts";
-import { applyMigrationsIn, authSecret, ensurePortsFree, queryD1, removeWorkdir, startDev, troubleInLog, waitUpOrBuildError, workdir, type Dev, type Workdir } from "./lib/dev.ts";
+import { applyMigrationsIn, authSecret, baselineWorkdir, ensurePortsFree, queryD1, removeWorkdir, startDev, troubleInLog, waitUpOrBuildError, workdir, type Dev } from "./lib/dev.ts";
 import { envInt } from "./lib/env.ts";
 import { phaseTimer } from "./lib/phase.ts";
 import { pool, request, sleep } from "./lib/pool.ts";
@@ -174,11 +174,7 @@ export async function run(): Promise<BenchResult> {
     await ensurePortsFree(port, port + 1000, basePort, basePort + 1000, mediaPort);
 
     // ---- 1. the baseline ----
-    const bw: Workdir = { dir: join(w.dir, "hub-only"), src: join(w.dir, "hub-only", "src"), state: join(w.dir, "hub-only", "state"), code: w.code };
-    mkdirSync(bw.src, { recursive: true });
-    mkdirSync(bw.state, { recursive: true });
-    for (const f of ["worker.ts", "wrangler.toml"]) cpSync(`${root}bench/hub-only/${f}`, join(bw.src, f));
-    symlinkSync(join(root, "node_modules"), join(bw.src, "node_modules"));
+    const bw = baselineWorkdir(w, "hub-only");
     const baseline = await phase(`hub-only Worker: wrangler dev on :${basePort}, ${W} warm-up, ${N} webhooks, ${C} in flight`, async () => {
       baseDev = startDev(basePort, bw, { logPath: baseLogPath, inspectorPort: basePort + 1000 });
       const d = baseDev;

@@ -55,6 +55,16 @@ export function workdir(ref = process.env.BENCH_REF): Workdir {
   return w;
 }
 
+/** A baseline Worker's own workdir inside `w`: bench/<folder>'s worker.ts and wrangler.toml, node_modules linked, empty state. */
+export function baselineWorkdir(w: Workdir, folder: string): Workdir {
+  const bw: Workdir = { dir: join(w.dir, folder), src: join(w.dir, folder, "src"), state: join(w.dir, folder, "state"), code: w.code };
+  mkdirSync(bw.src, { recursive: true });
+  mkdirSync(bw.state, { recursive: true });
+  for (const f of ["worker.ts", "wrangler.toml"]) cpSync(join(root, "bench", folder, f), join(bw.src, f));
+  symlinkSync(join(root, "node_modules"), join(bw.src, "node_modules"));
+  return bw;
+}
+
 /** npx wrangler in the snapshot; its stdout. */
 export function wranglerIn(cwd: string, args: string[]): string {
   const r = spawnSync("npx", ["wrangler", ...args], { cwd, encoding: "utf8", env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" }, maxBuffer: 1 << 26, timeout: 120_000 });

@@ -14,21 +14,25 @@ const Url = z.string().min(8).max(MAX_URL_CHARS);
 /** A conversation with no word from the customer for this long ends; their next message opens a new one. */
 const Idle = z.number().int().min(60).max(30 * 86400).default(86400);
 
+/** What every Meta account has: its workflow, the app's secret (X-Hub-Signature-256 is its HMAC of
+ *  the raw body), the handshake's verify token, an access token, the API root and the idle time. */
+const MetaApp = {
+  workflow: Name,
+  appSecret: Secret,
+  verifyToken: Secret,
+  token: Secret,
+  apiBase: Url.default("https://graph.facebook.com/v21.0"),
+  idleTimeoutSeconds: Idle,
+};
+
 export const WhatsAppAccount = z
   .object({
     /** Meta's phone number id: webhooks carry it as metadata.phone_number_id. */
     phoneNumberId: Digits,
     /** The number itself, E.164 (shown to agents). */
     number: z.string().regex(/^\+[1-9]\d{6,14}$/, "use E.164, like +14155550100"),
-    workflow: Name,
-    /** The Meta app's secret: X-Hub-Signature-256 is its HMAC of the raw body. */
-    appSecret: Secret,
-    /** The token the handshake (hub.verify_token) must carry. */
-    verifyToken: Secret,
-    /** A system user's access token for the Cloud API. */
-    token: Secret,
-    apiBase: Url.default("https://graph.facebook.com/v21.0"),
-    idleTimeoutSeconds: Idle,
+    /** `token`: a system user's access token for the Cloud API. */
+    ...MetaApp,
   })
   .strict();
 
@@ -38,13 +42,8 @@ export const MetaAccount = z
     pageId: Digits,
     /** The Instagram professional account linked to the page, if its messages come here too. */
     instagramId: Digits.optional(),
-    workflow: Name,
-    appSecret: Secret,
-    verifyToken: Secret,
-    /** The page access token. */
-    token: Secret,
-    apiBase: Url.default("https://graph.facebook.com/v21.0"),
-    idleTimeoutSeconds: Idle,
+    /** `token`: the page access token. */
+    ...MetaApp,
   })
   .strict();
 
