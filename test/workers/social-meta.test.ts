@@ -3,7 +3,7 @@
 // inbox's) stored once, reactions and edits, delivery and read watermarks, the 24-hour window with
 // HUMAN_AGENT up to 7 days, and each message to its tenant by page or Instagram id.
 import { env, exports } from "cloudflare:workers";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { chatStub } from "../../durable-objects/names.ts";
 import { unwrap } from "../../durable-objects/result.ts";
 import { offerFor, post, ready, until } from "../helpers.ts";
@@ -25,6 +25,8 @@ async function accepted(t: SocialTenant, first: { mid: string; text: string; at:
 }
 
 describe("Messenger and Instagram", () => {
+  // No test reaches the real Graph API (a new conversation asks it for the customer's name).
+  beforeEach(() => void fakeProviders());
   afterEach(() => vi.restoreAllMocks());
 
   it("answers the handshake with the verify token, and refuses a forged or unsigned webhook without storing it", async () => {
@@ -37,6 +39,18 @@ describe("Messenger and Instagram", () => {
     const unsigned = await exports.default.fetch(new Request("http://parley.test/api/v1/social/meta", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }));
     expect(unsigned.status).toBe(403);
     expect(await socialRows(t, "in")).toHaveLength(0);
+  });
+
+  it("names the customer from the page's Graph API, and opens the conversation without it when the API fails", async () => {
+    const t = await socialTenant();
+    fakeProviders((url) => (url.startsWith(`https://graph.facebook.com/v21.0/${PSID}?fields=first_name,last_name`) ? Response.json({ first_name: "Lena", last_name: "Park", id: PSID }) : new Response("", { status: 500 })));
+    await hook(metaBody("page", t.pageId, [msg(t, "m_name", "hi", Date.now())]));
+    const id = await conversationOf(t);
+    expect((await t.call<{ subject: string }>(`/api/v1/interactions/${id}`)).subject).toBe("Messenger conversation with Lena Park");
+    const ig = { object: "instagram", entry: [{ id: t.instagramId, time: Date.now(), messaging: [{ sender: { id: "99" }, recipient: { id: t.instagramId }, timestamp: Date.now(), message: { mid: "ig_n", text: "yo" } }] }] };
+    await hook(ig);
+    const row = (await socialRows(t, "in")).find((r) => r.provider_id === "ig_n")!;
+    expect((await t.call<{ subject: string }>(`/api/v1/interactions/${row.interaction_id}`)).subject).toBe("Instagram conversation with Instagram user");
   });
 
   it("stores a retried mid once, and places a late message by its timestamp", async () => {

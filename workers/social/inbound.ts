@@ -14,7 +14,9 @@ import { renderTemplate, type FieldValues } from "../workflow/field-codes.ts";
 import { chatStub } from "../../durable-objects/names.ts";
 import { unwrap } from "../../durable-objects/result.ts";
 import type { MessageExtra } from "../protocol/chat.ts";
-import { CHANNEL_NAMES, type AccountConfig } from "./accounts.ts";
+import { apiBase, CHANNEL_NAMES, type AccountConfig } from "./accounts.ts";
+import { outboundUrlProblem } from "../outbound/url-policy.ts";
+import { tenantSecret } from "../secrets/store.ts";
 import { fetchOne, MEDIA_LIFETIME_MS, queueMediaRetry } from "./media.ts";
 import { queueSocial, recordSkipped, type SocialTarget } from "./outbound.ts";
 import { deliveryRank, type Delivery, type EchoMessage, type InboundMessage, type StatusUpdate } from "./types.ts";
@@ -34,12 +36,36 @@ async function aboutText(db: D1Database, tenant: string, m: InboundMessage): Pro
   return row ? row.body.slice(0, 200) : undefined;
 }
 
+/** A Messenger or Instagram customer's name, from the Graph API with the page token (webhooks carry
+ *  only their id); best effort, briefly: the conversation opens without it if the API is slow. */
+async function profileName(env: Env, tenant: string, a: AccountConfig, user: string): Promise<string | null> {
+  if (a.channel !== "messenger" && a.channel !== "instagram") return null;
+  if (outboundUrlProblem(apiBase(a), { devHost: env.DEV_OUTBOUND_HOST })) return null;
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), 3000);
+  try {
+    const token = await tenantSecret(env, tenant, a.cfg.token);
+    if (!token) return null;
+    const fields = a.channel === "messenger" ? "first_name,last_name" : "name,username";
+    const res = await fetch(`${apiBase(a)}/${encodeURIComponent(user)}?fields=${fields}`, { headers: { Authorization: `Bearer ${token}` }, signal: stop.signal });
+    if (!res.ok) return null;
+    const p = (await res.json()) as { first_name?: unknown; last_name?: unknown; name?: unknown; username?: unknown };
+    const name = [p.first_name, p.last_name].filter((x): x is string => typeof x === "string").join(" ") || (typeof p.name === "string" ? p.name : typeof p.username === "string" ? p.username : "");
+    return name.trim().slice(0, 200) || null;
+  } catch {
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A new conversation in the thread (its first, or the next after one that ended). */
 async function openConversation(env: Env, cfg: CompiledConfig, a: AccountConfig, m: InboundMessage, t: ThreadRow | null): Promise<{ id: string; created: boolean }> {
   const tenant = cfg.raw.tenant.id;
   const wf = cfg.workflows.get(a.cfg.workflow);
   if (!wf) throw new Error(`${a.channel} ${a.id}: no workflow '${a.cfg.workflow}'`);
   const phone = m.channel === "whatsapp" ? e164(m.user) : null;
+  m.userName ??= await profileName(env, tenant, a, m.user);
   const contactId = t?.contact_id ?? (await identifyContact(env.DB, tenant, phone ? { phone, name: m.userName ?? undefined } : { name: m.userName ?? undefined }, { byName: false })).id;
   const name = m.userName ?? (phone ?? `${CHANNEL_NAMES[m.channel]} user`);
   const subject = `${CHANNEL_NAMES[m.channel]} conversation with ${name}`;
