@@ -28,7 +28,7 @@ export interface SocialTenant extends Tenant {
   botId: string;
 }
 
-export async function socialTenant(extra: Partial<TenantConfigInput> = {}, appSecret = APP_SECRET): Promise<SocialTenant> {
+export async function socialTenant(extra: Partial<TenantConfigInput> = {}, appSecret = APP_SECRET, social: Partial<NonNullable<TenantConfigInput["social"]>> = {}): Promise<SocialTenant> {
   const phoneNumberId = `1${digits(14)}`;
   const pageId = `2${digits(14)}`;
   const instagramId = `3${digits(14)}`;
@@ -42,6 +42,7 @@ export async function socialTenant(extra: Partial<TenantConfigInput> = {}, appSe
         meta: [{ pageId, instagramId, workflow: "main", appSecret: "meta-app", verifyToken: "meta-verify", token: "page-token" }],
         telegram: [{ botId, workflow: "main", token: "tg-token", webhookSecret: "tg-hook" }],
         templates: [{ name: "follow_up", language: "en", text: "Hello {{1}}, we have news about your request.", params: ['<$ Contact.FirstName | "there" $>'] }],
+        ...social,
       },
       ...extra,
     },
@@ -102,6 +103,14 @@ export function fakeProviders(media: (url: string) => Response | Promise<Respons
     return media(url);
   });
   return { sent, calls };
+}
+
+/** The sends of this tenant's accounts only: the Queue's own consumer may deliver another test's
+ *  message while a fake provider is in place. WhatsApp and Telegram name the account in the URL;
+ *  Messenger's body carries our message id in its metadata. */
+export async function sentFor(t: SocialTenant, sent: Sent[]): Promise<Sent[]> {
+  const ids = new Set((await env.DB.prepare("SELECT id FROM social_messages WHERE tenant_id = ? AND direction = 'out'").bind(t.id).all<{ id: string }>()).results.map((r) => r.id));
+  return sent.filter((x) => x.url.includes(`/${t.phoneNumberId}/`) || x.url.includes(`/bot${t.botId}:`) || ids.has(String((x.body.message as { metadata?: string } | undefined)?.metadata ?? "").split(":")[1] ?? ""));
 }
 
 /** Runs the SENDS Queue's jobs for the tenant's outbound social messages still 'sending'. */

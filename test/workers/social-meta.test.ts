@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { chatStub } from "../../durable-objects/names.ts";
 import { unwrap } from "../../durable-objects/result.ts";
 import { offerFor, post, ready, until } from "../helpers.ts";
-import { drainSocial, fakeProviders, metaBody, PAGE_TOKEN, retryMediaJob, signedPost, socialRows, socialTenant, VERIFY, type SocialTenant } from "../social-helpers.ts";
+import { drainSocial, sentFor, fakeProviders, metaBody, PAGE_TOKEN, retryMediaJob, signedPost, socialRows, socialTenant, VERIFY, type SocialTenant } from "../social-helpers.ts";
 
 const PSID = "6100000000000001";
 const hook = (body: unknown, secret?: string) => signedPost("/api/v1/social/meta", body, secret);
@@ -96,8 +96,9 @@ describe("Messenger and Instagram", () => {
     const id = await accepted(t, { mid: "m_q", text: "is it in stock?", at: Date.now() });
     unwrap(await chatStub(env, t.id, id).post("agent:ana", { clientId: "r-1", text: "Yes, it is." }));
     await drainSocial(t);
-    expect(sent[0]).toMatchObject({ url: "https://graph.facebook.com/v21.0/me/messages", auth: `Bearer ${PAGE_TOKEN}`, body: { recipient: { id: PSID }, messaging_type: "RESPONSE", message: { text: "Yes, it is." } } });
-    const metadata = (sent[0]!.body.message as { metadata: string }).metadata;
+    const mine = await sentFor(t, sent);
+    expect(mine[0]).toMatchObject({ url: "https://graph.facebook.com/v21.0/me/messages", auth: `Bearer ${PAGE_TOKEN}`, body: { recipient: { id: PSID }, messaging_type: "RESPONSE", message: { text: "Yes, it is." } } });
+    const metadata = (mine[0]!.body.message as { metadata: string }).metadata;
     const echo = (mid: string, text: string, meta?: string) => ({ sender: { id: t.pageId }, recipient: { id: PSID }, timestamp: Date.now(), message: { mid, text, is_echo: true, app_id: 1, ...(meta ? { metadata: meta } : {}) } });
     // The echo of our own send: nothing new.
     await hook(metaBody("page", t.pageId, [echo("m_out_1", "Yes, it is.", metadata)]));
@@ -140,7 +141,7 @@ describe("Messenger and Instagram", () => {
     expect(info.social.window.mode).toBe("human_agent");
     unwrap(await chatStub(env, t.id, id).post("agent:ana", { clientId: "late-1", text: "Sorry for the wait!" }));
     await drainSocial(t);
-    expect(sent[0]!.body).toMatchObject({ messaging_type: "MESSAGE_TAG", tag: "HUMAN_AGENT" });
+    expect((await sentFor(t, sent))[0]!.body).toMatchObject({ messaging_type: "MESSAGE_TAG", tag: "HUMAN_AGENT" });
     const t2 = await socialTenant();
     const id2 = await accepted(t2, { mid: "m_older", text: "hello?", at: Date.now() - 8 * 86400_000 });
     expect(await chatStub(env, t2.id, id2).post("agent:ana", { clientId: "late-2", text: "Hi" })).toMatchObject({ ok: false, error: { code: "window_closed" } });

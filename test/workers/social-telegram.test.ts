@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { chatStub } from "../../durable-objects/names.ts";
 import { unwrap } from "../../durable-objects/result.ts";
 import { offerFor, post, ready, until } from "../helpers.ts";
-import { BOT_TOKEN_SECRET, drainSocial, fakeProviders, retryMediaJob, socialRows, socialTenant, telegramPost, type SocialTenant } from "../social-helpers.ts";
+import { BOT_TOKEN_SECRET, drainSocial, sentFor, fakeProviders, retryMediaJob, socialRows, socialTenant, telegramPost, type SocialTenant } from "../social-helpers.ts";
 
 const CHAT = 99887766;
 let updates = 1000;
@@ -73,7 +73,7 @@ describe("Telegram", () => {
     await post(t, `/api/v1/interactions/${id}/accept`, "ana");
     unwrap(await chatStub(env, t.id, id).post("agent:ana", { clientId: "tg-1", text: "Yes, sorry for the wait" }));
     await drainSocial(t);
-    expect(sent).toEqual([{ url: `https://api.telegram.org/bot${t.botId}:${BOT_TOKEN_SECRET}/sendMessage`, auth: null, body: { chat_id: String(CHAT), text: "Yes, sorry for the wait" } }]);
+    expect(await sentFor(t, sent)).toEqual([{ url: `https://api.telegram.org/bot${t.botId}:${BOT_TOKEN_SECRET}/sendMessage`, auth: null, body: { chat_id: String(CHAT), text: "Yes, sorry for the wait" } }]);
     expect((await view(t, id)).find((m) => m.clientId === "tg-1")?.extra?.delivery).toBe("sent");
     expect((await socialRows(t, "out"))[0]).toMatchObject({ state: "sent", provider_id: `${t.botId}:msg:101` });
   });

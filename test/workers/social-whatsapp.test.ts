@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { chatStub } from "../../durable-objects/names.ts";
 import { unwrap } from "../../durable-objects/result.ts";
 import { offerFor, post, ready, until } from "../helpers.ts";
-import { APP_SECRET, drainSocial, fakeProviders, postWhatsApp, retryMediaJob, signedPost, socialRows, socialTenant, VERIFY, waBody, waText, WA_TOKEN, type SocialTenant } from "../social-helpers.ts";
+import { APP_SECRET, drainSocial, sentFor, fakeProviders, postWhatsApp, retryMediaJob, signedPost, socialRows, socialTenant, VERIFY, waBody, waText, WA_TOKEN, type SocialTenant } from "../social-helpers.ts";
 
 const handshake = (q: string) => exports.default.fetch(new Request(`http://parley.test/api/v1/social/whatsapp?${q}`));
 const customerView = async (t: SocialTenant, id: string) => unwrap(await chatStub(env, t.id, id).since("customer", 0)).messages;
@@ -125,8 +125,9 @@ describe("WhatsApp", () => {
     const chat = chatStub(env, t.id, id);
     unwrap(await chat.post("agent:ana", { clientId: "reply-1", text: "Hello! How can I help?" }));
     expect(await drainSocial(t)).toBe(1);
-    expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatchObject({ url: `https://graph.facebook.com/v21.0/${t.phoneNumberId}/messages`, auth: `Bearer ${WA_TOKEN}`, body: { to: "14155550142", type: "text", text: { body: "Hello! How can I help?" } } });
+    const sends = await sentFor(t, sent);
+    expect(sends).toHaveLength(1);
+    expect(sends[0]).toMatchObject({ url: `https://graph.facebook.com/v21.0/${t.phoneNumberId}/messages`, auth: `Bearer ${WA_TOKEN}`, body: { to: "14155550142", type: "text", text: { body: "Hello! How can I help?" } } });
     const mine = () => customerView(t, id).then((l) => l.find((m) => m.clientId === "reply-1")!);
     expect((await mine()).extra?.delivery).toBe("sent");
     const status = (s: string, at: number) => ({ id: "wamid.OUT1", status: s, timestamp: String(at), recipient_id: "14155550142" });
@@ -162,7 +163,7 @@ describe("WhatsApp", () => {
     const out = await t.call<{ message: { text: string; extra: { template: string } } }>(`/api/v1/chats/${id}/template`, { method: "POST", as: "ana", json: { name: "follow_up", clientId: "tpl-00001" } });
     expect(out.message).toMatchObject({ text: "Hello Kerry, we have news about your request.", extra: { template: "follow_up" } });
     await drainSocial(t);
-    expect(sent.map((s) => s.body)).toEqual([
+    expect((await sentFor(t, sent)).map((s) => s.body)).toEqual([
       expect.objectContaining({ type: "template", template: { name: "follow_up", language: { code: "en" }, components: [{ type: "body", parameters: [{ type: "text", text: "Kerry" }] }] } }),
     ]);
     // The customer answers: the window opens again, and free text goes.
@@ -206,5 +207,55 @@ describe("WhatsApp media and sends the Queue lost", () => {
     const { sweep } = await import("../../workers/sweep.ts");
     await sweep(env);
     expect((await media())!.next_at).toBeGreaterThan(Date.now() - 60_000);
+  });
+});
+
+describe("WhatsApp automatic messages and files", () => {
+  afterEach(() => vi.restoreAllMocks());
+  const ack = { workflows: [{ name: "main", queue: "inbound", acknowledge: "ack" }], standardResponses: [{ id: "ack", name: "Ack", text: 'Thanks <$ Contact.FirstName | "" $>, we have your message.' }] };
+
+  it("acknowledges inside the window as text, and outside it with the fallback template or not at all, with the reason", async () => {
+    const inside = await socialTenant(ack);
+    const { sent } = fakeProviders();
+    await postWhatsApp(inside, [waText("wamid.K1", "hello", Date.now())]);
+    await drainSocial(inside);
+    // (The Queue's own consumer may deliver an earlier test's message meanwhile: only this number's count.)
+    const to = (t: SocialTenant) => sent.filter((s) => s.url.includes(`/${t.phoneNumberId}/`)).map((s) => s.body);
+    expect(to(inside)).toEqual([expect.objectContaining({ type: "text", text: { body: "Thanks Kerry, we have your message.", preview_url: false } })]);
+
+    // Thirty hours late, with a fallback template: the template goes instead.
+    const withFallback = await socialTenant(ack, APP_SECRET, { fallbackTemplate: "follow_up" });
+    await postWhatsApp(withFallback, [waText("wamid.K3", "hello?", Date.now() - 30 * 3600_000)]);
+    await drainSocial(withFallback);
+    expect(to(withFallback)).toEqual([expect.objectContaining({ type: "template", template: { name: "follow_up", language: { code: "en" }, components: [{ type: "body", parameters: [{ type: "text", text: "Kerry" }] }] } })]);
+    // And without one: skipped, with the reason recorded.
+    const late = await socialTenant(ack);
+    await postWhatsApp(late, [waText("wamid.K2", "hello?", Date.now() - 30 * 3600_000)]);
+    const [skipped] = await socialRows(late, "out");
+    expect(skipped).toMatchObject({ state: "skipped" });
+    expect((await env.DB.prepare("SELECT error FROM social_messages WHERE tenant_id = ? AND direction = 'out'").bind(late.id).first<{ error: string }>())!.error).toMatch(/24-hour window.*fallback/);
+    const history = await late.call<{ history: { action: string }[] }>(`/api/v1/interactions/${skipped!.interaction_id}`);
+    expect(history.history.map((h) => h.action)).toContain("social_skipped");
+  });
+
+  it("sends an agent's file as media by a signed link, which the provider can fetch", async () => {
+    const t = await socialTenant();
+    const { sent } = fakeProviders();
+    await ready(t, "ana");
+    await postWhatsApp(t, [waText("wamid.F1", "send me the manual", Date.now())]);
+    const id = await conversationOf(t);
+    await offerFor(t, "ana", id);
+    await post(t, `/api/v1/interactions/${id}/accept`, "ana");
+    const up = await exports.default.fetch(
+      new Request(`http://parley.test/api/v1/chat/sessions/${id}/attachments?name=manual.pdf&clientId=file-1`, { method: "POST", headers: { Authorization: `Bearer ${t.tokens.ana}`, "Content-Type": "application/pdf" }, body: "%PDF-1.4 manual" }),
+    );
+    expect(up.status).toBe(201);
+    await drainSocial(t);
+    const doc = (await sentFor(t, sent))[0]!.body as { type: string; document: { link: string; filename: string } };
+    expect(doc).toMatchObject({ type: "document", document: { filename: "manual.pdf" } });
+    const link = new URL(doc.document.link);
+    const fetched = await exports.default.fetch(new Request(`http://parley.test${link.pathname}${link.search}`));
+    expect(fetched.status).toBe(200);
+    expect(await fetched.text()).toBe("%PDF-1.4 manual");
   });
 });

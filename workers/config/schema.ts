@@ -24,6 +24,9 @@ const E164 = z.string().regex(/^\+[1-9]\d{6,14}$/, "use E.164, like +14155550100
 export const SECRET_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 export const SecretName = z.string().regex(SECRET_NAME, "the name of one of this tenant's secrets (PUT /api/v1/admin/secrets/{name}), like 'twilio'");
 
+/** Files in a chat when the tenant says nothing (and in a social conversation of a tenant without website chat). */
+export const DEFAULT_CHAT_ATTACHMENTS = { maxBytes: 10 * 1024 * 1024, types: ["image/*", "application/pdf", "text/plain"] } as const;
+
 export const PICKS = ["longest_idle", "least_occupied", "highest_skill"] as const;
 
 export const Target = z.object({
@@ -260,10 +263,10 @@ export const ChatSettings = z.object({
   offlineForm: Name.optional(),
   attachments: z
     .object({
-      maxBytes: z.number().int().positive().max(25 * 1024 * 1024).default(10 * 1024 * 1024),
-      types: z.array(z.string().regex(/^[a-z0-9.+-]+\/([a-z0-9.+-]+|\*)$/i)).max(50).default(["image/*", "application/pdf", "text/plain"]),
+      maxBytes: z.number().int().positive().max(25 * 1024 * 1024).default(DEFAULT_CHAT_ATTACHMENTS.maxBytes),
+      types: z.array(z.string().regex(/^[a-z0-9.+-]+\/([a-z0-9.+-]+|\*)$/i)).max(50).default([...DEFAULT_CHAT_ATTACHMENTS.types]),
     })
-    .default({ maxBytes: 10 * 1024 * 1024, types: ["image/*", "application/pdf", "text/plain"] }),
+    .default({ ...DEFAULT_CHAT_ATTACHMENTS, types: [...DEFAULT_CHAT_ATTACHMENTS.types] }),
   /** Chats one IP address may start per period (a shared office counts as one). */
   rateLimit: z.object({ max: z.number().int().positive().max(100_000), perSeconds: z.number().int().positive().max(86400) }).default({ max: 30, perSeconds: 600 }),
   /** Messages and files one customer may send per period (a token bucket: a burst of max, refilled over perSeconds). Staff are not limited. */

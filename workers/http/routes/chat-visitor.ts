@@ -7,6 +7,7 @@ import { unwrap } from "../../../durable-objects/result.ts";
 import { chatCaller, chatIdOf, checkOrigin, splitChatId, type ChatCaller } from "../../chat/access.ts";
 import { checkSignature } from "../../chat/signed-url.ts";
 import { availability, chatSettings, startChat } from "../../chat/start.ts";
+import { DEFAULT_CHAT_ATTACHMENTS } from "../../config/schema.ts";
 import { issueChatToken, verifyChatToken } from "../../chat/token.ts";
 import { VISIBILITIES } from "../../chat/visibility.ts";
 import type { CompiledConfig } from "../../config/compiled.ts";
@@ -192,7 +193,8 @@ export const chatRoutes: RouteDef[] = [
     summary: "Send a file: the bytes as the body, its type as Content-Type, ?name= and ?clientId=. Type and size limits per tenant",
     handler: async ({ req, env, params }) =>
       session(req, env, params.id!, async (c) => {
-        const limits = chatSettings(c.cfg).attachments;
+        // A social conversation works without website chat: its agents' files take the default limits.
+        const limits = c.cfg.raw.chat?.attachments ?? (c.staff ? DEFAULT_CHAT_ATTACHMENTS : chatSettings(c.cfg).attachments);
         const q = new URL(req.url).searchParams;
         const clientId = q.get("clientId") ?? "";
         if (!clientId || clientId.length > 100) throw badRequest("invalid_client_id", "clientId: 1 to 100 characters, unique per message");
