@@ -10,7 +10,6 @@ import { DEFAULT_CUSTOMER_MESSAGE_RATE, MAX_TEXT } from "../workers/chat/limits.
 import { take, type Bucket, type Rate } from "../workers/chat/rate.ts";
 import { signPath } from "../workers/chat/signed-url.ts";
 import { mailTranscript, writeTranscript, type MailOutcome } from "../workers/chat/transcript.ts";
-import { queueSms } from "../workers/sms/outbound.ts";
 import { estimateWaitSeconds } from "../workers/chat/wait.ts";
 import { announcedToCustomer, canSee, postVisibility, servesCustomer, type ChatRole, type Visibility } from "../workers/chat/visibility.ts";
 import { CLOSE_REVOKED, checkHeld, REVOCATION_CHECK_MS, type Held } from "../workers/auth/revocation.ts";
@@ -24,7 +23,7 @@ import { interactionQueue } from "../workers/ucs/interaction-reads.ts";
 import { finishPending, finishRetry, idleAlertAt, idleRestartDue, idleStep, messageCap, nextChatAlarm, nextPositionAt, positionText } from "../workers/chat/policy.ts";
 import type { ChatFrame, ChatMessage, MessageExtra } from "../workers/protocol/chat.ts";
 import type { Channel } from "../workers/social/types.ts";
-import { windowOf, type Window } from "../workers/social/window.ts";
+import type { Window } from "../workers/social/window.ts";
 
 
 /** The most a reader gets in one answer; it asks again from the last sequence it got. */
@@ -165,47 +164,21 @@ export abstract class ChatCore extends DurableObject<Env> {
         this.store.saveMeta(m);
         this.ctx.waitUntil(classifyChat(this.env, m.tenant, m.interactionId, stored.text).catch((e: unknown) => console.error("classify chat", e)));
       }
-    } else if (stored.visibility === "all" && stored.kind === "text") await this.toSms(stored);
-    if (p.role !== "customer" && stored.visibility === "all" && this.meta().social) await this.toSocial(stored);
+    } else if (stored.visibility === "all") await this.carryOut(stored);
     return view;
   }
 
-  /** A social channel's conversation: staff's words to the customer go out on it (chat-social.ts). */
-  protected async toSocial(_stored: StoredMessage): Promise<void> {}
+  /** A chat carried by SMS or a social channel: what staff say to the customer goes out on it (chat-social.ts). */
+  protected async carryOut(_stored: StoredMessage): Promise<void> {}
 
-  /** What a staff message to the customer starts with on a social channel (its delivery state);
-   *  refuses it when the customer's window has closed. Nothing for other chats. */
-  protected outboundExtra(role: ChatRole, visibility: Visibility): MessageExtra | null {
-    const m = this.meta();
-    if (!m.social || role === "customer" || visibility !== "all") return null;
-    const refusal = this.windowRefusal();
-    if (refusal) fail(new AppError(409, "window_closed", refusal));
-    return { delivery: "sending" };
-  }
-
-  protected windowRefusal(): string | null {
+  /** What a staff message to the customer starts with on a social channel, or a refusal (chat-social.ts). */
+  protected outboundExtra(_role: ChatRole, _visibility: Visibility): MessageExtra | null {
     return null;
   }
 
-  protected socialWindowNow(): Window | null {
-    const s = this.meta().social;
-    return s ? windowOf(s.channel, s.lastInboundAt, Date.now()) : null;
-  }
-
-  /** SMS session mode: what staff say to the customer goes out as SMS (what staff say among themselves does not). */
-  protected async toSms(stored: StoredMessage): Promise<void> {
-    const m = this.meta();
-    if (!m.sms) return;
-    try {
-      const cfg = await getConfig(this.env.DB, m.tenant);
-      const center = cfg.raw.numbers.find((n) => n.number === m.sms!.center);
-      if (!center) throw new Error(`number ${m.sms.center} is no longer configured`);
-      await queueSms(this.env, cfg, { interactionId: m.interactionId, center, to: m.sms.customer, body: stored.text, author: stored.from });
-    } catch (err) {
-      const why = err instanceof AppError ? err.message : "it could not be queued";
-      this.notice(`Not sent by SMS: ${why}`, "staff", Date.now());
-      if (!(err instanceof AppError)) console.error(`chat ${m.interactionId}: SMS`, err);
-    }
+  /** A social channel's state for ChatState (chat-social.ts). */
+  protected socialState(): ChatState["social"] {
+    return undefined;
   }
 
   /** A chat is a conversation, not a store: its length is capped (and so is its transcript's write).
@@ -387,8 +360,8 @@ export abstract class ChatCore extends DurableObject<Env> {
 
   protected stateOf(): ChatState {
     const m = this.meta();
-    const w = this.socialWindowNow();
-    return { interactionId: m.interactionId, ...(m.social && w ? { social: { channel: m.social.channel, window: w } } : {}), status: m.status, position: m.position, ewtSeconds: m.ewtSeconds, participants: this.store.participants(), last: this.store.lastSeq(), endReason: m.endReason };
+    const social = this.socialState();
+    return { interactionId: m.interactionId, ...(social ? { social } : {}), status: m.status, position: m.position, ewtSeconds: m.ewtSeconds, participants: this.store.participants(), last: this.store.lastSeq(), endReason: m.endReason };
   }
 
   protected notice(text: string, visibility: Visibility, at: number): void {

@@ -1,16 +1,21 @@
-// The ChatSession's social-channel side: a customer's message placed by the provider's time (late
-// ones flagged), a message patched when its media is stored or its delivery state moves, a message
-// sent from the provider's own inbox, templates outside the window, and staff's words carried out on
-// the channel. chat-core.ts calls toSocial and windowRefusal; chat-session.ts extends this.
+// The ChatSession's carried side: a chat carried by SMS (session mode) or a social channel. What staff
+// say to the customer goes out as SMS or on the channel (carryOut, called by chat-core.ts). On a
+// social channel: a customer's message placed by the provider's time (a late one flagged), a message
+// patched when its media is stored or its delivery state moves, a message sent from the provider's
+// own inbox, templates, and staff's free text refused once the customer's window has closed.
+// chat-session.ts extends this.
 import { AppError, badRequest, conflict, fail, forbidden } from "../workers/kernel/errors.ts";
+import { getConfig } from "../workers/config/store.ts";
+import { queueSms } from "../workers/sms/outbound.ts";
 import { signPath } from "../workers/chat/signed-url.ts";
 import { servesCustomer } from "../workers/chat/visibility.ts";
 import type { ChatMessage, MessageExtra } from "../workers/protocol/chat.ts";
 import { queueSocial, type SocialTarget } from "../workers/social/outbound.ts";
 import type { Delivery, Outbound } from "../workers/social/types.ts";
 import { deliveryRank } from "../workers/social/types.ts";
-import { freeTextRefusal } from "../workers/social/window.ts";
-import { ChatCore } from "./chat-core.ts";
+import { freeTextRefusal, windowOf, type Window } from "../workers/social/window.ts";
+import type { ChatRole, Visibility } from "../workers/chat/visibility.ts";
+import { ChatCore, type ChatState } from "./chat-core.ts";
 import type { StoredMessage } from "./chat-store.ts";
 import { guard, type Result } from "./result.ts";
 
@@ -97,13 +102,50 @@ export abstract class ChatSocial extends ChatCore {
     });
   }
 
-  protected override windowRefusal(): string | null {
+  /** Staff's message to the customer starts 'sending', or is refused when the customer's window has closed. */
+  protected override outboundExtra(role: ChatRole, visibility: Visibility): MessageExtra | null {
     const m = this.meta();
+    if (!m.social || role === "customer" || visibility !== "all") return null;
     const w = this.socialWindowNow();
-    return m.social && w ? freeTextRefusal(m.social.channel, w) : null;
+    const refusal = w ? freeTextRefusal(m.social.channel, w) : null;
+    if (refusal) fail(new AppError(409, "window_closed", refusal));
+    return { delivery: "sending" };
   }
 
-  protected override async toSocial(stored: StoredMessage): Promise<void> {
+  protected override socialState(): ChatState["social"] {
+    const s = this.meta().social;
+    const w = this.socialWindowNow();
+    return s && w ? { channel: s.channel, window: w } : undefined;
+  }
+
+  private socialWindowNow(): Window | null {
+    const s = this.meta().social;
+    return s ? windowOf(s.channel, s.lastInboundAt, Date.now()) : null;
+  }
+
+  /** SMS session mode: what staff say to the customer goes out as SMS (what staff say among themselves does not). */
+  private async toSms(stored: StoredMessage): Promise<void> {
+    const m = this.meta();
+    if (!m.sms) return;
+    try {
+      const cfg = await getConfig(this.env.DB, m.tenant);
+      const center = cfg.raw.numbers.find((n) => n.number === m.sms!.center);
+      if (!center) throw new Error(`number ${m.sms.center} is no longer configured`);
+      await queueSms(this.env, cfg, { interactionId: m.interactionId, center, to: m.sms.customer, body: stored.text, author: stored.from });
+    } catch (err) {
+      const why = err instanceof AppError ? err.message : "it could not be queued";
+      this.notice(`Not sent by SMS: ${why}`, "staff", Date.now());
+      if (!(err instanceof AppError)) console.error(`chat ${m.interactionId}: SMS`, err);
+    }
+  }
+
+  protected override async carryOut(stored: StoredMessage): Promise<void> {
+    const m = this.meta();
+    if (m.sms && stored.kind === "text") return this.toSms(stored);
+    if (m.social) return this.toSocial(stored);
+  }
+
+  private async toSocial(stored: StoredMessage): Promise<void> {
     // A template is carried by sendTemplate; an agent's text or file here.
     if (stored.extra?.template) return;
     const w = this.socialWindowNow();

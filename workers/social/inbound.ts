@@ -9,7 +9,7 @@ import { newId } from "../kernel/ids.ts";
 import { routeNew } from "../interactions/ingest.ts";
 import { e164 } from "../kernel/phone.ts";
 import { getContact, identifyContact } from "../ucs/contacts.ts";
-import { createInteraction } from "../ucs/interactions.ts";
+import { createInteraction, getInteractionRow } from "../ucs/interactions.ts";
 import { renderTemplate, type FieldValues } from "../workflow/field-codes.ts";
 import { chatStub } from "../../durable-objects/names.ts";
 import { unwrap } from "../../durable-objects/result.ts";
@@ -97,7 +97,7 @@ async function acknowledge(env: Env, cfg: CompiledConfig, a: AccountConfig, m: I
   if (!r) return;
   const tenant = cfg.raw.tenant.id;
   const target: SocialTarget = { tenant, interactionId, channel: m.channel, account: a.id, user: m.user };
-  const contact = (await env.DB.prepare("SELECT contact_id FROM interactions WHERE tenant_id = ? AND id = ?").bind(tenant, interactionId).first<{ contact_id: string | null }>())?.contact_id;
+  const contact = (await getInteractionRow(env.DB, tenant, interactionId)).contactId;
   const c = contact ? await getContact(env.DB, tenant, contact) : null;
   const values: FieldValues = { contact: c ? { firstName: c.firstName, lastName: c.lastName } : undefined, interaction: { id: interactionId, receivedAt: m.at }, tenant: { name: cfg.raw.tenant.name }, now: Date.now() };
   const text = renderTemplate(r.text, values);
@@ -153,9 +153,8 @@ export async function receiveMessage(env: Env, cfg: CompiledConfig, a: AccountCo
   }
   await env.DB.batch([threadInbound(env.DB, tenant, m.channel, a.id, m.user, m.at, now), inboundPosted(env.DB, tenant, id, conv.id, now)]);
   if (conv.created) {
-    const st = await env.DB.prepare("SELECT queue, priority, categories, attributes, subject, contact_id FROM interactions WHERE tenant_id = ? AND id = ?").bind(tenant, conv.id).first<{ queue: string; priority: number; categories: string; attributes: string; subject: string; contact_id: string | null }>();
-    if (st)
-      await routeNew(env, tenant, st.queue, { id: conv.id, media: "chat", priority: st.priority, subject: st.subject, contactId: st.contact_id, categories: JSON.parse(st.categories) as string[], attributes: JSON.parse(st.attributes) as Record<string, string> }, `social:${m.channel}`);
+    const st = await getInteractionRow(env.DB, tenant, conv.id);
+    await routeNew(env, tenant, st.queue ?? cfg.workflows.get(a.cfg.workflow)!.queue, { id: conv.id, media: "chat", priority: st.priority, subject: st.subject, contactId: st.contactId, categories: st.categories, attributes: st.attributes }, `social:${m.channel}`);
     await acknowledge(env, cfg, a, m, conv.id).catch((e: unknown) => console.error(`social ${id}: acknowledgement`, e));
   }
   return { interactionId: conv.id, duplicate: !rec.created };
