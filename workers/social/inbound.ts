@@ -111,7 +111,8 @@ async function acknowledge(env: Env, cfg: CompiledConfig, a: AccountConfig, m: I
   }
 }
 
-export async function receiveMessage(env: Env, cfg: CompiledConfig, a: AccountConfig, m: InboundMessage): Promise<InboundOutcome> {
+/** `exec`: the request's context; with it, marking the message done is not waited for (see below). */
+export async function receiveMessage(env: Env, cfg: CompiledConfig, a: AccountConfig, m: InboundMessage, exec?: ExecutionContext): Promise<InboundOutcome> {
   const tenant = cfg.raw.tenant.id;
   const now = Date.now();
   const rec = await recordInbound(env.DB, { tenant, id: newId("sm"), channel: m.channel, account: a.id, user: m.user, providerId: m.providerId, kind: m.kind, body: m.text.slice(0, 10_000), providerAt: m.at, flagged: m.flagged ?? null, raw: m.raw ?? null, at: now });
@@ -151,7 +152,11 @@ export async function receiveMessage(env: Env, cfg: CompiledConfig, a: AccountCo
     unwrap(await chat.socialInbound({ clientId: `${id}.${row.idx}`, at: m.at, text: row.name, file, extra }));
     if (out.state === "pending") await queueMediaRetry(env, tenant, id, row.idx, out.nextAt);
   }
-  await env.DB.batch([threadInbound(env.DB, tenant, m.channel, a.id, m.user, m.at, now), inboundPosted(env.DB, tenant, id, conv.id, now)]);
+  // 'posted' only spares a provider's retry the work: every step above is idempotent (the chat keys
+  // each message by its id, a stored media item is not fetched again), so the answer need not wait for it.
+  const posted = env.DB.batch([threadInbound(env.DB, tenant, m.channel, a.id, m.user, m.at, now), inboundPosted(env.DB, tenant, id, conv.id, now)]);
+  if (exec && !conv.created) exec.waitUntil(posted.catch((e: unknown) => console.error(`social ${id}: not marked posted (a retry completes it)`, e)));
+  else await posted;
   if (conv.created) {
     const st = await getInteractionRow(env.DB, tenant, conv.id);
     await routeNew(env, tenant, st.queue ?? cfg.workflows.get(a.cfg.workflow)!.queue, { id: conv.id, media: "chat", priority: st.priority, subject: st.subject, contactId: st.contactId, categories: st.categories, attributes: st.attributes }, `social:${m.channel}`);

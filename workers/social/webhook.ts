@@ -95,7 +95,7 @@ async function signedAccounts(env: Env, provider: "whatsapp" | "meta", raw: Uint
   return owned;
 }
 
-async function dispatch(env: Env, events: SocialEvent[], ownerOf: (account: string) => CompiledConfig | undefined): Promise<WebhookSummary> {
+async function dispatch(env: Env, exec: ExecutionContext | undefined, events: SocialEvent[], ownerOf: (account: string) => CompiledConfig | undefined): Promise<WebhookSummary> {
   const sum: WebhookSummary = { received: 0, duplicates: 0, statuses: 0, ignored: 0, failed: 0 };
   for (const ev of events) {
     const cfg = ownerOf(ev.account);
@@ -107,7 +107,7 @@ async function dispatch(env: Env, events: SocialEvent[], ownerOf: (account: stri
     try {
       if (ev.type === "status") sum.statuses += (await receiveStatus(env, cfg, a, ev)) > 0 ? 1 : 0;
       else {
-        const out = ev.type === "echo" ? await receiveEcho(env, cfg, a, ev) : await receiveMessage(env, cfg, a, ev);
+        const out = ev.type === "echo" ? await receiveEcho(env, cfg, a, ev) : await receiveMessage(env, cfg, a, ev, exec);
         if (out.duplicate) sum.duplicates++;
         else sum.received++;
       }
@@ -124,7 +124,7 @@ const answer = (sum: WebhookSummary) =>
   sum.failed > 0 ? Response.json({ error: { code: "retry", message: `${sum.failed} event(s) could not be processed now; they are kept, send the webhook again` }, ...sum }, { status: 503 }) : Response.json(sum);
 
 /** WhatsApp's and Meta's POST: signed by the owning tenant's app secret. */
-export async function metaWebhook(env: Env, provider: "whatsapp" | "meta", req: Request): Promise<Response> {
+export async function metaWebhook(env: Env, provider: "whatsapp" | "meta", req: Request, exec?: ExecutionContext): Promise<Response> {
   const raw = await readLimited(req, MAX_WEBHOOK_BYTES);
   const header = req.headers.get("X-Hub-Signature-256");
   if (!header) throw unverified("X-Hub-Signature-256");
@@ -133,7 +133,7 @@ export async function metaWebhook(env: Env, provider: "whatsapp" | "meta", req: 
   const body = parseBody(raw);
   const events = provider === "whatsapp" ? whatsappEvents(body) : { events: metaEvents(body), errors: [] };
   for (const e of events.errors) console.warn(`whatsapp webhook error: ${e}`);
-  return answer(await dispatch(env, events.events, (acc) => owned.get(acc)));
+  return answer(await dispatch(env, exec, events.events, (acc) => owned.get(acc)));
 }
 
 /** The subscription handshake: hub.challenge back when hub.verify_token is one of the provider's accounts' tokens. */
@@ -155,7 +155,7 @@ export async function metaHandshake(env: Env, provider: Provider, url: URL): Pro
 }
 
 /** Telegram's POST for one bot: its secret token, then one Update. */
-export async function telegramWebhook(env: Env, botId: string, req: Request): Promise<Response> {
+export async function telegramWebhook(env: Env, botId: string, req: Request, exec?: ExecutionContext): Promise<Response> {
   const header = req.headers.get("X-Telegram-Bot-Api-Secret-Token");
   if (!header || !/^\d{1,30}$/.test(botId)) throw unverified("X-Telegram-Bot-Api-Secret-Token");
   const owner = (await ownersOf(env, "telegram", [botId]))[0];
@@ -165,5 +165,5 @@ export async function telegramWebhook(env: Env, botId: string, req: Request): Pr
   if (!cfg || !secret || !(await sameSecret(secret, header))) throw unverified("X-Telegram-Bot-Api-Secret-Token");
   const raw = await readLimited(req, MAX_WEBHOOK_BYTES);
   const events = telegramEvents(parseBody(raw), botId);
-  return answer(await dispatch(env, events, (acc) => (acc === botId ? cfg : undefined)));
+  return answer(await dispatch(env, exec, events, (acc) => (acc === botId ? cfg : undefined)));
 }

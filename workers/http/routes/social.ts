@@ -27,7 +27,7 @@ export const socialRoutes: RouteDef[] = [
   route({
     method: "post", path: "/api/v1/social/whatsapp", access: "public", tags: ["social"],
     summary: "WhatsApp Cloud API's webhook (X-Hub-Signature-256 with the app secret): messages, statuses and errors, each to its tenant by phone number id",
-    handler: ({ req, env }) => metaWebhook(env, "whatsapp", req),
+    handler: ({ req, env, exec }) => metaWebhook(env, "whatsapp", req, exec),
   }),
   route({
     method: "get", path: "/api/v1/social/meta", access: "public", tags: ["social"],
@@ -37,12 +37,12 @@ export const socialRoutes: RouteDef[] = [
   route({
     method: "post", path: "/api/v1/social/meta", access: "public", tags: ["social"],
     summary: "Messenger's and Instagram's webhook (X-Hub-Signature-256): messages, echoes, reactions, edits, delivery and read, each to its tenant by page or Instagram id",
-    handler: ({ req, env }) => metaWebhook(env, "meta", req),
+    handler: ({ req, env, exec }) => metaWebhook(env, "meta", req, exec),
   }),
   route({
     method: "post", path: "/api/v1/social/telegram/:botId", access: "public", tags: ["social"],
     summary: "A Telegram bot's webhook (X-Telegram-Bot-Api-Secret-Token): one Update, exactly once by update_id",
-    handler: ({ req, env, params }) => telegramWebhook(env, params.botId!, req),
+    handler: ({ req, env, params, exec }) => telegramWebhook(env, params.botId!, req, exec),
   }),
   route({
     method: "get", path: "/api/v1/social/templates", access: "agent", tags: ["social", "agent"],
