@@ -11,6 +11,7 @@ import { callbackRoutes } from "./http/routes/callbacks.ts";
 import { chatRoutes } from "./http/routes/chat-visitor.ts";
 import { chatStaffRoutes } from "./http/routes/chat-staff.ts";
 import { socialRoutes } from "./http/routes/social.ts";
+import { eventRoutes } from "./http/routes/events.ts";
 import { smsRoutes } from "./http/routes/sms.ts";
 import { mm7Routes } from "./http/routes/mm7.ts";
 import { contactRoutes } from "./http/routes/contacts.ts";
@@ -31,7 +32,7 @@ export { Dashboard } from "../durable-objects/dashboard.ts";
 export { Classifier } from "../durable-objects/classifier.ts";
 
 const routes: RouteDef[] = [];
-routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, ...agentRoutes, ...queueRoutes, ...supervisorRoutes, ...contactRoutes, ...adminRoutes, ...secretRoutes, ...classifierRoutes, ...emailRoutes, ...formRoutes, ...callbackRoutes, ...chatRoutes, ...chatStaffRoutes, ...smsRoutes, ...mm7Routes, ...socialRoutes);
+routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, ...agentRoutes, ...queueRoutes, ...supervisorRoutes, ...contactRoutes, ...adminRoutes, ...secretRoutes, ...classifierRoutes, ...emailRoutes, ...formRoutes, ...callbackRoutes, ...chatRoutes, ...chatStaffRoutes, ...smsRoutes, ...mm7Routes, ...socialRoutes, ...eventRoutes);
 const router = buildRouter(routes);
 
 export default {

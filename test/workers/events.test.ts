@@ -1,62 +1,133 @@
-// The one writer of interaction_events: literal rows, rows copied from the interaction, and guards.
-import { env } from "cloudflare:workers";
+// The event log (issue 16): contiguous per-tenant sequences under concurrent transitions, paging with
+// `after`, `limit` and `type`, the live stream resumed from Last-Event-ID, keys scoped to events, and
+// the audit entries of configuration changes and logins.
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { newId } from "../../workers/kernel/ids.ts";
-import { AS_IS, eventStatements } from "../../workers/ucs/events.ts";
+import { makeTenant, submit, until, type Tenant } from "../helpers.ts";
 
-const db = () => env.DB;
-const tenant = () => newId("t");
-
-async function interaction(t: string, id: string) {
-  await db()
-    .prepare(`INSERT INTO interactions (tenant_id, id, media, channel, direction, thread_id, state, queue, agent_id, priority, categories, attributes, created_at, updated_at)
-              VALUES (?, ?, 'email', 'email', 'inbound', ?, 'handling', 'sales', 'ann', 0, '[]', '{}', 1, 1)`)
-    .bind(t, id, id)
-    .run();
+interface Ev {
+  id: string;
+  type: string;
+  sequence: number;
+  subject?: string;
+  actor: string;
+  data?: Record<string, unknown>;
 }
-const events = (t: string) =>
-  db().prepare("SELECT interaction_id, actor, action, from_state, to_state, queue, agent_id, reason FROM interaction_events WHERE tenant_id = ? ORDER BY seq").bind(t).all().then((r) => r.results);
 
-describe("eventStatements", () => {
-  it("appends literal events in order, ten to a statement, with the reason as JSON", async () => {
-    const t = tenant();
-    const rows = Array.from({ length: 23 }, (_, i) => ({ tenant: t, interaction: `i${i}`, at: i, actor: "system", action: `a${i}`, to: "queued", queue: "q", reason: i === 0 ? { why: "first" } : undefined }));
-    const st = eventStatements(db(), rows);
-    expect(st).toHaveLength(3);
-    await db().batch(st);
-    const got = await events(t);
-    expect(got.map((e) => e.action)).toEqual(rows.map((r) => r.action));
-    expect(got[0]).toMatchObject({ from_state: null, to_state: "queued", queue: "q", agent_id: null, reason: '{"why":"first"}' });
-    expect(got[1]!.reason).toBeNull();
+const admins = () => makeTenant([{ id: "adm", role: "admin", capacity: {} }, { id: "sup", role: "supervisor", capacity: {} }, { id: "ana", capacity: { email: 2 } }]);
+
+async function eventsKey(t: Tenant): Promise<string> {
+  return (await t.call<{ key: string }>("/api/v1/admin/event-keys", { method: "POST", as: "adm", expect: 201 })).key;
+}
+
+const get = (path: string, key: string, headers: Record<string, string> = {}) => exports.default.fetch(new Request(`http://parley.test${path}`, { headers: { Authorization: `Bearer ${key}`, ...headers } }));
+
+async function all(key: string): Promise<Ev[]> {
+  const out: Ev[] = [];
+  let after = 0;
+  for (;;) {
+    const r = await (await get(`/api/v1/events?after=${after}&limit=50`, key)).json<{ events: Ev[]; next: number }>();
+    out.push(...r.events);
+    if (r.events.length < 50) return out;
+    after = r.next;
+  }
+}
+
+describe("the event log", () => {
+  it("numbers a tenant's events 1, 2, 3… with no gap or repeat under concurrent transitions", async () => {
+    const t = await admins();
+    const key = await eventsKey(t);
+    await Promise.all(Array.from({ length: 30 }, (_, i) => submit(t, { subject: `concurrent ${i}`, externalId: `c-${i}` })));
+    // The queue's own writes reach D1 through its outbox, a moment later.
+    const events = await until(async () => {
+      const l = await all(key);
+      return l.filter((e) => e.type === "parley.interaction.queued").length === 30 ? l : null;
+    }, "every queued event");
+    const seqs = events.map((e) => e.sequence);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    expect(events.filter((e) => e.type === "parley.interaction.created")).toHaveLength(30);
+    expect(events.filter((e) => e.type === "parley.interaction.queued")).toHaveLength(30);
+    expect(events[0]).toMatchObject({ id: `${t.id}:1`, sequence: 1 });
+    expect(events[0]).toHaveProperty("specversion", "1.0");
   });
 
-  it("copies AS_IS fields from the interaction's row and writes nothing for an unknown interaction", async () => {
-    const t = tenant();
-    await interaction(t, "i1");
-    await db().batch(eventStatements(db(), [
-      { tenant: t, interaction: "i1", at: 5, actor: "delivery", action: "sms_sent", from: AS_IS, to: AS_IS, queue: AS_IS, agent: AS_IS, reason: { smsId: "s1" } },
-      { tenant: t, interaction: "nope", at: 5, actor: "delivery", action: "sms_sent", from: AS_IS, to: AS_IS },
-    ]));
-    expect(await events(t)).toEqual([{ interaction_id: "i1", actor: "delivery", action: "sms_sent", from_state: "handling", to_state: "handling", queue: "sales", agent_id: "ann", reason: '{"smsId":"s1"}' }]);
+  it("pages after a sequence, filters by type, and refuses bad cursors, filters and keys with a clear error", async () => {
+    const t = await admins();
+    const key = await eventsKey(t);
+    for (let i = 0; i < 3; i++) await submit(t, { subject: `one ${i}` });
+    const first = await (await get("/api/v1/events?after=0&limit=2", key)).json<{ events: Ev[]; next: number }>();
+    expect(first.events.map((e) => e.sequence)).toEqual([1, 2]);
+    const rest = await (await get(`/api/v1/events?after=${first.next}&limit=100`, key)).json<{ events: Ev[] }>();
+    expect(rest.events[0]!.sequence).toBe(3);
+    const created = await (await get("/api/v1/events?type=parley.interaction.created", key)).json<{ events: Ev[] }>();
+    expect(created.events.map((e) => e.type)).toEqual(["parley.interaction.created", "parley.interaction.created", "parley.interaction.created"]);
+    const family = await (await get("/api/v1/events?type=parley.interaction.*&limit=1000", key)).json<{ events: Ev[] }>();
+    expect(family.events.length).toBeGreaterThanOrEqual(6);
+    for (const q of ["after=-1", "after=abc", "limit=0", "limit=1001", "type=interaction.created", "type=parley.Interaction"]) {
+      const r = await get(`/api/v1/events?${q}`, key);
+      expect(r.status, q).toBe(400);
+    }
+    // The ingest and read keys read no events; nor does another tenant's events key.
+    expect((await get("/api/v1/events", t.key)).status).toBe(403);
+    expect((await get("/api/v1/events", t.readKey)).status).toBe(403);
+    const other = await admins();
+    const theirs = await (await get("/api/v1/events", await eventsKey(other))).json<{ events: Ev[] }>();
+    expect(theirs.events.every((e) => e.id.startsWith(`${other.id}:`))).toBe(true);
   });
 
-  it("writes a guarded event only when the guard holds in the same statement", async () => {
-    const t = tenant();
-    await interaction(t, "i1");
-    const guard = { sql: "NOT EXISTS (SELECT 1 FROM interaction_events WHERE tenant_id = ? AND action = 'once')", params: [t] };
-    const once = () => eventStatements(db(), [{ tenant: t, interaction: "i1", at: 1, actor: "x", action: "once", to: "new" }], guard);
-    const onceAsIs = () => eventStatements(db(), [{ tenant: t, interaction: "i1", at: 1, actor: "x", action: "once", to: AS_IS }], guard);
-    await db().batch(once());
-    await db().batch(once());
-    await db().batch(onceAsIs());
-    expect((await events(t)).map((e) => e.action)).toEqual(["once"]);
+  it("streams the events live over Server-Sent Events and resumes after Last-Event-ID", async () => {
+    const t = await admins();
+    const key = await eventsKey(t);
+    await submit(t, { subject: "before the stream" });
+    const read = async (headers: Record<string, string>, want: number): Promise<{ id: number; type: string }[]> => {
+      const res = await get("/api/v1/events/stream", key, headers);
+      expect(res.headers.get("Content-Type")).toMatch(/^text\/event-stream/);
+      const reader = res.body!.getReader();
+      const dec = new TextDecoder();
+      let buf = "";
+      const got: { id: number; type: string }[] = [];
+      while (got.length < want) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += dec.decode(value, { stream: true });
+        let i;
+        while ((i = buf.indexOf("\n\n")) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const id = /^id: (\d+)$/m.exec(block)?.[1];
+          const type = /^event: (.+)$/m.exec(block)?.[1];
+          if (id && type) got.push({ id: Number(id), type });
+        }
+      }
+      await reader.cancel();
+      return got;
+    };
+    const live = read({}, 4);
+    // Written while the stream is open: it comes through.
+    await new Promise((r) => setTimeout(r, 100));
+    await submit(t, { subject: "during the stream" });
+    const first = await live;
+    expect(first.map((e) => e.id)).toEqual([1, 2, 3, 4]);
+    const resumed = await read({ "Last-Event-ID": "2" }, 2);
+    expect(resumed.map((e) => e.id)).toEqual([3, 4]);
+    expect((await get("/api/v1/events/stream", key, { "Last-Event-ID": "x" })).status).toBe(400);
   });
 
-  it("guards on changes() after an insert that did nothing", async () => {
-    const t = tenant();
-    await interaction(t, "i1");
-    const dup = db().prepare("INSERT INTO interactions (tenant_id, id, media, channel, direction, thread_id, state, queue, priority, categories, attributes, created_at, updated_at) VALUES (?, 'i1', 'email', 'email', 'inbound', 'i1', 'new', 'q', 0, '[]', '{}', 1, 1) ON CONFLICT DO NOTHING").bind(t);
-    await db().batch([dup, ...eventStatements(db(), [{ tenant: t, interaction: "i1", at: 1, actor: "x", action: "created", to: "new" }], { sql: "changes() = 1", params: [] })]);
-    expect(await events(t)).toEqual([]);
+  it("records configuration changes and logins, failed ones too, for the audit view", async () => {
+    const t = await admins();
+    const cfg = await t.call<{ config: Record<string, unknown> }>("/api/v1/admin/config", { as: "adm" });
+    const put = await t.api("/api/v1/admin/config", { method: "PUT", as: "adm", json: { ...cfg.config, skills: ["billing", "tech", "spanish", "vip", "french"] }, headers: { "CF-Connecting-IP": "203.0.113.7" } });
+    expect(put.status).toBe(200);
+    const login = (password: string) => exports.default.fetch(new Request("http://parley.test/api/v1/auth/login", { method: "POST", headers: { "Content-Type": "application/json", "CF-Connecting-IP": "198.51.100.9" }, body: JSON.stringify({ tenant: t.id, login: "ana", password }) }));
+    expect((await login("not-her-password")).status).toBe(401);
+    const audit = await t.call<{ events: Ev[] }>("/api/v1/audit?type=parley.config.*,parley.auth.*", { as: "sup" });
+    expect(audit.events.map((e) => e.type)).toEqual(["parley.auth.login_failed", "parley.config.changed"]);
+    expect(audit.events[1]).toMatchObject({ actor: "agent:adm", origin: "203.0.113.7", data: { sections: ["skills"] } });
+    expect(audit.events[0]).toMatchObject({ actor: "anonymous", origin: "198.51.100.9", subject: "login:ana", data: { login: "ana", known: true } });
+    expect(JSON.stringify(audit.events[0])).not.toContain("not-her-password");
+    // Agents do not read the audit log; nobody writes it through the API.
+    expect((await t.api("/api/v1/audit", { as: "ana" })).status).toBe(403);
+    const byActor = await t.call<{ events: Ev[] }>("/api/v1/audit?actor=agent:adm", { as: "adm" });
+    expect(byActor.events.every((e) => e.actor === "agent:adm")).toBe(true);
   });
 });

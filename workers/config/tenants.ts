@@ -3,6 +3,7 @@
 // the per-isolate cache of compiled configs is ./store.ts).
 import { parseConfig, withoutSecrets, type ParseOptions, type TenantConfig } from "./schema.ts";
 import { secretRefs } from "./secret-refs.ts";
+import { appendEventSql } from "../ucs/event-log.ts";
 import { socialAccounts } from "./social.ts";
 import { missingSecrets } from "../secrets/store.ts";
 import { badRequest, conflict, notFound } from "../kernel/errors.ts";
@@ -38,7 +39,7 @@ export async function loadTenantConfig(db: D1Database, tenantId: string): Promis
 }
 
 /** Replaces a tenant's config (admin). The tenant id in the body must be the caller's. */
-export async function replaceTenantConfig(db: D1Database, tenantId: string, input: unknown, opts: { expectedVersion?: number } & ParseOptions = {}): Promise<{ config: TenantConfig; version: number }> {
+export async function replaceTenantConfig(db: D1Database, tenantId: string, input: unknown, opts: { expectedVersion?: number; actor?: string; origin?: string | null } & ParseOptions = {}): Promise<{ config: TenantConfig; version: number }> {
   const cfg = parseConfig(input, opts);
   if (cfg.tenant.id !== tenantId) throw badRequest("invalid_config", `tenant.id: must be '${tenantId}'`);
   await checkSecretsSet(db, cfg);
@@ -54,6 +55,8 @@ export async function replaceTenantConfig(db: D1Database, tenantId: string, inpu
   const st = await tenantStatements(cfg, { version, existingLogins: new Set(existing) });
   // In the same batch as the new config version: a reader that sees the new config sees these too.
   for (const agentId of changedLogins(current.config.agents, cfg.agents)) st.push(bumpTokenVersion(tenantId, agentId));
+  // The audit log's entry, in the same batch: a config that changed is a config whose change is logged.
+  st.push(appendEventSql({ tenant: tenantId, type: "parley.config.changed", subject: "config", at: Date.now(), actor: opts.actor ?? "system", origin: opts.origin ?? null, data: { version, previous: current.version, sections: changedSections(current.config, cfg) } }));
   await db.batch(bindAll(db, st));
   return { config: withoutSecrets(cfg), version };
 }
@@ -101,4 +104,11 @@ async function checkMailboxesFree(db: D1Database, cfg: TenantConfig): Promise<vo
     const i = cfg.mailboxes.findIndex((m) => m.address.toLowerCase() === first);
     throw badRequest("invalid_config", `mailboxes[${i}].address: '${first}' belongs to another tenant`);
   }
+}
+
+/** The top-level sections whose JSON differs (passwords aside): what a config change touched. */
+function changedSections(before: TenantConfig, after: TenantConfig): string[] {
+  const a = withoutSecrets(before) as unknown as Record<string, unknown>;
+  const b = withoutSecrets(after) as unknown as Record<string, unknown>;
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();
 }

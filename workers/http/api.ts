@@ -14,7 +14,8 @@ import { readLimited } from "../kernel/read-limited.ts";
  * "read_or_agent": the tenant's read key (history, messages, attachments, the outbox) or an agent.
  * An ingest key never reads and a read key never writes.
  */
-export type Access = "public" | "ingest" | Role | "ingest_or_agent" | "read_or_agent";
+/** `events`: a key scoped to reading events, or an admin's token. */
+export type Access = "public" | "ingest" | Role | "ingest_or_agent" | "read_or_agent" | "events";
 
 export type Caller = { kind: "user"; tenant: string; agentId: string; role: Role; version: number; expiresAt: number } | { kind: KeyKind; tenant: string };
 
@@ -88,7 +89,7 @@ async function keyOwner(db: D1Database, key: string): Promise<KeyOwner> {
 }
 
 /** The kind of API key a route takes, if any. */
-const keyKindFor = (access: Access): KeyKind | null => (access === "ingest" || access === "ingest_or_agent" ? "ingest" : access === "read_or_agent" ? "read" : null);
+const keyKindFor = (access: Access): KeyKind | null => (access === "ingest" || access === "ingest_or_agent" ? "ingest" : access === "read_or_agent" ? "read" : access === "events" ? "events" : null);
 
 function bearer(req: Request, allowQuery: boolean): string | null {
   const h = req.headers.get("Authorization");
@@ -116,14 +117,15 @@ export async function authenticate(req: Request, env: Env, access: Access): Prom
     const agent = cfg?.agents.get(p.agentId);
     if (!cfg || !agent) throw new AppError(401, "invalid_token", "this login no longer exists");
     await assertCurrent(env.DB, p, cfg);
-    const need: Role = access === "ingest_or_agent" || access === "read_or_agent" ? "agent" : (access as Role);
+    const need: Role = access === "ingest_or_agent" || access === "read_or_agent" ? "agent" : access === "events" ? "admin" : (access as Role);
     if (RANK[agent.role] < RANK[need]) throw forbidden(`this needs the ${need} role; you are ${agent.role}`);
     return { kind: "user", tenant: p.tenant, agentId: p.agentId, role: agent.role, version: p.version, expiresAt: p.expiresAt };
   }
   if (wantsKey) {
     const owner = await keyOwner(env.DB, token);
     if (!owner) throw new AppError(401, "invalid_key", `unknown ${wantsKey} key`);
-    if (owner.kind !== wantsKey) throw forbidden(`this needs the tenant's ${wantsKey} key (or an agent token); a ${owner.kind} key cannot ${owner.kind === "ingest" ? "read" : "write"}`);
+    if (owner.kind !== wantsKey)
+      throw forbidden(wantsKey === "events" ? `this needs a key scoped to reading events (POST /api/v1/admin/event-keys); a ${owner.kind} key cannot read them` : `this needs the tenant's ${wantsKey} key (or an agent token); a ${owner.kind} key cannot ${owner.kind === "ingest" ? "read" : "write"}`);
     return { kind: owner.kind, tenant: owner.tenant };
   }
   throw new AppError(401, "invalid_token", "invalid token");

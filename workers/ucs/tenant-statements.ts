@@ -50,7 +50,8 @@ export async function tenantStatements(
               config_version = excluded.config_version, updated_at = excluded.updated_at`,
       params: [t.id, t.name, `moved:${t.id}`, stored, opts.version, now, now],
     });
-    out.push({ sql: "DELETE FROM tenant_keys WHERE tenant_id = ?", params: [t.id] });
+    // The provisioned kinds only: an events key an admin made survives a reload of the tenant.
+    out.push({ sql: "DELETE FROM tenant_keys WHERE tenant_id = ? AND kind IN ('ingest', 'read')", params: [t.id] });
     for (const kind of ["ingest", "read"] as const)
       out.push({ sql: "INSERT INTO tenant_keys (key_hash, tenant_id, kind, created_at) VALUES (?, ?, ?, ?)", params: [await sha256Hex(opts.keys[kind]), t.id, kind, now] });
   } else {

@@ -4,7 +4,8 @@
 import { sha256Hex } from "../kernel/ids.ts";
 import type { Statement, TenantKeys } from "./tenant-statements.ts";
 
-export type KeyKind = keyof TenantKeys;
+/** An API key's kind: the two every tenant is made with, and keys scoped to reading its events. */
+export type KeyKind = keyof TenantKeys | "events";
 
 /** A statement ready to run on D1 (or to join a batch). */
 export const bindStatement = (db: D1Database, s: Statement): D1PreparedStatement => db.prepare(s.sql).bind(...s.params);

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { appendEvent } from "../../ucs/event-log.ts";
 import { getConfig } from "../../config/store.ts";
 import { DUMMY_HASH, verifyPassword } from "../../auth/password.ts";
 import { checkNotBlocked, countAttempt, IP_THROTTLE, ipKey, LOGIN_THROTTLE, loginKey, resetAttempts } from "../../auth/throttle.ts";
@@ -28,11 +29,15 @@ export const authRoutes = [
       const agent = row ? cfg?.agents.get(row.agent_id) : undefined;
       if (!cfg || !agent) {
         if (ip) await countAttempt(env.DB, ipKey(ip), IP_THROTTLE).catch((e: unknown) => void e);
+        // A failed login of a tenant that exists is in its audit log (the login name, never the password).
+        if (await getConfig(env.DB, body.tenant).then(() => true, () => false))
+          await appendEvent(env.DB, { tenant: body.tenant, type: "parley.auth.login_failed", subject: `login:${body.login.toLowerCase().slice(0, 100)}`, at: Date.now(), actor: "anonymous", origin: ip, data: { login: body.login.slice(0, 100), known: row !== null } }).run().catch((e: unknown) => console.error("audit", e));
         throw new AppError(401, "invalid_credentials", "wrong tenant, login or password");
       }
       // The login's current token version, from D1 itself: the token is revoked when it next moves on.
       const [, version] = await Promise.all([resetAttempts(env.DB, forLogin), tokenVersionOf(env.DB, body.tenant, agent.id)]);
       const t = await issueToken(env.AUTH_SECRET, { tenant: body.tenant, agentId: agent.id, role: agent.role, version }, cfg.raw.settings.tokenTtlSeconds);
+      await appendEvent(env.DB, { tenant: body.tenant, type: "parley.auth.login_succeeded", subject: `agent:${agent.id}`, at: Date.now(), actor: `agent:${agent.id}`, origin: ip, data: { role: agent.role } }).run().catch((e: unknown) => console.error("audit", e));
       return { ...t, agent: { id: agent.id, fullName: agent.fullName, role: agent.role } };
     },
   }),
