@@ -17,3 +17,4 @@ export const chatName = (tenant: string, interactionId: string) => `${tenant}/${
 export const chatStub = (env: Env, tenant: string, interactionId: string) => env.CHAT.getByName(chatName(tenant, interactionId));
 export const dashboardStub = (env: Env, tenant: string) => env.DASHBOARD.getByName(tenant);
 export const classifierStub = (env: Env, tenant: string) => env.CLASSIFIER.getByName(tenant);
+export const eventPumpStub = (env: Env, tenant: string) => env.EVENT_PUMP.getByName(tenant);

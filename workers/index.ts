@@ -12,6 +12,7 @@ import { chatRoutes } from "./http/routes/chat-visitor.ts";
 import { chatStaffRoutes } from "./http/routes/chat-staff.ts";
 import { socialRoutes } from "./http/routes/social.ts";
 import { eventRoutes } from "./http/routes/events.ts";
+import { webhookRoutes } from "./http/routes/webhooks.ts";
 import { smsRoutes } from "./http/routes/sms.ts";
 import { mm7Routes } from "./http/routes/mm7.ts";
 import { contactRoutes } from "./http/routes/contacts.ts";
@@ -30,9 +31,10 @@ export { Agent } from "../durable-objects/agent.ts";
 export { ChatSession } from "../durable-objects/chat-session.ts";
 export { Dashboard } from "../durable-objects/dashboard.ts";
 export { Classifier } from "../durable-objects/classifier.ts";
+export { EventPump } from "../durable-objects/event-pump.ts";
 
 const routes: RouteDef[] = [];
-routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, ...agentRoutes, ...queueRoutes, ...supervisorRoutes, ...contactRoutes, ...adminRoutes, ...secretRoutes, ...classifierRoutes, ...emailRoutes, ...formRoutes, ...callbackRoutes, ...chatRoutes, ...chatStaffRoutes, ...smsRoutes, ...mm7Routes, ...socialRoutes, ...eventRoutes);
+routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, ...agentRoutes, ...queueRoutes, ...supervisorRoutes, ...contactRoutes, ...adminRoutes, ...secretRoutes, ...classifierRoutes, ...emailRoutes, ...formRoutes, ...callbackRoutes, ...chatRoutes, ...chatStaffRoutes, ...smsRoutes, ...mm7Routes, ...socialRoutes, ...eventRoutes, ...webhookRoutes);
 const router = buildRouter(routes);
 
 export default {

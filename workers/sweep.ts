@@ -1,11 +1,12 @@
 // The scheduled sweep: heals the gap "recorded in D1, held by no queue" and takes back offers
 // whose agent object never answered.
-import { queueStub } from "../durable-objects/names.ts";
+import { eventPumpStub, queueStub } from "../durable-objects/names.ts";
 import { getConfig } from "./config/store.ts";
 import { submitNew } from "./interactions/ingest.ts";
 import { markSwept, staleQueued } from "./ucs/interactions.ts";
 import { allTenantIds } from "./ucs/tenants.ts";
 import { mediaRequeued, overdueMedia } from "./ucs/social.ts";
+import { tenantsWithEndpoints } from "./ucs/webhooks.ts";
 import { queueMediaRetry } from "./social/media.ts";
 import { failInterruptedSms, failInterruptedSocial, lostSends, releaseHeldMessages, touchSend } from "./ucs/sweep.ts";
 import { interactionStamp } from "./ucs/interaction-reads.ts";
@@ -68,6 +69,8 @@ export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
     await mediaRequeued(env.DB, m.tenant_id, m.message_id, m.idx, now).run();
     await queueMediaRetry(env, m.tenant_id, m.message_id, m.idx, now);
   }
+  // Webhook pumps keep their own alarms; one that lost it (a deploy, an error) is woken here.
+  for (const tenant of await tenantsWithEndpoints(env.DB)) await eventPumpStub(env, tenant).start(tenant, new URL(env.PUBLIC_URL).origin).catch((e: unknown) => console.error(`sweep: event pump of ${tenant}`, e));
   const rows = await staleQueued(env.DB, now - SWEEP_AFTER_MS, now - RECHECK_AFTER_MS, 500);
   for (const row of rows) {
     report.checked.push(row.id);
