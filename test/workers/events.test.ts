@@ -130,4 +130,18 @@ describe("the event log", () => {
     const byActor = await t.call<{ events: Ev[] }>("/api/v1/audit?actor=agent:adm", { as: "adm" });
     expect(byActor.events.every((e) => e.actor === "agent:adm")).toBe(true);
   });
+
+  it("logs contacts made and merged, without their names", async () => {
+    const t = await admins();
+    const a = await submit(t, { subject: "first", contact: { email: "mira.sol@example.net", name: "Mira Sol" } });
+    const b = await submit(t, { subject: "second", contact: { email: "m.sol@example.net", name: "M. Sol" } });
+    const ca = (await t.call<{ contactId: string }>(`/api/v1/interactions/${a}`)).contactId;
+    const cb = (await t.call<{ contactId: string }>(`/api/v1/interactions/${b}`)).contactId;
+    await t.call(`/api/v1/contacts/${ca}/merge`, { method: "POST", as: "ana", json: { from: cb } });
+    const audit = await t.call<{ events: Ev[] }>("/api/v1/audit?type=parley.contact.*", { as: "sup" });
+    expect(audit.events.map((e) => e.type)).toEqual(["parley.contact.merged", "parley.contact.created", "parley.contact.created"]);
+    expect(audit.events[0]).toMatchObject({ subject: ca, actor: "agent:ana", data: { merged: cb } });
+    expect(audit.events[2]).toMatchObject({ subject: ca, data: { identifiers: ["email", "name"] } });
+    expect(JSON.stringify(audit.events)).not.toMatch(/Mira|mira\.sol/);
+  });
 });

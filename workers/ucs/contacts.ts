@@ -1,4 +1,5 @@
 // Contacts: identify or create from identifiers, read, merge.
+import { appendEvent } from "./event-log.ts";
 import { conflict, notFound } from "../kernel/errors.ts";
 import { newId } from "../kernel/ids.ts";
 import { identifiersOf, splitName, type ContactInput, type Identifier } from "./identifiers.ts";
@@ -83,6 +84,8 @@ async function createContact(db: D1Database, tenant: string, input: ContactInput
         .bind(tenant, i.kind, i.value, id, i.display, now),
     ),
     db.prepare("INSERT INTO search_index (tenant_id, kind, ref, contact_id, body) VALUES (?, 'contact', ?, ?, ?)").bind(tenant, id, id, ids.map((i) => i.display).join(" ")),
+    // The log says that a contact was made and how it is known, not who it is (erasure leaves no name behind there).
+    appendEvent(db, { tenant, type: "parley.contact.created", subject: id, at: now, actor: "system", data: { identifiers: ids.map((i) => i.kind) } }),
   ];
   await db.batch(st);
   // Two requests may create the same person at once: the identifier's owner wins, the other row merges into it.
@@ -114,7 +117,7 @@ export async function getContact(db: D1Database, tenant: string, id: string): Pr
 }
 
 /** Merges `loserId` into `survivorId`: identifiers, interactions, notes and search entries move; the loser points at the survivor. */
-export async function mergeContacts(db: D1Database, tenant: string, survivorId: string, loserId: string): Promise<Contact> {
+export async function mergeContacts(db: D1Database, tenant: string, survivorId: string, loserId: string, actor = "system"): Promise<Contact> {
   if (survivorId === loserId) throw conflict("same_contact", "cannot merge a contact into itself");
   const both = await db.prepare("SELECT id, merged_into FROM contacts WHERE tenant_id = ? AND id IN (?, ?)").bind(tenant, survivorId, loserId).all<{ id: string; merged_into: string | null }>();
   for (const id of [survivorId, loserId]) {
@@ -136,6 +139,7 @@ export async function mergeContacts(db: D1Database, tenant: string, survivorId: 
     ).bind(tenant, survivorId, loserId, now),
     db.prepare("UPDATE contacts SET merged_into = ?, updated_at = ? WHERE tenant_id = ? AND id = ?").bind(survivorId, now, tenant, loserId),
     db.prepare("UPDATE contacts SET merged_into = ? WHERE tenant_id = ? AND merged_into = ?").bind(survivorId, tenant, loserId),
+    appendEvent(db, { tenant, type: "parley.contact.merged", subject: survivorId, at: now, actor, data: { merged: loserId } }),
   ]);
   const merged = await getContact(db, tenant, survivorId);
   await db

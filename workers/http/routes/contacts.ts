@@ -16,7 +16,7 @@ export const contactRoutes = [
   route({
     method: "post", path: "/api/v1/contacts/:id/merge", access: "agent", tags: ["contacts"], summary: "Merge another contact into this one",
     body: z.object({ from: z.string().min(1).max(100) }).strict(),
-    handler: async ({ env, caller, params, body }) => mergeContacts(env.DB, caller.tenant, params.id!, body.from),
+    handler: async ({ env, caller, params, body }) => mergeContacts(env.DB, caller.tenant, params.id!, body.from, caller.kind === "user" ? `agent:${caller.agentId}` : caller.kind),
   }),
   route({
     method: "get", path: "/api/v1/search", access: "agent", tags: ["contacts"], summary: "Full-text search over contacts and message text",
