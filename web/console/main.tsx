@@ -1,5 +1,5 @@
 // The supervisor console: live dashboard, queue browser with interventions, the QA review inbox,
-// live chats (monitor, coach, barge-in) and, for admins, the classifier's training and the configuration editor.
+// live chats (monitor, coach, barge-in), the audit log and, for admins, webhooks, the classifier's training and the configuration editor.
 import { render } from "preact";
 import { useState } from "preact/hooks";
 import { Auth, type Session } from "../shared/api.ts";
@@ -8,18 +8,22 @@ import { Dashboard } from "./Dashboard.tsx";
 import { Queues } from "./Queues.tsx";
 import { Reviews } from "./Reviews.tsx";
 import { Chats } from "./Chats.tsx";
+import { Audit } from "./events/Audit.tsx";
+import { Webhooks } from "./events/Webhooks.tsx";
 import { Admin } from "./admin/Admin.tsx";
 import { Classifier } from "./classifier/Classifier.tsx";
 import type { ConsoleProps } from "./props.ts";
 
 const auth = new Auth("console");
 
-type Tab = "dashboard" | "queues" | "reviews" | "chats" | "classifier" | "admin";
+type Tab = "dashboard" | "queues" | "reviews" | "chats" | "audit" | "webhooks" | "classifier" | "admin";
 const TABS: { id: Tab; label: string; admin?: boolean }[] = [
   { id: "dashboard", label: "Dashboard" },
   { id: "queues", label: "Queues" },
   { id: "reviews", label: "QA review" },
   { id: "chats", label: "Live chats" },
+  { id: "audit", label: "Audit log" },
+  { id: "webhooks", label: "Webhooks", admin: true },
   { id: "classifier", label: "Classifier", admin: true },
   { id: "admin", label: "Admin", admin: true },
 ];
@@ -62,6 +66,8 @@ function App() {
         {tab === "queues" && <Queues {...props} />}
         {tab === "reviews" && <Reviews {...props} />}
         {tab === "chats" && <Chats {...props} />}
+        {tab === "audit" && <Audit {...props} />}
+        {tab === "webhooks" && session.agent.role === "admin" && <Webhooks {...props} />}
         {tab === "classifier" && session.agent.role === "admin" && <Classifier {...props} />}
         {tab === "admin" && session.agent.role === "admin" && <Admin {...props} />}
       </main>

@@ -63,3 +63,12 @@ export async function mailboxesTakenElsewhere(db: D1Database, tenantId: string, 
     .all<{ address: string }>();
   return taken.results.map((x) => x.address);
 }
+
+/** A key scoped to reading the tenant's events (stored as its hash, like every key). */
+export async function addEventsKey(db: D1Database, tenant: string, key: string): Promise<void> {
+  await db.prepare("INSERT INTO tenant_keys (key_hash, tenant_id, kind, created_at) VALUES (?, ?, 'events', ?)").bind(await sha256Hex(key), tenant, Date.now()).run();
+}
+
+export async function revokeEventsKeys(db: D1Database, tenant: string): Promise<number> {
+  return (await db.prepare("DELETE FROM tenant_keys WHERE tenant_id = ? AND kind = 'events'").bind(tenant).run()).meta.changes ?? 0;
+}

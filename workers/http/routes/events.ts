@@ -4,7 +4,7 @@
 import * as z from "zod";
 import { badRequest, AppError, notFound } from "../../kernel/errors.ts";
 import { newApiKey } from "../../config/tenants.ts";
-import { sha256Hex } from "../../kernel/ids.ts";
+import { addEventsKey, revokeEventsKeys } from "../../ucs/tenants.ts";
 import { checkSignature, signPath } from "../../chat/signed-url.ts";
 import { parseTypes, toCloudEvent, type CloudEvent } from "../../events/cloudevents.ts";
 import { eventAt, readLog, type LogQuery } from "../../ucs/event-log.ts";
@@ -108,7 +108,7 @@ export const eventRoutes: RouteDef[] = [
     handler: async ({ env, caller }) => {
       const u = asUser(caller);
       const key = newApiKey("events");
-      await env.DB.prepare("INSERT INTO tenant_keys (key_hash, tenant_id, kind, created_at) VALUES (?, ?, 'events', ?)").bind(await sha256Hex(key), u.tenant, Date.now()).run();
+      await addEventsKey(env.DB, u.tenant, key);
       return new Reply(201, { key, kind: "events" });
     },
   }),
@@ -117,8 +117,7 @@ export const eventRoutes: RouteDef[] = [
     summary: "Revokes every key of this tenant scoped to reading events",
     handler: async ({ env, caller }) => {
       const u = asUser(caller);
-      const r = await env.DB.prepare("DELETE FROM tenant_keys WHERE tenant_id = ? AND kind = 'events'").bind(u.tenant).run();
-      return { revoked: r.meta.changes ?? 0 };
+      return { revoked: await revokeEventsKeys(env.DB, u.tenant) };
     },
   }),
   route({
