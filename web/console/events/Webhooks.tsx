@@ -100,6 +100,7 @@ export function Webhooks(props: ConsoleProps) {
       setSecret(r);
       setOpen(r.id);
       setUrl("");
+      setTypes("");
     }, "Endpoint added");
   };
   return (
