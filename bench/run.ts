@@ -14,6 +14,7 @@ const benches: Record<string, () => Promise<BenchModule>> = {
   crash: () => import("./crash.ts"),
   classify: () => import("./classify.ts"),
   social: () => import("./social.ts"),
+  events: () => import("./events.ts"),
 };
 
 const resultsDir = new URL("./results/", import.meta.url).pathname;
