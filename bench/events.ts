@@ -36,7 +36,7 @@ const opts = {
   pages: envInt("BENCH_EVENTS_PAGES", 300),
   concurrency: envInt("BENCH_EVENTS_CONCURRENCY", 10),
   warmup: 50,
-  agents: 20,
+  agents: 60,
   port: envInt("BENCH_PORT", 8801),
 };
 
@@ -46,7 +46,7 @@ function tenant(): TenantConfigInput {
     settings: { offerTimeoutSeconds: 600, tokenTtlSeconds: 8 * 3600, afterWorkSeconds: 0, notReadyReasons: ["break"] },
     skills: [],
     agents: [
-      ...Array.from({ length: opts.agents }, (_, i) => ({ id: `a${i}`, login: `a${i}`, fullName: `Agent ${i}`, role: "agent" as const, password: PASSWORD, skills: {}, capacity: { generic: 1000 } })),
+      ...Array.from({ length: opts.agents }, (_, i) => ({ id: `a${i}`, login: `a${i}`, fullName: `Agent ${i}`, role: "agent" as const, password: PASSWORD, skills: {}, capacity: { generic: 100 } })),
       { id: "adm", login: "adm", fullName: "Bench Admin", role: "admin" as const, password: PASSWORD, skills: {}, capacity: {} },
     ],
     queues: [{ name: "work", media: ["generic" as const], steps: [{ type: "route" as const, targets: [{ skills: "*" }] }] }],

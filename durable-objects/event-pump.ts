@@ -5,13 +5,13 @@
 // endpoints, at once while a backlog remains.
 import { DurableObject } from "cloudflare:workers";
 import { readLog, eventAt, type LogRow } from "../workers/ucs/event-log.ts";
-import { deliveriesDue, deliveryUpsert, endpoints, endpointUpdate, nextRetryAt, type EndpointRow } from "../workers/ucs/webhooks.ts";
-import { deliver } from "../workers/events/deliver.ts";
+import { deliveriesDue, deliveryUpsert, endpoints, nextRetryAt, type EndpointRow } from "../workers/ucs/webhooks.ts";
+import { deliver, keysOf, recordPass, type Attempted, type Keys } from "../workers/events/deliver.ts";
 
 
 const POLL_MS = 250;
 const BATCH = 500;
-const CONCURRENCY = 16;
+const CONCURRENCY = 48;
 
 const matches = (ep: EndpointRow, type: string) => {
   const types = JSON.parse(ep.types) as string[];
@@ -41,21 +41,31 @@ export class EventPump extends DurableObject<Env> {
     const now = Date.now();
     // Retries that came due (and replays).
     const due = await deliveriesDue(this.env.DB, tenant, now);
-    const byId = new Map(eps.map((e) => [e.id, e]));
-    await inParallel(due, CONCURRENCY, async (d) => {
-      const ep = byId.get(d.endpoint_id);
-      const row = ep ? await eventAt(this.env.DB, tenant, d.seq) : null;
-      if (ep && row) await deliver(this.env, tenant, ep, row, d.attempts, origin);
-    });
-    // New events.
+    const keys = new Map<string, Keys>();
+    const keysFor = async (ep: EndpointRow) => keys.get(ep.id) ?? (keys.set(ep.id, await keysOf(this.env, tenant, ep)), keys.get(ep.id)!);
+    for (const ep of eps) {
+      const mine = due.filter((d) => d.endpoint_id === ep.id);
+      if (!mine.length) continue;
+      const k = await keysFor(ep);
+      const outcomes: Attempted[] = [];
+      await inParallel(mine, CONCURRENCY, async (d) => {
+        const row = await eventAt(this.env.DB, tenant, d.seq);
+        if (row) outcomes.push(await deliver(this.env, tenant, ep, k, row, d.attempts, origin));
+      });
+      await recordPass(this.env, tenant, ep, outcomes, null);
+    }
+    // New events: delivered first, then recorded with the cursor in one batch (a crash between the
+    // two sends them again, with the same webhook-id: at least once, never lost).
     const from = Math.min(...eps.map((e) => e.cursor));
     const rows = await readLog(this.env.DB, tenant, { after: from, limit: BATCH });
     for (const ep of eps) {
       const mine = rows.filter((r) => r.seq > ep.cursor && matches(ep, r.type));
       const last = rows.at(-1)?.seq ?? ep.cursor;
+      const k = mine.length ? await keysFor(ep) : { current: undefined, previous: undefined };
+      const outcomes: Attempted[] = [];
+      await inParallel<LogRow>(mine, CONCURRENCY, async (r) => void outcomes.push(await deliver(this.env, tenant, ep, k, r, 0, origin)));
       if (mine.length) await this.env.DB.batch(mine.map((r) => deliveryUpsert(this.env.DB, tenant, ep.id, r.seq, now)));
-      if (last > ep.cursor) await endpointUpdate(this.env.DB, tenant, ep.id, { cursor: last }, now).run();
-      await inParallel<LogRow>(mine, CONCURRENCY, (r) => deliver(this.env, tenant, ep, r, 0, origin));
+      await recordPass(this.env, tenant, ep, outcomes, last > ep.cursor ? last : null);
     }
     const retryAt = await nextRetryAt(this.env.DB, tenant);
     const next = rows.length === BATCH ? Date.now() : Math.min(Date.now() + POLL_MS, retryAt ?? Infinity);

@@ -15,33 +15,39 @@ const TIMEOUT_MS = 10_000;
 export const secretName = (endpointId: string) => `webhook-${endpointId}`;
 export const previousSecretName = (endpointId: string) => `webhook-${endpointId}-previous`;
 
+/** An endpoint's secrets for one pass of deliveries (read once, not per event). */
+export interface Keys {
+  current: string | undefined;
+  previous: string | undefined;
+}
+
+export async function keysOf(env: Env, tenant: string, ep: EndpointRow): Promise<Keys> {
+  return {
+    current: await tenantSecret(env, tenant, secretName(ep.id)),
+    previous: ep.previous_until !== null && ep.previous_until > Date.now() ? await tenantSecret(env, tenant, previousSecretName(ep.id)) : undefined,
+  };
+}
+
+/** The outcome to record: the pump writes a pass's outcomes in one batch. */
 export interface Attempted {
+  seq: number;
   ok: boolean;
   status: number | null;
+  result: Parameters<typeof deliveryResult>[4];
   disabled?: string;
 }
 
-export async function deliver(env: Env, tenant: string, ep: EndpointRow, row: LogRow, attemptsBefore: number, origin: string): Promise<Attempted> {
+export async function deliver(env: Env, tenant: string, ep: EndpointRow, keys: Keys, row: LogRow, attemptsBefore: number, origin: string): Promise<Attempted> {
   const now = Date.now();
-  const record = (r: Parameters<typeof deliveryResult>[4]) => deliveryResult(env.DB, tenant, ep.id, row.seq, r, Date.now()).run();
+  const done = (ok: boolean, status: number | null, result: Attempted["result"], disabled?: string): Attempted => ({ seq: row.seq, ok, status, result, ...(disabled ? { disabled } : {}) });
   const problem = outboundUrlProblem(ep.url, { devHost: env.DEV_OUTBOUND_HOST });
-  if (problem) {
-    await record({ state: "failed", status: null, error: `the URL is refused: ${problem}`, latencyMs: null, nextAt: null });
-    return { ok: false, status: null };
-  }
-  const secret = await tenantSecret(env, tenant, secretName(ep.id));
-  if (!secret) {
-    await record({ state: "failed", status: null, error: "the endpoint's secret is missing", latencyMs: null, nextAt: null });
-    return { ok: false, status: null };
-  }
+  if (problem) return done(false, null, { state: "failed", status: null, error: `the URL is refused: ${problem}`, latencyMs: null, nextAt: null });
+  if (!keys.current) return done(false, null, { state: "failed", status: null, error: "the endpoint's secret is missing", latencyMs: null, nextAt: null });
   const id = `${tenant}:${row.seq}`;
   const ts = Math.floor(now / 1000);
   const body = JSON.stringify(toCloudEvent(tenant, row, origin));
-  const sigs = [await signWebhook(secret, id, ts, body)];
-  if (ep.previous_until !== null && ep.previous_until > now) {
-    const old = await tenantSecret(env, tenant, previousSecretName(ep.id));
-    if (old) sigs.push(await signWebhook(old, id, ts, body));
-  }
+  const sigs = [await signWebhook(keys.current, id, ts, body)];
+  if (keys.previous) sigs.push(await signWebhook(keys.previous, id, ts, body));
   const t0 = Date.now();
   let status: number | null = null;
   let error: string | null = null;
@@ -59,25 +65,28 @@ export async function deliver(env: Env, tenant: string, ep: EndpointRow, row: Lo
     clearTimeout(timer);
   }
   const latencyMs = Date.now() - t0;
-  if (status !== null && status >= 200 && status < 300) {
-    await record({ state: "delivered", status, error: null, latencyMs, nextAt: null });
-    if (ep.failing_since !== null) await endpointUpdate(env.DB, tenant, ep.id, { failing_since: null }, Date.now()).run();
-    return { ok: true, status };
-  }
-  if (status === 410) {
-    await record({ state: "failed", status, error: "410 Gone: the endpoint is disabled", latencyMs, nextAt: null });
-    await disable(env, tenant, ep, "the receiver answered 410 Gone");
-    return { ok: false, status, disabled: "410" };
-  }
+  if (status !== null && status >= 200 && status < 300) return done(true, status, { state: "delivered", status, error: null, latencyMs, nextAt: null });
+  if (status === 410) return done(false, status, { state: "failed", status, error: "410 Gone: the endpoint is disabled", latencyMs, nextAt: null }, "the receiver answered 410 Gone");
   const next = nextAttempt(attemptsBefore + 1, Date.now(), status === 429 || status === 503 ? retryAfter : null);
-  await record({ state: next === null ? "failed" : "retrying", status, error: error ?? `the receiver answered ${status}`, latencyMs, nextAt: next });
-  const since = ep.failing_since ?? now;
-  if (ep.failing_since === null) await endpointUpdate(env.DB, tenant, ep.id, { failing_since: now }, Date.now()).run();
-  else if (now - since > DISABLE_AFTER_MS) {
-    await disable(env, tenant, ep, "it has failed for five days");
-    return { ok: false, status, disabled: "failing" };
-  }
-  return { ok: false, status };
+  const failing = ep.failing_since !== null && now - ep.failing_since > DISABLE_AFTER_MS;
+  return done(false, status, { state: next === null ? "failed" : "retrying", status, error: error ?? `the receiver answered ${status}`, latencyMs, nextAt: next }, failing ? "it has failed for five days" : undefined);
+}
+
+/** A pass's outcomes for one endpoint, in one batch: each delivery's row, the endpoint's failing clock, and a disabling. */
+export async function recordPass(env: Env, tenant: string, ep: EndpointRow, outcomes: Attempted[], cursor: number | null): Promise<void> {
+  if (!outcomes.length && cursor === null) return;
+  const now = Date.now();
+  const st = outcomes.map((o) => deliveryResult(env.DB, tenant, ep.id, o.seq, o.result, now));
+  const anyOk = outcomes.some((o) => o.ok);
+  const anyFailed = outcomes.some((o) => !o.ok);
+  const set: Parameters<typeof endpointUpdate>[3] = {};
+  if (cursor !== null && cursor > ep.cursor) set.cursor = cursor;
+  if (anyOk && !anyFailed && ep.failing_since !== null) set.failing_since = null;
+  if (anyFailed && !anyOk && ep.failing_since === null) set.failing_since = now;
+  if (Object.keys(set).length) st.push(endpointUpdate(env.DB, tenant, ep.id, set, now));
+  if (st.length) await env.DB.batch(st);
+  const off = outcomes.find((o) => o.disabled)?.disabled;
+  if (off) await disable(env, tenant, ep, off);
 }
 
 async function disable(env: Env, tenant: string, ep: EndpointRow, why: string): Promise<void> {
