@@ -9,9 +9,22 @@ export function newWebhookSecret(): string {
   return `whsec_${b64(crypto.getRandomValues(new Uint8Array(24)))}`;
 }
 
+/** Imported keys by secret, per isolate: a pass signs hundreds of events with one. */
+const keys = new Map<string, Promise<CryptoKey>>();
+
+function keyOf(secret: string): Promise<CryptoKey> {
+  let k = keys.get(secret);
+  if (!k) {
+    const raw = Uint8Array.from(atob(secret.replace(/^whsec_/, "")), (c) => c.charCodeAt(0));
+    k = crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    if (keys.size > 1000) keys.clear();
+    keys.set(secret, k);
+  }
+  return k;
+}
+
 export async function signWebhook(secret: string, id: string, timestamp: number, body: string): Promise<string> {
-  const raw = Uint8Array.from(atob(secret.replace(/^whsec_/, "")), (c) => c.charCodeAt(0));
-  const key = await crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await keyOf(secret);
   return `v1,${b64(await crypto.subtle.sign("HMAC", key, enc.encode(`${id}.${timestamp}.${body}`)))}`;
 }
 
