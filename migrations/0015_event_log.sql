@@ -24,9 +24,10 @@ CREATE TABLE event_log (
   erased_at INTEGER,
   PRIMARY KEY (tenant_id, seq)
 ) WITHOUT ROWID;
-CREATE INDEX event_log_type ON event_log (tenant_id, type, seq);
+-- One secondary index: by subject (a contact's or an interaction's events, for the audit view and
+-- erasure). Filters by type or actor read in sequence order: every index is one more write on each
+-- transition, and the pages they serve are short.
 CREATE INDEX event_log_subject ON event_log (tenant_id, subject, seq);
-CREATE INDEX event_log_actor ON event_log (tenant_id, actor, seq);
 
 -- A history action's CloudEvents type; an action not listed is parley.interaction.<action>.
 CREATE TABLE event_types (action TEXT PRIMARY KEY, type TEXT NOT NULL) WITHOUT ROWID;
