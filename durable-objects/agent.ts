@@ -81,8 +81,16 @@ export class Agent extends AgentCore {
   /** One presence change: decide it (which may refuse), store it, tell the desktop and the queues. */
   private presenceStep(decide: () => Promise<presence.PresenceStep | null>): Promise<Result<AgentStatus>> {
     return guard(async () => {
+      const state = () => JSON.stringify({ loggedIn: this.p.loggedIn, afterWork: this.p.afterWork, ready: this.p.ready, reasons: this.p.reasons });
+      const before = state();
       const step = await decide();
       if (step) this.update(step);
+      // A change the agent made is in the event log, by way of the outbox (durable first, like every transition).
+      if (state() !== before) {
+        const now = Date.now();
+        this.outbox.add({ log: { tenant: this.tenant, type: "parley.agent.state_changed", subject: `agent:${this.agentId}`, at: now, actor: `agent:${this.agentId}`, data: JSON.parse(state()) as unknown } });
+        void this.outbox.flush();
+      }
       await this.afterChange();
       return this.statusNow();
     });

@@ -3,6 +3,11 @@
 // A failed flush stays in the outbox and is retried by the object's alarm, so no event is lost.
 // Pending transitions are mirrored in memory, so a flush reads nothing back from storage.
 import { transitionBatch, type Transition } from "../workers/ucs/interactions.ts";
+import { appendEvent, type NewLogEvent } from "../workers/ucs/event-log.ts";
+
+/** What an outbox carries: an interaction's transition (its history row, and by trigger its log
+ *  entry), or an event for the log alone (an agent's presence). */
+export type OutboxItem = Transition | { log: NewLogEvent };
 
 const BATCH = 50;
 /** A failed flush is tried again this much later (by the owner's alarm). */
@@ -16,7 +21,7 @@ export const OUTBOX_DDL = "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMAR
 export class Outbox {
   private flushing: Promise<void> | null = null;
   private again = false;
-  private readonly queue: { seq: number; t: Transition }[] = [];
+  private readonly queue: { seq: number; t: OutboxItem }[] = [];
   private readonly sql: SqlStorage;
   private readonly db: D1Database;
   private readonly onFailure: (retryAt: number) => void;
@@ -26,10 +31,10 @@ export class Outbox {
     this.sql = sql;
     this.db = db;
     this.onFailure = onFailure;
-    for (const r of sql.exec<{ seq: number; body: string }>("SELECT seq, body FROM outbox ORDER BY seq")) this.queue.push({ seq: r.seq, t: JSON.parse(r.body) as Transition });
+    for (const r of sql.exec<{ seq: number; body: string }>("SELECT seq, body FROM outbox ORDER BY seq")) this.queue.push({ seq: r.seq, t: JSON.parse(r.body) as OutboxItem });
   }
 
-  add(t: Transition): void {
+  add(t: OutboxItem): void {
     const { seq } = this.sql.exec<{ seq: number }>("INSERT INTO outbox (body) VALUES (?) RETURNING seq", JSON.stringify(t)).one();
     this.queue.push({ seq, t });
   }
@@ -70,7 +75,16 @@ export class Outbox {
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const rows = this.queue.slice(0, BATCH);
-      await this.db.batch(transitionBatch(this.db, rows.map((r) => r.t)));
+      // In order: runs of transitions batched as before, log events between them where they came.
+      const st: D1PreparedStatement[] = [];
+      let run: Transition[] = [];
+      const flushRun = () => (run.length && st.push(...transitionBatch(this.db, run)), (run = []));
+      for (const r of rows) {
+        if ("log" in r.t) flushRun(), st.push(appendEvent(this.db, r.t.log));
+        else run.push(r.t);
+      }
+      flushRun();
+      await this.db.batch(st);
       const last = rows[rows.length - 1]!.seq;
       this.sql.exec("DELETE FROM outbox WHERE seq <= ?", last);
       this.queue.splice(0, rows.length);

@@ -144,4 +144,18 @@ describe("the event log", () => {
     expect(audit.events[2]).toMatchObject({ subject: ca, data: { identifiers: ["email", "name"] } });
     expect(JSON.stringify(audit.events)).not.toMatch(/Mira|mira\.sol/);
   });
+
+  it("logs an agent's state changes: logged in, not ready with a reason, logged out", async () => {
+    const t = await admins();
+    await t.call("/api/v1/me/login", { method: "POST", as: "ana", json: { ready: true } });
+    await t.call("/api/v1/me/ready", { method: "POST", as: "ana", json: { ready: false, reason: "break" } });
+    await t.call("/api/v1/me/logout", { method: "POST", as: "ana" });
+    const states = await until(async () => {
+      const r = await t.call<{ events: Ev[] }>("/api/v1/audit?type=parley.agent.state_changed", { as: "sup" });
+      return r.events.length >= 3 ? r.events : null;
+    }, "three state changes");
+    expect(states.every((e) => e.subject === "agent:ana" && e.actor === "agent:ana")).toBe(true);
+    expect(states.map((e) => (e.data as { loggedIn: boolean }).loggedIn)).toEqual([false, true, true]);
+    expect(Object.values((states[1]!.data as { reasons: Record<string, string> }).reasons)).toContain("break");
+  });
 });
