@@ -143,11 +143,11 @@ export async function handleSendJobs(batch: MessageBatch<unknown>, env: Env): Pr
   const dead = batch.queue === SENDS_DLQ;
   for (const msg of batch.messages) {
     if (isSmsJob(msg.body)) {
-      await handleSms(env, msg as Message<unknown> & { body: { tenant: string; smsId: string } }, dead);
+      await handleSend(env, SMS, msg as Message<unknown> & { body: { tenant: string; smsId: string } }, dead);
       continue;
     }
     if (isSocialJob(msg.body)) {
-      await handleSocial(env, msg as Message<unknown> & { body: SocialJob }, dead);
+      await handleSend(env, SOCIAL, msg as Message<unknown> & { body: SocialJob }, dead);
       continue;
     }
     if (isSocialMediaJob(msg.body)) {
@@ -186,45 +186,33 @@ export async function handleSendJobs(batch: MessageBatch<unknown>, env: Env): Pr
   }
 }
 
-/** A social channel's send: the same retries, backoff and dead-letter handling as mail. */
-async function handleSocial(env: Env, msg: Message<unknown> & { body: SocialJob }, dead: boolean): Promise<void> {
-  const job = msg.body;
-  if (dead) {
-    await socialFailed(env, job, `gave up after ${msg.attempts} attempt(s) as a send job`);
-    return msg.ack();
-  }
-  try {
-    await deliverSocial(env, await getConfig(env.DB, job.tenant), job);
-    msg.ack();
-  } catch (err) {
-    const why = String(err instanceof Error ? err.message : err);
-    if (err instanceof PermanentFailure) {
-      await socialFailed(env, job, why);
-      msg.ack();
-    } else {
-      await socialAttemptFailed(env, job, why).catch((e: unknown) => console.error("socialAttemptFailed", e));
-      msg.retry({ delaySeconds: backoffSeconds(msg.attempts) });
-    }
-  }
+/** How a kind of send job (SMS, social) is delivered and how its failures are recorded. */
+interface SendKind<J extends { tenant: string }> {
+  deliver: (env: Env, cfg: Awaited<ReturnType<typeof getConfig>>, job: J) => Promise<void>;
+  failed: (env: Env, job: J, why: string) => Promise<void>;
+  attemptFailed: (env: Env, job: J, why: string) => Promise<void>;
 }
 
-/** An SMS job: the same retries, backoff and dead-letter handling as mail. */
-async function handleSms(env: Env, msg: Message<unknown> & { body: { tenant: string; smsId: string } }, dead: boolean): Promise<void> {
+const SMS: SendKind<{ tenant: string; smsId: string }> = { deliver: deliverSms, failed: smsFailed, attemptFailed: smsAttemptFailed };
+const SOCIAL: SendKind<SocialJob> = { deliver: deliverSocial, failed: socialFailed, attemptFailed: socialAttemptFailed };
+
+/** An SMS or social send job: the same retries, backoff and dead-letter handling as mail. */
+async function handleSend<J extends { tenant: string }>(env: Env, kind: SendKind<J>, msg: Message<unknown> & { body: J }, dead: boolean): Promise<void> {
   const job = msg.body;
   if (dead) {
-    await smsFailed(env, job, `gave up after ${msg.attempts} attempt(s) as a send job`);
+    await kind.failed(env, job, `gave up after ${msg.attempts} attempt(s) as a send job`);
     return msg.ack();
   }
   try {
-    await deliverSms(env, await getConfig(env.DB, job.tenant), job);
+    await kind.deliver(env, await getConfig(env.DB, job.tenant), job);
     msg.ack();
   } catch (err) {
     const why = String(err instanceof Error ? err.message : err);
     if (err instanceof PermanentFailure) {
-      await smsFailed(env, job, why);
+      await kind.failed(env, job, why);
       msg.ack();
     } else {
-      await smsAttemptFailed(env, job, why).catch((e: unknown) => console.error("smsAttemptFailed", e));
+      await kind.attemptFailed(env, job, why).catch((e: unknown) => console.error("send attempt failed", e));
       msg.retry({ delaySeconds: backoffSeconds(msg.attempts) });
     }
   }

@@ -9,7 +9,8 @@ import { newId } from "../kernel/ids.ts";
 import { routeNew } from "../interactions/ingest.ts";
 import { e164 } from "../kernel/phone.ts";
 import { getContact, identifyContact } from "../ucs/contacts.ts";
-import { createInteraction, getInteractionRow } from "../ucs/interactions.ts";
+import { createInteraction } from "../ucs/interactions.ts";
+import type { QueueItem } from "../../durable-objects/types.ts";
 import { renderTemplate, type FieldValues } from "../workflow/field-codes.ts";
 import { chatStub } from "../../durable-objects/names.ts";
 import { unwrap } from "../../durable-objects/result.ts";
@@ -60,7 +61,14 @@ async function profileName(env: Env, tenant: string, a: AccountConfig, user: str
 }
 
 /** A new conversation in the thread (its first, or the next after one that ended). */
-async function openConversation(env: Env, cfg: CompiledConfig, a: AccountConfig, m: InboundMessage, t: ThreadRow | null): Promise<{ id: string; created: boolean }> {
+/** A conversation that takes the message; a new one carries what it is routed with. */
+interface Conversation {
+  id: string;
+  created: boolean;
+  route?: { queue: string; item: QueueItem };
+}
+
+async function openConversation(env: Env, cfg: CompiledConfig, a: AccountConfig, m: InboundMessage, t: ThreadRow | null): Promise<Conversation> {
   const tenant = cfg.raw.tenant.id;
   const wf = cfg.workflows.get(a.cfg.workflow);
   if (!wf) throw new Error(`${a.channel} ${a.id}: no workflow '${a.cfg.workflow}'`);
@@ -87,17 +95,16 @@ async function openConversation(env: Env, cfg: CompiledConfig, a: AccountConfig,
     }),
   );
   if (created.created && classified) await classificationWrite(env.DB, tenant, created.id, classified, Date.now()).run();
-  return { id: created.id, created: created.created };
+  return { id: created.id, created: created.created, route: { queue, item: { id: created.id, media: "chat", priority, subject, contactId, categories, attributes } } };
 }
 
 /** The workflow's acknowledgement, as an automatic message: in the window as text, else the fallback template, else skipped with why. */
-async function acknowledge(env: Env, cfg: CompiledConfig, a: AccountConfig, m: InboundMessage, interactionId: string): Promise<void> {
+async function acknowledge(env: Env, cfg: CompiledConfig, a: AccountConfig, m: InboundMessage, interactionId: string, contact: string | null): Promise<void> {
   const wf = cfg.workflows.get(a.cfg.workflow);
   const r = wf?.acknowledge ? cfg.responses.get(wf.acknowledge) : undefined;
   if (!r) return;
   const tenant = cfg.raw.tenant.id;
   const target: SocialTarget = { tenant, interactionId, channel: m.channel, account: a.id, user: m.user };
-  const contact = (await getInteractionRow(env.DB, tenant, interactionId)).contactId;
   const c = contact ? await getContact(env.DB, tenant, contact) : null;
   const values: FieldValues = { contact: c ? { firstName: c.firstName, lastName: c.lastName } : undefined, interaction: { id: interactionId, receivedAt: m.at }, tenant: { name: cfg.raw.tenant.name }, now: Date.now() };
   const text = renderTemplate(r.text, values);
@@ -130,7 +137,7 @@ export async function receiveMessage(env: Env, cfg: CompiledConfig, a: AccountCo
   const text = m.text || (m.media.length ? "" : `(${m.kind})`);
   // The thread's open conversation takes it; one that ended a moment ago (the agent, the idle timer)
   // makes way for a new one in the same thread.
-  let conv: { id: string; created: boolean } | null = null;
+  let conv: Conversation | null = null;
   const open = rec.thread?.interaction_id;
   if (open) {
     const r = text ? await chatStub(env, tenant, open).socialInbound({ clientId: id, at: m.at, text, file: null, extra: base }) : await chatStub(env, tenant, open).state();
@@ -157,10 +164,9 @@ export async function receiveMessage(env: Env, cfg: CompiledConfig, a: AccountCo
   const posted = env.DB.batch([threadInbound(env.DB, tenant, m.channel, a.id, m.user, m.at, now), inboundPosted(env.DB, tenant, id, conv.id, now)]);
   if (exec && !conv.created) exec.waitUntil(posted.catch((e: unknown) => console.error(`social ${id}: not marked posted (a retry completes it)`, e)));
   else await posted;
-  if (conv.created) {
-    const st = await getInteractionRow(env.DB, tenant, conv.id);
-    await routeNew(env, tenant, st.queue ?? cfg.workflows.get(a.cfg.workflow)!.queue, { id: conv.id, media: "chat", priority: st.priority, subject: st.subject, contactId: st.contactId, categories: st.categories, attributes: st.attributes }, `social:${m.channel}`);
-    await acknowledge(env, cfg, a, m, conv.id).catch((e: unknown) => console.error(`social ${id}: acknowledgement`, e));
+  if (conv.created && conv.route) {
+    await routeNew(env, tenant, conv.route.queue, conv.route.item, `social:${m.channel}`);
+    await acknowledge(env, cfg, a, m, conv.id, conv.route.item.contactId).catch((e: unknown) => console.error(`social ${id}: acknowledgement`, e));
   }
   return { interactionId: conv.id, duplicate: !rec.created };
 }
@@ -173,7 +179,7 @@ export async function receiveEcho(env: Env, cfg: CompiledConfig, a: AccountConfi
   const t = await thread(env.DB, tenant, e.channel, a.id, e.user);
   const id = newId("so");
   const now = Date.now();
-  const r = await outboundInsert(env.DB, { tenant, id, channel: e.channel, account: a.id, user: e.user, interactionId: t?.interaction_id ?? "", clientId: id, kind: "text", body: e.text.slice(0, 10_000), payload: "{}", state: "sent", providerId: e.providerId, at: now }).run();
+  const r = await outboundInsert(env.DB, { tenant, id, channel: e.channel, account: a.id, user: e.user, interactionId: t?.interaction_id ?? null, clientId: id, kind: "text", body: e.text.slice(0, 10_000), payload: "{}", state: "sent", providerId: e.providerId, at: now }).run();
   if ((r.meta.changes ?? 0) === 0 || !t?.interaction_id) return { interactionId: t?.interaction_id ?? null, duplicate: (r.meta.changes ?? 0) === 0 };
   await chatStub(env, tenant, t.interaction_id).socialEcho({ clientId: id, at: e.at, text: e.text, name: `${CHANNEL_NAMES[e.channel]} inbox` });
   return { interactionId: t.interaction_id, duplicate: false };

@@ -95,7 +95,8 @@ export interface NewOutbound {
   channel: Channel;
   account: string;
   user: string;
-  interactionId: string;
+  /** Null for a message sent from the provider's inbox while no conversation is open. */
+  interactionId: string | null;
   clientId: string | null;
   kind: string;
   body: string;

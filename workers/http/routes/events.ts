@@ -78,11 +78,12 @@ export const eventRoutes: RouteDef[] = [
           await new Promise((r) => setTimeout(r, POLL_MS));
         }
       };
+      // A client that goes away makes the next write fail, which ends the loop; an abort ends it sooner.
       run()
         .catch(() => {})
         .finally(() => void w.close().catch(() => {}));
       req.signal?.addEventListener("abort", () => (stop = true));
-      return new Response(readable.pipeThrough(new TransformStream({ flush: () => void (stop = true) })), {
+      return new Response(readable, {
         headers: { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store", "X-Accel-Buffering": "no" },
       });
     },

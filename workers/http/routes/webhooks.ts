@@ -3,7 +3,7 @@
 // with their original webhook-ids.
 import * as z from "zod";
 import { eventPumpStub } from "../../../durable-objects/names.ts";
-import { badRequest, conflict, notFound } from "../../kernel/errors.ts";
+import { badRequest, conflict, fail, notFound } from "../../kernel/errors.ts";
 import { newId } from "../../kernel/ids.ts";
 import { outboundUrlProblem, MAX_URL_CHARS } from "../../outbound/url-policy.ts";
 import { setTenantSecret, tenantSecret } from "../../secrets/store.ts";
@@ -41,7 +41,7 @@ async function wake(env: Env, tenant: string, req: Request): Promise<void> {
 }
 
 async function found(env: Env, tenant: string, id: string): Promise<EndpointRow> {
-  return (await endpoint(env.DB, tenant, id)) ?? (() => { throw notFound("unknown_endpoint", `no webhook endpoint '${id}'`); })();
+  return (await endpoint(env.DB, tenant, id)) ?? fail(notFound("unknown_endpoint", `no webhook endpoint '${id}'`));
 }
 
 const Body = z.object({ url: z.string().min(8).max(MAX_URL_CHARS), types: z.array(z.string().max(100)).max(20).optional() }).strict();
