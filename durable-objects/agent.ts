@@ -154,6 +154,15 @@ export class Agent extends AgentCore {
     return true;
   }
 
+  /** Erasure: this agent keeps nothing of these interactions, in its work, its workbin or its outbox. */
+  async forget(ids: string[]): Promise<number> {
+    const pending = await this.outbox.forget(new Set(ids));
+    const j = JSON.stringify(ids);
+    const rows = this.sql.exec("DELETE FROM work WHERE id IN (SELECT value FROM json_each(?))", j).rowsWritten + this.sql.exec("DELETE FROM workbin WHERE id IN (SELECT value FROM json_each(?))", j).rowsWritten;
+    if (rows) this.bumpVersion();
+    return pending + rows;
+  }
+
   reject(id: string): Promise<Result<void>> {
     return guard(async () => {
       const w = this.work.get(id);

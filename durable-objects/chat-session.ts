@@ -274,6 +274,14 @@ export class ChatSession extends ChatSocial {
     });
   }
 
+  /** Erasure (the interaction is finished or being erased): the transcript, the participants and any
+   *  timer go, and open sockets are closed. Answers what was removed, with the files' R2 keys. */
+  async erase(): Promise<{ messages: number; files: string[] }> {
+    await this.ctx.storage.deleteAlarm();
+    for (const ws of this.ctx.getWebSockets()) ws.close(1000, "erased");
+    return this.store.wipe();
+  }
+
   /** The Worker has checked the token and the Origin; it names the participant in a header. */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return Response.json({ error: { code: "upgrade_required", message: "expected a WebSocket upgrade" } }, { status: 426 });

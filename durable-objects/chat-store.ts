@@ -222,4 +222,15 @@ export class ChatStore {
   all(): StoredMessage[] {
     return this.sql.exec<MessageRow>("SELECT * FROM messages ORDER BY seq").toArray().map(toMessage);
   }
+
+  /** Erasure: every participant, message and setting goes; the schema stays, as for a new chat.
+   *  Answers the files the messages pointed at (their bytes are in R2). */
+  wipe(): { messages: number; files: string[] } {
+    const files = this.sql.exec<{ file_key: string }>("SELECT file_key FROM messages WHERE file_key IS NOT NULL").toArray().map((r) => r.file_key);
+    const messages = this.sql.exec("DELETE FROM messages").rowsWritten;
+    this.sql.exec("DELETE FROM participants; DELETE FROM kv WHERE k <> 'schema'");
+    this.metaCache = null;
+    this.people = undefined;
+    return { messages, files };
+  }
 }

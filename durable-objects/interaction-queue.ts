@@ -312,6 +312,13 @@ export class InteractionQueue extends QueueCore {
       .map((it) => ({ interactionId: it.id, media: it.media, item: JSON.parse(it.data) as QueueItem, queue: this.queue, parkedAt: it.entered_at, parkedBy: it.parked_by ?? "" }));
   }
 
+  /** Erasure: this queue keeps nothing of these interactions, in its items or its outbox. Answers what it removed. */
+  async forget(ids: string[]): Promise<number> {
+    const pending = await this.outbox.forget(new Set(ids));
+    const items = this.sql.exec("DELETE FROM items WHERE id IN (SELECT value FROM json_each(?))", JSON.stringify(ids)).rowsWritten;
+    return pending + items;
+  }
+
   async stats(): Promise<QueueStats> {
     const now = Date.now();
     const cq = await this.compiled().catch(() => this.lastCompiled);

@@ -72,6 +72,17 @@ export class Outbox {
     return this.flushing;
   }
 
+  /** Erasure: what is pending about these interactions is written first (so nothing about them lands
+   *  after they are gone); whatever cannot be written now is dropped with them. Answers how many. */
+  async forget(ids: ReadonlySet<string>): Promise<number> {
+    await this.flush();
+    const about = (t: OutboxItem) => ids.has("log" in t ? (t.log.subject ?? "") : t.id);
+    const gone = this.queue.filter((q) => about(q.t));
+    for (const g of gone) this.sql.exec("DELETE FROM outbox WHERE seq = ?", g.seq);
+    this.queue.splice(0, this.queue.length, ...this.queue.filter((q) => !about(q.t)));
+    return gone.length;
+  }
+
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const rows = this.queue.slice(0, BATCH);

@@ -12,6 +12,7 @@ import { chatRoutes } from "./http/routes/chat-visitor.ts";
 import { chatStaffRoutes } from "./http/routes/chat-staff.ts";
 import { socialRoutes } from "./http/routes/social.ts";
 import { eventRoutes } from "./http/routes/events.ts";
+import { privacyRoutes } from "./http/routes/privacy.ts";
 import { webhookRoutes } from "./http/routes/webhooks.ts";
 import { smsRoutes } from "./http/routes/sms.ts";
 import { mm7Routes } from "./http/routes/mm7.ts";
@@ -34,7 +35,7 @@ export { Classifier } from "../durable-objects/classifier.ts";
 export { EventPump } from "../durable-objects/event-pump.ts";
 
 const routes: RouteDef[] = [];
-routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, ...agentRoutes, ...queueRoutes, ...supervisorRoutes, ...contactRoutes, ...adminRoutes, ...secretRoutes, ...classifierRoutes, ...emailRoutes, ...formRoutes, ...callbackRoutes, ...chatRoutes, ...chatStaffRoutes, ...smsRoutes, ...mm7Routes, ...socialRoutes, ...eventRoutes, ...webhookRoutes);
+routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, ...agentRoutes, ...queueRoutes, ...supervisorRoutes, ...contactRoutes, ...adminRoutes, ...secretRoutes, ...classifierRoutes, ...emailRoutes, ...formRoutes, ...callbackRoutes, ...chatRoutes, ...chatStaffRoutes, ...smsRoutes, ...mm7Routes, ...socialRoutes, ...eventRoutes, ...webhookRoutes, ...privacyRoutes);
 const router = buildRouter(routes);
 
 export default {

@@ -11,6 +11,8 @@ import { queueMediaRetry } from "./social/media.ts";
 import { failInterruptedSms, failInterruptedSocial, lostSends, releaseHeldMessages, touchSend } from "./ucs/sweep.ts";
 import { interactionStamp } from "./ucs/interaction-reads.ts";
 import { enqueueDelivery } from "./outbound/message.ts";
+import { privacySweep } from "./privacy/sweep.ts";
+import type { CompiledConfig } from "./config/compiled.ts";
 
 /** How long a row may sit in 'new' or 'queued' unchanged before the sweep checks that its queue holds it. */
 export const SWEEP_AFTER_MS = 60_000;
@@ -31,10 +33,12 @@ export interface SweepReport {
   checked: string[];
   resubmitted: string[];
   staleOffers: number;
+  erasures: number;
+  retained: number;
 }
 
 export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
-  const report: SweepReport = { checked: [], resubmitted: [], staleOffers: 0, requeued: [], released: 0 };
+  const report: SweepReport = { checked: [], resubmitted: [], staleOffers: 0, requeued: [], released: 0, erasures: 0, retained: 0 };
   const held = now - RELEASE_HELD_AFTER_MS;
   report.released = await releaseHeldMessages(env.DB, now, held);
   for (const e of await lostSends(env.DB, "emails", now - REQUEUE_SENDING_AFTER_MS)) {
@@ -86,10 +90,13 @@ export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
     }
   }
   await markSwept(env.DB, rows, now);
+  const configs: CompiledConfig[] = [];
   for (const tenant of await allTenantIds(env.DB)) {
     const cfg = await getConfig(env.DB, tenant);
+    configs.push(cfg);
     const counts = await Promise.all([...cfg.queues.keys()].map((q) => queueStub(env, tenant, q).expireStale().catch(() => 0)));
     report.staleOffers += counts.reduce((a, b) => a + b, 0);
   }
+  Object.assign(report, await privacySweep(env, configs, now));
   return report;
 }

@@ -316,6 +316,9 @@ export const TenantConfig = z.object({
     )
     .default([]),
   social: SocialSettings.optional(),
+  /** Finished interactions older than `days` are erased, or anonymised (kept for statistics without a
+   *  customer's identifiers or words), by the scheduled sweep. */
+  retention: z.object({ days: z.number().int().min(1).max(36_500), mode: z.enum(["erase", "anonymise"]).default("anonymise") }).strict().optional(),
 });
 export type TenantConfig = z.infer<typeof TenantConfig>;
 export type TenantConfigInput = z.input<typeof TenantConfig>;
