@@ -79,6 +79,9 @@ const RANK: Record<Role, number> = { agent: 1, supervisor: 2, admin: 3 };
 type KeyOwner = Awaited<ReturnType<typeof tenantByKey>>;
 const keyCache = new Map<string, { owner: KeyOwner; at: number }>();
 
+/** A revocation clears this isolate's cache at once; other isolates drop a revoked key within 30 s. */
+export const dropCachedKeys = () => keyCache.clear();
+
 async function keyOwner(db: D1Database, key: string): Promise<KeyOwner> {
   const hit = keyCache.get(key);
   if (hit && Date.now() - hit.at < 30_000) return hit.owner;

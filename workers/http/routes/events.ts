@@ -8,7 +8,7 @@ import { addEventsKey, revokeEventsKeys } from "../../ucs/tenants.ts";
 import { checkSignature, signPath } from "../../chat/signed-url.ts";
 import { parseTypes, toCloudEvent, type CloudEvent } from "../../events/cloudevents.ts";
 import { eventAt, readLog, type LogQuery } from "../../ucs/event-log.ts";
-import { asUser, Reply, route, type RouteDef } from "../api.ts";
+import { asUser, dropCachedKeys, Reply, route, type RouteDef } from "../api.ts";
 
 const MAX_PAGE = 1000;
 /** How often the stream looks for new events, and how long one connection lasts (the client resumes). */
@@ -115,10 +115,12 @@ export const eventRoutes: RouteDef[] = [
   }),
   route({
     method: "delete", path: "/api/v1/admin/event-keys", access: "admin", tags: ["events", "admin"],
-    summary: "Revokes every key of this tenant scoped to reading events",
+    summary: "Revokes every key of this tenant scoped to reading events (refused everywhere within 30 seconds)",
     handler: async ({ env, caller }) => {
       const u = asUser(caller);
-      return { revoked: await revokeEventsKeys(env.DB, u.tenant) };
+      const revoked = await revokeEventsKeys(env.DB, u.tenant);
+      dropCachedKeys();
+      return { revoked };
     },
   }),
   route({
