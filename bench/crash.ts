@@ -16,7 +16,8 @@
 //   the chats' messages are counted through the API. Then, stopped, D1: each input's copies, and the
 //   outbox rows of each reply.
 //
-// crash.json: { rounds, acknowledged, lost, doubled, sent_twice } and detail. Target: 0, 0, 0.
+// crash.json: { rounds, acknowledged, lost, doubled, sent_twice } and detail (with the event log's
+// check: contiguous, every history row in it exactly once). Target: 0, 0, 0.
 // Flags: --rounds=6, --min-s=4, --max-s=15, --concurrency=4 (or BENCH_CRASH_ROUNDS, BENCH_CRASH_MIN_S,
 // BENCH_CRASH_MAX_S, BENCH_CRASH_CONCURRENCY); BENCH_PORT.
 import { randomBytes } from "node:crypto";
@@ -368,6 +369,25 @@ export async function run(): Promise<BenchResult> {
       replyError = errText(err);
     }
 
+    // ---- the event log: contiguous, every history row in it once, no transition written twice ----
+    let eventLog: { events: number; max_seq: number; contiguous: boolean; lost: number; doubled: number; phantom: number; history_doubled: number; interactions_without_events: number; error?: string };
+    try {
+      const t = `'${TENANT}'`;
+      const [row] = queryD1<Omit<typeof eventLog, "contiguous" | "error"> & { min_seq: number | null }>(
+        w,
+        `SELECT (SELECT COUNT(*) FROM event_log WHERE tenant_id = ${t}) AS events, (SELECT COALESCE(MIN(seq), 1) FROM event_log WHERE tenant_id = ${t}) AS min_seq, (SELECT COALESCE(MAX(seq), 0) FROM event_log WHERE tenant_id = ${t}) AS max_seq,
+           (SELECT COUNT(*) FROM interaction_events e LEFT JOIN (SELECT history_seq FROM event_log WHERE tenant_id = ${t} AND history_seq IS NOT NULL GROUP BY history_seq) l ON l.history_seq = e.seq WHERE e.tenant_id = ${t} AND l.history_seq IS NULL) AS lost,
+           (SELECT COUNT(*) FROM (SELECT history_seq FROM event_log WHERE tenant_id = ${t} AND history_seq IS NOT NULL GROUP BY history_seq HAVING COUNT(*) > 1)) AS doubled,
+           (SELECT COUNT(*) FROM event_log l LEFT JOIN interaction_events e ON e.seq = l.history_seq WHERE l.tenant_id = ${t} AND l.history_seq IS NOT NULL AND e.seq IS NULL) AS phantom,
+           (SELECT COUNT(*) FROM (SELECT 1 FROM interaction_events WHERE tenant_id = ${t} GROUP BY interaction_id, action, at, actor, from_state, to_state HAVING COUNT(*) > 1)) AS history_doubled,
+           (SELECT COUNT(*) FROM interactions i WHERE i.tenant_id = ${t} AND NOT EXISTS (SELECT 1 FROM event_log l WHERE l.tenant_id = i.tenant_id AND l.subject = i.id)) AS interactions_without_events`,
+      );
+      eventLog = { ...row!, contiguous: row!.min_seq === 1 && row!.max_seq === row!.events };
+      delete (eventLog as { min_seq?: number }).min_seq;
+    } catch (err) {
+      eventLog = { events: 0, max_seq: 0, contiguous: false, lost: -1, doubled: -1, phantom: -1, history_doubled: -1, interactions_without_events: -1, error: errText(err) };
+    }
+
     // ---- figures ----
     const countOf = (o: Op) => (o.key.kind === "chat_msg" ? (chatCounts.get(o.key.clientId) ?? 0) : (stored.counts.get(`${o.key.kind}:${o.key.id}`) ?? 0));
     const acked = traffic.ops.filter((o) => o.acked);
@@ -394,7 +414,11 @@ export async function run(): Promise<BenchResult> {
       detail: {
         bench: name,
         date: new Date().toISOString(),
-        targets: { none_lost: lost.length === 0, none_doubled: doubled.length === 0, no_reply_sent_twice: sentTwice.length === 0, at_least_5_rounds: roundsDone.length >= 5 },
+        targets: {
+          none_lost: lost.length === 0, none_doubled: doubled.length === 0, no_reply_sent_twice: sentTwice.length === 0, at_least_5_rounds: roundsDone.length >= 5,
+          event_log_contiguous: eventLog.contiguous, event_log_none_lost: eventLog.lost === 0 && eventLog.interactions_without_events === 0, event_log_none_doubled: eventLog.doubled === 0 && eventLog.phantom === 0 && eventLog.history_doubled === 0,
+        },
+        event_log: eventLog,
         settings: { rounds: opts.rounds, kill_between_s: [opts.minS, opts.maxS], concurrency: opts.concurrency, request_timeout_s: opts.requestTimeoutMs / 1000, final_tries: opts.finalTries, weights: Object.fromEntries(WEIGHTS) },
         by_kind: byKind,
         replies: {
@@ -426,6 +450,7 @@ export async function run(): Promise<BenchResult> {
       `lost: ${lost.length} (${yes(lost.length === 0)}); doubled: ${doubled.length} (${yes(doubled.length === 0)}); replies sent twice: ${sentTwice.length} of ${traffic.replies.filter((r) => r.sent).length} sent (${yes(sentTwice.length === 0)}); sent but not in the outbox: ${sentNotDelivered.length}`,
       ...lost.slice(0, 5).map((o) => `    lost: ${o.kind} ${o.key.kind === "chat_msg" ? o.key.clientId : o.key.id} ${JSON.stringify(o.statuses)}`),
       ...doubled.slice(0, 5).map((o) => `    doubled: ${o.kind} ${o.key.kind === "chat_msg" ? o.key.clientId : o.key.id} x${countOf(o)}`),
+      `event log: ${eventLog.events} events, ${eventLog.contiguous ? "contiguous 1.." + eventLog.max_seq : "NOT contiguous (max " + eventLog.max_seq + ")"}; history rows missing from it ${eventLog.lost}, in it twice ${eventLog.doubled}, without a history row ${eventLog.phantom}; transitions written twice ${eventLog.history_doubled}; interactions with no event ${eventLog.interactions_without_events}${eventLog.error ? ` (check error: ${eventLog.error.slice(0, 200)})` : ""}`,
       ...(result.detail.check_errors.length ? [`check errors: ${result.detail.check_errors.join(" | ").slice(0, 300)}`] : []),
       `wrangler dev logs: ${logs.map((l) => `${l.round}: ${l.lines}`).join(", ")} error line(s)`,
     ];

@@ -25,12 +25,16 @@ export class Outbox {
   private readonly sql: SqlStorage;
   private readonly db: D1Database;
   private readonly onFailure: (retryAt: number) => void;
+  /** This outbox's incarnation: with an entry's number, the reference D1 skips on a replay. */
+  private readonly epoch: string;
 
   /** `onFailure` is told when to try again: the owner arms its alarm for then. */
   constructor(sql: SqlStorage, db: D1Database, onFailure: (retryAt: number) => void) {
     this.sql = sql;
     this.db = db;
     this.onFailure = onFailure;
+    sql.exec("CREATE TABLE IF NOT EXISTS outbox_epoch (v TEXT NOT NULL)");
+    this.epoch = sql.exec<{ v: string }>("SELECT v FROM outbox_epoch").toArray()[0]?.v ?? sql.exec<{ v: string }>("INSERT INTO outbox_epoch (v) VALUES (?) RETURNING v", crypto.randomUUID()).one().v;
     for (const r of sql.exec<{ seq: number; body: string }>("SELECT seq, body FROM outbox ORDER BY seq")) this.queue.push({ seq: r.seq, t: JSON.parse(r.body) as OutboxItem });
   }
 
@@ -91,8 +95,10 @@ export class Outbox {
       let run: Transition[] = [];
       const flushRun = () => (run.length && st.push(...transitionBatch(this.db, run)), (run = []));
       for (const r of rows) {
-        if ("log" in r.t) flushRun(), st.push(appendEvent(this.db, r.t.log));
-        else run.push(r.t);
+        // A crash after D1 took the batch but before the rows below are deleted replays it: the refs make that a no-op.
+        const ref = `${this.epoch}:${r.seq}`;
+        if ("log" in r.t) flushRun(), st.push(appendEvent(this.db, { ...r.t.log, ref }));
+        else run.push({ ...r.t, ref });
       }
       flushRun();
       await this.db.batch(st);

@@ -1,7 +1,9 @@
 // The event log (issue 16): contiguous per-tenant sequences under concurrent transitions, paging with
 // `after`, `limit` and `type`, the live stream resumed from Last-Event-ID, keys scoped to events, and
 // the audit entries of configuration changes and logins.
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { transitionBatch } from "../../workers/ucs/interactions.ts";
+import { appendEvent } from "../../workers/ucs/event-log.ts";
 import { describe, expect, it } from "vitest";
 import { makeTenant, submit, until, type Tenant } from "../helpers.ts";
 
@@ -157,5 +159,21 @@ describe("the event log", () => {
     expect(states.every((e) => e.subject === "agent:ana" && e.actor === "agent:ana")).toBe(true);
     expect(states.map((e) => (e.data as { loggedIn: boolean }).loggedIn)).toEqual([false, true, true]);
     expect(Object.values((states[1]!.data as { reasons: Record<string, string> }).reasons)).toContain("break");
+  });
+
+  it("writes an outbox's flush once, however often a crash makes the object replay it", async () => {
+    const t = await admins();
+    const id = await submit(t, { subject: "replayed" });
+    const count = async () => (await env.DB.prepare("SELECT (SELECT COUNT(*) FROM interaction_events WHERE tenant_id = ?1 AND action = 'replayed') AS h, (SELECT COUNT(*) FROM event_log WHERE tenant_id = ?1 AND type IN ('parley.interaction.replayed', 'parley.test.replayed')) AS l").bind(t.id).first<{ h: number; l: number }>())!;
+    const flush = () => env.DB.batch([
+      ...transitionBatch(env.DB, Array.from({ length: 12 }, (_, i) => ({ tenant: t.id, id, at: Date.now(), actor: "router", action: "replayed", to: "queued" as const, ref: `epoch-1:${i}` }))),
+      appendEvent(env.DB, { tenant: t.id, type: "parley.test.replayed", subject: id, at: Date.now(), actor: "agent:ana", ref: "epoch-1:12" }),
+    ]);
+    await flush();
+    await flush();
+    await flush();
+    expect(await count()).toEqual({ h: 12, l: 13 });
+    const seqs = (await env.DB.prepare("SELECT seq FROM event_log WHERE tenant_id = ? ORDER BY seq").bind(t.id).all<{ seq: number }>()).results.map((r) => r.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
   });
 });

@@ -22,13 +22,15 @@ export interface NewLogEvent {
   actor: string;
   origin?: string | null;
   data?: unknown;
+  /** The writer's own reference (an object's outbox entry): a second append with it is skipped. */
+  ref?: string;
 }
 
 /** The append as SQL and parameters, for a batch built as statements (a config replace). */
 export const appendEventSql = (e: NewLogEvent): { sql: string; params: (string | number | null)[] } => ({
-  sql: `INSERT INTO event_log (tenant_id, seq, type, subject, at, actor, origin, data)
-        VALUES (?1, COALESCE((SELECT MAX(seq) FROM event_log WHERE tenant_id = ?1), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7)`,
-  params: [e.tenant, e.type, e.subject, e.at, e.actor, e.origin ?? null, e.data === undefined ? null : JSON.stringify(e.data)],
+  sql: `INSERT INTO event_log (tenant_id, seq, type, subject, at, actor, origin, data, ref)
+        VALUES (?1, COALESCE((SELECT MAX(seq) FROM event_log WHERE tenant_id = ?1), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)${e.ref === undefined ? "" : " ON CONFLICT (tenant_id, ref) WHERE ref IS NOT NULL DO NOTHING"}`,
+  params: [e.tenant, e.type, e.subject, e.at, e.actor, e.origin ?? null, e.data === undefined ? null : JSON.stringify(e.data), e.ref ?? null],
 });
 
 export const appendEvent = (db: D1Database, e: NewLogEvent): D1PreparedStatement => {

@@ -21,6 +21,8 @@ export interface Transition {
   agent?: string | null;
   workbin?: string | null;
   reason?: unknown;
+  /** Set by an object's outbox as it flushes: its replay after a crash writes nothing twice. */
+  ref?: string;
   priority?: number;
   categories?: string[];
   attributes?: Attributes;
@@ -43,7 +45,7 @@ function stateUpdate(db: D1Database, t: Transition): D1PreparedStatement {
 export function transitionBatch(db: D1Database, ts: Transition[]): D1PreparedStatement[] {
   const out = eventStatements(
     db,
-    ts.map((t) => ({ tenant: t.tenant, interaction: t.id, at: t.at, actor: t.actor, action: t.action, from: t.from ?? null, to: t.to, queue: t.queue ?? null, agent: t.agent ?? null, reason: t.reason })),
+    ts.map((t) => ({ tenant: t.tenant, interaction: t.id, at: t.at, actor: t.actor, action: t.action, from: t.from ?? null, to: t.to, queue: t.queue ?? null, agent: t.agent ?? null, reason: t.reason, ...(t.ref ? { ref: t.ref } : {}) })),
   );
   const last = new Map<string, Transition>();
   for (const t of ts) {
