@@ -13,6 +13,7 @@ import { chatStaffRoutes } from "./http/routes/chat-staff.ts";
 import { socialRoutes } from "./http/routes/social.ts";
 import { eventRoutes } from "./http/routes/events.ts";
 import { privacyRoutes } from "./http/routes/privacy.ts";
+import { handleWebhookJobs, WEBHOOKS_QUEUE } from "./events/queue.ts";
 import { webhookRoutes } from "./http/routes/webhooks.ts";
 import { smsRoutes } from "./http/routes/sms.ts";
 import { mm7Routes } from "./http/routes/mm7.ts";
@@ -41,6 +42,6 @@ const router = buildRouter(routes);
 export default {
   fetch: async (req, env, ctx) => finalizeApi(await router.fetch(req, env, ctx)),
   email: (message, env, _ctx) => handleEmail(message, env),
-  queue: (batch, env, _ctx) => handleSendJobs(batch, env),
+  queue: (batch, env, _ctx) => (batch.queue === WEBHOOKS_QUEUE ? handleWebhookJobs(batch, env) : handleSendJobs(batch, env)),
   scheduled: (_controller, env, ctx) => ctx.waitUntil(sweep(env).then((r) => console.log("sweep", JSON.stringify({ checked: r.checked.length, resubmitted: r.resubmitted.length, staleOffers: r.staleOffers, requeued: r.requeued.length, released: r.released })))),
 } satisfies ExportedHandler<Env>;

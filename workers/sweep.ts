@@ -6,7 +6,8 @@ import { submitNew } from "./interactions/ingest.ts";
 import { markSwept, staleQueued } from "./ucs/interactions.ts";
 import { allTenantIds } from "./ucs/tenants.ts";
 import { mediaRequeued, overdueMedia } from "./ucs/social.ts";
-import { tenantsWithEndpoints } from "./ucs/webhooks.ts";
+import { deliveriesTouched, lostDeliveries, tenantsWithEndpoints } from "./ucs/webhooks.ts";
+import { enqueueDeliveries } from "./events/queue.ts";
 import { queueMediaRetry } from "./social/media.ts";
 import { failInterruptedSms, failInterruptedSocial, lostSends, releaseHeldMessages, touchSend } from "./ucs/sweep.ts";
 import { interactionStamp } from "./ucs/interaction-reads.ts";
@@ -75,6 +76,16 @@ export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
   }
   // Webhook pumps keep their own alarms; one that lost it (a deploy, an error) is woken here.
   for (const tenant of await tenantsWithEndpoints(env.DB)) await eventPumpStub(env, tenant).start(tenant, new URL(env.PUBLIC_URL).origin).catch((e: unknown) => console.error(`sweep: event pump of ${tenant}`, e));
+  // Deliveries whose Queue message was lost (a failed send, a retry the Queue dropped) are sent again.
+  const lost = await lostDeliveries(env.DB, now - SWEEP_AFTER_MS * 2, now - RECHECK_AFTER_MS);
+  const byEndpoint = new Map<string, typeof lost>();
+  for (const d of lost) (byEndpoint.get(`${d.tenant_id}\n${d.endpoint_id}`) ?? byEndpoint.set(`${d.tenant_id}\n${d.endpoint_id}`, []).get(`${d.tenant_id}\n${d.endpoint_id}`)!).push(d);
+  for (const ds of byEndpoint.values()) {
+    const { tenant_id: tenant, endpoint_id: ep } = ds[0]!;
+    const seqs = ds.map((d) => d.seq);
+    await deliveriesTouched(env.DB, tenant, ep, seqs, now).run();
+    await enqueueDeliveries(env, tenant, ep, seqs, new URL(env.PUBLIC_URL).origin).catch((e: unknown) => console.error(`sweep: webhook deliveries of ${tenant}/${ep}`, e));
+  }
   const rows = await staleQueued(env.DB, now - SWEEP_AFTER_MS, now - RECHECK_AFTER_MS, 500);
   for (const row of rows) {
     report.checked.push(row.id);

@@ -1,11 +1,12 @@
 // Webhooks to the Standard Webhooks specification: deliveries verified with the official
 // `standardwebhooks` package, retries with Retry-After, 410 disabling the endpoint, replay with the
 // same webhook-id, secret rotation with an overlap, and URLs refused when saved.
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { eventPumpStub } from "../../durable-objects/names.ts";
+import worker from "../../workers/index.ts";
+import { WEBHOOKS_QUEUE, type WebhookJob } from "../../workers/events/queue.ts";
 import { makeTenant, submit, until, type Tenant } from "../helpers.ts";
 
 const RECEIVER = "https://hooks.receiver-test.com/parley";
@@ -36,10 +37,12 @@ async function addEndpoint(t: Tenant, types?: string[]): Promise<{ id: string; s
 
 const deliveries = (t: Tenant, id: string) => t.call<{ deliveries: { sequence: number; state: string; attempts: number; status: number | null; nextAt: number | null }[] }>(`/api/v1/admin/webhooks/${id}/deliveries`, { as: "adm" });
 
-/** Retries due now, as their time would come, and the pump woken for them. */
-async function dueNow(t: Tenant): Promise<void> {
-  await env.DB.prepare("UPDATE webhook_deliveries SET next_at = ? WHERE tenant_id = ? AND state = 'retrying'").bind(Date.now() - 1, t.id).run();
-  await runDurableObjectAlarm(eventPumpStub(env, t.id));
+/** The consumer run now over these deliveries' messages, as the Queue hands them over once their delay is up. */
+async function consume(t: Tenant, endpoint: string, seqs: number[]) {
+  const batch = createMessageBatch<WebhookJob>(WEBHOOKS_QUEUE, seqs.map((seq, i) => ({ id: `m-${i}-${seq}`, timestamp: new Date(), attempts: 2, body: { webhook: { tenant: t.id, endpoint, seq, origin: "http://parley.test" } } })));
+  const ctx = createExecutionContext();
+  await worker.queue(batch, env, ctx);
+  return getQueueResult(batch, ctx);
 }
 
 describe("webhooks", () => {
@@ -75,8 +78,10 @@ describe("webhooks", () => {
     const d = (await deliveries(t, ep.id)).deliveries[0]!;
     expect(d).toMatchObject({ status: 503, attempts: 1 });
     expect(d.nextAt! - Date.now()).toBeGreaterThan(100_000);
-    await dueNow(t);
-    await until(async () => (await deliveries(t, ep.id)).deliveries[0]?.state === "delivered", "the retry delivered", 10_000);
+    // The Queue holds the message for those 120 s; handed over then, it is delivered.
+    const r = await consume(t, ep.id, [d.sequence]);
+    expect(r.explicitAcks).toHaveLength(1);
+    expect((await deliveries(t, ep.id)).deliveries[0]).toMatchObject({ state: "delivered", attempts: 2, status: 200 });
     expect(hits[0]!.headers["webhook-id"]).toBe(hits[1]!.headers["webhook-id"]);
 
     const gone = await admins();
@@ -125,5 +130,32 @@ describe("webhooks", () => {
     }
     expect((await t.api("/api/v1/admin/webhooks", { method: "POST", as: "adm", json: { url: RECEIVER, types: ["interaction.created"] } })).status).toBe(400);
     expect((await t.api("/api/v1/admin/webhooks", { method: "POST", as: "adm", json: { url: RECEIVER } })).status).toBe(201);
+  });
+
+  it("delivers in order per subject when asked: an event waits while the one before it about the same subject is open", async () => {
+    const t = await admins();
+    let fail = true;
+    const hits = receiver(() => (fail ? new Response("down", { status: 500 }) : new Response("ok")));
+    const ep = await t.call<{ id: string; ordered: boolean }>("/api/v1/admin/webhooks", { method: "POST", as: "adm", json: { url: RECEIVER, ordered: true, types: ["parley.interaction.*"] }, expect: 201 });
+    expect(ep.ordered).toBe(true);
+    const id = await submit(t, { subject: "in order" });
+    // The first event of the interaction fails; the ones after it about the same interaction wait unsent.
+    await until(async () => (await deliveries(t, ep.id)).deliveries.some((d) => d.state === "retrying"), "the first one retrying", 10_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const rows = (await deliveries(t, ep.id)).deliveries.sort((a, b) => a.sequence - b.sequence);
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    expect(rows[0]).toMatchObject({ state: "retrying", attempts: 1 });
+    expect(rows.slice(1).every((d) => d.attempts === 0 && d.state === "pending")).toBe(true);
+    expect(hits.every((h) => (JSON.parse(h.body) as { sequence: number }).sequence === rows[0]!.sequence)).toBe(true);
+    // The receiver is back: the first goes, then the rest, in their order.
+    fail = false;
+    hits.length = 0;
+    await consume(t, ep.id, rows.map((d) => d.sequence));
+    // (The Queue's own consumer may hand one over again meanwhile: the order of first arrivals is what counts.)
+    await until(async () => (await deliveries(t, ep.id)).deliveries.every((d) => d.state === "delivered"), "all delivered", 10_000);
+    const order = hits.map((h) => (JSON.parse(h.body) as { sequence: number; subject: string }));
+    expect([...new Set(order.map((o) => o.sequence))]).toEqual(rows.map((d) => d.sequence));
+    expect(order.every((o) => o.subject === id)).toBe(true);
+    expect((await deliveries(t, ep.id)).deliveries.every((d) => d.state === "delivered")).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-// Webhook endpoints and their deliveries in D1 (migration 0016). Statements returned unrun where
+// Webhook endpoints and their deliveries in D1 (migrations 0016, 0019). Statements returned unrun where
 // callers batch them.
 
 export interface EndpointRow {
@@ -10,6 +10,8 @@ export interface EndpointRow {
   previous_until: number | null;
   failing_since: number | null;
   cursor: number;
+  /** 1: events about the same subject are delivered in order (one waits for the one before). */
+  ordered: number;
   created_at: number;
   updated_at: number;
 }
@@ -27,8 +29,8 @@ export interface DeliveryRow {
   updated_at: number;
 }
 
-export const endpointInsert = (db: D1Database, tenant: string, e: { id: string; url: string; types: string[]; cursor: number; at: number }) =>
-  db.prepare("INSERT INTO webhook_endpoints (tenant_id, id, url, types, state, cursor, created_at, updated_at) VALUES (?, ?, ?, ?, 'enabled', ?, ?, ?)").bind(tenant, e.id, e.url, JSON.stringify(e.types), e.cursor, e.at, e.at);
+export const endpointInsert = (db: D1Database, tenant: string, e: { id: string; url: string; types: string[]; ordered: boolean; cursor: number; at: number }) =>
+  db.prepare("INSERT INTO webhook_endpoints (tenant_id, id, url, types, ordered, state, cursor, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'enabled', ?, ?, ?)").bind(tenant, e.id, e.url, JSON.stringify(e.types), e.ordered ? 1 : 0, e.cursor, e.at, e.at);
 
 export async function endpoints(db: D1Database, tenant: string, onlyEnabled = false): Promise<EndpointRow[]> {
   const r = await db.prepare(`SELECT * FROM webhook_endpoints WHERE tenant_id = ?${onlyEnabled ? " AND state = 'enabled'" : ""} ORDER BY created_at`).bind(tenant).all<EndpointRow>();
@@ -39,7 +41,7 @@ export async function endpoint(db: D1Database, tenant: string, id: string): Prom
   return db.prepare("SELECT * FROM webhook_endpoints WHERE tenant_id = ? AND id = ?").bind(tenant, id).first<EndpointRow>();
 }
 
-export const endpointUpdate = (db: D1Database, tenant: string, id: string, set: Partial<Pick<EndpointRow, "url" | "types" | "state" | "disabled_reason" | "previous_until" | "failing_since" | "cursor">>, at: number) => {
+export const endpointUpdate = (db: D1Database, tenant: string, id: string, set: Partial<Pick<EndpointRow, "url" | "types" | "ordered" | "state" | "disabled_reason" | "previous_until" | "failing_since" | "cursor">>, at: number) => {
   const keys = Object.keys(set) as (keyof typeof set)[];
   return db.prepare(`UPDATE webhook_endpoints SET ${keys.map((k) => `${k} = ?`).join(", ")}, updated_at = ? WHERE tenant_id = ? AND id = ?`).bind(...keys.map((k) => set[k] ?? null), at, tenant, id);
 };
@@ -51,34 +53,67 @@ export const endpointDelete = (db: D1Database, tenant: string, id: string, secre
   db.prepare("DELETE FROM tenant_secrets WHERE tenant_id = ? AND name IN (SELECT value FROM json_each(?))").bind(tenant, JSON.stringify(secrets)),
 ];
 
-/** Deliveries in a range sent again: due now, their attempts counted afresh. */
-export const replayRange = (db: D1Database, tenant: string, endpointId: string, from: number, to: number, at: number) =>
-  db
-    .prepare("UPDATE webhook_deliveries SET state = 'retrying', next_at = ?, attempts = 0, updated_at = ? WHERE tenant_id = ? AND endpoint_id = ? AND seq BETWEEN ? AND ?")
-    .bind(at, at, tenant, endpointId, from, to);
+/** Deliveries in a range sent again: pending, their attempts counted afresh. Answers their numbers (each gets a message). */
+export async function replayRange(db: D1Database, tenant: string, endpointId: string, from: number, to: number, at: number): Promise<number[]> {
+  const r = await db
+    .prepare("UPDATE webhook_deliveries SET state = 'pending', next_at = NULL, attempts = 0, updated_at = ? WHERE tenant_id = ? AND endpoint_id = ? AND seq BETWEEN ? AND ? RETURNING seq")
+    .bind(at, tenant, endpointId, from, to)
+    .all<{ seq: number }>();
+  return r.results.map((x) => x.seq);
+}
 
-/** A delivery about to be attempted (new, or again when replayed). */
-export const deliveryUpsert = (db: D1Database, tenant: string, endpointId: string, seq: number, at: number, replay = false) =>
+/** New deliveries, pending until their messages are taken, in one statement (a second fan-out of the same events adds nothing). */
+export const deliveriesInsert = (db: D1Database, tenant: string, endpointId: string, items: { seq: number; subject: string | null }[], at: number) =>
   db
     .prepare(
-      `INSERT INTO webhook_deliveries (tenant_id, endpoint_id, seq, state, next_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (tenant_id, endpoint_id, seq) DO ${replay ? "UPDATE SET state = 'retrying', next_at = excluded.next_at, attempts = 0, updated_at = excluded.updated_at" : "NOTHING"}`,
+      `INSERT INTO webhook_deliveries (tenant_id, endpoint_id, seq, subject, state, created_at, updated_at)
+       SELECT ?1, ?2, json_extract(value, '$.seq'), json_extract(value, '$.subject'), 'pending', ?3, ?3 FROM json_each(?4) WHERE true
+       ON CONFLICT (tenant_id, endpoint_id, seq) DO NOTHING`,
     )
-    .bind(tenant, endpointId, seq, replay ? "retrying" : "pending", replay ? at : null, at, at);
+    .bind(tenant, endpointId, at, JSON.stringify(items));
+
+/** The deliveries these messages are about, as D1 has them now (a message for a delivered one is acked). */
+export async function deliveriesOf(db: D1Database, tenant: string, endpointId: string, seqs: number[]): Promise<DeliveryRow[]> {
+  const r = await db.prepare("SELECT * FROM webhook_deliveries WHERE tenant_id = ? AND endpoint_id = ? AND seq IN (SELECT value FROM json_each(?))").bind(tenant, endpointId, JSON.stringify(seqs)).all<DeliveryRow>();
+  return r.results;
+}
+
+/** For in-order endpoints: each subject's deliveries still pending or retrying, oldest first. */
+export async function openBySubject(db: D1Database, tenant: string, endpointId: string, subjects: string[]): Promise<Map<string, number[]>> {
+  const r = await db
+    .prepare("SELECT subject, seq FROM webhook_deliveries WHERE tenant_id = ? AND endpoint_id = ? AND subject IN (SELECT value FROM json_each(?)) AND state IN ('pending', 'retrying') ORDER BY subject, seq LIMIT 5000")
+    .bind(tenant, endpointId, JSON.stringify(subjects))
+    .all<{ subject: string; seq: number }>();
+  const out = new Map<string, number[]>();
+  for (const x of r.results) (out.get(x.subject) ?? out.set(x.subject, []).get(x.subject)!).push(x.seq);
+  return out;
+}
+
+/** Deliveries whose message was lost: pending since before `pendingBefore`, or a retry overdue since before `retryBefore`. */
+export async function lostDeliveries(db: D1Database, pendingBefore: number, retryBefore: number, limit = 500): Promise<{ tenant_id: string; endpoint_id: string; seq: number }[]> {
+  const r = await db
+    .prepare(
+      `SELECT d.tenant_id, d.endpoint_id, d.seq FROM webhook_deliveries d JOIN webhook_endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id AND e.state = 'enabled'
+       WHERE (d.state = 'pending' AND d.updated_at < ?1) OR (d.state = 'retrying' AND d.updated_at < ?2 AND d.next_at < ?2) LIMIT ?3`,
+    )
+    .bind(pendingBefore, retryBefore, limit)
+    .all<{ tenant_id: string; endpoint_id: string; seq: number }>();
+  return r.results;
+}
+
+/** An endpoint's deliveries still to go (sent again when it is enabled again). */
+export async function openDeliveries(db: D1Database, tenant: string, endpointId: string, limit = 5000): Promise<number[]> {
+  const r = await db.prepare("SELECT seq FROM webhook_deliveries WHERE tenant_id = ? AND endpoint_id = ? AND state IN ('pending', 'retrying') ORDER BY seq LIMIT ?").bind(tenant, endpointId, limit).all<{ seq: number }>();
+  return r.results.map((x) => x.seq);
+}
+
+export const deliveriesTouched = (db: D1Database, tenant: string, endpointId: string, seqs: number[], at: number) =>
+  db.prepare("UPDATE webhook_deliveries SET updated_at = ? WHERE tenant_id = ? AND endpoint_id = ? AND seq IN (SELECT value FROM json_each(?))").bind(at, tenant, endpointId, JSON.stringify(seqs));
 
 export const deliveryResult = (db: D1Database, tenant: string, endpointId: string, seq: number, r: { state: DeliveryRow["state"]; status: number | null; error: string | null; latencyMs: number | null; nextAt: number | null }, at: number) =>
   db
     .prepare("UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?, latency_ms = ?, next_at = ?, updated_at = ? WHERE tenant_id = ? AND endpoint_id = ? AND seq = ?")
     .bind(r.state, r.status, r.error, r.latencyMs, r.nextAt, at, tenant, endpointId, seq);
-
-export async function deliveriesDue(db: D1Database, tenant: string, now: number, limit = 200): Promise<DeliveryRow[]> {
-  const r = await db.prepare("SELECT * FROM webhook_deliveries WHERE tenant_id = ? AND state = 'retrying' AND next_at <= ? ORDER BY next_at LIMIT ?").bind(tenant, now, limit).all<DeliveryRow>();
-  return r.results;
-}
-
-export async function nextRetryAt(db: D1Database, tenant: string): Promise<number | null> {
-  return (await db.prepare("SELECT MIN(next_at) AS n FROM webhook_deliveries WHERE tenant_id = ? AND state = 'retrying'").bind(tenant).first<{ n: number | null }>())?.n ?? null;
-}
 
 export async function deliveryHistory(db: D1Database, tenant: string, endpointId: string, limit: number, state?: string): Promise<DeliveryRow[]> {
   const r = await db

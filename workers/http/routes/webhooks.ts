@@ -9,9 +9,10 @@ import { outboundUrlProblem, MAX_URL_CHARS } from "../../outbound/url-policy.ts"
 import { setTenantSecret, tenantSecret } from "../../secrets/store.ts";
 import { parseTypes } from "../../events/cloudevents.ts";
 import { previousSecretName, secretName } from "../../events/deliver.ts";
+import { enqueueDeliveries } from "../../events/queue.ts";
 import { newWebhookSecret } from "../../events/standard-webhooks.ts";
 import { lastSequence } from "../../ucs/event-log.ts";
-import { deliveryHistory, replayRange, endpoint, endpointDelete, endpointInsert, endpoints, endpointUpdate, type EndpointRow } from "../../ucs/webhooks.ts";
+import { deliveryHistory, openDeliveries, replayRange, endpoint, endpointDelete, endpointInsert, endpoints, endpointUpdate, type EndpointRow } from "../../ucs/webhooks.ts";
 import { asUser, Reply, route, type RouteDef } from "../api.ts";
 
 /** A rotated-out secret keeps signing (alongside the new one) this long. */
@@ -19,7 +20,7 @@ const ROTATION_OVERLAP_MS = 24 * 3600_000;
 const MAX_ENDPOINTS = 20;
 
 const view = (e: EndpointRow) => ({
-  id: e.id, url: e.url, types: (JSON.parse(e.types) as string[]).map((t) => (t.endsWith(".") ? `${t}*` : t)), state: e.state, disabledReason: e.disabled_reason,
+  id: e.id, url: e.url, types: (JSON.parse(e.types) as string[]).map((t) => (t.endsWith(".") ? `${t}*` : t)), ordered: e.ordered === 1, state: e.state, disabledReason: e.disabled_reason,
   failingSince: e.failing_since, previousSecretUntil: e.previous_until, cursor: e.cursor, createdAt: e.created_at,
 });
 
@@ -44,12 +45,13 @@ async function found(env: Env, tenant: string, id: string): Promise<EndpointRow>
   return (await endpoint(env.DB, tenant, id)) ?? fail(notFound("unknown_endpoint", `no webhook endpoint '${id}'`));
 }
 
-const Body = z.object({ url: z.string().min(8).max(MAX_URL_CHARS), types: z.array(z.string().max(100)).max(20).optional() }).strict();
+/** `ordered`: each subject's events (an interaction's, a contact's) delivered one after another. */
+const Body = z.object({ url: z.string().min(8).max(MAX_URL_CHARS), types: z.array(z.string().max(100)).max(20).optional(), ordered: z.boolean().optional() }).strict();
 
 export const webhookRoutes: RouteDef[] = [
   route({
     method: "post", path: "/api/v1/admin/webhooks", access: "admin", tags: ["events", "admin"],
-    summary: "Adds a webhook endpoint (https, a public name; an event type filter): events from now on are delivered, signed to Standard Webhooks. Its secret is shown this once",
+    summary: "Adds a webhook endpoint (https, a public name; an event type filter; `ordered` for in-order delivery per subject): events from now on are delivered, signed to Standard Webhooks. Its secret is shown this once",
     body: Body, responses: { 201: { description: "The endpoint and its secret (shown only now)" } },
     handler: async ({ req, env, caller, body }) => {
       const u = asUser(caller);
@@ -59,7 +61,7 @@ export const webhookRoutes: RouteDef[] = [
       const id = newId("wh");
       const secret = newWebhookSecret();
       if ((await setTenantSecret(env, u.tenant, secretName(id), secret)) === null) throw conflict("too_many_secrets", "the tenant keeps too many secrets to add an endpoint's");
-      await endpointInsert(env.DB, u.tenant, { id, url, types, cursor: await lastSequence(env.DB, u.tenant), at: Date.now() }).run();
+      await endpointInsert(env.DB, u.tenant, { id, url, types, ordered: body.ordered ?? false, cursor: await lastSequence(env.DB, u.tenant), at: Date.now() }).run();
       await wake(env, u.tenant, req);
       return new Reply(201, { ...view((await endpoint(env.DB, u.tenant, id))!), secret });
     },
@@ -71,7 +73,7 @@ export const webhookRoutes: RouteDef[] = [
   }),
   route({
     method: "put", path: "/api/v1/admin/webhooks/:id", access: "admin", tags: ["events", "admin"],
-    summary: "Changes an endpoint's URL or types, or enables a disabled one again ({ enabled: true })",
+    summary: "Changes an endpoint's URL, types or ordering, or enables a disabled one again ({ enabled: true }: its pending deliveries go out)",
     body: Body.partial().extend({ enabled: z.boolean().optional() }).strict(),
     handler: async ({ req, env, caller, params, body }) => {
       const u = asUser(caller);
@@ -79,10 +81,14 @@ export const webhookRoutes: RouteDef[] = [
       const set: Parameters<typeof endpointUpdate>[3] = {};
       if (body.url !== undefined) set.url = checkedUrl(env, body.url);
       if (body.types !== undefined) set.types = JSON.stringify(checkedTypes(body.types));
+      if (body.ordered !== undefined) set.ordered = body.ordered ? 1 : 0;
       if (body.enabled === true) Object.assign(set, { state: "enabled", disabled_reason: null, failing_since: null });
       if (body.enabled === false) Object.assign(set, { state: "disabled", disabled_reason: "disabled by an admin" });
       if (Object.keys(set).length) await endpointUpdate(env.DB, u.tenant, ep.id, set, Date.now()).run();
-      if (body.enabled === true) await wake(env, u.tenant, req);
+      if (body.enabled === true) {
+        await wake(env, u.tenant, req);
+        await enqueueDeliveries(env, u.tenant, ep.id, await openDeliveries(env.DB, u.tenant, ep.id), new URL(env.PUBLIC_URL || req.url).origin);
+      }
       return view((await endpoint(env.DB, u.tenant, ep.id))!);
     },
   }),
@@ -129,9 +135,9 @@ export const webhookRoutes: RouteDef[] = [
       const u = asUser(caller);
       const ep = await found(env, u.tenant, params.id!);
       if (body.to < body.from || body.to - body.from >= 1000) throw badRequest("invalid_range", "from ≤ to, at most 1,000 events");
-      const r = await replayRange(env.DB, u.tenant, ep.id, body.from, body.to, Date.now()).run();
-      await wake(env, u.tenant, req);
-      return { replaying: r.meta.changes ?? 0 };
+      const seqs = await replayRange(env.DB, u.tenant, ep.id, body.from, body.to, Date.now());
+      await enqueueDeliveries(env, u.tenant, ep.id, seqs, new URL(env.PUBLIC_URL || req.url).origin);
+      return { replaying: seqs.length };
     },
   }),
 ];

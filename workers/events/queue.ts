@@ -1,0 +1,113 @@
+// Webhook deliveries through Cloudflare Queues: one message per (endpoint, event). The consumer posts
+// a batch's deliveries concurrently, records their outcomes in one D1 batch, acks what is done, and
+// hands a retry back to the Queue with the schedule's delay (a 429's or 503's Retry-After when longer).
+// An in-order endpoint gets each subject's events one after another: one whose predecessor is still
+// open waits (a short delay, no attempt counted).
+import { eventsAt, type LogRow } from "../ucs/event-log.ts";
+import { deliveriesOf, endpoint, openBySubject, type EndpointRow } from "../ucs/webhooks.ts";
+import { deliver, keysOf, recordPass, type Attempted } from "./deliver.ts";
+
+export const WEBHOOKS_QUEUE = "parley-webhooks";
+/** How long an event of an in-order endpoint waits before it looks again at the one before it. */
+const ORDER_WAIT_S = 1;
+
+export interface WebhookJob {
+  webhook: { tenant: string; endpoint: string; seq: number; origin: string };
+}
+
+export const isWebhookJob = (b: unknown): b is WebhookJob => {
+  const w = (b as Partial<WebhookJob> | null)?.webhook;
+  return !!w && typeof w.tenant === "string" && typeof w.endpoint === "string" && Number.isSafeInteger(w.seq) && typeof w.origin === "string";
+};
+
+/** Messages for these deliveries, 100 per send (the Queue's batch limit). */
+export async function enqueueDeliveries(env: Env, tenant: string, endpointId: string, seqs: number[], origin: string): Promise<void> {
+  for (let i = 0; i < seqs.length; i += 100)
+    await env.WEBHOOKS.sendBatch(seqs.slice(i, i + 100).map((seq) => ({ body: { webhook: { tenant, endpoint: endpointId, seq, origin } } satisfies WebhookJob, contentType: "json" as const })));
+}
+
+async function inParallel<T>(items: T[], n: number, fn: (x: T) => Promise<unknown>): Promise<void> {
+  let i = 0;
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (i < items.length) await fn(items[i++]!);
+  }));
+}
+
+type Job = Message<WebhookJob>;
+
+export async function handleWebhookJobs(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const groups = new Map<string, Job[]>();
+  for (const m of batch.messages) {
+    if (!isWebhookJob(m.body)) {
+      console.error("webhooks: dropping a malformed job", m.body);
+      m.ack();
+      continue;
+    }
+    const k = `${m.body.webhook.tenant}\n${m.body.webhook.endpoint}`;
+    (groups.get(k) ?? groups.set(k, []).get(k)!).push(m as Job);
+  }
+  await Promise.all(
+    [...groups.values()].map((jobs) =>
+      deliverGroup(env, jobs).catch((err: unknown) => {
+        console.error("webhooks: a batch failed; retried", err);
+        for (const j of jobs) j.retry({ delaySeconds: 5 });
+      }),
+    ),
+  );
+}
+
+/** One endpoint's messages of a batch. */
+async function deliverGroup(env: Env, jobs: Job[]): Promise<void> {
+  const { tenant, endpoint: epId, origin } = jobs[0]!.body.webhook;
+  const ep = await endpoint(env.DB, tenant, epId);
+  // A removed or disabled endpoint's messages are done; its deliveries stay pending for a re-enable.
+  if (!ep || ep.state !== "enabled") return void jobs.forEach((j) => j.ack());
+  const seqs = jobs.map((j) => j.body.webhook.seq);
+  const [rows, events] = await Promise.all([deliveriesOf(env.DB, tenant, ep.id, seqs), eventsAt(env.DB, tenant, seqs)]);
+  const open = new Map(rows.filter((r) => r.state === "pending" || r.state === "retrying").map((r) => [r.seq, r]));
+  // Several messages for one delivery (a replay and a retry, a sweep's resend) deliver it once.
+  const bySeq = new Map<number, Job>();
+  for (const j of jobs) {
+    const seq = j.body.webhook.seq;
+    if (!open.has(seq) || !events.has(seq) || bySeq.has(seq)) j.ack();
+    else bySeq.set(seq, j);
+  }
+  const keys = await keysOf(env, tenant, ep);
+  const outcomes = new Map<number, Attempted>();
+  const attempt = async (seq: number) => outcomes.set(seq, await deliver(env, tenant, ep, keys, events.get(seq)!, open.get(seq)!.attempts, origin)).get(seq)!;
+  const waiting = new Set<number>();
+  if (ep.ordered) await ordered(env, tenant, ep, [...bySeq.keys()], events, attempt, waiting);
+  else await inParallel([...bySeq.keys()], 100, attempt);
+  await recordPass(env, tenant, ep, [...outcomes.values()], null);
+  const now = Date.now();
+  for (const [seq, j] of bySeq) {
+    const o = outcomes.get(seq);
+    if (!o || waiting.has(seq)) j.retry({ delaySeconds: ORDER_WAIT_S });
+    else if (o.result.state === "retrying" && o.result.nextAt !== null) j.retry({ delaySeconds: Math.max(1, Math.ceil((o.result.nextAt - now) / 1000)) });
+    else j.ack();
+  }
+}
+
+/** In order per subject: each subject's open deliveries are walked oldest first; one in this batch is
+ *  sent once every one before it is done, and a failure (or one not in this batch) stops the walk. */
+async function ordered(env: Env, tenant: string, ep: EndpointRow, seqs: number[], events: Map<number, LogRow>, attempt: (seq: number) => Promise<Attempted>, waiting: Set<number>): Promise<void> {
+  const mine = new Set(seqs);
+  const free = seqs.filter((s) => !events.get(s)!.subject);
+  const subjects = [...new Set(seqs.map((s) => events.get(s)!.subject).filter((x): x is string => !!x))];
+  const open = await openBySubject(env.DB, tenant, ep.id, subjects);
+  const chains = subjects.map((subject) => open.get(subject) ?? []);
+  await Promise.all([
+    inParallel(free, 100, attempt),
+    inParallel(chains, 100, async (chain) => {
+      let blocked = false;
+      for (const seq of chain) {
+        if (!mine.has(seq)) {
+          blocked = true;
+          continue;
+        }
+        if (blocked) waiting.add(seq);
+        else if (!(await attempt(seq)).ok) blocked = true;
+      }
+    }),
+  ]);
+}
