@@ -5,8 +5,10 @@
 //      three history rows, three log entries by trigger). Then wrangler dev is stopped, the trigger
 //      dropped in the snapshot's D1, and the same M measured again with the log off. Both runs start
 //      from the same fresh state shape and warm-up. `routing_with_log_ratio` = on / off.
-//   2. With the log on again: a webhook endpoint to a local receiver; K interactions; deliveries per
-//      second (first to last arrival) and the lag from each event's time to its arrival (p50, p99).
+//   2. With the log on again: a webhook endpoint to a local receiver. Capacity: K interactions' events
+//      built up with the endpoint off, then drained (deliveries per second from switching it on to the
+//      last arrival). Lag: K more interactions at twice the concurrency, delivered as they happen (each
+//      event's time to its arrival, p50 and p99, at the rate local ingest produces them).
 //   3. GET /api/v1/events pages of 100, P of them, C in flight: pages per second.
 //
 // Sizes: BENCH_EVENTS_ROUTED, BENCH_EVENTS_DELIVERED, BENCH_EVENTS_PAGES, BENCH_EVENTS_CONCURRENCY, BENCH_PORT.
@@ -139,15 +141,33 @@ export async function run(): Promise<BenchResult> {
     const admin = await tokenFor(w, "adm", "admin");
     const ep = await request(`${d.base}/api/v1/admin/webhooks`, { method: "POST", headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" }, body: JSON.stringify({ url: `http://127.0.0.1:${receiverPort}/hook` }), expect: "any" });
     if (ep.status !== 201) throw new Error(`endpoint: ${ep.status} ${ep.body.slice(0, 200)}`);
-    const before = arrivals.length;
-    const delivered = await phase(`deliveries: ${opts.delivered} interactions' events to a local receiver`, async () => {
+    const epId = (JSON.parse(ep.body) as { id: string }).id;
+    const put = (enabled: boolean) => request(`${d.base}/api/v1/admin/webhooks/${epId}`, { method: "PUT", headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" }, body: JSON.stringify({ enabled }), expect: "any" });
+    // Capacity: a backlog of events built with the endpoint off, then delivered as fast as the pump, the
+    // Queue and the consumer go once it is turned on (from the switch to the last arrival).
+    const delivered = await phase(`deliveries: a backlog of ${opts.delivered} interactions' events, drained`, async () => {
+      await put(false);
       const r = await pool(opts.delivered, opts.concurrency, 300_000, (i) => submit(d.base, "dl", i));
       if (r.errors.length) throw new Error(`submit: ${r.errors[0]?.error}`);
+      await sleep(1500);
+      const before = arrivals.length;
+      const t0 = Date.now();
+      await put(true);
       const want = before + opts.delivered * 3;
-      await until(() => arrivals.length >= want, 120_000, 50);
+      await until(() => arrivals.length >= want, 120_000, 20);
+      const got = arrivals.slice(before);
+      const span = (got.at(-1)?.at ?? t0) - t0;
+      return { n: got.length, perS: perSecond(got.length, span), distinctIds: new Set(got.map((x) => x.id)).size };
+    });
+    // Lag: events delivered as they happen, with interactions submitted as fast as the local Worker takes them.
+    const live = await phase(`lag: ${opts.delivered} interactions' events delivered as they happen, ${opts.concurrency * 2} in flight`, async () => {
+      const before = arrivals.length;
+      const r = await pool(opts.delivered, opts.concurrency * 2, 300_000, (i) => submit(d.base, "lv", i));
+      if (r.errors.length) throw new Error(`submit: ${r.errors[0]?.error}`);
+      await until(() => arrivals.length >= before + opts.delivered * 3, 120_000, 20);
       const got = arrivals.slice(before);
       const span = (got.at(-1)?.at ?? 0) - (got[0]?.at ?? 0);
-      return { n: got.length, perS: perSecond(got.length, span), lag: latency(got.map((x) => x.at - x.time)), distinctIds: new Set(got.map((x) => x.id)).size };
+      return { n: got.length, perS: perSecond(got.length, span), lag: latency(got.map((x) => x.at - x.time)) };
     });
     const events = await tokenFor(w, "adm", "admin");
     const pages = await phase(`GET /api/v1/events: ${opts.pages} pages of 100`, async () => {
@@ -163,14 +183,14 @@ export async function run(): Promise<BenchResult> {
     const result = {
       routing_with_log_ratio: ratio(on.perS, off.perS),
       deliveries_per_s: delivered.perS,
-      lag_ms: { p50: delivered.lag.p50, p99: delivered.lag.p99 },
+      lag_ms: { p50: live.lag.p50, p99: live.lag.p99 },
       pull_pages_per_s: pages.perS,
       detail: {
         bench: name,
         date: new Date().toISOString(),
-        targets: { routing_ratio_at_least_0_9: ratio(on.perS, off.perS) >= 0.9, deliveries_at_least_500_per_s: delivered.perS >= 500, lag_p99_at_most_1000_ms: delivered.lag.p99 <= 1000 },
+        targets: { routing_ratio_at_least_0_9: ratio(on.perS, off.perS) >= 0.9, deliveries_at_least_500_per_s: delivered.perS >= 500, lag_p99_at_most_1000_ms: live.lag.p99 <= 1000 },
         routing: { on, off },
-        deliveries: delivered,
+        deliveries: { backlog: delivered, live, note: "deliveries_per_s: a backlog drained from the endpoint's switch-on to the last arrival; lag_ms: events delivered as they happen, at live.perS (what local ingest produces)" },
         pages,
         log: { rows: gaps?.n, max_seq: gaps?.max, contiguous: gaps?.n === gaps?.max },
         phases_s: phases,
@@ -181,7 +201,8 @@ export async function run(): Promise<BenchResult> {
     };
     const summary = [
       `ingest+route with the log: ${on.perS}/s (p50 ${on.ms.p50} ms), without: ${off.perS}/s (p50 ${off.ms.p50} ms): ratio ${result.routing_with_log_ratio} (target ≥ 0.9)`,
-      `webhook deliveries: ${delivered.perS}/s over ${delivered.n} (${delivered.distinctIds} distinct ids), lag p50 ${delivered.lag.p50} ms, p99 ${delivered.lag.p99} ms (targets ≥ 500/s, p99 ≤ 1000 ms)`,
+      `webhook deliveries: a backlog of ${delivered.n} (${delivered.distinctIds} distinct ids) drained at ${delivered.perS}/s (target ≥ 500/s)`,
+      `live: ${live.n} events at ${live.perS}/s, lag p50 ${live.lag.p50} ms, p99 ${live.lag.p99} ms (target p99 ≤ 1000 ms)`,
       `GET /api/v1/events: ${pages.perS} pages/s (${pages.errors} errors)`,
       `log: ${gaps?.n} rows, last sequence ${gaps?.max} (contiguous: ${gaps?.n === gaps?.max})`,
     ];

@@ -10,8 +10,10 @@ import { readLog } from "../workers/ucs/event-log.ts";
 import { deliveriesInsert, endpoints, endpointUpdate, type EndpointRow } from "../workers/ucs/webhooks.ts";
 import { enqueueDeliveries } from "../workers/events/queue.ts";
 
-const POLL_MS = 250;
+const POLL_MS = 100;
 const BATCH = 500;
+/** Endpoints are read again this often (a new one, or one disabled, is seen within it). */
+const ENDPOINTS_TTL_MS = 2_000;
 
 const matches = (ep: EndpointRow, type: string) => {
   const types = JSON.parse(ep.types) as string[];
@@ -19,17 +21,27 @@ const matches = (ep: EndpointRow, type: string) => {
 };
 
 export class EventPump extends DurableObject<Env> {
-  /** Starts (or wakes) the pump of `tenant`; `origin` is the public origin events name as their source. */
+  private eps: { at: number; list: EndpointRow[] } | null = null;
+
+  /** Starts (or wakes) the pump of `tenant`; `origin` is the public origin events name as their source.
+   *  Called on every endpoint change, so the endpoints are read afresh. */
   async start(tenant: string, origin: string): Promise<void> {
+    this.eps = null;
     await this.ctx.storage.put({ tenant, origin });
     await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /** The enabled endpoints, with the cursors this pump last wrote (it is their only writer). */
+  private async endpoints(tenant: string): Promise<EndpointRow[]> {
+    if (!this.eps || Date.now() - this.eps.at > ENDPOINTS_TTL_MS) this.eps = { at: Date.now(), list: await endpoints(this.env.DB, tenant, true) };
+    return this.eps.list;
   }
 
   override async alarm(): Promise<void> {
     const tenant = await this.ctx.storage.get<string>("tenant");
     const origin = (await this.ctx.storage.get<string>("origin")) ?? "https://parley.invalid";
     if (!tenant) return;
-    const eps = await endpoints(this.env.DB, tenant, true);
+    const eps = await this.endpoints(tenant);
     if (eps.length === 0) return;
     const now = Date.now();
     const rows = await readLog(this.env.DB, tenant, { after: Math.min(...eps.map((e) => e.cursor)), limit: BATCH });
@@ -42,6 +54,7 @@ export class EventPump extends DurableObject<Env> {
         ...(mine.length ? [deliveriesInsert(this.env.DB, tenant, ep.id, mine.map((r) => ({ seq: r.seq, subject: r.subject })), now)] : []),
         endpointUpdate(this.env.DB, tenant, ep.id, { cursor: last }, now),
       ]);
+      ep.cursor = last;
       if (mine.length) await enqueueDeliveries(this.env, tenant, ep.id, mine.map((r) => r.seq), origin).catch((e: unknown) => console.error(`event pump: queueing ${tenant}/${ep.id}`, e));
     }
     await this.ctx.storage.setAlarm(rows.length === BATCH ? Date.now() : Date.now() + POLL_MS);

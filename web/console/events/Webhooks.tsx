@@ -10,6 +10,7 @@ interface Endpoint {
   id: string;
   url: string;
   types: string[];
+  ordered: boolean;
   state: "enabled" | "disabled";
   disabledReason: string | null;
   failingSince: number | null;
@@ -77,6 +78,7 @@ export function Webhooks(props: ConsoleProps) {
   const [list, setList] = useState<Endpoint[]>([]);
   const [url, setUrl] = useState("");
   const [types, setTypes] = useState("");
+  const [ordered, setOrdered] = useState(false);
   const [secret, setSecret] = useState<{ id: string; secret: string } | null>(null);
   const [open, setOpen] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -96,11 +98,12 @@ export function Webhooks(props: ConsoleProps) {
     e.preventDefault();
     const t = types.split(",").map((x) => x.trim()).filter(Boolean);
     void act(async () => {
-      const r = await props.auth.post<{ id: string; secret: string }>("/api/v1/admin/webhooks", { url: url.trim(), ...(t.length ? { types: t } : {}) });
+      const r = await props.auth.post<{ id: string; secret: string }>("/api/v1/admin/webhooks", { url: url.trim(), ordered, ...(t.length ? { types: t } : {}) });
       setSecret(r);
       setOpen(r.id);
       setUrl("");
       setTypes("");
+      setOrdered(false);
     }, "Endpoint added");
   };
   return (
@@ -115,6 +118,9 @@ export function Webhooks(props: ConsoleProps) {
         <label>
           Event types
           <input value={types} placeholder="all, or parley.interaction.*, …" onInput={(e) => setTypes(e.currentTarget.value)} />
+        </label>
+        <label class="row" title="Each interaction's or contact's events one after another: an event waits while the one before it is being retried">
+          <input type="checkbox" checked={ordered} onChange={(e) => setOrdered(e.currentTarget.checked)} /> In order per subject
         </label>
         <button type="submit" class="primary">
           Add endpoint
@@ -139,6 +145,7 @@ export function Webhooks(props: ConsoleProps) {
           </div>
           <div class="small muted">
             {ep.types.length ? ep.types.join(", ") : "every event"}
+            {ep.ordered ? " · in order per subject" : ""}
             {ep.disabledReason ? ` · disabled: ${ep.disabledReason}` : ""}
             {ep.failingSince ? ` · failing since ${new Date(ep.failingSince).toLocaleString()}` : ""}
           </div>

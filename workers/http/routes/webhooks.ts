@@ -85,8 +85,9 @@ export const webhookRoutes: RouteDef[] = [
       if (body.enabled === true) Object.assign(set, { state: "enabled", disabled_reason: null, failing_since: null });
       if (body.enabled === false) Object.assign(set, { state: "disabled", disabled_reason: "disabled by an admin" });
       if (Object.keys(set).length) await endpointUpdate(env.DB, u.tenant, ep.id, set, Date.now()).run();
+      // The pump reads its endpoints afresh.
+      await wake(env, u.tenant, req);
       if (body.enabled === true) {
-        await wake(env, u.tenant, req);
         await enqueueDeliveries(env, u.tenant, ep.id, await openDeliveries(env.DB, u.tenant, ep.id), new URL(env.PUBLIC_URL || req.url).origin);
       }
       return view((await endpoint(env.DB, u.tenant, ep.id))!);
@@ -95,10 +96,11 @@ export const webhookRoutes: RouteDef[] = [
   route({
     method: "delete", path: "/api/v1/admin/webhooks/:id", access: "admin", tags: ["events", "admin"],
     summary: "Removes an endpoint and its delivery history",
-    handler: async ({ env, caller, params }) => {
+    handler: async ({ req, env, caller, params }) => {
       const u = asUser(caller);
       await found(env, u.tenant, params.id!);
       await env.DB.batch(endpointDelete(env.DB, u.tenant, params.id!, [secretName(params.id!), previousSecretName(params.id!)]));
+      await wake(env, u.tenant, req);
       return { ok: true };
     },
   }),
