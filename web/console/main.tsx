@@ -10,13 +10,14 @@ import { Reviews } from "./Reviews.tsx";
 import { Chats } from "./Chats.tsx";
 import { Audit } from "./events/Audit.tsx";
 import { Webhooks } from "./events/Webhooks.tsx";
+import { Privacy } from "./events/Privacy.tsx";
 import { Admin } from "./admin/Admin.tsx";
 import { Classifier } from "./classifier/Classifier.tsx";
 import type { ConsoleProps } from "./props.ts";
 
 const auth = new Auth("console");
 
-type Tab = "dashboard" | "queues" | "reviews" | "chats" | "audit" | "webhooks" | "classifier" | "admin";
+type Tab = "dashboard" | "queues" | "reviews" | "chats" | "audit" | "webhooks" | "privacy" | "classifier" | "admin";
 const TABS: { id: Tab; label: string; admin?: boolean }[] = [
   { id: "dashboard", label: "Dashboard" },
   { id: "queues", label: "Queues" },
@@ -24,6 +25,7 @@ const TABS: { id: Tab; label: string; admin?: boolean }[] = [
   { id: "chats", label: "Live chats" },
   { id: "audit", label: "Audit log" },
   { id: "webhooks", label: "Webhooks", admin: true },
+  { id: "privacy", label: "Data protection", admin: true },
   { id: "classifier", label: "Classifier", admin: true },
   { id: "admin", label: "Admin", admin: true },
 ];
@@ -68,6 +70,7 @@ function App() {
         {tab === "chats" && <Chats {...props} />}
         {tab === "audit" && <Audit {...props} />}
         {tab === "webhooks" && session.agent.role === "admin" && <Webhooks {...props} />}
+        {tab === "privacy" && session.agent.role === "admin" && <Privacy {...props} />}
         {tab === "classifier" && session.agent.role === "admin" && <Classifier {...props} />}
         {tab === "admin" && session.agent.role === "admin" && <Admin {...props} />}
       </main>

@@ -3,9 +3,9 @@
 // hands a retry back to the Queue with the schedule's delay (a 429's or 503's Retry-After when longer).
 // An in-order endpoint gets each subject's events one after another: one whose predecessor is still
 // open waits (a short delay, no attempt counted).
-import { eventsAt, type LogRow } from "../ucs/event-log.ts";
-import { deliveriesOf, endpoint, openBySubject, type EndpointRow } from "../ucs/webhooks.ts";
-import { deliver, keysOf, recordPass, type Attempted } from "./deliver.ts";
+import type { LogRow } from "../ucs/event-log.ts";
+import { deliveryBatch, openBySubject, type EndpointRow } from "../ucs/webhooks.ts";
+import { deliver, keysOf, recordPass, type Attempted, type Keys } from "./deliver.ts";
 
 export const WEBHOOKS_QUEUE = "parley-webhooks";
 /** How long an event of an in-order endpoint waits before it looks again at the one before it. */
@@ -35,6 +35,20 @@ async function inParallel<T>(items: T[], n: number, fn: (x: T) => Promise<unknow
 
 type Job = Message<WebhookJob>;
 
+/** An endpoint's secrets, opened once per isolate for a few seconds (a rotation changes
+ *  `previous_until`, hence the key, so a new secret is read at once). */
+const KEYS_TTL_MS = 10_000;
+const keyCache = new Map<string, { at: number; keys: Keys }>();
+async function cachedKeys(env: Env, tenant: string, ep: EndpointRow): Promise<Keys> {
+  const k = `${tenant}\n${ep.id}\n${ep.previous_until ?? ""}`;
+  const hit = keyCache.get(k);
+  if (hit && Date.now() - hit.at < KEYS_TTL_MS) return hit.keys;
+  if (keyCache.size > 500) keyCache.clear();
+  const keys = await keysOf(env, tenant, ep);
+  keyCache.set(k, { at: Date.now(), keys });
+  return keys;
+}
+
 export async function handleWebhookJobs(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const groups = new Map<string, Job[]>();
   for (const m of batch.messages) {
@@ -59,11 +73,9 @@ export async function handleWebhookJobs(batch: MessageBatch<unknown>, env: Env):
 /** One endpoint's messages of a batch. */
 async function deliverGroup(env: Env, jobs: Job[]): Promise<void> {
   const { tenant, endpoint: epId, origin } = jobs[0]!.body.webhook;
-  const ep = await endpoint(env.DB, tenant, epId);
+  const { endpoint: ep, deliveries: rows, events } = await deliveryBatch(env.DB, tenant, epId, jobs.map((j) => j.body.webhook.seq));
   // A removed or disabled endpoint's messages are done; its deliveries stay pending for a re-enable.
   if (!ep || ep.state !== "enabled") return void jobs.forEach((j) => j.ack());
-  const seqs = jobs.map((j) => j.body.webhook.seq);
-  const [rows, events] = await Promise.all([deliveriesOf(env.DB, tenant, ep.id, seqs), eventsAt(env.DB, tenant, seqs)]);
   const open = new Map(rows.filter((r) => r.state === "pending" || r.state === "retrying").map((r) => [r.seq, r]));
   // Several messages for one delivery (a replay and a retry, a sweep's resend) deliver it once.
   const bySeq = new Map<number, Job>();
@@ -72,7 +84,7 @@ async function deliverGroup(env: Env, jobs: Job[]): Promise<void> {
     if (!open.has(seq) || !events.has(seq) || bySeq.has(seq)) j.ack();
     else bySeq.set(seq, j);
   }
-  const keys = await keysOf(env, tenant, ep);
+  const keys = await cachedKeys(env, tenant, ep);
   const outcomes = new Map<number, Attempted>();
   const attempt = async (seq: number) => outcomes.set(seq, await deliver(env, tenant, ep, keys, events.get(seq)!, open.get(seq)!.attempts, origin)).get(seq)!;
   const waiting = new Set<number>();

@@ -75,12 +75,3 @@ export async function lastSequence(db: D1Database, tenant: string): Promise<numb
 export async function eventAt(db: D1Database, tenant: string, seq: number): Promise<LogRow | null> {
   return db.prepare("SELECT seq, type, subject, at, actor, origin, data, erased_at FROM event_log WHERE tenant_id = ? AND seq = ?").bind(tenant, seq).first<LogRow>();
 }
-
-/** Several events at once (a Queue batch's deliveries), by sequence. */
-export async function eventsAt(db: D1Database, tenant: string, seqs: number[]): Promise<Map<number, LogRow>> {
-  const r = await db
-    .prepare("SELECT seq, type, subject, at, actor, origin, data, erased_at FROM event_log WHERE tenant_id = ? AND seq IN (SELECT value FROM json_each(?))")
-    .bind(tenant, JSON.stringify(seqs))
-    .all<LogRow>();
-  return new Map(r.results.map((x) => [x.seq, x]));
-}

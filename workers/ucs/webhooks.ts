@@ -1,5 +1,6 @@
 // Webhook endpoints and their deliveries in D1 (migrations 0016, 0019). Statements returned unrun where
 // callers batch them.
+import type { LogRow } from "./event-log.ts";
 
 export interface EndpointRow {
   id: string;
@@ -72,10 +73,20 @@ export const deliveriesInsert = (db: D1Database, tenant: string, endpointId: str
     )
     .bind(tenant, endpointId, at, JSON.stringify(items));
 
-/** The deliveries these messages are about, as D1 has them now (a message for a delivered one is acked). */
-export async function deliveriesOf(db: D1Database, tenant: string, endpointId: string, seqs: number[]): Promise<DeliveryRow[]> {
-  const r = await db.prepare("SELECT * FROM webhook_deliveries WHERE tenant_id = ? AND endpoint_id = ? AND seq IN (SELECT value FROM json_each(?))").bind(tenant, endpointId, JSON.stringify(seqs)).all<DeliveryRow>();
-  return r.results;
+/** What a Queue batch's deliveries need, in one round trip: the endpoint, the deliveries as D1 has
+ *  them now (a message for a delivered one is acked), and their events. */
+export async function deliveryBatch(db: D1Database, tenant: string, endpointId: string, seqs: number[]): Promise<{ endpoint: EndpointRow | null; deliveries: DeliveryRow[]; events: Map<number, LogRow> }> {
+  const j = JSON.stringify(seqs);
+  const [ep, ds, evs] = await db.batch<Record<string, unknown>>([
+    db.prepare("SELECT * FROM webhook_endpoints WHERE tenant_id = ? AND id = ?").bind(tenant, endpointId),
+    db.prepare("SELECT * FROM webhook_deliveries WHERE tenant_id = ? AND endpoint_id = ? AND seq IN (SELECT value FROM json_each(?))").bind(tenant, endpointId, j),
+    db.prepare("SELECT seq, type, subject, at, actor, origin, data, erased_at FROM event_log WHERE tenant_id = ? AND seq IN (SELECT value FROM json_each(?))").bind(tenant, j),
+  ]);
+  return {
+    endpoint: (ep!.results[0] as unknown as EndpointRow | undefined) ?? null,
+    deliveries: ds!.results as unknown as DeliveryRow[],
+    events: new Map((evs!.results as unknown as LogRow[]).map((e) => [e.seq, e])),
+  };
 }
 
 /** For in-order endpoints: each subject's deliveries still pending or retrying, oldest first. */
@@ -110,10 +121,24 @@ export async function openDeliveries(db: D1Database, tenant: string, endpointId:
 export const deliveriesTouched = (db: D1Database, tenant: string, endpointId: string, seqs: number[], at: number) =>
   db.prepare("UPDATE webhook_deliveries SET updated_at = ? WHERE tenant_id = ? AND endpoint_id = ? AND seq IN (SELECT value FROM json_each(?))").bind(at, tenant, endpointId, JSON.stringify(seqs));
 
-export const deliveryResult = (db: D1Database, tenant: string, endpointId: string, seq: number, r: { state: DeliveryRow["state"]; status: number | null; error: string | null; latencyMs: number | null; nextAt: number | null }, at: number) =>
+export interface DeliveryResult {
+  state: DeliveryRow["state"];
+  status: number | null;
+  error: string | null;
+  latencyMs: number | null;
+  nextAt: number | null;
+}
+
+/** A pass's outcomes in one statement, however many deliveries it made. */
+export const deliveryResults = (db: D1Database, tenant: string, endpointId: string, results: { seq: number; r: DeliveryResult }[], at: number) =>
   db
-    .prepare("UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?, latency_ms = ?, next_at = ?, updated_at = ? WHERE tenant_id = ? AND endpoint_id = ? AND seq = ?")
-    .bind(r.state, r.status, r.error, r.latencyMs, r.nextAt, at, tenant, endpointId, seq);
+    .prepare(
+      `UPDATE webhook_deliveries SET state = x.state, attempts = attempts + 1, last_status = x.status, last_error = x.error, latency_ms = x.latency, next_at = x.next_at, updated_at = ?1
+       FROM (SELECT json_extract(value, '$[0]') AS seq, json_extract(value, '$[1]') AS state, json_extract(value, '$[2]') AS status, json_extract(value, '$[3]') AS error,
+                    json_extract(value, '$[4]') AS latency, json_extract(value, '$[5]') AS next_at FROM json_each(?4)) AS x
+       WHERE webhook_deliveries.tenant_id = ?2 AND webhook_deliveries.endpoint_id = ?3 AND webhook_deliveries.seq = x.seq`,
+    )
+    .bind(at, tenant, endpointId, JSON.stringify(results.map(({ seq, r }) => [seq, r.state, r.status, r.error, r.latencyMs, r.nextAt])));
 
 export async function deliveryHistory(db: D1Database, tenant: string, endpointId: string, limit: number, state?: string): Promise<DeliveryRow[]> {
   const r = await db
