@@ -6,7 +6,7 @@
 import { outboundUrlProblem } from "../outbound/url-policy.ts";
 import { tenantSecret } from "../secrets/store.ts";
 import { appendEvent, type LogRow } from "../ucs/event-log.ts";
-import { deliveryResults, endpointUpdate, type DeliveryResult, type EndpointRow } from "../ucs/webhooks.ts";
+import { deliveryResult, endpointUpdate, type DeliveryResult, type EndpointRow } from "../ucs/webhooks.ts";
 import { toCloudEvent } from "./cloudevents.ts";
 import { DISABLE_AFTER_MS, nextAttempt, signWebhook } from "./standard-webhooks.ts";
 
@@ -76,7 +76,7 @@ export async function deliver(env: Env, tenant: string, ep: EndpointRow, keys: K
 export async function recordPass(env: Env, tenant: string, ep: EndpointRow, outcomes: Attempted[], cursor: number | null): Promise<void> {
   if (!outcomes.length && cursor === null) return;
   const now = Date.now();
-  const st = outcomes.length ? [deliveryResults(env.DB, tenant, ep.id, outcomes.map((o) => ({ seq: o.seq, r: o.result })), now)] : [];
+  const st = outcomes.map((o) => deliveryResult(env.DB, tenant, ep.id, o.seq, o.result, now));
   const anyOk = outcomes.some((o) => o.ok);
   const anyFailed = outcomes.some((o) => !o.ok);
   const set: Parameters<typeof endpointUpdate>[3] = {};

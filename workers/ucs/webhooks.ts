@@ -129,16 +129,11 @@ export interface DeliveryResult {
   nextAt: number | null;
 }
 
-/** A pass's outcomes in one statement, however many deliveries it made. */
-export const deliveryResults = (db: D1Database, tenant: string, endpointId: string, results: { seq: number; r: DeliveryResult }[], at: number) =>
+/** One delivery's outcome (a pass batches one per delivery: each is a primary-key update). */
+export const deliveryResult = (db: D1Database, tenant: string, endpointId: string, seq: number, r: DeliveryResult, at: number) =>
   db
-    .prepare(
-      `UPDATE webhook_deliveries SET state = x.state, attempts = attempts + 1, last_status = x.status, last_error = x.error, latency_ms = x.latency, next_at = x.next_at, updated_at = ?1
-       FROM (SELECT json_extract(value, '$[0]') AS seq, json_extract(value, '$[1]') AS state, json_extract(value, '$[2]') AS status, json_extract(value, '$[3]') AS error,
-                    json_extract(value, '$[4]') AS latency, json_extract(value, '$[5]') AS next_at FROM json_each(?4)) AS x
-       WHERE webhook_deliveries.tenant_id = ?2 AND webhook_deliveries.endpoint_id = ?3 AND webhook_deliveries.seq = x.seq`,
-    )
-    .bind(at, tenant, endpointId, JSON.stringify(results.map(({ seq, r }) => [seq, r.state, r.status, r.error, r.latencyMs, r.nextAt])));
+    .prepare("UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?, latency_ms = ?, next_at = ?, updated_at = ? WHERE tenant_id = ? AND endpoint_id = ? AND seq = ?")
+    .bind(r.state, r.status, r.error, r.latencyMs, r.nextAt, at, tenant, endpointId, seq);
 
 export async function deliveryHistory(db: D1Database, tenant: string, endpointId: string, limit: number, state?: string): Promise<DeliveryRow[]> {
   const r = await db
