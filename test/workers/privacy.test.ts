@@ -142,6 +142,9 @@ describe("a contact's erasure", () => {
     expect(r.receipt.contact).toBe(contactId);
     expect(r.receipt.removed).toMatchObject({ contacts: 1, identifiers: expect.any(Number), interactions: 3, message_parts: expect.any(Number), chat_messages: expect.any(Number), notes: 1, r2_objects: expect.any(Number), log_events: expect.any(Number) });
     expect(r.receipt.removed.r2_objects).toBeGreaterThanOrEqual(4);
+    expect(r.receipt.removed.exports).toBe(1);
+    // The contact's entry and each message's, counted as entries (not as the index's own writes).
+    expect(r.receipt.removed.search_entries).toBeLessThanOrEqual(6);
 
     expect(found(await everyStore(t, objects()), needles)).toEqual([]);
     // The event log keeps its sequence: tombstones where the contact's events were, contiguous still.

@@ -9,7 +9,7 @@ import { appendEvent } from "../ucs/event-log.ts";
 import { notFound } from "../kernel/errors.ts";
 import {
   blobsDone, blobsOf, contactScope, contactStatements, erasureDone, erasureFor, erasureProgress, LIVE_STATES, nextContactSlice, objectsTouched, optimizeSearch, pendingBlobs, sliceStatements, startErasure,
-  type ErasureRow, type Mode, type SliceItem,
+  type ErasureRow, type Mode, type SliceItem, type Step,
 } from "../ucs/privacy.ts";
 import { signReceipt, type Receipt } from "./receipt.ts";
 
@@ -22,6 +22,15 @@ const live = new Set<string>(LIVE_STATES);
 
 export type Removed = Record<string, number>;
 const add = (r: Removed, k: string, n: number) => n > 0 && (r[k] = (r[k] ?? 0) + n);
+
+/** A removal batch's counts, per the receipt's names. */
+function tally(removed: Removed, steps: Step[], results: D1Result[]): void {
+  steps.forEach(([name, , how], i) => {
+    if (!name) return;
+    const r = results[i];
+    add(removed, name, how === "rows" ? Number((r?.results[0] as { n?: number } | undefined)?.n ?? 0) : (r?.meta.changes ?? 0));
+  });
+}
 
 export interface ErasureStatus {
   erasure: string;
@@ -54,8 +63,7 @@ export async function eraseSlice(env: Env, tenant: string, items: SliceItem[], m
   }
   const blobs = [...new Set([...(await blobsOf(env.DB, tenant, ids)), ...files])];
   const st = sliceStatements(env.DB, tenant, ids, blobs, mode, Date.now());
-  const results = await env.DB.batch(st.map(([, s]) => s));
-  st.forEach(([name], i) => !name.startsWith("grant") && name !== "blobs_pending" && add(removed, name, results[i]?.meta.changes ?? 0));
+  tally(removed, st, await env.DB.batch(st.map(([, s]) => s)));
   await drainBlobs(env, tenant, removed);
 }
 
@@ -102,8 +110,7 @@ async function runErasure(env: Env, tenant: string, job: ErasureRow, budgetMs: n
   }
   const now = Date.now();
   const st = contactStatements(env.DB, tenant, contacts, now);
-  const results = await env.DB.batch(st.map(([, s]) => s));
-  st.forEach(([name], i) => add(removed, name, results[i]?.meta.changes ?? 0));
+  tally(removed, st, await env.DB.batch(st.map(([, s]) => s)));
   // Deleted words leave FTS5's segments only when they are merged.
   await optimizeSearch(env.DB).run();
   await drainBlobs(env, tenant, removed);

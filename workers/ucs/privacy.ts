@@ -83,17 +83,21 @@ export async function blobsOf(db: D1Database, tenant: string, ids: string[]): Pr
 
 export type Mode = "erase" | "anonymise";
 
+/** A statement of a removal batch: what the receipt counts it as (null: not counted), and how — the
+ *  rows it changed, or the `n` it selects ("rows", for what is counted before it is deleted). */
+export type Step = [name: string | null, stmt: D1PreparedStatement, count?: "rows"];
+
 /** One slice's removal, as one atomic batch of named statements (the names become the receipt's
  *  counts). `blobs` are recorded as pending in the same batch. Erase deletes the interactions and
  *  their history; anonymise keeps both for statistics, without a word the customer wrote or an
  *  identifier, and the history without its reasons. */
-export function sliceStatements(db: D1Database, tenant: string, ids: string[], blobs: string[], mode: Mode, now: number): [string, D1PreparedStatement][] {
+export function sliceStatements(db: D1Database, tenant: string, ids: string[], blobs: string[], mode: Mode, now: number): Step[] {
   const j = JSON.stringify(ids);
   // ?1 the tenant, ?2 the ids, ?3 the time (bound only where used: D1 refuses unused parameters).
   const on = (sql: string) => (sql.includes("?3") ? db.prepare(sql).bind(tenant, j, now) : db.prepare(sql).bind(tenant, j));
   const del = (table: string, col = "interaction_id") => on(`DELETE FROM ${table} WHERE tenant_id = ?1 AND ${col} ${IN(2)}`);
-  const st: [string, D1PreparedStatement][] = [
-    ["blobs_pending", db.prepare("INSERT INTO pending_blob_deletes (tenant_id, r2_key, at) SELECT ?1, value, ?3 FROM json_each(?2) WHERE true ON CONFLICT DO NOTHING").bind(tenant, JSON.stringify(blobs), now)],
+  const st: Step[] = [
+    [null, db.prepare("INSERT INTO pending_blob_deletes (tenant_id, r2_key, at) SELECT ?1, value, ?3 FROM json_each(?2) WHERE true ON CONFLICT DO NOTHING").bind(tenant, JSON.stringify(blobs), now)],
     ["message_parts", del("message_parts")],
     ["emails", del("emails")],
     ["email_refs", del("email_refs")],
@@ -110,8 +114,10 @@ export function sliceStatements(db: D1Database, tenant: string, ids: string[], b
     ["training_examples", del("classifier_examples")],
     ["notes", del("notes")],
     // Full-text entries are found by a scan (FTS5 indexes only their words): one per slice, bounded by the index's size.
-    ["search_entries", on(`DELETE FROM search_index WHERE tenant_id = ?1 AND kind = 'message' AND ref ${IN(2)}`)],
-    ["grant", on(`INSERT INTO erasure_grants (tenant_id, interaction_id) SELECT ?1, value FROM json_each(?2) WHERE true ON CONFLICT DO NOTHING`)],
+    // (FTS5 reports its shadow tables' writes as changes: the entries are counted first.)
+    ["search_entries", on(`SELECT COUNT(*) AS n FROM search_index WHERE tenant_id = ?1 AND kind = 'message' AND ref ${IN(2)}`), "rows"],
+    [null, on(`DELETE FROM search_index WHERE tenant_id = ?1 AND kind = 'message' AND ref ${IN(2)}`)],
+    [null, on(`INSERT INTO erasure_grants (tenant_id, interaction_id) SELECT ?1, value FROM json_each(?2) WHERE true ON CONFLICT DO NOTHING`)],
   ];
   if (mode === "erase") {
     st.push(
@@ -126,13 +132,13 @@ export function sliceStatements(db: D1Database, tenant: string, ids: string[], b
       ["interactions", on(`UPDATE interactions SET subject = NULL, contact_id = NULL, external_id = NULL, attributes = '{}', anonymised_at = ?3 WHERE tenant_id = ?1 AND id ${IN(2)}`)],
     );
   }
-  st.push(["grant_end", on(`DELETE FROM erasure_grants WHERE tenant_id = ?1 AND interaction_id ${IN(2)}`)]);
+  st.push([null, on(`DELETE FROM erasure_grants WHERE tenant_id = ?1 AND interaction_id ${IN(2)}`)]);
   return st;
 }
 
 /** The contact itself, once its interactions are gone: identifiers, names, notes, threads, what was
  *  filed under its phone numbers and addresses, its search entries and its log events' payloads. */
-export function contactStatements(db: D1Database, tenant: string, contacts: string[], now: number): [string, D1PreparedStatement][] {
+export function contactStatements(db: D1Database, tenant: string, contacts: string[], now: number): Step[] {
   const on = (sql: string) => (sql.includes("?3") ? db.prepare(sql).bind(tenant, JSON.stringify(contacts), now) : db.prepare(sql).bind(tenant, JSON.stringify(contacts)));
   const values = (kind: string) => `(SELECT value FROM contact_identifiers WHERE tenant_id = ?1 AND kind = '${kind}' AND contact_id ${IN(2)})`;
   const threads = `SELECT channel, account_id, user_id FROM social_threads WHERE tenant_id = ?1 AND contact_id ${IN(2)}`;
@@ -147,10 +153,11 @@ export function contactStatements(db: D1Database, tenant: string, contacts: stri
     ["email_threads", on(`DELETE FROM email_threads WHERE tenant_id = ?1 AND contact_id ${IN(2)}`)],
     ["email_refs", on(`DELETE FROM email_refs WHERE tenant_id = ?1 AND contact_id ${IN(2)}`)],
     ["notes", on(`DELETE FROM notes WHERE tenant_id = ?1 AND contact_id ${IN(2)}`)],
-    ["search_entries", on(`DELETE FROM search_index WHERE tenant_id = ?1 AND (contact_id ${IN(2)} OR (kind = 'contact' AND ref ${IN(2)}))`)],
+    ["search_entries", on(`SELECT COUNT(*) AS n FROM search_index WHERE tenant_id = ?1 AND (contact_id ${IN(2)} OR (kind = 'contact' AND ref ${IN(2)}))`), "rows"],
+    [null, on(`DELETE FROM search_index WHERE tenant_id = ?1 AND (contact_id ${IN(2)} OR (kind = 'contact' AND ref ${IN(2)}))`)],
     ["log_events", on(`UPDATE event_log SET data = NULL, origin = NULL, erased_at = ?3 WHERE tenant_id = ?1 AND subject ${IN(2)} AND erased_at IS NULL`)],
     // Its exports' archives go with it.
-    ["exports", on(`INSERT INTO pending_blob_deletes (tenant_id, r2_key, at) SELECT ?1, r2_key, ?3 FROM exports WHERE tenant_id = ?1 AND contact_id ${IN(2)} ON CONFLICT DO NOTHING`)],
+    [null, on(`INSERT INTO pending_blob_deletes (tenant_id, r2_key, at) SELECT ?1, r2_key, ?3 FROM exports WHERE tenant_id = ?1 AND contact_id ${IN(2)} ON CONFLICT DO NOTHING`)],
     ["exports", on(`DELETE FROM exports WHERE tenant_id = ?1 AND contact_id ${IN(2)}`)],
     ["identifiers", on(`DELETE FROM contact_identifiers WHERE tenant_id = ?1 AND contact_id ${IN(2)}`)],
     ["contacts", on(`DELETE FROM contacts WHERE tenant_id = ?1 AND id ${IN(2)}`)],
