@@ -15,6 +15,7 @@ const benches: Record<string, () => Promise<BenchModule>> = {
   classify: () => import("./classify.ts"),
   social: () => import("./social.ts"),
   events: () => import("./events.ts"),
+  trips: () => import("./trips.ts"),
 };
 
 const resultsDir = new URL("./results/", import.meta.url).pathname;

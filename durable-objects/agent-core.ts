@@ -22,6 +22,7 @@ import { Outbox, OUTBOX_DDL } from "./outbox.ts";
 import type { Result } from "./result.ts";
 import { hasSchema } from "./schema.ts";
 import type { Candidate, Offer, ReturnWhy } from "./types.ts";
+import { benchEnv } from "../workers/kernel/d1-count.ts";
 
 
 
@@ -43,7 +44,7 @@ export abstract class AgentCore extends DurableObject<Env> {
   protected pullAgain = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    super(ctx, benchEnv(env, "agent"));
     [this.tenant, this.agentId] = splitName(ctx.id.name);
     this.sql = ctx.storage.sql;
     if (!hasSchema(this.sql, SCHEMA)) this.sql.exec(`
@@ -56,7 +57,7 @@ export abstract class AgentCore extends DurableObject<Env> {
       INSERT OR REPLACE INTO kv (k, v) VALUES ('schema', '${SCHEMA}');
     `);
     this.timer = new Alarm(ctx.storage);
-    this.outbox = new Outbox(this.sql, env.DB, (at) => void this.timer.arm(at));
+    this.outbox = new Outbox(this.sql, benchEnv(env, "agent-outbox").DB, (at) => void this.timer.arm(at));
     this.work = new WorkStore(this.sql);
     this.workbin = new AgentWorkbin(this.sql);
     this.desk = new DeskSockets(ctx, env.DB, this.tenant);

@@ -24,6 +24,7 @@ import { finishPending, finishRetry, idleAlertAt, idleRestartDue, idleStep, mess
 import type { ChatFrame, ChatMessage, MessageExtra } from "../workers/protocol/chat.ts";
 import type { Channel } from "../workers/social/types.ts";
 import type { Window } from "../workers/social/window.ts";
+import { benchEnv } from "../workers/kernel/d1-count.ts";
 
 
 /** The most a reader gets in one answer; it asks again from the last sequence it got. */
@@ -67,7 +68,7 @@ export abstract class ChatCore extends DurableObject<Env> {
   protected readonly pending: { run: () => Promise<{ message: ChatMessage; duplicate: boolean }>; resolve: (v: { message: ChatMessage; duplicate: boolean }) => void; reject: (e: unknown) => void }[] = [];
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    super(ctx, benchEnv(env, "chat"));
     this.store = new ChatStore(ctx.storage.sql);
     this.timer = new Alarm(ctx.storage);
     // Keep-alive pings are answered without waking the object.

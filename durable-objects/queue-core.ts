@@ -20,6 +20,7 @@ import { Alarm } from "./alarm.ts";
 import { Outbox, OUTBOX_DDL } from "./outbox.ts";
 import { hasSchema } from "./schema.ts";
 import type { Offer, QueueItem } from "./types.ts";
+import { benchEnv } from "../workers/kernel/d1-count.ts";
 
 /** Extra time past the agent's own offer timeout before the queue takes an offer back by itself. */
 const STALE_GRACE_MS = 15_000;
@@ -79,7 +80,7 @@ export abstract class QueueCore extends DurableObject<Env> {
   protected redispatch = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    super(ctx, benchEnv(env, "queue"));
     [this.tenant, this.queue] = splitName(ctx.id.name);
     this.sql = ctx.storage.sql;
     if (!hasSchema(this.sql, SCHEMA)) this.sql.exec(`
@@ -118,7 +119,7 @@ export abstract class QueueCore extends DurableObject<Env> {
       this.hints.set(s.agentId, s);
     }
     this.timer = new Alarm(ctx.storage);
-    this.outbox = new Outbox(this.sql, env.DB, (at) => void this.timer.arm(at));
+    this.outbox = new Outbox(this.sql, benchEnv(env, "queue-outbox").DB, (at) => void this.timer.arm(at));
     // Work interrupted by an eviction resumes: items half-moved go back to waiting, routing restarts.
     const moving = this.sql.exec<ItemRow>("SELECT * FROM items WHERE state = 'moving'").toArray();
     if (moving.length) ctx.waitUntil(this.resolveHandoffs(moving));

@@ -14,6 +14,7 @@ import { socialRoutes } from "./http/routes/social.ts";
 import { eventRoutes } from "./http/routes/events.ts";
 import { privacyRoutes } from "./http/routes/privacy.ts";
 import { handleWebhookJobs, WEBHOOKS_QUEUE } from "./events/queue.ts";
+import { benchEnv } from "./kernel/d1-count.ts";
 import { webhookRoutes } from "./http/routes/webhooks.ts";
 import { smsRoutes } from "./http/routes/sms.ts";
 import { mm7Routes } from "./http/routes/mm7.ts";
@@ -40,8 +41,8 @@ routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, 
 const router = buildRouter(routes);
 
 export default {
-  fetch: async (req, env, ctx) => finalizeApi(await router.fetch(req, env, ctx)),
-  email: (message, env, _ctx) => handleEmail(message, env),
-  queue: (batch, env, _ctx) => (batch.queue === WEBHOOKS_QUEUE ? handleWebhookJobs(batch, env) : handleSendJobs(batch, env)),
+  fetch: async (req, env, ctx) => finalizeApi(await router.fetch(req, benchEnv(env, "worker"), ctx)),
+  email: (message, env, _ctx) => handleEmail(message, benchEnv(env, "email")),
+  queue: (batch, env, _ctx) => (batch.queue === WEBHOOKS_QUEUE ? handleWebhookJobs(batch, benchEnv(env, "consumer")) : handleSendJobs(batch, benchEnv(env, "consumer"))),
   scheduled: (_controller, env, ctx) => ctx.waitUntil(sweep(env).then((r) => console.log("sweep", JSON.stringify({ checked: r.checked.length, resubmitted: r.resubmitted.length, staleOffers: r.staleOffers, requeued: r.requeued.length, released: r.released })))),
 } satisfies ExportedHandler<Env>;
