@@ -21,6 +21,8 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import PostalMime from "postal-mime";
 import { root } from "../scripts/local.ts";
+import { tripsFor, type TripOp, type TripsResult } from "./lib/trips.ts";
+import { tripsSummary } from "./trips.ts";
 import { bigAttachmentMessage, corpus, plainAscii, setMessageId, withHeaders, type CorpusEntry } from "../test/fixtures/email/corpus.ts";
 import type { TenantConfigInput } from "../workers/config/schema.ts";
 import { envInt } from "./lib/env.ts";
@@ -433,7 +435,12 @@ export async function run(): Promise<BenchResult> {
     const ingestPerS = ingestRun ? ingestRun.perS : null;
     const r = ingestPerS !== null ? ratio(ingestPerS, parseOnly.perS) : null;
     const busy = Object.entries(cpu).filter(([, c]) => c.cores_used.other > 0.2).map(([label, c]) => `${label} ${c.cores_used.other}`);
+    // D1 round trips of the operations this bench exercises (issue 17), on a dev of their own.
+    const tripOps: TripOp[] = ["email_inbound", "email_routing", "reply_send"];
+    const trips: TripsResult | { error: string } = await phase(`D1 round trips: ${tripOps.join(", ")}, one at a time`, () => tripsFor(tripOps, opts.port, `${root}bench/results/email-trips-wrangler.log`)).catch((e: unknown) => ({ error: (e instanceof Error ? e.message : String(e)).slice(0, 500) }));
     const result = {
+      d1_round_trips: "d1_round_trips" in trips ? trips.d1_round_trips : null,
+      d1_round_trips_by_place: "by_place" in trips ? trips.by_place : trips,
       bench: name,
       date: new Date().toISOString(),
       ingest_per_s: ingestPerS,
@@ -492,6 +499,7 @@ export async function run(): Promise<BenchResult> {
       ...(profileErrors.length ? [`profile errors: ${profileErrors.join(" | ")}`] : []),
       ...(trouble ? [`wrangler dev log: ${trouble.errors.lines} error line(s) (${trouble.errors.distinct} kinds), ${trouble.warnings.lines} warning(s)`, ...trouble.errors.samples.slice(0, 3).map((l) => `    ${l.slice(0, 240)}`)] : []),
     ];
+    summary.push(...("d1_round_trips" in trips ? tripsSummary(tripOps, trips) : [`D1 round trips: ${trips.error}`]));
     return { result, summary, file: opts.profile ? "email-profiled" : undefined };
   } finally {
     if (parseDev) await parseDev.stop();

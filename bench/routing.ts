@@ -13,6 +13,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { root } from "../scripts/local.ts";
+import { tripsFor, type TripOp, type TripsResult } from "./lib/trips.ts";
+import { tripsSummary } from "./trips.ts";
 import { issueToken } from "../workers/auth/tokens.ts";
 import type { TenantConfigInput } from "../workers/config/schema.ts";
 import { envInt } from "./lib/env.ts";
@@ -380,7 +382,12 @@ export async function run(): Promise<BenchResult> {
 
     // Another test run or build on this 2-core machine skews the comparison: say so.
     const busy = Object.entries(cpu).filter(([, c]) => c.cores_used.other > 0.2).map(([label, c]) => `${label} ${c.cores_used.other}`);
+    // D1 round trips of the operations this bench exercises (issue 17), on a dev of their own.
+    const tripOps: TripOp[] = ["generic_ingest", "offer", "accept", "done"];
+    const trips: TripsResult | { error: string } = await phase(`D1 round trips: ${tripOps.join(", ")}, one at a time`, () => tripsFor(tripOps, opts.port, `${root}bench/results/routing-trips-wrangler.log`)).catch((e: unknown) => ({ error: (e instanceof Error ? e.message : String(e)).slice(0, 500) }));
     const result = {
+      d1_round_trips: "d1_round_trips" in trips ? trips.d1_round_trips : null,
+      d1_round_trips_by_place: "by_place" in trips ? trips.by_place : trips,
       bench: name,
       date: new Date().toISOString(),
       routed_per_s: routedPerS,
@@ -450,6 +457,7 @@ export async function run(): Promise<BenchResult> {
       `wrangler dev log: ${trouble.errors.lines} error line(s) (${trouble.errors.distinct} kinds), ${trouble.warnings.lines} warning(s) (${trouble.warnings.distinct} kinds)`,
       ...[...trouble.errors.samples, ...trouble.warnings.samples].slice(0, 5).map((l) => `    ${l.slice(0, 240)}`),
     ];
+    summary.push(...("d1_round_trips" in trips ? tripsSummary(tripOps, trips) : [`D1 round trips: ${trips.error}`]));
     if (opts.profile)
       for (const [label, p] of Object.entries(profiles))
         summary.push(

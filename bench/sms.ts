@@ -24,6 +24,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { root } from "../scripts/local.ts";
+import { tripsFor, type TripOp, type TripsResult } from "./lib/trips.ts";
+import { tripsSummary } from "./trips.ts";
 import type { TenantConfigInput } from "../workers/config/schema.ts";
 import { segmentInfo } from "../workers/sms/segments.ts";
 import { cpuMeter, settle, type CpuUse } from "./lib/cpu.ts";
@@ -384,7 +386,12 @@ export async function run(): Promise<BenchResult> {
     const met = r === null ? null : r >= 0.5;
     const busy = Object.entries(cpu).filter(([, c]) => c.cores_used.other > 0.2).map(([label, c]) => `${label} ${c.cores_used.other}`);
     const d1 = checks.d1 as { measured_sms_messages?: Record<string, unknown>; contacts_per_sender?: unknown } | undefined;
+    // D1 round trips of the operations this bench exercises (issue 17), on a dev of their own.
+    const tripOps: TripOp[] = ["sms_webhook"];
+    const trips: TripsResult | { error: string } = await phase(`D1 round trips: ${tripOps.join(", ")}, one at a time`, () => tripsFor(tripOps, opts.port, `${root}bench/results/sms-trips-wrangler.log`)).catch((e: unknown) => ({ error: (e instanceof Error ? e.message : String(e)).slice(0, 500) }));
     const result = {
+      d1_round_trips: "d1_round_trips" in trips ? trips.d1_round_trips : null,
+      d1_round_trips_by_place: "by_place" in trips ? trips.by_place : trips,
       inbound_per_s: inboundPerS,
       baseline_per_s: baseline.perS,
       detail: {
@@ -439,6 +446,7 @@ export async function run(): Promise<BenchResult> {
       ...Object.entries(cpu).map(([label, c]) => `CPU by process (${label}, ${c.wall_s} s): ${c.by_process.slice(0, 4).map((p) => `${p.role} ${p.cpu_s} s`).join("; ")}`),
       ...(trouble ? [`wrangler dev log: ${trouble.errors.lines} error line(s) (${trouble.errors.distinct} kinds), ${trouble.warnings.lines} warning(s)`, ...trouble.errors.samples.slice(0, 3).map((l) => `    ${l.slice(0, 240)}`)] : []),
     ];
+    summary.push(...("d1_round_trips" in trips ? tripsSummary(tripOps, trips) : [`D1 round trips: ${trips.error}`]));
     if (opts.profile)
       summary.push(
         ...Object.entries(profiles).flatMap(([label, p]) => [

@@ -5,7 +5,7 @@
 // answered are its synchronous round trips, per place (the Worker, the queue, agent and chat objects);
 // what the objects' outboxes write behind it is read a moment later and reported apart.
 import { percentile } from "./stats.ts";
-import type { Workdir } from "./dev.ts";
+import { applyMigrationsIn, ensurePortsFree, removeWorkdir, startDev, waitUpOrBuildError, workdir, type Workdir } from "./dev.ts";
 import { agentReady, CUSTOMER, doorsTenant, FORM, login, MAILBOX, ORIGIN, plainMail, publicOrigin, send, signingSecrets, tenantKeys, TENANT, twilioWebhook, visitorIp, type Answer } from "./doors.ts";
 
 export type TripOp = "generic_ingest" | "offer" | "accept" | "done" | "email_inbound" | "email_routing" | "form" | "sms_webhook" | "chat_start" | "chat_message" | "reply_send";
@@ -23,10 +23,13 @@ type Counts = Record<string, number>;
 const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
 const OUTBOX = /-outbox$/;
 
+let lastTrail: string[] = [];
 async function counts(base: string, reset: boolean): Promise<Counts> {
   const a = await send(`${base}/api/bench/d1${reset ? "?reset=1" : ""}`, { timeoutMs: 10_000 });
   if (a.status !== 200) throw new Error(`GET /api/bench/d1: ${a.status} ${a.body.slice(0, 200)} (is BENCH=1 set?)`);
-  return (JSON.parse(a.body) as { counts: Counts }).counts;
+  const r = JSON.parse(a.body) as { counts: Counts; trail: string[] };
+  lastTrail = r.trail;
+  return r.counts;
 }
 
 const ok = (a: Answer, what: string) => {
@@ -39,6 +42,8 @@ export interface TripsResult {
   d1_round_trips: Partial<Record<TripOp, number>>;
   /** Per operation: the median per place, synchronous and written behind by outboxes. */
   by_place: Partial<Record<TripOp, { sync: Counts; behind: Counts }>>;
+  /** Per operation: the last sample's trips (place and SQL), answered ones first. */
+  trail: Partial<Record<TripOp, string[]>>;
   targets_met: Partial<Record<TripOp, boolean>>;
 }
 
@@ -144,7 +149,7 @@ export async function measureTrips(base: string, w: Workdir, ops: TripOp[], samp
     },
   };
 
-  const out: TripsResult = { d1_round_trips: {}, by_place: {}, targets_met: {} };
+  const out: TripsResult = { d1_round_trips: {}, by_place: {}, targets_met: {}, trail: {} };
   for (const op of ops) {
     const sync: Counts[] = [];
     const behind: Counts[] = [];
@@ -156,6 +161,7 @@ export async function measureTrips(base: string, w: Workdir, ops: TripOp[], samp
       await counts(base, true);
       const answer = ok(await steps[op].op(), op);
       const now = await counts(base, false);
+      out.trail[op] = lastTrail;
       const routed = steps[op].settle ? (await steps[op].settle!(answer), await counts(base, false)) : now;
       await new Promise((r) => setTimeout(r, 300));
       const later = await counts(base, true);
@@ -178,4 +184,24 @@ export async function measureTrips(base: string, w: Workdir, ops: TripOp[], samp
     if (target !== undefined) out.targets_met[op] = total <= target;
   }
   return out;
+}
+
+/** The round trips of `ops` on a wrangler dev of its own (a fresh snapshot with the doors tenant), for a
+ *  bench to report beside its figures once its own dev has stopped. */
+export async function tripsFor(ops: TripOp[], port: number, logPath: string, samples = 5): Promise<TripsResult> {
+  const w = workdir();
+  try {
+    await ensurePortsFree(port, port + 1000);
+    applyMigrationsIn(w);
+    await prepareTrips(w);
+    const dev = startDev(port, w, { logPath, inspectorPort: port + 1000, vars: { BENCH: "1" } });
+    try {
+      await waitUpOrBuildError(dev);
+      return await measureTrips(dev.base, w, ops, samples);
+    } finally {
+      await dev.stop();
+    }
+  } finally {
+    removeWorkdir(w);
+  }
 }

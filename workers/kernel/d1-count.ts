@@ -6,26 +6,35 @@
 // through GET /api/bench/d1.
 
 const counts = new Map<string, number>();
+/** The trips themselves (place and the start of the SQL), the last 200: what a count is made of. */
+const trail: string[] = [];
 
 export const d1Counts = (): Record<string, number> => Object.fromEntries(counts);
-export const resetD1Counts = (): void => counts.clear();
+export const d1Trail = (): string[] => [...trail];
+export const resetD1Counts = (): void => (counts.clear(), void (trail.length = 0));
 
-const bump = (place: string) => counts.set(place, (counts.get(place) ?? 0) + 1);
+const bump = (place: string, sql = "") => {
+  counts.set(place, (counts.get(place) ?? 0) + 1);
+  trail.push(`${place}: ${sql.replace(/\s+/g, " ").slice(0, 90)}`);
+  if (trail.length > 200) trail.shift();
+};
+const sqlOf = new WeakMap<object, string>();
 const TRIPS = new Set(["run", "all", "first", "raw"]);
 /** The real statement behind each counted one: batch() is handed the real ones. */
 const real = new WeakMap<object, D1PreparedStatement>();
 
-function countedStatement(s: D1PreparedStatement, place: string): D1PreparedStatement {
+function countedStatement(s: D1PreparedStatement, place: string, sql: string): D1PreparedStatement {
   const p = new Proxy(s, {
     get(target, prop) {
       const v = Reflect.get(target, prop, target) as unknown;
       if (typeof v !== "function") return v;
-      if (prop === "bind") return (...args: unknown[]) => countedStatement((v as (...a: unknown[]) => D1PreparedStatement).apply(target, args), place);
-      if (TRIPS.has(String(prop))) return (...args: unknown[]) => (bump(place), (v as (...a: unknown[]) => unknown).apply(target, args));
+      if (prop === "bind") return (...args: unknown[]) => countedStatement((v as (...a: unknown[]) => D1PreparedStatement).apply(target, args), place, sql);
+      if (TRIPS.has(String(prop))) return (...args: unknown[]) => (bump(place, sql), (v as (...a: unknown[]) => unknown).apply(target, args));
       return (v as (...a: unknown[]) => unknown).bind(target);
     },
   });
   real.set(p, s);
+  sqlOf.set(p, sql);
   return p;
 }
 
@@ -36,9 +45,9 @@ export function countedD1<T extends D1Database | D1DatabaseSession>(db: T, place
       const v = Reflect.get(target, prop, target) as unknown;
       if (typeof v !== "function") return v;
       const fn = v as (...a: unknown[]) => unknown;
-      if (prop === "prepare") return (sql: string) => countedStatement(fn.call(target, sql) as D1PreparedStatement, place);
-      if (prop === "batch") return (sts: D1PreparedStatement[]) => (bump(place), fn.call(target, sts.map((s) => real.get(s) ?? s)));
-      if (prop === "exec") return (sql: string) => (bump(place), fn.call(target, sql));
+      if (prop === "prepare") return (sql: string) => countedStatement(fn.call(target, sql) as D1PreparedStatement, place, sql);
+      if (prop === "batch") return (sts: D1PreparedStatement[]) => (bump(place, `batch of ${sts.length}: ${sts.map((x) => (sqlOf.get(x) ?? "?").trim().split(/\s+/).slice(0, 3).join(" ")).join(" | ")}`), fn.call(target, sts.map((x) => real.get(x) ?? x)));
+      if (prop === "exec") return (sql: string) => (bump(place, sql), fn.call(target, sql));
       if (prop === "withSession") return (...args: unknown[]) => countedD1(fn.apply(target, args) as D1DatabaseSession, place);
       return fn.bind(target);
     },

@@ -2,7 +2,7 @@ import * as z from "zod";
 import { route, type RouteDef } from "../api.ts";
 import { notFound } from "../../kernel/errors.ts";
 import { d1Reachable } from "../../ucs/health.ts";
-import { d1Counts, resetD1Counts } from "../../kernel/d1-count.ts";
+import { d1Counts, d1Trail, resetD1Counts } from "../../kernel/d1-count.ts";
 import { openApiDocument } from "../openapi.ts";
 
 export function systemRoutes(all: () => RouteDef[]): RouteDef[] {
@@ -26,12 +26,12 @@ export function systemRoutes(all: () => RouteDef[]): RouteDef[] {
     }),
     route({
       method: "get", path: "/api/bench/d1", access: "public", tags: ["system"],
-      summary: "Benchmark: the D1 round trips counted since the last reset, per place (?reset=1 resets after reading). Only when the BENCH var is '1'.",
+      summary: "Benchmark: the D1 round trips counted since the last reset, per place, and the trips themselves (?reset=1 resets after reading). Only when the BENCH var is '1'.",
       handler: async ({ env, req }) => {
         if ((env as { BENCH?: string }).BENCH !== "1") throw notFound("not_found", "no such endpoint");
-        const out = d1Counts();
+        const out = { counts: d1Counts(), trail: d1Trail() };
         if (new URL(req.url).searchParams.get("reset") === "1") resetD1Counts();
-        return { counts: out };
+        return out;
       },
     }),
     route({
