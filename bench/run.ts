@@ -16,6 +16,7 @@ const benches: Record<string, () => Promise<BenchModule>> = {
   social: () => import("./social.ts"),
   events: () => import("./events.ts"),
   trips: () => import("./trips.ts"),
+  report: () => import("./report.ts"),
 };
 
 const resultsDir = new URL("./results/", import.meta.url).pathname;
@@ -34,8 +35,9 @@ for (const name of asked.length ? asked : Object.keys(benches)) {
   try {
     const { result, summary, file = bench.name } = await bench.run();
     mkdirSync(resultsDir, { recursive: true });
-    writeFileSync(`${resultsDir}${file}.json`, `${JSON.stringify(result, null, 2)}\n`);
-    console.log(`\n-- ${bench.name} (${Math.round((performance.now() - t0) / 1000)} s), written to bench/results/${file}.json`);
+    // The report writes its page, not figures of its own.
+    if (file) writeFileSync(`${resultsDir}${file}.json`, `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`\n-- ${bench.name} (${Math.round((performance.now() - t0) / 1000)} s)${file ? `, written to bench/results/${file}.json` : ""}`);
     for (const line of summary) console.log(`  ${line}`);
   } catch (err) {
     broke++;
