@@ -6,8 +6,8 @@ import type { CompiledConfig } from "../config/compiled.ts";
 import type { ChatSettings } from "../config/schema.ts";
 import { AppError, badRequest, notFound } from "../kernel/errors.ts";
 import { routeNew } from "../interactions/ingest.ts";
-import { identifyContact } from "../ucs/contacts.ts";
-import { interactionByExternalId } from "../ucs/interaction-reads.ts";
+import { contactLookup, type IdentifierRow } from "../ucs/contacts.ts";
+import { externalIdStatement } from "../ucs/interaction-reads.ts";
 import { createInteraction } from "../ucs/interactions.ts";
 import { chatStub, queueStub } from "../../durable-objects/names.ts";
 import { unwrap } from "../../durable-objects/result.ts";
@@ -49,14 +49,20 @@ function checkPreChat(chat: ChatSettings, b: StartChat): void {
 }
 
 /** `heldChat`: the chat named by a valid chat token the request carried (this tenant's), if any. */
-export async function startChat(env: Env, cfg: CompiledConfig, b: StartChat, heldChat: string | null = null): Promise<{ interactionId: string; created: boolean; name: string }> {
+/** `rate`: the visitor's rate check, counted in the same round trip as the chat's reads. */
+export async function startChat(env: Env, cfg: CompiledConfig, b: StartChat, heldChat: string | null = null, rate?: { stmt: D1PreparedStatement; enforce: (r: D1Result) => void }): Promise<{ interactionId: string; created: boolean; name: string }> {
   const tenant = cfg.raw.tenant.id;
   const chat = chatSettings(cfg);
   checkPreChat(chat, b);
   const wf = cfg.workflows.get(chat.workflow)!;
   const name = b.name?.trim() || "Visitor";
   const externalId = `chat:${b.clientId}`;
-  const prior = await interactionByExternalId(env.DB, tenant, externalId);
+  // One round trip: the rate, a retry of this start, and the visitor's contact when they gave an address.
+  // A display name never finds a contact on a public channel: anyone can type any name.
+  const who = b.email || b.phone ? contactLookup(env.DB, tenant, { email: b.email, phone: b.phone, name: b.name }, { byName: false }) : null;
+  const reads = await env.DB.batch<Record<string, unknown>>([...(rate ? [rate.stmt] : []), externalIdStatement(env.DB, tenant, externalId), ...(who?.stmt ? [who.stmt] : [])]);
+  if (rate) rate.enforce(reads.shift()!);
+  const prior = reads[0]!.results[0] as { id: string; queue: string; created_at: number } | undefined;
   if (prior) {
     // A retry of a request that failed after the insert: make sure the session is open.
     const st = unwrap(await chatStub(env, tenant, prior.id).open({ tenant, interactionId: prior.id, queue: prior.queue, contactId: null, customer: { name, email: b.email ?? null } }));
@@ -67,8 +73,7 @@ export async function startChat(env: Env, cfg: CompiledConfig, b: StartChat, hel
   }
   const a = await availability(env, cfg);
   if (!a.available) throw new AppError(409, "chat_unavailable", a.reason === "closed" ? "chat is closed now; leave a message instead" : "no agent is available; leave a message instead", { reason: a.reason });
-  // A display name never finds a contact on a public channel: anyone can type any name.
-  const contact = b.email || b.phone ? await identifyContact(env.DB, tenant, { email: b.email, phone: b.phone, name: b.name }, { byName: false }) : undefined;
+  const contact = who ? await who.resolve((reads[1]?.results ?? []) as unknown as IdentifierRow[]) : undefined;
   const attributes = Object.fromEntries(Object.entries(b.fields ?? {}).slice(0, 20));
   // The same subject in the history and on the queue item, so the agent's offer says who is waiting.
   const subject = b.subject?.trim() || `Chat with ${name}`;

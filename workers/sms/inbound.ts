@@ -8,14 +8,14 @@ import type { TenantConfig } from "../config/schema.ts";
 import { badRequest } from "../kernel/errors.ts";
 import { newId } from "../kernel/ids.ts";
 import { routeNew } from "../interactions/ingest.ts";
-import { identifyContact } from "../ucs/contacts.ts";
+import { contactLookup, identifyContact, type IdentifierRow } from "../ucs/contacts.ts";
 import { createInteraction, type NewPart } from "../ucs/interactions.ts";
 import { chatStub } from "../../durable-objects/names.ts";
 import { unwrap } from "../../durable-objects/result.ts";
 import { keywordOf, type Keyword } from "./keywords.ts";
 import { segmentInfo } from "./segments.ts";
 import { senderNumber, type Sender } from "./sender.ts";
-import { activeSession, inboundInsert, inboundSeen, optIn, optOut, sessionEnd, sessionStart } from "../ucs/sms.ts";
+import { activeSession, inboundInsert, inboundInsertFor, inboundSeenStatement, optIn, optOut, sessionEnd, sessionStart, type SeenRow } from "../ucs/sms.ts";
 
 export type CenterNumber = TenantConfig["numbers"][number];
 
@@ -49,11 +49,14 @@ function sender(raw: string, center: string): Sender {
 export async function receiveSms(env: Env, cfg: CompiledConfig, center: CenterNumber, sms: InboundSms): Promise<InboundOutcome> {
   const tenant = cfg.raw.tenant.id;
   if (!sms.providerId || sms.providerId.length > 100) throw badRequest("invalid_message_id", "the provider's message id is missing or too long");
-  const prior = await inboundSeen(env.DB, tenant, sms.provider, sms.providerId);
+  const from = sender(sms.from, center.number);
+  // One round trip for what the message needs to know: whether it is a retry, and who sent it.
+  const who = from.phone ? contactLookup(env.DB, tenant, { phone: from.number }, { byName: false }) : null;
+  const reads = await env.DB.batch<Record<string, unknown>>([inboundSeenStatement(env.DB, tenant, sms.provider, sms.providerId), ...(who?.stmt ? [who.stmt] : [])]);
+  const prior = (reads[0]!.results[0] as SeenRow | undefined) ?? null;
   if (prior?.keyword) return { kind: "keyword", keyword: prior.keyword, reply: keywordReply(prior.keyword, cfg.raw.tenant.name), duplicate: true };
   if (prior?.interaction_id) return { kind: "interaction", interactionId: prior.interaction_id, duplicate: true };
 
-  const from = sender(sms.from, center.number);
   const now = Date.now();
   const seg = segmentInfo(sms.body);
   const row = (interactionId: string | null, keyword: Keyword | null) =>
@@ -74,16 +77,19 @@ export async function receiveSms(env: Env, cfg: CompiledConfig, center: CenterNu
   const wf = cfg.workflows.get(center.workflow);
   if (!wf) throw badRequest("unknown_workflow", `number ${center.number}: no workflow '${center.workflow}'`);
   if (center.mode === "session") return sessionInbound(env, cfg, center, sms, from, row, wf);
-  const contact = from.phone ? await identifyContact(env.DB, tenant, { phone: from.number }, { byName: false }) : undefined;
+  const contact = who ? await who.resolve((reads[1]?.results ?? []) as unknown as IdentifierRow[]) : undefined;
   // A message with media is MMS where the queue takes MMS; else it is worked as SMS with its parts.
   const media = sms.media?.length && cfg.queues.get(wf.queue)?.config.media.includes("mms") ? "mms" : "sms";
   const classified = await classifyStep(env, tenant, cfg, wf, null, sms.body);
   const { queue, priority, categories, attributes } = classifiedFields(classified, { queue: wf.queue, priority: wf.priority, categories: [], attributes: { center: center.number, customer: from.number } }, queueTakes(cfg, media));
+  const externalId = `sms:${sms.provider}:${sms.providerId}`;
+  // The message's own row goes in the interaction's batch: one round trip writes both.
   const created = await createInteraction(env.DB, {
-    tenant, externalId: `sms:${sms.provider}:${sms.providerId}`, media, channel: sms.media?.length ? "mms" : "sms", direction: "inbound", subject: `${media.toUpperCase()} from ${from.number}`, text: sms.body,
+    tenant, externalId, media, channel: sms.media?.length ? "mms" : "sms", direction: "inbound", subject: `${media.toUpperCase()} from ${from.number}`, text: sms.body,
     contactId: contact?.id, queue, priority, categories, attributes, actor: `sms:${sms.provider}`, workflow: wf.name, parts: sms.media,
+    also: [inboundInsertFor(env.DB, { tenant, id: newId("s"), provider: sms.provider, providerId: sms.providerId, center: center.number, customer: from.number, body: sms.body, encoding: seg.encoding, segments: seg.segments, keyword: null, at: now }, externalId)],
   });
-  await env.DB.batch([row(created.id, null), ...(classified && created.created ? [classificationWrite(env.DB, tenant, created.id, classified, Date.now())] : [])]);
+  if (classified && created.created) await classificationWrite(env.DB, tenant, created.id, classified, Date.now()).run();
   if (created.created)
     await routeNew(env, tenant, queue, { id: created.id, media, priority, subject: `${media.toUpperCase()} from ${from.number}`, contactId: contact?.id ?? null, categories, attributes }, `sms:${sms.provider}`);
   return { kind: "interaction", interactionId: created.id, duplicate: !created.created };

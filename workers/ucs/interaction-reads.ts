@@ -4,6 +4,9 @@
 import type { InteractionState } from "./interaction-types.ts";
 
 /** The interaction a door created for this external id (a client's idempotency key), if any. */
+export const externalIdStatement = (db: D1Database, tenant: string, externalId: string): D1PreparedStatement =>
+  db.prepare("SELECT id, queue, created_at FROM interactions WHERE tenant_id = ? AND external_id = ?").bind(tenant, externalId);
+
 export async function interactionByExternalId(db: D1Database, tenant: string, externalId: string): Promise<{ id: string; queue: string; created_at: number } | null> {
   return db.prepare("SELECT id, queue, created_at FROM interactions WHERE tenant_id = ? AND external_id = ?").bind(tenant, externalId).first<{ id: string; queue: string; created_at: number }>();
 }

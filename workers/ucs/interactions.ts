@@ -78,6 +78,11 @@ export interface NewInteraction {
   workflow?: string;
   /** Further parts (attachments in R2, HTML), written in the same transaction as the interaction. */
   parts?: NewPart[];
+  /** The new interaction's id (a caller that writes more rows about it in the same batch needs it first). */
+  id?: string;
+  /** More statements for the same batch, after the interaction's (a door's own record of the message):
+   *  one round trip for all of it. They run whether or not the insert won, so they must be idempotent. */
+  also?: D1PreparedStatement[];
 }
 
 export interface NewPart {
@@ -132,7 +137,7 @@ export function guardedInteractionStatements(db: D1Database, n: NewInteraction, 
 /** Writes a new interaction, its text and its first event. Idempotent on externalId: a repeat
  *  returns the first one's id with created=false and writes nothing. */
 export async function createInteraction(db: D1Database, n: NewInteraction): Promise<{ id: string; created: boolean; state: InteractionState; queue: string }> {
-  const id = newId("i");
+  const id = n.id ?? newId("i");
   const now = Date.now();
   const ins = db
     .prepare(
@@ -163,6 +168,7 @@ export async function createInteraction(db: D1Database, n: NewInteraction): Prom
       ).bind(n.tenant, newId("p"), id, i + 1, p.kind, p.content ?? null, p.r2Key ?? null, p.contentType ?? null, p.name ?? null, p.size ?? null, p.sha256 ?? null, p.contentId ?? null, now, n.tenant, id),
     ),
   );
+  st.push(...(n.also ?? []));
   // The winner's row, read in the same round trip: ours if the insert took place, the first one's if not.
   st.push(db.prepare("SELECT id, state, queue FROM interactions WHERE tenant_id = ? AND id = COALESCE((SELECT id FROM interactions WHERE tenant_id = ?1 AND external_id = ?), ?)").bind(n.tenant, n.externalId ?? null, id));
   const results = await db.batch<{ id: string; state: InteractionState; queue: string }>(st);

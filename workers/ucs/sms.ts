@@ -41,9 +41,14 @@ export const optIn = (db: D1Database, tenant: string, center: string, customer: 
   db.prepare("DELETE FROM sms_opt_outs WHERE tenant_id = ? AND center = ? AND customer = ?").bind(tenant, center, customer);
 
 /** A provider's message seen before: what it became (an interaction, or a keyword). */
-export function inboundSeen(db: D1Database, tenant: string, provider: string, providerId: string): Promise<{ interaction_id: string | null; keyword: Keyword | null } | null> {
-  return db.prepare("SELECT interaction_id, keyword FROM sms_messages WHERE tenant_id = ? AND provider = ? AND provider_id = ?").bind(tenant, provider, providerId).first<{ interaction_id: string | null; keyword: Keyword | null }>();
+export interface SeenRow {
+  interaction_id: string | null;
+  keyword: Keyword | null;
 }
+
+/** A provider's message already stored (a retry), as a statement to batch with the door's other reads. */
+export const inboundSeenStatement = (db: D1Database, tenant: string, provider: string, providerId: string): D1PreparedStatement =>
+  db.prepare("SELECT interaction_id, keyword FROM sms_messages WHERE tenant_id = ? AND provider = ? AND provider_id = ?").bind(tenant, provider, providerId);
 
 /** Whether a provider's message id was stored already; `tenant` null: across tenants (the MM7 door,
  *  whose ids are the relay's own). */
@@ -71,6 +76,16 @@ export interface NewInboundSms {
 }
 
 /** An inbound message, once per provider id. */
+/** The message's row naming the interaction made for it under `externalId` (ours, or the first one's
+ *  when a retry raced us), in the interaction's own batch. */
+export const inboundInsertFor = (db: D1Database, m: Omit<NewInboundSms, "interactionId">, externalId: string): D1PreparedStatement =>
+  db
+    .prepare(
+      `INSERT INTO sms_messages (tenant_id, id, provider, provider_id, interaction_id, direction, center, customer, body, encoding, segments, status, keyword, created_at, updated_at)
+       VALUES (?1, ?2, ?3, ?4, (SELECT id FROM interactions WHERE tenant_id = ?1 AND external_id = ?5), 'inbound', ?6, ?7, ?8, ?9, ?10, 'received', NULL, ?11, ?11) ON CONFLICT DO NOTHING`,
+    )
+    .bind(m.tenant, m.id, m.provider, m.providerId, externalId, m.center, m.customer, m.body, m.encoding, m.segments, m.at);
+
 export const inboundInsert = (db: D1Database, m: NewInboundSms): D1PreparedStatement =>
   db
     .prepare(

@@ -12,7 +12,7 @@ import { issueChatToken, verifyChatToken } from "../../chat/token.ts";
 import { VISIBILITIES } from "../../chat/visibility.ts";
 import type { CompiledConfig } from "../../config/compiled.ts";
 import { getConfig } from "../../config/store.ts";
-import { clientIp, enforceRate } from "../../forms/limit.ts";
+import { clientIp, rateCheck } from "../../forms/limit.ts";
 import { newId } from "../../kernel/ids.ts";
 import { Reply, readJson, route, type RouteDef } from "../api.ts";
 import { AppError, badRequest, notFound } from "../../kernel/errors.ts";
@@ -129,8 +129,7 @@ export const chatRoutes: RouteDef[] = [
       const settings = chatSettings(cfg);
       checkOrigin(req, cfg);
       const body = (await readJson(req, Start)) as z.infer<typeof Start>;
-      await enforceRate(env.DB, `chat:${params.tenant}:${clientIp(req)}`, settings.rateLimit);
-      const r = await startChat(env, cfg, body, await heldChat(req, env, cfg.raw.tenant.id));
+      const r = await startChat(env, cfg, body, await heldChat(req, env, cfg.raw.tenant.id), rateCheck(env.DB, `chat:${params.tenant}:${clientIp(req)}`, settings.rateLimit));
       const t = await issueChatToken(env.AUTH_SECRET, { tenant: cfg.raw.tenant.id, chat: r.interactionId, participant: "customer" }, SESSION_TTL_SECONDS);
       const chatId = chatIdOf(cfg.raw.tenant.id, r.interactionId);
       return new Reply(r.created ? 201 : 200, { chatId, interactionId: r.interactionId, token: t.token, expiresAt: t.expiresAt, participant: { id: "customer", name: r.name }, ws: `/api/v1/chat/sessions/${chatId}/ws` });

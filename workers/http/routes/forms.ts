@@ -8,18 +8,19 @@ import type { CompiledConfig } from "../../config/compiled.ts";
 import { bytesSha256 } from "../../kernel/hash.ts";
 import { bodyKind, MAX_FORM_BYTES, parseBody, type BodyKind } from "../../forms/body.ts";
 import { readLimited } from "../../kernel/read-limited.ts";
-import { clientIp, enforceRate } from "../../forms/limit.ts";
+import { clientIp, rateCheck } from "../../forms/limit.ts";
 import { verifyTurnstile } from "../../forms/turnstile.ts";
 import { describe, validateSubmission } from "../../forms/validate.ts";
 import { routeNew, submitNew } from "../../interactions/ingest.ts";
-import { identifyContact } from "../../ucs/contacts.ts";
-import { formThreadInsert } from "../../ucs/forms.ts";
-import { interactionByExternalId } from "../../ucs/interaction-reads.ts";
+import { contactLookup, type IdentifierRow } from "../../ucs/contacts.ts";
+import { formThreadInsertFor } from "../../ucs/forms.ts";
+import { externalIdStatement } from "../../ucs/interaction-reads.ts";
+import { newId } from "../../kernel/ids.ts";
 import { createInteraction, transitionBatch, type NewPart } from "../../ucs/interactions.ts";
 import { screen } from "../../workflow/screen.ts";
 import { acknowledgeForm } from "../../email/auto-reply.ts";
 import { normalizeSubject } from "../../email/subject.ts";
-import { freeTag } from "../../email/threading.ts";
+import { tagCandidates } from "../../email/threading.ts";
 import { classificationWrite, classifiedFields, classifyStep, queueTakes } from "../../analyzer/step.ts";
 import { route, type RouteDef } from "../api.ts";
 import { allowedOrigin } from "../cors.ts";
@@ -51,9 +52,10 @@ function wantsRedirect(req: Request, kind: BodyKind): boolean {
 
 async function submitForm(req: Request, env: Env, tenant: string, form: Form, cfg: CompiledConfig): Promise<Response> {
   const ip = clientIp(req);
-  await enforceRate(env.DB, `form:${tenant}.${form.name}:${ip}`, form.rateLimit);
   const contentType = req.headers.get("Content-Type");
   const kind = bodyKind(contentType);
+  // Read and checked within its limits first, so that one round trip can count the post against the
+  // rate, find a retry of it, find its sender and pick its thread tag.
   const sub = validateSubmission(form, parseBody(kind, contentType!, await readLimited(req, MAX_FORM_BYTES)));
   const answer = (interactionId: string, duplicate: boolean) =>
     form.thankYouUrl && wantsRedirect(req, kind) ? new Response(null, { status: 303, headers: { Location: form.thankYouUrl } }) : Response.json({ interactionId, duplicate }, { status: 202 });
@@ -61,11 +63,17 @@ async function submitForm(req: Request, env: Env, tenant: string, form: Form, cf
   const key = req.headers.get("Idempotency-Key")?.trim() || sub.submissionKey;
   if (key !== undefined && (key.length > 200 || /[\u0000-\u001f]/.test(key))) throw badRequest("invalid_request", "Idempotency-Key: use at most 200 printable characters");
   const externalId = key === undefined ? undefined : `form:${form.name}:${key}`;
-  if (externalId) {
-    // A retry answers the first post before Turnstile: its token is single-use and already spent.
-    const prior = await interactionByExternalId(env.DB, tenant, externalId);
-    if (prior) return answer(prior.id, true);
-  }
+  const d = describe(form, sub);
+  const hasContact = Object.values(d.contact).some((v) => v !== undefined);
+  const rate = rateCheck(env.DB, `form:${tenant}.${form.name}:${ip}`, form.rateLimit);
+  const tags = tagCandidates(env.DB, tenant);
+  const who = hasContact ? contactLookup(env.DB, tenant, d.contact, { byName: false }) : null;
+  const reads = await env.DB.batch<Record<string, unknown>>([rate.stmt, tags.stmt, ...(externalId ? [externalIdStatement(env.DB, tenant, externalId)] : []), ...(who?.stmt ? [who.stmt] : [])]);
+  rate.enforce(reads[0]!);
+  const tag = tags.pick(reads[1]!);
+  // A retry answers the first post before Turnstile: its token is single-use and already spent.
+  const prior = externalId ? (reads[2]!.results[0] as { id: string } | undefined) : undefined;
+  if (prior) return answer(prior.id, true);
   if (form.turnstile) await verifyTurnstile(env.TURNSTILE_SECRET, sub.turnstileToken, ip);
 
   const wf = cfg.workflows.get(form.workflow);
@@ -82,9 +90,7 @@ async function submitForm(req: Request, env: Env, tenant: string, form: Form, cf
       return { kind: "attachment", r2Key, contentType: file.contentType, name: file.filename, size: file.bytes.byteLength, sha256 } satisfies NewPart;
     }),
   );
-  const d = describe(form, sub);
-  const hasContact = Object.values(d.contact).some((v) => v !== undefined);
-  const contact = hasContact ? await identifyContact(env.DB, tenant, d.contact, { byName: false }) : undefined;
+  const contact = who ? await who.resolve((reads[externalId ? 3 : 2]?.results ?? []) as unknown as IdentifierRow[]) : undefined;
   // The workflow's screening runs on form posts as on email: spam is kept but stopped, rules route and tag.
   const screened = screen(wf.screen.map((n) => cfg.rules.get(n)).filter((r) => r !== undefined), { subject: d.subject, body: d.text, from: d.contact.email ?? "", to: [], headers: [] });
   const classified = screened.spam === undefined ? await classifyStep(env, tenant, cfg, wf, d.subject, d.text) : null;
@@ -92,9 +98,12 @@ async function submitForm(req: Request, env: Env, tenant: string, form: Form, cf
   const { attributes, categories } = fields;
   const target = screened.queue ?? fields.queue;
   const priority = screened.priority ?? fields.priority;
+  const id = newId("i");
   const created = await createInteraction(env.DB, {
-    tenant, externalId, media: "email", channel: "webform", direction: "inbound", subject: d.subject, text: d.text,
+    id, tenant, externalId, media: "email", channel: "webform", direction: "inbound", subject: d.subject, text: d.text,
     contactId: contact?.id, queue: target, priority, categories, attributes, actor: "webform", parts, workflow: wf.name,
+    // A thread tag, so that replies by email (ours and the customer's answers) stay with this post: in the same round trip.
+    also: screened.spam === undefined ? [formThreadInsertFor(env.DB, { tenant, threadId: id, tag, contactId: contact?.id ?? null, subjectNorm: normalizeSubject(d.subject), at: Date.now() })] : [],
   });
   if (!created.created) {
     // Lost a race with the same key: the other post's interaction is the answer.
@@ -106,9 +115,6 @@ async function submitForm(req: Request, env: Env, tenant: string, form: Form, cf
     await env.DB.batch(transitionBatch(env.DB, [{ tenant, id: created.id, at: Date.now(), actor: "workflow", action: "stopped", from: "new", to: "stopped", queue: target, reason: { why: screened.spam, rules: screened.matched } }]));
     return answer(created.id, false);
   }
-  // A thread tag, so that replies by email (ours and the customer's answers) stay with this post.
-  const tag = await freeTag(env.DB, tenant);
-  await formThreadInsert(env.DB, { tenant, threadId: created.id, tag, contactId: contact?.id ?? null, subjectNorm: normalizeSubject(d.subject), at: Date.now() }).run();
   const ackIds = [...new Set([...(wf.acknowledge ? [wf.acknowledge] : []), ...screened.autoRespond, ...(classified?.decision.autoRespond ? [classified.decision.autoRespond] : [])])];
   if (ackIds.length && d.contact.email) await acknowledgeForm(env, { cfg, tenant, wf, interactionId: created.id, contactId: contact?.id ?? null, to: d.contact.email, name: d.contact, subject: d.subject, tag, responseIds: ackIds });
   await routeNew(env, tenant, target, { id: created.id, media: "email", priority, subject: d.subject, contactId: contact?.id ?? null, categories, attributes }, "webform");
