@@ -2,8 +2,7 @@
 // through the same path as the HTTP ingest. Too big or unknown: rejected at SMTP time (the sender
 // gets a bounce). A failure of ours throws, so the sending server retries later; a retry is
 // harmless (one interaction per Message-ID).
-import { getConfig } from "../config/store.ts";
-import { findMailbox, mailboxForAddress, MAX_MAIL_BYTES, receiveMail } from "./inbound.ts";
+import { mailboxForAddress, MAX_MAIL_BYTES, receiveMail } from "./inbound.ts";
 import { readStreamLimited } from "../kernel/read-limited.ts";
 
 export async function handleEmail(message: ForwardableEmailMessage, env: Env): Promise<void> {
@@ -12,8 +11,7 @@ export async function handleEmail(message: ForwardableEmailMessage, env: Env): P
     return;
   }
   const route = await mailboxForAddress(env.DB, message.to);
-  const mailbox = route ? findMailbox(await getConfig(env.DB, route.tenant), message.to) : null;
-  if (!route || !mailbox) {
+  if (!route) {
     message.setReject(`No mailbox ${message.to} here`);
     return;
   }
@@ -23,6 +21,7 @@ export async function handleEmail(message: ForwardableEmailMessage, env: Env): P
     message.setReject(`Message too large: the limit is ${MAX_MAIL_BYTES} bytes`);
     return;
   }
+  const mailbox = route.mailbox;
   const r = await receiveMail(env, { tenant: route.tenant, mailbox, raw, envelopeFrom: message.from, via: "email" });
   console.log("email", JSON.stringify({ tenant: route.tenant, to: mailbox.address, interactionId: r.interactionId, duplicate: r.duplicate, thread: r.thread }));
 }

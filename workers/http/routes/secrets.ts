@@ -6,6 +6,7 @@ import { SECRET_NAME } from "../../config/schema.ts";
 import { secretRefs } from "../../config/secret-refs.ts";
 import { MAX_SECRET_CHARS, MAX_SECRETS_PER_TENANT } from "../../secrets/crypto.ts";
 import { deleteUnusedTenantSecret, listTenantSecrets, setTenantSecret } from "../../secrets/store.ts";
+import { forgetOpenedSecrets } from "../../sms/secret.ts";
 import { loadTenantConfig } from "../../config/tenants.ts";
 import { route, type RouteDef } from "../api.ts";
 import { badRequest, conflict, notFound } from "../../kernel/errors.ts";
@@ -35,6 +36,7 @@ export const secretRoutes: RouteDef[] = [
       // The cap is checked in the insert itself: two admins adding at once cannot both take the last place.
       const updatedAt = await setTenantSecret(env, caller.tenant, name, body.value);
       if (updatedAt === null) throw conflict("too_many_secrets", `a tenant keeps at most ${MAX_SECRETS_PER_TENANT} secrets: delete one first`);
+      forgetOpenedSecrets();
       return { name, updatedAt };
     },
   }),
@@ -46,7 +48,7 @@ export const secretRoutes: RouteDef[] = [
       const name = nameOf(params);
       // Deleted only if the stored config does not name it, in the same statement; then, if
       // nothing was deleted, say why.
-      if (await deleteUnusedTenantSecret(env.DB, caller.tenant, name)) return new Response(null, { status: 204 });
+      if (await deleteUnusedTenantSecret(env.DB, caller.tenant, name)) return forgetOpenedSecrets(), new Response(null, { status: 204 });
       const { config } = await loadTenantConfig(env.DB, caller.tenant);
       const uses = secretRefs(config).filter((r) => r.name === name);
       if (uses.length) throw conflict("secret_in_use", `${uses.map((u) => u.path).join(", ")} names '${name}': change the config first`);
