@@ -4,7 +4,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { signPath } from "../../workers/chat/signed-url.ts";
-import { makeTenant, submit, type Tenant } from "../helpers.ts";
+import { makeTenant, stateIs, submit, type Tenant } from "../helpers.ts";
 
 const staff = () => makeTenant([{ id: "adm", role: "admin", capacity: {} }, { id: "sup", role: "supervisor", capacity: {} }, { id: "ana", capacity: { email: 2 } }]);
 const bearer = (path: string, key: string, init: RequestInit = {}) => exports.default.fetch(new Request(`http://parley.test${path}`, { ...init, headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json", ...init.headers } }));
@@ -95,6 +95,8 @@ describe("exports and erasures", () => {
       expect([404, 414], id.slice(0, 10)).toContain(res.status);
     }
     const id = await submit(t, { subject: "erase me", contact: { email: "sec-erase@privacy.example" } });
+    // Finished (the queue's own write of "queued" lands first, so it cannot undo this).
+    await stateIs(t, id, "queued");
     await env.DB.prepare("UPDATE interactions SET state = 'done' WHERE tenant_id = ? AND id = ?").bind(t.id, id).run();
     const contact = (await t.call<{ contactId: string }>(`/api/v1/interactions/${id}`)).contactId;
     const done = await t.call<{ state: string; receipt: Record<string, unknown> }>(`/api/v1/admin/contacts/${contact}/erase`, { method: "POST", as: "adm" });

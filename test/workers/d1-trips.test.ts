@@ -13,7 +13,7 @@ const benchEnv = { ...env, BENCH: "1" } as Env;
 /** The Worker's round trips for one request (what it did before answering). */
 async function trips(req: Request): Promise<{ status: number; trips: number }> {
   resetD1Counts();
-  const res = await worker.fetch(req, benchEnv, createExecutionContext());
+  const res = await worker.fetch(req as Parameters<typeof worker.fetch>[0], benchEnv, createExecutionContext());
   await res.arrayBuffer();
   return { status: res.status, trips: d1Counts().worker ?? 0 };
 }
@@ -55,5 +55,19 @@ describe("D1 round trips", () => {
     const r = await trips(msg(1));
     expect(r.status).toBe(201);
     expect(r.trips).toBe(0);
+  });
+
+  it("reads in a D1 session: every answer carries its bookmark, and a bad bookmark is ignored, not an error", async () => {
+    const t = await makeTenant([{ id: "ana", capacity: { generic: 2 } }]);
+    const w = await t.api("/api/v1/interactions", { method: "POST", json: { media: "generic", queue: "inbound", subject: "bookmarked" } });
+    expect(w.status).toBe(201);
+    const bookmark = w.headers.get("X-D1-Bookmark");
+    expect(bookmark).toBeTruthy();
+    const { id } = await w.json<{ id: string }>();
+    for (const given of [bookmark!, "not a bookmark", "0".repeat(500)]) {
+      const r = await t.api(`/api/v1/interactions/${id}`, { headers: { "X-D1-Bookmark": given } });
+      expect(r.status, given.slice(0, 20)).toBe(200);
+      expect(r.headers.get("X-D1-Bookmark")).toBeTruthy();
+    }
   });
 });

@@ -126,9 +126,14 @@ export interface RequestExtras {
   headers?: Record<string, string>;
 }
 
+/** The D1 session bookmark of the last answer: sent back, so this page reads what it just wrote
+ *  even when its reads are served by a replica (workers/http/session.ts). */
+let bookmark: string | null = null;
+
 export async function request<T>(token: string | null, method: string, path: string, body?: unknown, init?: RequestExtras): Promise<T> {
   const headers: Record<string, string> = { ...init?.headers };
   if (token) headers.authorization = `Bearer ${token}`;
+  if (bookmark) headers["x-d1-bookmark"] = bookmark;
   let payload: BodyInit | undefined;
   if (init?.raw !== undefined) {
     payload = init.raw;
@@ -143,6 +148,7 @@ export async function request<T>(token: string | null, method: string, path: str
   } catch {
     throw new ApiError(0, "network", "the server cannot be reached; check the connection");
   }
+  bookmark = res.headers.get("x-d1-bookmark") ?? bookmark;
   const text = await res.text();
   let data: unknown = null;
   if (text) {

@@ -8,6 +8,7 @@ import { AppError } from "../kernel/errors.ts";
 import { refuseUpgrade } from "../kernel/refuse-upgrade.ts";
 import { toErrorResponse } from "./error-response.ts";
 import { preflight, withCors } from "./cors.ts";
+import { BOOKMARK_HEADER, requestSession } from "./session.ts";
 
 const isUpgrade = (req: Request) => req.headers.get("Upgrade")?.toLowerCase() === "websocket";
 
@@ -17,17 +18,31 @@ function render(out: unknown): Response {
   return Response.json(out ?? { ok: true });
 }
 
+/** The session's bookmark on the answer (a WebSocket's or a redirect's headers stay as they are). */
+function withBookmark(res: Response, bookmark: string | null): Response {
+  if (!bookmark || res.status === 101 || res.webSocket) return res;
+  try {
+    res.headers.set(BOOKMARK_HEADER, bookmark);
+    return res;
+  } catch {
+    // immutable headers (a fetched body passed through): no bookmark
+    return res;
+  }
+}
+
 /** One request through one route: its answer, or its error rendered, with the route's CORS headers. */
 async function answer(r: RouteDef, req: Request, env: Env, exec: ExecutionContext, params: Record<string, string>): Promise<Response> {
   if (r.upgrade && !isUpgrade(req)) throw new AppError(426, "upgrade_required", "open this as a WebSocket");
   let origin: string | null = null;
+  const session = requestSession(env.DB, req);
+  env = { ...env, DB: session.db };
   try {
     const caller = await authenticate(req, env, r.access);
     const body = r.body ? await readJson(req, r.body) : undefined;
     const query = r.query ? readQuery(req, r.query) : undefined;
     const ctx: Ctx<unknown, unknown> = { req, env, exec, params, body, query, caller };
     if (r.cors) origin = await r.cors.origin(ctx);
-    const res = render(await r.handler(ctx));
+    const res = withBookmark(render(await r.handler(ctx)), session.bookmark());
     return r.cors ? withCors(res, origin) : res;
   } catch (err) {
     if (r.upgrade) return refuseUpgrade(err instanceof AppError ? err : (console.error("refused upgrade", err), new AppError(500, "internal", "internal error")));
