@@ -78,10 +78,18 @@ describe("webhooks", () => {
     const d = (await deliveries(t, ep.id)).deliveries[0]!;
     expect(d).toMatchObject({ status: 503, attempts: 1 });
     expect(d.nextAt! - Date.now()).toBeGreaterThan(100_000);
-    // The Queue holds the message for those 120 s; handed over then, it is delivered.
+    // The Queue holds the message for those 120 s. Handed over early, it is not sent (nor lost: it is
+    // not due, and its own message comes later); once they are up, it is delivered.
+    expect((await consume(t, ep.id, [d.sequence])).explicitAcks).toHaveLength(1);
+    expect((await deliveries(t, ep.id)).deliveries[0]).toMatchObject({ state: "retrying", attempts: 1 });
+    await env.DB.prepare("UPDATE webhook_deliveries SET next_at = ? WHERE tenant_id = ? AND state = 'retrying'").bind(Date.now(), t.id).run();
     const r = await consume(t, ep.id, [d.sequence]);
     expect(r.explicitAcks).toHaveLength(1);
     expect((await deliveries(t, ep.id)).deliveries[0]).toMatchObject({ state: "delivered", attempts: 2, status: 200 });
+    // A second message for it (a replay beside a retry, the sweep's resend) sends nothing again.
+    const hitsBefore = hits.length;
+    expect((await consume(t, ep.id, [d.sequence, d.sequence])).explicitAcks).toHaveLength(2);
+    expect(hits.length).toBe(hitsBefore);
     expect(hits[0]!.headers["webhook-id"]).toBe(hits[1]!.headers["webhook-id"]);
 
     const gone = await admins();

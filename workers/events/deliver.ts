@@ -73,10 +73,10 @@ export async function deliver(env: Env, tenant: string, ep: EndpointRow, keys: K
 }
 
 /** A pass's outcomes for one endpoint, in one batch: each delivery's row, the endpoint's failing clock, and a disabling. */
-export async function recordPass(env: Env, tenant: string, ep: EndpointRow, outcomes: Attempted[], cursor: number | null): Promise<void> {
-  if (!outcomes.length && cursor === null) return;
+export async function recordPass(env: Env, tenant: string, ep: EndpointRow, outcomes: Attempted[], cursor: number | null, also: D1PreparedStatement[] = []): Promise<void> {
+  if (!outcomes.length && cursor === null && !also.length) return;
   const now = Date.now();
-  const st = outcomes.map((o) => deliveryResult(env.DB, tenant, ep.id, o.seq, o.result, now));
+  const st = [...outcomes.map((o) => deliveryResult(env.DB, tenant, ep.id, o.seq, o.result, now)), ...also];
   const anyOk = outcomes.some((o) => o.ok);
   const anyFailed = outcomes.some((o) => !o.ok);
   const set: Parameters<typeof endpointUpdate>[3] = {};

@@ -4,7 +4,7 @@
 // An in-order endpoint gets each subject's events one after another: one whose predecessor is still
 // open waits (a short delay, no attempt counted).
 import type { LogRow } from "../ucs/event-log.ts";
-import { deliveryBatch, openBySubject, type EndpointRow } from "../ucs/webhooks.ts";
+import { deliveriesWaiting, deliveryBatch, openBySubject, type EndpointRow } from "../ucs/webhooks.ts";
 import { deliver, keysOf, recordPass, type Attempted, type Keys } from "./deliver.ts";
 
 export const WEBHOOKS_QUEUE = "parley-webhooks";
@@ -73,36 +73,45 @@ export async function handleWebhookJobs(batch: MessageBatch<unknown>, env: Env):
 /** One endpoint's messages of a batch. */
 async function deliverGroup(env: Env, jobs: Job[]): Promise<void> {
   const { tenant, endpoint: epId, origin } = jobs[0]!.body.webhook;
-  const { endpoint: ep, deliveries: rows, events } = await deliveryBatch(env.DB, tenant, epId, jobs.map((j) => j.body.webhook.seq));
+  const now = Date.now();
+  const { endpoint: ep, deliveries: rows, events } = await deliveryBatch(env.DB, tenant, epId, jobs.map((j) => j.body.webhook.seq), now);
   // A removed or disabled endpoint's messages are done; its deliveries stay pending for a re-enable.
   if (!ep || ep.state !== "enabled") return void jobs.forEach((j) => j.ack());
-  const open = new Map(rows.filter((r) => r.state === "pending" || r.state === "retrying").map((r) => [r.seq, r]));
-  // Several messages for one delivery (a replay and a retry, a sweep's resend) deliver it once.
+  // Only what this batch claimed is sent: a delivery done already, held by another batch or not due is
+  // acked here (two messages for one delivery, a replay beside a retry or the sweep's resend, send it once).
+  const claimed = new Map(rows.map((r) => [r.seq, r]));
   const bySeq = new Map<number, Job>();
   for (const j of jobs) {
     const seq = j.body.webhook.seq;
-    if (!open.has(seq) || !events.has(seq) || bySeq.has(seq)) j.ack();
+    if (!claimed.has(seq) || !events.has(seq) || bySeq.has(seq)) j.ack();
     else bySeq.set(seq, j);
   }
+  if (!bySeq.size) return;
   const keys = await cachedKeys(env, tenant, ep);
   const outcomes = new Map<number, Attempted>();
-  const attempt = async (seq: number) => outcomes.set(seq, await deliver(env, tenant, ep, keys, events.get(seq)!, open.get(seq)!.attempts, origin)).get(seq)!;
-  const waiting = new Set<number>();
+  const attempt = async (seq: number) => outcomes.set(seq, await deliver(env, tenant, ep, keys, events.get(seq)!, claimed.get(seq)!.attempts, origin)).get(seq)!;
+  /** Held back (in-order endpoints), with when the delivery ahead of it is next due. */
+  const waiting = new Map<number, number | null>();
   if (ep.ordered) await ordered(env, tenant, ep, [...bySeq.keys()], events, attempt, waiting);
   else await inParallel([...bySeq.keys()], 100, attempt);
-  await recordPass(env, tenant, ep, [...outcomes.values()], null);
-  const now = Date.now();
+  const after = Date.now();
+  // A waiter comes back when the one ahead of it is next due (a second when that is unknown or now).
+  const waitS = (seq: number) => Math.min(43_200, Math.max(ORDER_WAIT_S, Math.ceil(((waiting.get(seq) ?? after) - after) / 1000)));
+  // Everything claimed and not sent (waiters, and any past its subject's list) is released for its next message.
+  const unsent = [...bySeq.keys()].filter((seq) => !outcomes.has(seq));
+  await recordPass(env, tenant, ep, [...outcomes.values()], null, unsent.length ? [deliveriesWaiting(env.DB, tenant, ep.id, unsent, after, after)] : []);
   for (const [seq, j] of bySeq) {
     const o = outcomes.get(seq);
-    if (!o || waiting.has(seq)) j.retry({ delaySeconds: ORDER_WAIT_S });
-    else if (o.result.state === "retrying" && o.result.nextAt !== null) j.retry({ delaySeconds: Math.max(1, Math.ceil((o.result.nextAt - now) / 1000)) });
+    if (!o) j.retry({ delaySeconds: waitS(seq) });
+    else if (o.result.state === "retrying" && o.result.nextAt !== null) j.retry({ delaySeconds: Math.min(43_200, Math.max(1, Math.ceil((o.result.nextAt - after) / 1000))) });
     else j.ack();
   }
 }
 
 /** In order per subject: each subject's open deliveries are walked oldest first; one in this batch is
- *  sent once every one before it is done, and a failure (or one not in this batch) stops the walk. */
-async function ordered(env: Env, tenant: string, ep: EndpointRow, seqs: number[], events: Map<number, LogRow>, attempt: (seq: number) => Promise<Attempted>, waiting: Set<number>): Promise<void> {
+ *  sent once every one before it is done, and a failure (or one not in this batch) stops the walk:
+ *  what follows waits until the one ahead is next due. */
+async function ordered(env: Env, tenant: string, ep: EndpointRow, seqs: number[], events: Map<number, LogRow>, attempt: (seq: number) => Promise<Attempted>, waiting: Map<number, number | null>): Promise<void> {
   const mine = new Set(seqs);
   const free = seqs.filter((s) => !events.get(s)!.subject);
   const subjects = [...new Set(seqs.map((s) => events.get(s)!.subject).filter((x): x is string => !!x))];
@@ -111,14 +120,18 @@ async function ordered(env: Env, tenant: string, ep: EndpointRow, seqs: number[]
   await Promise.all([
     inParallel(free, 100, attempt),
     inParallel(chains, 100, async (chain) => {
-      let blocked = false;
-      for (const seq of chain) {
-        if (!mine.has(seq)) {
-          blocked = true;
+      let blockedUntil: number | null | undefined;
+      for (const d of chain) {
+        if (blockedUntil !== undefined) {
+          if (mine.has(d.seq)) waiting.set(d.seq, blockedUntil);
           continue;
         }
-        if (blocked) waiting.add(seq);
-        else if (!(await attempt(seq)).ok) blocked = true;
+        if (!mine.has(d.seq)) {
+          blockedUntil = d.next_at;
+          continue;
+        }
+        const o = await attempt(d.seq);
+        if (!o.ok) blockedUntil = o.result.nextAt;
       }
     }),
   ]);

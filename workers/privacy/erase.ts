@@ -101,11 +101,15 @@ async function runErasure(env: Env, tenant: string, job: ErasureRow, budgetMs: n
   for (;;) {
     const slice = await nextContactSlice(env.DB, tenant, contacts, SLICE);
     if (!slice.length) break;
+    // A slice with open work waits whole: erasing an original before its open reply or forward would
+    // leave that one out of reach (it is found only through its original).
     const busy = slice.filter((i) => live.has(i.state));
-    const ready = slice.filter((i) => !live.has(i.state));
-    if (ready.length) await eraseSlice(env, tenant, ready, "erase", removed);
+    if (busy.length) {
+      await erasureProgress(env.DB, tenant, job.id, removed, Date.now()).run();
+      return status("waiting", { waitingFor: busy.map((b) => ({ id: b.id, state: b.state })) });
+    }
+    await eraseSlice(env, tenant, slice, "erase", removed);
     await erasureProgress(env.DB, tenant, job.id, removed, Date.now()).run();
-    if (busy.length) return status("waiting", { waitingFor: busy.map((b) => ({ id: b.id, state: b.state })) });
     if (Date.now() > end) return status("running");
   }
   const now = Date.now();

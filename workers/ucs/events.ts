@@ -82,7 +82,14 @@ function literalInsert(db: D1Database, chunk: EventInput[], guard?: EventGuard):
 function refInsert(db: D1Database, chunk: EventInput[]): D1PreparedStatement {
   const vals = chunk.flatMap((e) => [e.tenant, e.interaction, e.at, e.actor, e.action, lit(e.from), lit(e.to), lit(e.queue), lit(e.agent), reasonJson(e.reason), e.ref ?? null]);
   const rows = chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ");
-  return db.prepare(`INSERT INTO interaction_events (${COLS}, ref) VALUES ${rows} ON CONFLICT (tenant_id, ref) WHERE ref IS NOT NULL DO NOTHING`).bind(...vals);
+  // Only for an interaction still there: an erased one's late entry is not brought back.
+  return db
+    .prepare(
+      `INSERT INTO interaction_events (${COLS}, ref) SELECT * FROM (VALUES ${rows}) AS v
+       WHERE EXISTS (SELECT 1 FROM interactions i WHERE i.tenant_id = v.column1 AND i.id = v.column2)
+       ON CONFLICT (tenant_id, ref) WHERE ref IS NOT NULL DO NOTHING`,
+    )
+    .bind(...vals);
 }
 
 const lit = (v: Field | undefined): string | null => (v === AS_IS || v === undefined ? null : v);

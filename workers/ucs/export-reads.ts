@@ -14,13 +14,18 @@ export async function exportContactRows(db: D1Database, tenant: string, contacts
   return { contacts: c!.results, identifiers: i!.results, notes: n!.results };
 }
 
-/** One page of the contact's interactions (and the replies and forwards made from them), after `afterCreated`/`afterId`. */
+/** One page of the contact's own interactions after `after` (created_at, id), with every reply and
+ *  forward made from them at any depth. */
 export async function exportInteractionPage(db: D1Database, tenant: string, contacts: string[], after: { at: number; id: string }, limit: number): Promise<Row[]> {
   const r = await db
     .prepare(
-      `SELECT id, media, channel, direction, subject, thread_id, parent_id, contact_id, state, queue, agent_id, priority, categories, attributes, created_at, updated_at, done_at
-       FROM interactions WHERE tenant_id = ?1 AND (contact_id ${IN} OR parent_id IN (SELECT id FROM interactions WHERE tenant_id = ?1 AND contact_id ${IN}))
-         AND (created_at, id) > (?3, ?4) ORDER BY created_at, id LIMIT ?5`,
+      `WITH RECURSIVE own AS (SELECT id FROM interactions WHERE tenant_id = ?1 AND contact_id ${IN} AND (created_at, id) > (?3, ?4) ORDER BY created_at, id LIMIT ?5),
+       -- (a reply that names the contact itself comes on its own page, not twice)
+       family(id) AS (SELECT id FROM own UNION SELECT i.id FROM interactions i JOIN family f ON i.tenant_id = ?1 AND i.parent_id = f.id
+                      WHERE i.contact_id IS NULL OR i.contact_id NOT ${IN})
+       SELECT i.id, i.media, i.channel, i.direction, i.subject, i.thread_id, i.parent_id, i.contact_id, i.state, i.queue, i.agent_id, i.priority, i.categories, i.attributes,
+              i.created_at, i.updated_at, i.done_at, i.id IN (SELECT id FROM own) AS own
+       FROM interactions i JOIN family f ON i.tenant_id = ?1 AND i.id = f.id ORDER BY i.created_at, i.id`,
     )
     .bind(tenant, JSON.stringify(contacts), after.at, after.id, limit)
     .all<Row>();
@@ -48,8 +53,14 @@ export async function exportDetails(db: D1Database, tenant: string, ids: string[
   return Object.fromEntries(names.map((n, i) => [n, res[i]!.results]));
 }
 
+/** The export's record, unless an erasure of the contact has begun (then nothing is written). */
 export const recordExport = (db: D1Database, e: { tenant: string; id: string; contact: string; key: string; size: number; files: number; by: string; at: number; expires: number }) =>
-  db.prepare("INSERT INTO exports (tenant_id, id, contact_id, r2_key, size, files, requested_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)").bind(e.tenant, e.id, e.contact, e.key, e.size, e.files, e.by, e.at, e.expires);
+  db
+    .prepare(
+      `INSERT INTO exports (tenant_id, id, contact_id, r2_key, size, files, requested_by, created_at, expires_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9
+       WHERE NOT EXISTS (SELECT 1 FROM erasures WHERE tenant_id = ?1 AND (contact_id = ?3 OR EXISTS (SELECT 1 FROM json_each(contacts) WHERE value = ?3)))`,
+    )
+    .bind(e.tenant, e.id, e.contact, e.key, e.size, e.files, e.by, e.at, e.expires);
 
 export const exportById = (db: D1Database, tenant: string, id: string) =>
   db.prepare("SELECT r2_key, contact_id, expires_at FROM exports WHERE tenant_id = ? AND id = ?").bind(tenant, id).first<{ r2_key: string; contact_id: string; expires_at: number }>();

@@ -32,14 +32,14 @@ export async function liveInteractions(db: D1Database, tenant: string, contacts:
   return r.results;
 }
 
-/** The next slice of the contact's interactions, with the replies and forwards made from them (a
- *  forward names no contact, and would be out of reach once its original is gone). */
+/** The next slice of the contact's interactions, with every reply and forward made from them at any
+ *  depth (a forward names no contact, and would be out of reach once its original is gone). */
 export async function nextContactSlice(db: D1Database, tenant: string, contacts: string[], limit: number): Promise<SliceItem[]> {
   const r = await db
     .prepare(
-      `WITH own AS (SELECT id, media, state FROM interactions WHERE tenant_id = ?1 AND contact_id ${IN(2)} ORDER BY created_at LIMIT ?3)
-       SELECT id, media, state FROM own
-       UNION SELECT id, media, state FROM interactions WHERE tenant_id = ?1 AND parent_id IN (SELECT id FROM own)`,
+      `WITH RECURSIVE own AS (SELECT id FROM interactions WHERE tenant_id = ?1 AND contact_id ${IN(2)} ORDER BY created_at LIMIT ?3),
+       family(id) AS (SELECT id FROM own UNION SELECT i.id FROM interactions i JOIN family f ON i.tenant_id = ?1 AND i.parent_id = f.id)
+       SELECT i.id, i.media, i.state FROM interactions i JOIN family f ON i.tenant_id = ?1 AND i.id = f.id`,
     )
     .bind(tenant, JSON.stringify(contacts), limit)
     .all<SliceItem>();
@@ -58,7 +58,8 @@ export async function retentionSlice(db: D1Database, tenant: string, before: num
 /** Every queue and agent that ever held these interactions: their objects may keep traces (outboxes, workbins). */
 export async function objectsTouched(db: D1Database, tenant: string, ids: string[]): Promise<{ queues: string[]; agents: string[] }> {
   const [q, a] = await db.batch<{ v: string }>([
-    db.prepare(`SELECT DISTINCT queue AS v FROM interaction_events WHERE tenant_id = ?1 AND interaction_id ${IN(2)} AND queue IS NOT NULL`).bind(tenant, JSON.stringify(ids)),
+    db.prepare(`SELECT DISTINCT queue AS v FROM interaction_events WHERE tenant_id = ?1 AND interaction_id ${IN(2)} AND queue IS NOT NULL
+                UNION SELECT queue FROM interactions WHERE tenant_id = ?1 AND id ${IN(2)} AND queue IS NOT NULL`).bind(tenant, JSON.stringify(ids)),
     db.prepare(`SELECT DISTINCT agent_id AS v FROM interaction_events WHERE tenant_id = ?1 AND interaction_id ${IN(2)} AND agent_id IS NOT NULL
                 UNION SELECT agent_id FROM interactions WHERE tenant_id = ?1 AND id ${IN(2)} AND agent_id IS NOT NULL`).bind(tenant, JSON.stringify(ids)),
   ]);
@@ -101,6 +102,11 @@ export function sliceStatements(db: D1Database, tenant: string, ids: string[], b
     ["message_parts", del("message_parts")],
     ["emails", del("emails")],
     ["email_refs", del("email_refs")],
+    // A mail thread goes (erase) or loses its subject (anonymise) once none of its interactions is left untouched.
+    mode === "erase"
+      ? ["email_threads", on(`DELETE FROM email_threads WHERE tenant_id = ?1 AND thread_id IN (SELECT thread_id FROM interactions WHERE tenant_id = ?1 AND id ${IN(2)})
+           AND NOT EXISTS (SELECT 1 FROM interactions o WHERE o.tenant_id = ?1 AND o.thread_id = email_threads.thread_id AND o.id NOT ${IN(2)})`)]
+      : ["email_threads", on(`UPDATE email_threads SET subject_norm = '', contact_id = NULL WHERE tenant_id = ?1 AND thread_id IN (SELECT thread_id FROM interactions WHERE tenant_id = ?1 AND id ${IN(2)})`)],
     ["outbox", del("outbox")],
     ["callbacks", del("callbacks")],
     ["chats", del("chats")],
@@ -147,6 +153,9 @@ export function contactStatements(db: D1Database, tenant: string, contacts: stri
     ["sms_sessions", on(`DELETE FROM sms_sessions WHERE tenant_id = ?1 AND customer IN ${values("phone")}`)],
     ["sms_opt_outs", on(`DELETE FROM sms_opt_outs WHERE tenant_id = ?1 AND customer IN ${values("phone")}`)],
     ["rate_counters", on(`DELETE FROM rate_counters WHERE key IN (SELECT 'auto:' || ?1 || ':' || value FROM contact_identifiers WHERE tenant_id = ?1 AND contact_id ${IN(2)})`)],
+    // Media of the contact's messages that never joined an interaction: their bytes are deleted too.
+    [null, on(`INSERT INTO pending_blob_deletes (tenant_id, r2_key, at) SELECT ?1, r2_key, ?3 FROM social_media WHERE tenant_id = ?1 AND r2_key IS NOT NULL
+       AND message_id IN (SELECT id FROM social_messages WHERE tenant_id = ?1 AND (channel, account_id, user_id) IN (${threads})) ON CONFLICT DO NOTHING`)],
     ["social_media", on(`DELETE FROM social_media WHERE tenant_id = ?1 AND message_id IN (SELECT id FROM social_messages WHERE tenant_id = ?1 AND (channel, account_id, user_id) IN (${threads}))`)],
     ["social_messages", on(`DELETE FROM social_messages WHERE tenant_id = ?1 AND (channel, account_id, user_id) IN (${threads})`)],
     ["social_threads", on(`DELETE FROM social_threads WHERE tenant_id = ?1 AND contact_id ${IN(2)}`)],

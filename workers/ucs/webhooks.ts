@@ -73,13 +73,23 @@ export const deliveriesInsert = (db: D1Database, tenant: string, endpointId: str
     )
     .bind(tenant, endpointId, at, JSON.stringify(items));
 
-/** What a Queue batch's deliveries need, in one round trip: the endpoint, the deliveries as D1 has
- *  them now (a message for a delivered one is acked), and their events. */
-export async function deliveryBatch(db: D1Database, tenant: string, endpointId: string, seqs: number[]): Promise<{ endpoint: EndpointRow | null; deliveries: DeliveryRow[]; events: Map<number, LogRow> }> {
+/** How long a consumer holds a delivery it claimed (another batch with a message for it skips it). */
+export const CLAIM_MS = 60_000;
+
+/** What a Queue batch's deliveries need, in one round trip: the endpoint, the deliveries this batch
+ *  claims (open and due, not held by another batch: a message for anything else is acked), and their
+ *  events. A claim holds the delivery for CLAIM_MS, until its outcome is recorded. */
+export async function deliveryBatch(db: D1Database, tenant: string, endpointId: string, seqs: number[], now: number): Promise<{ endpoint: EndpointRow | null; deliveries: DeliveryRow[]; events: Map<number, LogRow> }> {
   const j = JSON.stringify(seqs);
   const [ep, ds, evs] = await db.batch<Record<string, unknown>>([
     db.prepare("SELECT * FROM webhook_endpoints WHERE tenant_id = ? AND id = ?").bind(tenant, endpointId),
-    db.prepare("SELECT * FROM webhook_deliveries WHERE tenant_id = ? AND endpoint_id = ? AND seq IN (SELECT value FROM json_each(?))").bind(tenant, endpointId, j),
+    db
+      .prepare(
+        `UPDATE webhook_deliveries SET next_at = ?4, updated_at = ?5 WHERE tenant_id = ?1 AND endpoint_id = ?2 AND seq IN (SELECT value FROM json_each(?3))
+         AND state IN ('pending', 'retrying') AND (next_at IS NULL OR next_at <= ?6) AND EXISTS (SELECT 1 FROM webhook_endpoints WHERE tenant_id = ?1 AND id = ?2 AND state = 'enabled')
+         RETURNING *`,
+      )
+      .bind(tenant, endpointId, j, now + CLAIM_MS, now, now + 5_000),
     db.prepare("SELECT seq, type, subject, at, actor, origin, data, erased_at FROM event_log WHERE tenant_id = ? AND seq IN (SELECT value FROM json_each(?))").bind(tenant, j),
   ]);
   return {
@@ -89,14 +99,21 @@ export async function deliveryBatch(db: D1Database, tenant: string, endpointId: 
   };
 }
 
-/** For in-order endpoints: each subject's deliveries still pending or retrying, oldest first. */
-export async function openBySubject(db: D1Database, tenant: string, endpointId: string, subjects: string[]): Promise<Map<string, number[]>> {
+/** Claimed deliveries an in-order endpoint holds back: free again (a retry due at `due`), and touched,
+ *  so the sweep does not take them for lost while their message waits in the Queue. */
+export const deliveriesWaiting = (db: D1Database, tenant: string, endpointId: string, seqs: number[], due: number, now: number) =>
+  db
+    .prepare("UPDATE webhook_deliveries SET next_at = CASE WHEN state = 'retrying' THEN ?1 ELSE NULL END, updated_at = ?2 WHERE tenant_id = ?3 AND endpoint_id = ?4 AND seq IN (SELECT value FROM json_each(?5))")
+    .bind(due, now, tenant, endpointId, JSON.stringify(seqs));
+
+/** For in-order endpoints: each subject's deliveries still pending or retrying, oldest first, with when each is next due. */
+export async function openBySubject(db: D1Database, tenant: string, endpointId: string, subjects: string[]): Promise<Map<string, { seq: number; next_at: number | null }[]>> {
   const r = await db
-    .prepare("SELECT subject, seq FROM webhook_deliveries WHERE tenant_id = ? AND endpoint_id = ? AND subject IN (SELECT value FROM json_each(?)) AND state IN ('pending', 'retrying') ORDER BY subject, seq LIMIT 5000")
+    .prepare("SELECT subject, seq, next_at FROM webhook_deliveries WHERE tenant_id = ? AND endpoint_id = ? AND subject IN (SELECT value FROM json_each(?)) AND state IN ('pending', 'retrying') ORDER BY subject, seq LIMIT 5000")
     .bind(tenant, endpointId, JSON.stringify(subjects))
-    .all<{ subject: string; seq: number }>();
-  const out = new Map<string, number[]>();
-  for (const x of r.results) (out.get(x.subject) ?? out.set(x.subject, []).get(x.subject)!).push(x.seq);
+    .all<{ subject: string; seq: number; next_at: number | null }>();
+  const out = new Map<string, { seq: number; next_at: number | null }[]>();
+  for (const x of r.results) (out.get(x.subject) ?? out.set(x.subject, []).get(x.subject)!).push({ seq: x.seq, next_at: x.next_at });
   return out;
 }
 
@@ -104,8 +121,11 @@ export async function openBySubject(db: D1Database, tenant: string, endpointId: 
 export async function lostDeliveries(db: D1Database, pendingBefore: number, retryBefore: number, limit = 500): Promise<{ tenant_id: string; endpoint_id: string; seq: number }[]> {
   const r = await db
     .prepare(
-      `SELECT d.tenant_id, d.endpoint_id, d.seq FROM webhook_deliveries d JOIN webhook_endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id AND e.state = 'enabled'
-       WHERE (d.state = 'pending' AND d.updated_at < ?1) OR (d.state = 'retrying' AND d.updated_at < ?2 AND d.next_at < ?2) LIMIT ?3`,
+      `SELECT * FROM (
+         SELECT tenant_id, endpoint_id, seq FROM webhook_deliveries WHERE state IN ('pending', 'retrying') AND state = 'pending' AND updated_at < ?1
+         UNION ALL
+         SELECT tenant_id, endpoint_id, seq FROM webhook_deliveries WHERE state IN ('pending', 'retrying') AND state = 'retrying' AND updated_at < ?2 AND next_at < ?2
+       ) d WHERE EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.tenant_id = d.tenant_id AND e.id = d.endpoint_id AND e.state = 'enabled') LIMIT ?3`,
     )
     .bind(pendingBefore, retryBefore, limit)
     .all<{ tenant_id: string; endpoint_id: string; seq: number }>();
