@@ -5,7 +5,7 @@ import * as z from "zod";
 import { chatStub } from "../../../durable-objects/names.ts";
 import { unwrap } from "../../../durable-objects/result.ts";
 import { chatCaller, chatIdOf, checkOrigin, splitChatId, type ChatCaller } from "../../chat/access.ts";
-import { checkSignature } from "../../chat/signed-url.ts";
+import { requireSignedLink } from "../../chat/signed-url.ts";
 import { availability, chatSettings, startChat } from "../../chat/start.ts";
 import { DEFAULT_CHAT_ATTACHMENTS } from "../../config/schema.ts";
 import { issueChatToken, verifyChatToken } from "../../chat/token.ts";
@@ -234,10 +234,7 @@ export const chatRoutes: RouteDef[] = [
   route({
     method: "get", path: "/api/v1/chat/files/:tenant/:chat/:file", access: "public", tags: ["chat"], summary: "A chat file by its signed URL (valid 10 minutes)",
     handler: async ({ req, env, params }) => {
-      const url = new URL(req.url);
-      const ok = await checkSignature(env.AUTH_SECRET, url.pathname, url.searchParams.get("exp"), url.searchParams.get("sig"));
-      if (ok === "invalid") throw new AppError(403, "invalid_signature", "this file link is not valid");
-      if (ok === "expired") throw new AppError(410, "link_expired", "this file link has expired; open the chat again for a fresh one");
+      await requireSignedLink(env.AUTH_SECRET, req, "this file link", "open the chat again for a fresh one");
       const obj = await env.BLOBS.get(`${params.tenant}/chat/${params.chat}/${params.file}`);
       if (!obj) throw notFound("no_file", "no such file");
       const type = obj.httpMetadata?.contentType ?? "application/octet-stream";

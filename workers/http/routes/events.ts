@@ -2,10 +2,10 @@
 // Server-Sent Events (resumed from Last-Event-ID), a large event's data by signed link, keys scoped to
 // reading events, and the audit view for staff (newest first, filtered, read-only).
 import * as z from "zod";
-import { badRequest, AppError, notFound } from "../../kernel/errors.ts";
+import { badRequest, notFound } from "../../kernel/errors.ts";
 import { newApiKey } from "../../config/tenants.ts";
 import { addEventsKey, revokeEventsKeys } from "../../ucs/tenants.ts";
-import { checkSignature, signPath } from "../../chat/signed-url.ts";
+import { requireSignedLink, signPath } from "../../chat/signed-url.ts";
 import { parseTypes, toCloudEvent, type CloudEvent } from "../../events/cloudevents.ts";
 import { eventAt, readLog, type LogQuery } from "../../ucs/event-log.ts";
 import { asUser, dropCachedKeys, Reply, route, type RouteDef } from "../api.ts";
@@ -92,10 +92,7 @@ export const eventRoutes: RouteDef[] = [
     method: "get", path: "/api/v1/events/:tenant/:seq/data", access: "public", tags: ["events"],
     summary: "A large event's data, by the signed link in its `dataref` (valid an hour)",
     handler: async ({ req, env, params }) => {
-      const url = new URL(req.url);
-      const ok = await checkSignature(env.AUTH_SECRET, url.pathname, url.searchParams.get("exp"), url.searchParams.get("sig"));
-      if (ok === "invalid") throw new AppError(403, "invalid_signature", "this link is not valid");
-      if (ok === "expired") throw new AppError(410, "link_expired", "this link has expired; read the event again for a fresh one");
+      await requireSignedLink(env.AUTH_SECRET, req, "this link", "read the event again for a fresh one");
       const seq = Number(params.seq);
       const row = Number.isSafeInteger(seq) ? await eventAt(env.DB, params.tenant!, seq) : null;
       if (!row || row.data === null) throw notFound("no_event_data", "no such event data");

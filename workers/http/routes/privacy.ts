@@ -1,8 +1,8 @@
 // A contact's data for data-protection requests (docs/privacy.md): exported as one archive behind a
 // signed link, erased everywhere with a signed receipt. Admins only; both are in the audit log.
 import * as z from "zod";
-import { AppError, notFound } from "../../kernel/errors.ts";
-import { checkSignature, signPath } from "../../chat/signed-url.ts";
+import { notFound } from "../../kernel/errors.ts";
+import { requireSignedLink, signPath } from "../../chat/signed-url.ts";
 import { appendEvent } from "../../ucs/event-log.ts";
 import { exportById } from "../../ucs/export-reads.ts";
 import { erasureById } from "../../ucs/privacy.ts";
@@ -31,10 +31,7 @@ export const privacyRoutes: RouteDef[] = [
     method: "get", path: "/api/v1/exports/:tenant/:id", access: "public", tags: ["privacy"],
     summary: "An export's archive, by the signed link its export answered",
     handler: async ({ req, env, params }) => {
-      const url = new URL(req.url);
-      const ok = await checkSignature(env.AUTH_SECRET, url.pathname, url.searchParams.get("exp"), url.searchParams.get("sig"));
-      if (ok === "invalid") throw new AppError(403, "invalid_signature", "this link is not valid");
-      if (ok === "expired") throw new AppError(410, "link_expired", "this link has expired; export the contact again");
+      await requireSignedLink(env.AUTH_SECRET, req, "this link", "export the contact again");
       const row = await exportById(env.DB, params.tenant!, params.id!);
       const obj = row && row.expires_at > Date.now() ? await env.BLOBS.get(row.r2_key) : null;
       if (!obj) throw notFound("no_export", "no such export (it may have expired or its contact been erased)");
