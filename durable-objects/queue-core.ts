@@ -7,8 +7,9 @@ import type { CompiledQueue } from "../workers/config/compiled.ts";
 import { MEDIA, type Media } from "../workers/config/schema.ts";
 import { AppError, conflict, fail, notFound } from "../workers/kernel/errors.ts";
 import { canTake, type AgentSnapshot } from "../workers/routing/agent-state.ts";
-import { currentTarget, viewOrderSql } from "../workers/routing/order.ts";
-import { explain, rankAgents } from "../workers/routing/select.ts";
+import { currentTarget, mergeViewOrder, viewOrderSql, type OrderKey } from "../workers/routing/order.ts";
+import { explain } from "../workers/routing/select.ts";
+import { AgentIndex } from "../workers/routing/agent-index.ts";
 import { matches, parseSkillExpr, type SkillExpr } from "../workers/routing/skills.ts";
 import { REQUIRED_SKILLS } from "../workers/workflow/classify.ts";
 import { cycleOver, nextQueueAlarm, overflow, overflowWindows } from "../workers/routing/queue-rules.ts";
@@ -27,7 +28,7 @@ const STALE_GRACE_MS = 15_000;
 /** A handoff not finished by then is settled by asking its receiver. */
 const HANDOFF_DEADLINE_MS = 60_000;
 /** Bumped when the tables below change, so a warm object skips the DDL. */
-const SCHEMA = "5";
+const SCHEMA = "6";
 const SCAN = 200;
 
 export type ItemState = "waiting" | "offered" | "parked" | "moving" | "scheduled";
@@ -54,6 +55,11 @@ export interface ItemRow {
   [k: string]: SqlStorageValue;
 }
 
+interface WaitKey extends OrderKey {
+  id: string;
+  [k: string]: SqlStorageValue;
+}
+
 export const today = (now: number) => new Date(now).toISOString().slice(0, 10);
 const availability = (s: AgentSnapshot) => MEDIA.filter((m) => canTake(s, m)).join(",");
 
@@ -66,7 +72,8 @@ export abstract class QueueCore extends DurableObject<Env> {
 
   protected readonly outbox: Outbox;
 
-  protected readonly hints = new Map<string, AgentSnapshot>();
+  /** The agents' latest reports, with who can take what kept in routing order (workers/routing/agent-index.ts). */
+  protected readonly hints = new AgentIndex();
 
   /** The view order as last computed, for queue-position answers. */
   protected order: { at: number; ids: Map<string, number>; avgHandleMs: number | null } | null = null;
@@ -110,13 +117,14 @@ export abstract class QueueCore extends DurableObject<Env> {
         CREATE INDEX IF NOT EXISTS items_due ON items (due_at) WHERE due_at IS NOT NULL;
         CREATE INDEX IF NOT EXISTS items_excluded ON items (excluded_at) WHERE excluded_at IS NOT NULL;
         CREATE INDEX IF NOT EXISTS items_offer_until ON items (offer_until) WHERE offer_until IS NOT NULL;
-        CREATE INDEX IF NOT EXISTS items_state_entered ON items (state, entered_at);`);
+        CREATE INDEX IF NOT EXISTS items_state_entered ON items (state, entered_at);
+        CREATE INDEX IF NOT EXISTS items_wait_order ON items (state, boost, priority, entered_at, seq, id);`);
       this.sql.exec(`INSERT OR REPLACE INTO kv (k, v) VALUES ('schema', '${SCHEMA}')`);
     }
     this.seq = this.sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM items").one().s ?? 0;
     for (const h of this.sql.exec<{ snapshot: string }>("SELECT snapshot FROM hints")) {
       const s = JSON.parse(h.snapshot) as AgentSnapshot;
-      this.hints.set(s.agentId, s);
+      this.hints.set(s);
     }
     this.timer = new Alarm(ctx.storage);
     this.outbox = new Outbox(this.sql, benchEnv(env, "queue-outbox").DB, (at) => void this.timer.arm(at));
@@ -165,11 +173,11 @@ export abstract class QueueCore extends DurableObject<Env> {
     this.promoteDue(now);
     this.expirePins(now);
     // Without free agents (or without a strategy: review and holding queues) only assigned work moves.
-    const routes = cq.targets !== undefined && [...this.hints.values()].some((h) => cq.config.media.some((m) => canTake(h, m)));
-    const rows = routes ? this.waitingInOrder(cq, now, SCAN) : this.pinnedInOrder(cq, now);
-    for (const r of rows) {
+    const routes = cq.targets !== undefined && this.hints.anyFree(cq.config.media);
+    const ids = routes ? this.waitingInOrder(cq, now, SCAN) : this.pinnedInOrder(cq, now).map((r) => r.id);
+    for (const id of ids) {
       for (let attempt = 0; attempt < 4; attempt++) {
-        const it = this.row(r.id);
+        const it = this.row(id);
         if (!it || it.state !== "waiting") break;
         if (!it.pinned_agent && !routes) break;
         let agentId: string;
@@ -185,9 +193,9 @@ export abstract class QueueCore extends DurableObject<Env> {
           const { index } = at;
           const target = this.withNeeds(it, at.target);
           const excluded = this.exclusions(it, target, now);
-          const { ranked, considered, excluded: nEx } = rankAgents(this.hints.values(), it.media, target, excluded);
+          const { ranked, considered, excluded: nEx, complete } = this.hints.rank(it.media, target, excluded);
           if (ranked.length === 0) break;
-          const choice = explain(index, target, ranked, ranked[0]!, now, considered, nEx);
+          const choice = explain(index, target, ranked, ranked[0]!, now, considered, nEx, complete);
           agentId = choice.agentId;
           reason = choice.reason;
         }
@@ -298,8 +306,16 @@ export abstract class QueueCore extends DurableObject<Env> {
     this.sql.exec(`INSERT INTO stats (day, ${col}) VALUES (?, 1) ON CONFLICT (day) DO UPDATE SET ${col} = ${col} + 1`, today(now));
   }
 
-  protected waitingInOrder(cq: CompiledQueue, now: number, limit: number): ItemRow[] {
-    return this.sql.exec<ItemRow>(`SELECT * FROM items WHERE state = 'waiting' ORDER BY ${viewOrderSql(cq.config.aging)} LIMIT ${limit}`, now).toArray();
+  /** The first `limit` waiting ids in view order. The index (state, boost, priority, entered_at, seq) gives
+   *  each (boost, priority) group in arrival order; the groups are found by skipping through the index
+   *  and merged (workers/routing/order.ts), so a pass reads about `limit` rows however many wait. */
+  protected waitingInOrder(cq: CompiledQueue, now: number, limit: number): string[] {
+    const streams: Iterator<WaitKey>[] = [];
+    const one = <T extends Record<string, SqlStorageValue>>(q: string, ...args: SqlStorageValue[]) => this.sql.exec<T>(q, ...args).toArray()[0];
+    for (let b = one<{ boost: number }>("SELECT boost FROM items WHERE state = 'waiting' ORDER BY boost LIMIT 1"); b; b = one("SELECT boost FROM items WHERE state = 'waiting' AND boost > ? ORDER BY boost LIMIT 1", b.boost))
+      for (let p = one<{ priority: number }>("SELECT priority FROM items WHERE state = 'waiting' AND boost = ? ORDER BY priority LIMIT 1", b.boost); p; p = one("SELECT priority FROM items WHERE state = 'waiting' AND boost = ? AND priority > ? ORDER BY priority LIMIT 1", b.boost, p.priority))
+        streams.push(this.sql.exec<WaitKey>(`SELECT id, boost, priority, entered_at, seq FROM items WHERE state = 'waiting' AND boost = ? AND priority = ? ORDER BY entered_at, seq LIMIT ${limit}`, b.boost, p.priority));
+    return mergeViewOrder(streams, now, cq.config.aging, limit).map((r) => r.id);
   }
 
   /** The strategy target that applies to this item now; on overflow its exclusions reset and the target's priority applies. */
@@ -322,7 +338,7 @@ export abstract class QueueCore extends DurableObject<Env> {
   protected exclusions(it: ItemRow, target: CompiledTarget, now: number): Set<string> {
     const ex = new Set(JSON.parse(it.excluded) as string[]);
     if (ex.size === 0) return ex;
-    const { ranked } = rankAgents(this.hints.values(), it.media, target, ex);
+    const { ranked } = this.hints.rank(it.media, target, ex, 1);
     if (cycleOver(ranked.length, it.excluded_at, now)) {
       this.sql.exec("UPDATE items SET excluded = '[]', excluded_at = NULL WHERE id = ?", it.id);
       return new Set();
@@ -358,7 +374,11 @@ export abstract class QueueCore extends DurableObject<Env> {
 
   protected findFor(s: AgentSnapshot, cq: CompiledQueue, now: number): ItemRow | null {
     if (!cq.config.media.some((m) => canTake(s, m))) return null;
-    for (const it of cq.targets ? this.waitingInOrder(cq, now, SCAN) : this.pinnedInOrder(cq, now)) if (this.fits(it, s, cq.targets, now)) return it;
+    if (!cq.targets) return this.pinnedInOrder(cq, now).find((it) => this.fits(it, s, cq.targets, now)) ?? null;
+    for (const id of this.waitingInOrder(cq, now, SCAN)) {
+      const it = this.row(id);
+      if (it && this.fits(it, s, cq.targets, now)) return it;
+    }
     return null;
   }
 
@@ -404,7 +424,7 @@ export abstract class QueueCore extends DurableObject<Env> {
   protected storeHint(s: AgentSnapshot): void {
     const cur = this.hints.get(s.agentId);
     if (cur && cur.version > s.version) return;
-    this.hints.set(s.agentId, s);
+    this.hints.set(s);
     if (cur && availability(cur) === availability(s)) return;
     this.sql.exec("INSERT INTO hints (agent_id, version, snapshot) VALUES (?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET version = excluded.version, snapshot = excluded.snapshot", s.agentId, s.version, JSON.stringify(s));
   }

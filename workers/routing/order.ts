@@ -43,3 +43,43 @@ export function currentTarget<T extends Pick<Target, "timeoutSeconds">>(targets:
   }
   throw new Error("a strategy needs at least one target");
 }
+
+/** What view order compares of a waiting item. */
+export interface OrderKey {
+  boost: number;
+  priority: number;
+  entered_at: number;
+  seq: number;
+}
+
+/** view order as a comparator: boost, then aged priority (higher first), then arrival. */
+export function compareViewOrder(a: OrderKey, b: OrderKey, now: number, aging: AgingRule): number {
+  if (a.boost !== b.boost) return b.boost - a.boost;
+  const pa = effectivePriority(a.priority, a.entered_at, now, aging);
+  const pb = effectivePriority(b.priority, b.entered_at, now, aging);
+  if (pa !== pb) return pb - pa;
+  return a.entered_at - b.entered_at || a.seq - b.seq;
+}
+
+/** The first `limit` items in view order, from one stream per (boost, priority) group, each in arrival
+ *  order. Within a group aging never reorders (an earlier arrival has waited longer, so its aged priority
+ *  is at least as high), so the view order is a merge of the groups' heads: it reads about `limit` rows
+ *  plus one per group, however many wait, where ordering them all by the aged priority reads every one. */
+export function mergeViewOrder<T extends OrderKey>(streams: Iterator<T>[], now: number, aging: AgingRule, limit: number): T[] {
+  const heads: { row: T; from: Iterator<T> }[] = [];
+  for (const from of streams) {
+    const n = from.next();
+    if (!n.done) heads.push({ row: n.value, from });
+  }
+  const out: T[] = [];
+  while (out.length < limit && heads.length > 0) {
+    let best = 0;
+    for (let i = 1; i < heads.length; i++) if (compareViewOrder(heads[i]!.row, heads[best]!.row, now, aging) < 0) best = i;
+    const h = heads[best]!;
+    out.push(h.row);
+    const n = h.from.next();
+    if (n.done) heads.splice(best, 1);
+    else h.row = n.value;
+  }
+  return out;
+}

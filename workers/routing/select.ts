@@ -36,7 +36,8 @@ export function eligible(s: AgentSnapshot, media: Media, target: RoutableTarget)
   return canTake(s, media) && matches(target.expr, s.skills);
 }
 
-function compare(pick: Pick, a: Candidate, b: Candidate): number {
+/** The order agents are offered work in at a target: a total order (the agent id breaks ties). */
+export function compareCandidates(pick: Pick, a: Candidate, b: Candidate): number {
   if (pick === "least_occupied" && a.occupancy !== b.occupancy) return a.occupancy - b.occupancy;
   if (pick === "highest_skill" && (a.level ?? 0) !== (b.level ?? 0)) return (b.level ?? 0) - (a.level ?? 0);
   // Longest idle means free of work: an agent already working (on a multi-capacity media) ranks after
@@ -66,17 +67,19 @@ export function rankAgents(
     }
     ranked.push({ agentId: s.agentId, idleSince: s.idleSince, occupancy: occupancy(s), level: skill ? (s.skills[skill] ?? 0) : undefined });
   }
-  ranked.sort((a, b) => compare(target.pick, a, b));
+  ranked.sort((a, b) => compareCandidates(target.pick, a, b));
   return { ranked, considered, excluded };
 }
 
-export function explain(targetIndex: number, target: RoutableTarget, ranked: Candidate[], chosen: Candidate, now: number, considered: number, excluded: number): Choice {
+/** `complete` false: `ranked` is the best few of more matching agents (AgentIndex stops walking there). */
+export function explain(targetIndex: number, target: RoutableTarget, ranked: Candidate[], chosen: Candidate, now: number, considered: number, excluded: number, complete = true): Choice {
+  const among = `among ${ranked.length}${complete ? "" : "+"} matching '${target.skills}'`;
   const why =
     target.pick === "least_occupied"
-      ? `least occupied (${Math.round(chosen.occupancy * 100)}% busy) among ${ranked.length} matching '${target.skills}'`
+      ? `least occupied (${Math.round(chosen.occupancy * 100)}% busy) ${among}`
       : target.pick === "highest_skill"
-        ? `highest skill (level ${chosen.level ?? 0}) among ${ranked.length} matching '${target.skills}'`
-        : `longest idle (${Math.round((now - chosen.idleSince) / 1000)} s) among ${ranked.length} matching '${target.skills}'`;
+        ? `highest skill (level ${chosen.level ?? 0}) ${among}`
+        : `longest idle (${Math.round((now - chosen.idleSince) / 1000)} s) ${among}`;
   return {
     agentId: chosen.agentId,
     reason: { target: targetIndex, skills: target.skills, pick: target.pick, competing: ranked.slice(0, 10), considered, excluded, why },
