@@ -1,6 +1,6 @@
 // Email bench: raw messages ingested per second (POST /api/v1/email/inbound, parsed, stored and
-// queued) against parsing alone through the same stack, measured in the same run at the same
-// concurrency.
+// queued) against parsing alone through the same stack, and against a bare pipeline of the same
+// shape as the ingest, each measured in the same run at the same concurrency.
 //
 //   0. Context: postal-mime over the corpus in this Node process, one thread.
 //   1. Baseline: a tiny Worker (bench/parse-only) that only parses the posted message, in its own
@@ -9,6 +9,11 @@
 //      support@bench.parley.test leads to the queue "inbox"; the same corpus N times, C in flight; then
 //      the stats API and (after stopping) D1 say whether N interactions were stored, none twice.
 //   3. One small message through wrangler dev's local email() path (/cdn-cgi/handler/email).
+//   4. Same shape: bench/shape-email in its own wrangler dev (port BENCH_PORT+2 again, fresh state), no
+//      Parley logic: POST raw message → postal-mime parse → the raw bytes put in R2 → one D1 batch of
+//      two INSERTs → one Durable Object RPC → 202. Run after 2 so that it gets the ingest's own mix
+//      (the kinds the ingest accepted), the same warm-up, N and C. Target (ratio_same_shape.per_s):
+//      ingest/s ≥ 0.6× the same shape's.
 //
 // The corpus is test/fixtures/email/corpus.ts plus a ~200 KB and three ~1 MB attachment messages;
 // every send gets a unique Message-ID (and unique thread references, so replies open their own thread).
@@ -29,13 +34,13 @@ import { envInt } from "./lib/env.ts";
 import { phaseTimer } from "./lib/phase.ts";
 import { cpuMeter, settle, type CpuUse } from "./lib/cpu.ts";
 import { bundleMap, runtimeInspector, startProfile, startProfileAt, summarize, type ProfileSummary } from "./lib/profile.ts";
-import { applyMigrationsIn, authSecret, ensurePortsFree, queryD1, removeWorkdir, startDev, troubleInLog, waitUpOrBuildError, workdir, type Dev, type Workdir } from "./lib/dev.ts";
+import { applyMigrationsIn, authSecret, baselineWorkdir, ensurePortsFree, queryD1, removeWorkdir, startDev, troubleInLog, waitUpOrBuildError, workdir, type Dev, type Workdir } from "./lib/dev.ts";
 import { pool, sleep } from "./lib/pool.ts";
 import { latency, perSecond, ratio, round, type Latency } from "./lib/stats.ts";
 import type { BenchResult } from "./lib/types.ts";
 
 export const name = "email";
-export const description = "raw email ingested per second (POST /api/v1/email/inbound) vs. postal-mime parse-only through the same wrangler dev stack";
+export const description = "raw email ingested per second (POST /api/v1/email/inbound) vs. postal-mime parse-only and a same-shape bare pipeline (parse, R2 put, D1 batch, one object RPC) through the same wrangler dev stack";
 
 const TENANT = "bench";
 /** Profiles sample every 500 µs; a sample counts for at most 1 ms (see summarize). */
@@ -215,8 +220,8 @@ export async function run(): Promise<BenchResult> {
   const profiles: Record<string, ProfileSummary & { ms_per_msg: number; busy_ms_per_msg: number }> = {};
   const profileErrors: string[] = [];
   /** A measured phase of `ops` messages: CPU use by process, and with `profile` V8 profiles of the
-   *  Worker's isolate and of the runtime's D1, R2 and entry isolates. */
-  const measured = async <T>(label: string, dev: Dev, ops: number, fn: () => Promise<T>, profile = false): Promise<T> => {
+   *  Worker's isolate (source-mapped with the bundle in `src`) and of the runtime's D1, R2 and entry isolates. */
+  const measured = async <T>(label: string, dev: Dev, ops: number, fn: () => Promise<T>, profile = false, src = w.src): Promise<T> => {
     const stops: { isolate: string; stop: () => Promise<Parameters<typeof summarize>[0]> }[] = [];
     if (profile) {
       try {
@@ -246,7 +251,7 @@ export async function run(): Promise<BenchResult> {
           const p = await stop();
           const file = `${label}-${isolate.replace(/[^a-z0-9]+/gi, "_")}`;
           writeFileSync(`${root}bench/results/email-${file}.cpuprofile`, JSON.stringify(p));
-          const sum = summarize(p, isolate === "worker" ? bundleMap(w.src) : undefined, 30, PROFILE_CLAMP_US);
+          const sum = summarize(p, isolate === "worker" ? bundleMap(src) : undefined, 30, PROFILE_CLAMP_US);
           profiles[file] = { ...sum, ms_per_msg: round(sum.totalMs / ops, 2), busy_ms_per_msg: round((sum.totalMs * sum.busyPct) / 100 / ops, 2) };
         } catch (err) {
           profileErrors.push(`${isolate}: ${errText(err)}`);
@@ -262,7 +267,9 @@ export async function run(): Promise<BenchResult> {
   const w = workdir();
   const logPath = `${root}bench/results/email-wrangler.log`;
   const parseLogPath = `${root}bench/results/email-parse-only-wrangler.log`;
+  const shapeLogPath = `${root}bench/results/email-shape-wrangler.log`;
   let parseDev: Dev | undefined;
+  let shapeDev: Dev | undefined;
   let dev: Dev | undefined;
 
   try {
@@ -431,9 +438,44 @@ export async function run(): Promise<BenchResult> {
       }
     }
 
+    // ---- 4. the same shape, without Parley: the ingest's mix ----
+    let shape: Load | undefined;
+    let shapeError: string | undefined;
+    let shapeTrouble: ReturnType<typeof troubleInLog> | undefined;
+    try {
+      const sw = baselineWorkdir(w, "shape-email");
+      shape = await phase(`same-shape Worker: wrangler dev on :${parsePort}, ${W} warm-up, ${N} messages (${included.length} kinds), ${C} in flight`, async () => {
+        shapeDev = startDev(parsePort, sw, { logPath: shapeLogPath, inspectorPort: parsePort + 1000 });
+        const d = shapeDev;
+        await waitUpOrBuildError(d);
+        const shapeSend = async (k: Kind, i: number, tag: string): Promise<Sent> => {
+          const body = payload(k, `${runTag}-${tag}${i}`);
+          const a = await post(`${d.base}/api/v1/email/inbound`, body, { "content-type": "message/rfc822" });
+          if (a.status !== 202) throw new Error(`${k.name}: ${a.status} ${a.body.slice(0, 200)}`);
+          const j = JSON.parse(a.body) as { interactionId?: string; state?: string };
+          if (typeof j.interactionId !== "string") throw new Error(`${k.name}: unexpected answer ${a.body.slice(0, 200)}`);
+          return { kind: k.name, ms: a.ms, bytes: body.length, interactionId: j.interactionId, state: j.state };
+        };
+        const warm = await load(W, C, included, (k, i) => shapeSend(k, i, "sw"));
+        if (warm.errors.length) throw new Error(`same-shape warm-up: ${warm.errors.length} failed; first: ${warm.errors[0]!.error}`);
+        await settle(d.pid, { minS: 3, maxS: 30 });
+        const r = await measured("same_shape", d, N, () => load(N, C, included, (k, i) => shapeSend(k, i, "s")), opts.profile, sw.src);
+        if (r.errors.length) throw new Error(`same shape: ${r.errors.length} of ${N} failed; first: ${r.errors.slice(0, 3).map((e) => `#${e.index} ${e.error}`).join(" | ")}`);
+        await d.stop();
+        return r;
+      });
+    } catch (err) {
+      shapeError = errText(err);
+      console.log(`\n  same-shape phase failed: ${shapeError.split("\n")[0]}`);
+    } finally {
+      if (shapeDev) await shapeDev.stop();
+      shapeTrouble = troubleInLog(shapeLogPath);
+    }
+
     // ---- figures ----
     const ingestPerS = ingestRun ? ingestRun.perS : null;
     const r = ingestPerS !== null ? ratio(ingestPerS, parseOnly.perS) : null;
+    const sameShapeRatio = ingestRun && shape ? { per_s: ratio(ingestRun.perS, shape.perS), p99: ratio(ingestRun.ms.p99, shape.ms.p99) } : null;
     const busy = Object.entries(cpu).filter(([, c]) => c.cores_used.other > 0.2).map(([label, c]) => `${label} ${c.cores_used.other}`);
     // D1 round trips of the operations this bench exercises (issue 17), on a dev of their own.
     const tripOps: TripOp[] = ["email_inbound", "email_routing", "reply_send"];
@@ -448,6 +490,24 @@ export async function run(): Promise<BenchResult> {
       parse_only_in_node_per_s: node.perS,
       ingest_at_least_half_parse_only: r === null ? null : r >= 0.5,
       ingest_over_parse_only: r,
+      // The same platform operations without Parley (bench/shape-email): the ingest's mix, N and C.
+      same_shape: shape
+        ? {
+            per_s: shape.perS,
+            p99_ms: shape.ms.p99,
+            p50_ms: shape.ms.p50,
+            ms: shape.ms,
+            mb_per_s: shape.mbPerS,
+            pipeline: "POST raw message → Worker → postal-mime parse → R2 put of the raw bytes → one D1 batch (2 INSERTs) → one Durable Object RPC → 202",
+            accepted: shape.ok,
+            sent: shape.sent,
+            kinds: included.length,
+            span_s: shape.spanS,
+            by_kind_ms_p50: byKindP50(shape.results),
+          }
+        : { per_s: null, p99_ms: null, error: shapeError ?? null },
+      ratio_same_shape: sameShapeRatio ?? { per_s: null, p99: null },
+      ingest_at_least_0_6x_same_shape: sameShapeRatio ? sameShapeRatio.per_s >= 0.6 : null,
       ingest_ms: ingestRun?.ms ?? null,
       parse_only_ms: parseOnly.ms,
       parse_only_in_node_ms: node.ms,
@@ -474,8 +534,9 @@ export async function run(): Promise<BenchResult> {
       ...(opts.profile ? { profiled: true, profiles, profile_errors: profileErrors } : {}),
       wrangler_log: { path: "bench/results/email-wrangler.log", ...(trouble ?? {}) },
       parse_only_wrangler_log: { path: "bench/results/email-parse-only-wrangler.log", ...parseTrouble },
+      same_shape_wrangler_log: { path: "bench/results/email-shape-wrangler.log", ...(shapeTrouble ?? {}) },
       code: w.code,
-      compatibility_date: { parley: compatDate(`${root}wrangler.toml`), parse_only: compatDate(`${root}bench/parse-only/wrangler.toml`) },
+      compatibility_date: { parley: compatDate(`${root}wrangler.toml`), parse_only: compatDate(`${root}bench/parse-only/wrangler.toml`), same_shape: compatDate(`${root}bench/shape-email/wrangler.toml`) },
       load_average: { before: loadBefore, after: loadavg().map((x) => round(x, 2)) },
       environment: { node: process.version, wrangler: version("wrangler"), postal_mime: version("postal-mime"), cpus: cpus().length, memory_gb: round(totalmem() / 2 ** 30, 1), through: "wrangler dev (local workerd), client on the same machine" },
     };
@@ -485,8 +546,12 @@ export async function run(): Promise<BenchResult> {
       ingestRun
         ? `ingest:             ${ingestRun.perS} msg/s   p50 ${ingestRun.ms.p50} ms   p99 ${ingestRun.ms.p99} ms   (${ingestRun.ok}/${N} accepted, ${ingestRun.errors.length} errors; workerd ${cpu.ingest?.workerd_cpu_ms_per_msg} ms CPU/msg)`
         : `ingest:             FAILED: ${ingestError?.split("\n")[0]?.slice(0, 300)}`,
+      shape
+        ? `same shape:         ${shape.perS} msg/s   p50 ${shape.ms.p50} ms   p99 ${shape.ms.p99} ms   (parse, R2 put, D1 batch, object RPC; ${shape.ok}/${N} accepted; workerd ${cpu.same_shape?.workerd_cpu_ms_per_msg} ms CPU/msg)`
+        : `same shape:         FAILED: ${shapeError?.split("\n")[0]?.slice(0, 300)}`,
       `postal-mime in Node (context): ${node.perS} msg/s (${node.mbPerS} MB/s), p50 ${node.ms.p50} ms p99 ${node.ms.p99} ms`,
       `target ingest/s ≥ 0.5× parse-only/s:  ${yes(result.ingest_at_least_half_parse_only)} (ratio ${r ?? "n/a"})`,
+      `target ingest/s ≥ 0.6× same shape/s:  ${yes(result.ingest_at_least_0_6x_same_shape)} (ratio ${sameShapeRatio?.per_s ?? "n/a"}; p99 ratio ${sameShapeRatio?.p99 ?? "n/a"})`,
       `mix: ${kinds.length} kinds, mean ${result.corpus.mean_bytes} bytes${excluded.length ? `; left out of the ingest: ${excluded.map((e) => `${e.kind} (${e.status})`).join(", ")}` : ""}`,
       `local email() path: status ${String(localEmail.status)}, stored ${String(localEmail.stored)}`,
       ...(ingestRun ? [`stored once each, own interaction: ${String(check.all_stored_once)}; measured ${JSON.stringify(check.measured_with_message_id)}; stats ${JSON.stringify(check.stats)}`] : []),
@@ -503,6 +568,7 @@ export async function run(): Promise<BenchResult> {
     return { result, summary, file: opts.profile ? "email-profiled" : undefined };
   } finally {
     if (parseDev) await parseDev.stop();
+    if (shapeDev) await shapeDev.stop();
     if (dev) await dev.stop();
     removeWorkdir(w);
   }

@@ -1,12 +1,22 @@
 // Routing bench: how fast submitted interactions reach a ready agent's desktop as an offer, through
-// wrangler dev, against a baseline measured in the same run at the same concurrency (one empty
-// Durable Object RPC per request: GET /api/bench/ping).
+// wrangler dev, against two floors measured in the same run at the same concurrency: one empty Durable
+// Object RPC per request (GET /api/bench/ping), and a bare pipeline of the same shape as routing.
 //
+//   0. Same shape: bench/shape-routing in its own wrangler dev (port BENCH_PORT+2, fresh state), no
+//      Parley logic: POST → Worker → one D1 INSERT → RPC to object A → A's RPC to object B → B pushes
+//      a frame on the WebSocket the bench holds open to it (hibernation API). As many A objects as
+//      queues and B objects as agents (submit i goes to A i mod Q and B i mod A, a B of that queue's),
+//      one socket per B; the same warm-up, M submits and C in flight; submit→push latency and pushes
+//      per second measured as the routing phase's offers. Stopped before 1.
 //   1. A generated tenant "bench": Q queues q00.., A agents (each skilled for one queue, some for two),
 //      capacity { generic: CAP }; loaded into a fresh local D1, then wrangler dev with BENCH=1.
 //   2. Every agent logs in ready, and 3. opens its desktop WebSocket (waits for each one's hello).
 //   4. Baseline: N pings, C in flight. 5. Routing: M interactions POSTed, C in flight; each one's
 //      submit→offer latency is the offer's arrival on a WebSocket minus the POST's send time.
+//   6. Paced (context): pings, then interactions, at a fixed rate. Then the D1 round trips.
+//
+// Targets: against the empty RPC, offer p99 ≤ 3× and routed/s ≥ 0.5×; against the same shape
+// (ratio_same_shape), routed/s ≥ 0.6× and offer p99 ≤ 2×.
 //
 // Sizes can be changed for a quick try with env vars: BENCH_AGENTS, BENCH_QUEUES, BENCH_CONCURRENCY,
 // BENCH_INTERACTIONS, BENCH_BASELINE, BENCH_PORT (the figures in results/ use the defaults).
@@ -18,7 +28,7 @@ import { tripsSummary } from "./trips.ts";
 import { issueToken } from "../workers/auth/tokens.ts";
 import type { TenantConfigInput } from "../workers/config/schema.ts";
 import { envInt } from "./lib/env.ts";
-import { applyMigrationsIn, authSecret, ensurePortsFree, queryD1, removeWorkdir, startDev, troubleInLog, waitUp, workdir, type Dev } from "./lib/dev.ts";
+import { applyMigrationsIn, authSecret, baselineWorkdir, ensurePortsFree, queryD1, removeWorkdir, startDev, troubleInLog, waitUp, waitUpOrBuildError, workdir, type Dev } from "./lib/dev.ts";
 import { pool, request, sleep, until } from "./lib/pool.ts";
 import { cpuMeter, settle, type CpuUse } from "./lib/cpu.ts";
 import { bundleMap, startProfile, summarize, type ProfileSummary } from "./lib/profile.ts";
@@ -27,7 +37,7 @@ import { latency, perSecond, ratio, round } from "./lib/stats.ts";
 import type { BenchResult } from "./lib/types.ts";
 
 export const name = "routing";
-export const description = "submit→offer latency and interactions routed per second vs. an empty Durable Object RPC baseline";
+export const description = "submit→offer latency and interactions routed per second vs. an empty Durable Object RPC baseline and a same-shape bare pipeline (D1 write, two object RPCs, a WebSocket push)";
 
 const TENANT = "bench";
 const INGEST_KEY = "bench-ingest-key-not-secret";
@@ -171,10 +181,12 @@ export async function run(): Promise<BenchResult> {
   const phases: Record<string, number> = {};
   const profiles: Record<string, ProfileSummary> = {};
   const cpu: Record<string, CpuUse & { workerd_cpu_ms_per_op: number }> = {};
-  /** A measured phase of `ops` operations: CPU use by process, and a V8 profile when BENCH_PROFILE=1. */
-  const measured = async <T>(label: string, ops: number, fn: () => Promise<T>): Promise<T> => {
-    const stop = opts.profile ? await startProfile(dev!.inspectorPort) : undefined;
-    const meter = cpuMeter(dev!.pid);
+  /** A measured phase of `ops` operations: CPU use by process, and a V8 profile when BENCH_PROFILE=1;
+   *  Parley's wrangler dev unless `on` names another (the same-shape Worker's). */
+  const measured = async <T>(label: string, ops: number, fn: () => Promise<T>, on?: { dev: Dev; src: string }): Promise<T> => {
+    const target = on ?? { dev: dev!, src: w.src };
+    const stop = opts.profile ? await startProfile(target.dev.inspectorPort) : undefined;
+    const meter = cpuMeter(target.dev.pid);
     try {
       return await fn();
     } finally {
@@ -183,7 +195,7 @@ export async function run(): Promise<BenchResult> {
       if (stop) {
         const p = await stop();
         writeFileSync(`${root}bench/results/routing-${label}.cpuprofile`, JSON.stringify(p));
-        profiles[label] = summarize(p, bundleMap(w.src));
+        profiles[label] = summarize(p, bundleMap(target.src));
       }
     }
   };
@@ -200,14 +212,86 @@ export async function run(): Promise<BenchResult> {
   const loadBefore = loadavg().map((x) => round(x, 2));
   const w = workdir();
   const logPath = `${root}bench/results/routing-wrangler.log`;
+  const shapeLogPath = `${root}bench/results/routing-shape-wrangler.log`;
+  const shapePort = opts.port + 2;
   const config = benchTenant(agents, queues, capacity);
   let dev: Dev | undefined;
+  let shapeDev: Dev | undefined;
+  const ss: Sockets = { all: [], offers: new Map(), messages: {}, closedEarly: 0, closing: false };
   let tenantLoad = { configBytes: 0, statements: 0 };
   const s: Sockets = { all: [], offers: new Map(), messages: {}, closedEarly: 0, closing: false };
 
   try {
-    await ensurePortsFree(opts.port, opts.port + 1000);
+    await ensurePortsFree(opts.port, opts.port + 1000, shapePort, shapePort + 1000);
     const secret = authSecret(w);
+
+    // ---- 0. the same shape, without Parley ----
+    const sw = baselineWorkdir(w, "shape-routing");
+    const shape = await phase(`same-shape Worker: wrangler dev on :${shapePort}, ${agents} WebSockets, ${W} warm-up, ${M} submits, ${C} in flight`, async () => {
+      shapeDev = startDev(shapePort, sw, { logPath: shapeLogPath, inspectorPort: shapePort + 1000 });
+      const d = shapeDev;
+      await waitUpOrBuildError(d);
+      const wsBase = d.base.replace(/^http/, "ws");
+      const opened = await pool(agents, C, 180_000, (i) => openSocket(ss, `${wsBase}/ws/${agentId(i)}`, i, 30_000));
+      if (opened.errors.length || opened.started < agents) fail("same-shape WebSocket", opened.errors, agents);
+      // Submit i: the queue's object A (i mod Q) and one of that queue's agents' objects B (i mod agents).
+      const shapeSubmit = async (tag: string, i: number): Promise<Submitted> => {
+        const id = `shape-${runTag}-${tag}${i}`;
+        const body = JSON.stringify({ id, a: qName(i % queues), b: agentId(i % agents) });
+        const sentAt = performance.now();
+        const res = await request(`${d.base}/submit`, { method: "POST", headers: { "content-type": "application/json" }, body, expect: [201] });
+        const answeredAt = performance.now();
+        const pushed = (JSON.parse(res.body) as { pushed?: number }).pushed;
+        if (pushed !== 1) throw new Error(`${id}: pushed on ${pushed} sockets, not 1`);
+        return { id, sentAt, answeredAt };
+      };
+      const warm = await pool(W, C, 60_000, (i) => shapeSubmit("w", i));
+      if (warm.errors.length || warm.started < W) fail("same-shape warm-up", warm.errors, W);
+      const warmIds = (warm.results as Submitted[]).map((x) => x.id);
+      if (!(await until(() => warmIds.every((id) => ss.offers.has(id)), 30_000))) throw new Error(`same-shape warm-up: only ${warmIds.filter((id) => ss.offers.has(id)).length} of ${W} pushes in 30 s`);
+      await settle(d.pid, { minS: 5, maxS: 60 });
+      const { r, allIn } = await measured(
+        "same_shape",
+        M,
+        async () => {
+          const r = await pool(M, C, 300_000, (i) => shapeSubmit("m", i));
+          const ids = (r.results.filter(Boolean) as Submitted[]).map((x) => x.id);
+          return { r, allIn: await until(() => ids.every((id) => ss.offers.has(id)), opts.offerWaitMs) };
+        },
+        { dev: d, src: sw.src },
+      );
+      const done = r.results.filter(Boolean) as Submitted[];
+      const ms: number[] = [];
+      let lastPush = -Infinity;
+      for (const x of done) {
+        const first = ss.offers.get(x.id)?.[0];
+        if (!first) continue;
+        ms.push(first.at - x.sentAt);
+        lastPush = Math.max(lastPush, first.at);
+      }
+      const firstSend = Math.min(...done.map((x) => x.sentAt));
+      const lastAnswer = Math.max(...done.map((x) => x.answeredAt));
+      ss.closing = true;
+      for (const ws of ss.all) ws.close();
+      await d.stop();
+      const duplicates = [...ss.offers.values()].filter((l) => l.length > 1).length;
+      return {
+        perS: ms.length ? perSecond(ms.length, lastPush - firstSend) : 0,
+        ms: latency(ms),
+        submitted: done.length,
+        submitErrors: r.errors.length,
+        submitErrorSamples: r.errors.slice(0, 5),
+        received: ms.length,
+        allIn: allIn && ms.length === M,
+        duplicates,
+        closedEarly: ss.closedEarly,
+        submitPerS: perSecond(done.length, lastAnswer - firstSend),
+        submitMs: latency(done.map((x) => x.answeredAt - x.sentAt)),
+        spanS: seconds(lastPush - firstSend),
+      };
+    });
+    const shapeTrouble = troubleInLog(shapeLogPath);
+
     await phase(`D1 migrations and the tenant (${agents} agents, ${queues} queues)`, async () => {
       applyMigrationsIn(w);
       // Not scripts/local.ts loadTenant: its one-literal config insert is over D1's statement limit at this size.
@@ -364,6 +448,7 @@ export async function run(): Promise<BenchResult> {
 
     const offerVsBaseline = ratio(offer.p99, baseline.ms.p99);
     const routedVsBaseline = ratio(routedPerS, baseline.perS);
+    const sameShapeRatio = { per_s: ratio(routedPerS, shape.perS), p99: ratio(offer.p99, shape.ms.p99) };
     // Stop the server before closing the desktops: closing them first makes every agent hand its
     // offers back (a storm of re-offers nobody measures).
     s.closing = true;
@@ -408,6 +493,28 @@ export async function run(): Promise<BenchResult> {
       offer_p99_over_baseline_p99: offerVsBaseline,
       routed_at_least_half_baseline_rate: routedPerS >= 0.5 * baseline.perS,
       routed_over_baseline_rate: routedVsBaseline,
+      // The same platform operations without Parley (bench/shape-routing), same M, C and spread.
+      same_shape: {
+        per_s: shape.perS,
+        p99_ms: shape.ms.p99,
+        p50_ms: shape.ms.p50,
+        push_ms: shape.ms,
+        pipeline: "POST → Worker → one D1 INSERT → RPC to object A → A's RPC to object B → B pushes a frame on the bench's WebSocket (hibernation API)",
+        objects: { a: queues, b: agents, sockets: agents },
+        submitted: shape.submitted,
+        submit_errors: shape.submitErrors,
+        submit_error_samples: shape.submitErrorSamples,
+        pushes_received: shape.received,
+        all_pushes_received: shape.allIn,
+        duplicate_pushes: shape.duplicates,
+        ws_closed_early: shape.closedEarly,
+        submit_per_s: shape.submitPerS,
+        submit_ms: shape.submitMs,
+        span_s: shape.spanS,
+      },
+      ratio_same_shape: sameShapeRatio,
+      routed_at_least_0_6x_same_shape_rate: sameShapeRatio.per_s >= 0.6,
+      offer_p99_within_2x_same_shape_p99: sameShapeRatio.p99 <= 2,
       concurrency: C,
       agents,
       queues,
@@ -438,6 +545,8 @@ export async function run(): Promise<BenchResult> {
       cpu,
       other_load_during: busy,
       wrangler_log: { path: "bench/results/routing-wrangler.log", ...trouble },
+      same_shape_wrangler_log: { path: "bench/results/routing-shape-wrangler.log", ...shapeTrouble },
+      compatibility_date: { parley: compatDate(`${root}wrangler.toml`), same_shape: compatDate(`${root}bench/shape-routing/wrangler.toml`) },
       code: w.code,
       load_average: { before: loadBefore, after: loadavg().map((x) => round(x, 2)) },
       ...(opts.profile ? { profiled: true, profiles } : {}),
@@ -446,15 +555,18 @@ export async function run(): Promise<BenchResult> {
     const yes = (b: boolean) => (b ? "met" : "MISSED");
     const summary = [
       `baseline (empty DO RPC):  ${baseline.perS} req/s   p50 ${baseline.ms.p50} ms   p99 ${baseline.ms.p99} ms   (C=${C}; again after routing: ${after.perS} req/s, p99 ${after.ms.p99} ms)`,
+      `same shape (D1 write, A→B RPC, WebSocket push): ${shape.perS} pushed/s   submit→push p50 ${shape.ms.p50} ms   p99 ${shape.ms.p99} ms   (${shape.received}/${M} pushes, ${shape.duplicates} duplicate, ${shape.submitErrors} submit errors)`,
       `routing:                  ${routedPerS} routed/s   submit→offer p50 ${offer.p50} ms   p99 ${offer.p99} ms`,
       `offers: ${received}/${M} received, ${duplicates.length} duplicate, ${r.errors.length} submit errors; ingest answered p50 ${result.submit_ms.p50} ms p99 ${result.submit_ms.p99} ms`,
       `paced at ${PR}/s (open loop): ping p50 ${pacedPings.p50} ms p99 ${pacedPings.p99} ms; submit→offer p50 ${pacedRouting.ms.p50} ms p99 ${pacedRouting.ms.p99} ms (${pacedRouting.offered}/${PN} offered)`,
       `target offer p99 ≤ 3× baseline p99:   ${yes(result.offer_p99_within_3x_baseline_p99)} (ratio ${offerVsBaseline})`,
       `target routed/s ≥ 0.5× baseline/s:    ${yes(result.routed_at_least_half_baseline_rate)} (ratio ${routedVsBaseline})`,
+      `target routed/s ≥ 0.6× same shape/s:  ${yes(result.routed_at_least_0_6x_same_shape_rate)} (ratio ${sameShapeRatio.per_s})`,
+      `target offer p99 ≤ 2× same shape p99: ${yes(result.offer_p99_within_2x_same_shape_p99)} (ratio ${sameShapeRatio.p99})`,
       ...(busy.length ? [`WARNING: other processes used CPU during measured phases (cores: ${busy.join(", ")}): compare with care, or run again`] : []),
       ...(s.closedEarly ? [`WARNING: ${s.closedEarly} desktop WebSocket(s) closed during the run (wrangler dev restarted?): figures suspect`] : []),
-      `workerd CPU per operation: ping ${cpu.baseline?.workerd_cpu_ms_per_op} ms, interaction ${cpu.routing?.workerd_cpu_ms_per_op} ms; other processes used ${cpu.baseline?.cores_used.other} / ${cpu.routing?.cores_used.other} cores (baseline / routing)`,
-      `wrangler dev log: ${trouble.errors.lines} error line(s) (${trouble.errors.distinct} kinds), ${trouble.warnings.lines} warning(s) (${trouble.warnings.distinct} kinds)`,
+      `workerd CPU per operation: ping ${cpu.baseline?.workerd_cpu_ms_per_op} ms, same shape ${cpu.same_shape?.workerd_cpu_ms_per_op} ms, interaction ${cpu.routing?.workerd_cpu_ms_per_op} ms; other processes used ${cpu.baseline?.cores_used.other} / ${cpu.same_shape?.cores_used.other} / ${cpu.routing?.cores_used.other} cores (baseline / same shape / routing)`,
+      `wrangler dev log: ${trouble.errors.lines} error line(s) (${trouble.errors.distinct} kinds), ${trouble.warnings.lines} warning(s) (${trouble.warnings.distinct} kinds); same shape's: ${shapeTrouble.errors.lines} error line(s), ${shapeTrouble.warnings.lines} warning(s)`,
       ...[...trouble.errors.samples, ...trouble.warnings.samples].slice(0, 5).map((l) => `    ${l.slice(0, 240)}`),
     ];
     summary.push(...("d1_round_trips" in trips ? tripsSummary(tripOps, trips) : [`D1 round trips: ${trips.error}`]));
@@ -467,17 +579,21 @@ export async function run(): Promise<BenchResult> {
     return { result, summary, file: opts.profile ? "routing-profiled" : undefined };
   } finally {
     s.closing = true;
-    for (const ws of s.all) {
+    ss.closing = true;
+    for (const ws of [...s.all, ...ss.all]) {
       try {
         ws.close();
       } catch {
         // closing anyway
       }
     }
+    if (shapeDev) await shapeDev.stop();
     if (dev) await dev.stop();
     removeWorkdir(w);
   }
 }
+
+const compatDate = (path: string) => /^compatibility_date\s*=\s*"([^"]+)"/m.exec(readFileSync(path, "utf8"))?.[1] ?? "unknown";
 
 function wranglerVersion(): string {
   try {

@@ -1,9 +1,16 @@
 // SMS bench: Twilio inbound webhooks taken per second (POST /api/v1/sms/twilio: signature checked, the
 // message stored, an SMS interaction created and queued, TwiML back) against a bare Worker that only
-// answers TwiML to the same requests, measured in the same run at the same concurrency.
+// answers TwiML to the same requests, and against a bare pipeline of the same shape as Parley's, each
+// measured in the same run at the same concurrency.
 //
 //   1. Baseline: bench/twiml-only in its own wrangler dev (port BENCH_PORT+2); the warm-up, then the N
-//      measured webhooks, C in flight. Stopped before 2.
+//      measured webhooks, C in flight. Stopped before 1b.
+//  1b. Same shape: bench/shape-sms in its own wrangler dev (port BENCH_PORT+2 again, fresh state), no
+//      Parley logic: the X-Twilio-Signature checked (WebCrypto HMAC-SHA1 over PUBLIC_URL's origin + the
+//      path + the sorted fields, base64, constant-time compare; given Parley's PUBLIC_URL and the token
+//      with --var) → one D1 batch (two INSERTs) → one Durable Object RPC → the empty TwiML. A forged
+//      signature first (must be a 403), then the same warm-up and N webhooks, C in flight. Stopped
+//      before 2. Target (ratio_same_shape.per_s): inbound/s ≥ 0.6× the same shape's.
 //   2. Parley: a snapshot of the code (fresh state) with a tenant "bench" whose Twilio number (paging
 //      mode) leads to the queue "sms" (nobody logged in: stored and queued is what counts), signed with
 //      the tenant's own secret "twilio" (sealed into the snapshot's D1). A forged signature first (must be a 403),
@@ -38,7 +45,7 @@ import { latency, perSecond, ratio, round, type Latency } from "./lib/stats.ts";
 import type { BenchResult } from "./lib/types.ts";
 
 export const name = "sms";
-export const description = "Twilio inbound SMS webhooks stored and queued per second (POST /api/v1/sms/twilio) vs. a bare Worker answering TwiML";
+export const description = "Twilio inbound SMS webhooks stored and queued per second (POST /api/v1/sms/twilio) vs. a bare Worker answering TwiML and a same-shape bare pipeline (signature, D1 batch, one object RPC, TwiML)";
 
 const TENANT = "bench";
 const INGEST_KEY = "bench-sms-ingest-key-not-secret";
@@ -255,6 +262,7 @@ export async function run(): Promise<BenchResult> {
   const w = workdir();
   const logPath = `${root}bench/results/sms-wrangler.log`;
   const baseLogPath = `${root}bench/results/sms-twiml-only-wrangler.log`;
+  const shapeLogPath = `${root}bench/results/sms-shape-wrangler.log`;
   // Twilio signs the URL it was configured with, Parley's public one, whatever port wrangler dev is on.
   const publicUrl = tomlVar(join(w.src, "wrangler.toml"), "PUBLIC_URL");
   if (!publicUrl) throw new Error("wrangler.toml has no PUBLIC_URL var to sign Twilio's webhooks for");
@@ -266,6 +274,7 @@ export async function run(): Promise<BenchResult> {
   const forged = webhook(run8, "c", 0, signedUrl);
   const measuredLike = `SM${run8}b0%`;
   let baseDev: Dev | undefined;
+  let shapeDev: Dev | undefined;
   let dev: Dev | undefined;
 
   try {
@@ -288,6 +297,37 @@ export async function run(): Promise<BenchResult> {
       return r;
     });
     const baseTrouble = troubleInLog(baseLogPath);
+
+    // ---- 1b. the same shape, without Parley ----
+    let shape: Load | undefined;
+    let shapeError: string | undefined;
+    let shapeForged: { status: number; refused: boolean } | undefined;
+    let shapeTrouble: ReturnType<typeof troubleInLog> | undefined;
+    try {
+      const sw = baselineWorkdir(w, "shape-sms");
+      shape = await phase(`same-shape Worker: wrangler dev on :${basePort}, a forged signature, ${W} warm-up, ${N} webhooks, ${C} in flight`, async () => {
+        shapeDev = startDev(basePort, sw, { logPath: shapeLogPath, inspectorPort: basePort + 1000, vars: { PUBLIC_URL: publicUrl, TWILIO_AUTH_TOKEN: AUTH_TOKEN } });
+        const d = shapeDev;
+        await waitUpOrBuildError(d);
+        const url = `${d.base}${PATH}`;
+        const a = await post(url, forged, twilioSign(signedUrl, [["MessageSid", forged.sid]]));
+        shapeForged = { status: a.status, refused: a.status === 403 };
+        if (!shapeForged.refused) throw new Error(`same shape took a forged signature: ${a.status} ${a.body.slice(0, 200)}`);
+        const wu = await load(url, warm, C);
+        if (wu.errors) throw new Error(`same-shape warm-up: ${wu.errors} failed; first: ${wu.errorSamples[0]?.error}`);
+        await settle(d.pid, { minS: 3, maxS: 30 });
+        const r = await measured("same_shape", d, sw.src, N, () => load(url, main, C));
+        if (r.errors) throw new Error(`same shape: ${r.errors} of ${N} failed; first: ${r.errorSamples.map((e) => `#${e.index} ${e.error}`).join(" | ")}`);
+        await d.stop();
+        return r;
+      });
+    } catch (err) {
+      shapeError = errText(err);
+      console.log(`\n  same-shape phase failed: ${shapeError.split("\n")[0]}`);
+    } finally {
+      if (shapeDev) await shapeDev.stop();
+      shapeTrouble = troubleInLog(shapeLogPath);
+    }
 
     // ---- 2. Parley ----
     let inbound: Load | undefined;
@@ -384,6 +424,7 @@ export async function run(): Promise<BenchResult> {
     const inboundPerS = inbound?.perS ?? null;
     const r = inboundPerS !== null ? ratio(inboundPerS, baseline.perS) : null;
     const met = r === null ? null : r >= 0.5;
+    const sameShapeRatio = inbound && shape ? { per_s: ratio(inbound.perS, shape.perS), p99: ratio(inbound.ms.p99, shape.ms.p99) } : null;
     const busy = Object.entries(cpu).filter(([, c]) => c.cores_used.other > 0.2).map(([label, c]) => `${label} ${c.cores_used.other}`);
     const d1 = checks.d1 as { measured_sms_messages?: Record<string, unknown>; contacts_per_sender?: unknown } | undefined;
     // D1 round trips of the operations this bench exercises (issue 17), on a dev of their own.
@@ -394,6 +435,22 @@ export async function run(): Promise<BenchResult> {
       d1_round_trips_by_place: "by_place" in trips ? trips.by_place : trips,
       inbound_per_s: inboundPerS,
       baseline_per_s: baseline.perS,
+      // The same platform operations without Parley (bench/shape-sms): the same webhooks, N and C.
+      same_shape: shape
+        ? {
+            per_s: shape.perS,
+            p99_ms: shape.ms.p99,
+            p50_ms: shape.ms.p50,
+            ms: shape.ms,
+            pipeline: "POST Twilio form → Worker → X-Twilio-Signature check (WebCrypto HMAC-SHA1, base64, constant-time compare) → one D1 batch (2 INSERTs) → one Durable Object RPC → empty TwiML",
+            answered_empty_twiml: shape.ok,
+            sent: shape.sent,
+            span_s: shape.spanS,
+            forged_signature: shapeForged ?? null,
+          }
+        : { per_s: null, p99_ms: null, error: shapeError ?? null, forged_signature: shapeForged ?? null },
+      ratio_same_shape: sameShapeRatio ?? { per_s: null, p99: null },
+      inbound_at_least_0_6x_same_shape: sameShapeRatio ? sameShapeRatio.per_s >= 0.6 : null,
       detail: {
         bench: name,
         date: new Date().toISOString(),
@@ -427,8 +484,9 @@ export async function run(): Promise<BenchResult> {
         other_load_during: busy,
         wrangler_log: { path: "bench/results/sms-wrangler.log", reloads: reloads(logPath), ...(trouble ?? {}) },
         baseline_wrangler_log: { path: "bench/results/sms-twiml-only-wrangler.log", reloads: reloads(baseLogPath), ...baseTrouble },
+        same_shape_wrangler_log: { path: "bench/results/sms-shape-wrangler.log", reloads: reloads(shapeLogPath), ...(shapeTrouble ?? {}) },
         code: w.code,
-        compatibility_date: { parley: compatDate(`${root}wrangler.toml`), twiml_only: compatDate(`${root}bench/twiml-only/wrangler.toml`) },
+        compatibility_date: { parley: compatDate(`${root}wrangler.toml`), twiml_only: compatDate(`${root}bench/twiml-only/wrangler.toml`), same_shape: compatDate(`${root}bench/shape-sms/wrangler.toml`) },
         load_average: { before: loadBefore, after: loadavg().map((x) => round(x, 2)) },
         ...(opts.profile ? { profiled: true, profiles, profile_errors: profileErrors } : {}),
         machine: { node: process.version, wrangler: version("wrangler"), cpus: cpus().length, cpu_model: cpus()[0]?.model ?? "unknown", memory_gb: round(totalmem() / 2 ** 30, 1), through: "wrangler dev (local workerd), client on the same machine" },
@@ -437,10 +495,14 @@ export async function run(): Promise<BenchResult> {
     const yes = (b: boolean | null) => (b === null ? "n/a" : b ? "met" : "MISSED");
     const summary = [
       `twiml-only Worker: ${baseline.perS} webhooks/s   p50 ${baseline.ms.p50} ms   p99 ${baseline.ms.p99} ms   (C=${C}; workerd ${cpu.baseline?.workerd_cpu_ms_per_msg} ms CPU/webhook)`,
+      shape
+        ? `same shape:        ${shape.perS} webhooks/s   p50 ${shape.ms.p50} ms   p99 ${shape.ms.p99} ms   (signature, D1 batch, object RPC; ${shape.ok}/${N} answered; workerd ${cpu.same_shape?.workerd_cpu_ms_per_msg} ms CPU/webhook)`
+        : `same shape:        FAILED: ${shapeError?.split("\n")[0]?.slice(0, 300)}`,
       inbound
         ? `parley inbound:    ${inbound.perS} webhooks/s   p50 ${inbound.ms.p50} ms   p99 ${inbound.ms.p99} ms   (${inbound.ok}/${N} answered, ${inbound.errors} errors; workerd ${cpu.inbound?.workerd_cpu_ms_per_msg} ms CPU/webhook)`
         : `parley inbound:    FAILED: ${parleyError?.split("\n")[0]?.slice(0, 300)}`,
       `target inbound/s ≥ 0.5× baseline/s:  ${yes(met)} (ratio ${r ?? "n/a"})`,
+      `target inbound/s ≥ 0.6× same shape/s: ${yes(result.inbound_at_least_0_6x_same_shape)} (ratio ${sameShapeRatio?.per_s ?? "n/a"}; p99 ratio ${sameShapeRatio?.p99 ?? "n/a"})`,
       ...(inbound ? [`stored once each, own SMS interaction: ${String(checks.all_stored_once)}; measured rows ${JSON.stringify(d1?.measured_sms_messages)}; forged signature ${JSON.stringify((checks.forged_signature as { status?: number } | undefined)?.status)}; retries ${JSON.stringify(checks.retries)}; queue ${JSON.stringify(checks.queue_stats)}`] : []),
       ...(busy.length ? [`WARNING: other processes used CPU during measured phases (cores: ${busy.join(", ")}): compare with care, or run again`] : []),
       ...Object.entries(cpu).map(([label, c]) => `CPU by process (${label}, ${c.wall_s} s): ${c.by_process.slice(0, 4).map((p) => `${p.role} ${p.cpu_s} s`).join("; ")}`),
@@ -458,6 +520,7 @@ export async function run(): Promise<BenchResult> {
     return { result, summary, file: opts.profile ? "sms-profiled" : undefined };
   } finally {
     if (baseDev) await baseDev.stop();
+    if (shapeDev) await shapeDev.stop();
     if (dev) await dev.stop();
     removeWorkdir(w);
   }
