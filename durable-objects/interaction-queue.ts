@@ -9,6 +9,7 @@ import { effectivePriority, viewOrderSql } from "../workers/routing/order.ts";
 import { excludeAgent, inServiceLevel, queueStats, returnAction, staffed, type DayCounts, type LiveCounts } from "../workers/routing/queue-rules.ts";
 import { runSteps } from "../workers/workflow/steps.ts";
 import { agentStub, queueStub } from "./names.ts";
+import { stepSms } from "./queue-sms.ts";
 import { QueueCore, today, type ItemRow, type ItemState } from "./queue-core.ts";
 import { guard, unwrap, type Result } from "./result.ts";
 import type { Candidate, Offer, QueueStats, QueueItem, ReturnWhy, SubmitOptions, SubmitResult, WorkbinEntry } from "./types.ts";
@@ -32,7 +33,7 @@ export class InteractionQueue extends QueueCore {
       const fields = steps ? { ...item, priority: steps.priority, attributes: steps.attributes, categories: steps.categories } : item;
       const outcome = steps?.outcome ?? { kind: cq.targets ? "route" : "hold" };
       const base = { tenant: this.tenant, id: item.id, at: now, actor: opts.actor, priority: fields.priority, categories: fields.categories, attributes: fields.attributes };
-      if (steps?.sms.length) await this.stepSms(item, steps.sms);
+      if (steps?.sms.length) await stepSms(this.env, this.tenant, this.queue, item, steps.sms);
 
       if (outcome.kind === "forward") {
         const hops = (item.hops ?? 0) + 1;

@@ -5,7 +5,7 @@ import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../workers/config/store.ts";
 import type { CompiledQueue } from "../workers/config/compiled.ts";
 import { MEDIA, type Media } from "../workers/config/schema.ts";
-import { AppError, conflict, fail, notFound } from "../workers/kernel/errors.ts";
+import { conflict, fail, notFound } from "../workers/kernel/errors.ts";
 import { canTake, type AgentSnapshot } from "../workers/routing/agent-state.ts";
 import { currentTarget, mergeViewOrder, viewOrderSql, type OrderKey } from "../workers/routing/order.ts";
 import { explain } from "../workers/routing/select.ts";
@@ -14,7 +14,6 @@ import { matches, parseSkillExpr, type SkillExpr } from "../workers/routing/skil
 import { REQUIRED_SKILLS } from "../workers/workflow/classify.ts";
 import { cycleOver, nextQueueAlarm, overflow, overflowWindows } from "../workers/routing/queue-rules.ts";
 import type { CompiledTarget } from "../workers/workflow/steps.ts";
-import { queueSms } from "../workers/sms/outbound.ts";
 import { agentStub, splitName } from "./names.ts";
 import { clearHandoff, noteHandoff, receiverHolds, type HandoffTarget } from "./handoff.ts";
 import { Alarm } from "./alarm.ts";
@@ -30,6 +29,8 @@ const HANDOFF_DEADLINE_MS = 60_000;
 /** Bumped when the tables below change, so a warm object skips the DDL. */
 const SCHEMA = "6";
 const SCAN = 200;
+/** Reserves in flight at once in a pass: one agent's answer takes a few ms, so one at a time caps a queue near 250 offers/s. */
+const RESERVE_WINDOW = 8;
 
 export type ItemState = "waiting" | "offered" | "parked" | "moving" | "scheduled";
 
@@ -155,7 +156,8 @@ export abstract class QueueCore extends DurableObject<Env> {
       try {
         do {
           this.redispatch = false;
-          await this.dispatchPass();
+          // A full scan that offered something may have left more for the agents still free.
+          if (await this.dispatchPass()) this.redispatch = true;
         } while (this.redispatch);
       } catch (err) {
         console.error(`dispatch in ${this.queue} failed`, err);
@@ -167,7 +169,11 @@ export abstract class QueueCore extends DurableObject<Env> {
     this.ctx.waitUntil(this.dispatching);
   }
 
-  protected async dispatchPass(): Promise<void> {
+  /** One pass over the head of the queue. Offers go out RESERVE_WINDOW at a time: each choice is made,
+   *  and the chosen agent's load counted in its hint, before the next item's choice, so the window never
+   *  offers past what the queue knows; the agent's own check stays the authority (a refusal returns the
+   *  item and its answer corrects the hint). Returns whether another pass may find more to offer. */
+  protected async dispatchPass(): Promise<boolean> {
     const cq = await this.compiled();
     const now = Date.now();
     this.promoteDue(now);
@@ -175,69 +181,65 @@ export abstract class QueueCore extends DurableObject<Env> {
     // Without free agents (or without a strategy: review and holding queues) only assigned work moves.
     const routes = cq.targets !== undefined && this.hints.anyFree(cq.config.media);
     const ids = routes ? this.waitingInOrder(cq, now, SCAN) : this.pinnedInOrder(cq, now).map((r) => r.id);
+    const inFlight = new Set<Promise<boolean>>();
+    let offered = false;
     for (const id of ids) {
-      for (let attempt = 0; attempt < 4; attempt++) {
-        const it = this.row(id);
-        if (!it || it.state !== "waiting") break;
-        if (!it.pinned_agent && !routes) break;
-        let agentId: string;
-        let reason: unknown;
-        if (it.pinned_agent) {
-          const h = this.hints.get(it.pinned_agent);
-          if (h && !canTake(h, it.media)) break;
-          const index = cq.targets ? this.targetOf(it, cq.targets, now).index : 0;
-          agentId = it.pinned_agent;
-          reason = { target: index, why: "assigned to this agent (transfer or supervisor assign)" };
-        } else {
-          const at = this.targetOf(it, cq.targets!, now);
-          const { index } = at;
-          const target = this.withNeeds(it, at.target);
-          const excluded = this.exclusions(it, target, now);
-          const { ranked, considered, excluded: nEx, complete } = this.hints.rank(it.media, target, excluded);
-          if (ranked.length === 0) break;
-          const choice = explain(index, target, ranked, ranked[0]!, now, considered, nEx, complete);
-          agentId = choice.agentId;
-          reason = choice.reason;
-        }
-        const offer = this.markOffered(it, agentId, reason, now);
-        let res: { ok: boolean; snapshot?: AgentSnapshot };
-        try {
-          res = await agentStub(this.env, this.tenant, agentId).reserve(offer);
-        } catch (err) {
-          console.error(`reserve at ${agentId} failed`, err);
-          res = { ok: false };
-        }
-        if (res.snapshot) this.storeHint(res.snapshot);
-        else if (!res.ok) this.dropHint(agentId);
-        if (res.ok) {
-          this.outbox.add({ tenant: this.tenant, id: it.id, at: now, actor: "router", action: "offered", from: "queued", to: "offered", queue: this.queue, agent: agentId, reason });
-          void this.outbox.flush();
-          break;
-        }
-        this.sql.exec("UPDATE items SET state = 'waiting', agent_id = NULL, offer_until = NULL WHERE id = ? AND state = 'offered' AND agent_id = ?", it.id, agentId);
-        if (it.pinned_agent) break;
-      }
+      while (inFlight.size >= RESERVE_WINDOW) await Promise.race(inFlight);
+      const p: Promise<boolean> = this.offerItem(id, cq, routes, now).then((ok) => {
+        offered ||= ok;
+        inFlight.delete(p);
+        return ok;
+      });
+      inFlight.add(p);
     }
+    await Promise.all(inFlight);
+    return offered && ids.length === SCAN;
   }
 
-  /** A workflow's sendSms steps: to the customer of an SMS interaction, from the number it came to.
-   *  Each has a fixed id (interaction, queue, step), so a resubmission does not text twice. */
-  protected async stepSms(item: QueueItem, texts: string[]): Promise<void> {
-    const center = item.attributes.center;
-    const customer = item.attributes.customer;
-    if ((item.media !== "sms" && item.media !== "mms" && item.media !== "chat") || typeof center !== "string" || typeof customer !== "string") return;
-    try {
-      const cfg = await getConfig(this.env.DB, this.tenant);
-      const number = cfg.raw.numbers.find((n) => n.number === center);
-      if (!number) return;
-      for (const [i, text] of texts.entries())
-        await queueSms(this.env, cfg, { interactionId: item.id, center: number, to: customer, body: text, author: "workflow", smsId: `step:${item.id}:${this.queue}:${i}` }).catch((e: unknown) => {
-          // An opted-out customer simply gets nothing.
-          if (!(e instanceof AppError)) throw e;
-        });
-    } catch (err) {
-      console.error(`queue ${this.queue}: SMS step for ${item.id}`, err);
+  /** Offers one item: up to 4 agents in turn (one who refuses is skipped). Synchronous up to the first reserve. */
+  private async offerItem(id: string, cq: CompiledQueue, routes: boolean, now: number): Promise<boolean> {
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const it = this.row(id);
+      if (!it || it.state !== "waiting") return false;
+      if (!it.pinned_agent && !routes) return false;
+      let agentId: string;
+      let reason: unknown;
+      if (it.pinned_agent) {
+        const h = this.hints.get(it.pinned_agent);
+        if (h && !canTake(h, it.media)) return false;
+        const index = cq.targets ? this.targetOf(it, cq.targets, now).index : 0;
+        agentId = it.pinned_agent;
+        reason = { target: index, why: "assigned to this agent (transfer or supervisor assign)" };
+      } else {
+        const at = this.targetOf(it, cq.targets!, now);
+        const target = this.withNeeds(it, at.target);
+        const { ranked, considered, excluded, complete } = this.hints.rank(it.media, target, this.exclusions(it, target, now));
+        if (ranked.length === 0) return false;
+        const choice = explain(at.index, target, ranked, ranked[0]!, now, considered, excluded, complete);
+        agentId = choice.agentId;
+        reason = choice.reason;
+      }
+      const offer = this.markOffered(it, agentId, reason, now);
+      const h = this.hints.get(agentId);
+      if (h) this.hints.set({ ...h, load: { ...h.load, [it.media]: (h.load[it.media] ?? 0) + 1 } });
+      let res: { ok: boolean; snapshot?: AgentSnapshot };
+      try {
+        res = await agentStub(this.env, this.tenant, agentId).reserve(offer);
+      } catch (err) {
+        console.error(`reserve at ${agentId} failed`, err);
+        res = { ok: false };
+      }
+      if (res.snapshot) this.storeHint(res.snapshot);
+      else if (!res.ok) this.dropHint(agentId);
+      if (res.ok) {
+        this.outbox.add({ tenant: this.tenant, id: it.id, at: now, actor: "router", action: "offered", from: "queued", to: "offered", queue: this.queue, agent: agentId, reason });
+        void this.outbox.flush();
+        return true;
+      }
+      this.sql.exec("UPDATE items SET state = 'waiting', agent_id = NULL, offer_until = NULL WHERE id = ? AND state = 'offered' AND agent_id = ?", it.id, agentId);
+      if (it.pinned_agent) return false;
     }
+    return false;
   }
 
   /** Scheduled interactions whose time has come start waiting like any other. */
