@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../../workers/analyzer/random.ts";
 import type { Media } from "../../workers/config/schema.ts";
 import type { AgentSnapshot } from "../../workers/routing/agent-state.ts";
 import { AgentIndex } from "../../workers/routing/agent-index.ts";
@@ -6,17 +7,7 @@ import { compareViewOrder, mergeViewOrder, type OrderKey } from "../../workers/r
 import { rankAgents, type Pick, type RoutableTarget } from "../../workers/routing/select.ts";
 import { parseSkillExpr } from "../../workers/routing/skills.ts";
 
-/** A small seeded generator, so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 const int = (r: () => number, n: number) => Math.floor(r() * n);
 
 function randomSnapshot(r: () => number, id: string, version: number): AgentSnapshot {
