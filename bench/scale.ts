@@ -1,5 +1,5 @@
 // How routing cost grows (issue 17, item 3).
-//   1. In workerd (bench/scale/scale.workerd.ts through vitest-pool-workers): real InteractionQueue
+//   1. In workerd (test/scale/scale.workerd.ts through vitest-pool-workers): real InteractionQueue
 //      objects holding 10 … 15,000 agent reports and 100 … 100,000 waiting items; the median µs of one
 //      routing decision as the object makes it; and one queue object's routed/s with 40 real agents.
 //      These are scale.json's figures.
@@ -87,7 +87,7 @@ export async function run(): Promise<BenchResult> {
         queue_object_at_least_500_routed_per_s: { value: w.queue_object_routed_per_s, met: w.queue_object_routed_per_s >= 500 },
       },
       queue_object_submitted_per_s: w.queue_object_submitted_per_s,
-      how: "workerd (vitest-pool-workers, bench/scale/scale.workerd.ts): real InteractionQueue objects seeded with N agent reports (200 waiting) or M waiting items (100 agents, 5 priorities); a decision = the view-order read, the item's target and exclusions, the agent ranking and its explanation, as dispatchPass makes them; median of 11 batches of 400, µs. Throughput: 40 logged-in agents (capacity 50 email), 1,000 items submitted by RPC 50 in flight, until the last is offered.",
+      how: "workerd (vitest-pool-workers, test/scale/scale.workerd.ts): real InteractionQueue objects seeded with N agent reports (200 waiting) or M waiting items (100 agents, 5 priorities); a decision = the view-order read, the item's target and exclusions, the agent ranking and its explanation, as dispatchPass makes them; median of 11 batches of 400, µs. Throughput: 40 logged-in agents (capacity 50 email), 1,000 items submitted by RPC 50 in flight, until the last is offered.",
       design: "Agents: AgentIndex keeps, per (media, pick, skill), the agents who can take the media in routing order as their reports arrive; a decision walks from the best and stops. Waiting: an index (state, boost, priority, entered_at, seq, id); the (boost, priority) groups are found by skipping through it and merged in view order (aging never reorders within a group). Offers: 8 reserves in flight per pass, each agent's load counted in its hint before the next choice.",
       throughput_note: "One workerd thread here runs the queue, 40 agent objects, D1 and the bench's own submits; the queue object's own share is a part of it. On Cloudflare each agent object runs apart.",
       node_context: { decision_us_sort_all: { agents: byAgents, waiting: byWaiting }, how: "Node, before the indexes: rankAgents (sorts every hint) and the old query ordering every waiting row by the aging expression (node:sqlite), at the same sizes." },

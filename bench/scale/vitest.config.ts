@@ -1,5 +1,6 @@
 // The scale bench's workerd half (bench/scale.ts runs it): the project's own vitest-pool-workers setup
-// (same wrangler.toml, bindings and migrations), over bench/scale/*.workerd.ts instead of the tests.
+// (same wrangler.toml, bindings and migrations), over test/scale/*.workerd.ts (type-checked with the
+// Workers types there; the default config runs only *.test.ts) instead of the tests.
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import base from "../../vitest.config.ts";
@@ -14,5 +15,5 @@ export default defineConfig({
     }),
   ],
   resolve: base.resolve,
-  test: { server: base.test?.server, include: ["bench/scale/**/*.workerd.ts"], setupFiles: ["./test/setup.ts"], testTimeout: 900_000, hookTimeout: 900_000 },
+  test: { server: base.test?.server, include: ["test/scale/**/*.workerd.ts"], setupFiles: ["./test/setup.ts"], testTimeout: 900_000, hookTimeout: 900_000 },
 });

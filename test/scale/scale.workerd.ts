@@ -15,7 +15,7 @@ import { queueStub } from "../../durable-objects/names.ts";
 import type { AgentSnapshot } from "../../workers/routing/agent-state.ts";
 import type { AgentIndex } from "../../workers/routing/agent-index.ts";
 import { explain, type RoutableTarget } from "../../workers/routing/select.ts";
-import { makeTenant, post } from "../../test/helpers.ts";
+import { makeTenant, post } from "../helpers.ts";
 
 const AGENTS = [10, 100, 1000, 5000, 15000];
 const WAITING = [100, 1000, 10_000, 100_000];
