@@ -29,8 +29,6 @@ const HANDOFF_DEADLINE_MS = 60_000;
 /** Bumped when the tables below change, so a warm object skips the DDL. */
 const SCHEMA = "6";
 const SCAN = 200;
-/** Reserves in flight at once in a pass: one agent's answer takes a few ms, so one at a time caps a queue near 250 offers/s. */
-const RESERVE_WINDOW = 8;
 
 export type ItemState = "waiting" | "offered" | "parked" | "moving" | "scheduled";
 
@@ -169,10 +167,8 @@ export abstract class QueueCore extends DurableObject<Env> {
     this.ctx.waitUntil(this.dispatching);
   }
 
-  /** One pass over the head of the queue. Offers go out RESERVE_WINDOW at a time: each choice is made,
-   *  and the chosen agent's load counted in its hint, before the next item's choice, so the window never
-   *  offers past what the queue knows; the agent's own check stays the authority (a refusal returns the
-   *  item and its answer corrects the hint). Returns whether another pass may find more to offer. */
+  /** One pass over the head of the queue, one offer at a time (each choice sees the last answer's
+   *  load). Returns whether another pass may find more to offer. */
   protected async dispatchPass(): Promise<boolean> {
     const cq = await this.compiled();
     const now = Date.now();
@@ -181,22 +177,12 @@ export abstract class QueueCore extends DurableObject<Env> {
     // Without free agents (or without a strategy: review and holding queues) only assigned work moves.
     const routes = cq.targets !== undefined && this.hints.anyFree(cq.config.media);
     const ids = routes ? this.waitingInOrder(cq, now, SCAN) : this.pinnedInOrder(cq, now).map((r) => r.id);
-    const inFlight = new Set<Promise<boolean>>();
     let offered = false;
-    for (const id of ids) {
-      while (inFlight.size >= RESERVE_WINDOW) await Promise.race(inFlight);
-      const p: Promise<boolean> = this.offerItem(id, cq, routes, now).then((ok) => {
-        offered ||= ok;
-        inFlight.delete(p);
-        return ok;
-      });
-      inFlight.add(p);
-    }
-    await Promise.all(inFlight);
+    for (const id of ids) if (await this.offerItem(id, cq, routes, now)) offered = true;
     return offered && ids.length === SCAN;
   }
 
-  /** Offers one item: up to 4 agents in turn (one who refuses is skipped). Synchronous up to the first reserve. */
+  /** Offers one item: up to 4 agents in turn (one who refuses is skipped). */
   private async offerItem(id: string, cq: CompiledQueue, routes: boolean, now: number): Promise<boolean> {
     for (let attempt = 0; attempt < 4; attempt++) {
       const it = this.row(id);
@@ -220,8 +206,6 @@ export abstract class QueueCore extends DurableObject<Env> {
         reason = choice.reason;
       }
       const offer = this.markOffered(it, agentId, reason, now);
-      const h = this.hints.get(agentId);
-      if (h) this.hints.set({ ...h, load: { ...h.load, [it.media]: (h.load[it.media] ?? 0) + 1 } });
       let res: { ok: boolean; snapshot?: AgentSnapshot };
       try {
         res = await agentStub(this.env, this.tenant, agentId).reserve(offer);
