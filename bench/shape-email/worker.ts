@@ -11,17 +11,10 @@
 import { DurableObject } from "cloudflare:workers";
 import PostalMime from "postal-mime";
 
-interface Statement {
-  bind(...values: unknown[]): Statement;
-  run(): Promise<unknown>;
-}
-
-interface QueueStub {
-  enqueue(id: string): Promise<number>;
-}
+import type { QueueStub, ShapeDb } from "../lib/shape-bindings.ts";
 
 interface Env {
-  DB: { prepare(sql: string): Statement; batch(statements: Statement[]): Promise<unknown[]> };
+  DB: ShapeDb;
   BLOBS: { put(key: string, value: Uint8Array, options?: { httpMetadata?: { contentType?: string } }): Promise<unknown> };
   QUEUE: { idFromName(name: string): unknown; get(id: unknown): QueueStub };
 }

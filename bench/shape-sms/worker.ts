@@ -12,17 +12,10 @@
 // declared below and in bench/lib/cloudflare-workers.d.ts instead of taken from the Workers types.
 import { DurableObject } from "cloudflare:workers";
 
-interface Statement {
-  bind(...values: unknown[]): Statement;
-  run(): Promise<unknown>;
-}
-
-interface QueueStub {
-  enqueue(id: string): Promise<number>;
-}
+import type { QueueStub, ShapeDb } from "../lib/shape-bindings.ts";
 
 interface Env {
-  DB: { prepare(sql: string): Statement; batch(statements: Statement[]): Promise<unknown[]> };
+  DB: ShapeDb;
   QUEUE: { idFromName(name: string): unknown; get(id: unknown): QueueStub };
   PUBLIC_URL: string;
   TWILIO_AUTH_TOKEN: string;
