@@ -2,6 +2,7 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { configDefaults, defineConfig } from "vitest/config";
 
 const migrations = await readD1Migrations("./migrations");
+const controlMigrations = await readD1Migrations("./migrations/control");
 // The same module aliases as wrangler.toml's [alias], so tests run the code that is deployed.
 const alias = {
   "@babel/runtime-corejs3/helpers/esm/defineProperty": new URL("./workers/shims/define-property.ts", import.meta.url).pathname,
@@ -13,7 +14,7 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        bindings: { AUTH_SECRET: "test-secret-not-for-production", SECRETS_KEY: "5f0e9b3a7c21d48e6a90b1f3c7d25e84a6b9c0d1e2f3a4b5c6d7e8f90a1b2c3d", TEST_MIGRATIONS: migrations },
+        bindings: { AUTH_SECRET: "test-secret-not-for-production", SECRETS_KEY: "5f0e9b3a7c21d48e6a90b1f3c7d25e84a6b9c0d1e2f3a4b5c6d7e8f90a1b2c3d", TEST_MIGRATIONS: migrations, TEST_CONTROL_MIGRATIONS: controlMigrations, PLATFORM_SECRET: "test-platform-secret-0123456789abcdef0123456789" },
       },
     }),
   ],

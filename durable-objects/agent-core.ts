@@ -1,6 +1,7 @@
 // The Agent object's state and internals: its stores, presence updates, offers coming in and going
 // back, the outbox, pulling work when it frees up, and its alarm. agent.ts adds the RPC surface and
 // the desktop's socket handlers on top; the rules themselves are pure (workers/routing/).
+import { objectEnv } from "../workers/tenancy/tenant-env.ts";
 import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../workers/config/store.ts";
 import type { AgentConfig } from "../workers/config/schema.ts";
@@ -24,12 +25,12 @@ import { hasSchema } from "./schema.ts";
 import type { Candidate, Offer, ReturnWhy } from "./types.ts";
 import { benchEnv } from "../workers/kernel/d1-count.ts";
 
-
-
 /** Bumped when the tables below change, so a warm object skips the DDL. */
 const SCHEMA = "2";
 
 export abstract class AgentCore extends DurableObject<Env> {
+  /** This object's tenant's env: its shard, bucket and objects in its jurisdiction. */
+  protected te = () => objectEnv(this.env, this.tenant);
   protected readonly sql: SqlStorage;
   protected readonly tenant: string;
   protected readonly agentId: string;
@@ -57,10 +58,10 @@ export abstract class AgentCore extends DurableObject<Env> {
       INSERT OR REPLACE INTO kv (k, v) VALUES ('schema', '${SCHEMA}');
     `);
     this.timer = new Alarm(ctx.storage);
-    this.outbox = new Outbox(this.sql, benchEnv(env, "agent-outbox").DB, (at) => void this.timer.arm(at));
+    this.outbox = new Outbox(this.sql, () => objectEnv(benchEnv(env, "agent-outbox"), this.tenant).then((e) => e.DB), (at) => void this.timer.arm(at));
     this.work = new WorkStore(this.sql);
     this.workbin = new AgentWorkbin(this.sql);
-    this.desk = new DeskSockets(ctx, env.DB, this.tenant);
+    this.desk = new DeskSockets(ctx, () => this.te().then((e) => e.DB), this.tenant);
     const row = this.sql.exec<{ v: string }>("SELECT v FROM kv WHERE k = 'presence'").toArray()[0];
     this.p = row ? (JSON.parse(row.v) as presence.Presence) : presence.newPresence(Date.now());
     for (const r of this.sql.exec<{ media: string; n: number }>("SELECT media, n FROM max_load")) this.peaks[r.media] = r.n;
@@ -70,7 +71,7 @@ export abstract class AgentCore extends DurableObject<Env> {
   /** Work that was being handed on when the object stopped: gone if the receiver has it, else back in hand. */
   protected async resolveHandoffs(): Promise<void> {
     for (const w of this.work.inState("moving")) {
-      const held = await receiverHolds(this.sql, this.env, this.tenant, w.id, `agent:${this.agentId}`).catch(() => false);
+      const held = await receiverHolds(this.sql, await this.te(), this.tenant, w.id, `agent:${this.agentId}`).catch(() => false);
       if (held) this.work.delete(w.id);
       else this.work.patch(w.id, { state: "handling" });
       clearHandoff(this.sql, w.id);
@@ -80,7 +81,7 @@ export abstract class AgentCore extends DurableObject<Env> {
   /** Runs a step on the interaction's chat; the chat's own failure is logged, not the agent's. */
   protected async chat(id: string, step: (c: ReturnType<typeof chatStub>) => Promise<Result<unknown>>): Promise<void> {
     try {
-      const r = await step(chatStub(this.env, this.tenant, id));
+      const r = await step(chatStub(await this.te(), this.tenant, id));
       // The customer left before the agent came in: the desktop hears so, and the agent marks it done.
       if (!r.ok && r.error.code === "chat_ended") this.desk.push({ type: "chat_ended", interactionId: id, reason: "customer" });
       else if (!r.ok) console.warn(`chat ${id}: ${r.error.message}`);
@@ -90,7 +91,7 @@ export abstract class AgentCore extends DurableObject<Env> {
   }
 
   protected async fullName(agentId = this.agentId): Promise<string> {
-    return (await getConfig(this.env.DB, this.tenant)).agents.get(agentId)?.fullName ?? agentId;
+    return (await getConfig((await this.te()).DB, this.tenant)).agents.get(agentId)?.fullName ?? agentId;
   }
 
   protected async scheduleAlarm(): Promise<void> {
@@ -104,7 +105,7 @@ export abstract class AgentCore extends DurableObject<Env> {
   // ---- internals ----
 
   protected async config(): Promise<AgentConfig> {
-    const cfg = await getConfig(this.env.DB, this.tenant);
+    const cfg = await getConfig((await this.te()).DB, this.tenant);
     return cfg.agents.get(this.agentId) ?? fail(notFound("unknown_agent", `no agent '${this.agentId}'`));
   }
 
@@ -175,7 +176,7 @@ export abstract class AgentCore extends DurableObject<Env> {
     this.desk.push({ type: "offer_revoked", interactionId: w.id, reason: why });
     this.freed();
     try {
-      await queueStub(this.env, this.tenant, w.queue).returned(w.id, this.agentId, why);
+      await queueStub(await this.te(), this.tenant, w.queue).returned(w.id, this.agentId, why);
     } catch (err) {
       // The queue takes it back by itself once the reservation goes stale.
       console.error(`could not return ${w.id} to ${w.queue}`, err);
@@ -203,7 +204,7 @@ export abstract class AgentCore extends DurableObject<Env> {
   }
 
   protected async pullQueues(): Promise<string[]> {
-    const cfg = await getConfig(this.env.DB, this.tenant);
+    const cfg = await getConfig((await this.te()).DB, this.tenant);
     const a = cfg.agents.get(this.agentId);
     const own = a ? cfg.eligibleQueues(a) : [];
     return [...new Set([...own, ...this.pins().map((p) => p.queue).filter((q) => cfg.queues.has(q))])];
@@ -216,7 +217,8 @@ export abstract class AgentCore extends DurableObject<Env> {
 
   protected async tellQueues(snap: AgentSnapshot): Promise<void> {
     const queues = await this.pullQueues();
-    await Promise.all(queues.map((q) => queueStub(this.env, this.tenant, q).agentChanged(snap).catch((e: unknown) => console.error("agentChanged", e))));
+    const te = await this.te();
+    await Promise.all(queues.map((q) => queueStub(te, this.tenant, q).agentChanged(snap).catch((e: unknown) => console.error("agentChanged", e))));
   }
 
   /** Frees up: ask each queue for its best candidate, claim the best across them, repeat while there is room. */
@@ -244,10 +246,11 @@ export abstract class AgentCore extends DurableObject<Env> {
       const cfg = await this.config();
       const snap = this.snapshotWith(cfg);
       if (!MEDIA.some((m) => canTake(snap, m))) return;
+      const te = await this.te();
       const roundStart = Date.now();
       const peeks = await Promise.all(
         queues.map((q) =>
-          queueStub(this.env, this.tenant, q)
+          queueStub(te, this.tenant, q)
             .peek(snap)
             .then(
               (r) => ({ queue: q, best: r.best as Candidate | null, pinnedHere: r.pinnedHere }),
@@ -269,12 +272,12 @@ export abstract class AgentCore extends DurableObject<Env> {
       if (!canTake(now, c.media) || this.work.get(c.itemId)) continue;
       // Hold the slot while the queue decides, so a concurrent offer cannot overfill.
       this.work.put({ id: c.itemId, media: c.media, queue: c.queue, state: "reserving", offered_at: Date.now(), entered_at: c.enteredAt, data: "{}" });
-      const offer = (await queueStub(this.env, this.tenant, c.queue).claim(c.itemId, now).catch((err: unknown) => (console.error("claim", err), null))) as Offer | null;
+      const offer = (await queueStub(await this.te(), this.tenant, c.queue).claim(c.itemId, now).catch((err: unknown) => (console.error("claim", err), null))) as Offer | null;
       this.work.delete(c.itemId, "reserving");
       if (!offer) continue;
       if (!this.p.loggedIn) {
         // Logged out while the queue decided: the offer goes straight back.
-        await queueStub(this.env, this.tenant, c.queue).returned(c.itemId, this.agentId, "logout").catch((e: unknown) => console.error("returned", e));
+        await queueStub(await this.te(), this.tenant, c.queue).returned(c.itemId, this.agentId, "logout").catch((e: unknown) => console.error("returned", e));
         return "logged_out";
       }
       this.offerIn(offer);

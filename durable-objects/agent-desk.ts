@@ -8,10 +8,10 @@ export class DeskSockets {
   away: number | null;
 
   private readonly ctx: DurableObjectState;
-  private readonly db: D1Database;
+  private readonly db: () => Promise<D1Database>;
   private readonly tenant: string;
 
-  constructor(ctx: DurableObjectState, db: D1Database, tenant: string) {
+  constructor(ctx: DurableObjectState, db: () => Promise<D1Database>, tenant: string) {
     this.ctx = ctx;
     this.db = db;
     this.tenant = tenant;
@@ -49,7 +49,7 @@ export class DeskSockets {
   /** Closes the socket if its token has lapsed or been revoked; says whether it did. */
   async dropIfRevoked(ws: WebSocket, now: number): Promise<boolean> {
     const held = heldOf(ws.deserializeAttachment());
-    const refused = held ? await checkHeld(this.db, this.tenant, held, now) : { code: "invalid_token", message: "this socket has no token; log in again" };
+    const refused = held ? await checkHeld(await this.db(), this.tenant, held, now) : { code: "invalid_token", message: "this socket has no token; log in again" };
     if (!refused) return false;
     try {
       ws.send(JSON.stringify({ type: "error", error: { code: refused.code, message: refused.message } } satisfies DeskFrame));

@@ -68,7 +68,7 @@ export class Agent extends AgentCore {
   setReady(ready: boolean, opts: { media?: Media[]; reason?: string } = {}): Promise<Result<AgentStatus>> {
     return this.presenceStep(async () => {
       const cfg = await this.config();
-      const reasons = (await getConfig(this.env.DB, this.tenant)).raw.settings.notReadyReasons;
+      const reasons = (await getConfig((await this.te()).DB, this.tenant)).raw.settings.notReadyReasons;
       return presence.setReady(this.p, cfg.capacity, reasons, ready, opts, this.work.load() === 0, Date.now());
     });
   }
@@ -121,7 +121,7 @@ export class Agent extends AgentCore {
       this.work.patch(id, { state: "handling", accepted_at: Date.now(), expires_at: null });
       let r: { ok: boolean; waitedMs?: number };
       try {
-        r = await queueStub(this.env, this.tenant, w.queue).accepted(id, this.agentId);
+        r = await queueStub(await this.te(), this.tenant, w.queue).accepted(id, this.agentId);
       } catch (err) {
         this.work.patch(id, { state: "offered", accepted_at: null, expires_at: expiresAt });
         throw err;
@@ -181,8 +181,8 @@ export class Agent extends AgentCore {
       const now = Date.now();
       this.work.delete(id);
       this.record({ id, action: "done", from: "handling", to: "done", queue: w.queue });
-      this.ctx.waitUntil(queueStub(this.env, this.tenant, w.queue).recordHandled(now - (w.accepted_at ?? now)).catch((e: unknown) => console.error("recordHandled", e)));
-      const cfg = await getConfig(this.env.DB, this.tenant);
+      this.ctx.waitUntil(queueStub(await this.te(), this.tenant, w.queue).recordHandled(now - (w.accepted_at ?? now)).catch((e: unknown) => console.error("recordHandled", e)));
+      const cfg = await getConfig((await this.te()).DB, this.tenant);
       this.update(presence.finished(cfg.raw.settings.afterWorkSeconds, this.work.load() === 0, now));
       await this.removed(id, "done", false);
     });
@@ -218,10 +218,11 @@ export class Agent extends AgentCore {
     if ("agent" in to && to.agent === this.agentId) fail(badRequest("same_agent", "agent: cannot transfer to yourself"));
     const item = { ...(JSON.parse(w.data) as QueueItem), ...patch };
     const actor = `agent:${this.agentId}`;
+    const te = await this.te();
     const r = await this.moving<SubmitResult>(w, "agent" in to ? w.queue : to.queue, () =>
       "agent" in to
-        ? queueStub(this.env, this.tenant, w.queue).submit({ ...item, pinnedAgent: to.agent, skipSteps: true, hops: 0 }, { actor, action, reason: { fromAgent: this.agentId, toAgent: to.agent } }).then((x) => unwrap(x))
-        : queueStub(this.env, this.tenant, to.queue).submit({ ...item, pinnedAgent: null, skipSteps: action !== "transferred", hops: 0 }, { actor, action, reason: { fromAgent: this.agentId, fromQueue: w.queue } }).then((x) => unwrap(x)),
+        ? queueStub(te, this.tenant, w.queue).submit({ ...item, pinnedAgent: to.agent, skipSteps: true, hops: 0 }, { actor, action, reason: { fromAgent: this.agentId, toAgent: to.agent } }).then((x) => unwrap(x))
+        : queueStub(te, this.tenant, to.queue).submit({ ...item, pinnedAgent: null, skipSteps: action !== "transferred", hops: 0 }, { actor, action, reason: { fromAgent: this.agentId, fromQueue: w.queue } }).then((x) => unwrap(x)),
     );
     // The customer stays in the chat and hears where it went; the next agent joins on accepting.
     if (w.media === "chat") await this.chat(id, async (c) => c.transferred(this.agentId, "agent" in to ? await this.fullName(to.agent) : `the ${to.queue} queue`));
@@ -256,7 +257,10 @@ export class Agent extends AgentCore {
         this.work.delete(id);
         this.workbin.put(entry, w.data);
         this.record({ id, action: "parked", from: "handling", to: "workbin", queue: w.queue, workbin: `agent:${this.agentId}` });
-      } else await this.moving(w, to.queue, () => queueStub(this.env, this.tenant, to.queue).park({ ...entry, queue: to.queue }));
+      } else {
+        const te = await this.te();
+        await this.moving(w, to.queue, () => queueStub(te, this.tenant, to.queue).park({ ...entry, queue: to.queue }));
+      }
       await this.removed(id, "parked");
     });
   }
@@ -285,7 +289,7 @@ export class Agent extends AgentCore {
   /** Reserves the slot first so a concurrent offer cannot take it, then takes the interaction. */
   private async unparkFromQueue(id: string, queue: string, room: (m: Media) => unknown, now: number): Promise<void> {
     if (this.work.get(id)) fail(conflict("already_in_hand", `'${id}' is already in hand`));
-    const q = queueStub(this.env, this.tenant, queue);
+    const q = queueStub(await this.te(), this.tenant, queue);
     const media = (await q.listWorkbin()).find((e) => e.interactionId === id)?.media ?? fail(notFound("not_in_workbin", `'${id}' is not in the workbin of '${queue}'`));
     room(media);
     this.work.put({ id, media, queue, state: "reserving", offered_at: now, entered_at: now, data: "{}" });
@@ -404,5 +408,16 @@ export class Agent extends AgentCore {
     }
     await this.outbox.flush();
     await this.scheduleAlarm();
+  }
+
+  /** Its tenant was deleted (the platform's delete): the object's storage goes with it, and any
+   *  socket still open is told so. */
+  async wipe(): Promise<void> {
+    for (const ws of this.ctx.getWebSockets()) ws.close(1000, "tenant deleted");
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    // The instance's memory (its schema made, its caches) goes too, once this answer is sent: a
+    // tenant made later with the same id starts from nothing.
+    setTimeout(() => this.ctx.abort("wiped"), 0);
   }
 }

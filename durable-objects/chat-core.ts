@@ -2,6 +2,7 @@
 // the queue-position, idle and finishing steps its alarm drives, and its sockets (typed frames,
 // replay after a sequence, staff tokens). chat-session.ts adds the RPC surface and the socket
 // handlers on top; the timing rules are pure (workers/chat/policy.ts).
+import { objectEnv } from "../workers/tenancy/tenant-env.ts";
 import { classifyChat } from "../workers/analyzer/chat.ts";
 import { DurableObject } from "cloudflare:workers";
 import { AppError, badRequest, conflict, fail, forbidden, notFound } from "../workers/kernel/errors.ts";
@@ -15,7 +16,7 @@ import { announcedToCustomer, canSee, postVisibility, servesCustomer, type ChatR
 import { CLOSE_REVOKED, checkHeld, REVOCATION_CHECK_MS, type Held } from "../workers/auth/revocation.ts";
 import { Alarm } from "./alarm.ts";
 import { ChatStore, type ChatMeta, type ChatStatus, type Participant, type StoredMessage } from "./chat-store.ts";
-import { queueStub } from "./names.ts";
+import { queueStub, splitName } from "./names.ts";
 import { type Result } from "./result.ts";
 import { sessionEnd } from "../workers/ucs/sms.ts";
 import { threadEnd } from "../workers/ucs/social.ts";
@@ -51,6 +52,8 @@ export interface SocketTag {
 
 
 export abstract class ChatCore extends DurableObject<Env> {
+  /** This object's tenant's env: its shard, bucket and objects in its jurisdiction. */
+  protected te = () => objectEnv(this.env, this.store.meta()?.tenant ?? splitName(this.ctx.id.name)[0]);
   /** Ending is the RPC surface's (chat-session.ts); the idle countdown ends a chat through it. */
   abstract end(by: string, reason: NonNullable<ChatMeta["endReason"]>, byName?: string): Promise<Result<ChatState>>;
 
@@ -163,7 +166,7 @@ export abstract class ChatCore extends DurableObject<Env> {
       if (stored.kind === "text" && !m.sms && !m.social && !m.classified) {
         m.classified = true;
         this.store.saveMeta(m);
-        this.ctx.waitUntil(classifyChat(this.env, m.tenant, m.interactionId, stored.text).catch((e: unknown) => console.error("classify chat", e)));
+        this.ctx.waitUntil(classifyChat(await this.te(), m.tenant, m.interactionId, stored.text).catch((e: unknown) => console.error("classify chat", e)));
       }
     } else if (stored.visibility === "all") await this.carryOut(stored);
     return view;
@@ -193,7 +196,7 @@ export abstract class ChatCore extends DurableObject<Env> {
   /** A customer's message or file takes a token from their bucket; none left: 429 rate_limited. Staff always post. */
   protected async throttle(p: Participant): Promise<void> {
     if (p.role !== "customer") return;
-    this.rate ??= (await getConfig(this.env.DB, this.meta().tenant)).raw.chat?.messageRate ?? { ...DEFAULT_CUSTOMER_MESSAGE_RATE };
+    this.rate ??= (await getConfig((await this.te()).DB, this.meta().tenant)).raw.chat?.messageRate ?? { ...DEFAULT_CUSTOMER_MESSAGE_RATE };
     const r = take(this.buckets.get(p.id), this.rate, Date.now());
     this.buckets.set(p.id, r.bucket);
     if (!r.ok) fail(new AppError(429, "rate_limited", `too many messages; wait ${r.retryAfterSeconds} s`, { retryAfterSeconds: r.retryAfterSeconds }));
@@ -236,19 +239,19 @@ export abstract class ChatCore extends DurableObject<Env> {
 
   protected async tellPosition(): Promise<void> {
     const before = this.meta();
-    const cfg = await getConfig(this.env.DB, before.tenant);
+    const cfg = await getConfig((await this.te()).DB, before.tenant);
     let queue = before.queue;
     let info: { position: number; agents: number; avgHandleMs: number | null } | null = null;
     // Nobody to tell (the widget is closed): skip this round; a reconnect gets the last known place.
     if (this.ctx.getWebSockets("customer").length > 0) {
       try {
-        info = await queueStub(this.env, before.tenant, queue).waitInfo(before.interactionId);
+        info = await queueStub(await this.te(), before.tenant, queue).waitInfo(before.interactionId);
         if (!info) {
           // The interaction may have moved (a forward step, a supervisor's move): D1 knows its queue.
-          const now = await interactionQueue(this.env.DB, before.tenant, before.interactionId);
+          const now = await interactionQueue((await this.te()).DB, before.tenant, before.interactionId);
           if (now && now !== queue) {
             queue = now;
-            info = await queueStub(this.env, before.tenant, queue).waitInfo(before.interactionId);
+            info = await queueStub(await this.te(), before.tenant, queue).waitInfo(before.interactionId);
           }
         }
       } catch (err) {
@@ -271,7 +274,7 @@ export abstract class ChatCore extends DurableObject<Env> {
   }
 
   protected async idleTick(): Promise<void> {
-    const idle = (await getConfig(this.env.DB, this.meta().tenant)).raw.chat?.idle;
+    const idle = (await getConfig((await this.te()).DB, this.meta().tenant)).raw.chat?.idle;
     const m = this.meta();
     const step = idleStep(m, idle, Date.now());
     if (step.kind === "end") await this.end("system", "idle");
@@ -296,22 +299,22 @@ export abstract class ChatCore extends DurableObject<Env> {
       if (m.abandonPending) done.abandonPending = !(await this.abandonInQueue(m));
       if (m.sms && !m.sms.closed) {
         // The pair's next SMS starts a new session.
-        await sessionEnd(this.env.DB, m.tenant, m.interactionId, m.endedAt ?? Date.now()).run();
+        await sessionEnd((await this.te()).DB, m.tenant, m.interactionId, m.endedAt ?? Date.now()).run();
         done.sms = { ...m.sms, closed: true };
       }
       if (m.social && !m.social.closed) {
         // The customer's next message opens a new conversation in the same thread.
-        await threadEnd(this.env.DB, m.tenant, m.interactionId, m.endedAt ?? Date.now()).run();
+        await threadEnd((await this.te()).DB, m.tenant, m.interactionId, m.endedAt ?? Date.now()).run();
         done.social = { ...m.social, closed: true };
       }
       // A social conversation is kept in the provider's order (a late message where it belongs).
       const messages = m.social ? this.store.all().sort((a, b) => a.at - b.at || a.seq - b.seq) : this.store.all();
       if (!m.transcriptWritten) {
-        await writeTranscript(this.env.DB, m, messages);
+        await writeTranscript((await this.te()).DB, m, messages);
         done.transcriptWritten = true;
       }
       if (m.transcriptTo && !m.transcriptMailed) {
-        out = await mailTranscript(this.env, m, messages);
+        out = await mailTranscript(await this.te(), m, messages);
         // A mail over the per-address limit is not sent later either: it counts as done.
         done.transcriptMailed = out !== "no_mailbox";
         if (out === "no_mailbox") console.warn(`chat ${m.interactionId}: the tenant has no mailbox to send the transcript from`);
@@ -332,8 +335,8 @@ export abstract class ChatCore extends DurableObject<Env> {
   /** A chat that ended before an agent took it leaves its queue as abandoned. An offer in flight
    *  settles within moments (accepted, or back to waiting), so that answer is retried by the alarm. */
   protected async abandonInQueue(m: ChatMeta): Promise<boolean> {
-    const queue = (await interactionQueue(this.env.DB, m.tenant, m.interactionId)) ?? m.queue;
-    const r = await queueStub(this.env, m.tenant, queue).stop(m.interactionId, "customer", { abandoned: true, reason: "the customer left the chat" });
+    const queue = (await interactionQueue((await this.te()).DB, m.tenant, m.interactionId)) ?? m.queue;
+    const r = await queueStub(await this.te(), m.tenant, queue).stop(m.interactionId, "customer", { abandoned: true, reason: "the customer left the chat" });
     if (r.ok) return true;
     if (r.error.code === "being_routed") return false;
     // Not in the queue any more: an agent took it after all, and is told the chat ended.
@@ -344,7 +347,7 @@ export abstract class ChatCore extends DurableObject<Env> {
   protected async schedule(): Promise<void> {
     const first = this.store.meta();
     if (!first) return;
-    const idle = first.status === "active" && first.idleAt === null && !first.sms && !first.social ? (await getConfig(this.env.DB, first.tenant)).raw.chat?.idle : undefined;
+    const idle = first.status === "active" && first.idleAt === null && !first.sms && !first.social ? (await getConfig((await this.te()).DB, first.tenant)).raw.chat?.idle : undefined;
     const m = this.store.meta()!;
     const alertAt = idleAlertAt(m, idle);
     if (alertAt !== null) {
@@ -401,7 +404,7 @@ export abstract class ChatCore extends DurableObject<Env> {
   protected async dropIfRevoked(ws: WebSocket, staff: Held, now: number): Promise<boolean> {
     const tenant = this.store.meta()?.tenant;
     if (!tenant) return false;
-    const refused = await checkHeld(this.env.DB, tenant, staff, now);
+    const refused = await checkHeld((await this.te()).DB, tenant, staff, now);
     if (!refused) return false;
     this.sendTo(ws, { type: "error", error: { code: refused.code, message: refused.message } });
     try {

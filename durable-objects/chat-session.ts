@@ -35,7 +35,7 @@ export class ChatSession extends ChatSocial {
   /** Steps 2 and 5 of the chat flow: the session exists, the customer is in it and greeted. Idempotent. */
   open(o: { tenant: string; interactionId: string; queue: string; contactId: string | null; customer: { name: string; email: string | null }; sms?: ChatMeta["sms"]; social?: ChatMeta["social"] }): Promise<Result<ChatState>> {
     return guard(async () => {
-      const cfg = this.store.meta() ? null : await getConfig(this.env.DB, o.tenant);
+      const cfg = this.store.meta() ? null : await getConfig((await this.te()).DB, o.tenant);
       // A second open that waited on the config alongside the first finds the chat open.
       if (cfg && !this.store.meta()) {
         const now = Date.now();
@@ -117,7 +117,7 @@ export class ChatSession extends ChatSocial {
       m.invites[agentId] = mode;
       this.store.saveMeta(m);
       this.notice(`${names.by} invited ${names.agent} to ${mode === "consult" ? "consult" : "join the conference"}`, "staff", Date.now());
-      await agentStub(this.env, m.tenant, agentId).notify({ type: "chat_invite", interactionId: m.interactionId, from: names.by, mode });
+      await agentStub(await this.te(), m.tenant, agentId).notify({ type: "chat_invite", interactionId: m.interactionId, from: names.by, mode });
     });
   }
 
@@ -143,7 +143,7 @@ export class ChatSession extends ChatSocial {
   /** Step 9: the agent, the customer, a supervisor or the idle timer ends the chat. Idempotent. */
   end(by: string, reason: NonNullable<ChatMeta["endReason"]>, byName?: string): Promise<Result<ChatState>> {
     return guard(async () => {
-      const cfg = await getConfig(this.env.DB, this.meta().tenant);
+      const cfg = await getConfig((await this.te()).DB, this.meta().tenant);
       const m = this.meta();
       if (m.status === "ended") return this.stateOf();
       // Staff the Worker has vouched for (the handling agent, a supervisor) name themselves; anyone
@@ -171,7 +171,7 @@ export class ChatSession extends ChatSocial {
       }
       for (const p of this.store.participants()) {
         if (p.leftAt === null && p.id.startsWith("agent:"))
-          await agentStub(this.env, m.tenant, p.id.slice("agent:".length)).notify({ type: "chat_ended", interactionId: m.interactionId, reason }).catch((e: unknown) => console.error("notify chat_ended", e));
+          await agentStub(await this.te(), m.tenant, p.id.slice("agent:".length)).notify({ type: "chat_ended", interactionId: m.interactionId, reason }).catch((e: unknown) => console.error("notify chat_ended", e));
       }
       await this.finish();
       return this.stateOf();
@@ -366,5 +366,16 @@ export class ChatSession extends ChatSocial {
     const after = this.store.meta()!;
     if (after.status === "ended" && after.retryAt !== null && after.retryAt <= now) await this.finish();
     await this.schedule();
+  }
+
+  /** Its tenant was deleted (the platform's delete): the object's storage goes with it, and any
+   *  socket still open is told so. */
+  async wipe(): Promise<void> {
+    for (const ws of this.ctx.getWebSockets()) ws.close(1000, "tenant deleted");
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    // The instance's memory (its schema made, its caches) goes too, once this answer is sent: a
+    // tenant made later with the same id starts from nothing.
+    setTimeout(() => this.ctx.abort("wiped"), 0);
   }
 }

@@ -128,10 +128,10 @@ export abstract class ChatSocial extends ChatCore {
     const m = this.meta();
     if (!m.sms) return;
     try {
-      const cfg = await getConfig(this.env.DB, m.tenant);
+      const cfg = await getConfig((await this.te()).DB, m.tenant);
       const center = cfg.raw.numbers.find((n) => n.number === m.sms!.center);
       if (!center) throw new Error(`number ${m.sms.center} is no longer configured`);
-      await queueSms(this.env, cfg, { interactionId: m.interactionId, center, to: m.sms.customer, body: stored.text, author: stored.from });
+      await queueSms(await this.te(), cfg, { interactionId: m.interactionId, center, to: m.sms.customer, body: stored.text, author: stored.from });
     } catch (err) {
       const why = err instanceof AppError ? err.message : "it could not be queued";
       this.notice(`Not sent by SMS: ${why}`, "staff", Date.now());
@@ -165,7 +165,7 @@ export abstract class ChatSocial extends ChatCore {
     if (!m.social || !stored.clientId) return;
     const target: SocialTarget = { tenant: m.tenant, interactionId: m.interactionId, channel: m.social.channel, account: m.social.account, user: m.social.user };
     try {
-      await queueSocial(this.env, target, { clientId: stored.clientId, author: stored.from, body: stored.text, outbound });
+      await queueSocial(await this.te(), target, { clientId: stored.clientId, author: stored.from, body: stored.text, outbound });
     } catch (err) {
       const why = err instanceof AppError ? err.message : "it could not be queued";
       await this.socialPatch(stored.clientId, { delivery: "failed", error: why });

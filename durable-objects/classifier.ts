@@ -4,6 +4,7 @@
 // version in slices on its alarm: each slice does a bounded number of updates (well under the
 // platform's CPU limit), then checkpoints to R2, so an evicted or restarted object resumes where the
 // last slice ended. The finished model goes to R2 with its test report in D1; activation is separate.
+import { objectEnv } from "../workers/tenancy/tenant-env.ts";
 import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../workers/config/store.ts";
 import { DEFAULT_TRAINING, Trainer, dimFor, distinctFeatures, type Example, type TrainOptions } from "../workers/analyzer/train.ts";
@@ -49,6 +50,8 @@ export interface TrainStarted {
 }
 
 export class Classifier extends DurableObject<Env> {
+  /** This object's tenant's env: its shard, bucket and objects in its jurisdiction. */
+  protected te = () => objectEnv(this.env, this.tenant);
   private readonly sql: SqlStorage;
   private readonly tenant: string;
   /** The trainer of the running job, while this instance lives; rebuilt from the checkpoint after an eviction. */
@@ -72,18 +75,18 @@ export class Classifier extends DurableObject<Env> {
 
   private async start(req: TrainRequest): Promise<TrainStarted> {
     if (this.job()) throw conflict("training_running", "a model is already training for this tenant; wait for it to finish");
-    const cfg = await getConfig(this.env.DB, this.tenant);
-    const stored = await trainingExamples(this.env.DB, this.tenant, MAX_TRAINING_EXAMPLES);
+    const cfg = await getConfig((await this.te()).DB, this.tenant);
+    const stored = await trainingExamples((await this.te()).DB, this.tenant, MAX_TRAINING_EXAMPLES);
     const set = trainingSet(cfg.raw.categories, cfg.raw.standardResponses, stored);
     const { train, test } = stratifiedSplit(set.examples);
     const labels = [...new Set(set.examples.map((e) => e.label))].sort();
     if (labels.length < 2) throw conflict("not_enough_examples", "training needs examples of at least two categories (or of one and of '_none'): import some, or file standard responses under categories");
-    const settings = await classifierSettings(this.env.DB, this.tenant);
+    const settings = await classifierSettings((await this.te()).DB, this.tenant);
     const row = { by: req.by, examples: set.examples.length, heldOut: test.length, labels, at: Date.now() };
-    let version = await newModelVersion(this.env.DB, this.tenant, row);
+    let version = await newModelVersion((await this.te()).DB, this.tenant, row);
     // This object is the only trainer of the tenant and has no job: a row still "training" is one it
     // wrote before stopping, and nothing will finish it.
-    if (version === null && (await failOrphanedTraining(this.env.DB, this.tenant, Date.now())) > 0) version = await newModelVersion(this.env.DB, this.tenant, row);
+    if (version === null && (await failOrphanedTraining((await this.te()).DB, this.tenant, Date.now())) > 0) version = await newModelVersion((await this.te()).DB, this.tenant, row);
     if (version === null) throw conflict("training_running", "a model is already training for this tenant; wait for it to finish");
     const options: TrainOptions = { ...DEFAULT_TRAINING, dim: dimFor(labels.length, distinctFeatures(train.map((e) => e.text))), ...req.options };
     const job: Job = {
@@ -110,7 +113,7 @@ export class Classifier extends DurableObject<Env> {
       if (!done) {
         await this.env.BLOBS.put(checkpointKey(this.tenant, job.version), trainer.checkpoint());
         this.sql.exec("UPDATE job SET v = ? WHERE k = 'job'", JSON.stringify(job));
-        await setModelProgress(this.env.DB, this.tenant, job.version, Math.round(trainer.progress.done * 1000) / 1000);
+        await setModelProgress((await this.te()).DB, this.tenant, job.version, Math.round(trainer.progress.done * 1000) / 1000);
         await this.ctx.storage.setAlarm(Date.now());
         return;
       }
@@ -119,13 +122,13 @@ export class Classifier extends DurableObject<Env> {
       const report = evaluate(model, test, { outOfScopeBelow: job.outOfScopeBelow, autoRespondPrecision: job.autoPrecision });
       const bytes = serialize(model);
       await this.env.BLOBS.put(modelKey(this.tenant, job.version), bytes);
-      await finishModel(this.env.DB, this.tenant, job.version, {
+      await finishModel((await this.te()).DB, this.tenant, job.version, {
         report: { ...report, slices: job.slices, bytesPerCategory: model.dim, modelBytes: modelBytes(model) }, bytes: bytes.byteLength, trainMs: Date.now() - job.startedAt, at: Date.now(),
       });
       await this.clear(job);
     } catch (err) {
       // A job that cannot go on is recorded as failed, with why, rather than retried for ever.
-      await failModel(this.env.DB, this.tenant, job.version, err instanceof Error ? err.message : String(err), Date.now());
+      await failModel((await this.te()).DB, this.tenant, job.version, err instanceof Error ? err.message : String(err), Date.now());
       await this.clear(job);
     }
   }
@@ -154,5 +157,16 @@ export class Classifier extends DurableObject<Env> {
     const trainer = new Trainer(this.examples(false), job.options, saved ? new Uint8Array(await saved.arrayBuffer()) : undefined);
     this.trainer = { version: job.version, trainer };
     return trainer;
+  }
+
+  /** Its tenant was deleted (the platform's delete): the object's storage goes with it, and any
+   *  socket still open is told so. */
+  async wipe(): Promise<void> {
+    for (const ws of this.ctx.getWebSockets()) ws.close(1000, "tenant deleted");
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    // The instance's memory (its schema made, its caches) goes too, once this answer is sent: a
+    // tenant made later with the same id starts from nothing.
+    setTimeout(() => this.ctx.abort("wiped"), 0);
   }
 }

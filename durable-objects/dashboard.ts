@@ -5,6 +5,7 @@
 // the last socket closes it goes on sampling, without pushes, for an hour, so a supervisor who comes
 // back finds the recent hour charted; then the alarm stops and the object costs nothing.
 // The frames are workers/protocol/dashboard.ts; their parsing and the timings workers/stats/frames.ts.
+import { objectEnv } from "../workers/tenancy/tenant-env.ts";
 import type { DashboardFrame } from "../workers/protocol/dashboard.ts";
 import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../workers/config/store.ts";
@@ -19,6 +20,8 @@ const SCHEMA = "1";
 const UNAVAILABLE: DashboardFrame = { type: "error", error: { code: "stats_unavailable", message: "the statistics could not be gathered just now; they follow on the next tick" } };
 
 export class Dashboard extends DurableObject<Env> {
+  /** This object's tenant's env: its shard, bucket and objects in its jurisdiction. */
+  protected te = () => objectEnv(this.env, this.tenant);
   private readonly sql: SqlStorage;
   private readonly tenant: string;
   private readonly timer: Alarm;
@@ -137,7 +140,7 @@ export class Dashboard extends DurableObject<Env> {
   /** The tenant's live stats, or null (logged) when they cannot be had: callers go on without. */
   private async gather(): Promise<LiveStats | null> {
     try {
-      const s = await liveStats(this.env, this.tenant, {
+      const s = await liveStats(await this.te(), this.tenant, {
         queueFailed: (queue, err) => {
           console.warn(`dashboard ${this.tenant}: stats of queue ${queue}`, err);
           return this.last?.queues.find((q) => q.queue === queue) ?? null;
@@ -206,9 +209,9 @@ export class Dashboard extends DurableObject<Env> {
   }
 
   private async whyDrop(v: Held, now: number): Promise<string | null> {
-    const refused = await checkHeld(this.env.DB, this.tenant, v, now);
+    const refused = await checkHeld((await this.te()).DB, this.tenant, v, now);
     if (refused) return refused.message;
-    const agents = await getConfig(this.env.DB, this.tenant).then((c) => c.agents, () => null);
+    const agents = await getConfig((await this.te()).DB, this.tenant).then((c) => c.agents, () => null);
     const role = agents?.get(v.agentId)?.role;
     return agents && role !== "supervisor" && role !== "admin" ? "this login is no longer a supervisor" : null;
   }
@@ -236,5 +239,16 @@ export class Dashboard extends DurableObject<Env> {
     } catch {
       return false; // a socket closing under us; its client reconnects and gets a snapshot
     }
+  }
+
+  /** Its tenant was deleted (the platform's delete): the object's storage goes with it, and any
+   *  socket still open is told so. */
+  async wipe(): Promise<void> {
+    for (const ws of this.ctx.getWebSockets()) ws.close(1000, "tenant deleted");
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    // The instance's memory (its schema made, its caches) goes too, once this answer is sent: a
+    // tenant made later with the same id starts from nothing.
+    setTimeout(() => this.ctx.abort("wiped"), 0);
   }
 }

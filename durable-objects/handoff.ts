@@ -2,6 +2,7 @@
 // The sender notes where the interaction is going (and when) before it asks, so if it is restarted
 // between the two steps it can find out whether the receiver got it, and neither lose the
 // interaction nor keep a second copy.
+import type { TenantEnv } from "../workers/tenancy/tenant-env.ts";
 import { eventByOtherSince } from "../workers/ucs/event-reads.ts";
 import { agentStub, queueStub } from "./names.ts";
 
@@ -20,7 +21,7 @@ export function clearHandoff(sql: SqlStorage, id: string): void {
 /** After a restart or a stalled handoff: did the receiver take the interaction? It did if it holds it
  *  now, or if the history shows anything done to it since the handoff began by anyone but the sender
  *  (the receiver may have forwarded it, routed it or finished it since). */
-export async function receiverHolds(sql: SqlStorage, env: Env, tenant: string, id: string, senderActor: string): Promise<boolean> {
+export async function receiverHolds(sql: SqlStorage, env: TenantEnv, tenant: string, id: string, senderActor: string): Promise<boolean> {
   const note = sql.exec<{ v: string }>("SELECT v FROM kv WHERE k = ?", key(id)).toArray()[0]?.v;
   if (!note) return false;
   const [target = "", at = "0"] = note.split("|");

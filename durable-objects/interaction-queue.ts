@@ -33,12 +33,12 @@ export class InteractionQueue extends QueueCore {
       const fields = steps ? { ...item, priority: steps.priority, attributes: steps.attributes, categories: steps.categories } : item;
       const outcome = steps?.outcome ?? { kind: cq.targets ? "route" : "hold" };
       const base = { tenant: this.tenant, id: item.id, at: now, actor: opts.actor, priority: fields.priority, categories: fields.categories, attributes: fields.attributes };
-      if (steps?.sms.length) await stepSms(this.env, this.tenant, this.queue, item, steps.sms);
+      if (steps?.sms.length) await stepSms(await this.te(), this.tenant, this.queue, item, steps.sms);
 
       if (outcome.kind === "forward") {
         const hops = (item.hops ?? 0) + 1;
         if (hops <= MAX_HOPS) {
-          const to = queueStub(this.env, this.tenant, outcome.queue);
+          const to = queueStub(await this.te(), this.tenant, outcome.queue);
           const r = unwrap(await to.submit({ ...fields, hops }, { actor: "workflow", action: "forwarded", reason: { from: this.queue, steps: steps?.trace } }));
           return { status: r.status === "duplicate" ? "duplicate" : "forwarded", queue: r.queue };
         }
@@ -201,7 +201,7 @@ export class InteractionQueue extends QueueCore {
       const it = this.takeForHandoff(itemId, `queue:${toQueue}`);
       try {
         const item = JSON.parse(it.data) as QueueItem;
-        const r = unwrap(await queueStub(this.env, this.tenant, toQueue).submit({ ...item, pinnedAgent: null, skipSteps: false, hops: 0 }, { actor, action: "moved", reason: { from: this.queue } }));
+        const r = unwrap(await queueStub(await this.te(), this.tenant, toQueue).submit({ ...item, pinnedAgent: null, skipSteps: false, hops: 0 }, { actor, action: "moved", reason: { from: this.queue } }));
         this.finishHandoff(itemId);
         return r;
       } catch (err) {
@@ -216,7 +216,7 @@ export class InteractionQueue extends QueueCore {
     return guard(async () => {
       const it = this.takeForHandoff(itemId, `agent:${agentId}`);
       try {
-        await agentStub(this.env, this.tenant, agentId).receiveIntoWorkbin({ interactionId: it.id, media: it.media, item: JSON.parse(it.data) as QueueItem, queue: this.queue, parkedAt: Date.now(), parkedBy: actor });
+        await agentStub(await this.te(), this.tenant, agentId).receiveIntoWorkbin({ interactionId: it.id, media: it.media, item: JSON.parse(it.data) as QueueItem, queue: this.queue, parkedAt: Date.now(), parkedBy: actor });
         this.finishHandoff(itemId);
       } catch (err) {
         this.undoHandoff(it);
@@ -248,7 +248,7 @@ export class InteractionQueue extends QueueCore {
       // The customer gave up while an agent was being offered it: the offer is withdrawn first, unless
       // the agent has just accepted (then the agent has it, and this answers being_routed).
       if (why.abandoned && it?.state === "offered" && it.agent_id) {
-        const withdrawn = await agentStub(this.env, this.tenant, it.agent_id).withdraw(itemId);
+        const withdrawn = await agentStub(await this.te(), this.tenant, it.agent_id).withdraw(itemId);
         const now = this.row(itemId);
         if (withdrawn && now?.state === "offered") this.sql.exec("UPDATE items SET state = 'waiting', agent_id = NULL, offer_until = NULL WHERE id = ?", itemId);
       }
@@ -349,5 +349,16 @@ export class InteractionQueue extends QueueCore {
     const stalled = this.sql.exec<ItemRow>("SELECT * FROM items WHERE state = 'moving' AND offer_until < ?", now).toArray();
     if (stalled.length) this.ctx.waitUntil(this.resolveHandoffs(stalled));
     return stale.length;
+  }
+
+  /** Its tenant was deleted (the platform's delete): the object's storage goes with it, and any
+   *  socket still open is told so. */
+  async wipe(): Promise<void> {
+    for (const ws of this.ctx.getWebSockets()) ws.close(1000, "tenant deleted");
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    // The instance's memory (its schema made, its caches) goes too, once this answer is sent: a
+    // tenant made later with the same id starts from nothing.
+    setTimeout(() => this.ctx.abort("wiped"), 0);
   }
 }

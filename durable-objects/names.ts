@@ -1,3 +1,4 @@
+import type { TenantEnv } from "../workers/tenancy/tenant-env.ts";
 // Object names: one InteractionQueue per (tenant, queue), one Agent per (tenant, agent), one
 // ChatSession per (tenant, interaction): a caller can only reach the chats of its own tenant. One
 // Dashboard per tenant, named by the bare tenant id.
@@ -11,10 +12,12 @@ export function splitName(name: string | undefined): [string, string] {
   return [name.slice(0, at), name.slice(at + 1)];
 }
 
-export const queueStub = (env: Env, tenant: string, queue: string) => env.QUEUE.getByName(queueName(tenant, queue));
-export const agentStub = (env: Env, tenant: string, agent: string) => env.AGENT.getByName(agentName(tenant, agent));
+// Stubs come only from a tenant's env (tenancy/tenant-env.ts): its namespaces are scoped to the
+// tenant's jurisdiction, so an EU tenant's objects are created, and found, in the EU.
+export const queueStub = (env: TenantEnv, tenant: string, queue: string) => env.QUEUE.getByName(queueName(tenant, queue));
+export const agentStub = (env: TenantEnv, tenant: string, agent: string) => env.AGENT.getByName(agentName(tenant, agent));
 export const chatName = (tenant: string, interactionId: string) => `${tenant}/${interactionId}`;
-export const chatStub = (env: Env, tenant: string, interactionId: string) => env.CHAT.getByName(chatName(tenant, interactionId));
-export const dashboardStub = (env: Env, tenant: string) => env.DASHBOARD.getByName(tenant);
-export const classifierStub = (env: Env, tenant: string) => env.CLASSIFIER.getByName(tenant);
-export const eventPumpStub = (env: Env, tenant: string) => env.EVENT_PUMP.getByName(tenant);
+export const chatStub = (env: TenantEnv, tenant: string, interactionId: string) => env.CHAT.getByName(chatName(tenant, interactionId));
+export const dashboardStub = (env: TenantEnv, tenant: string) => env.DASHBOARD.getByName(tenant);
+export const classifierStub = (env: TenantEnv, tenant: string) => env.CLASSIFIER.getByName(tenant);
+export const eventPumpStub = (env: TenantEnv, tenant: string) => env.EVENT_PUMP.getByName(tenant);

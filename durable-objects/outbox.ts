@@ -23,15 +23,16 @@ export class Outbox {
   private again = false;
   private readonly queue: { seq: number; t: OutboxItem }[] = [];
   private readonly sql: SqlStorage;
-  private readonly db: D1Database;
+  /** The tenant's shard, resolved at each flush (a move may have switched it). */
+  private readonly shard: () => Promise<D1Database>;
   private readonly onFailure: (retryAt: number) => void;
   /** This outbox's incarnation: with an entry's number, the reference D1 skips on a replay. */
   private readonly epoch: string;
 
   /** `onFailure` is told when to try again: the owner arms its alarm for then. */
-  constructor(sql: SqlStorage, db: D1Database, onFailure: (retryAt: number) => void) {
+  constructor(sql: SqlStorage, shard: () => Promise<D1Database>, onFailure: (retryAt: number) => void) {
     this.sql = sql;
-    this.db = db;
+    this.shard = shard;
     this.onFailure = onFailure;
     sql.exec("CREATE TABLE IF NOT EXISTS outbox_epoch (v TEXT NOT NULL)");
     this.epoch = sql.exec<{ v: string }>("SELECT v FROM outbox_epoch").toArray()[0]?.v ?? sql.exec<{ v: string }>("INSERT INTO outbox_epoch (v) VALUES (?) RETURNING v", crypto.randomUUID()).one().v;
@@ -89,19 +90,20 @@ export class Outbox {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
+      const db = await this.shard();
       const rows = this.queue.slice(0, BATCH);
       // In order: runs of transitions batched as before, log events between them where they came.
       const st: D1PreparedStatement[] = [];
       let run: Transition[] = [];
-      const flushRun = () => (run.length && st.push(...transitionBatch(this.db, run)), (run = []));
+      const flushRun = () => (run.length && st.push(...transitionBatch(db, run)), (run = []));
       for (const r of rows) {
         // A crash after D1 took the batch but before the rows below are deleted replays it: the refs make that a no-op.
         const ref = `${this.epoch}:${r.seq}`;
-        if ("log" in r.t) flushRun(), st.push(appendEvent(this.db, { ...r.t.log, ref }));
+        if ("log" in r.t) flushRun(), st.push(appendEvent(db, { ...r.t.log, ref }));
         else run.push({ ...r.t, ref });
       }
       flushRun();
-      await this.db.batch(st);
+      await db.batch(st);
       const last = rows[rows.length - 1]!.seq;
       this.sql.exec("DELETE FROM outbox WHERE seq <= ?", last);
       this.queue.splice(0, rows.length);

@@ -1,6 +1,7 @@
 // The InteractionQueue object's state and internals: its items table and agent hints, the dispatch
 // loop that proposes offers, handoff bookkeeping, and its alarm. interaction-queue.ts adds the RPC
 // surface on top; the decisions are pure (workers/routing/: order, select, queue-rules).
+import { objectEnv } from "../workers/tenancy/tenant-env.ts";
 import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../workers/config/store.ts";
 import type { CompiledQueue } from "../workers/config/compiled.ts";
@@ -63,6 +64,8 @@ export const today = (now: number) => new Date(now).toISOString().slice(0, 10);
 const availability = (s: AgentSnapshot) => MEDIA.filter((m) => canTake(s, m)).join(",");
 
 export abstract class QueueCore extends DurableObject<Env> {
+  /** This object's tenant's env: its shard, bucket and objects in its jurisdiction. */
+  protected te = () => objectEnv(this.env, this.tenant);
   protected readonly sql: SqlStorage;
 
   protected readonly tenant: string;
@@ -126,7 +129,7 @@ export abstract class QueueCore extends DurableObject<Env> {
       this.hints.set(s);
     }
     this.timer = new Alarm(ctx.storage);
-    this.outbox = new Outbox(this.sql, benchEnv(env, "queue-outbox").DB, (at) => void this.timer.arm(at));
+    this.outbox = new Outbox(this.sql, () => objectEnv(benchEnv(env, "queue-outbox"), this.tenant).then((e) => e.DB), (at) => void this.timer.arm(at));
     // Work interrupted by an eviction resumes: items half-moved go back to waiting, routing restarts.
     const moving = this.sql.exec<ItemRow>("SELECT * FROM items WHERE state = 'moving'").toArray();
     if (moving.length) ctx.waitUntil(this.resolveHandoffs(moving));
@@ -136,7 +139,7 @@ export abstract class QueueCore extends DurableObject<Env> {
   /** Items that were being handed on when the object stopped: gone if the receiver has them, else back. */
   protected async resolveHandoffs(moving: ItemRow[]): Promise<void> {
     for (const it of moving) {
-      const held = await receiverHolds(this.sql, this.env, this.tenant, it.id, "").catch(() => false);
+      const held = await receiverHolds(this.sql, await this.te(), this.tenant, it.id, "").catch(() => false);
       if (held) this.sql.exec("DELETE FROM items WHERE id = ? AND state = 'moving'", it.id);
       else this.sql.exec("UPDATE items SET state = ? WHERE id = ? AND state = 'moving'", it.parked_by ? "parked" : "waiting", it.id);
       clearHandoff(this.sql, it.id);
@@ -208,7 +211,7 @@ export abstract class QueueCore extends DurableObject<Env> {
       const offer = this.markOffered(it, agentId, reason, now);
       let res: { ok: boolean; snapshot?: AgentSnapshot };
       try {
-        res = await agentStub(this.env, this.tenant, agentId).reserve(offer);
+        res = await agentStub(await this.te(), this.tenant, agentId).reserve(offer);
       } catch (err) {
         console.error(`reserve at ${agentId} failed`, err);
         res = { ok: false };
@@ -271,7 +274,7 @@ export abstract class QueueCore extends DurableObject<Env> {
   protected offerTimeoutMs = 30_000;
 
   protected async compiled(): Promise<CompiledQueue> {
-    const cfg = await getConfig(this.env.DB, this.tenant);
+    const cfg = await getConfig((await this.te()).DB, this.tenant);
     const q = cfg.queues.get(this.queue);
     if (!q) return fail(notFound("unknown_queue", `no queue '${this.queue}'`));
     this.lastCompiled = q;
@@ -422,7 +425,7 @@ export abstract class QueueCore extends DurableObject<Env> {
 
   protected async notifyPinned(agentId: string): Promise<void> {
     try {
-      await agentStub(this.env, this.tenant, agentId).notePinned(this.queue);
+      await agentStub(await this.te(), this.tenant, agentId).notePinned(this.queue);
     } catch (err) {
       console.error(`could not tell ${agentId} of an assignment`, err);
     }

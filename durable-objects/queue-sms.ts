@@ -1,4 +1,5 @@
 // A queue's workflow sendSms steps (split from queue-core.ts, which keeps the routing).
+import type { TenantEnv } from "../workers/tenancy/tenant-env.ts";
 import { getConfig } from "../workers/config/store.ts";
 import { AppError } from "../workers/kernel/errors.ts";
 import { queueSms } from "../workers/sms/outbound.ts";
@@ -6,7 +7,7 @@ import type { QueueItem } from "./types.ts";
 
 /** To the customer of an SMS interaction, from the number it came to. Each text has a fixed id
  *  (interaction, queue, step), so a resubmission does not text twice. */
-export async function stepSms(env: Env, tenant: string, queue: string, item: QueueItem, texts: string[]): Promise<void> {
+export async function stepSms(env: TenantEnv, tenant: string, queue: string, item: QueueItem, texts: string[]): Promise<void> {
   const center = item.attributes.center;
   const customer = item.attributes.customer;
   if ((item.media !== "sms" && item.media !== "mms" && item.media !== "chat") || typeof center !== "string" || typeof customer !== "string") return;

@@ -17,17 +17,33 @@ export function wrangler(args: string[], opts: { quiet?: boolean } = {}): void {
 
 /** Local secrets for wrangler dev, made once per checkout; a secret added later is appended.
  *  SECRETS_KEY seals tenant secrets in D1. TWILIO_AUTH_TOKEN is not read by the Worker: loadTenant
- *  stores it as the local tenant's own secret "twilio", which signs the demo numbers' webhooks (README: SMS). */
+ *  stores it as the local tenant's own secret "twilio", which signs the demo numbers' webhooks (README: SMS).
+ *  PLATFORM_SECRET is the local platform operator's (npm start creates the demo tenants with it). */
 export function ensureDevVars(): void {
   const p = `${root}.dev.vars`;
   const have = existsSync(p) ? readFileSync(p, "utf8") : "";
-  const want: Record<string, string> = { AUTH_SECRET: randomBytes(32).toString("hex"), TWILIO_AUTH_TOKEN: randomBytes(16).toString("hex"), SECRETS_KEY: randomBytes(32).toString("hex") };
+  const want: Record<string, string> = { AUTH_SECRET: randomBytes(32).toString("hex"), TWILIO_AUTH_TOKEN: randomBytes(16).toString("hex"), SECRETS_KEY: randomBytes(32).toString("hex"), PLATFORM_SECRET: randomBytes(32).toString("hex") };
   const missing = Object.entries(want).filter(([k]) => !new RegExp(`^${k}=`, "m").test(have));
   if (missing.length) writeFileSync(p, `${have}${have && !have.endsWith("\n") ? "\n" : ""}${missing.map(([k, v]) => `${k}=${v}`).join("\n")}\n`);
 }
 
+/** The D1 bindings of wrangler.toml: CONTROL (the tenant directory) and the shards, in order. */
+export function d1Bindings(toml = readFileSync(`${root}wrangler.toml`, "utf8")): { control: string; shards: string[] } {
+  const bindings = [...toml.matchAll(/^\s*binding\s*=\s*"((?:CONTROL|SHARD_[A-Z0-9_]+))"/gm)].map((m) => m[1]!);
+  return { control: "CONTROL", shards: bindings.filter((b) => b.startsWith("SHARD_")) };
+}
+
+/** Migrations on the control database and on every shard (`npm run migrate` does the same). */
 export function applyMigrations(persistTo?: string): void {
-  wrangler(["d1", "migrations", "apply", "DB", "--local", ...(persistTo ? ["--persist-to", persistTo] : [])], { quiet: true });
+  const { control, shards } = d1Bindings();
+  for (const b of [control, ...shards]) wrangler(["d1", "migrations", "apply", b, "--local", ...(persistTo ? ["--persist-to", persistTo] : [])], { quiet: true });
+}
+
+/** The directory entry placing a tenant on a shard (what the platform API writes when it creates one). */
+export function directorySql(tenantId: string, name: string, shard: string, jurisdiction = "eu"): string {
+  const lit = (v: string) => `'${v.replace(/'/g, "''")}'`;
+  const now = Date.now();
+  return `INSERT INTO tenant_directory (tenant_id, name, shard, jurisdiction, status, created_by, created_at, updated_at) VALUES (${lit(tenantId)}, ${lit(name)}, ${lit(shard)}, ${lit(jurisdiction)}, 'active', 'local', ${now}, ${now}) ON CONFLICT (tenant_id) DO UPDATE SET shard = excluded.shard, status = 'active', moving_to = NULL;`;
 }
 
 /** A variable of a .dev.vars file (the checkout's by default), or undefined. */
@@ -44,14 +60,16 @@ export function localSecrets(): Record<string, string> {
 
 /** Loads (or reloads) a tenant config and its two API keys (ingest, read) into the local D1, with its
  *  own secrets sealed under .dev.vars' SECRETS_KEY. */
-export async function loadTenant(config: unknown, keys: TenantKeys, persistTo?: string, secrets: Record<string, string> = localSecrets()): Promise<void> {
+export async function loadTenant(config: unknown, keys: TenantKeys, persistTo?: string, secrets: Record<string, string> = localSecrets(), shard = "SHARD_0"): Promise<void> {
   const secretsKey = devVar("SECRETS_KEY");
   if (!secretsKey && Object.keys(secrets).length) throw new Error(".dev.vars has no SECRETS_KEY to seal the tenant's secrets with (ensureDevVars writes one)");
   const { tenantId, sql } = await tenantSql(config, keys, secretsKey ? { secrets, secretsKey } : undefined, { devOutboundHost: devVar("DEV_OUTBOUND_HOST") });
   mkdirSync(`${root}.wrangler`, { recursive: true });
   const file = `${root}.wrangler/tenant-${tenantId}.sql`;
   writeFileSync(file, sql);
-  wrangler(["d1", "execute", "DB", "--local", "--file", file, ...(persistTo ? ["--persist-to", persistTo] : [])], { quiet: true });
+  wrangler(["d1", "execute", shard, "--local", "--file", file, ...(persistTo ? ["--persist-to", persistTo] : [])], { quiet: true });
+  const name = (config as { tenant?: { name?: string } }).tenant?.name ?? tenantId;
+  wrangler(["d1", "execute", "CONTROL", "--local", "--command", directorySql(tenantId, name, shard), ...(persistTo ? ["--persist-to", persistTo] : [])], { quiet: true });
 }
 
 export const readJson = (path: string): unknown => JSON.parse(readFileSync(`${root}${path}`, "utf8"));

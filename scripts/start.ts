@@ -1,22 +1,17 @@
 // npm start: migrations, the demo tenant, wrangler dev on $PORT, and where to go.
-import { applyMigrations, ensureDevVars, loadTenant, readJson, startDev, waitForHealth } from "./local.ts";
+import { applyMigrations, ensureDevVars, startDev, waitForHealth } from "./local.ts";
+import { ACME_INGEST_KEY, DEMO_INGEST_KEY, DEMO_READ_KEY, loadDemoTenants } from "./demo-tenants.ts";
 import { buildWidget } from "./build-widget.ts";
 import { buildWeb } from "./build-web.ts";
 import { seedDemoClassifier } from "./demo-classifier.ts";
 import { seedDemoSocial, startFakeProviders } from "./social-local.ts";
 
-// The demo's two keys: the ingest key writes (interactions, mail, SMS), the read key reads (history,
-// messages, attachments, the outbox). Each works for the demo tenant only.
-const DEMO_INGEST_KEY = "demo-ingest-key-change-me";
-const DEMO_READ_KEY = "demo-read-key-change-me";
 const port = Number(process.env.PORT ?? 8787);
 const base = `http://localhost:${port}`;
 
 ensureDevVars();
-console.log("Applying D1 migrations (local)…");
+console.log("Applying D1 migrations (local: the control database and both shards)…");
 applyMigrations();
-console.log("Loading the demo tenant from demo/tenant.json…");
-await loadTenant(readJson("demo/tenant.json"), { ingest: DEMO_INGEST_KEY, read: DEMO_READ_KEY });
 console.log("Building the chat widget…");
 await buildWidget();
 console.log("Building the agent desktop and the supervisor console…");
@@ -43,6 +38,9 @@ process.on("SIGTERM", stop);
 dev.on("exit", (code) => process.exit(code ?? 0));
 
 await waitForHealth(base);
+// The demo tenants come through the platform operators' API, as a real operator's would.
+console.log("Creating the demo tenants through the platform API…");
+for (const line of await loadDemoTenants(base)) console.log(`  ${line}`);
 console.log("Training the demo classifier (demo/classifier-examples.jsonl)…");
 const classifier = await seedDemoClassifier(base).catch((e: unknown) => `not ready (${e instanceof Error ? e.message : String(e)})`);
 const social = providers ? await seedDemoSocial(base, providerPort).catch((e: unknown) => `not set up (${e instanceof Error ? e.message : String(e)})`) : "not set up";
@@ -57,6 +55,7 @@ console.log(`
   Demo website        ${base}/demo/
   Agent desktop       ${base}/desk/      (log in as ana, ben, chloe or dev)
   Supervisor console  ${base}/console/   (log in as sam; alex for the admin section)
+  Platform console    ${base}/platform/  (operators: the PLATFORM_SECRET in .dev.vars)
 
   Demo tenant "demo", password "parley-demo" for every login:
     agents      ana (billing, spanish), ben (tech), chloe (sales, french), dev (trainee)
@@ -64,6 +63,11 @@ console.log(`
     admin       alex
   Ingest key   ${DEMO_INGEST_KEY}   (writes: interactions, mail, SMS)
   Read key     ${DEMO_READ_KEY}     (reads: history, messages, attachments, the outbox)
+  Second tenant "acme" (on the second shard, SHARD_1): admin "owner", password "parley-demo",
+  ingest key ${ACME_INGEST_KEY}
+
+  Platform operators (tenants, shards, suspension): the PLATFORM_SECRET in .dev.vars
+    curl -s ${base}/api/platform/v1/tenants -H "authorization: Bearer $(grep ^PLATFORM_SECRET= .dev.vars | cut -d= -f2)"
 
   Try it:
     curl -s ${base}/api/v1/auth/login -H 'content-type: application/json' \\

@@ -16,7 +16,7 @@ export async function importExamples(t: Tenant, admin = "admin", rows = EXAMPLES
 export async function finishTraining(tenant: string, version: number, between?: (slice: number) => Promise<void>): Promise<{ state: string; report: Record<string, unknown> }> {
   const stub = env.CLASSIFIER.getByName(tenant);
   for (let slice = 0; slice < 500; slice++) {
-    const row = await env.DB.prepare("SELECT state, report FROM classifier_models WHERE tenant_id = ? AND version = ?").bind(tenant, version).first<{ state: string; report: string | null }>();
+    const row = await env.SHARD_1.prepare("SELECT state, report FROM classifier_models WHERE tenant_id = ? AND version = ?").bind(tenant, version).first<{ state: string; report: string | null }>();
     if (row && row.state !== "training") return { state: row.state, report: row.report ? (JSON.parse(row.report) as Record<string, unknown>) : {} };
     await runDurableObjectAlarm(stub);
     await between?.(slice);

@@ -86,7 +86,7 @@ export async function deliver(tenant: string, emailIds: string[], opts: { attemp
 
 /** Outbound emails of a tenant still to deliver (status 'sending'), oldest first. */
 export async function sendingEmails(tenant: string): Promise<string[]> {
-  const r = await env.DB.prepare("SELECT id FROM emails WHERE tenant_id = ? AND status = 'sending' ORDER BY created_at").bind(tenant).all<{ id: string }>();
+  const r = await env.SHARD_1.prepare("SELECT id FROM emails WHERE tenant_id = ? AND status = 'sending' ORDER BY created_at").bind(tenant).all<{ id: string }>();
   return r.results.map((x) => x.id);
 }
 
@@ -110,7 +110,7 @@ export async function flush(tenant: string): Promise<void> {
 
 /** How many automatic replies were made for this tenant (whatever their delivery state). */
 export async function autoCount(tenant: string): Promise<number> {
-  const r = await env.DB.prepare("SELECT COUNT(*) AS n FROM emails WHERE tenant_id = ? AND direction = 'outbound' AND auto = 1").bind(tenant).first<{ n: number }>();
+  const r = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM emails WHERE tenant_id = ? AND direction = 'outbound' AND auto = 1").bind(tenant).first<{ n: number }>();
   return r?.n ?? 0;
 }
 

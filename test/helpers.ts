@@ -4,6 +4,15 @@ import type { TenantConfigInput } from "../workers/config/schema.ts";
 import { issueToken } from "../workers/auth/tokens.ts";
 import { createTenant } from "../workers/config/tenants.ts";
 import { setTenantSecret } from "../workers/secrets/store.ts";
+import { registerTenant } from "../workers/platform/provision.ts";
+import { tenantEnv, type TenantEnv } from "../workers/tenancy/tenant-env.ts";
+
+/** Where test tenants live: the second shard, so code that reaches for the first one by mistake fails. */
+export const TEST_SHARD = "SHARD_1";
+/** The test tenants' shard, for reading their rows directly. */
+export const testDb = (): D1Database => env.SHARD_1;
+/** A tenant's env (its shard, bucket and objects), as a door resolves it. */
+export const tenv = (tenantId: string): Promise<TenantEnv> => tenantEnv(env, tenantId, { allowSuspended: true, noHold: true });
 
 let n = 0;
 export const uniq = (p: string) => `${p}-${Date.now().toString(36)}-${(n++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -45,13 +54,14 @@ export interface Tenant {
 }
 
 /** Sets one of a tenant's own secrets (as PUT /api/v1/admin/secrets/{name} does): sealed in D1. */
-export const setSecret = (tenantId: string, name: string, value: string) => setTenantSecret(env, tenantId, name, value);
+export const setSecret = async (tenantId: string, name: string, value: string) => setTenantSecret(await tenv(tenantId), tenantId, name, value);
 
 /** A fresh tenant. `secrets` are set before its config is stored, since a config may name only secrets that are set. */
 export async function makeTenant(agents: AgentSpec[], queues?: TenantConfigInput["queues"], extra: Partial<TenantConfigInput> = {}, opts: { secrets?: Record<string, string> } = {}): Promise<Tenant> {
   const id = uniq("t");
-  for (const [name, value] of Object.entries(opts.secrets ?? {})) await setSecret(id, name, value);
-  const { config: cfg, keys } = await createTenant(env.DB, baseConfig(id, agents, queues, extra), { ingest: `key-${id}`, read: `read-${id}` }, { devOutboundHost: env.DEV_OUTBOUND_HOST });
+  const te = await registerTenant(env, { id, name: `Test ${id}`, shard: TEST_SHARD }, "test");
+  for (const [name, value] of Object.entries(opts.secrets ?? {})) await setTenantSecret(te, id, name, value);
+  const { config: cfg, keys } = await createTenant(te.DB, baseConfig(id, agents, queues, extra), { ingest: `key-${id}`, read: `read-${id}` }, { devOutboundHost: env.DEV_OUTBOUND_HOST });
   const key = keys.ingest;
   // A system holding both keys: reads (GET) go with the read key, everything else with the ingest key.
   const tokens: Record<string, string> = {};

@@ -109,13 +109,13 @@ export function fakeProviders(media: (url: string) => Response | Promise<Respons
  *  message while a fake provider is in place. WhatsApp and Telegram name the account in the URL;
  *  Messenger's body carries our message id in its metadata. */
 export async function sentFor(t: SocialTenant, sent: Sent[]): Promise<Sent[]> {
-  const ids = new Set((await env.DB.prepare("SELECT id FROM social_messages WHERE tenant_id = ? AND direction = 'out'").bind(t.id).all<{ id: string }>()).results.map((r) => r.id));
+  const ids = new Set((await env.SHARD_1.prepare("SELECT id FROM social_messages WHERE tenant_id = ? AND direction = 'out'").bind(t.id).all<{ id: string }>()).results.map((r) => r.id));
   return sent.filter((x) => x.url.includes(`/${t.phoneNumberId}/`) || x.url.includes(`/bot${t.botId}:`) || ids.has(String((x.body.message as { metadata?: string } | undefined)?.metadata ?? "").split(":")[1] ?? ""));
 }
 
 /** Runs the SENDS Queue's jobs for the tenant's outbound social messages still 'sending'. */
 export async function drainSocial(t: { id: string }): Promise<number> {
-  const rows = (await env.DB.prepare("SELECT id FROM social_messages WHERE tenant_id = ? AND direction = 'out' AND state = 'sending'").bind(t.id).all<{ id: string }>()).results;
+  const rows = (await env.SHARD_1.prepare("SELECT id FROM social_messages WHERE tenant_id = ? AND direction = 'out' AND state = 'sending'").bind(t.id).all<{ id: string }>()).results;
   if (!rows.length) return 0;
   const batch = createMessageBatch("parley-sends", rows.map((r) => ({ id: `m-${r.id}`, timestamp: new Date(), attempts: 1, body: { tenant: t.id, socialId: r.id } })));
   const ctx = createExecutionContext();
@@ -126,7 +126,7 @@ export async function drainSocial(t: { id: string }): Promise<number> {
 
 /** Runs one attempt of a pending media item, as its Queue message would once its delay has passed. */
 export async function retryMediaJob(t: { id: string }, messageId: string, idx = 0): Promise<void> {
-  await env.DB.prepare("UPDATE social_media SET next_at = ? WHERE tenant_id = ? AND message_id = ? AND idx = ? AND state = 'pending'").bind(Date.now() - 1, t.id, messageId, idx).run();
+  await env.SHARD_1.prepare("UPDATE social_media SET next_at = ? WHERE tenant_id = ? AND message_id = ? AND idx = ? AND state = 'pending'").bind(Date.now() - 1, t.id, messageId, idx).run();
   const batch = createMessageBatch("parley-sends", [{ id: `media-${messageId}-${idx}-${Math.random()}`, timestamp: new Date(), attempts: 1, body: { tenant: t.id, socialMedia: { messageId, idx } } }]);
   const ctx = createExecutionContext();
   await worker.queue!(batch, env, ctx);
@@ -134,4 +134,4 @@ export async function retryMediaJob(t: { id: string }, messageId: string, idx = 
 }
 
 export const socialRows = async (t: { id: string }, direction: "in" | "out") =>
-  (await env.DB.prepare("SELECT * FROM social_messages WHERE tenant_id = ? AND direction = ? ORDER BY created_at").bind(t.id, direction).all<{ id: string; provider_id: string; interaction_id: string; state: string; flagged: string | null; kind: string; body: string; payload: string; client_id: string | null }>()).results;
+  (await env.SHARD_1.prepare("SELECT * FROM social_messages WHERE tenant_id = ? AND direction = ? ORDER BY created_at").bind(t.id, direction).all<{ id: string; provider_id: string; interaction_id: string; state: string; flagged: string | null; kind: string; body: string; payload: string; client_id: string | null }>()).results;

@@ -13,6 +13,7 @@ import { chatStaffRoutes } from "./http/routes/chat-staff.ts";
 import { socialRoutes } from "./http/routes/social.ts";
 import { eventRoutes } from "./http/routes/events.ts";
 import { privacyRoutes } from "./http/routes/privacy.ts";
+import { platformRoutes } from "./http/routes/platform.ts";
 import { handleWebhookJobs, WEBHOOKS_QUEUE } from "./events/queue.ts";
 import { benchEnv } from "./kernel/d1-count.ts";
 import { webhookRoutes } from "./http/routes/webhooks.ts";
@@ -37,7 +38,7 @@ export { Classifier } from "../durable-objects/classifier.ts";
 export { EventPump } from "../durable-objects/event-pump.ts";
 
 const routes: RouteDef[] = [];
-routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, ...agentRoutes, ...queueRoutes, ...supervisorRoutes, ...contactRoutes, ...adminRoutes, ...secretRoutes, ...classifierRoutes, ...emailRoutes, ...formRoutes, ...callbackRoutes, ...chatRoutes, ...chatStaffRoutes, ...smsRoutes, ...mm7Routes, ...socialRoutes, ...eventRoutes, ...webhookRoutes, ...privacyRoutes);
+routes.push(...systemRoutes(() => routes), ...authRoutes, ...interactionRoutes, ...agentRoutes, ...queueRoutes, ...supervisorRoutes, ...contactRoutes, ...adminRoutes, ...secretRoutes, ...classifierRoutes, ...emailRoutes, ...formRoutes, ...callbackRoutes, ...chatRoutes, ...chatStaffRoutes, ...smsRoutes, ...mm7Routes, ...socialRoutes, ...eventRoutes, ...webhookRoutes, ...privacyRoutes, ...platformRoutes);
 const router = buildRouter(routes);
 
 export default {

@@ -8,14 +8,14 @@
 //      queue object by RPC, 50 in flight: submitted and offered per second until the last offer.
 // The objects' clocks advance inside workerd's test pool (checked: performance.now moves in a busy loop).
 // Figures go to stdout on one line, SCALE_RESULT {...}, for bench/scale.ts to write.
-import { env, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { expect, it } from "vitest";
 import type { InteractionQueue } from "../../durable-objects/interaction-queue.ts";
 import { queueStub } from "../../durable-objects/names.ts";
 import type { AgentSnapshot } from "../../workers/routing/agent-state.ts";
 import type { AgentIndex } from "../../workers/routing/agent-index.ts";
 import { explain, type RoutableTarget } from "../../workers/routing/select.ts";
-import { makeTenant, post } from "../helpers.ts";
+import { tenv, makeTenant, post } from "../helpers.ts";
 
 const AGENTS = [10, 100, 1000, 5000, 15000];
 const WAITING = [100, 1000, 10_000, 100_000];
@@ -42,9 +42,9 @@ interface Inside {
 async function seed(name: string, tenant: string, agents: number, waiting: number): Promise<void> {
   // Wake the object and let its start-up dispatch pass (over nothing) finish first: a pass that saw the
   // seeded reports would offer to agents that do not exist, and drop them.
-  await queueStub(env, tenant, name).holds("none");
+  await queueStub(await tenv(tenant), tenant, name).holds("none");
   await new Promise((r) => setTimeout(r, 300));
-  await runInDurableObject(queueStub(env, tenant, name), (q: InteractionQueue) => {
+  await runInDurableObject(queueStub(await tenv(tenant), tenant, name), (q: InteractionQueue) => {
     const o = q as unknown as Inside;
     const now = Date.now();
     for (let i = 0; i < agents; i++) o.hints.set(snapshot(i, now));
@@ -56,7 +56,7 @@ async function seed(name: string, tenant: string, agents: number, waiting: numbe
 
 /** Median µs of one routing decision, as dispatchPass makes it, without offering (so the state stays put). */
 async function decisionUs(name: string, tenant: string, runs: number): Promise<number> {
-  return runInDurableObject(queueStub(env, tenant, name), async (q: InteractionQueue) => {
+  return runInDurableObject(queueStub(await tenv(tenant), tenant, name), async (q: InteractionQueue) => {
     const o = q as unknown as Inside;
     const cq = await o.compiled();
     const decide = () => {
@@ -103,7 +103,7 @@ it("measures routing cost as agents and waiting grow, and one queue object's rou
   const live = Array.from({ length: 40 }, (_, i) => ({ id: `r${i}`, capacity: { email: 50 }, maxTotal: 50 }));
   const tt = await makeTenant(live, [{ name: "thru", media: ["email"], steps: [{ type: "route", targets: [{ skills: "*" }] }] }]);
   await Promise.all(live.map((a) => post(tt, "/api/v1/me/login", a.id, { ready: true })));
-  const q = queueStub(env, tt.id, "thru");
+  const q = queueStub(await tenv(tt.id), tt.id, "thru");
   const K = 1000;
   const t0 = Date.now();
   let next = 0;

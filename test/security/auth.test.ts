@@ -93,7 +93,7 @@ describe("item 4: a chunked body is refused at its limit, not buffered whole", (
   it("a mail whose stream is longer than its announced size is refused by email() at the limit", async () => {
     const { handleEmail } = await import("../../workers/email/handler.ts");
     const t = await makeTenant([{ id: "a" }], undefined, { mailboxes: [{ address: `box-${Date.now()}@t.parley.test`, workflow: "main" }] });
-    const cfg = await env.DB.prepare("SELECT address FROM mailbox_routes WHERE tenant_id = ?").bind(t.id).first<{ address: string }>();
+    const cfg = await env.SHARD_1.prepare("SELECT address FROM mailbox_routes WHERE tenant_id = ?").bind(t.id).first<{ address: string }>();
     const s = chunked(64 * 1024 * 1024, 0x41);
     const { m: message, rejected } = routedMessage(s.body, cfg!.address, "x@example.com", 100);
     await handleEmail(message, env);
@@ -171,7 +171,7 @@ describe("item 5: weak passwords are refused where a password is set", () => {
     const { baseConfig } = await import("../helpers.ts");
     const cfg = baseConfig(`weak-${Date.now()}`, [{ id: "a" }]);
     cfg.agents[0]!.password = "12345678";
-    await expect(createTenant(env.DB, cfg)).rejects.toThrow(/agents\[0\]\.password/);
+    await expect(createTenant(env.SHARD_1, cfg)).rejects.toThrow(/agents\[0\]\.password/);
   });
 });
 
@@ -248,7 +248,7 @@ describe("item 10: ingest keys write, read keys read, each for one tenant", () =
 
   it("keys are stored hashed, never as given", async () => {
     const t = await makeTenant([{ id: "a" }]);
-    const rows = await env.DB.batch([env.DB.prepare("SELECT * FROM tenants WHERE id = ?").bind(t.id), env.DB.prepare("SELECT * FROM tenant_keys WHERE tenant_id = ?").bind(t.id)]);
+    const rows = await env.SHARD_1.batch([env.SHARD_1.prepare("SELECT * FROM tenants WHERE id = ?").bind(t.id), env.SHARD_1.prepare("SELECT * FROM tenant_keys WHERE tenant_id = ?").bind(t.id)]);
     expect(rows[1]!.results.map((r) => (r as { kind: string }).kind).sort()).toEqual(["ingest", "read"]);
     const dump = JSON.stringify(rows.map((r) => r.results));
     expect(dump).not.toContain(t.key);

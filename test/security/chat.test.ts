@@ -7,7 +7,7 @@ import { chatStub } from "../../durable-objects/names.ts";
 import { parseConfig, type ConfigError, type TenantConfigInput } from "../../workers/config/schema.ts";
 import { agentTakes, chatTenant, client, session, SHOP, startChat } from "../chat-helpers.ts";
 import { flush, outbox, outboxRaw } from "../email-helpers.ts";
-import { baseConfig, ready, until, type Tenant } from "../helpers.ts";
+import { tenv, baseConfig, ready, until, type Tenant } from "../helpers.ts";
 
 const mailTenant = (extra: Partial<TenantConfigInput> = {}) =>
   chatTenant([{ id: "ana", capacity: { chat: 20 } }], {}, { mailboxes: [{ address: `help@${Date.now()}.example`, workflow: "main" }], ...extra });
@@ -71,7 +71,7 @@ describe("item 6: chat transcripts are no mail relay", () => {
     }
     await flush(t.id);
     expect(await transcripts(t)).toHaveLength(2);
-    const suppressed = await env.DB.prepare("SELECT COUNT(*) AS n FROM interaction_events WHERE tenant_id = ? AND action = 'auto_reply_suppressed'").bind(t.id).first<{ n: number }>();
+    const suppressed = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM interaction_events WHERE tenant_id = ? AND action = 'auto_reply_suppressed'").bind(t.id).first<{ n: number }>();
     expect(suppressed?.n).toBe(3);
   });
 });
@@ -96,7 +96,7 @@ describe("item 9: a chat's clientId is no permanent credential", () => {
     const clientId = crypto.randomUUID();
     const s = await startChat(t, { clientId });
     // The chat started three minutes ago.
-    await env.DB.prepare("UPDATE interactions SET created_at = created_at - 180000 WHERE tenant_id = ? AND id = ?").bind(t.id, s.interactionId).run();
+    await env.SHARD_1.prepare("UPDATE interactions SET created_at = created_at - 180000 WHERE tenant_id = ? AND id = ?").bind(t.id, s.interactionId).run();
     const stolen = await start(t, { clientId }, { "CF-Connecting-IP": "203.0.113.9" });
     expect(stolen.status).toBe(409);
     expect((await stolen.json<{ token?: string }>()).token).toBeUndefined();
@@ -158,7 +158,7 @@ describe("item 10: a customer cannot flood a chat, and staff can always post", (
     await ready(t, "ana");
     const s = await startChat(t);
     await agentTakes(t, "ana", s.interactionId, true);
-    const stub = chatStub(env, t.id, s.interactionId);
+    const stub = chatStub(await tenv(t.id), t.id, s.interactionId);
     let refused: string | null = null;
     for (let i = 0; i < 2100 && !refused; i++) {
       const r = await stub.post("customer", { clientId: `c${i}`, text: `spam ${i}` });

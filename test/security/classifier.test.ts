@@ -40,7 +40,7 @@ describe("classifier isolation and credentials", () => {
     const id = (await a.call<{ id: string }>("/api/v1/interactions", { method: "POST", json: { media: "email", queue: "inbound", subject: "Refund" } })).id;
     expect((await b.api(`/api/v1/interactions/${id}/classification`, { as: "a" })).status).toBe(404);
     expect((await b.api(`/api/v1/interactions/${id}/categories`, { method: "PUT", as: "admin", json: { categories: ["billing"] } })).status).toBe(404);
-    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM classifier_examples WHERE tenant_id IN (?, ?)").bind(a.id, b.id).first<{ n: number }>())!.n).toBe(0);
+    expect((await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM classifier_examples WHERE tenant_id IN (?, ?)").bind(a.id, b.id).first<{ n: number }>())!.n).toBe(0);
   });
 
   it("refuses forged tokens, the read key, another tenant's key and no credentials", async () => {

@@ -23,10 +23,10 @@ interface StoredEmail {
   reply_to: string | null;
 }
 const stored = (t: MailTenant, messageId: string) =>
-  env.DB.prepare("SELECT id, interaction_id, flags, from_addr, reply_to FROM emails WHERE tenant_id = ? AND direction = 'inbound' AND message_id = ?").bind(t.id, messageId).first<StoredEmail>();
+  env.SHARD_1.prepare("SELECT id, interaction_id, flags, from_addr, reply_to FROM emails WHERE tenant_id = ? AND direction = 'inbound' AND message_id = ?").bind(t.id, messageId).first<StoredEmail>();
 
 async function partsOf(t: MailTenant, emailId: string) {
-  const r = await env.DB.prepare("SELECT kind, content FROM message_parts WHERE tenant_id = ? AND email_id = ?").bind(t.id, emailId).all<{ kind: string; content: string | null }>();
+  const r = await env.SHARD_1.prepare("SELECT kind, content FROM message_parts WHERE tenant_id = ? AND email_id = ?").bind(t.id, emailId).all<{ kind: string; content: string | null }>();
   return r.results;
 }
 
@@ -70,7 +70,7 @@ describe("item 2: every parser of a received mail is linear in its input, with n
     const r = await t.receive(raw);
     expect(r.flags).toContain("attachments_truncated");
     const row = await stored(t, id);
-    const n = await env.DB.prepare("SELECT COUNT(*) AS n FROM message_parts WHERE tenant_id = ? AND email_id = ? AND kind = 'attachment'").bind(t.id, row!.id).first<{ n: number }>();
+    const n = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM message_parts WHERE tenant_id = ? AND email_id = ? AND kind = 'attachment'").bind(t.id, row!.id).first<{ n: number }>();
     expect(n!.n).toBe(MAX_ATTACHMENTS_STORED);
     // The agent sees the flag on the interaction too; the rest stay in the raw message in R2.
     const i = await interaction(t, r.interactionId);

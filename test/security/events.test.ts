@@ -97,7 +97,7 @@ describe("exports and erasures", () => {
     const id = await submit(t, { subject: "erase me", contact: { email: "sec-erase@privacy.example" } });
     // Finished (the queue's own write of "queued" lands first, so it cannot undo this).
     await stateIs(t, id, "queued");
-    await env.DB.prepare("UPDATE interactions SET state = 'done' WHERE tenant_id = ? AND id = ?").bind(t.id, id).run();
+    await env.SHARD_1.prepare("UPDATE interactions SET state = 'done' WHERE tenant_id = ? AND id = ?").bind(t.id, id).run();
     const contact = (await t.call<{ contactId: string }>(`/api/v1/interactions/${id}`)).contactId;
     const done = await t.call<{ state: string; receipt: Record<string, unknown> }>(`/api/v1/admin/contacts/${contact}/erase`, { method: "POST", as: "adm" });
     expect(done.state).toBe("done");

@@ -11,7 +11,7 @@ import { agentStub, chatStub, dashboardStub } from "../../durable-objects/names.
 import { issueToken } from "../../workers/auth/tokens.ts";
 import { agentTakes, chatTenant, client, startChat } from "../chat-helpers.ts";
 import { mail, mailTenant } from "../email-helpers.ts";
-import { makeTenant, offerFor, post, ready, until, type Tenant } from "../helpers.ts";
+import { tenv, makeTenant, offerFor, post, ready, until, type Tenant } from "../helpers.ts";
 
 const STRONG = "Tr0mbone-Orchard-Velvet-42";
 
@@ -136,8 +136,8 @@ describe("item 7: access is revoked when the login changes", () => {
       agents.find((a) => a.id === "ben")!.password = STRONG;
     });
     // The objects' periodic check, run now rather than waited for.
-    await runDurableObjectAlarm(agentStub(env, t.id, "ana"));
-    await runDurableObjectAlarm(agentStub(env, t.id, "ben"));
+    await runDurableObjectAlarm(agentStub(await tenv(t.id), t.id, "ana"));
+    await runDurableObjectAlarm(agentStub(await tenv(t.id), t.id, "ben"));
     await closedBy(ana, "ana's socket closed");
     await closedBy(ben, "ben's socket closed");
     expect(ana.closed!.code).toBe(4001);
@@ -154,7 +154,7 @@ describe("item 7: access is revoked when the login changes", () => {
     byFrame.ws.send(JSON.stringify({ type: "status" }));
     await closedBy(byFrame, "the socket closed on its frame");
     expect(byFrame.frames.some((f) => f.type === "status")).toBe(false);
-    await runDurableObjectAlarm(agentStub(env, t.id, "ana"));
+    await runDurableObjectAlarm(agentStub(await tenv(t.id), t.id, "ana"));
     await closedBy(byAlarm, "the socket closed at expiry");
     expect(byAlarm.closed!.code).toBe(4001);
     expect(byAlarm.frames.at(-1)).toMatchObject({ type: "error", error: { code: "token_expired" } });
@@ -167,7 +167,7 @@ describe("item 7: access is revoked when the login changes", () => {
     await adminSave(t, (agents) => {
       agents.find((a) => a.id === "sup")!.password = STRONG;
     });
-    await runDurableObjectAlarm(dashboardStub(env, t.id));
+    await runDurableObjectAlarm(dashboardStub(await tenv(t.id), t.id));
     await closedBy(s, "the dashboard socket closed on revocation");
     expect(s.closed!.code).toBe(4001);
 
@@ -176,7 +176,7 @@ describe("item 7: access is revoked when the login changes", () => {
     const s2 = await openWs("/api/v1/supervisor/ws", token);
     await until(async () => s2.frames.find((f) => f.type === "snapshot"), "the snapshot");
     lapse(601_000);
-    await runDurableObjectAlarm(dashboardStub(env, t2.id));
+    await runDurableObjectAlarm(dashboardStub(await tenv(t2.id), t2.id));
     await closedBy(s2, "the dashboard socket closed at expiry");
     expect(s2.closed!.code).toBe(4001);
   });
@@ -191,7 +191,7 @@ describe("item 7: access is revoked when the login changes", () => {
     await adminSave(t, (agents) => {
       agents.find((a) => a.id === "ana")!.password = STRONG;
     });
-    await runDurableObjectAlarm(chatStub(env, t.id, c.interactionId));
+    await runDurableObjectAlarm(chatStub(await tenv(t.id), t.id, c.interactionId));
     await until(async () => staff.closed, "the staff socket closed on revocation");
   });
 
@@ -204,7 +204,7 @@ describe("item 7: access is revoked when the login changes", () => {
     const staff = await client(c.interactionId, token);
     await until(async () => staff.frames.find((f) => f.type === "hello"), "the hello");
     lapse(601_000);
-    await runDurableObjectAlarm(chatStub(env, t.id, c.interactionId));
+    await runDurableObjectAlarm(chatStub(await tenv(t.id), t.id, c.interactionId));
     await settle(() => staff.closed, "the staff socket closed at expiry");
   });
 

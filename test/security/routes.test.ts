@@ -38,7 +38,7 @@ describe("CORS declared on routes", () => {
     expect(res.status).toBe(403);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("origin_not_allowed");
     expect(res.headers.get("Access-Control-Allow-Origin")).toBeNull();
-    const stored = await env.DB.prepare("SELECT COUNT(*) AS n FROM interactions WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+    const stored = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM interactions WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
     expect(stored!.n).toBe(0);
   });
 

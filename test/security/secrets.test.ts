@@ -15,7 +15,7 @@ import { planUpgrade, upgradeStatements } from "../../workers/secrets/upgrade.ts
 import { genericSignature } from "../../workers/sms/generic-signature.ts";
 import { twilioSignature } from "../../workers/sms/twilio-signature.ts";
 import { deliver, mail, mailTenant, mid } from "../email-helpers.ts";
-import { makeTenant, offerFor, post, ready, stateIs, until, type Tenant } from "../helpers.ts";
+import { tenv, makeTenant, offerFor, post, ready, stateIs, until, type Tenant } from "../helpers.ts";
 
 /** Twilio signs the URL it was given: our PUBLIC_URL (wrangler.toml) and the path. */
 const HOOK = "http://localhost:8787/api/v1/sms/twilio";
@@ -45,12 +45,12 @@ const putSecret = (t: Tenant, name: string, value: string, as = "adm") => t.api(
 
 /** Writes a config straight into D1, as an old or hand-edited row would be: no validation on the way. */
 async function bypassValidation(t: Tenant, change: (c: Json) => void): Promise<void> {
-  const row = await env.DB.prepare("SELECT config FROM tenants WHERE id = ?").bind(t.id).first<{ config: string }>();
+  const row = await env.SHARD_1.prepare("SELECT config FROM tenants WHERE id = ?").bind(t.id).first<{ config: string }>();
   const c = JSON.parse(row!.config) as Json;
   change(c);
-  await env.DB.batch([
-    env.DB.prepare("UPDATE tenants SET config = ?, config_version = config_version + 1 WHERE id = ?").bind(JSON.stringify(c), t.id),
-    ...((c.numbers ?? []) as { number: string }[]).map((n) => env.DB.prepare("INSERT OR IGNORE INTO number_routes (number, tenant_id) VALUES (?, ?)").bind(n.number, t.id)),
+  await env.SHARD_1.batch([
+    env.SHARD_1.prepare("UPDATE tenants SET config = ?, config_version = config_version + 1 WHERE id = ?").bind(JSON.stringify(c), t.id),
+    ...((c.numbers ?? []) as { number: string }[]).map((n) => env.SHARD_1.prepare("INSERT OR IGNORE INTO number_routes (number, tenant_id) VALUES (?, ?)").bind(n.number, t.id)),
   ]);
   forgetConfig(t.id);
 }
@@ -156,7 +156,7 @@ describe("1. a tenant's config reaches only that tenant's own secrets", () => {
         const d = await t.call<{ id: string; emailId: string }>(`/api/v1/interactions/${r.interactionId}/replies`, { method: "POST", as: "a1", json: { text: "hi", send: true }, expect: 201 });
         await deliver(t.id, [d.emailId]);
         expect(calls).toEqual([]);
-        const row = await env.DB.prepare("SELECT status, last_error FROM emails WHERE tenant_id = ? AND id = ?").bind(t.id, d.emailId).first<{ status: string; last_error: string }>();
+        const row = await env.SHARD_1.prepare("SELECT status, last_error FROM emails WHERE tenant_id = ? AND id = ?").bind(t.id, d.emailId).first<{ status: string; last_error: string }>();
         expect(row!.status).toBe("failed");
         expect(row!.last_error).toContain("email.transport.url");
         expect(row!.last_error).toMatch(/https/);
@@ -176,7 +176,7 @@ describe("1. a tenant's config reaches only that tenant's own secrets", () => {
       expect(calls.map((c) => c.url)).toEqual(["https://mail.provider.example.com/send"]);
       expect(calls[0]!.auth).toBe("Bearer tenant-mail-token");
       expect(calls[0]!.redirect).toBe("manual");
-      const row = await env.DB.prepare("SELECT status, last_error FROM emails WHERE tenant_id = ? AND id = ?").bind(t.id, d.emailId).first<{ status: string; last_error: string }>();
+      const row = await env.SHARD_1.prepare("SELECT status, last_error FROM emails WHERE tenant_id = ? AND id = ?").bind(t.id, d.emailId).first<{ status: string; last_error: string }>();
       expect(row!.status).toBe("failed");
       expect(row!.last_error).toMatch(/redirect/);
     });
@@ -198,7 +198,7 @@ describe("1. a tenant's config reaches only that tenant's own secrets", () => {
       await bypassValidation(t, (c) => (c.numbers = [twilioNumber(tw, "AUTH_SECRET"), { number: gen, provider: "generic", mode: "paging", workflow: "main", secret: "AUTH_SECRET" }]));
       expect((await twilioHook(tw, env.AUTH_SECRET)).status).toBe(403);
       expect((await genericHook(gen, env.AUTH_SECRET)).status).toBe(403);
-      const made = await env.DB.prepare("SELECT COUNT(*) AS n FROM sms_messages WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+      const made = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM sms_messages WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
       expect(made!.n).toBe(0);
     });
   });
@@ -275,7 +275,7 @@ describe("1. a tenant's config reaches only that tenant's own secrets", () => {
       }
       // Nor the ingest key.
       expect((await t.api("/api/v1/admin/secrets")).status).toBe(401);
-      const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+      const rows = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
       expect(rows!.n).toBe(1);
     });
 
@@ -294,7 +294,7 @@ describe("1. a tenant's config reaches only that tenant's own secrets", () => {
       expect((await twilioHook(na, "token-of-tenant-a-2222222222222222")).status).toBe(200);
       expect((await twilioHook(na, "token-of-tenant-b-3333333333333333")).status).toBe(403);
       // B's token cannot even reach A's number if B's row were copied under A's id: the row is bound to its tenant.
-      await env.DB.prepare("UPDATE tenant_secrets SET ciphertext = (SELECT ciphertext FROM tenant_secrets WHERE tenant_id = ? AND name = 'twilio'), iv = (SELECT iv FROM tenant_secrets WHERE tenant_id = ? AND name = 'twilio') WHERE tenant_id = ? AND name = 'twilio'")
+      await env.SHARD_1.prepare("UPDATE tenant_secrets SET ciphertext = (SELECT ciphertext FROM tenant_secrets WHERE tenant_id = ? AND name = 'twilio'), iv = (SELECT iv FROM tenant_secrets WHERE tenant_id = ? AND name = 'twilio') WHERE tenant_id = ? AND name = 'twilio'")
         .bind(b.id, b.id, a.id)
         .run();
       expect((await twilioHook(na, "token-of-tenant-b-3333333333333333")).status).toBe(403);
@@ -304,7 +304,7 @@ describe("1. a tenant's config reaches only that tenant's own secrets", () => {
       const t = await adminTenant();
       const value = "plain-text-token-4444444444444444";
       await putSecret(t, "twilio", value);
-      const rows = await env.DB.prepare("SELECT * FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).all();
+      const rows = await env.SHARD_1.prepare("SELECT * FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).all();
       expect(rows.results).toHaveLength(1);
       const dump = JSON.stringify(rows.results);
       expect(dump).not.toContain(value);
@@ -330,7 +330,7 @@ describe("1. a tenant's config reaches only that tenant's own secrets", () => {
 
     it("keeps at most MAX_SECRETS_PER_TENANT secrets per tenant (409 too_many_secrets); replacing one still works", async () => {
       const t = await adminTenant();
-      await env.DB.batch(Array.from({ length: MAX_SECRETS_PER_TENANT }, (_, i) => env.DB.prepare("INSERT INTO tenant_secrets (tenant_id, name, ciphertext, iv, updated_at) VALUES (?, ?, 'x', 'x', 0)").bind(t.id, `s${i}`)));
+      await env.SHARD_1.batch(Array.from({ length: MAX_SECRETS_PER_TENANT }, (_, i) => env.SHARD_1.prepare("INSERT INTO tenant_secrets (tenant_id, name, ciphertext, iv, updated_at) VALUES (?, ?, 'x', 'x', 0)").bind(t.id, `s${i}`)));
       const over = await putSecret(t, "one-more", "v");
       expect(over.status).toBe(409);
       expect(await over.json()).toMatchObject({ error: { code: "too_many_secrets" } });
@@ -352,33 +352,33 @@ describe("review follow-up 5: the platform key", () => {
     );
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ error: { code: "secrets_unavailable" } });
-    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n).toBe(0);
+    expect((await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n).toBe(0);
   });
 
   it("rotates: a secret sealed under SECRETS_KEY_PREVIOUS still opens, and is re-sealed under the new key", async () => {
     const t = await adminTenant();
     const [oldKey, newKey] = [hexKey(), hexKey()];
-    await setTenantSecret({ ...env, SECRETS_KEY: oldKey } as Env, t.id, "twilio", "rotated-value");
-    const before = await env.DB.prepare("SELECT ciphertext FROM tenant_secrets WHERE tenant_id = ? AND name = 'twilio'").bind(t.id).first<{ ciphertext: string }>();
+    await setTenantSecret({ ...(await tenv(t.id)), SECRETS_KEY: oldKey }, t.id, "twilio", "rotated-value");
+    const before = await env.SHARD_1.prepare("SELECT ciphertext FROM tenant_secrets WHERE tenant_id = ? AND name = 'twilio'").bind(t.id).first<{ ciphertext: string }>();
     // Without the previous key, the new one alone does not open it.
-    expect(await tenantSecret({ ...env, SECRETS_KEY: newKey } as Env, t.id, "twilio")).toBeUndefined();
-    const rotating = { ...env, SECRETS_KEY: newKey, SECRETS_KEY_PREVIOUS: oldKey } as Env;
+    expect(await tenantSecret({ ...(await tenv(t.id)), SECRETS_KEY: newKey }, t.id, "twilio")).toBeUndefined();
+    const rotating = { ...(await tenv(t.id)), SECRETS_KEY: newKey, SECRETS_KEY_PREVIOUS: oldKey };
     expect(await tenantSecret(rotating, t.id, "twilio")).toBe("rotated-value");
-    const after = await env.DB.prepare("SELECT ciphertext FROM tenant_secrets WHERE tenant_id = ? AND name = 'twilio'").bind(t.id).first<{ ciphertext: string }>();
+    const after = await env.SHARD_1.prepare("SELECT ciphertext FROM tenant_secrets WHERE tenant_id = ? AND name = 'twilio'").bind(t.id).first<{ ciphertext: string }>();
     expect(after!.ciphertext).not.toBe(before!.ciphertext);
     // Re-sealed: the new key alone opens it now.
-    expect(await tenantSecret({ ...env, SECRETS_KEY: newKey } as Env, t.id, "twilio")).toBe("rotated-value");
+    expect(await tenantSecret({ ...(await tenv(t.id)), SECRETS_KEY: newKey }, t.id, "twilio")).toBe("rotated-value");
   });
 });
 
 describe("review follow-up 7: the secrets cap and the in-use check are atomic", () => {
   it("lets only one of several concurrent PUTs of new names take the last place under MAX_SECRETS_PER_TENANT", async () => {
     const t = await adminTenant();
-    await env.DB.batch(Array.from({ length: MAX_SECRETS_PER_TENANT - 1 }, (_, i) => env.DB.prepare("INSERT INTO tenant_secrets (tenant_id, name, ciphertext, iv, updated_at) VALUES (?, ?, 'x', 'x', 0)").bind(t.id, `s${i}`)));
+    await env.SHARD_1.batch(Array.from({ length: MAX_SECRETS_PER_TENANT - 1 }, (_, i) => env.SHARD_1.prepare("INSERT INTO tenant_secrets (tenant_id, name, ciphertext, iv, updated_at) VALUES (?, ?, 'x', 'x', 0)").bind(t.id, `s${i}`)));
     const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => putSecret(t, `race${i}`, "v")));
     const statuses = answers.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 409, 409, 409, 409, 409]);
-    const n = await env.DB.prepare("SELECT COUNT(*) AS n FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+    const n = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
     expect(n!.n).toBe(MAX_SECRETS_PER_TENANT);
   });
 
@@ -396,7 +396,7 @@ describe("review follow-up 7: the secrets cap and the in-use check are atomic", 
       expect(await del.json(), name).toMatchObject({ error: { code: "secret_in_use" } });
     }
     expect((await t.api("/api/v1/admin/secrets/nope", { method: "DELETE", as: "adm" })).status).toBe(404);
-    const n = await env.DB.prepare("SELECT COUNT(*) AS n FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+    const n = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
     expect(n!.n).toBe(2);
   });
 });
@@ -461,7 +461,7 @@ describe("review follow-up 2: every Twilio credential used is the owning tenant'
     const inSid = `SM${crypto.randomUUID().replace(/-/g, "")}`;
     const inbound: [string, string][] = [["MessageSid", inSid], ["AccountSid", "AC-test"], ["From", "+14155550123"], ["To", b.number], ["Body", "hello"], ["NumMedia", "0"]];
     expect((await signedForm("/api/v1/sms/twilio", TOKEN_B, inbound)).status).toBe(200);
-    const row = await env.DB.prepare("SELECT interaction_id FROM sms_messages WHERE tenant_id = ?").bind(b.id).first<{ interaction_id: string }>();
+    const row = await env.SHARD_1.prepare("SELECT interaction_id FROM sms_messages WHERE tenant_id = ?").bind(b.id).first<{ interaction_id: string }>();
     await offerFor(b, "ana", row!.interaction_id);
     await post(b, `/api/v1/interactions/${row!.interaction_id}/accept`, "ana");
     const sent = await b.call<{ smsId: string }>(`/api/v1/interactions/${row!.interaction_id}/sms`, { method: "POST", as: "ana", json: { text: "On its way" }, expect: 202 });
@@ -469,7 +469,7 @@ describe("review follow-up 2: every Twilio credential used is the owning tenant'
     const ctx = createExecutionContext();
     await worker.queue!(batch, env, ctx);
     await getQueueResult(batch, ctx);
-    const status = () => env.DB.prepare("SELECT status FROM sms_messages WHERE tenant_id = ? AND id = ?").bind(b.id, sent.smsId).first<{ status: string }>();
+    const status = () => env.SHARD_1.prepare("SELECT status FROM sms_messages WHERE tenant_id = ? AND id = ?").bind(b.id, sent.smsId).first<{ status: string }>();
     await until(async () => (await status())?.status === "queued", "the SMS handed to Twilio");
     const sends = calls.filter((c) => c.url.endsWith("/Messages.json"));
     expect(sends.length).toBeGreaterThan(0);
@@ -504,11 +504,11 @@ describe("review follow-up 1: the upgrade of configs that name legacy Worker var
   }
 
   async function upgrade(t: Tenant, values: Record<string, string>) {
-    const row = await env.DB.prepare("SELECT config, config_version FROM tenants WHERE id = ?").bind(t.id).first<{ config: string; config_version: number }>();
-    const have = await env.DB.prepare("SELECT name FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).all<{ name: string }>();
+    const row = await env.SHARD_1.prepare("SELECT config, config_version FROM tenants WHERE id = ?").bind(t.id).first<{ config: string; config_version: number }>();
+    const have = await env.SHARD_1.prepare("SELECT name FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).all<{ name: string }>();
     const plan = planUpgrade({ tenantId: t.id, config: JSON.parse(row!.config), version: row!.config_version, secrets: have.results.map((r) => r.name) }, values);
     const st = await upgradeStatements(plan, env.SECRETS_KEY!);
-    if (st.length) await env.DB.batch(st.map((s) => env.DB.prepare(s.sql).bind(...s.params)));
+    if (st.length) await env.SHARD_1.batch(st.map((s) => env.SHARD_1.prepare(s.sql).bind(...s.params)));
     forgetConfig(t.id);
     return plan;
   }
@@ -533,7 +533,7 @@ describe("review follow-up 1: the upgrade of configs that name legacy Worker var
     const plan = await upgrade(t, { TWILIO_AUTH_TOKEN: PLATFORM_TWILIO, MAIL_API_TOKEN: PLATFORM_MAIL });
     expect(plan.seal.map((x) => [x.legacy, x.name]).sort()).toEqual([["MAIL_API_TOKEN", "mail"], ["TWILIO_AUTH_TOKEN", "twilio"]]);
     expect((await twilioHook(t.number, PLATFORM_TWILIO)).status).toBe(200);
-    expect(await tenantSecret(env, t.id, "mail")).toBe(PLATFORM_MAIL);
+    expect(await tenantSecret(await tenv(t.id), t.id, "mail")).toBe(PLATFORM_MAIL);
     // The config is valid again: the admin can save it unchanged.
     expect((await putConfig(t, () => {})).status).toBe(200);
     // A second run changes nothing.
@@ -548,7 +548,7 @@ describe("review follow-up 1: the upgrade of configs that name legacy Worker var
     const plan = await upgrade(t, { AUTH_SECRET: "test-secret-not-for-production" });
     expect(plan.seal).toEqual([]);
     expect(plan.problems.join(" ")).toContain("AUTH_SECRET");
-    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n).toBe(0);
+    expect((await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM tenant_secrets WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n).toBe(0);
   });
 
   it("keeps a tenant secret the tenant already set under the new name: the legacy value goes under the legacy name", async () => {
@@ -556,7 +556,7 @@ describe("review follow-up 1: the upgrade of configs that name legacy Worker var
     await putSecret(t, "twilio", "tenant-chose-this-for-a-new-number");
     const plan = await upgrade(t, { TWILIO_AUTH_TOKEN: PLATFORM_TWILIO, MAIL_API_TOKEN: PLATFORM_MAIL });
     expect(plan.seal.find((x) => x.legacy === "TWILIO_AUTH_TOKEN")?.name).toBe("TWILIO_AUTH_TOKEN");
-    expect(await tenantSecret(env, t.id, "twilio")).toBe("tenant-chose-this-for-a-new-number");
+    expect(await tenantSecret(await tenv(t.id), t.id, "twilio")).toBe("tenant-chose-this-for-a-new-number");
     expect((await twilioHook(t.number, PLATFORM_TWILIO)).status).toBe(200);
   });
 });

@@ -55,7 +55,7 @@ async function twilio(fields: Record<string, string>, signature?: string | null)
 }
 const sid = () => `SM${crypto.randomUUID().replace(/-/g, "")}`;
 
-const smsRows = (t: Tenant) => env.DB.prepare("SELECT interaction_id, customer, keyword FROM sms_messages WHERE tenant_id = ? AND direction = 'inbound'").bind(t.id).all<{ interaction_id: string | null; customer: string; keyword: string | null }>();
+const smsRows = (t: Tenant) => env.SHARD_1.prepare("SELECT interaction_id, customer, keyword FROM sms_messages WHERE tenant_id = ? AND direction = 'inbound'").bind(t.id).all<{ interaction_id: string | null; customer: string; keyword: string | null }>();
 
 describe("item 2: MM7 is authenticated before it is parsed, and parsed within limits", () => {
   it("refuses an MM7 request without credentials with 401 before reading its body (a 4 MiB unparseable body is not parsed)", async () => {
@@ -132,7 +132,7 @@ describe("item 11a: MM7 senders written as bare digits are the same customer as 
     expect(row.customer).toBe("+14155550177");
     const i = await t.call<{ contactId: string | null }>(`/api/v1/interactions/${row.interaction_id}`);
     expect(i.contactId).toBeTruthy();
-    const phone = await env.DB.prepare("SELECT value FROM contact_identifiers WHERE tenant_id = ? AND contact_id = ? AND kind = 'phone'").bind(t.id, i.contactId).first<{ value: string }>();
+    const phone = await env.SHARD_1.prepare("SELECT value FROM contact_identifiers WHERE tenant_id = ? AND contact_id = ? AND kind = 'phone'").bind(t.id, i.contactId).first<{ value: string }>();
     expect(phone?.value).toBe("+14155550177");
     await offerFor(t, "ana", row.interaction_id!);
     await post(t, `/api/v1/interactions/${row.interaction_id}/accept`, "ana");
@@ -149,16 +149,16 @@ describe("item 11a: MM7 senders written as bare digits are the same customer as 
 
   it("a STOP stored before the fix under bare digits still refuses the E.164 number (migration 0012)", async () => {
     const t = await numberTenant("generic", "312784");
-    await env.DB.prepare("INSERT INTO sms_opt_outs (tenant_id, center, customer, opted_out_at) VALUES (?, ?, ?, ?), (?, ?, ?, ?)")
+    await env.SHARD_1.prepare("INSERT INTO sms_opt_outs (tenant_id, center, customer, opted_out_at) VALUES (?, ?, ?, ?), (?, ?, ?, ?)")
       .bind(t.id, t.number, "14155550188", 1, t.id, t.number, "4155550199", 1)
       .run();
     const migrations = (env as unknown as { TEST_MIGRATIONS: { name: string; queries: string[] }[] }).TEST_MIGRATIONS;
     const m = migrations.find((x) => x.name.startsWith("0012_"));
     expect(m).toBeDefined();
-    for (const q of m!.queries) await env.DB.prepare(q).run();
+    for (const q of m!.queries) await env.SHARD_1.prepare(q).run();
     expect((await t.api("/api/v1/sms", { method: "POST", json: { to: "+14155550188", text: "hi" } })).status).toBe(409);
     // Ten digits may be a national number: not guessed at.
-    const rows = await env.DB.prepare("SELECT customer FROM sms_opt_outs WHERE tenant_id = ? ORDER BY customer").bind(t.id).all<{ customer: string }>();
+    const rows = await env.SHARD_1.prepare("SELECT customer FROM sms_opt_outs WHERE tenant_id = ? ORDER BY customer").bind(t.id).all<{ customer: string }>();
     expect(rows.results.map((r) => r.customer)).toEqual(["+14155550188", "14155550188", "4155550199"]);
   });
 

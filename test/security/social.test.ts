@@ -7,11 +7,11 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { chatStub } from "../../durable-objects/names.ts";
 import { hubSignature } from "../../workers/social/signature.ts";
-import { makeTenant, offerFor, post, ready } from "../helpers.ts";
+import { tenv, makeTenant, offerFor, post, ready } from "../helpers.ts";
 import { signedPost, socialRows, socialTenant, telegramPost, waBody, waText } from "../social-helpers.ts";
 
 const wa = (body: string | Uint8Array, headers: Record<string, string>) => exports.default.fetch(new Request("http://parley.test/api/v1/social/whatsapp", { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body }));
-const nothingStored = async (id: string) => (await env.DB.prepare("SELECT COUNT(*) AS n FROM social_messages WHERE tenant_id = ?").bind(id).first<{ n: number }>())!.n;
+const nothingStored = async (id: string) => (await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM social_messages WHERE tenant_id = ?").bind(id).first<{ n: number }>())!.n;
 
 describe("social webhooks under attack", () => {
   it("answers an unknown number exactly as a known number with a bad signature: 403, the same body", async () => {
@@ -126,7 +126,7 @@ describe("social settings and the agent's side under attack", () => {
     await offerFor(t, "ana", id);
     await post(t, `/api/v1/interactions/${id}/accept`, "ana");
     expect((await t.api(`/api/v1/chats/${id}/template`, { method: "POST", as: "ana", json: { name: "no_such", clientId: "tpl-evil02" } })).status).toBe(404);
-    expect(unwrapOk(await chatStub(env, t.id, id).state()).social?.channel).toBe("whatsapp");
+    expect(unwrapOk(await chatStub(await tenv(t.id), t.id, id).state()).social?.channel).toBe("whatsapp");
   });
 });
 

@@ -9,7 +9,7 @@ const json = (path: string, body: unknown, headers: Record<string, string> = {})
 describe("API", () => {
   it("logs in with a PBKDF2-hashed password and returns an expiring token", async () => {
     const t = await makeTenant([{ id: "a", role: "supervisor" }]);
-    const stored = await env.DB.prepare("SELECT password_hash FROM credentials WHERE tenant_id = ? AND login = 'a'").bind(t.id).first<{ password_hash: string }>();
+    const stored = await env.SHARD_1.prepare("SELECT password_hash FROM credentials WHERE tenant_id = ? AND login = 'a'").bind(t.id).first<{ password_hash: string }>();
     expect(stored!.password_hash).toMatch(/^pbkdf2-sha256\$100000\$/);
     const res = await json("/api/v1/auth/login", { tenant: t.id, login: "A", password: PASSWORD });
     expect(res.status).toBe(200);
@@ -138,8 +138,8 @@ describe("API", () => {
     const t = await makeTenant([{ id: "a" }]);
     const id = await submit(t, {});
     await stateIs(t, id, "queued");
-    await expect(env.DB.prepare("UPDATE interaction_events SET action = 'x' WHERE tenant_id = ?").bind(t.id).run()).rejects.toThrow(/append-only/);
-    await expect(env.DB.prepare("DELETE FROM interaction_events WHERE tenant_id = ?").bind(t.id).run()).rejects.toThrow(/append-only/);
+    await expect(env.SHARD_1.prepare("UPDATE interaction_events SET action = 'x' WHERE tenant_id = ?").bind(t.id).run()).rejects.toThrow(/append-only/);
+    await expect(env.SHARD_1.prepare("DELETE FROM interaction_events WHERE tenant_id = ?").bind(t.id).run()).rejects.toThrow(/append-only/);
   });
 
   it("lets a supervisor see every agent and log one out", async () => {
@@ -174,7 +174,7 @@ describe("API", () => {
     for (let i = 0; i < 150; i++) next.agents.push({ id: `bulk-${i}`, login: `bulk-${i}`, fullName: `Bulk ${i}`, role: "agent", password: "Bulk-Lantern-Orbit-7", skills: {}, capacity: { email: 1 } });
     const r = await t.call<{ version: number }>("/api/v1/admin/config", { method: "PUT", as: "adm", json: next });
     expect(r.version).toBe(2);
-    const n = await env.DB.prepare("SELECT COUNT(*) AS n FROM credentials WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+    const n = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM credentials WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
     expect(n!.n).toBe(151);
   });
 });

@@ -4,7 +4,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { queueStub } from "../../durable-objects/names.ts";
-import { makeTenant, me, offerFor, post, ready, stateIs, type AgentSpec, type Tenant } from "../helpers.ts";
+import { tenv, makeTenant, me, offerFor, post, ready, stateIs, type AgentSpec, type Tenant } from "../helpers.ts";
 
 const SHOP = "https://shop.example.com";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -31,15 +31,15 @@ const request = async (t: Tenant, extra: Record<string, unknown> = {}, headers: 
 const view = (t: Tenant, id: string, token: string) => call("GET", `/api/v1/callbacks/${id}?tenant=${t.id}&token=${encodeURIComponent(token)}`);
 const cancel = (t: Tenant, id: string, token: string) => call("POST", `/api/v1/callbacks/${id}/cancel`, { tenant: t.id, token });
 const outcome = (t: Tenant, agent: string, id: string, body: unknown) => t.api(`/api/v1/interactions/${id}/callback-outcome`, { method: "POST", as: agent, json: body });
-const queued = async (t: Tenant) => (await queueStub(env, t.id, "callbacks").list()).map((i) => ({ id: i.id, state: i.state }));
-const count = async (t: Tenant) => (await env.DB.prepare("SELECT COUNT(*) AS n FROM interactions WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n;
-const row = (t: Tenant, id: string) => env.DB.prepare("SELECT * FROM callbacks WHERE tenant_id = ? AND interaction_id = ?").bind(t.id, id).first<Record<string, unknown>>();
+const queued = async (t: Tenant) => (await queueStub(await tenv(t.id), t.id, "callbacks").list()).map((i) => ({ id: i.id, state: i.state }));
+const count = async (t: Tenant) => (await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM interactions WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n;
+const row = (t: Tenant, id: string) => env.SHARD_1.prepare("SELECT * FROM callbacks WHERE tenant_id = ? AND interaction_id = ?").bind(t.id, id).first<Record<string, unknown>>();
 const errorOf = async (res: Response) => [res.status, ((await res.json()) as { error: { code: string } }).error.code];
 
 /** Waits past `due`, then runs the queue's alarm (it may have fired already on its own). */
 async function whenDue(t: Tenant, due: string) {
   await sleep(Math.max(0, Date.parse(due) - Date.now() + 50));
-  await runDurableObjectAlarm(queueStub(env, t.id, "callbacks"));
+  await runDurableObjectAlarm(queueStub(await tenv(t.id), t.id, "callbacks"));
 }
 
 describe("web callbacks", () => {

@@ -8,7 +8,7 @@ import { chatStub } from "../../durable-objects/names.ts";
 import { unwrap } from "../../durable-objects/result.ts";
 import { signPath } from "../../workers/chat/signed-url.ts";
 import { agentTakes, chatTenant, Client, client, connect, session, SHOP, startChat } from "../chat-helpers.ts";
-import { offerFor, post, ready, until } from "../helpers.ts";
+import { tenv, offerFor, post, ready, until } from "../helpers.ts";
 
 const EVIL = "https://evil.example";
 
@@ -72,13 +72,13 @@ describe("chat: exactly once across drops", () => {
     const { t, s, kim, ana } = await live();
     kim.send({ type: "msg", clientId: "k1", text: "before the sleep" });
     await ana.next((f) => f.message?.text === "before the sleep", "k1 at ana");
-    await evictDurableObject(chatStub(env, t.id, s.interactionId));
+    await evictDurableObject(chatStub(await tenv(t.id), t.id, s.interactionId));
     // The sockets survive the object's eviction; the next frame wakes it with their participants.
     ana.send({ type: "msg", clientId: "a1", text: "after the sleep" });
     await kim.next((f) => f.message?.text === "after the sleep", "a1 at kim");
     kim.send({ type: "msg", clientId: "k2", text: "still here" });
     await ana.next((f) => f.message?.text === "still here", "k2 at ana");
-    const all = unwrap(await chatStub(env, t.id, s.interactionId).since("customer", 0));
+    const all = unwrap(await chatStub(await tenv(t.id), t.id, s.interactionId).since("customer", 0));
     expect(all.messages.filter((m) => m.kind === "text").map((m) => m.text)).toEqual(["before the sleep", "after the sleep", "still here"]);
     kim.close();
     ana.close();

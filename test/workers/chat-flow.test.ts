@@ -1,12 +1,11 @@
 // The seed's chat flow through the Worker, step by step: the widget's request, the session, the
 // contact history, the queue, the greeting and position, the offer, the agent joining, the
 // conversation over WebSockets, the end, the transcript in the history and by mail.
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { chatStub } from "../../durable-objects/names.ts";
 import { unwrap } from "../../durable-objects/result.ts";
 import { agentTakes, chatTenant, client, session, SHOP, startChat } from "../chat-helpers.ts";
-import { interaction, me, offerFor, post, ready, stateIs, until } from "../helpers.ts";
+import { tenv, interaction, me, offerFor, post, ready, stateIs, until } from "../helpers.ts";
 import { flush, outbox } from "../email-helpers.ts";
 
 describe("chat flow", () => {
@@ -116,7 +115,7 @@ describe("chat flow", () => {
     const second = await startChat(t, { name: "Lou" });
     const third = await startChat(t, { name: "Max" });
     const max = await client(third.chatId, third.token);
-    const stub = chatStub(env, t.id, third.interactionId);
+    const stub = chatStub(await tenv(t.id), t.id, third.interactionId);
     const { runDurableObjectAlarm } = await import("cloudflare:test");
     await until(async () => runDurableObjectAlarm(stub), "the position alarm");
     const q = await max.next((f) => f.type === "queue", "a queue frame");

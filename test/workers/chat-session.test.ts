@@ -2,20 +2,19 @@
 // who sees and says what in each mode, nothing lost when the object is evicted, and the idle alert
 // and close on its alarm.
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ChatMeta } from "../../durable-objects/chat-store.ts";
 import { chatStub } from "../../durable-objects/names.ts";
 import { unwrap } from "../../durable-objects/result.ts";
 import { canSee, postVisibility } from "../../workers/chat/visibility.ts";
 import { chatTenant } from "../chat-helpers.ts";
-import { uniq } from "../helpers.ts";
+import { tenv, uniq } from "../helpers.ts";
 
 /** An open chat in a real tenant (the object reads the tenant's chat settings). */
 async function opened(chat: Parameters<typeof chatTenant>[1] = {}) {
   const t = await chatTenant(undefined, chat);
   const id = uniq("i");
-  const s = chatStub(env, t.id, id);
+  const s = chatStub(await tenv(t.id), t.id, id);
   unwrap(await s.open({ tenant: t.id, interactionId: id, queue: "inbound", contactId: null, customer: { name: "Kim", email: null } }));
   return { t, id, s };
 }
@@ -60,7 +59,7 @@ describe("ChatSession transcript", () => {
   it("greets once when two opens race on a new object", async () => {
     const t = await chatTenant();
     const id = uniq("i");
-    const s = chatStub(env, t.id, id);
+    const s = chatStub(await tenv(t.id), t.id, id);
     const o = { tenant: t.id, interactionId: id, queue: "inbound", contactId: null, customer: { name: "Kim", email: null } };
     await Promise.all([s.open(o), s.open(o), s.open(o)]);
     const all = unwrap(await s.since("customer", 0));

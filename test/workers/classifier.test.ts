@@ -45,7 +45,7 @@ describe("importing examples", () => {
     await expectError(await post(jsonl([{ text: "  ", category: "billing" }])), 400, "empty_text");
     await expectError(await post("text,category\n\"open,billing", "text/csv"), 400, "invalid_csv");
     await expectError(await post(new Uint8Array(10 * 1024 * 1024 + 10).fill(0x20)), 413, "payload_too_large");
-    const n = await env.DB.prepare("SELECT COUNT(*) AS n FROM classifier_examples WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+    const n = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM classifier_examples WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
     expect(n!.n).toBe(0);
   });
 
@@ -114,10 +114,10 @@ describe("training", () => {
   it("fails a version the object left training when it stopped before its job was saved, and trains the next", async () => {
     const t = await classifierTenant();
     await importExamples(t);
-    await env.DB.prepare("INSERT INTO classifier_models (tenant_id, version, state, created_at) VALUES (?, 1, 'training', ?)").bind(t.id, Date.now()).run();
+    await env.SHARD_1.prepare("INSERT INTO classifier_models (tenant_id, version, state, created_at) VALUES (?, 1, 'training', ?)").bind(t.id, Date.now()).run();
     const started = await t.call<{ version: number }>("/api/v1/admin/classifier/train", { method: "POST", as: "admin", expect: 202 });
     expect(started.version).toBe(2);
-    expect(await env.DB.prepare("SELECT state, error FROM classifier_models WHERE tenant_id = ? AND version = 1").bind(t.id).first()).toEqual({ state: "failed", error: "interrupted before training started; train again" });
+    expect(await env.SHARD_1.prepare("SELECT state, error FROM classifier_models WHERE tenant_id = ? AND version = 1").bind(t.id).first()).toEqual({ state: "failed", error: "interrupted before training started; train again" });
     expect((await finishTraining(t.id, 2)).state).toBe("ready");
   });
 
@@ -167,8 +167,8 @@ async function classifyingMailTenant(autoRespond: boolean) {
   return t;
 }
 
-const interactionRow = (t: Tenant, id: string) => env.DB.prepare("SELECT queue, priority, categories, attributes FROM interactions WHERE tenant_id = ? AND id = ?").bind(t.id, id).first<{ queue: string; priority: number; categories: string; attributes: string }>();
-const classification = (t: Tenant, id: string) => env.DB.prepare("SELECT model_version, categories, explanation FROM interaction_classifications WHERE tenant_id = ? AND interaction_id = ?").bind(t.id, id).first<{ model_version: number; categories: string; explanation: string }>();
+const interactionRow = (t: Tenant, id: string) => env.SHARD_1.prepare("SELECT queue, priority, categories, attributes FROM interactions WHERE tenant_id = ? AND id = ?").bind(t.id, id).first<{ queue: string; priority: number; categories: string; attributes: string }>();
+const classification = (t: Tenant, id: string) => env.SHARD_1.prepare("SELECT model_version, categories, explanation FROM interaction_classifications WHERE tenant_id = ? AND interaction_id = ?").bind(t.id, id).first<{ model_version: number; categories: string; explanation: string }>();
 
 describe("the classify step", () => {
   it("assigns categories with the model version and explanation, routes by category, requires its skill, raises priority, and replies above the threshold", async () => {
@@ -192,7 +192,7 @@ describe("the classify step", () => {
     // Only the agent with the billing skill is offered it, though b was ready first.
     await offerFor(t, "a", r.interactionId);
     expect((await me(t, "b")).offers ?? []).toEqual([]);
-    const offered = await env.DB.prepare("SELECT agent_id FROM interaction_events WHERE tenant_id = ? AND interaction_id = ? AND action = 'offered'").bind(t.id, r.interactionId).all<{ agent_id: string }>();
+    const offered = await env.SHARD_1.prepare("SELECT agent_id FROM interaction_events WHERE tenant_id = ? AND interaction_id = ? AND action = 'offered'").bind(t.id, r.interactionId).all<{ agent_id: string }>();
     expect(offered.results.map((e) => e.agent_id)).toEqual(["a"]);
   });
 
@@ -265,12 +265,12 @@ describe("agent feedback", () => {
     await t.call(`/api/v1/interactions/${r.interactionId}/categories`, { method: "PUT", as: "a", json: { categories: ["cancel", "shipping"] } });
     // Changing one's mind replaces the earlier answer rather than adding to it.
     await t.call(`/api/v1/interactions/${r.interactionId}/categories`, { method: "PUT", as: "a", json: { categories: ["cancel"] } });
-    const ex = await env.DB.prepare("SELECT category, text, agent_id FROM classifier_examples WHERE tenant_id = ? AND source = 'agent'").bind(t.id).all<{ category: string; text: string; agent_id: string }>();
+    const ex = await env.SHARD_1.prepare("SELECT category, text, agent_id FROM classifier_examples WHERE tenant_id = ? AND source = 'agent'").bind(t.id).all<{ category: string; text: string; agent_id: string }>();
     expect(ex.results).toEqual([{ category: "cancel", text: `Parcel\n${PROBES[2]!.text}`, agent_id: "a" }]);
     expect(JSON.parse((await interactionRow(t, r.interactionId))!.categories)).toEqual(["cancel"]);
     const again = await t.call<{ confirmed: string[] }>(`/api/v1/interactions/${r.interactionId}/classification`, { as: "a" });
     expect(again.confirmed).toEqual(["cancel"]);
-    const events = await env.DB.prepare("SELECT actor FROM interaction_events WHERE tenant_id = ? AND interaction_id = ? AND action = 'categorized'").bind(t.id, r.interactionId).all<{ actor: string }>();
+    const events = await env.SHARD_1.prepare("SELECT actor FROM interaction_events WHERE tenant_id = ? AND interaction_id = ? AND action = 'categorized'").bind(t.id, r.interactionId).all<{ actor: string }>();
     expect(events.results.map((e) => e.actor)).toEqual(["agent:a", "agent:a"]);
   });
 });

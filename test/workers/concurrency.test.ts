@@ -49,7 +49,7 @@ describe("concurrency", () => {
 
     // The history agrees: each interaction accepted once and done once, by the agent we saw.
     await until(async () => {
-      const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM interactions WHERE tenant_id = ? AND state = 'done'").bind(t.id).first<{ n: number }>();
+      const rows = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM interactions WHERE tenant_id = ? AND state = 'done'").bind(t.id).first<{ n: number }>();
       return rows!.n === 100;
     }, "all 100 done in D1", 20_000);
     for (const id of ids.slice(0, 25)) {
@@ -58,7 +58,7 @@ describe("concurrency", () => {
       expect(h.filter((e) => e.action === "done")).toHaveLength(1);
       expect(h.find((e) => e.action === "accepted")!.agentId).toBe(handledBy.get(id)![0]);
     }
-    const dupes = await env.DB.prepare(
+    const dupes = await env.SHARD_1.prepare(
       "SELECT interaction_id, COUNT(*) AS n FROM interaction_events WHERE tenant_id = ? AND action = 'accepted' GROUP BY interaction_id HAVING n > 1",
     ).bind(t.id).all();
     expect(dupes.results).toEqual([]);

@@ -21,7 +21,7 @@ async function trips(req: Request): Promise<{ status: number; trips: number }> {
 describe("D1 round trips", () => {
   it("counts a batch as one trip and each single statement as one", async () => {
     resetD1Counts();
-    const db = countedD1(env.DB, "here");
+    const db = countedD1(env.SHARD_1, "here");
     await db.prepare("SELECT 1").first();
     await db.batch([db.prepare("SELECT 1"), db.prepare("SELECT 2").bind(), db.prepare("SELECT ?").bind(3)]);
     await db.prepare("SELECT ?").bind(4).all();

@@ -7,7 +7,7 @@ import { dashboardStub } from "../../durable-objects/names.ts";
 import type { AgentStat, QueueStats } from "../../workers/stats/live.ts";
 import type { Sample } from "../../workers/stats/frames.ts";
 import { issueToken } from "../../workers/auth/tokens.ts";
-import { makeTenant, submit, until, upgradeRefusal, type Tenant } from "../helpers.ts";
+import { tenv, makeTenant, submit, until, upgradeRefusal, type Tenant } from "../helpers.ts";
 
 const HOUR = 3_600_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -87,7 +87,7 @@ describe("supervisor dashboard", () => {
     const snap = await s.next((f) => f.type === "snapshot", "the snapshot");
     expect(waiting(snap, "inbound")).toBe(1);
     // Stop the 2 s loop, so only a nudge can push a frame now.
-    const stub = dashboardStub(env, t.id);
+    const stub = dashboardStub(await tenv(t.id), t.id);
     for (let i = 0; i < 2; i++) {
       await runInDurableObject(stub, (_o, state) => state.storage.deleteAlarm());
       await sleep(150); // a tick that was running has re-armed by now: delete again
@@ -108,7 +108,7 @@ describe("supervisor dashboard", () => {
     await submit(t, {});
     const s = await connect(t);
     await s.next((f) => f.type === "snapshot", "the snapshot");
-    const stub = dashboardStub(env, t.id);
+    const stub = dashboardStub(await tenv(t.id), t.id);
     const now = Date.now();
     // An old sample (two hours) and a recent one (20 minutes); nothing in the last 15 s, so one is due.
     await runInDurableObject(stub, (_o, state) => {
@@ -140,7 +140,7 @@ describe("supervisor dashboard", () => {
     const t = await tenant();
     const s = await connect(t);
     await s.next((f) => f.type === "snapshot", "the snapshot");
-    const stub = dashboardStub(env, t.id);
+    const stub = dashboardStub(await tenv(t.id), t.id);
     s.ws.close(1000, "lunch");
     const linger = await until(
       () => runInDurableObject(stub, (_o, state) => state.storage.sql.exec<{ v: string }>("SELECT v FROM kv WHERE k = 'linger_until'").toArray()[0]?.v),
@@ -200,10 +200,10 @@ describe("supervisor dashboard", () => {
     const t = await tenant();
     const s = await connect(t);
     await s.next((f) => f.type === "snapshot", "the snapshot");
-    const stub = dashboardStub(env, t.id);
-    const saved = await env.DB.prepare("SELECT config FROM tenants WHERE id = ?").bind(t.id).first<{ config: string }>();
+    const stub = dashboardStub(await tenv(t.id), t.id);
+    const saved = await env.SHARD_1.prepare("SELECT config FROM tenants WHERE id = ?").bind(t.id).first<{ config: string }>();
     // An unreadable config: every gathering fails (once the 2 s config cache notices).
-    await env.DB.prepare("UPDATE tenants SET config = 'not json', config_version = config_version + 1 WHERE id = ?").bind(t.id).run();
+    await env.SHARD_1.prepare("UPDATE tenants SET config = 'not json', config_version = config_version + 1 WHERE id = ?").bind(t.id).run();
     let from = s.frames.length;
     await until(async () => {
       s.send({ type: "refresh" });
@@ -213,7 +213,7 @@ describe("supervisor dashboard", () => {
     await runDurableObjectAlarm(stub); // a failing tick, run now
     expect(await runInDurableObject(stub, (_o, state) => state.storage.getAlarm())).not.toBeNull();
     expect(s.closed).toBe(false);
-    await env.DB.prepare("UPDATE tenants SET config = ?, config_version = config_version + 1 WHERE id = ?").bind(saved!.config, t.id).run();
+    await env.SHARD_1.prepare("UPDATE tenants SET config = ?, config_version = config_version + 1 WHERE id = ?").bind(saved!.config, t.id).run();
     from = s.frames.length;
     await s.next((f) => f.type === "stats", "stats again from the loop", from);
     s.ws.close(1000, "done");
@@ -224,10 +224,10 @@ describe("supervisor dashboard", () => {
     const s = await connect(t);
     await s.next((f) => f.type === "snapshot", "the snapshot");
     // The supervisor is made an agent: the next tick (once the 2 s config cache notices) says so and closes.
-    const row = await env.DB.prepare("SELECT config FROM tenants WHERE id = ?").bind(t.id).first<{ config: string }>();
+    const row = await env.SHARD_1.prepare("SELECT config FROM tenants WHERE id = ?").bind(t.id).first<{ config: string }>();
     const cfg = JSON.parse(row!.config) as { agents: { id: string; role: string }[] };
     cfg.agents.find((a) => a.id === "sup")!.role = "agent";
-    await env.DB.prepare("UPDATE tenants SET config = ?, config_version = config_version + 1 WHERE id = ?").bind(JSON.stringify(cfg), t.id).run();
+    await env.SHARD_1.prepare("UPDATE tenants SET config = ?, config_version = config_version + 1 WHERE id = ?").bind(JSON.stringify(cfg), t.id).run();
     const err = await s.next((f) => f.type === "error" && f.error?.code === "unauthorized", "the socket told it is no longer a supervisor's", 0, 10_000);
     expect(err.error!.message).toContain("no longer a supervisor");
     await until(async () => s.closed, "the socket closed");
@@ -244,7 +244,7 @@ describe("supervisor dashboard", () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     try {
       vi.setSystemTime(Date.now() + 601_000);
-      await runDurableObjectAlarm(dashboardStub(env, t2.id));
+      await runDurableObjectAlarm(dashboardStub(await tenv(t2.id), t2.id));
     } finally {
       vi.useRealTimers();
     }

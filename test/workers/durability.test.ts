@@ -51,10 +51,10 @@ describe("durability", () => {
     const t = await makeTenant([{ id: "a" }]);
     await ready(t, "a");
     // As if the Worker died between writing D1 and submitting to the queue.
-    const { id } = await createInteraction(env.DB, {
+    const { id } = await createInteraction(env.SHARD_1, {
       tenant: t.id, media: "email", channel: "api", direction: "inbound", queue: "inbound", priority: 0, categories: [], attributes: {}, actor: "ingest", subject: "lost",
     });
-    await env.DB.prepare("UPDATE interactions SET updated_at = ? WHERE tenant_id = ? AND id = ?").bind(Date.now() - 120_000, t.id, id).run();
+    await env.SHARD_1.prepare("UPDATE interactions SET updated_at = ? WHERE tenant_id = ? AND id = ?").bind(Date.now() - 120_000, t.id, id).run();
     const report = await sweep(env);
     expect(report.resubmitted).toContain(id);
     await offerFor(t, "a", id);
@@ -68,7 +68,7 @@ describe("durability", () => {
     const t = await makeTenant([{ id: "a" }]);
     const id = await submit(t, {});
     await stateIs(t, id, "queued");
-    await env.DB.prepare("UPDATE interactions SET updated_at = ? WHERE tenant_id = ? AND id = ?").bind(Date.now() - 120_000, t.id, id).run();
+    await env.SHARD_1.prepare("UPDATE interactions SET updated_at = ? WHERE tenant_id = ? AND id = ?").bind(Date.now() - 120_000, t.id, id).run();
     const first = await sweep(env);
     expect(first.checked).toContain(id);
     expect(first.resubmitted).not.toContain(id);

@@ -33,7 +33,7 @@ describe("screening rules", () => {
     expect(s.history.at(-1)).toMatchObject({ action: "stopped", reason: { why: "spam words", rules: ["spam"] } });
     // Created and stopped at once, in one batch: done from the start, its history 'created' then 'stopped'.
     expect(s.history.map((h) => [h.action, h.from, h.to])).toEqual([["created", null, "new"], ["stopped", "new", "stopped"]]);
-    const row = await env.DB.prepare("SELECT created_at, done_at FROM interactions WHERE tenant_id = ? AND id = ?").bind(t.id, spam.interactionId).first<{ created_at: number; done_at: number | null }>();
+    const row = await env.SHARD_1.prepare("SELECT created_at, done_at FROM interactions WHERE tenant_id = ? AND id = ?").bind(t.id, spam.interactionId).first<{ created_at: number; done_at: number | null }>();
     expect(row!.done_at).toBe(row!.created_at);
     const flagged = await t.receive(mail({ subject: "hello", headers: { "X-Spam-Flag": "YES" } }));
     expect(flagged.state).toBe("stopped");
@@ -250,7 +250,7 @@ describe("outbound delivery", () => {
     const sentBody = JSON.parse(calls[0]!) as { from: string; to: string[]; raw: string };
     expect(sentBody.to).toEqual(["jane@customer.example"]);
     expect(atob(sentBody.raw)).toContain("Subject: Re: Help with my order");
-    const row = await env.DB.prepare("SELECT status, attempts, last_error FROM emails WHERE tenant_id = ? AND id = ?").bind(t.id, d.emailId).first<{ status: string; attempts: number; last_error: string }>();
+    const row = await env.SHARD_1.prepare("SELECT status, attempts, last_error FROM emails WHERE tenant_id = ? AND id = ?").bind(t.id, d.emailId).first<{ status: string; attempts: number; last_error: string }>();
     expect(row).toMatchObject({ status: "sending" });
     expect(row!.attempts).toBeGreaterThanOrEqual(2);
     expect(row!.last_error).toContain("503");
@@ -289,7 +289,7 @@ describe("outbound delivery", () => {
     await deliver(t.id, [d.emailId]);
     const i = await stateIs(t, d.id, "done");
     expect(i.history.at(-1)).toMatchObject({ action: "delivered", reason: { transport: "send_email", delivered: true } });
-    const row = await env.DB.prepare("SELECT status, transport, attempts FROM emails WHERE tenant_id = ? AND id = ?").bind(t.id, d.emailId).first();
+    const row = await env.SHARD_1.prepare("SELECT status, transport, attempts FROM emails WHERE tenant_id = ? AND id = ?").bind(t.id, d.emailId).first();
     expect(row).toMatchObject({ status: "sent", transport: "send_email" });
     expect((await outbox(t)).length).toBe(0);
   });
@@ -337,15 +337,15 @@ describe("the sweep and interrupted sends", () => {
     const d = await t.call<{ id: string; emailId: string }>(`/api/v1/interactions/${r.interactionId}/replies`, { method: "POST", as: "a1", json: { text: "x" }, expect: 201 });
     // A send that claimed the draft and never finished (the Worker went away).
     const old = Date.now() - 11 * 60_000;
-    await env.DB.prepare("UPDATE emails SET status = 'claimed', updated_at = ? WHERE tenant_id = ? AND id = ?").bind(old, t.id, d.emailId).run();
+    await env.SHARD_1.prepare("UPDATE emails SET status = 'claimed', updated_at = ? WHERE tenant_id = ? AND id = ?").bind(old, t.id, d.emailId).run();
     expect((await t.api(`/api/v1/replies/${d.id}`, { method: "PUT", as: "a1", json: { text: "y" } })).status).toBe(409);
     const report = await sweep(env);
     expect(report.released).toBeGreaterThanOrEqual(1);
     expect((await t.api(`/api/v1/replies/${d.id}`, { method: "PUT", as: "a1", json: { text: "y" } })).status).toBe(200);
     // A recent claim is a send in progress: left alone.
-    await env.DB.prepare("UPDATE emails SET status = 'claimed', updated_at = ? WHERE tenant_id = ? AND id = ?").bind(Date.now(), t.id, d.emailId).run();
+    await env.SHARD_1.prepare("UPDATE emails SET status = 'claimed', updated_at = ? WHERE tenant_id = ? AND id = ?").bind(Date.now(), t.id, d.emailId).run();
     await sweep(env);
-    const row = await env.DB.prepare("SELECT status FROM emails WHERE tenant_id = ? AND id = ?").bind(t.id, d.emailId).first<{ status: string }>();
+    const row = await env.SHARD_1.prepare("SELECT status FROM emails WHERE tenant_id = ? AND id = ?").bind(t.id, d.emailId).first<{ status: string }>();
     expect(row!.status).toBe("claimed");
   });
 });

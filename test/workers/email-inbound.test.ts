@@ -42,7 +42,7 @@ describe("real-world MIME", () => {
       }
       if (entry.expect.messageId === null) expect(m.flags, entry.name).toContain("no_message_id");
       // The raw message is kept exactly as received.
-      const row = await env.DB.prepare("SELECT raw_key, raw_size FROM emails WHERE tenant_id = ? AND id = ?").bind(t.id, m.id).first<{ raw_key: string; raw_size: number }>();
+      const row = await env.SHARD_1.prepare("SELECT raw_key, raw_size FROM emails WHERE tenant_id = ? AND id = ?").bind(t.id, m.id).first<{ raw_key: string; raw_size: number }>();
       const raw = await env.BLOBS.get(row!.raw_key);
       expect(await sha(await raw!.arrayBuffer()), entry.name).toBe(await sha(entry.raw));
     }
@@ -92,13 +92,13 @@ describe("real-world MIME", () => {
     const stored = new Uint8Array(await (await t.api(att.url)).arrayBuffer());
     expect(await sha(stored.subarray(0, payload.length))).toBe(await sha(payload));
 
-    const before = await env.DB.prepare("SELECT COUNT(*) AS n FROM emails WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+    const before = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM emails WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
     const over = new Uint8Array(25 * 1024 * 1024 + 1).fill(65);
     over.set(enc(mail({ to: t.mailbox })));
     const res = await t.inbound(over);
     expect(res.status).toBe(413);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("payload_too_large");
-    const after = await env.DB.prepare("SELECT COUNT(*) AS n FROM emails WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+    const after = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM emails WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
     expect(after!.n).toBe(before!.n);
   }, 120_000); // 23 s alone, 33 s on a loaded 2-core machine
 
@@ -119,7 +119,7 @@ describe("real-world MIME", () => {
     const t = await mailTenant([{ id: "a1" }]);
     const r = await t.receive(new Uint8Array([0xff, 0xfe, 0x00, 0x01, 0x80, 0x81, 0x0a, 0x0a, 0x41]));
     expect(r.duplicate).toBe(false);
-    const row = await env.DB.prepare("SELECT flags, raw_key FROM emails WHERE tenant_id = ? AND interaction_id = ?").bind(t.id, r.interactionId).first<{ flags: string; raw_key: string }>();
+    const row = await env.SHARD_1.prepare("SELECT flags, raw_key FROM emails WHERE tenant_id = ? AND interaction_id = ?").bind(t.id, r.interactionId).first<{ flags: string; raw_key: string }>();
     expect(JSON.parse(row!.flags)).toContain("no_message_id");
     expect(await env.BLOBS.get(row!.raw_key)).not.toBeNull();
   });
@@ -136,14 +136,14 @@ describe("exactly once", () => {
     const [x, y] = await Promise.all([t.receive(raw2), t.receive(raw2)]);
     expect(x.interactionId).toBe(y.interactionId);
     expect([x.duplicate, y.duplicate].sort()).toEqual([false, true]);
-    const n = await env.DB.prepare("SELECT COUNT(*) AS n FROM interactions WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+    const n = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM interactions WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
     expect(n!.n).toBe(2);
-    const e = await env.DB.prepare("SELECT COUNT(*) AS n FROM emails WHERE tenant_id = ? AND direction = 'inbound'").bind(t.id).first<{ n: number }>();
+    const e = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM emails WHERE tenant_id = ? AND direction = 'inbound'").bind(t.id).first<{ n: number }>();
     expect(e!.n).toBe(2);
     // A duplicate writes nothing: one 'created' event and one full-text entry per message.
-    const ev = await env.DB.prepare("SELECT COUNT(*) AS n FROM interaction_events WHERE tenant_id = ? AND action = 'created'").bind(t.id).first<{ n: number }>();
+    const ev = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM interaction_events WHERE tenant_id = ? AND action = 'created'").bind(t.id).first<{ n: number }>();
     expect(ev!.n).toBe(2);
-    const fts = await env.DB.prepare("SELECT COUNT(*) AS n FROM search_index WHERE tenant_id = ? AND kind = 'message'").bind(t.id).first<{ n: number }>();
+    const fts = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM search_index WHERE tenant_id = ? AND kind = 'message'").bind(t.id).first<{ n: number }>();
     expect(fts!.n).toBe(2);
   });
 
@@ -176,7 +176,7 @@ describe("bad input", () => {
       expect(res.status, code).toBe(status);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe(code);
     }
-    const n = await env.DB.prepare("SELECT COUNT(*) AS n FROM emails WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+    const n = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM emails WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
     expect(n!.n).toBe(0);
   });
 
@@ -199,7 +199,7 @@ describe("the email() handler", () => {
     const ok = message(mail({ to: t.mailbox, messageId: id }), t.mailbox.replace("@", "+x@"));
     await worker.email(ok.m, env, { waitUntil: () => {}, passThroughOnException: () => {} } as unknown as ExecutionContext);
     expect(ok.rejected()).toBeNull();
-    const row = await env.DB.prepare("SELECT interaction_id FROM emails WHERE tenant_id = ? AND message_id = ?").bind(t.id, id).first<{ interaction_id: string }>();
+    const row = await env.SHARD_1.prepare("SELECT interaction_id FROM emails WHERE tenant_id = ? AND message_id = ?").bind(t.id, id).first<{ interaction_id: string }>();
     expect(row).not.toBeNull();
     await until(async () => (await t.call<{ state: string }>(`/api/v1/interactions/${row!.interaction_id}`)).state === "queued", "queued");
 

@@ -12,7 +12,7 @@ async function agentReplies(t: Awaited<ReturnType<typeof mailTenant>>, agent: st
   await post(t, `/api/v1/interactions/${id}/accept`, agent);
   const r = await t.call<{ id: string; emailId: string; state: string }>(`/api/v1/interactions/${id}/replies`, { method: "POST", as: agent, json: { text, send: true }, expect: 201 });
   expect(r.state).toBe("sending");
-  const row = await env.DB.prepare("SELECT message_id FROM emails WHERE tenant_id = ? AND id = ?").bind(t.id, r.emailId).first<{ message_id: string }>();
+  const row = await env.SHARD_1.prepare("SELECT message_id FROM emails WHERE tenant_id = ? AND id = ?").bind(t.id, r.emailId).first<{ message_id: string }>();
   return { replyId: r.id, messageId: row!.message_id };
 }
 

@@ -25,7 +25,7 @@ describe("bad input", () => {
     await expectError(await raw("/api/v1/interactions", { method: "POST", headers: h, body: new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]) }), 400, "invalid_encoding");
     const big = JSON.stringify({ media: "email", queue: "inbound", text: "x".repeat(1_100_000) });
     await expectError(await raw("/api/v1/interactions", { method: "POST", headers: h, body: big }), 413, "payload_too_large");
-    const n = await env.DB.prepare("SELECT COUNT(*) AS n FROM interactions WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+    const n = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM interactions WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
     expect(n!.n).toBe(0);
   });
 

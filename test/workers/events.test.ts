@@ -164,16 +164,16 @@ describe("the event log", () => {
   it("writes an outbox's flush once, however often a crash makes the object replay it", async () => {
     const t = await admins();
     const id = await submit(t, { subject: "replayed" });
-    const count = async () => (await env.DB.prepare("SELECT (SELECT COUNT(*) FROM interaction_events WHERE tenant_id = ?1 AND action = 'replayed') AS h, (SELECT COUNT(*) FROM event_log WHERE tenant_id = ?1 AND type IN ('parley.interaction.replayed', 'parley.test.replayed')) AS l").bind(t.id).first<{ h: number; l: number }>())!;
-    const flush = () => env.DB.batch([
-      ...transitionBatch(env.DB, Array.from({ length: 12 }, (_, i) => ({ tenant: t.id, id, at: Date.now(), actor: "router", action: "replayed", to: "queued" as const, ref: `epoch-1:${i}` }))),
-      appendEvent(env.DB, { tenant: t.id, type: "parley.test.replayed", subject: id, at: Date.now(), actor: "agent:ana", ref: "epoch-1:12" }),
+    const count = async () => (await env.SHARD_1.prepare("SELECT (SELECT COUNT(*) FROM interaction_events WHERE tenant_id = ?1 AND action = 'replayed') AS h, (SELECT COUNT(*) FROM event_log WHERE tenant_id = ?1 AND type IN ('parley.interaction.replayed', 'parley.test.replayed')) AS l").bind(t.id).first<{ h: number; l: number }>())!;
+    const flush = () => env.SHARD_1.batch([
+      ...transitionBatch(env.SHARD_1, Array.from({ length: 12 }, (_, i) => ({ tenant: t.id, id, at: Date.now(), actor: "router", action: "replayed", to: "queued" as const, ref: `epoch-1:${i}` }))),
+      appendEvent(env.SHARD_1, { tenant: t.id, type: "parley.test.replayed", subject: id, at: Date.now(), actor: "agent:ana", ref: "epoch-1:12" }),
     ]);
     await flush();
     await flush();
     await flush();
     expect(await count()).toEqual({ h: 12, l: 13 });
-    const seqs = (await env.DB.prepare("SELECT seq FROM event_log WHERE tenant_id = ? ORDER BY seq").bind(t.id).all<{ seq: number }>()).results.map((r) => r.seq);
+    const seqs = (await env.SHARD_1.prepare("SELECT seq FROM event_log WHERE tenant_id = ? ORDER BY seq").bind(t.id).all<{ seq: number }>()).results.map((r) => r.seq);
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
   });
 });

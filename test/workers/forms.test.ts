@@ -36,7 +36,7 @@ function multipart(t: Tenant, fd: FormData, headers: Record<string, string> = {}
   const r = new Request("http://x/", { method: "POST", body: fd });
   return r.arrayBuffer().then((buf) => send(t, buf, { "Content-Type": r.headers.get("Content-Type")!, ...headers }));
 }
-const count = async (t: Tenant) => (await env.DB.prepare("SELECT COUNT(*) AS n FROM interactions WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n;
+const count = async (t: Tenant) => (await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM interactions WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n;
 async function refused(res: Response, status: number, code: string): Promise<string> {
   const body = (await res.json()) as { error: { code: string; message: string } };
   expect([res.status, body.error.code], body.error.message).toEqual([status, code]);
@@ -47,7 +47,7 @@ const accepted = async (res: Response) => {
   return (await res.json()) as { interactionId: string; duplicate: boolean };
 };
 const parts = (t: Tenant, id: string) =>
-  env.DB.prepare("SELECT seq, kind, content, r2_key, content_type, name, size, sha256 FROM message_parts WHERE tenant_id = ? AND interaction_id = ? ORDER BY seq").bind(t.id, id).all<Record<string, unknown>>().then((r) => r.results);
+  env.SHARD_1.prepare("SELECT seq, kind, content, r2_key, content_type, name, size, sha256 FROM message_parts WHERE tenant_id = ? AND interaction_id = ? ORDER BY seq").bind(t.id, id).all<Record<string, unknown>>().then((r) => r.results);
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -173,7 +173,7 @@ describe("web forms", () => {
     const d = await accepted(await urlencoded(t, { ...good, _submission: "s-9" }));
     expect(d).toEqual({ interactionId: c.interactionId, duplicate: true });
     expect(await count(t)).toBe(2);
-    const row = await env.DB.prepare("SELECT external_id FROM interactions WHERE tenant_id = ? AND id = ?").bind(t.id, a.interactionId).first<{ external_id: string }>();
+    const row = await env.SHARD_1.prepare("SELECT external_id FROM interactions WHERE tenant_id = ? AND id = ?").bind(t.id, a.interactionId).first<{ external_id: string }>();
     expect(row!.external_id).toBe("form:contact:k-1");
   });
 
@@ -219,11 +219,11 @@ describe("web forms through the workflow", () => {
     await stateIs(t, spam.interactionId, "stopped");
     const ok = await accepted(await json(t, good));
     await stateIs(t, ok.interactionId, "queued");
-    const ack = await env.DB.prepare("SELECT subject, to_addrs, auto FROM emails WHERE tenant_id = ? AND interaction_id = ?").bind(t.id, ok.interactionId).first<{ subject: string; to_addrs: string; auto: number }>();
+    const ack = await env.SHARD_1.prepare("SELECT subject, to_addrs, auto FROM emails WHERE tenant_id = ? AND interaction_id = ?").bind(t.id, ok.interactionId).first<{ subject: string; to_addrs: string; auto: number }>();
     expect(ack).toMatchObject({ auto: 1 });
     expect(ack!.subject).toMatch(/^Re: Contact us \[#[A-Z0-9]{5}\]$/);
     expect(JSON.parse(ack!.to_addrs)).toEqual([{ addr: "kim@example.com", name: "Kim Lee" }]);
-    const spamAcks = await env.DB.prepare("SELECT COUNT(*) AS n FROM emails WHERE tenant_id = ? AND interaction_id = ?").bind(t.id, spam.interactionId).first<{ n: number }>();
+    const spamAcks = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM emails WHERE tenant_id = ? AND interaction_id = ?").bind(t.id, spam.interactionId).first<{ n: number }>();
     expect(spamAcks!.n).toBe(0);
   });
 });

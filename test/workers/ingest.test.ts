@@ -18,9 +18,9 @@ describe("generic ingest", () => {
     const ids = await Promise.all(racing.map(async (r) => ((await r.json()) as { id: string }).id));
     expect(new Set(ids).size).toBe(1);
     expect(racing.filter((r) => r.status === 201)).toHaveLength(1);
-    const n = await env.DB.prepare("SELECT COUNT(*) AS n FROM interactions WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+    const n = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM interactions WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
     expect(n!.n).toBe(2);
-    const events = await env.DB.prepare("SELECT COUNT(*) AS n FROM interaction_events WHERE tenant_id = ? AND action = 'created'").bind(t.id).first<{ n: number }>();
+    const events = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM interaction_events WHERE tenant_id = ? AND action = 'created'").bind(t.id).first<{ n: number }>();
     expect(events!.n).toBe(2);
   });
 

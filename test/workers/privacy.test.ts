@@ -11,7 +11,7 @@ import { eraseContact } from "../../workers/privacy/erase.ts";
 import { applyRetention } from "../../workers/privacy/retention.ts";
 import { flush, mailTenant, mid, type MailTenant } from "../email-helpers.ts";
 import { session, SHOP, startChat } from "../chat-helpers.ts";
-import { makeTenant, offerFor, post, ready, stateIs, submit, until } from "../helpers.ts";
+import { tenv, makeTenant, offerFor, post, ready, stateIs, submit, until } from "../helpers.ts";
 
 const QUEUES = [{ name: "inbound", media: ["email", "generic", "chat"] as ("email" | "generic" | "chat")[], steps: [{ type: "route" as const, targets: [{ skills: "*" }] }] }];
 
@@ -55,7 +55,7 @@ async function contactWithHistory(tag: string) {
   await post(t, `/api/v1/interactions/${c.interactionId}/accept`, "a1");
   expect((await session(`${c.chatId}/end`, c.token, { method: "POST", origin: SHOP })).status).toBe(200);
   await post(t, `/api/v1/interactions/${c.interactionId}/done`, "a1");
-  await until(async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM chat_messages WHERE tenant_id = ? AND interaction_id = ?").bind(t.id, c.interactionId).first<{ n: number }>())!.n > 0, "the transcript in D1");
+  await until(async () => (await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM chat_messages WHERE tenant_id = ? AND interaction_id = ?").bind(t.id, c.interactionId).first<{ n: number }>())!.n > 0, "the transcript in D1");
   return { t, s, contactId, mailId: r.interactionId, chat: c };
 }
 
@@ -66,8 +66,8 @@ const text = (v: unknown): string => (v instanceof ArrayBuffer || v instanceof U
  *  read as bytes), every R2 object of the tenant (key and body), each object's storage. */
 async function everyStore(t: MailTenant, objects: DurableObjectStub[]): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  const tables = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name <> 'd1_migrations' AND name <> 'search_index'").all<{ name: string }>();
-  for (const { name } of tables.results) out[`d1:${name}`] = (await env.DB.prepare(`SELECT * FROM "${name}"`).all()).results.map(text).join("\n");
+  const tables = await env.SHARD_1.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name <> 'd1_migrations' AND name <> 'search_index'").all<{ name: string }>();
+  for (const { name } of tables.results) out[`d1:${name}`] = (await env.SHARD_1.prepare(`SELECT * FROM "${name}"`).all()).results.map(text).join("\n");
   let cursor: string | undefined;
   do {
     const page = await env.BLOBS.list({ prefix: `${t.id}/`, ...(cursor ? { cursor } : {}) });
@@ -130,12 +130,13 @@ describe("a contact's erasure", () => {
     const { t, s, contactId, mailId, chat } = await contactWithHistory("er1");
     // An export made before: its archive goes with the contact.
     await t.call(`/api/v1/admin/contacts/${contactId}/export`, { method: "POST", as: "adm", expect: 201 });
-    const objects = () => [queueStub(env, t.id, "inbound"), agentStub(env, t.id, "a1"), chatStub(env, t.id, chat.interactionId), dashboardStub(env, t.id)];
+    const te = await tenv(t.id);
+    const objects = () => [queueStub(te, t.id, "inbound"), agentStub(te, t.id, "a1"), chatStub(te, t.id, chat.interactionId), dashboardStub(te, t.id)];
     const needles = [s.address, s.surname, ...s.words];
     const before = found(await everyStore(t, objects()), needles);
     // The test's needles are really there to find: D1 rows, the FTS index, raw mail and the attachment in R2, the chat object.
     for (const where of ["d1:contact_identifiers", "d1:message_parts", "d1:search_index_content", "d1:chat_messages", "d1:notes", "r2:", "object:2"]) expect(before.some((f) => f.includes(where)), where).toBe(true);
-    const seqBefore = (await env.DB.prepare("SELECT MAX(seq) AS n FROM event_log WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n;
+    const seqBefore = (await env.SHARD_1.prepare("SELECT MAX(seq) AS n FROM event_log WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n;
 
     const r = await t.call<{ state: string; receipt: { removed: Record<string, number>; signature: string; contact: string } }>(`/api/v1/admin/contacts/${contactId}/erase`, { method: "POST", as: "adm" });
     expect(r.state).toBe("done");
@@ -148,7 +149,7 @@ describe("a contact's erasure", () => {
 
     expect(found(await everyStore(t, objects()), needles)).toEqual([]);
     // The event log keeps its sequence: tombstones where the contact's events were, contiguous still.
-    const log = (await env.DB.prepare("SELECT seq, data, erased_at, subject FROM event_log WHERE tenant_id = ? ORDER BY seq").bind(t.id).all<{ seq: number; data: string | null; erased_at: number | null; subject: string }>()).results;
+    const log = (await env.SHARD_1.prepare("SELECT seq, data, erased_at, subject FROM event_log WHERE tenant_id = ? ORDER BY seq").bind(t.id).all<{ seq: number; data: string | null; erased_at: number | null; subject: string }>()).results;
     expect(log.map((e) => e.seq)).toEqual(log.map((_, i) => i + 1));
     expect(log.length).toBeGreaterThan(seqBefore);
     expect(log.filter((e) => e.subject === mailId).every((e) => e.data === null && e.erased_at !== null)).toBe(true);
@@ -187,7 +188,7 @@ describe("a contact's erasure", () => {
     }
     await stateIs(t, mine[2]!, "done");
     // Interrupted after its first slice (a budget of nothing): still running, then finished by the next call.
-    const part = await eraseContact(env, t.id, contactId, { by: "agent:adm" }, 0);
+    const part = await eraseContact(await tenv(t.id), t.id, contactId, { by: "agent:adm" }, 0);
     expect(part.state).toBe("running");
     expect(part.erasure).toBe(w.erasure);
     const status = await t.call<{ state: string }>(`/api/v1/admin/erasures/${w.erasure}`, { as: "adm" });
@@ -197,7 +198,7 @@ describe("a contact's erasure", () => {
     expect(done.receipt.removed.interactions).toBe(3);
     expect((await t.api(`/api/v1/interactions/${theirs}`)).status).toBe(200);
     // The agent's and the queue's objects keep nothing about the erased work.
-    const agentRows = await runInDurableObject(agentStub(env, t.id, "a1"), (_o, st) => [...st.storage.sql.exec<{ body: string }>("SELECT body FROM outbox").toArray().map((r) => r.body), ...st.storage.sql.exec<{ id: string }>("SELECT id FROM work").toArray().map((r) => r.id)].join(" "));
+    const agentRows = await runInDurableObject(agentStub(await tenv(t.id), t.id, "a1"), (_o, st) => [...st.storage.sql.exec<{ body: string }>("SELECT body FROM outbox").toArray().map((r) => r.body), ...st.storage.sql.exec<{ id: string }>("SELECT id FROM work").toArray().map((r) => r.id)].join(" "));
     for (const id of mine) expect(agentRows).not.toContain(id);
   });
 });
@@ -210,27 +211,27 @@ describe("the retention policy", () => {
     const long = Date.now() - 40 * 86_400_000;
     // Queued first (the queue's own write), then made old and finished, as years of history would be.
     for (const id of [...old, recent]) await stateIs(t, id, "queued");
-    await env.DB.prepare("UPDATE interactions SET state = 'done', updated_at = ? WHERE tenant_id = ? AND id IN (SELECT value FROM json_each(?))").bind(long, t.id, JSON.stringify(old)).run();
-    await env.DB.prepare("UPDATE interactions SET state = 'done' WHERE tenant_id = ? AND id = ?").bind(t.id, recent).run();
-    const first = await applyRetention(env, t.id, { days: 30, mode: "anonymise" }, Date.now(), 1, 2);
+    await env.SHARD_1.prepare("UPDATE interactions SET state = 'done', updated_at = ? WHERE tenant_id = ? AND id IN (SELECT value FROM json_each(?))").bind(long, t.id, JSON.stringify(old)).run();
+    await env.SHARD_1.prepare("UPDATE interactions SET state = 'done' WHERE tenant_id = ? AND id = ?").bind(t.id, recent).run();
+    const first = await applyRetention(await tenv(t.id), t.id, { days: 30, mode: "anonymise" }, Date.now(), 1, 2);
     expect(first.interactions).toBe(2);
-    const second = await applyRetention(env, t.id, { days: 30, mode: "anonymise" }, Date.now(), 5, 2);
+    const second = await applyRetention(await tenv(t.id), t.id, { days: 30, mode: "anonymise" }, Date.now(), 5, 2);
     expect(second.interactions).toBe(3);
-    expect((await applyRetention(env, t.id, { days: 30, mode: "anonymise" }, Date.now())).interactions).toBe(0);
-    const rows = (await env.DB.prepare("SELECT id, subject, contact_id, anonymised_at, media FROM interactions WHERE tenant_id = ?").bind(t.id).all<{ id: string; subject: string | null; contact_id: string | null; anonymised_at: number | null }>()).results;
+    expect((await applyRetention(await tenv(t.id), t.id, { days: 30, mode: "anonymise" }, Date.now())).interactions).toBe(0);
+    const rows = (await env.SHARD_1.prepare("SELECT id, subject, contact_id, anonymised_at, media FROM interactions WHERE tenant_id = ?").bind(t.id).all<{ id: string; subject: string | null; contact_id: string | null; anonymised_at: number | null }>()).results;
     for (const id of old) expect(rows.find((r) => r.id === id)).toMatchObject({ subject: null, contact_id: null, anonymised_at: expect.any(Number) });
     expect(rows.find((r) => r.id === recent)).toMatchObject({ subject: "recent-kiwi", anonymised_at: null });
-    const words = await env.DB.prepare("SELECT COUNT(*) AS n FROM message_parts WHERE tenant_id = ? AND content LIKE '%old-kiwi%'").bind(t.id).first<{ n: number }>();
+    const words = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM message_parts WHERE tenant_id = ? AND content LIKE '%old-kiwi%'").bind(t.id).first<{ n: number }>();
     expect(words!.n).toBe(0);
 
     // Erase mode: the rows go, the log keeps its numbers as tombstones.
     const e = await makeTenant([{ id: "adm", role: "admin" }]);
     const gone = await submit(e, { subject: "erase-kiwi", contact: { email: "erase@privacy.example" } });
     await stateIs(e, gone, "queued");
-    await env.DB.prepare("UPDATE interactions SET state = 'stopped', updated_at = ? WHERE tenant_id = ? AND id = ?").bind(long, e.id, gone).run();
-    expect((await applyRetention(env, e.id, { days: 30, mode: "erase" })).interactions).toBe(1);
+    await env.SHARD_1.prepare("UPDATE interactions SET state = 'stopped', updated_at = ? WHERE tenant_id = ? AND id = ?").bind(long, e.id, gone).run();
+    expect((await applyRetention(await tenv(e.id), e.id, { days: 30, mode: "erase" })).interactions).toBe(1);
     expect((await e.api(`/api/v1/interactions/${gone}`)).status).toBe(404);
-    const log = (await env.DB.prepare("SELECT seq, data FROM event_log WHERE tenant_id = ? AND subject = ? ORDER BY seq").bind(e.id, gone).all<{ seq: number; data: string | null }>()).results;
+    const log = (await env.SHARD_1.prepare("SELECT seq, data FROM event_log WHERE tenant_id = ? AND subject = ? ORDER BY seq").bind(e.id, gone).all<{ seq: number; data: string | null }>()).results;
     expect(log.length).toBeGreaterThan(0);
     expect(log.every((l) => l.data === null)).toBe(true);
   });

@@ -36,7 +36,7 @@ describe("generic SMS adapter", () => {
     expect(await (await send(m)).json()).toEqual({ interactionId: a.interactionId, duplicate: true });
     const stop = await (await send({ ...m, id: "g-2", text: "stop" })).json<{ keyword: string; reply: string }>();
     expect(stop).toMatchObject({ keyword: "opt_out", reply: expect.stringContaining("unsubscribed") });
-    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM sms_opt_outs WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n).toBe(1);
+    expect((await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM sms_opt_outs WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n).toBe(1);
   });
 
   it("refuses a forged or stale signature (403) and a malformed body (400/415)", async () => {

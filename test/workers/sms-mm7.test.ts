@@ -98,7 +98,7 @@ describe("MM7 inbound", () => {
     expect(xml).toContain(">relay-tx-1</mm7:TransactionID>");
     expect(xml).toContain(`<DeliverRsp xmlns="${REL6}"><MM7Version>6.8.0</MM7Version><Status><StatusCode>1000</StatusCode><StatusText>Success</StatusText></Status></DeliverRsp>`);
 
-    const rows = await env.DB.prepare("SELECT interaction_id, customer, body FROM sms_messages WHERE tenant_id = ?").bind(t.id).all<{ interaction_id: string; customer: string; body: string }>();
+    const rows = await env.SHARD_1.prepare("SELECT interaction_id, customer, body FROM sms_messages WHERE tenant_id = ?").bind(t.id).all<{ interaction_id: string; customer: string; body: string }>();
     expect(rows.results).toHaveLength(1);
     expect(rows.results[0]).toMatchObject({ customer: "+14155550123", body: "Broken screen\nIt fell off the table\nMerci, café renversé" });
     const i = await t.call<{ channel: string; media: string; parts: Part[] }>(`/api/v1/interactions/${rows.results[0]!.interaction_id}`);
@@ -124,9 +124,9 @@ describe("MM7 inbound", () => {
     const again = await mm7(req);
     expect(again.status).toBe(200);
     expect(await again.text()).toBe(xml);
-    const count = await env.DB.prepare("SELECT COUNT(*) AS n FROM interactions WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+    const count = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM interactions WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
     expect(count!.n).toBe(1);
-    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM sms_messages WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n).toBe(1);
+    expect((await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM sms_messages WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n).toBe(1);
   });
 
   it("refuses a wrong or missing password with 401 and a fault", async () => {
@@ -140,7 +140,7 @@ describe("MM7 inbound", () => {
       expect(xml).toContain("<faultcode>env:Client</faultcode>");
       expect(xml).toContain("<StatusCode>4001</StatusCode>");
     }
-    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM sms_messages WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n).toBe(0);
+    expect((await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM sms_messages WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n).toBe(0);
   });
 
   it("answers garbage with 400 and unknown recipients as a wrong password (401), with a SOAP fault", async () => {
@@ -158,6 +158,6 @@ describe("MM7 inbound", () => {
     const u = await unknown.text();
     expect(u).toContain("<StatusCode>4001</StatusCode>");
     expect(u).toContain(">relay-tx-3</mm7:TransactionID>");
-    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM sms_messages WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n).toBe(0);
+    expect((await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM sms_messages WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n).toBe(0);
   });
 });

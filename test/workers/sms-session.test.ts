@@ -9,7 +9,7 @@ import { chatStub } from "../../durable-objects/names.ts";
 import { unwrap } from "../../durable-objects/result.ts";
 import { twilioSignature } from "../../workers/sms/twilio-signature.ts";
 import worker from "../../workers/index.ts";
-import { makeTenant, offerFor, post, ready, until } from "../helpers.ts";
+import { tenv, makeTenant, offerFor, post, ready, until } from "../helpers.ts";
 import { session } from "../chat-helpers.ts";
 
 const TOKEN = "tenant-own-twilio-token-5a7c9e1b3d";
@@ -30,7 +30,7 @@ async function text(center: string, body: string) {
   expect(res.status).toBe(200);
 }
 
-const sessionOf = async (tenant: string) => (await env.DB.prepare("SELECT interaction_id, status FROM sms_sessions WHERE tenant_id = ? ORDER BY started_at DESC").bind(tenant).all<{ interaction_id: string; status: string }>()).results;
+const sessionOf = async (tenant: string) => (await env.SHARD_1.prepare("SELECT interaction_id, status FROM sms_sessions WHERE tenant_id = ? ORDER BY started_at DESC").bind(tenant).all<{ interaction_id: string; status: string }>()).results;
 
 describe("SMS session mode", () => {
   afterEach(() => vi.restoreAllMocks());
@@ -61,7 +61,7 @@ describe("SMS session mode", () => {
     // The agent's answer goes out as SMS; a note among staff does not.
     expect((await session(`${id}/messages`, t.tokens.ana!, { method: "POST", json: { clientId: "a1", text: "Sorry! Try a firmware update." } })).status).toBe(201);
     expect((await session(`${id}/messages`, t.tokens.ana!, { method: "POST", json: { clientId: "a2", text: "note: check warranty", visibility: "staff" } })).status).toBe(201);
-    const jobs = (await env.DB.prepare("SELECT id FROM sms_messages WHERE tenant_id = ? AND direction = 'outbound'").bind(t.id).all<{ id: string }>()).results;
+    const jobs = (await env.SHARD_1.prepare("SELECT id FROM sms_messages WHERE tenant_id = ? AND direction = 'outbound'").bind(t.id).all<{ id: string }>()).results;
     expect(jobs).toHaveLength(1);
     const batch = createMessageBatch("parley-sends", [{ id: `m-${jobs[0]!.id}`, timestamp: new Date(), attempts: 1, body: { tenant: t.id, smsId: jobs[0]!.id } }]);
     const ctx = createExecutionContext();
@@ -71,7 +71,7 @@ describe("SMS session mode", () => {
     expect(sent).toEqual([`${CUSTOMER}: Sorry! Try a firmware update.`]);
 
     // Ten quiet minutes later (moved to now here), the number's idle timeout ends the session.
-    const chat = chatStub(env, t.id, id);
+    const chat = chatStub(await tenv(t.id), t.id, id);
     await runInDurableObject(chat, (_o, state) => {
       const m = JSON.parse(state.storage.sql.exec<{ v: string }>("SELECT v FROM kv WHERE k = 'meta'").one().v) as ChatMeta;
       expect(m.idleAt).toBe(m.lastCustomerAt + 600_000);

@@ -7,7 +7,7 @@ import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../workers/index.ts";
 import { twilioSignature } from "../../workers/sms/twilio-signature.ts";
-import { interaction, makeTenant, offerFor, post, ready, until, type Tenant } from "../helpers.ts";
+import { tenv, interaction, makeTenant, offerFor, post, ready, until, type Tenant } from "../helpers.ts";
 
 const TOKEN = "tenant-own-twilio-token-5a7c9e1b3d";
 const HOOK = "http://localhost:8787/api/v1/sms/twilio";
@@ -42,7 +42,7 @@ describe("Twilio inbound SMS", () => {
     expect(await res.text()).toBe(`<?xml version="1.0" encoding="UTF-8"?><Response></Response>`);
     // Twilio retries (a timeout on its side): the same MessageSid is one interaction.
     expect((await hook(msg)).status).toBe(200);
-    const rows = await env.DB.prepare("SELECT interaction_id, customer, encoding, segments FROM sms_messages WHERE tenant_id = ?").bind(t.id).all<{ interaction_id: string; customer: string; encoding: string; segments: number }>();
+    const rows = await env.SHARD_1.prepare("SELECT interaction_id, customer, encoding, segments FROM sms_messages WHERE tenant_id = ?").bind(t.id).all<{ interaction_id: string; customer: string; encoding: string; segments: number }>();
     expect(rows.results).toHaveLength(1);
     expect(rows.results[0]).toMatchObject({ customer: "+14155550123", encoding: "GSM-7", segments: 1 });
     const id = rows.results[0]!.interaction_id;
@@ -56,12 +56,12 @@ describe("Twilio inbound SMS", () => {
     const t = await smsTenant();
     const say = async (body: string) => (await hook(fields(t, { Body: body }))).text();
     expect(await say("STOP")).toContain("You are unsubscribed from Test");
-    const out = await env.DB.prepare("SELECT customer FROM sms_opt_outs WHERE tenant_id = ? AND center = ?").bind(t.id, t.number).all();
+    const out = await env.SHARD_1.prepare("SELECT customer FROM sms_opt_outs WHERE tenant_id = ? AND center = ?").bind(t.id, t.number).all();
     expect(out.results).toEqual([{ customer: "+14155550123" }]);
     expect(await say("start")).toContain("subscribed to Test");
-    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM sms_opt_outs WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n).toBe(0);
+    expect((await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM sms_opt_outs WHERE tenant_id = ?").bind(t.id).first<{ n: number }>())!.n).toBe(0);
     expect(await say(" Help ")).toContain("Reply STOP to unsubscribe");
-    const made = await env.DB.prepare("SELECT COUNT(*) AS n FROM interactions WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+    const made = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM interactions WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
     expect(made!.n).toBe(0);
   });
 
@@ -77,7 +77,7 @@ describe("Twilio inbound SMS", () => {
     expect(forged.status).toBe(403);
     expect(await forged.json()).toMatchObject({ error: { code: "invalid_signature" } });
     expect((await hook(fields(t, { AccountSid: "AC-other" }))).status).toBe(403);
-    const made = await env.DB.prepare("SELECT COUNT(*) AS n FROM sms_messages WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+    const made = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM sms_messages WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
     expect(made!.n).toBe(0);
   });
 
@@ -128,7 +128,7 @@ describe("MMS from Twilio", () => {
     expect((await hook(msg)).status).toBe(200);
     expect(auths).toHaveLength(4);
     expect(new Set(auths)).toEqual(new Set([`Basic ${btoa(`AC-test:${TOKEN}`)}`]));
-    const row = await env.DB.prepare("SELECT interaction_id FROM sms_messages WHERE tenant_id = ?").bind(t.id).first<{ interaction_id: string }>();
+    const row = await env.SHARD_1.prepare("SELECT interaction_id FROM sms_messages WHERE tenant_id = ?").bind(t.id).first<{ interaction_id: string }>();
     const i = await t.call<{ channel: string; parts: { kind: string; content: string | null; r2_key: string | null; content_type: string | null; size: number | null }[] }>(`/api/v1/interactions/${row!.interaction_id}`);
     expect(i.channel).toBe("mms");
     const files = i.parts.filter((p) => p.kind === "attachment");
@@ -148,7 +148,7 @@ describe("SMS replies", () => {
   async function smsInHand(t: Tenant & { number: string }) {
     await ready(t, "ana");
     await hook(fields(t));
-    const row = await env.DB.prepare("SELECT interaction_id FROM sms_messages WHERE tenant_id = ?").bind(t.id).first<{ interaction_id: string }>();
+    const row = await env.SHARD_1.prepare("SELECT interaction_id FROM sms_messages WHERE tenant_id = ?").bind(t.id).first<{ interaction_id: string }>();
     const id = row!.interaction_id;
     await offerFor(t, "ana", id);
     await post(t, `/api/v1/interactions/${id}/accept`, "ana");
@@ -172,7 +172,7 @@ describe("SMS replies", () => {
     await worker.queue!(batch, env, ctx);
     return getQueueResult(batch, ctx);
   };
-  const sms = (tenant: string, id: string) => env.DB.prepare("SELECT status, provider_id, error, segments, encoding FROM sms_messages WHERE tenant_id = ? AND id = ?").bind(tenant, id).first<{ status: string; provider_id: string | null; error: string | null; segments: number; encoding: string }>();
+  const sms = (tenant: string, id: string) => env.SHARD_1.prepare("SELECT status, provider_id, error, segments, encoding FROM sms_messages WHERE tenant_id = ? AND id = ?").bind(tenant, id).first<{ status: string; provider_id: string | null; error: string | null; segments: number; encoding: string }>();
 
   afterEach(() => vi.restoreAllMocks());
 
@@ -214,7 +214,7 @@ describe("SMS replies", () => {
     expect(b.smsId).toBe(a.smsId);
     const other = await t.call<{ smsId: string }>(`/api/v1/interactions/${id}/sms`, { method: "POST", as: "ana", json: { text: "And a second one", clientId: "desk-abcdef012345" }, expect: 202 });
     expect(other.smsId).not.toBe(a.smsId);
-    const n = await env.DB.prepare("SELECT COUNT(*) AS n FROM sms_messages WHERE tenant_id = ? AND interaction_id = ? AND direction = 'outbound'").bind(t.id, id).first<{ n: number }>();
+    const n = await env.SHARD_1.prepare("SELECT COUNT(*) AS n FROM sms_messages WHERE tenant_id = ? AND interaction_id = ? AND direction = 'outbound'").bind(t.id, id).first<{ n: number }>();
     expect(n!.n).toBe(2);
     const list = await t.call<{ messages: { direction: string; text: string }[] }>(`/api/v1/interactions/${id}/sms`, { as: "ana" });
     expect(list.messages.map((m) => [m.direction, m.text]).slice(-2)).toEqual([["outbound", "On its way"], ["outbound", "And a second one"]]);
@@ -276,14 +276,14 @@ describe("SMS replies", () => {
       { number },
     );
     await hook(fields(t));
-    const out = () => env.DB.prepare("SELECT id, body, customer FROM sms_messages WHERE tenant_id = ? AND direction = 'outbound'").bind(t.id).all<{ id: string; body: string; customer: string }>();
+    const out = () => env.SHARD_1.prepare("SELECT id, body, customer FROM sms_messages WHERE tenant_id = ? AND direction = 'outbound'").bind(t.id).all<{ id: string; body: string; customer: string }>();
     await until(async () => (await out()).results.length === 1, "the step's SMS");
     expect((await out()).results[0]).toMatchObject({ body: "Thanks! We'll text you back within the hour.", customer: "+14155550123" });
     // The sweep resubmits an interaction no queue holds: the step runs again but texts nothing new.
-    const row = await env.DB.prepare("SELECT interaction_id FROM sms_messages WHERE tenant_id = ? AND direction = 'inbound'").bind(t.id).first<{ interaction_id: string }>();
+    const row = await env.SHARD_1.prepare("SELECT interaction_id FROM sms_messages WHERE tenant_id = ? AND direction = 'inbound'").bind(t.id).first<{ interaction_id: string }>();
     const { queueStub } = await import("../../durable-objects/names.ts");
-    await queueStub(env, t.id, "inbound").stop(row!.interaction_id, "test", { reason: "again" });
-    await queueStub(env, t.id, "inbound").submit({ id: row!.interaction_id, media: "sms", priority: 0, subject: null, contactId: null, categories: [], attributes: { center: number, customer: "+14155550123" } }, { actor: "test" });
+    await queueStub(await tenv(t.id), t.id, "inbound").stop(row!.interaction_id, "test", { reason: "again" });
+    await queueStub(await tenv(t.id), t.id, "inbound").submit({ id: row!.interaction_id, media: "sms", priority: 0, subject: null, contactId: null, categories: [], attributes: { center: number, customer: "+14155550123" } }, { actor: "test" });
     expect((await out()).results).toHaveLength(1);
   });
 
@@ -292,7 +292,7 @@ describe("SMS replies", () => {
     const { sweep } = await import("../../workers/sweep.ts");
     const old = Date.now() - 2 * 3600_000;
     const ins = (id: string, status: string) =>
-      env.DB.prepare("INSERT INTO sms_messages (tenant_id, id, provider, direction, center, customer, body, status, created_at, updated_at) VALUES (?, ?, 'twilio', 'outbound', ?, '+14155550123', 'hi', ?, ?, ?)").bind(t.id, id, t.number, status, old, old).run();
+      env.SHARD_1.prepare("INSERT INTO sms_messages (tenant_id, id, provider, direction, center, customer, body, status, created_at, updated_at) VALUES (?, ?, 'twilio', 'outbound', ?, '+14155550123', 'hi', ?, ?, ?)").bind(t.id, id, t.number, status, old, old).run();
     await ins(`lost-${t.id}`, "sending");
     await ins(`mid-${t.id}`, "handing");
     const r = await sweep(env);

@@ -2,17 +2,17 @@
 // the provider's order, media kept through failures, unknown events, echoes (ours and the page
 // inbox's) stored once, reactions and edits, delivery and read watermarks, the 24-hour window with
 // HUMAN_AGENT up to 7 days, and each message to its tenant by page or Instagram id.
-import { env, exports } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { chatStub } from "../../durable-objects/names.ts";
 import { unwrap } from "../../durable-objects/result.ts";
-import { offerFor, post, ready, until } from "../helpers.ts";
+import { tenv, offerFor, post, ready, until } from "../helpers.ts";
 import { drainSocial, sentFor, fakeProviders, metaBody, PAGE_TOKEN, retryMediaJob, signedPost, socialRows, socialTenant, VERIFY, type SocialTenant } from "../social-helpers.ts";
 
 const PSID = "6100000000000001";
 const hook = (body: unknown, secret?: string) => signedPost("/api/v1/social/meta", body, secret);
 const msg = (t: SocialTenant, mid: string, text: string, at: number, extra: Record<string, unknown> = {}) => ({ sender: { id: PSID }, recipient: { id: t.pageId }, timestamp: at, message: { mid, text, ...extra } });
-const view = async (t: SocialTenant, id: string) => unwrap(await chatStub(env, t.id, id).since("customer", 0)).messages;
+const view = async (t: SocialTenant, id: string) => unwrap(await chatStub(await tenv(t.id), t.id, id).since("customer", 0)).messages;
 const conversationOf = (t: SocialTenant) => until(async () => (await socialRows(t, "in"))[0]?.interaction_id, "the conversation");
 
 async function accepted(t: SocialTenant, first: { mid: string; text: string; at: number }): Promise<string> {
@@ -94,7 +94,7 @@ describe("Messenger and Instagram", () => {
     const t = await socialTenant();
     const { sent } = fakeProviders();
     const id = await accepted(t, { mid: "m_q", text: "is it in stock?", at: Date.now() });
-    unwrap(await chatStub(env, t.id, id).post("agent:ana", { clientId: "r-1", text: "Yes, it is." }));
+    unwrap(await chatStub(await tenv(t.id), t.id, id).post("agent:ana", { clientId: "r-1", text: "Yes, it is." }));
     await drainSocial(t);
     const mine = await sentFor(t, sent);
     expect(mine[0]).toMatchObject({ url: "https://graph.facebook.com/v21.0/me/messages", auth: `Bearer ${PAGE_TOKEN}`, body: { recipient: { id: PSID }, messaging_type: "RESPONSE", message: { text: "Yes, it is." } } });
@@ -116,7 +116,7 @@ describe("Messenger and Instagram", () => {
     fakeProviders();
     const now = Date.now();
     const id = await accepted(t, { mid: "m_a", text: "my parcel is lost", at: now - 1000 });
-    unwrap(await chatStub(env, t.id, id).post("agent:ana", { clientId: "r-2", text: "I'll look into it" }));
+    unwrap(await chatStub(await tenv(t.id), t.id, id).post("agent:ana", { clientId: "r-2", text: "I'll look into it" }));
     await drainSocial(t);
     await hook(
       metaBody("page", t.pageId, [
@@ -139,12 +139,12 @@ describe("Messenger and Instagram", () => {
     const id = await accepted(t, { mid: "m_old", text: "hello?", at: Date.now() - 3 * 86400_000 });
     const info = await t.call<{ social: { window: { mode: string } } }>(`/api/v1/chats/${id}`, { as: "ana" });
     expect(info.social.window.mode).toBe("human_agent");
-    unwrap(await chatStub(env, t.id, id).post("agent:ana", { clientId: "late-1", text: "Sorry for the wait!" }));
+    unwrap(await chatStub(await tenv(t.id), t.id, id).post("agent:ana", { clientId: "late-1", text: "Sorry for the wait!" }));
     await drainSocial(t);
     expect((await sentFor(t, sent))[0]!.body).toMatchObject({ messaging_type: "MESSAGE_TAG", tag: "HUMAN_AGENT" });
     const t2 = await socialTenant();
     const id2 = await accepted(t2, { mid: "m_older", text: "hello?", at: Date.now() - 8 * 86400_000 });
-    expect(await chatStub(env, t2.id, id2).post("agent:ana", { clientId: "late-2", text: "Hi" })).toMatchObject({ ok: false, error: { code: "window_closed" } });
+    expect(await chatStub(await tenv(t2.id), t2.id, id2).post("agent:ana", { clientId: "late-2", text: "Hi" })).toMatchObject({ ok: false, error: { code: "window_closed" } });
     // Templates are WhatsApp's.
     expect((await t2.api(`/api/v1/chats/${id2}/template`, { method: "POST", as: "ana", json: { name: "follow_up", clientId: "tpl-00002" } })).status).toBe(400);
   });

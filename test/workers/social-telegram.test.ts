@@ -5,14 +5,14 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { chatStub } from "../../durable-objects/names.ts";
 import { unwrap } from "../../durable-objects/result.ts";
-import { offerFor, post, ready, until } from "../helpers.ts";
+import { tenv, offerFor, post, ready, until } from "../helpers.ts";
 import { BOT_TOKEN_SECRET, drainSocial, sentFor, fakeProviders, retryMediaJob, socialRows, socialTenant, telegramPost, type SocialTenant } from "../social-helpers.ts";
 
 const CHAT = 99887766;
 let updates = 1000;
 const update = (extra: Record<string, unknown>, id = updates++) => ({ update_id: id, ...extra });
 const message = (text: string, at: number, extra: Record<string, unknown> = {}) => ({ message: { message_id: updates, from: { id: CHAT, is_bot: false, first_name: "Mira", last_name: "Sol" }, chat: { id: CHAT, type: "private" }, date: Math.floor(at / 1000), text, ...extra } });
-const view = async (t: SocialTenant, id: string) => unwrap(await chatStub(env, t.id, id).since("customer", 0)).messages;
+const view = async (t: SocialTenant, id: string) => unwrap(await chatStub(await tenv(t.id), t.id, id).since("customer", 0)).messages;
 const conversationOf = (t: SocialTenant) => until(async () => (await socialRows(t, "in")).find((r) => r.interaction_id)?.interaction_id, "the conversation");
 
 describe("Telegram", () => {
@@ -71,7 +71,7 @@ describe("Telegram", () => {
     const id = await conversationOf(t);
     await offerFor(t, "ana", id);
     await post(t, `/api/v1/interactions/${id}/accept`, "ana");
-    unwrap(await chatStub(env, t.id, id).post("agent:ana", { clientId: "tg-1", text: "Yes, sorry for the wait" }));
+    unwrap(await chatStub(await tenv(t.id), t.id, id).post("agent:ana", { clientId: "tg-1", text: "Yes, sorry for the wait" }));
     await drainSocial(t);
     expect(await sentFor(t, sent)).toEqual([{ url: `https://api.telegram.org/bot${t.botId}:${BOT_TOKEN_SECRET}/sendMessage`, auth: null, body: { chat_id: String(CHAT), text: "Yes, sorry for the wait" } }]);
     expect((await view(t, id)).find((m) => m.clientId === "tg-1")?.extra?.delivery).toBe("sent");
@@ -91,13 +91,13 @@ describe("Telegram", () => {
       if (!url.startsWith("https://api.telegram.org/")) return realFetch(input, init);
       return Response.json({ ok: false, error_code: 403, description: `Forbidden: bot was blocked by the user (url ${url})` }, { status: 403 });
     });
-    unwrap(await chatStub(env, t.id, id).post("agent:ana", { clientId: "tg-2", text: "Hello?" }));
+    unwrap(await chatStub(await tenv(t.id), t.id, id).post("agent:ana", { clientId: "tg-2", text: "Hello?" }));
     await drainSocial(t);
     const [row] = await socialRows(t, "out");
     expect(row!.state).toBe("failed");
     const failed = (await view(t, id)).find((m) => m.clientId === "tg-2")!;
     expect(failed.extra).toMatchObject({ delivery: "failed", error: expect.stringMatching(/blocked by the user/) });
     expect(JSON.stringify(failed)).not.toContain(BOT_TOKEN_SECRET);
-    expect(JSON.stringify(await env.DB.prepare("SELECT error FROM social_messages WHERE tenant_id = ?").bind(t.id).all())).not.toContain(BOT_TOKEN_SECRET);
+    expect(JSON.stringify(await env.SHARD_1.prepare("SELECT error FROM social_messages WHERE tenant_id = ?").bind(t.id).all())).not.toContain(BOT_TOKEN_SECRET);
   });
 });

@@ -5,11 +5,11 @@ import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { chatStub } from "../../durable-objects/names.ts";
 import { unwrap } from "../../durable-objects/result.ts";
-import { offerFor, post, ready, until } from "../helpers.ts";
+import { tenv, offerFor, post, ready, until } from "../helpers.ts";
 import { APP_SECRET, drainSocial, sentFor, fakeProviders, postWhatsApp, retryMediaJob, signedPost, socialRows, socialTenant, VERIFY, waBody, waText, WA_TOKEN, type SocialTenant } from "../social-helpers.ts";
 
 const handshake = (q: string) => exports.default.fetch(new Request(`http://parley.test/api/v1/social/whatsapp?${q}`));
-const customerView = async (t: SocialTenant, id: string) => unwrap(await chatStub(env, t.id, id).since("customer", 0)).messages;
+const customerView = async (t: SocialTenant, id: string) => unwrap(await chatStub(await tenv(t.id), t.id, id).since("customer", 0)).messages;
 const ordered = <T extends { at: number; seq: number }>(l: T[]) => [...l].sort((a, b) => a.at - b.at || a.seq - b.seq);
 
 async function conversationOf(t: SocialTenant): Promise<string> {
@@ -81,7 +81,7 @@ describe("WhatsApp", () => {
     expect(pending.extra?.media).toBe("pending");
     expect((await customerView(t, id)).some((m) => m.text === "the broken part")).toBe(true);
     await retryMediaJob(t, row!.id);
-    expect((await env.DB.prepare("SELECT state, attempts FROM social_media WHERE tenant_id = ?").bind(t.id).first())).toMatchObject({ state: "pending", attempts: 2 });
+    expect((await env.SHARD_1.prepare("SELECT state, attempts FROM social_media WHERE tenant_id = ?").bind(t.id).first())).toMatchObject({ state: "pending", attempts: 2 });
     await retryMediaJob(t, row!.id);
     const stored = (await customerView(t, id)).find((m) => m.clientId === `${row!.id}.0`)!;
     expect(stored.kind).toBe("file");
@@ -122,7 +122,7 @@ describe("WhatsApp", () => {
     const id = await conversationOf(t);
     await offerFor(t, "ana", id);
     await post(t, `/api/v1/interactions/${id}/accept`, "ana");
-    const chat = chatStub(env, t.id, id);
+    const chat = chatStub(await tenv(t.id), t.id, id);
     unwrap(await chat.post("agent:ana", { clientId: "reply-1", text: "Hello! How can I help?" }));
     expect(await drainSocial(t)).toBe(1);
     const sends = await sentFor(t, sent);
@@ -156,7 +156,7 @@ describe("WhatsApp", () => {
     await post(t, `/api/v1/interactions/${id}/accept`, "ana");
     const info = await t.call<{ social: { channel: string; window: { mode: string } } }>(`/api/v1/chats/${id}`, { as: "ana" });
     expect(info.social).toMatchObject({ channel: "whatsapp", window: { mode: "templates" } });
-    const refused = await chatStub(env, t.id, id).post("agent:ana", { clientId: "free-1", text: "Yes! It shipped." });
+    const refused = await chatStub(await tenv(t.id), t.id, id).post("agent:ana", { clientId: "free-1", text: "Yes! It shipped." });
     expect(refused).toMatchObject({ ok: false, error: { code: "window_closed" } });
     const templates = await t.call<{ templates: { name: string }[] }>("/api/v1/social/templates", { as: "ana" });
     expect(templates.templates.map((x) => x.name)).toEqual(["follow_up"]);
@@ -168,7 +168,7 @@ describe("WhatsApp", () => {
     ]);
     // The customer answers: the window opens again, and free text goes.
     await postWhatsApp(t, [waText("wamid.W2", "great, thanks", Date.now())]);
-    expect(unwrap(await chatStub(env, t.id, id).post("agent:ana", { clientId: "free-2", text: "You're welcome" })).message.extra?.delivery).toBe("sending");
+    expect(unwrap(await chatStub(await tenv(t.id), t.id, id).post("agent:ana", { clientId: "free-2", text: "You're welcome" })).message.extra?.delivery).toBe("sending");
   });
 
   it("routes each message to its tenant by phone number id, under that tenant's own app secret", async () => {
@@ -191,7 +191,7 @@ describe("WhatsApp media and sends the Queue lost", () => {
     fakeProviders(() => new Response("down", { status: 503 }));
     await postWhatsApp(t, [{ from: "14155550142", id: "wamid.LOST", timestamp: String(Math.floor(Date.now() / 1000)), type: "audio", audio: { id: "AUD1", mime_type: "audio/ogg" } }]);
     const [row] = await socialRows(t, "in");
-    const media = () => env.DB.prepare("SELECT state, attempts, next_at FROM social_media WHERE tenant_id = ?").bind(t.id).first<{ state: string; attempts: number; next_at: number }>();
+    const media = () => env.SHARD_1.prepare("SELECT state, attempts, next_at FROM social_media WHERE tenant_id = ?").bind(t.id).first<{ state: string; attempts: number; next_at: number }>();
     const before = await media();
     expect(before).toMatchObject({ state: "pending", attempts: 1 });
     // The Queue delivered a copy early: no second attempt now.
@@ -203,7 +203,7 @@ describe("WhatsApp media and sends the Queue lost", () => {
     await getQueueResult(batch, ctx);
     expect((await media())!.attempts).toBe(1);
     // Its message lost, the attempt overdue: the sweep queues it again.
-    await env.DB.prepare("UPDATE social_media SET next_at = ? WHERE tenant_id = ?").bind(Date.now() - 20 * 60_000, t.id).run();
+    await env.SHARD_1.prepare("UPDATE social_media SET next_at = ? WHERE tenant_id = ?").bind(Date.now() - 20 * 60_000, t.id).run();
     const { sweep } = await import("../../workers/sweep.ts");
     await sweep(env);
     expect((await media())!.next_at).toBeGreaterThan(Date.now() - 60_000);
@@ -233,7 +233,7 @@ describe("WhatsApp automatic messages and files", () => {
     await postWhatsApp(late, [waText("wamid.K2", "hello?", Date.now() - 30 * 3600_000)]);
     const [skipped] = await socialRows(late, "out");
     expect(skipped).toMatchObject({ state: "skipped" });
-    expect((await env.DB.prepare("SELECT error FROM social_messages WHERE tenant_id = ? AND direction = 'out'").bind(late.id).first<{ error: string }>())!.error).toMatch(/24-hour window.*fallback/);
+    expect((await env.SHARD_1.prepare("SELECT error FROM social_messages WHERE tenant_id = ? AND direction = 'out'").bind(late.id).first<{ error: string }>())!.error).toMatch(/24-hour window.*fallback/);
     const history = await late.call<{ history: { action: string }[] }>(`/api/v1/interactions/${skipped!.interaction_id}`);
     expect(history.history.map((h) => h.action)).toContain("social_skipped");
   });

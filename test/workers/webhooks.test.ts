@@ -82,7 +82,7 @@ describe("webhooks", () => {
     // not due, and its own message comes later); once they are up, it is delivered.
     expect((await consume(t, ep.id, [d.sequence])).explicitAcks).toHaveLength(1);
     expect((await deliveries(t, ep.id)).deliveries[0]).toMatchObject({ state: "retrying", attempts: 1 });
-    await env.DB.prepare("UPDATE webhook_deliveries SET next_at = ? WHERE tenant_id = ? AND state = 'retrying'").bind(Date.now(), t.id).run();
+    await env.SHARD_1.prepare("UPDATE webhook_deliveries SET next_at = ? WHERE tenant_id = ? AND state = 'retrying'").bind(Date.now(), t.id).run();
     const r = await consume(t, ep.id, [d.sequence]);
     expect(r.explicitAcks).toHaveLength(1);
     expect((await deliveries(t, ep.id)).deliveries[0]).toMatchObject({ state: "delivered", attempts: 2, status: 200 });

@@ -1,6 +1,7 @@
 // Classifying with the tenant's active model: the version and thresholds come from D1 (checked at
 // most every 2 s), the weights from R2, kept per isolate in a small least-recently-used cache, so a
 // classification costs one pass over the text once the model is warm.
+import type { TenantEnv } from "../tenancy/tenant-env.ts";
 import { deserialize, OUT_OF_SCOPE, predict, type Explanation, type Model } from "./model.ts";
 import { thresholdsFrom, type CurvePoint } from "./report.ts";
 import { modelKey } from "./keys.ts";
@@ -54,7 +55,7 @@ export function forgetClassifierSettings(tenant: string): void {
   settingsCache.delete(tenant);
 }
 
-async function load(env: Env, tenant: string, version: number): Promise<{ model: Model; curve: CurvePoint[] } | null> {
+async function load(env: TenantEnv, tenant: string, version: number): Promise<{ model: Model; curve: CurvePoint[] } | null> {
   const key = `${tenant}/${version}`;
   const hit = models.get(key);
   if (hit) {
@@ -77,7 +78,7 @@ async function load(env: Env, tenant: string, version: number): Promise<{ model:
   return entry;
 }
 
-export async function activeModel(env: Env, tenant: string): Promise<ActiveModel | null> {
+export async function activeModel(env: TenantEnv, tenant: string): Promise<ActiveModel | null> {
   const settings = await settingsOf(env.DB, tenant);
   if (settings.activeVersion === null) return null;
   const loaded = await load(env, tenant, settings.activeVersion);

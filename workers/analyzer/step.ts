@@ -1,6 +1,7 @@
 // The `classify` workflow step at an ingress (email, forms, SMS, chat): classifies the new work's
 // text with the tenant's active model and decides what follows (workers/workflow/classify.ts). A
 // model that cannot be loaded never costs the customer's message: the work goes on unclassified.
+import type { TenantEnv } from "../tenancy/tenant-env.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
 import type { Media } from "../config/schema.ts";
 import type { Workflow } from "../config/schema.ts";
@@ -19,7 +20,7 @@ export interface ClassifyOutcome {
   text: string;
 }
 
-export async function classifyStep(env: Env, tenant: string, cfg: CompiledConfig, wf: Workflow, subject: string | null | undefined, body: string | null | undefined): Promise<ClassifyOutcome | null> {
+export async function classifyStep(env: TenantEnv, tenant: string, cfg: CompiledConfig, wf: Workflow, subject: string | null | undefined, body: string | null | undefined): Promise<ClassifyOutcome | null> {
   if (!wf.classify) return null;
   const text = classifiedText(subject, body);
   const active = await activeModel(env, tenant).catch((err: unknown) => {

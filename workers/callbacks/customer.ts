@@ -1,6 +1,7 @@
 // The customer's side of a web callback: asking to be called back within a window (a 'callback'
 // interaction its queue holds, scheduled, until the window opens), looking at it and cancelling it
 // with the token they were given.
+import type { TenantEnv } from "../tenancy/tenant-env.ts";
 import * as z from "zod";
 import { queueStub } from "../../durable-objects/names.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
@@ -17,7 +18,7 @@ import { createInteraction, getInteractionRow, transitionBatch, type Interaction
 import { DAY_MS, type RequestBody } from "./schemas.ts";
 
 /** The tenant's config with its callbacks section; a tenant without one (or no tenant) is a 404. */
-export async function callbacksOf(env: Env, tenant: string): Promise<{ cfg: CompiledConfig; cb: NonNullable<CompiledConfig["raw"]["callbacks"]> }> {
+export async function callbacksOf(env: TenantEnv, tenant: string): Promise<{ cfg: CompiledConfig; cb: NonNullable<CompiledConfig["raw"]["callbacks"]> }> {
   const none = notFound("no_callbacks", `tenant '${tenant}' takes no callback requests`);
   const cfg = await getConfig(env.DB, tenant).catch((e: unknown) => {
     throw e instanceof AppError && e.status === 404 ? none : e;
@@ -41,7 +42,7 @@ async function newToken(secret: string, tenant: string, key: string | undefined)
 }
 
 /** The callback, if the token is its own; a wrong token answers exactly like an unknown id. */
-async function withToken(env: Env, tenant: string, id: string, token: string): Promise<CallbackRow> {
+async function withToken(env: TenantEnv, tenant: string, id: string, token: string): Promise<CallbackRow> {
   const row = await callbackRow(env.DB, tenant, id);
   // Comparing hashes: nothing useful leaks through timing.
   if (!row || row.token_hash !== (await sha256Hex(token))) throw notFound("unknown_callback", `no callback '${id}'`);
@@ -63,7 +64,7 @@ export function customerState(i: InteractionRow, outcome: string | null): string
 
 export const iso = (ms: number) => new Date(ms).toISOString();
 
-export async function requestCallback(req: Request, env: Env, b: z.infer<typeof RequestBody>, cfg: CompiledConfig, cb: NonNullable<CompiledConfig["raw"]["callbacks"]>) {
+export async function requestCallback(req: Request, env: TenantEnv, b: z.infer<typeof RequestBody>, cfg: CompiledConfig, cb: NonNullable<CompiledConfig["raw"]["callbacks"]>) {
   await enforceRate(env.DB, `callback:${b.tenant}:${clientIp(req)}`, cb.rateLimit);
   const phone = phoneOf(b.phone);
   const now = Date.now();
@@ -101,7 +102,7 @@ export async function requestCallback(req: Request, env: Env, b: z.infer<typeof 
   return { interactionId: created.id, token, state: r.state, scheduledFor: iso(Math.max(start, now)), duplicate: false };
 }
 
-export async function cancel(env: Env, tenant: string, id: string, token: string) {
+export async function cancel(env: TenantEnv, tenant: string, id: string, token: string) {
   await withToken(env, tenant, id, token);
   const i = await getInteractionRow(env.DB, tenant, id);
   const reason = "cancelled by the customer";
@@ -127,7 +128,7 @@ export async function cancel(env: Env, tenant: string, id: string, token: string
 }
 
 /** The customer's view of their request: its state in their words, the window, the outcome. */
-export async function callbackView(env: Env, tenant: string, id: string, token: string) {
+export async function callbackView(env: TenantEnv, tenant: string, id: string, token: string) {
   const c = await withToken(env, tenant, id, token);
   const i = await getInteractionRow(env.DB, tenant, id);
   const state = customerState(i, c.outcome);

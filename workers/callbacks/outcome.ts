@@ -1,4 +1,5 @@
 // The agent's side of a web callback: each call attempt's outcome, then done, or scheduled again.
+import type { TenantEnv } from "../tenancy/tenant-env.ts";
 import type * as z from "zod";
 import type { AgentStatus } from "../../durable-objects/agent.ts";
 import { agentStub } from "../../durable-objects/names.ts";
@@ -11,7 +12,7 @@ import { addNote, getInteractionRow } from "../ucs/interactions.ts";
 import { iso } from "./customer.ts";
 import { DAY_MS, type OutcomeBody } from "./schemas.ts";
 
-export async function recordOutcome(env: Env, tenant: string, agentId: string, id: string, b: z.infer<typeof OutcomeBody>) {
+export async function recordOutcome(env: TenantEnv, tenant: string, agentId: string, id: string, b: z.infer<typeof OutcomeBody>) {
   const row = await callbackRow(env.DB, tenant, id);
   if (!row) {
     await getInteractionRow(env.DB, tenant, id); // 404 for an unknown id

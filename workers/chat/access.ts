@@ -1,6 +1,7 @@
 // Who is calling a chat endpoint: a customer with the chat's session token, or staff with their agent
 // token (then the chat is looked up in their own tenant). The Origin of a browser must be on the
 // tenant's chat allow-list or be Parley's own (the desktop).
+import { ensureTenant, type TenantEnv } from "../tenancy/tenant-env.ts";
 import { assertCurrent, type Held } from "../auth/revocation.ts";
 import { looksLikeJwt, verifyToken } from "../auth/tokens.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
@@ -27,6 +28,8 @@ export interface ChatCaller {
   /** Staff: who, their role, and their token's version and expiry (their chat socket closes on either). */
   staff: (Held & { role: "agent" | "supervisor" | "admin" }) | null;
   cfg: CompiledConfig;
+  /** The chat's tenant's env: a session id need not name its tenant, the token does. */
+  env: TenantEnv;
 }
 
 function tokenOf(req: Request): string | null {
@@ -59,21 +62,23 @@ export function checkOrigin(req: Request, cfg: CompiledConfig): string | null {
   throw new AppError(403, "origin_not_allowed", `origin '${origin}' may not use this tenant's chat`);
 }
 
-export async function chatCaller(req: Request, env: Env, id: string): Promise<ChatCaller> {
+export async function chatCaller(req: Request, given: TenantEnv, id: string): Promise<ChatCaller> {
   const token = tokenOf(req);
   if (!token) throw unauthorized("send the chat's session token as 'Authorization: Bearer <token>' (or ?token= on the WebSocket)");
   if (!looksLikeJwt(token)) throw new AppError(401, "invalid_token", "invalid token");
   const { tenant: named, interactionId } = splitChatId(id);
-  const grant = await verifyChatToken(env.AUTH_SECRET, token);
+  const grant = await verifyChatToken(given.AUTH_SECRET, token);
   if (grant) {
     // A customer's token is for one chat: someone else's chat is not found, whatever its id.
     if (grant.chat !== interactionId || (named !== null && named !== grant.tenant)) throw notFound("no_chat", "no such chat");
+    const env = await ensureTenant(given, grant.tenant);
     const cfg = await getConfig(env.DB, grant.tenant);
     checkOrigin(req, cfg);
-    return { tenant: grant.tenant, interactionId, participant: grant.participant, staff: null, cfg };
+    return { tenant: grant.tenant, interactionId, participant: grant.participant, staff: null, cfg, env };
   }
-  const p = await verifyToken(env.AUTH_SECRET, token);
+  const p = await verifyToken(given.AUTH_SECRET, token);
   if (named !== null && named !== p.tenant) throw notFound("no_chat", "no such chat");
+  const env = await ensureTenant(given, p.tenant);
   const cfg = await getConfig(env.DB, p.tenant);
   const agent = cfg.agents.get(p.agentId);
   if (!agent) throw new AppError(401, "invalid_token", "this login no longer exists");
@@ -81,5 +86,5 @@ export async function chatCaller(req: Request, env: Env, id: string): Promise<Ch
   checkOrigin(req, cfg);
   // Only chats of the agent's own tenant exist for them (and probing ids creates no objects).
   if ((await interactionMedia(env.DB, p.tenant, interactionId)) !== "chat") throw notFound("no_chat", "no such chat");
-  return { tenant: p.tenant, interactionId, participant: `agent:${p.agentId}`, staff: { agentId: p.agentId, role: agent.role, version: p.version, expiresAt: p.expiresAt }, cfg };
+  return { tenant: p.tenant, interactionId, participant: `agent:${p.agentId}`, staff: { agentId: p.agentId, role: agent.role, version: p.version, expiresAt: p.expiresAt }, cfg, env };
 }

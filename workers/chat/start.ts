@@ -2,6 +2,7 @@
 // written to the contact history and submitted to the chat workflow's queue. Idempotent on the
 // widget's clientId: a retry (a lost answer, a double click) gets the same chat, while it is live and
 // within RESUME_WINDOW_MS of its start, or later with the chat's own token (resume.ts).
+import type { TenantEnv } from "../tenancy/tenant-env.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
 import type { ChatSettings } from "../config/schema.ts";
 import { AppError, badRequest, notFound } from "../kernel/errors.ts";
@@ -32,7 +33,7 @@ export function chatSettings(cfg: CompiledConfig): ChatSettings {
 }
 
 /** Open now and somebody logged in who could take a chat in the entry queue. */
-export async function availability(env: Env, cfg: CompiledConfig, now = new Date()): Promise<Availability> {
+export async function availability(env: TenantEnv, cfg: CompiledConfig, now = new Date()): Promise<Availability> {
   const chat = chatSettings(cfg);
   if (!isOpen(chat.hours, now)) return { available: false, reason: "closed" };
   const wf = cfg.workflows.get(chat.workflow)!;
@@ -50,7 +51,7 @@ function checkPreChat(chat: ChatSettings, b: StartChat): void {
 
 /** `heldChat`: the chat named by a valid chat token the request carried (this tenant's), if any. */
 /** `rate`: the visitor's rate check, counted in the same round trip as the chat's reads. */
-export async function startChat(env: Env, cfg: CompiledConfig, b: StartChat, heldChat: string | null = null, rate?: { stmt: D1PreparedStatement; enforce: (r: D1Result) => void }): Promise<{ interactionId: string; created: boolean; name: string }> {
+export async function startChat(env: TenantEnv, cfg: CompiledConfig, b: StartChat, heldChat: string | null = null, rate?: { stmt: D1PreparedStatement; enforce: (r: D1Result) => void }): Promise<{ interactionId: string; created: boolean; name: string }> {
   const tenant = cfg.raw.tenant.id;
   const chat = chatSettings(cfg);
   checkPreChat(chat, b);

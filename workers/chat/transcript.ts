@@ -1,6 +1,7 @@
 // The chat's transcript in the contact history, written once when the chat ends, and the copy the
 // customer asked for, mailed through the outbound path. Both are idempotent: the object retries
 // after a failure and nothing is written or sent twice.
+import type { TenantEnv } from "../tenancy/tenant-env.ts";
 import type { StoredMessage, ChatMeta } from "../../durable-objects/chat-store.ts";
 import { getConfig } from "../config/store.ts";
 import { AUTO_REPLY_HEADERS } from "../email/loop-guard.ts";
@@ -43,7 +44,7 @@ export type MailOutcome = "sent" | "already_sent" | "no_mailbox" | "limited";
  *  It is an automatic mail to an address a stranger may have typed, so it shares the tenant's
  *  per-address limit (`email.autoReplyLimit`, the "autowar" guard) with auto-replies and form
  *  acknowledgements, and goes to the bare address: the name the customer typed is not put in front of it. */
-export async function mailTranscript(env: Env, m: ChatMeta, messages: StoredMessage[]): Promise<MailOutcome> {
+export async function mailTranscript(env: TenantEnv, m: ChatMeta, messages: StoredMessage[]): Promise<MailOutcome> {
   if (!m.transcriptTo) return "already_sent";
   const cfg = await getConfig(env.DB, m.tenant);
   const wf = cfg.workflows.get(cfg.raw.chat?.workflow ?? "");

@@ -1,5 +1,6 @@
 // Automatic replies (the workflow's acknowledgement, screening auto-responses): standard responses
 // rendered with their field codes, marked per RFC 3834 so other robots don't answer them.
+import type { TenantEnv } from "../tenancy/tenant-env.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
 import type { Mailbox, Workflow } from "../config/schema.ts";
 import { renderTemplate, type FieldValues } from "../workflow/field-codes.ts";
@@ -32,7 +33,7 @@ interface AutoReplyArgs {
 }
 
 async function prepareAutoReplies(
-  env: Env,
+  env: TenantEnv,
   a: AutoReplyArgs,
 ): Promise<PreparedMail[]> {
   const now = Date.now();
@@ -69,7 +70,7 @@ async function prepareAutoReplies(
 
 /** Automatic replies to a received message, threaded to it; statements for the caller's guarded batch. */
 export function automaticReplies(
-  env: Env,
+  env: TenantEnv,
   a: Omit<AutoReplyArgs, "subject" | "inReplyTo" | "references" | "guard"> & { mail: InboundMail; messageId: string; guard: NonNullable<AutoReplyArgs["guard"]> },
 ): Promise<PreparedMail[]> {
   return prepareAutoReplies(env, { ...a, subject: a.mail.subject, inReplyTo: a.messageId, references: [...a.mail.references, a.messageId].slice(-20) });
@@ -78,7 +79,7 @@ export function automaticReplies(
 /** The acknowledgement of a web form post, to the address the visitor gave. The per-address limit
  *  matters more here than for mail: anyone can type someone else's address into a form. */
 export async function acknowledgeForm(
-  env: Env,
+  env: TenantEnv,
   a: { cfg: CompiledConfig; tenant: string; wf: Workflow; interactionId: string; contactId: string | null; to: string; name: ContactInput; subject: string; tag: string; responseIds: string[] },
 ): Promise<void> {
   const mailbox = a.cfg.raw.mailboxes.find((m) => m.workflow === a.wf.name) ?? a.cfg.raw.mailboxes[0];

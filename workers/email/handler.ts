@@ -4,13 +4,20 @@
 // harmless (one interaction per Message-ID).
 import { mailboxForAddress, MAX_MAIL_BYTES, receiveMail } from "./inbound.ts";
 import { readStreamLimited } from "../kernel/read-limited.ts";
+import { AppError } from "../kernel/errors.ts";
 
 export async function handleEmail(message: ForwardableEmailMessage, env: Env): Promise<void> {
   if (message.rawSize > MAX_MAIL_BYTES) {
     message.setReject(`Message too large: ${message.rawSize} bytes; the limit is ${MAX_MAIL_BYTES}`);
     return;
   }
-  const route = await mailboxForAddress(env.DB, message.to);
+  // A suspended tenant's mail is refused at SMTP time with the reason (the sender gets a bounce, and
+  // nothing is stored); a move in progress holds it until the tenant is on its new shard.
+  const route = await mailboxForAddress(env, message.to).catch((e: unknown) => (e instanceof AppError && e.status < 500 ? e : Promise.reject(e)));
+  if (route instanceof AppError) {
+    message.setReject(route.message);
+    return;
+  }
   if (!route) {
     message.setReject(`No mailbox ${message.to} here`);
     return;
@@ -22,6 +29,6 @@ export async function handleEmail(message: ForwardableEmailMessage, env: Env): P
     return;
   }
   const mailbox = route.mailbox;
-  const r = await receiveMail(env, { tenant: route.tenant, mailbox, raw, envelopeFrom: message.from, via: "email" });
+  const r = await receiveMail(route.env, { tenant: route.tenant, mailbox, raw, envelopeFrom: message.from, via: "email" });
   console.log("email", JSON.stringify({ tenant: route.tenant, to: mailbox.address, interactionId: r.interactionId, duplicate: r.duplicate, thread: r.thread }));
 }

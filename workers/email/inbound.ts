@@ -2,6 +2,8 @@
 // HTTP ingest): keep the raw bytes, parse, identify the sender, thread, screen, store every part,
 // then route, and acknowledge where allowed. Durable before acknowledged: the raw message is in R2
 // and the message in D1 before the caller hears 202 (or the MTA a success).
+import { tenantEnv, type TenantEnv } from "../tenancy/tenant-env.ts";
+import { findOnShards } from "../tenancy/locate.ts";
 import { getConfig } from "../config/store.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
 import type { Mailbox } from "../config/schema.ts";
@@ -53,19 +55,24 @@ export interface InboundResult {
 /** An address's tenant, kept for 30 s per isolate: the email() door saves its round trip. */
 const addressTenants = new TtlCache<string>(30_000);
 
-/** The tenant and mailbox a recipient address belongs to (email(): no key, only the address). A
- *  cached tenant whose config no longer has the mailbox (moved to another tenant) is asked of D1 again. */
-export async function mailboxForAddress(db: D1Database, address: string): Promise<{ tenant: string; mailbox: Mailbox } | null> {
+const mapNull = (tenant: string | null) => (tenant ? { tenant } : null);
+
+/** The tenant and mailbox a recipient address belongs to (email(): no key, only the address), with
+ *  the tenant's env. The address is found on whichever shard holds it (tenancy/locate.ts); a cached
+ *  tenant whose config no longer has the mailbox (moved to another tenant) is looked up again. A
+ *  suspended tenant throws its 403. */
+export async function mailboxForAddress(env: Env, address: string): Promise<{ tenant: string; mailbox: Mailbox; env: TenantEnv } | null> {
   const base = baseAddress(address);
   if (!base) return null;
   const cached = addressTenants.get(base);
   for (const fresh of cached === undefined ? [true] : [false, true]) {
-    const tenant = fresh ? await mailboxTenant(db, base) : cached!;
+    const tenant = fresh ? (await findOnShards(env, async (db) => mapNull(await mailboxTenant(db, base))))?.tenant : cached!;
     if (!tenant) return null;
-    const mailbox = findMailbox(await getConfig(db, tenant), base);
+    const te = await tenantEnv(env, tenant);
+    const mailbox = findMailbox(await getConfig(te.DB, tenant), base);
     if (mailbox) {
       addressTenants.set(base, tenant);
-      return { tenant, mailbox };
+      return { tenant, mailbox, env: te };
     }
   }
   return null;
@@ -102,7 +109,7 @@ export function recipientFromHeaders(cfg: CompiledConfig, raw: Uint8Array): Mail
   return null;
 }
 
-export async function receiveMail(env: Env, input: { tenant: string; mailbox: Mailbox; raw: Uint8Array; envelopeFrom?: string | null; via: "email" | "http" }): Promise<InboundResult> {
+export async function receiveMail(env: TenantEnv, input: { tenant: string; mailbox: Mailbox; raw: Uint8Array; envelopeFrom?: string | null; via: "email" | "http" }): Promise<InboundResult> {
   const { tenant, mailbox, raw } = input;
   if (raw.byteLength > MAX_MAIL_BYTES) throw badRequest("too_large", `the message is ${raw.byteLength} bytes; the limit is ${MAX_MAIL_BYTES}`);
   const cfg = await getConfig(env.DB, tenant);
@@ -126,7 +133,7 @@ export async function receiveMail(env: Env, input: { tenant: string; mailbox: Ma
 }
 
 async function storeMail(
-  env: Env,
+  env: TenantEnv,
   input: { tenant: string; mailbox: Mailbox; raw: Uint8Array; envelopeFrom?: string | null; via: "email" | "http" },
   cfg: CompiledConfig,
   wf: NonNullable<ReturnType<CompiledConfig["workflows"]["get"]>>,
@@ -318,7 +325,7 @@ async function storeMail(
 
 /** D1 shows the newest interaction of the thread open; its holder (written asynchronously) has the
  *  last word, so a message is not added to work an agent has just finished. */
-async function stillOpen(env: Env, tenant: string, l: LatestInThread): Promise<boolean> {
+async function stillOpen(env: TenantEnv, tenant: string, l: LatestInThread): Promise<boolean> {
   try {
     if ((l.state === "offered" || l.state === "handling") && l.agentId) return await agentStub(env, tenant, l.agentId).holds(l.id);
     if ((l.state === "queued" || l.state === "new") && l.queue) return l.state === "new" || (await queueStub(env, tenant, l.queue).holds(l.id));
@@ -332,7 +339,7 @@ async function stillOpen(env: Env, tenant: string, l: LatestInThread): Promise<b
  *  inline images rewritten to the part's URL so the desktop can show them. HTML the sanitizer cannot take
  *  (too deep, too many elements, or a failure of HTMLRewriter) is not shown: the text stays, the message is
  *  flagged html_not_rendered, and the HTML is in the raw message. */
-async function storeParts(env: Env, tenant: string, interactionId: string, mail: InboundMail, flags: string[]): Promise<MailPart[]> {
+async function storeParts(env: TenantEnv, tenant: string, interactionId: string, mail: InboundMail, flags: string[]): Promise<MailPart[]> {
   const parts: MailPart[] = [];
   // The whole message stays in R2; the parts kept in D1 are capped (a D1 value holds at most 2 MB).
   const text = capUtf8(mail.text, MAX_PART_BYTES);

@@ -1,6 +1,7 @@
 // Agents' replies and forwards: a draft (an outbound email interaction in state 'draft', owned by its
 // author), then send: straight to delivery, or first to the workflow's QA review queue, where a
 // reviewer approves it (possibly edited) or returns it to its author with a comment.
+import type { TenantEnv } from "../tenancy/tenant-env.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
 import { getConfig } from "../config/store.ts";
 import type { Mailbox } from "../config/schema.ts";
@@ -64,13 +65,13 @@ export const quote = (text: string, from: string, date: number | null) =>
   `On ${new Date(date ?? Date.now()).toUTCString()}, ${from} wrote:\n${text.slice(0, 100_000).split(/\r?\n/).map((l) => `> ${l}`).join("\n")}`;
 
 /** What a reply to this interaction starts from: recipients, subject with the thread tag, the original quoted. */
-export async function composeTemplate(env: Env, tenant: string, id: string) {
+export async function composeTemplate(env: TenantEnv, tenant: string, id: string) {
   const { orig: _orig, ...t } = await templateFor(env, tenant, await getInteractionRow(env.DB, tenant, id));
   return t;
 }
 
 /** The compose template for a loaded interaction, with the message it answers (for forwards). */
-async function templateFor(env: Env, tenant: string, row: InteractionRow) {
+async function templateFor(env: TenantEnv, tenant: string, row: InteractionRow) {
   const id = row.id;
   if (row.direction !== "inbound") throw badRequest("not_inbound", `interaction '${id}' is a ${row.direction} message; reply to what the customer sent`);
   const cfg = await getConfig(env.DB, tenant);
@@ -98,14 +99,14 @@ async function templateFor(env: Env, tenant: string, row: InteractionRow) {
   };
 }
 
-async function mayWorkOn(env: Env, tenant: string, row: InteractionRow, actor: Actor): Promise<void> {
+async function mayWorkOn(env: TenantEnv, tenant: string, row: InteractionRow, actor: Actor): Promise<void> {
   if (actor.supervisor) return;
   if (!(await inHands(env, tenant, actor.agentId, row))) throw forbidden(`interaction '${row.id}' is not in your hands`);
 }
 
 /** Starts a reply (or a forward) as a draft. */
 export async function createDraft(
-  env: Env,
+  env: TenantEnv,
   tenant: string,
   actor: Actor,
   parentId: string,
@@ -163,7 +164,7 @@ export async function createDraft(
   return { id, emailId, state: "draft" };
 }
 
-async function draftOf(env: Env, tenant: string, id: string): Promise<{ row: InteractionRow; email: EmailRow }> {
+async function draftOf(env: TenantEnv, tenant: string, id: string): Promise<{ row: InteractionRow; email: EmailRow }> {
   const row = await getInteractionRow(env.DB, tenant, id);
   const email = await replyEmail(env.DB, tenant, id);
   if (row.direction !== "outbound" || !email) throw notFound("not_a_reply", `interaction '${id}' is not a reply`);
@@ -177,13 +178,13 @@ function ownDraft(d: { row: InteractionRow; email: EmailRow }, actor: Actor) {
 }
 
 /** Replaces a draft's recipients, subject and body (attachments stay). */
-export async function updateDraft(env: Env, tenant: string, actor: Actor, id: string, input: Partial<DraftInput>): Promise<void> {
+export async function updateDraft(env: TenantEnv, tenant: string, actor: Actor, id: string, input: Partial<DraftInput>): Promise<void> {
   const d = await draftOf(env, tenant, id);
   ownDraft(d, actor);
   await writeEdits(env, tenant, d, input);
 }
 
-async function writeEdits(env: Env, tenant: string, d: { row: InteractionRow; email: EmailRow }, input: Partial<DraftInput>): Promise<void> {
+async function writeEdits(env: TenantEnv, tenant: string, d: { row: InteractionRow; email: EmailRow }, input: Partial<DraftInput>): Promise<void> {
   const db = env.DB;
   const now = Date.now();
   const tag = await threadTag(db, tenant, d.row.threadId);
@@ -199,7 +200,7 @@ async function writeEdits(env: Env, tenant: string, d: { row: InteractionRow; em
 }
 
 /** Adds an attachment to a draft: the bytes to R2 (content-addressed), a part row. */
-export async function addAttachment(env: Env, tenant: string, actor: Actor, id: string, file: { name: string; type: string; bytes: Uint8Array }) {
+export async function addAttachment(env: TenantEnv, tenant: string, actor: Actor, id: string, file: { name: string; type: string; bytes: Uint8Array }) {
   const d = await draftOf(env, tenant, id);
   ownDraft(d, actor);
   if (file.bytes.byteLength > MAX_ATTACHMENT_BYTES) throw tooLarge(`an attachment may be at most ${MAX_ATTACHMENT_BYTES} bytes`);
@@ -212,14 +213,14 @@ export async function addAttachment(env: Env, tenant: string, actor: Actor, id: 
   return { partId, name: file.name, contentType: file.type, size: file.bytes.byteLength, sha256: sha };
 }
 
-export async function removeAttachment(env: Env, tenant: string, actor: Actor, id: string, partId: string): Promise<void> {
+export async function removeAttachment(env: TenantEnv, tenant: string, actor: Actor, id: string, partId: string): Promise<void> {
   const d = await draftOf(env, tenant, id);
   ownDraft(d, actor);
   if (!(await removeAttachmentPart(env.DB, tenant, d.email.id, partId))) throw notFound("unknown_part", `no attachment '${partId}' on this draft`);
 }
 
 /** Builds the MIME from the draft's current content and stores it in R2; returns the statements recording it. */
-async function buildStored(env: Env, tenant: string, d: { row: InteractionRow; email: EmailRow }, status: "review" | "sending" | "reviewing", expect: "claimed" | "reviewing") {
+async function buildStored(env: TenantEnv, tenant: string, d: { row: InteractionRow; email: EmailRow }, status: "review" | "sending" | "reviewing", expect: "claimed" | "reviewing") {
   const db = env.DB;
   const parts = await partsToBuild(db, tenant, d.email.id);
   const text = parts.find((p) => p.kind === "text")?.content ?? "";
@@ -250,7 +251,7 @@ async function buildStored(env: Env, tenant: string, d: { row: InteractionRow; e
 }
 
 /** Sends a draft: into QA review when the workflow (or the author) asks for it, else to delivery. */
-export async function sendDraft(env: Env, tenant: string, actor: Actor, id: string, opts: { review?: boolean } = {}): Promise<{ state: "queued" | "sending"; review: boolean; why: string; queue?: string }> {
+export async function sendDraft(env: TenantEnv, tenant: string, actor: Actor, id: string, opts: { review?: boolean } = {}): Promise<{ state: "queued" | "sending"; review: boolean; why: string; queue?: string }> {
   const d = await draftOf(env, tenant, id);
   ownDraft(d, actor);
   // Claim the draft: of two sends at once, one goes ahead and the other is refused.
@@ -269,7 +270,7 @@ function reviewQueueOf(cfg: CompiledConfig, workflow: string | null): string | u
   return wf?.review?.queue ?? cfg.raw.workflows.find((w) => w.review)?.review?.queue;
 }
 
-async function doSend(env: Env, tenant: string, actor: Actor, d: { row: InteractionRow; email: EmailRow }, opts: { review?: boolean }): Promise<{ state: "queued" | "sending"; review: boolean; why: string; queue?: string }> {
+async function doSend(env: TenantEnv, tenant: string, actor: Actor, d: { row: InteractionRow; email: EmailRow }, opts: { review?: boolean }): Promise<{ state: "queued" | "sending"; review: boolean; why: string; queue?: string }> {
   const id = d.row.id;
   const cfg = await getConfig(env.DB, tenant);
   const wf = d.row.workflow ? cfg.workflows.get(d.row.workflow) : undefined;
@@ -302,7 +303,7 @@ async function doSend(env: Env, tenant: string, actor: Actor, d: { row: Interact
 
 /** QA review of a reply waiting in a review queue: approve (optionally edited first) or return it to its author. */
 export async function reviewReply(
-  env: Env,
+  env: TenantEnv,
   tenant: string,
   reviewer: string,
   id: string,
@@ -327,7 +328,7 @@ export async function reviewReply(
 }
 
 async function decide(
-  env: Env,
+  env: TenantEnv,
   tenant: string,
   reviewer: string,
   actor: string,
@@ -361,7 +362,7 @@ async function decide(
 }
 
 /** A supervisor sends a failed message again. */
-export async function retryFailed(env: Env, tenant: string, supervisor: string, id: string): Promise<void> {
+export async function retryFailed(env: TenantEnv, tenant: string, supervisor: string, id: string): Promise<void> {
   const d = await draftOf(env, tenant, id);
   if (d.row.state !== "failed") throw conflict("not_failed", `reply '${id}' is ${d.row.state}`);
   await env.DB.batch([

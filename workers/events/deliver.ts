@@ -3,6 +3,7 @@
 // 2xx; disabled on a 410; retried on the schedule (a 429's or 503's Retry-After honoured); failed when
 // the schedule is spent; and an endpoint failing for five days disabled, the tenant's admins told
 // through the audit log. The webhook-id is the event's, so a replay carries the same id.
+import type { TenantEnv } from "../tenancy/tenant-env.ts";
 import { outboundUrlProblem } from "../outbound/url-policy.ts";
 import { tenantSecret } from "../secrets/store.ts";
 import { appendEvent, type LogRow } from "../ucs/event-log.ts";
@@ -21,7 +22,7 @@ export interface Keys {
   previous: string | undefined;
 }
 
-export async function keysOf(env: Env, tenant: string, ep: EndpointRow): Promise<Keys> {
+export async function keysOf(env: TenantEnv, tenant: string, ep: EndpointRow): Promise<Keys> {
   return {
     current: await tenantSecret(env, tenant, secretName(ep.id)),
     previous: ep.previous_until !== null && ep.previous_until > Date.now() ? await tenantSecret(env, tenant, previousSecretName(ep.id)) : undefined,
@@ -37,7 +38,7 @@ export interface Attempted {
   disabled?: string;
 }
 
-export async function deliver(env: Env, tenant: string, ep: EndpointRow, keys: Keys, row: LogRow, attemptsBefore: number, origin: string): Promise<Attempted> {
+export async function deliver(env: TenantEnv, tenant: string, ep: EndpointRow, keys: Keys, row: LogRow, attemptsBefore: number, origin: string): Promise<Attempted> {
   const now = Date.now();
   const done = (ok: boolean, status: number | null, result: Attempted["result"], disabled?: string): Attempted => ({ seq: row.seq, ok, status, result, ...(disabled ? { disabled } : {}) });
   const problem = outboundUrlProblem(ep.url, { devHost: env.DEV_OUTBOUND_HOST });
@@ -73,7 +74,7 @@ export async function deliver(env: Env, tenant: string, ep: EndpointRow, keys: K
 }
 
 /** A pass's outcomes for one endpoint, in one batch: each delivery's row, the endpoint's failing clock, and a disabling. */
-export async function recordPass(env: Env, tenant: string, ep: EndpointRow, outcomes: Attempted[], cursor: number | null, also: D1PreparedStatement[] = []): Promise<void> {
+export async function recordPass(env: TenantEnv, tenant: string, ep: EndpointRow, outcomes: Attempted[], cursor: number | null, also: D1PreparedStatement[] = []): Promise<void> {
   if (!outcomes.length && cursor === null && !also.length) return;
   const now = Date.now();
   const st = [...outcomes.map((o) => deliveryResult(env.DB, tenant, ep.id, o.seq, o.result, now)), ...also];
@@ -89,7 +90,7 @@ export async function recordPass(env: Env, tenant: string, ep: EndpointRow, outc
   if (off) await disable(env, tenant, ep, off);
 }
 
-async function disable(env: Env, tenant: string, ep: EndpointRow, why: string): Promise<void> {
+async function disable(env: TenantEnv, tenant: string, ep: EndpointRow, why: string): Promise<void> {
   const now = Date.now();
   await env.DB.batch([
     endpointUpdate(env.DB, tenant, ep.id, { state: "disabled", disabled_reason: why }, now),

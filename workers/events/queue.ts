@@ -3,6 +3,8 @@
 // hands a retry back to the Queue with the schedule's delay (a 429's or 503's Retry-After when longer).
 // An in-order endpoint gets each subject's events one after another: one whose predecessor is still
 // open waits (a short delay, no attempt counted).
+import { objectEnv, type TenantEnv } from "../tenancy/tenant-env.ts";
+import { AppError } from "../kernel/errors.ts";
 import type { LogRow } from "../ucs/event-log.ts";
 import { deliveriesWaiting, deliveryBatch, openBySubject, type EndpointRow } from "../ucs/webhooks.ts";
 import { deliver, keysOf, recordPass, type Attempted, type Keys } from "./deliver.ts";
@@ -21,7 +23,7 @@ export const isWebhookJob = (b: unknown): b is WebhookJob => {
 };
 
 /** Messages for these deliveries, 100 per send (the Queue's batch limit). */
-export async function enqueueDeliveries(env: Env, tenant: string, endpointId: string, seqs: number[], origin: string): Promise<void> {
+export async function enqueueDeliveries(env: TenantEnv, tenant: string, endpointId: string, seqs: number[], origin: string): Promise<void> {
   for (let i = 0; i < seqs.length; i += 100)
     await env.WEBHOOKS.sendBatch(seqs.slice(i, i + 100).map((seq) => ({ body: { webhook: { tenant, endpoint: endpointId, seq, origin } } satisfies WebhookJob, contentType: "json" as const })));
 }
@@ -39,7 +41,7 @@ type Job = Message<WebhookJob>;
  *  `previous_until`, hence the key, so a new secret is read at once). */
 const KEYS_TTL_MS = 10_000;
 const keyCache = new Map<string, { at: number; keys: Keys }>();
-async function cachedKeys(env: Env, tenant: string, ep: EndpointRow): Promise<Keys> {
+async function cachedKeys(env: TenantEnv, tenant: string, ep: EndpointRow): Promise<Keys> {
   const k = `${tenant}\n${ep.id}\n${ep.previous_until ?? ""}`;
   const hit = keyCache.get(k);
   if (hit && Date.now() - hit.at < KEYS_TTL_MS) return hit.keys;
@@ -62,7 +64,9 @@ export async function handleWebhookJobs(batch: MessageBatch<unknown>, env: Env):
   }
   await Promise.all(
     [...groups.values()].map((jobs) =>
-      deliverGroup(env, jobs).catch((err: unknown) => {
+      objectEnv(env, jobs[0]!.body.webhook.tenant).then((te) => deliverGroup(te, jobs)).catch((err: unknown) => {
+        // A deleted tenant's deliveries are dropped; anything else (a move, an error) is retried.
+        if (err instanceof AppError && err.status === 404) return jobs.forEach((j) => j.ack());
         console.error("webhooks: a batch failed; retried", err);
         for (const j of jobs) j.retry({ delaySeconds: 5 });
       }),
@@ -71,7 +75,7 @@ export async function handleWebhookJobs(batch: MessageBatch<unknown>, env: Env):
 }
 
 /** One endpoint's messages of a batch. */
-async function deliverGroup(env: Env, jobs: Job[]): Promise<void> {
+async function deliverGroup(env: TenantEnv, jobs: Job[]): Promise<void> {
   const { tenant, endpoint: epId, origin } = jobs[0]!.body.webhook;
   const now = Date.now();
   const { endpoint: ep, deliveries: rows, events } = await deliveryBatch(env.DB, tenant, epId, jobs.map((j) => j.body.webhook.seq), now);
@@ -111,7 +115,7 @@ async function deliverGroup(env: Env, jobs: Job[]): Promise<void> {
 /** In order per subject: each subject's open deliveries are walked oldest first; one in this batch is
  *  sent once every one before it is done, and a failure (or one not in this batch) stops the walk:
  *  what follows waits until the one ahead is next due. */
-async function ordered(env: Env, tenant: string, ep: EndpointRow, seqs: number[], events: Map<number, LogRow>, attempt: (seq: number) => Promise<Attempted>, waiting: Map<number, number | null>): Promise<void> {
+async function ordered(env: TenantEnv, tenant: string, ep: EndpointRow, seqs: number[], events: Map<number, LogRow>, attempt: (seq: number) => Promise<Attempted>, waiting: Map<number, number | null>): Promise<void> {
   const mine = new Set(seqs);
   const free = seqs.filter((s) => !events.get(s)!.subject);
   const subjects = [...new Set(seqs.map((s) => events.get(s)!.subject).filter((x): x is string => !!x))];

@@ -8,6 +8,9 @@ import { getConfig } from "../config/store.ts";
 import { tenantByKey, type KeyKind } from "../ucs/tenants.ts";
 import { AppError, badRequest, forbidden, unauthorized } from "../kernel/errors.ts";
 import { readLimited } from "../kernel/read-limited.ts";
+import { tenantEnv, type TenantEnv } from "../tenancy/tenant-env.ts";
+import { authenticateOperator } from "../platform/auth.ts";
+import { locateKey } from "../tenancy/locate.ts";
 
 /**
  * Who may call a route. "ingest": the tenant's ingest key (writes: interactions, mail, SMS).
@@ -15,13 +18,16 @@ import { readLimited } from "../kernel/read-limited.ts";
  * An ingest key never reads and a read key never writes.
  */
 /** `events`: a key scoped to reading events, or an admin's token. */
-export type Access = "public" | "ingest" | Role | "ingest_or_agent" | "read_or_agent" | "events";
+/** `platform`: a platform operator (workers/platform/auth.ts), above every tenant. */
+export type Access = "public" | "ingest" | Role | "ingest_or_agent" | "read_or_agent" | "events" | "platform";
 
-export type Caller = { kind: "user"; tenant: string; agentId: string; role: Role; version: number; expiresAt: number } | { kind: KeyKind; tenant: string };
+export type Caller = { kind: "user"; tenant: string; agentId: string; role: Role; version: number; expiresAt: number } | { kind: KeyKind; tenant: string } | { kind: "operator"; tenant: ""; operator: string };
 
 export interface Ctx<B, Q> {
   req: Request;
-  env: Env;
+  /** The caller's tenant's env (its shard, bucket and objects). On a public route no tenant is
+   *  known yet: its handler resolves one (tenancy/tenant-env.ts) and reading DB before throws. */
+  env: TenantEnv;
   exec: ExecutionContext;
   params: Record<string, string>;
   body: B;
@@ -35,7 +41,7 @@ export interface Ctx<B, Q> {
  *  itself can tell (its tenant is in the body); the router answers OPTIONS from it. */
 export interface CorsRule<B, Q> {
   origin: (ctx: Ctx<B, Q>) => Promise<string | null>;
-  allowList: (ctx: Pick<Ctx<unknown, unknown>, "req" | "env" | "params">) => Promise<readonly string[] | null>;
+  allowList: (ctx: { req: Request; env: Env; params: Record<string, string> }) => Promise<readonly string[] | null>;
 }
 
 export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType> {
@@ -49,6 +55,12 @@ export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType =
   /** Documented success responses: status → description and schema. */
   responses?: Record<number, { description: string; schema?: z.ZodType }>;
   handler: (ctx: Ctx<z.infer<B>, z.infer<Q>>) => Promise<unknown>;
+  /** A public route's tenant, when what it is sent names one (path, query or body): the router
+   *  resolves its env before the handler runs. Webhooks that find theirs by number or account don't. */
+  tenant?: (ctx: { params: Record<string, string>; body: z.infer<B>; query: z.infer<Q> }) => string | null;
+  /** What an unknown tenant is answered with on this public route (so it can't be told from an
+   *  unknown form, or a tenant without callbacks). */
+  unknownTenant?: (tenant: string) => AppError;
   cors?: CorsRule<z.infer<B>, z.infer<Q>>;
   /** Only ever opened as a WebSocket: a plain request is a 426, and a refused upgrade is answered
    *  as a socket that sends the error frame and closes (a browser never reads a refusal's body). */
@@ -82,13 +94,16 @@ const keyCache = new Map<string, { owner: KeyOwner; at: number }>();
 /** A revocation clears this isolate's cache at once; other isolates drop a revoked key within 30 s. */
 export const dropCachedKeys = () => keyCache.clear();
 
-async function keyOwner(db: D1Database, key: string): Promise<KeyOwner> {
+/** A key's tenant and kind: found on whichever shard holds it, then read again on its tenant's own
+ *  shard (the one the directory names), so a copy left on another shard grants nothing. */
+async function keyOwner(env: Env, key: string): Promise<KeyOwner> {
   const hit = keyCache.get(key);
   if (hit && Date.now() - hit.at < 30_000) return hit.owner;
-  const owner = await tenantByKey(db, key);
+  const tenant = await locateKey(env, key);
+  const owner = tenant ? await tenantByKey((await tenantEnv(env, tenant)).DB, key) : null;
   if (keyCache.size > 1000) keyCache.clear();
-  keyCache.set(key, { owner, at: Date.now() });
-  return owner;
+  keyCache.set(key, { owner: owner?.tenant === tenant ? owner : null, at: Date.now() });
+  return owner?.tenant === tenant ? owner : null;
 }
 
 /** The kind of API key a route takes, if any. */
@@ -107,6 +122,11 @@ function bearer(req: Request, allowQuery: boolean): string | null {
 
 export async function authenticate(req: Request, env: Env, access: Access): Promise<Caller> {
   if (access === "public") return { kind: "ingest", tenant: "" };
+  if (access === "platform") {
+    const token = bearer(req, false);
+    if (!token) throw unauthorized("send 'Authorization: Bearer <operator token>' (POST /api/platform/v1/session)");
+    return { kind: "operator", tenant: "", operator: await authenticateOperator(env, token) };
+  }
   const token = bearer(req, req.headers.get("Upgrade")?.toLowerCase() === "websocket");
   if (!token) throw unauthorized(access === "ingest" ? "send the tenant's ingest key as 'Authorization: Bearer <key>'" : "send 'Authorization: Bearer <token>' (POST /api/v1/auth/login)");
   const wantsUser = access !== "ingest";
@@ -116,16 +136,17 @@ export async function authenticate(req: Request, env: Env, access: Access): Prom
     // The token proves who; the current config says what they may do. A removed login, or one whose
     // password, role or name changed (its token version moved on), is refused within the config
     // cache's 2 s, not when the token expires.
-    const cfg = await getConfig(env.DB, p.tenant).catch(() => null);
+    const tenv = await tenantEnv(env, p.tenant);
+    const cfg = await getConfig(tenv.DB, p.tenant).catch(() => null);
     const agent = cfg?.agents.get(p.agentId);
     if (!cfg || !agent) throw new AppError(401, "invalid_token", "this login no longer exists");
-    await assertCurrent(env.DB, p, cfg);
+    await assertCurrent(tenv.DB, p, cfg);
     const need: Role = access === "ingest_or_agent" || access === "read_or_agent" ? "agent" : access === "events" ? "admin" : (access as Role);
     if (RANK[agent.role] < RANK[need]) throw forbidden(`this needs the ${need} role; you are ${agent.role}`);
     return { kind: "user", tenant: p.tenant, agentId: p.agentId, role: agent.role, version: p.version, expiresAt: p.expiresAt };
   }
   if (wantsKey) {
-    const owner = await keyOwner(env.DB, token);
+    const owner = await keyOwner(env, token);
     if (!owner) throw new AppError(401, "invalid_key", `unknown ${wantsKey} key`);
     if (owner.kind !== wantsKey)
       throw forbidden(wantsKey === "events" ? `this needs a key scoped to reading events (POST /api/v1/admin/event-keys); a ${owner.kind} key cannot read them` : `this needs the tenant's ${wantsKey} key (or an agent token); a ${owner.kind} key cannot ${owner.kind === "ingest" ? "read" : "write"}`);

@@ -6,8 +6,9 @@ export function toErrorResponse(err: unknown): Response {
   if (app) {
     const body: ErrorBody = { error: { code: app.code, message: app.message } };
     if (app.details !== undefined) body.error.details = app.details;
-    // A 429 says when to come back (details.retryAfterSeconds, as the throttles set it).
-    const retry = app.status === 429 ? (app.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds : undefined;
+    // A 429 or 503 says when to come back (details.retryAfterSeconds, as the throttles and the
+    // tenant doors set it).
+    const retry = app.status === 429 || app.status === 503 ? (app.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds : undefined;
     return Response.json(body, { status: app.status, headers: typeof retry === "number" ? { "Retry-After": String(retry) } : {} });
   }
   console.error("unhandled error", err);

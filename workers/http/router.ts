@@ -9,6 +9,7 @@ import { refuseUpgrade } from "../kernel/refuse-upgrade.ts";
 import { toErrorResponse } from "./error-response.ts";
 import { preflight, withCors } from "./cors.ts";
 import { BOOKMARK_HEADER, requestSession } from "./session.ts";
+import { publicEnv, tenantEnv, type TenantEnv } from "../tenancy/tenant-env.ts";
 
 const isUpgrade = (req: Request) => req.headers.get("Upgrade")?.toLowerCase() === "websocket";
 
@@ -34,15 +35,29 @@ function withBookmark(res: Response, bookmark: string | null): Response {
 async function answer(r: RouteDef, req: Request, env: Env, exec: ExecutionContext, params: Record<string, string>): Promise<Response> {
   if (r.upgrade && !isUpgrade(req)) throw new AppError(426, "upgrade_required", "open this as a WebSocket");
   let origin: string | null = null;
-  const session = requestSession(env.DB, req);
-  env = { ...env, DB: session.db };
   try {
     const caller = await authenticate(req, env, r.access);
+    // The caller's tenant's shard, in a D1 session: known once authenticated, or for a public route
+    // from what it is sent. A webhook that finds its tenant by number or account resolves it itself.
+    let tenv: TenantEnv = publicEnv(env);
+    let bookmark = (): string | null => null;
+    const resolve = async (tenant: string) => {
+      const t = await tenantEnv(env, tenant);
+      const session = requestSession(t.DB, req);
+      tenv = { ...t, DB: session.db };
+      bookmark = () => session.bookmark();
+    };
+    if (r.access !== "public" && r.access !== "platform") await resolve(caller.tenant);
     const body = r.body ? await readJson(req, r.body) : undefined;
     const query = r.query ? readQuery(req, r.query) : undefined;
-    const ctx: Ctx<unknown, unknown> = { req, env, exec, params, body, query, caller };
+    const named = r.access === "public" && r.tenant ? r.tenant({ params, body, query }) : null;
+    if (named)
+      await resolve(named).catch((e: unknown) => {
+        throw e instanceof AppError && e.code === "unknown_tenant" && r.unknownTenant ? r.unknownTenant(named) : e;
+      });
+    const ctx: Ctx<unknown, unknown> = { req, env: tenv, exec, params, body, query, caller };
     if (r.cors) origin = await r.cors.origin(ctx);
-    const res = withBookmark(render(await r.handler(ctx)), session.bookmark());
+    const res = withBookmark(render(await r.handler(ctx)), bookmark());
     return r.cors ? withCors(res, origin) : res;
   } catch (err) {
     if (r.upgrade) return refuseUpgrade(err instanceof AppError ? err : (console.error("refused upgrade", err), new AppError(500, "internal", "internal error")));

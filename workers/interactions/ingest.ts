@@ -1,6 +1,7 @@
 // The one way work enters Parley: record it in the contact history, then hand it to its queue.
 // Every channel (generic API, email, forms, chat, SMS) calls this. Durable before acknowledged:
 // the interaction is in D1 before the queue sees it, and a crash in between is healed by the sweep.
+import type { TenantEnv } from "../tenancy/tenant-env.ts";
 import * as z from "zod";
 import { getConfig } from "../config/store.ts";
 import { Attributes, Media } from "../config/schema.ts";
@@ -50,7 +51,7 @@ export interface IngestResult {
   queue: string;
 }
 
-export async function ingest(env: Env, tenant: string, b: IngestBody, actor: string): Promise<IngestResult> {
+export async function ingest(env: TenantEnv, tenant: string, b: IngestBody, actor: string): Promise<IngestResult> {
   const cfg = await getConfig(env.DB, tenant);
   let queue: string;
   let priority = b.priority ?? 0;
@@ -87,7 +88,7 @@ export async function ingest(env: Env, tenant: string, b: IngestBody, actor: str
 
 /** Hands an interaction already recorded in D1 (state 'new') to its queue. A failure leaves it for
  *  the scheduled sweep, which resubmits it, so the caller still answers with its id. */
-export async function routeNew(env: Env, tenant: string, queue: string, item: QueueItem, actor: string): Promise<{ state: InteractionState; queue: string }> {
+export async function routeNew(env: TenantEnv, tenant: string, queue: string, item: QueueItem, actor: string): Promise<{ state: InteractionState; queue: string }> {
   try {
     const r = unwrap(await queueStub(env, tenant, queue).submit(item, { actor }));
     return { state: r.status === "stopped" ? "stopped" : item.dueAt ? "scheduled" : "queued", queue: r.queue };
@@ -98,7 +99,7 @@ export async function routeNew(env: Env, tenant: string, queue: string, item: Qu
 }
 
 /** (Re)submits an interaction D1 holds in state 'new' or 'queued' to its queue, from D1's copy. */
-export async function submitNew(env: Env, tenant: string, id: string, action: string): Promise<void> {
+export async function submitNew(env: TenantEnv, tenant: string, id: string, action: string): Promise<void> {
   const row = await getInteractionRow(env.DB, tenant, id);
   if (!row.queue) return;
   const item: QueueItem = { id, media: row.media, priority: row.priority, subject: row.subject, contactId: row.contactId, categories: row.categories, attributes: row.attributes };

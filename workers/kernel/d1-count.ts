@@ -54,7 +54,8 @@ export function countedD1<T extends D1Database | D1DatabaseSession>(db: T, place
   });
 }
 
-/** The env an entry point or object works with: in bench mode, its D1 counted under `place`. */
-export function benchEnv<E extends { DB: D1Database }>(env: E, place: string): E {
-  return (env as { BENCH?: string }).BENCH === "1" ? { ...env, DB: countedD1(env.DB, place) } : env;
+/** The env an entry point or object works with: in bench mode, its D1 (the control database here,
+ *  each tenant's shard when tenancy/tenant-env.ts resolves it) counted under `place`. */
+export function benchEnv<E extends { CONTROL: D1Database }>(env: E, place: string): E {
+  return (env as { BENCH?: string }).BENCH === "1" ? { ...env, CONTROL: countedD1(env.CONTROL, place), D1_PLACE: place } : env;
 }

@@ -2,6 +2,8 @@
 // R2, built when it was sent or approved); the tenant's transport takes it. A failure is recorded on
 // the message and retried with backoff; after the Queue's max_retries the job lands in the
 // dead-letter queue, whose consumer marks the message (and a reply's interaction) failed.
+import { AppError } from "../kernel/errors.ts";
+import { objectEnv, publicEnv, type TenantEnv } from "../tenancy/tenant-env.ts";
 import { EmailMessage } from "cloudflare:email";
 import { getConfig } from "../config/store.ts";
 import type { Transport } from "../config/schema.ts";
@@ -32,7 +34,7 @@ export const backoffSeconds = (attempts: number) => Math.min(900, 10 * 3 ** Math
 
 const load = (db: D1Database, job: DeliveryJob): Promise<Row | null> => deliveryRow(db, job.tenant, job.emailId);
 
-async function send(env: Env, transport: Transport, job: DeliveryJob, row: Row, raw: Uint8Array): Promise<string> {
+async function send(env: TenantEnv, transport: Transport, job: DeliveryJob, row: Row, raw: Uint8Array): Promise<string> {
   const from = row.from_addr ?? "";
   const rcpt = recipients(row);
   if (rcpt.length === 0) throw new PermanentFailure("no recipients");
@@ -88,7 +90,7 @@ async function send(env: Env, transport: Transport, job: DeliveryJob, row: Row, 
 }
 
 /** Marks the message delivered (or kept in the outbox) and a reply's interaction done. */
-async function delivered(env: Env, job: DeliveryJob, row: Row, status: string, transport: string): Promise<void> {
+async function delivered(env: TenantEnv, job: DeliveryJob, row: Row, status: string, transport: string): Promise<void> {
   const now = Date.now();
   const st = [deliverySucceeded(env.DB, job.tenant, row.id, status, transport, now)];
   const reason = { emailId: row.id, transport, delivered: status === "sent" };
@@ -98,11 +100,11 @@ async function delivered(env: Env, job: DeliveryJob, row: Row, status: string, t
 }
 
 /** An event that records something about the interaction without moving its state. */
-function event(env: Env, tenant: string, id: string, at: number, action: string, reason: unknown): D1PreparedStatement {
+function event(env: TenantEnv, tenant: string, id: string, at: number, action: string, reason: unknown): D1PreparedStatement {
   return eventStatements(env.DB, [{ tenant, interaction: id, at, actor: "delivery", action, from: AS_IS, to: AS_IS, queue: AS_IS, agent: AS_IS, reason }])[0]!;
 }
 
-export async function deliverOne(env: Env, job: DeliveryJob): Promise<void> {
+export async function deliverOne(env: TenantEnv, job: DeliveryJob): Promise<void> {
   const row = await load(env.DB, job);
   // Gone, or already handled by an earlier delivery of this job: at-least-once becomes once.
   if (!row || row.status !== "sending") return;
@@ -115,7 +117,7 @@ export async function deliverOne(env: Env, job: DeliveryJob): Promise<void> {
   await delivered(env, job, row, status, transport.kind);
 }
 
-async function recordFailure(env: Env, job: DeliveryJob, err: unknown, attempt: number, willRetry: boolean): Promise<void> {
+async function recordFailure(env: TenantEnv, job: DeliveryJob, err: unknown, attempt: number, willRetry: boolean): Promise<void> {
   const msg = String(err instanceof Error ? err.message : err).slice(0, 500);
   const row = await load(env.DB, job);
   if (!row) return;
@@ -126,7 +128,7 @@ async function recordFailure(env: Env, job: DeliveryJob, err: unknown, attempt: 
   ]);
 }
 
-export async function markFailed(env: Env, job: DeliveryJob, why: string): Promise<void> {
+export async function markFailed(env: TenantEnv, job: DeliveryJob, why: string): Promise<void> {
   const row = await load(env.DB, job);
   if (!row || row.status !== "sending") return;
   const now = Date.now();
@@ -139,9 +141,11 @@ export async function markFailed(env: Env, job: DeliveryJob, why: string): Promi
 
 const isJob = (b: unknown): b is DeliveryJob => typeof b === "object" && b !== null && typeof (b as DeliveryJob).tenant === "string" && typeof (b as DeliveryJob).emailId === "string";
 
-export async function handleSendJobs(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+export async function handleSendJobs(batch: MessageBatch<unknown>, platform: Env): Promise<void> {
   const dead = batch.queue === SENDS_DLQ;
   for (const msg of batch.messages) {
+    const env = await jobEnv(platform, msg);
+    if (!env) continue;
     if (isSmsJob(msg.body)) {
       await handleSend(env, SMS, msg as Message<unknown> & { body: { tenant: string; smsId: string } }, dead);
       continue;
@@ -186,18 +190,34 @@ export async function handleSendJobs(batch: MessageBatch<unknown>, env: Env): Pr
   }
 }
 
+/** The env of a job's tenant. A deleted tenant's job is dropped; while its tenant moves between
+ *  shards (or the directory can't be read) it is retried later. */
+async function jobEnv(env: Env, msg: Message<unknown>): Promise<TenantEnv | null> {
+  const tenant = (msg.body as { tenant?: unknown } | null)?.tenant;
+  if (typeof tenant !== "string") return publicEnv(env);
+  try {
+    return await objectEnv(env, tenant);
+  } catch (err) {
+    if (err instanceof AppError && err.status === 404) {
+      console.warn(`outbound: dropping a job of tenant '${tenant}', which no longer exists`);
+      msg.ack();
+    } else msg.retry({ delaySeconds: backoffSeconds(msg.attempts) });
+    return null;
+  }
+}
+
 /** How a kind of send job (SMS, social) is delivered and how its failures are recorded. */
 interface SendKind<J extends { tenant: string }> {
-  deliver: (env: Env, cfg: Awaited<ReturnType<typeof getConfig>>, job: J) => Promise<void>;
-  failed: (env: Env, job: J, why: string) => Promise<void>;
-  attemptFailed: (env: Env, job: J, why: string) => Promise<void>;
+  deliver: (env: TenantEnv, cfg: Awaited<ReturnType<typeof getConfig>>, job: J) => Promise<void>;
+  failed: (env: TenantEnv, job: J, why: string) => Promise<void>;
+  attemptFailed: (env: TenantEnv, job: J, why: string) => Promise<void>;
 }
 
 const SMS: SendKind<{ tenant: string; smsId: string }> = { deliver: deliverSms, failed: smsFailed, attemptFailed: smsAttemptFailed };
 const SOCIAL: SendKind<SocialJob> = { deliver: deliverSocial, failed: socialFailed, attemptFailed: socialAttemptFailed };
 
 /** An SMS or social send job: the same retries, backoff and dead-letter handling as mail. */
-async function handleSend<J extends { tenant: string }>(env: Env, kind: SendKind<J>, msg: Message<unknown> & { body: J }, dead: boolean): Promise<void> {
+async function handleSend<J extends { tenant: string }>(env: TenantEnv, kind: SendKind<J>, msg: Message<unknown> & { body: J }, dead: boolean): Promise<void> {
   const job = msg.body;
   if (dead) {
     await kind.failed(env, job, `gave up after ${msg.attempts} attempt(s) as a send job`);

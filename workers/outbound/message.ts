@@ -1,5 +1,6 @@
 // Outbound mail as stored: the built MIME in R2, a row in `emails`, its Message-ID in `email_refs`
 // (so the customer's answer threads back), and a delivery job on the SENDS Queue.
+import type { TenantEnv } from "../tenancy/tenant-env.ts";
 import { buildMime, envelopeRecipients, isMessageId, newMessageId, type OutgoingMail } from "../email/build.ts";
 import { newId } from "../kernel/ids.ts";
 import { outboundMailStatements } from "../ucs/mail/emails.ts";
@@ -26,7 +27,7 @@ export const domainOf = (addr: string) => addr.slice(addr.lastIndexOf("@") + 1).
 
 /** Builds and stores the MIME; returns the statements that record it (run them in the caller's batch). */
 export async function prepareMail(
-  env: Env,
+  env: TenantEnv,
   m: {
     tenant: string;
     interactionId: string;
@@ -65,7 +66,7 @@ export { envelopeRecipients };
 
 /** Puts a stored message on the delivery Queue. A failure here is healed by the sweep, which
  *  re-queues messages left in 'sending'. */
-export async function enqueueDelivery(env: Env, job: DeliveryJob): Promise<void> {
+export async function enqueueDelivery(env: TenantEnv, job: DeliveryJob): Promise<void> {
   try {
     await env.SENDS.send(job, { contentType: "json" });
   } catch (err) {

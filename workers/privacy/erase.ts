@@ -3,6 +3,7 @@
 // writes about the interactions after their rows are gone), then the rows in one batch that also
 // records the R2 keys to delete, then the bytes. The retention policy erases or anonymises through the
 // same slice.
+import type { TenantEnv } from "../tenancy/tenant-env.ts";
 import { agentStub, chatStub, queueStub } from "../../durable-objects/names.ts";
 import { newId } from "../kernel/ids.ts";
 import { appendEvent } from "../ucs/event-log.ts";
@@ -43,7 +44,7 @@ export interface ErasureStatus {
 }
 
 /** Erases one slice of interactions everywhere; counts go into `removed`. */
-export async function eraseSlice(env: Env, tenant: string, items: SliceItem[], mode: Mode, removed: Removed): Promise<void> {
+export async function eraseSlice(env: TenantEnv, tenant: string, items: SliceItem[], mode: Mode, removed: Removed): Promise<void> {
   const ids = items.map((i) => i.id);
   const touched = await objectsTouched(env.DB, tenant, ids);
   for (const q of touched.queues) add(removed, "queue_objects", await queueStub(env, tenant, q).forget(ids));
@@ -68,7 +69,7 @@ export async function eraseSlice(env: Env, tenant: string, items: SliceItem[], m
 }
 
 /** Deletes the R2 objects whose rows are gone (a content-addressed one still named elsewhere stays). */
-export async function drainBlobs(env: Env, tenant: string, removed: Removed): Promise<void> {
+export async function drainBlobs(env: TenantEnv, tenant: string, removed: Removed): Promise<void> {
   for (;;) {
     const batch = await pendingBlobs(env.DB, tenant, 500);
     if (!batch.length) return;
@@ -81,7 +82,7 @@ export async function drainBlobs(env: Env, tenant: string, removed: Removed): Pr
 
 /** Starts or resumes the erasure of a contact and works on it for up to `budgetMs`. Idempotent: a
  *  finished one answers its receipt again. */
-export async function eraseContact(env: Env, tenant: string, contactId: string, who: { by: string; origin?: string | null }, budgetMs = ERASE_BUDGET_MS): Promise<ErasureStatus> {
+export async function eraseContact(env: TenantEnv, tenant: string, contactId: string, who: { by: string; origin?: string | null }, budgetMs = ERASE_BUDGET_MS): Promise<ErasureStatus> {
   let job = await erasureFor(env.DB, tenant, contactId);
   if (!job) {
     const contacts = await contactScope(env.DB, tenant, contactId);
@@ -91,7 +92,7 @@ export async function eraseContact(env: Env, tenant: string, contactId: string, 
   return runErasure(env, tenant, job, budgetMs, who.origin ?? null);
 }
 
-async function runErasure(env: Env, tenant: string, job: ErasureRow, budgetMs: number, origin: string | null): Promise<ErasureStatus> {
+async function runErasure(env: TenantEnv, tenant: string, job: ErasureRow, budgetMs: number, origin: string | null): Promise<ErasureStatus> {
   const removed = JSON.parse(job.removed) as Removed;
   const status = (state: ErasureStatus["state"], extra: Partial<ErasureStatus> = {}): ErasureStatus => ({ erasure: job.id, contact: job.contact_id, state, removed, ...extra });
   if (job.state === "done") return status("done", { receipt: JSON.parse(job.receipt!) as Receipt });

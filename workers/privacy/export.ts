@@ -2,6 +2,7 @@
 // interactions with their messages, history, notes and categories) and every attachment, chat file and
 // media file under `files/`, zipped as it is read and uploaded to R2 in parts, so memory stays bounded
 // whatever the contact's size.
+import type { TenantEnv } from "../tenancy/tenant-env.ts";
 import { Zip, ZipPassThrough } from "fflate";
 import { newId } from "../kernel/ids.ts";
 import { conflict, notFound } from "../kernel/errors.ts";
@@ -116,7 +117,7 @@ function interactionDoc(r: Row, d: Record<string, Row[]>, file: (interaction: un
   };
 }
 
-export async function exportContact(env: Env, tenant: string, contactId: string, by: string, now = Date.now()): Promise<ExportResult> {
+export async function exportContact(env: TenantEnv, tenant: string, contactId: string, by: string, now = Date.now()): Promise<ExportResult> {
   const contacts = await contactScope(env.DB, tenant, contactId);
   if (!contacts) throw notFound("unknown_contact", `no contact '${contactId}'`);
   if (await erasureFor(env.DB, tenant, contactId)) throw conflict("contact_erased", "this contact is being erased (or was): nothing is exported");

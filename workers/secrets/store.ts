@@ -1,12 +1,13 @@
 // A tenant's secrets in D1 (tenant_secrets; the SQL is in workers/ucs/secrets.ts), sealed by
 // ./crypto.ts. Every read and write is scoped to one tenant; nothing here reads a Worker variable by
 // a name a tenant chose.
+import type { TenantEnv } from "../tenancy/tenant-env.ts";
 import { AppError } from "../kernel/errors.ts";
 import { openSecret, sealSecret, secretsKeyProblem } from "./crypto.ts";
 import { secretDeleteUnused, secretUpsert } from "../ucs/secret-statements.ts";
 import { resealSecret, runSecretStatement, sealedSecret, secretNames, secretsSet } from "../ucs/secrets.ts";
 
-function platformKey(env: Env): string {
+function platformKey(env: TenantEnv): string {
   const key = env.SECRETS_KEY?.trim();
   const problem = key ? secretsKeyProblem(key) : "SECRETS_KEY is not set";
   if (problem) {
@@ -17,7 +18,7 @@ function platformKey(env: Env): string {
 }
 
 /** The key being rotated away from (SECRETS_KEY_PREVIOUS), when set and usable: rows it sealed still open. */
-function previousKey(env: Env): string | undefined {
+function previousKey(env: TenantEnv): string | undefined {
   const key = env.SECRETS_KEY_PREVIOUS?.trim();
   if (!key) return undefined;
   const problem = secretsKeyProblem(key);
@@ -27,7 +28,7 @@ function previousKey(env: Env): string | undefined {
 
 /** Seals and stores a tenant's secret: its new updated_at, or null when it is a new name and the
  *  tenant already keeps MAX_SECRETS_PER_TENANT (decided in the write itself). */
-export async function setTenantSecret(env: Env, tenantId: string, name: string, value: string): Promise<number | null> {
+export async function setTenantSecret(env: TenantEnv, tenantId: string, name: string, value: string): Promise<number | null> {
   const now = Date.now();
   const s = secretUpsert(tenantId, name, await sealSecret(platformKey(env), tenantId, name, value), now);
   return (await runSecretStatement(env.DB, s)) > 0 ? now : null;
@@ -54,7 +55,7 @@ export async function missingSecrets(db: D1Database, tenantId: string, names: re
 /** The tenant's secret of this name, or undefined when it has none (or its row does not open).
  *  While a key is rotated, a row sealed under SECRETS_KEY_PREVIOUS opens with it and is re-sealed
  *  under SECRETS_KEY (only if the row is unchanged since it was read). */
-export async function tenantSecret(env: Env, tenantId: string, name: string): Promise<string | undefined> {
+export async function tenantSecret(env: TenantEnv, tenantId: string, name: string): Promise<string | undefined> {
   const row = await sealedSecret(env.DB, tenantId, name);
   if (!row) return undefined;
   const key = platformKey(env);

@@ -2,6 +2,7 @@
 // START, HELP: recorded and answered, no interaction), else (paging mode) one SMS interaction per
 // message, its contact found by the sender's number in E.164 (read the same way on every door: sender.ts). Exactly once per provider message id:
 // a provider's retry finds the first row and gets the same answer.
+import type { TenantEnv } from "../tenancy/tenant-env.ts";
 import { classificationWrite, classifiedFields, classifyStep, queueTakes } from "../analyzer/step.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
 import type { TenantConfig } from "../config/schema.ts";
@@ -46,7 +47,7 @@ function sender(raw: string, center: string): Sender {
   return senderNumber(raw, center) ?? { number: raw.trim().slice(0, 100), phone: false };
 }
 
-export async function receiveSms(env: Env, cfg: CompiledConfig, center: CenterNumber, sms: InboundSms): Promise<InboundOutcome> {
+export async function receiveSms(env: TenantEnv, cfg: CompiledConfig, center: CenterNumber, sms: InboundSms): Promise<InboundOutcome> {
   const tenant = cfg.raw.tenant.id;
   if (!sms.providerId || sms.providerId.length > 100) throw badRequest("invalid_message_id", "the provider's message id is missing or too long");
   const from = sender(sms.from, center.number);
@@ -99,7 +100,7 @@ export async function receiveSms(env: Env, cfg: CompiledConfig, center: CenterNu
  *  with none, a new one starts (a chat interaction on the SMS channel, its ChatSession, the pair's
  *  record). Agents work it in the chat view; what they say goes back as SMS. */
 async function sessionInbound(
-  env: Env,
+  env: TenantEnv,
   cfg: CompiledConfig,
   center: CenterNumber,
   sms: InboundSms,

@@ -2,6 +2,7 @@
 // outbound). Stored first (sms_messages, status 'sending'), then carried by the SENDS Queue, whose
 // consumer hands it to the number's provider; retries and the dead-letter queue as for mail. The
 // provider's status callbacks move it on (sent, delivered, undelivered, failed).
+import type { TenantEnv } from "../tenancy/tenant-env.ts";
 import { numberSecret } from "./secret.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
 import { AppError, badRequest, conflict } from "../kernel/errors.ts";
@@ -25,7 +26,7 @@ export { isOptedOut } from "../ucs/sms.ts";
 
 /** Stores an outbound SMS and queues it; refuses an opted-out number with 409. */
 export async function queueSms(
-  env: Env,
+  env: TenantEnv,
   cfg: CompiledConfig,
   m: { interactionId: string; center: CenterNumber; to: string; body: string; author: string; /** A fixed id makes a repeat a no-op (a workflow step run again). */ smsId?: string },
 ): Promise<{ smsId: string; segments: number; encoding: string }> {
@@ -56,7 +57,7 @@ export async function queueSms(
 }
 
 /** The Queue consumer's part for SMS: hand the message to Twilio's Messages API, once. */
-export async function deliverSms(env: Env, cfg: CompiledConfig, job: SmsJob): Promise<void> {
+export async function deliverSms(env: TenantEnv, cfg: CompiledConfig, job: SmsJob): Promise<void> {
   const row = await smsById(env.DB, job.tenant, job.smsId);
   if (!row || row.status !== "sending") return;
   const center = cfg.raw.numbers.find((n) => n.number === row.center);
@@ -105,11 +106,11 @@ export async function deliverSms(env: Env, cfg: CompiledConfig, job: SmsJob): Pr
   ]);
 }
 
-export async function smsFailed(env: Env, job: SmsJob, why: string): Promise<void> {
+export async function smsFailed(env: TenantEnv, job: SmsJob, why: string): Promise<void> {
   await smsFailedStatement(env.DB, job.tenant, job.smsId, why, Date.now()).run();
 }
 
-export async function smsAttemptFailed(env: Env, job: SmsJob, why: string): Promise<void> {
+export async function smsAttemptFailed(env: TenantEnv, job: SmsJob, why: string): Promise<void> {
   await smsAttemptError(env.DB, job.tenant, job.smsId, why, Date.now()).run();
 }
 

@@ -1,5 +1,6 @@
 // A number's signing key: the owning tenant's own secret, by the name its config gives
 // (`numbers[].secret`). Never a Worker variable: a tenant's config reaches only its own secrets.
+import type { TenantEnv } from "../tenancy/tenant-env.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
 import { tenantSecret } from "../secrets/store.ts";
 import type { CenterNumber } from "./inbound.ts";
@@ -14,7 +15,7 @@ const opened = new TtlCache<string>(10_000, 500);
 /** A tenant's secret changed: this isolate forgets every secret it opened. */
 export const forgetOpenedSecrets = () => opened.clear();
 
-export async function numberSecret(env: Env, cfg: CompiledConfig, center: CenterNumber, fresh = false): Promise<string | undefined> {
+export async function numberSecret(env: TenantEnv, cfg: CompiledConfig, center: CenterNumber, fresh = false): Promise<string | undefined> {
   const key = `${cfg.tenantId}\n${center.secret}`;
   const hit = fresh ? undefined : opened.get(key);
   if (hit !== undefined) return hit;
@@ -24,7 +25,7 @@ export async function numberSecret(env: Env, cfg: CompiledConfig, center: Center
 }
 
 /** Whether `check` passes with the number's secret: the cached one, then (if it fails) the one in D1 now. */
-export async function verifiedWithSecret(env: Env, cfg: CompiledConfig, center: CenterNumber, check: (secret: string) => Promise<boolean>): Promise<string | null> {
+export async function verifiedWithSecret(env: TenantEnv, cfg: CompiledConfig, center: CenterNumber, check: (secret: string) => Promise<boolean>): Promise<string | null> {
   for (const fresh of [false, true]) {
     const secret = await numberSecret(env, cfg, center, fresh);
     if (secret === undefined) return null;

@@ -3,6 +3,7 @@
 // customer's open conversation (a ChatSession) by the provider's time, or a new conversation opened
 // in the same thread: contact found (a WhatsApp number is the same contact as SMS), classified,
 // acknowledged inside the window, routed. A retry of a message that failed half-way completes it.
+import type { TenantEnv } from "../tenancy/tenant-env.ts";
 import { classificationWrite, classifiedFields, classifyStep, queueTakes } from "../analyzer/step.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
 import { newId } from "../kernel/ids.ts";
@@ -39,7 +40,7 @@ async function aboutText(db: D1Database, tenant: string, m: InboundMessage): Pro
 
 /** A Messenger or Instagram customer's name, from the Graph API with the page token (webhooks carry
  *  only their id); best effort, briefly: the conversation opens without it if the API is slow. */
-async function profileName(env: Env, tenant: string, a: AccountConfig, user: string): Promise<string | null> {
+async function profileName(env: TenantEnv, tenant: string, a: AccountConfig, user: string): Promise<string | null> {
   if (a.channel !== "messenger" && a.channel !== "instagram") return null;
   if (outboundUrlProblem(apiBase(a), { devHost: env.DEV_OUTBOUND_HOST })) return null;
   const stop = new AbortController();
@@ -68,7 +69,7 @@ interface Conversation {
   route?: { queue: string; item: QueueItem };
 }
 
-async function openConversation(env: Env, cfg: CompiledConfig, a: AccountConfig, m: InboundMessage, t: ThreadRow | null): Promise<Conversation> {
+async function openConversation(env: TenantEnv, cfg: CompiledConfig, a: AccountConfig, m: InboundMessage, t: ThreadRow | null): Promise<Conversation> {
   const tenant = cfg.raw.tenant.id;
   const wf = cfg.workflows.get(a.cfg.workflow);
   if (!wf) throw new Error(`${a.channel} ${a.id}: no workflow '${a.cfg.workflow}'`);
@@ -99,7 +100,7 @@ async function openConversation(env: Env, cfg: CompiledConfig, a: AccountConfig,
 }
 
 /** The workflow's acknowledgement, as an automatic message: in the window as text, else the fallback template, else skipped with why. */
-async function acknowledge(env: Env, cfg: CompiledConfig, a: AccountConfig, m: InboundMessage, interactionId: string, contact: string | null): Promise<void> {
+async function acknowledge(env: TenantEnv, cfg: CompiledConfig, a: AccountConfig, m: InboundMessage, interactionId: string, contact: string | null): Promise<void> {
   const wf = cfg.workflows.get(a.cfg.workflow);
   const r = wf?.acknowledge ? cfg.responses.get(wf.acknowledge) : undefined;
   if (!r) return;
@@ -119,7 +120,7 @@ async function acknowledge(env: Env, cfg: CompiledConfig, a: AccountConfig, m: I
 }
 
 /** `exec`: the request's context; with it, marking the message done is not waited for (see below). */
-export async function receiveMessage(env: Env, cfg: CompiledConfig, a: AccountConfig, m: InboundMessage, exec?: ExecutionContext): Promise<InboundOutcome> {
+export async function receiveMessage(env: TenantEnv, cfg: CompiledConfig, a: AccountConfig, m: InboundMessage, exec?: ExecutionContext): Promise<InboundOutcome> {
   const tenant = cfg.raw.tenant.id;
   const now = Date.now();
   const rec = await recordInbound(env.DB, { tenant, id: newId("sm"), channel: m.channel, account: a.id, user: m.user, providerId: m.providerId, kind: m.kind, body: m.text.slice(0, 10_000), providerAt: m.at, flagged: m.flagged ?? null, raw: m.raw ?? null, at: now });
@@ -172,7 +173,7 @@ export async function receiveMessage(env: Env, cfg: CompiledConfig, a: AccountCo
 }
 
 /** A message the business sent from the provider's own inbox: shown once in the open conversation, and recorded. */
-export async function receiveEcho(env: Env, cfg: CompiledConfig, a: AccountConfig, e: EchoMessage): Promise<InboundOutcome> {
+export async function receiveEcho(env: TenantEnv, cfg: CompiledConfig, a: AccountConfig, e: EchoMessage): Promise<InboundOutcome> {
   const tenant = cfg.raw.tenant.id;
   const seen = await messageByProviderId(env.DB, tenant, e.channel, "out", e.providerId);
   if (seen) return { interactionId: seen.interaction_id, duplicate: true };
@@ -186,7 +187,7 @@ export async function receiveEcho(env: Env, cfg: CompiledConfig, a: AccountConfi
 }
 
 /** A delivery status: onto our outbound message (or, for Meta's watermarks, every one sent up to it), only forward, and into the agent's view. */
-export async function receiveStatus(env: Env, cfg: CompiledConfig, a: AccountConfig, s: StatusUpdate): Promise<number> {
+export async function receiveStatus(env: TenantEnv, cfg: CompiledConfig, a: AccountConfig, s: StatusUpdate): Promise<number> {
   const tenant = cfg.raw.tenant.id;
   const rows = s.providerId
     ? [await messageByProviderId(env.DB, tenant, s.channel, "out", s.providerId)].filter((r) => r !== null)

@@ -3,6 +3,7 @@
 // file_id through getFile. The token goes only to the provider's own hosts. A failure the provider
 // may recover from is retried from the Queue with backoff until the link expires; a refusal (a
 // foreign host, over the size limit) is final. Never a lost message: its media waits as 'pending'.
+import type { TenantEnv } from "../tenancy/tenant-env.ts";
 import { getConfig } from "../config/store.ts";
 import { tenantSecret } from "../secrets/store.ts";
 import { readStreamLimited } from "../kernel/read-limited.ts";
@@ -52,7 +53,7 @@ async function download(url: string, headers: Record<string, string>): Promise<{
   return { bytes, type: res.headers.get("Content-Type")?.split(";")[0]?.trim().toLowerCase() || null };
 }
 
-async function fetchBytes(env: Env, tenant: string, a: AccountConfig, ref: string): Promise<{ bytes: Uint8Array; type: string | null }> {
+async function fetchBytes(env: TenantEnv, tenant: string, a: AccountConfig, ref: string): Promise<{ bytes: Uint8Array; type: string | null }> {
   const devHost = env.DEV_OUTBOUND_HOST;
   const problem = outboundUrlProblem(apiBase(a), { devHost });
   if (problem) throw new Refused(`the account's apiBase is refused: ${problem}`);
@@ -84,7 +85,7 @@ async function fetchBytes(env: Env, tenant: string, a: AccountConfig, ref: strin
 export type MediaOutcome = { state: "stored"; key: string; type: string; size: number } | { state: "pending"; nextAt: number; why: string } | { state: "expired" | "refused"; why: string };
 
 /** One attempt at one media item; records the outcome. */
-export async function fetchOne(env: Env, tenant: string, interactionId: string, a: AccountConfig, row: MediaRow, now = Date.now()): Promise<MediaOutcome> {
+export async function fetchOne(env: TenantEnv, tenant: string, interactionId: string, a: AccountConfig, row: MediaRow, now = Date.now()): Promise<MediaOutcome> {
   if (row.state === "stored") return { state: "stored", key: row.r2_key!, type: row.content_type, size: row.size ?? 0 };
   if (row.state !== "pending") return { state: row.state, why: row.error ?? row.state };
   try {
@@ -106,7 +107,7 @@ export async function fetchOne(env: Env, tenant: string, interactionId: string, 
 }
 
 /** Queues the next attempt of a pending item (a fresh message each time, so the Queue's retry limit never ends it early). */
-export async function queueMediaRetry(env: Env, tenant: string, messageId: string, idx: number, nextAt: number): Promise<void> {
+export async function queueMediaRetry(env: TenantEnv, tenant: string, messageId: string, idx: number, nextAt: number): Promise<void> {
   const delaySeconds = Math.max(0, Math.min(43_200, Math.ceil((nextAt - Date.now()) / 1000)));
   try {
     await env.SENDS.send({ tenant, socialMedia: { messageId, idx } } satisfies SocialMediaJob, { contentType: "json", delaySeconds });
@@ -116,7 +117,7 @@ export async function queueMediaRetry(env: Env, tenant: string, messageId: strin
 }
 
 /** The Queue's job: one more attempt; stored, the chat's message shows it; still failing, again later. */
-export async function retryMedia(env: Env, job: SocialMediaJob): Promise<void> {
+export async function retryMedia(env: TenantEnv, job: SocialMediaJob): Promise<void> {
   const { tenant } = job;
   const { messageId, idx } = job.socialMedia;
   const msg = await messageById(env.DB, tenant, messageId);

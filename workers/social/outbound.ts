@@ -2,6 +2,7 @@
 // first (social_messages, 'sending'), then carried by the SENDS Queue, whose consumer hands it to the
 // provider once (claimed 'handing' before the call); retries and the dead-letter queue as for mail.
 // The provider's statuses move it on (sent, delivered, read, failed) and the agent's view with it.
+import type { TenantEnv } from "../tenancy/tenant-env.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
 import { AppError } from "../kernel/errors.ts";
 import { newId } from "../kernel/ids.ts";
@@ -32,7 +33,7 @@ export interface SocialTarget {
 }
 
 /** Stores an outbound message and queues it; answers its id. `clientId` is the chat message it shows as. */
-export async function queueSocial(env: Env, t: SocialTarget, m: { clientId: string | null; author: string; body: string; outbound: Outbound; id?: string }): Promise<string> {
+export async function queueSocial(env: TenantEnv, t: SocialTarget, m: { clientId: string | null; author: string; body: string; outbound: Outbound; id?: string }): Promise<string> {
   const id = m.id ?? newId("so");
   const now = Date.now();
   const res = await env.DB.batch([
@@ -53,7 +54,7 @@ export async function queueSocial(env: Env, t: SocialTarget, m: { clientId: stri
 }
 
 /** An automatic message that was not sent (outside the window, no fallback): recorded with why. */
-export async function recordSkipped(env: Env, t: SocialTarget, body: string, why: string, actor: string): Promise<void> {
+export async function recordSkipped(env: TenantEnv, t: SocialTarget, body: string, why: string, actor: string): Promise<void> {
   const id = newId("so");
   const now = Date.now();
   await env.DB.batch([
@@ -96,14 +97,14 @@ function providerIdOf(channel: Channel, account: string, text: string): string |
 }
 
 /** Tells the chat how its message fared (a chat that ended meanwhile keeps its transcript as it was). */
-export async function showDelivery(env: Env, tenant: string, interactionId: string | null, clientId: string | null, delivery: Delivery, error?: string): Promise<void> {
+export async function showDelivery(env: TenantEnv, tenant: string, interactionId: string | null, clientId: string | null, delivery: Delivery, error?: string): Promise<void> {
   if (!interactionId || !clientId) return;
   const r = await chatStub(env, tenant, interactionId).socialPatch(clientId, { delivery, ...(error ? { error } : {}) });
   if (!r.ok && r.error.code !== "no_chat") console.warn(`social ${clientId}: status not shown: ${r.error.message}`);
 }
 
 /** The Queue consumer's part: hand the message to the provider, once. */
-export async function deliverSocial(env: Env, cfg: CompiledConfig, job: SocialJob): Promise<void> {
+export async function deliverSocial(env: TenantEnv, cfg: CompiledConfig, job: SocialJob): Promise<void> {
   const row = await messageById(env.DB, job.tenant, job.socialId);
   if (!row || row.direction !== "out" || row.state !== "sending") return;
   const a = accountFor(cfg.raw, row.channel, row.account_id);
@@ -142,13 +143,13 @@ export async function deliverSocial(env: Env, cfg: CompiledConfig, job: SocialJo
   await showDelivery(env, job.tenant, row.interaction_id, row.client_id, "sent");
 }
 
-export async function socialFailed(env: Env, job: SocialJob, why: string): Promise<void> {
+export async function socialFailed(env: TenantEnv, job: SocialJob, why: string): Promise<void> {
   await outboundFailed(env.DB, job.tenant, job.socialId, why, Date.now()).run();
   const row = await messageById(env.DB, job.tenant, job.socialId);
   if (row?.state === "failed") await showDelivery(env, job.tenant, row.interaction_id, row.client_id, "failed", why);
 }
 
-export async function socialAttemptFailed(env: Env, job: SocialJob, why: string): Promise<void> {
+export async function socialAttemptFailed(env: TenantEnv, job: SocialJob, why: string): Promise<void> {
   await outboundAttemptFailed(env.DB, job.tenant, job.socialId, why, Date.now()).run();
 }
 

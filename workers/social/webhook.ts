@@ -3,6 +3,8 @@
 // webhook's secret token), then hand each event to the core. Unknown accounts and bad signatures get
 // the same 403, so the answers tell nobody which accounts exist. One event that fails is kept
 // flagged and the provider asked to retry (exactly-once makes that safe); it never stops the others.
+import { tenantEnv, type TenantEnv } from "../tenancy/tenant-env.ts";
+import { ownedOnShards } from "../tenancy/locate.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
 import { getConfig } from "../config/store.ts";
 import { AppError, badRequest } from "../kernel/errors.ts";
@@ -31,9 +33,13 @@ export interface WebhookSummary {
   statuses: number;
   ignored: number;
   failed: number;
+  suspended: number;
 }
 
-type Owned = Map<string, CompiledConfig>;
+/** An account's owner: its tenant's config and env (suspended tenants too: their events are refused
+ *  after the signature is checked). */
+type Owner = { cfg: CompiledConfig; env: TenantEnv };
+type Owned = Map<string, Owner>;
 
 /** Per isolate, for a moment (as the config cache): which tenant owns an account, and a tenant's
  *  secret, so a burst of webhooks costs neither a lookup nor an unsealing each. A change (an account
@@ -50,7 +56,7 @@ async function ownersOf(env: Env, provider: Provider, ids: string[]): Promise<{ 
   };
   const missing = ids.filter((id) => !fresh(id));
   if (missing.length) {
-    const found = new Map((await accountOwners(env.DB, provider, missing)).map((o) => [o.account, o.tenant]));
+    const found = new Map((await ownedOnShards(env, (db) => accountOwners(db, provider, missing))).map((o) => [o.account, o.tenant]));
     if (owners.size > 10_000) owners.clear();
     for (const id of missing) owners.set(`${provider}:${id}`, { tenant: found.get(id) ?? null, at: now });
   }
@@ -60,7 +66,7 @@ async function ownersOf(env: Env, provider: Provider, ids: string[]): Promise<{ 
   });
 }
 
-async function secretOf(env: Env, tenant: string, name: string): Promise<string | undefined> {
+async function secretOf(env: TenantEnv, tenant: string, name: string): Promise<string | undefined> {
   const k = `${tenant}/${name}`;
   const e = secrets.get(k);
   if (e && Date.now() - e.at < SHORT_MS) return e.value;
@@ -71,7 +77,7 @@ async function secretOf(env: Env, tenant: string, name: string): Promise<string 
 }
 
 /** The accounts named in the body whose owning tenant's app secret signed it. */
-async function signedAccounts(env: Env, provider: "whatsapp" | "meta", raw: Uint8Array, header: string | null): Promise<Owned> {
+async function signedAccounts(platform: Env, provider: "whatsapp" | "meta", raw: Uint8Array, header: string | null): Promise<Owned> {
   const text = new TextDecoder().decode(raw);
   const ids = new Set<string>();
   for (const m of text.matchAll(provider === "whatsapp" ? WHATSAPP_ACCOUNT : META_ACCOUNT)) {
@@ -80,7 +86,8 @@ async function signedAccounts(env: Env, provider: "whatsapp" | "meta", raw: Uint
   }
   const owned: Owned = new Map();
   const verdicts = new Map<string, boolean>();
-  for (const o of await ownersOf(env, provider, [...ids])) {
+  for (const o of await ownersOf(platform, provider, [...ids])) {
+    const env = await tenantEnv(platform, o.tenant, { allowSuspended: true });
     const cfg = await getConfig(env.DB, o.tenant);
     const s = cfg.raw.social;
     const acc = provider === "whatsapp" ? s?.whatsapp.find((a) => a.phoneNumberId === o.account) : s?.meta.find((a) => a.pageId === o.account || a.instagramId === o.account);
@@ -90,18 +97,25 @@ async function signedAccounts(env: Env, provider: "whatsapp" | "meta", raw: Uint
       const secret = await secretOf(env, o.tenant, acc.appSecret);
       verdicts.set(key, secret ? await hubSignatureValid(secret, raw, header) : false);
     }
-    if (verdicts.get(key)) owned.set(o.account, cfg);
+    if (verdicts.get(key)) owned.set(o.account, { cfg, env });
   }
   return owned;
 }
 
-async function dispatch(env: Env, exec: ExecutionContext | undefined, events: SocialEvent[], ownerOf: (account: string) => CompiledConfig | undefined): Promise<WebhookSummary> {
-  const sum: WebhookSummary = { received: 0, duplicates: 0, statuses: 0, ignored: 0, failed: 0 };
+async function dispatch(exec: ExecutionContext | undefined, events: SocialEvent[], ownerOf: (account: string) => Owner | undefined): Promise<WebhookSummary> {
+  const sum: WebhookSummary = { received: 0, duplicates: 0, statuses: 0, ignored: 0, failed: 0, suspended: 0 };
   for (const ev of events) {
-    const cfg = ownerOf(ev.account);
+    const owner = ownerOf(ev.account);
+    const cfg = owner?.cfg;
     const a: AccountConfig | null = cfg ? accountFor(cfg.raw, ev.channel, ev.account) : null;
-    if (!cfg || !a) {
+    if (!owner || !cfg || !a) {
       sum.ignored++;
+      continue;
+    }
+    const env = owner.env;
+    // A suspended tenant's events are not stored: the 503 below has the provider send them again.
+    if (env.SUSPENDED) {
+      sum.suspended++;
       continue;
     }
     try {
@@ -121,7 +135,9 @@ async function dispatch(env: Env, exec: ExecutionContext | undefined, events: So
 }
 
 const answer = (sum: WebhookSummary) =>
-  sum.failed > 0 ? Response.json({ error: { code: "retry", message: `${sum.failed} event(s) could not be processed now; they are kept, send the webhook again` }, ...sum }, { status: 503 }) : Response.json(sum);
+  sum.suspended > 0 && sum.failed === 0
+    ? Response.json({ error: { code: "tenant_suspended", message: `${sum.suspended} event(s) are for a suspended tenant: nothing was stored for them; send the webhook again after it is resumed` }, ...sum }, { status: 503, headers: { "Retry-After": "600" } })
+    : sum.failed > 0 ? Response.json({ error: { code: "retry", message: `${sum.failed} event(s) could not be processed now; they are kept, send the webhook again` }, ...sum }, { status: 503 }) : Response.json(sum);
 
 /** WhatsApp's and Meta's POST: signed by the owning tenant's app secret. */
 export async function metaWebhook(env: Env, provider: "whatsapp" | "meta", req: Request, exec?: ExecutionContext): Promise<Response> {
@@ -133,17 +149,18 @@ export async function metaWebhook(env: Env, provider: "whatsapp" | "meta", req: 
   const body = parseBody(raw);
   const events = provider === "whatsapp" ? whatsappEvents(body) : { events: metaEvents(body), errors: [] };
   for (const e of events.errors) console.warn(`whatsapp webhook error: ${e}`);
-  return answer(await dispatch(env, exec, events.events, (acc) => owned.get(acc)));
+  return answer(await dispatch(exec, events.events, (acc) => owned.get(acc)));
 }
 
 /** The subscription handshake: hub.challenge back when hub.verify_token is one of the provider's accounts' tokens. */
-export async function metaHandshake(env: Env, provider: Provider, url: URL): Promise<Response> {
+export async function metaHandshake(platform: Env, provider: Provider, url: URL): Promise<Response> {
   const mode = url.searchParams.get("hub.mode");
   const token = url.searchParams.get("hub.verify_token");
   const challenge = url.searchParams.get("hub.challenge");
   if (mode !== "subscribe" || !token || !challenge) throw badRequest("invalid_handshake", "expected hub.mode=subscribe, hub.verify_token and hub.challenge");
   if (!/^[\w-]{1,200}$/.test(challenge)) throw badRequest("invalid_handshake", "hub.challenge: 1 to 200 letters, digits, '_' or '-'");
-  for (const tenant of await providerTenants(env.DB, provider)) {
+  for (const { tenant } of await ownedOnShards(platform, async (db) => (await providerTenants(db, provider)).map((tenant) => ({ tenant })))) {
+    const env = await tenantEnv(platform, tenant, { allowSuspended: true });
     const s = (await getConfig(env.DB, tenant)).raw.social;
     const names = new Set((provider === "whatsapp" ? s?.whatsapp : s?.meta)?.map((a) => a.verifyToken) ?? []);
     for (const name of names) {
@@ -155,15 +172,16 @@ export async function metaHandshake(env: Env, provider: Provider, url: URL): Pro
 }
 
 /** Telegram's POST for one bot: its secret token, then one Update. */
-export async function telegramWebhook(env: Env, botId: string, req: Request, exec?: ExecutionContext): Promise<Response> {
+export async function telegramWebhook(platform: Env, botId: string, req: Request, exec?: ExecutionContext): Promise<Response> {
   const header = req.headers.get("X-Telegram-Bot-Api-Secret-Token");
   if (!header || !/^\d{1,30}$/.test(botId)) throw unverified("X-Telegram-Bot-Api-Secret-Token");
-  const owner = (await ownersOf(env, "telegram", [botId]))[0];
-  const cfg = owner ? await getConfig(env.DB, owner.tenant) : null;
+  const owner = (await ownersOf(platform, "telegram", [botId]))[0];
+  const env = owner ? await tenantEnv(platform, owner.tenant, { allowSuspended: true }) : null;
+  const cfg = owner && env ? await getConfig(env.DB, owner.tenant) : null;
   const bot = cfg?.raw.social?.telegram.find((b) => b.botId === botId);
-  const secret = bot && cfg ? await secretOf(env, cfg.raw.tenant.id, bot.webhookSecret) : undefined;
-  if (!cfg || !secret || !(await sameSecret(secret, header))) throw unverified("X-Telegram-Bot-Api-Secret-Token");
+  const secret = bot && cfg && env ? await secretOf(env, cfg.raw.tenant.id, bot.webhookSecret) : undefined;
+  if (!cfg || !env || !secret || !(await sameSecret(secret, header))) throw unverified("X-Telegram-Bot-Api-Secret-Token");
   const raw = await readLimited(req, MAX_WEBHOOK_BYTES);
   const events = telegramEvents(parseBody(raw), botId);
-  return answer(await dispatch(env, exec, events, (acc) => (acc === botId ? cfg : undefined)));
+  return answer(await dispatch(exec, events, (acc) => (acc === botId ? { cfg, env } : undefined)));
 }

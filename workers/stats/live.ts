@@ -1,5 +1,6 @@
 // The real-time Stat Server's one gathering step: every queue's stats() and every agent's snapshot(),
 // asked in parallel. GET /api/v1/stats answers it; the Dashboard object pushes it to supervisors.
+import type { TenantEnv } from "../tenancy/tenant-env.ts";
 import { agentStub, queueStub } from "../../durable-objects/names.ts";
 import { getConfig } from "../config/store.ts";
 import { presenceOf, totalLoad } from "../routing/agent-state.ts";
@@ -13,7 +14,7 @@ export interface LiveOptions {
   queueFailed?: (queue: string, err: unknown) => QueueStats | null;
 }
 
-export async function liveStats(env: Env, tenant: string, opts: LiveOptions = {}): Promise<LiveStats> {
+export async function liveStats(env: TenantEnv, tenant: string, opts: LiveOptions = {}): Promise<LiveStats> {
   const cfg = await getConfig(env.DB, tenant);
   const { queueFailed } = opts;
   const [queues, agents] = await Promise.all([

@@ -1,4 +1,5 @@
 // The agent's own presence and workbin (me), and supervisors' view of agents.
+import type { TenantEnv } from "../../tenancy/tenant-env.ts";
 import * as z from "zod";
 import type { AgentStatus } from "../../../durable-objects/agent.ts";
 import { agentStub } from "../../../durable-objects/names.ts";
@@ -9,12 +10,12 @@ import { heldHeaders } from "../../auth/revocation.ts";
 import { asUser, route, type Caller } from "../api.ts";
 import { forbidden, notFound } from "../../kernel/errors.ts";
 
-const self = (env: Env, c: Caller) => {
+const self = (env: TenantEnv, c: Caller) => {
   if (c.kind !== "user") throw forbidden("this needs an agent token");
   return agentStub(env, c.tenant, c.agentId);
 };
 
-async function agentOf(env: Env, c: Caller, agentId: string) {
+async function agentOf(env: TenantEnv, c: Caller, agentId: string) {
   const cfg = await getConfig(env.DB, c.tenant);
   if (!cfg.agents.has(agentId)) throw notFound("unknown_agent", `no agent '${agentId}'`);
   return agentStub(env, c.tenant, agentId);

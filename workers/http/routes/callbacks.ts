@@ -2,6 +2,7 @@
 // becomes a 'callback' interaction its queue holds, scheduled, until the window opens; the customer
 // can look at it and cancel it with the token they were given; the agent who calls records the
 // outcome and either finishes it or schedules another attempt.
+import { tenantEnv, type TenantEnv } from "../../tenancy/tenant-env.ts";
 import { Created, CancelBody, OutcomeBody, RequestBody, TokenQuery } from "../../callbacks/schemas.ts";
 import { callbacksOf, callbackView, cancel, iso, requestCallback } from "../../callbacks/customer.ts";
 import { recordOutcome } from "../../callbacks/outcome.ts";
@@ -14,10 +15,10 @@ import { allowedOrigin } from "../cors.ts";
  *  preflight lacks: with ?tenant= its list is checked there, otherwise the actual request is (and
  *  refused with 403 before anything is stored). */
 const callbackCors = (tenantOf: (ctx: { body: unknown; query: unknown }) => string) => ({
-  origin: async (ctx: { req: Request; env: Env; body: unknown; query: unknown }) => allowedOrigin(ctx.req, (await callbacksOf(ctx.env, tenantOf(ctx))).cb.allowedOrigins),
+  origin: async (ctx: { req: Request; env: TenantEnv; body: unknown; query: unknown }) => allowedOrigin(ctx.req, (await callbacksOf(ctx.env, tenantOf(ctx))).cb.allowedOrigins),
   allowList: async ({ req, env }: { req: Request; env: Env }) => {
     const tenant = new URL(req.url).searchParams.get("tenant");
-    return tenant ? (await callbacksOf(env, tenant)).cb.allowedOrigins : null;
+    return tenant ? (await callbacksOf(await tenantEnv(env, tenant), tenant)).cb.allowedOrigins : null;
   },
 });
 const inBody = ({ body }: { body: unknown }) => (body as { tenant: string }).tenant;
@@ -26,6 +27,8 @@ const inQuery = ({ query }: { query: unknown }) => (query as { tenant: string })
 export const callbackRoutes: RouteDef[] = [
   route({
     method: "post", path: "/api/v1/callbacks", access: "public", tags: ["callbacks"],
+    tenant: ({ body }) => body.tenant,
+    unknownTenant: (t) => notFound("no_callbacks", `tenant '${t}' takes no callback requests`),
     summary: "Ask to be called back within a window. Held, scheduled, until windowStart; answers a token for checking and cancelling it.",
     body: RequestBody,
     responses: { 202: { description: "Accepted", schema: Created } },
@@ -38,12 +41,16 @@ export const callbackRoutes: RouteDef[] = [
   }),
   route({
     method: "get", path: "/api/v1/callbacks/:id", access: "public", tags: ["callbacks"], summary: "The customer's view of a callback request (state, window, outcome); a wrong token is a 404",
+    tenant: ({ query }) => query.tenant,
+    unknownTenant: (t) => notFound("no_callbacks", `tenant '${t}' takes no callback requests`),
     query: TokenQuery,
     cors: callbackCors(inQuery),
     handler: async ({ env, params, query }) => callbackView(env, query.tenant, params.id!, query.token),
   }),
   route({
     method: "post", path: "/api/v1/callbacks/:id/cancel", access: "public", tags: ["callbacks"],
+    tenant: ({ body }) => body.tenant,
+    unknownTenant: (t) => notFound("no_callbacks", `tenant '${t}' takes no callback requests`),
     summary: "The customer cancels a callback still waiting or scheduled (409 in_progress once an agent has it, already_closed when finished); a wrong token is a 404",
     body: CancelBody,
     cors: callbackCors(inBody),

@@ -1,5 +1,6 @@
 // Staff side of a chat: see it with the customer's history, invite a colleague (consult or
 // conference), join as a supervisor (monitor, coach, barge-in), switch mode, leave, end.
+import type { TenantEnv } from "../../tenancy/tenant-env.ts";
 import * as z from "zod";
 import { agentStub, chatStub } from "../../../durable-objects/names.ts";
 import { unwrap } from "../../../durable-objects/result.ts";
@@ -12,16 +13,16 @@ import { badRequest, conflict, forbidden } from "../../kernel/errors.ts";
 
 const isSupervisor = (c: { role: string }) => c.role === "supervisor" || c.role === "admin";
 
-async function chatRow(env: Env, tenant: string, id: string) {
+async function chatRow(env: TenantEnv, tenant: string, id: string) {
   const row = await getInteractionRow(env.DB, tenant, id);
   if (row.media !== "chat") throw badRequest("not_a_chat", `interaction '${id}' is ${row.media}, not a chat`);
   return row;
 }
 
 /** The agent's own object says whether the chat is in their hands; D1 learns of it a moment later. */
-const handles = (env: Env, tenant: string, agentId: string, id: string) => agentStub(env, tenant, agentId).handles(id);
+const handles = (env: TenantEnv, tenant: string, agentId: string, id: string) => agentStub(env, tenant, agentId).handles(id);
 
-async function nameOf(env: Env, tenant: string, agentId: string): Promise<string> {
+async function nameOf(env: TenantEnv, tenant: string, agentId: string): Promise<string> {
   return (await getConfig(env.DB, tenant)).agents.get(agentId)?.fullName ?? agentId;
 }
 

@@ -1,6 +1,7 @@
 // The website chat's endpoints: the widget's config, starting a chat, the session's WebSocket and its
 // HTTP fallback, files by signed URL. Customers call them from the tenant's allowed origins with their
 // session token; staff use the session endpoints with their agent token once they are in the chat.
+import { tenantEnv, type TenantEnv } from "../../tenancy/tenant-env.ts";
 import * as z from "zod";
 import { chatStub } from "../../../durable-objects/names.ts";
 import { unwrap } from "../../../durable-objects/result.ts";
@@ -33,7 +34,7 @@ const Start = z
   })
   .strict();
 
-async function tenantConfig(env: Env, tenant: string): Promise<CompiledConfig> {
+async function tenantConfig(env: TenantEnv, tenant: string): Promise<CompiledConfig> {
   if (!TenantId.safeParse(tenant).success) throw notFound("no_tenant", "no such tenant");
   return getConfig(env.DB, tenant).catch(() => {
     throw notFound("no_tenant", `no tenant '${tenant}'`);
@@ -41,7 +42,7 @@ async function tenantConfig(env: Env, tenant: string): Promise<CompiledConfig> {
 }
 
 /** The origin to echo in CORS headers, when the tenant allows it; never throws (errors need headers too). */
-async function echoOrigin(req: Request, env: Env, tenant: string | null): Promise<string | null> {
+async function echoOrigin(req: Request, env: TenantEnv, tenant: string | null): Promise<string | null> {
   if (!tenant || req.headers.get("Origin") === null) return null;
   try {
     return checkOrigin(req, await tenantConfig(env, tenant));
@@ -53,27 +54,28 @@ async function echoOrigin(req: Request, env: Env, tenant: string | null): Promis
 const allowList = (req: Request, cfg: CompiledConfig) => [new URL(req.url).origin, ...(cfg.raw.chat?.allowedOrigins ?? [])];
 
 /** A session endpoint: the caller checked, then `fn`. */
-async function session(req: Request, env: Env, id: string, fn: (c: ChatCaller) => Promise<unknown>): Promise<unknown> {
+async function session(req: Request, env: TenantEnv, id: string, fn: (c: ChatCaller) => Promise<unknown>): Promise<unknown> {
   return (await fn(await chatCaller(req, env, id))) ?? { ok: true };
 }
 
 /** CORS on a tenant's chat endpoints: its allowed web origins (and Parley's own) are echoed on every
  *  answer, errors included; the handler itself refuses another origin (403). */
 const tenantCors = (tenantOf: (params: Record<string, string>) => string | null) => ({
-  origin: async ({ req, env, params }: { req: Request; env: Env; params: Record<string, string> }) => echoOrigin(req, env, tenantOf(params)),
+  origin: async ({ req, env, params }: { req: Request; env: TenantEnv; params: Record<string, string> }) => echoOrigin(req, env, tenantOf(params)),
   allowList: async ({ req, env, params }: { req: Request; env: Env; params: Record<string, string> }) => {
     const tenant = tenantOf(params);
-    return tenant ? allowList(req, await tenantConfig(env, tenant)) : [new URL(req.url).origin];
+    return tenant ? allowList(req, await tenantConfig(await tenantEnv(env, tenant), tenant)) : [new URL(req.url).origin];
   },
 });
 const byTenant = tenantCors((p) => p.tenant!);
 const bySession = tenantCors((p) => splitChatId(p.id!).tenant);
 
-const chat = (env: Env, c: ChatCaller) => chatStub(env, c.tenant, c.interactionId);
+/** The chat's object, in its tenant's jurisdiction (the caller's env, resolved from its token). */
+const chat = (_env: TenantEnv, c: ChatCaller) => chatStub(c.env, c.tenant, c.interactionId);
 
 /** The chat a start request proves it holds: the customer's valid session token of this tenant, sent as
  *  `Authorization: Bearer` when it renews its token. Anything else (none, expired, an agent's) proves nothing. */
-async function heldChat(req: Request, env: Env, tenant: string): Promise<string | null> {
+async function heldChat(req: Request, env: TenantEnv, tenant: string): Promise<string | null> {
   const m = /^Bearer\s+(\S+)$/i.exec(req.headers.get("Authorization") ?? "");
   if (!m) return null;
   const grant = await verifyChatToken(env.AUTH_SECRET, m[1]!).catch(() => null);
@@ -100,6 +102,7 @@ const fileName = (raw: string | null) =>
 export const chatRoutes: RouteDef[] = [
   route({
     method: "get", path: "/api/v1/chat/:tenant/config", access: "public", tags: ["chat"],
+    tenant: ({ params }) => params.tenant!,
     summary: "What the widget needs: whether chat is available now, the pre-chat fields, its texts, the offline form and the attachment limits",
     cors: byTenant,
     handler: async ({ req, env, params }) => {
@@ -121,6 +124,7 @@ export const chatRoutes: RouteDef[] = [
   }),
   route({
     method: "post", path: "/api/v1/chat/:tenant/sessions", access: "public", tags: ["chat"],
+    tenant: ({ params }) => params.tenant!,
     summary: "Start a chat (steps 1–4): the session opens, the interaction is recorded and queued. Idempotent on clientId while the chat is live, for 2 minutes after its start or with its token as Authorization: Bearer (409 chat_not_resumable otherwise). 409 chat_unavailable: offer the offline form",
     responses: { 201: { description: "Started" }, 200: { description: "The same clientId again: the same chat, a fresh token" } },
     cors: byTenant,
@@ -137,6 +141,7 @@ export const chatRoutes: RouteDef[] = [
   }),
   route({
     method: "get", path: "/api/v1/chat/sessions/:id/ws", access: "public", tags: ["chat"],
+    tenant: ({ params }) => splitChatId(params.id!).tenant,
     summary: "The chat's WebSocket (token in ?token=, resume with ?after=N). Frames: docs/chat.md",
     upgrade: "websocket",
     handler: async ({ req, env, params }) => {
@@ -151,11 +156,13 @@ export const chatRoutes: RouteDef[] = [
   }),
   route({
     method: "get", path: "/api/v1/chat/sessions/:id", access: "public", tags: ["chat"], summary: "The chat's status, queue position, estimated wait and participants",
+    tenant: ({ params }) => splitChatId(params.id!).tenant,
     cors: bySession,
     handler: async ({ req, env, params }) => session(req, env, params.id!, async (c) => unwrap(await chat(env, c).state(c.participant))),
   }),
   route({
     method: "get", path: "/api/v1/chat/sessions/:id/messages", access: "public", tags: ["chat"], summary: "Poll: the messages after ?after=N that you may see",
+    tenant: ({ params }) => splitChatId(params.id!).tenant,
     cors: bySession,
     handler: async ({ req, env, params }) =>
       session(req, env, params.id!, async (c) => {
@@ -166,6 +173,7 @@ export const chatRoutes: RouteDef[] = [
   }),
   route({
     method: "post", path: "/api/v1/chat/sessions/:id/messages", access: "public", tags: ["chat"], summary: "Send a message (idempotent on clientId)",
+    tenant: ({ params }) => splitChatId(params.id!).tenant,
     cors: bySession,
     handler: async ({ req, env, params }) =>
       session(req, env, params.id!, async (c) => {
@@ -176,18 +184,21 @@ export const chatRoutes: RouteDef[] = [
   }),
   route({
     method: "post", path: "/api/v1/chat/sessions/:id/typing", access: "public", tags: ["chat"], summary: "Typing notice",
+    tenant: ({ params }) => splitChatId(params.id!).tenant,
     cors: bySession,
     handler: async ({ req, env, params }) =>
       session(req, env, params.id!, async (c) => unwrap(await chat(env, c).typing(c.participant, ((await readJson(req, z.object({ on: z.boolean() }).strict())) as { on: boolean }).on))),
   }),
   route({
     method: "post", path: "/api/v1/chat/sessions/:id/read", access: "public", tags: ["chat"], summary: "Read receipt up to a sequence number",
+    tenant: ({ params }) => splitChatId(params.id!).tenant,
     cors: bySession,
     handler: async ({ req, env, params }) =>
       session(req, env, params.id!, async (c) => unwrap(await chat(env, c).read(c.participant, ((await readJson(req, z.object({ seq: z.number().int().min(0) }).strict())) as { seq: number }).seq))),
   }),
   route({
     method: "post", path: "/api/v1/chat/sessions/:id/attachments", access: "public", tags: ["chat"],
+    tenant: ({ params }) => splitChatId(params.id!).tenant,
     cors: bySession,
     summary: "Send a file: the bytes as the body, its type as Content-Type, ?name= and ?clientId=. Type and size limits per tenant",
     handler: async ({ req, env, params }) =>
@@ -206,15 +217,16 @@ export const chatRoutes: RouteDef[] = [
         // Asked before the bytes are stored, so a refused upload leaves nothing behind.
         unwrap(await chat(env, c).mayAttach(c.participant));
         const key = `${c.tenant}/chat/${c.interactionId}/${newId("f")}`;
-        await env.BLOBS.put(key, bytes, { httpMetadata: { contentType: type, contentDisposition: disposition(name) } });
+        await c.env.BLOBS.put(key, bytes, { httpMetadata: { contentType: type, contentDisposition: disposition(name) } });
         const r = await chat(env, c).attach(c.participant, { clientId, name, type, size: bytes.byteLength, key });
-        if (!r.ok || r.value.duplicate) await env.BLOBS.delete(key);
+        if (!r.ok || r.value.duplicate) await c.env.BLOBS.delete(key);
         const out = unwrap(r);
         return new Reply(out.duplicate ? 200 : 201, out);
       }),
   }),
   route({
     method: "post", path: "/api/v1/chat/sessions/:id/transcript", access: "public", tags: ["chat"],
+    tenant: ({ params }) => splitChatId(params.id!).tenant,
     cors: bySession,
     summary: "Mail me the transcript, to the address given before the chat (403 transcript_address for any other), when the chat ends, or now if it has. At most email.autoReplyLimit automatic mails per address",
     handler: async ({ req, env, params }) =>
@@ -227,12 +239,14 @@ export const chatRoutes: RouteDef[] = [
   }),
   route({
     method: "post", path: "/api/v1/chat/sessions/:id/end", access: "public", tags: ["chat"], summary: "End the chat",
+    tenant: ({ params }) => splitChatId(params.id!).tenant,
     cors: bySession,
     handler: async ({ req, env, params }) =>
       session(req, env, params.id!, async (c) => unwrap(await chat(env, c).end(c.participant, c.staff ? (c.staff.role === "agent" ? "agent" : "supervisor") : "customer"))),
   }),
   route({
     method: "get", path: "/api/v1/chat/files/:tenant/:chat/:file", access: "public", tags: ["chat"], summary: "A chat file by its signed URL (valid 10 minutes)",
+    tenant: ({ params }) => params.tenant!,
     handler: async ({ req, env, params }) => {
       await requireSignedLink(env.AUTH_SECRET, req, "this file link", "open the chat again for a fresh one");
       const obj = await env.BLOBS.get(`${params.tenant}/chat/${params.chat}/${params.file}`);

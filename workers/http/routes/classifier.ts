@@ -1,5 +1,6 @@
 // Content Analyzer API: the admin's training objects (examples, training, versions, thresholds,
 // activation), classification for integrators, and the agent's view and feedback per interaction.
+import type { TenantEnv } from "../../tenancy/tenant-env.ts";
 import * as z from "zod";
 import { getConfig } from "../../config/store.ts";
 import { classifierStub } from "../../../durable-objects/names.ts";
@@ -34,7 +35,7 @@ const versionParam = (params: Record<string, string>) => {
   return v;
 };
 
-async function categoryIds(env: Env, tenant: string): Promise<Set<string>> {
+async function categoryIds(env: TenantEnv, tenant: string): Promise<Set<string>> {
   return new Set((await getConfig(env.DB, tenant)).raw.categories.map((c) => c.id));
 }
 

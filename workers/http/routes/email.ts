@@ -1,5 +1,6 @@
 // E-mail Server over HTTP: raw-MIME ingest, the thread view and attachments, replies and forwards
 // (drafts, attachments, send, QA review), standard responses, and the local outbox.
+import type { TenantEnv } from "../../tenancy/tenant-env.ts";
 import * as z from "zod";
 import { getConfig } from "../../config/store.ts";
 import { findMailbox, MAX_MAIL_BYTES, receiveMail, recipientFromHeaders } from "../../email/inbound.ts";
@@ -44,7 +45,7 @@ const supervisorOrKey = (c: Caller) => {
 
 /** The thread's messages; a read-key caller (a system, not a person) sees only what was received or
  *  sent, and an agent sees no one else's drafts. */
-async function emailsOfThread(env: Env, caller: Caller, id: string) {
+async function emailsOfThread(env: TenantEnv, caller: Caller, id: string) {
   const tenant = caller.tenant;
   await assertNotOthersDraft(env.DB, tenant, caller, id);
   const row = await getInteractionRow(env.DB, tenant, id);

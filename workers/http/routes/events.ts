@@ -1,6 +1,7 @@
 // The event log for integrators (docs/events.md): pages after a sequence, the same events live over
 // Server-Sent Events (resumed from Last-Event-ID), a large event's data by signed link, keys scoped to
 // reading events, and the audit view for staff (newest first, filtered, read-only).
+import type { TenantEnv } from "../../tenancy/tenant-env.ts";
 import * as z from "zod";
 import { badRequest, notFound } from "../../kernel/errors.ts";
 import { newApiKey } from "../../config/tenants.ts";
@@ -29,7 +30,7 @@ function cursor(url: URL, header?: string | null): { after: number; limit: numbe
 
 const dataPath = (tenant: string, seq: number) => `/api/v1/events/${encodeURIComponent(tenant)}/${seq}/data`;
 
-async function page(env: Env, tenant: string, origin: string, q: LogQuery): Promise<CloudEvent[]> {
+async function page(env: TenantEnv, tenant: string, origin: string, q: LogQuery): Promise<CloudEvent[]> {
   const rows = await readLog(env.DB, tenant, q);
   const refs = new Map<number, string>();
   for (const r of rows) if ((r.data?.length ?? 0) > 16 * 1024) refs.set(r.seq, `${origin}${await signPath(env.AUTH_SECRET, dataPath(tenant, r.seq), Date.now(), 3600)}`);
@@ -90,6 +91,7 @@ export const eventRoutes: RouteDef[] = [
   }),
   route({
     method: "get", path: "/api/v1/events/:tenant/:seq/data", access: "public", tags: ["events"],
+    tenant: ({ params }) => params.tenant!,
     summary: "A large event's data, by the signed link in its `dataref` (valid an hour)",
     handler: async ({ req, env, params }) => {
       await requireSignedLink(env.AUTH_SECRET, req, "this link", "read the event again for a fresh one");

@@ -1,6 +1,7 @@
 // Web forms (Web API Server): a page posts a form; it becomes an email-type interaction in the
 // form's workflow queue. Public: guarded by the form's origin list, a per-IP rate limit, a
 // honeypot and optionally Turnstile. Nothing is stored for a refused post.
+import { tenantEnv, type TenantEnv } from "../../tenancy/tenant-env.ts";
 import * as z from "zod";
 import type { Form } from "../../config/schema.ts";
 import { getConfig } from "../../config/store.ts";
@@ -31,7 +32,7 @@ const FORM_ID = /^([a-z0-9][a-z0-9_-]{0,63})\.([a-z0-9][a-z0-9_-]{0,63})$/;
 const Accepted = z.object({ interactionId: z.string(), duplicate: z.boolean() });
 
 /** The tenant's config and the form; an unknown tenant answers like an unknown form. */
-export async function findForm(env: Env, formId: string): Promise<{ tenant: string; form: Form; cfg: CompiledConfig }> {
+export async function findForm(env: TenantEnv, formId: string): Promise<{ tenant: string; form: Form; cfg: CompiledConfig }> {
   const m = FORM_ID.exec(formId);
   const unknown = notFound("unknown_form", `no form '${formId}'`);
   if (!m) throw unknown;
@@ -50,7 +51,7 @@ function wantsRedirect(req: Request, kind: BodyKind): boolean {
   return /text\/html/i.test(accept) && !/application\/json/i.test(accept);
 }
 
-async function submitForm(req: Request, env: Env, tenant: string, form: Form, cfg: CompiledConfig): Promise<Response> {
+async function submitForm(req: Request, env: TenantEnv, tenant: string, form: Form, cfg: CompiledConfig): Promise<Response> {
   const ip = clientIp(req);
   const contentType = req.headers.get("Content-Type");
   const kind = bodyKind(contentType);
@@ -124,6 +125,8 @@ async function submitForm(req: Request, env: Env, tenant: string, form: Form, cf
 export const formRoutes: RouteDef[] = [
   route({
     method: "post", path: "/api/v1/forms/:formId", access: "public", tags: ["forms"],
+    tenant: ({ params }) => FORM_ID.exec(params.formId!)?.[1] ?? null,
+    unknownTenant: () => notFound("unknown_form", "no such form"),
     summary:
       "Submit a web form. formId is '<tenant>.<form>' (both are [a-z0-9_-], so the dot is unambiguous). Body: urlencoded, multipart (files) or JSON; " +
       "'Idempotency-Key' or a '_submission' field makes retries answer the first interaction. A plain HTML post is redirected (303) to the form's thankYouUrl.",
@@ -131,7 +134,7 @@ export const formRoutes: RouteDef[] = [
     // A preflight answers 204 for an origin on the form's list, else 403.
     cors: {
       origin: async ({ req, env, params }) => allowedOrigin(req, (await findForm(env, params.formId!)).form.allowedOrigins),
-      allowList: async ({ env, params }) => (await findForm(env, params.formId!)).form.allowedOrigins,
+      allowList: async ({ env, params }) => (await findForm(await tenantEnv(env, FORM_ID.exec(params.formId!)?.[1] ?? ""), params.formId!)).form.allowedOrigins,
     },
     handler: async ({ req, env, params }) => {
       const { tenant, form, cfg } = await findForm(env, params.formId!);

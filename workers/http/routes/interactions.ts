@@ -1,4 +1,5 @@
 // Generic ingest and the interaction itself: read it, note it, and act on it as an agent or supervisor.
+import type { TenantEnv } from "../../tenancy/tenant-env.ts";
 import * as z from "zod";
 import { agentStub, queueStub } from "../../../durable-objects/names.ts";
 import { unwrap } from "../../../durable-objects/result.ts";
@@ -16,15 +17,15 @@ const Created = z.object({ id: z.string(), duplicate: z.boolean(), state: z.stri
 
 const isSupervisor = (c: Caller) => c.kind === "user" && (c.role === "supervisor" || c.role === "admin");
 
-async function knownQueue(env: Env, tenant: string, q: string) {
+async function knownQueue(env: TenantEnv, tenant: string, q: string) {
   if (!(await getConfig(env.DB, tenant)).queues.has(q)) throw badRequest("unknown_queue", `queue: no queue '${q}'`);
 }
-async function knownAgent(env: Env, tenant: string, a: string) {
+async function knownAgent(env: TenantEnv, tenant: string, a: string) {
   if (!(await getConfig(env.DB, tenant)).agents.has(a)) throw badRequest("unknown_agent", `agent: no agent '${a}'`);
 }
 
 /** Where a waiting interaction is held, for supervisor actions: its queue (waiting or in the queue's workbin). */
-async function heldByQueue(env: Env, tenant: string, id: string): Promise<string> {
+async function heldByQueue(env: TenantEnv, tenant: string, id: string): Promise<string> {
   const row = await getInteractionRow(env.DB, tenant, id);
   if (row.state === "workbin" && row.workbin?.startsWith("queue:")) return row.workbin.slice("queue:".length);
   // A reply waiting for QA review leaves its queue only through the review actions (approve, return).

@@ -2,6 +2,7 @@
 // DeliverReq with its content in multipart/related, authenticated with HTTP Basic (the password is
 // the number's tenant's own secret that its config names). Each part is kept in R2, the message goes through
 // the SMS core once per TransactionID, and the relay gets a DeliverRsp, or a SOAP Fault saying why not.
+import type { TenantEnv } from "../../tenancy/tenant-env.ts";
 import { numberSecret } from "../../sms/secret.ts";
 import { numberOwner } from "../../sms/numbers.ts";
 import type { CompiledConfig } from "../../config/compiled.ts";
@@ -33,7 +34,7 @@ function e164Candidates(address: string): string[] {
 
 /** The first recipient that is one of our numbers: its tenant's config and the number's entry. Only
  *  the first MAX_MM7_RECIPIENTS are looked up: this runs before the relay is authenticated. */
-async function recipient(env: Env, to: string[]): Promise<{ cfg: CompiledConfig; center: CenterNumber } | null> {
+async function recipient(env: Env, to: string[]): Promise<{ cfg: CompiledConfig; center: CenterNumber; env: TenantEnv } | null> {
   for (const number of to.slice(0, MAX_MM7_RECIPIENTS).flatMap(e164Candidates)) {
     // Any provider: a Twilio or generic number may also take MMS from a relay.
     const owner = await numberOwner(env, number);
@@ -79,7 +80,7 @@ function nameOf(p: Mm7DeliverReq["parts"][number], k: number): string {
 
 /** Every part in R2 in presentation order, under keys made from the message, so a relay's retry
  *  rewrites the same objects. Text (and the SMIL) is kept as UTF-8 whatever charset it came in. */
-async function storeParts(env: Env, tenant: string, folder: string, msg: Pick<Mm7DeliverReq, "order" | "parts" | "smilIndex" | "omitted">): Promise<NewPart[]> {
+async function storeParts(env: TenantEnv, tenant: string, folder: string, msg: Pick<Mm7DeliverReq, "order" | "parts" | "smilIndex" | "omitted">): Promise<NewPart[]> {
   const order = msg.order;
   const out = await Promise.all(
     order.map(async (idx, k): Promise<NewPart> => {
@@ -101,7 +102,7 @@ export const mm7Routes: RouteDef[] = [
     summary:
       "MM7 (3GPP TS 23.140) DeliverReq from an MMS relay: SOAP in multipart/related, HTTP Basic with the number's secret as the password. " +
       "The message becomes an MMS interaction once per TransactionID; answered with a DeliverRsp, or a SOAP Fault (4xx) saying why not",
-    handler: async ({ req, env }) => {
+    handler: async ({ req, env: platform }) => {
       // SOAP 1.1 wants faults sent with HTTP 500; we answer a request we refuse with 4xx (and the
       // fault as the body) instead, as everywhere else here: a 500 means our failure, one worth
       // retrying, never bad input. Relays read the fault from the body either way.
@@ -129,13 +130,15 @@ export const mm7Routes: RouteDef[] = [
       // answers don't tell which numbers are ours.
       const refused = () => fault(401, 4001, "wrong user name or password for this recipient", { "WWW-Authenticate": REALM });
 
-      const found = await recipient(env, msg.to);
+      const found = await recipient(platform, msg.to);
       if (!found) return refused();
-      const { cfg, center } = found;
+      const { cfg, center, env } = found;
       const secret = await numberSecret(env, cfg, center);
       if (!secret) return refused();
       const passwordOk = await sameSecret(cred.password, secret);
       if (!passwordOk || (center.accountSid !== undefined && cred.user !== center.accountSid)) return refused();
+      // A suspended tenant's relay is told to try again later; nothing is stored.
+      if (env.SUSPENDED) return fault(503, 3001, `tenant '${env.TENANT}' is suspended: retry after it is resumed`, { "Retry-After": "600" });
 
       // TransactionIDs are unique per relay link only (often a counter): the key is scoped by our
       // number, else two relays' "1" would be taken as one message across tenants. A message with

@@ -29,6 +29,7 @@ export const privacyRoutes: RouteDef[] = [
   }),
   route({
     method: "get", path: "/api/v1/exports/:tenant/:id", access: "public", tags: ["privacy"],
+    tenant: ({ params }) => params.tenant!,
     summary: "An export's archive, by the signed link its export answered",
     handler: async ({ req, env, params }) => {
       await requireSignedLink(env.AUTH_SECRET, req, "this link", "export the contact again");

@@ -1,11 +1,12 @@
 // Queues for supervisors: contents, shared workbins, and live statistics (the real-time Stat Server).
+import type { TenantEnv } from "../../tenancy/tenant-env.ts";
 import { queueStub } from "../../../durable-objects/names.ts";
 import { getConfig } from "../../config/store.ts";
 import { liveStats } from "../../stats/live.ts";
 import { route, type Caller } from "../api.ts";
 import { notFound } from "../../kernel/errors.ts";
 
-async function queueOf(env: Env, c: Caller, name: string) {
+async function queueOf(env: TenantEnv, c: Caller, name: string) {
   const cfg = await getConfig(env.DB, c.tenant);
   if (!cfg.queues.has(name)) throw notFound("unknown_queue", `no queue '${name}'`);
   return queueStub(env, c.tenant, name);

@@ -1,6 +1,7 @@
 // SMS webhooks. Twilio: urlencoded fields signed with X-Twilio-Signature over our public URL, answered
 // with TwiML. A forged signature is a 403, a malformed request a 400, a retry of a message already
 // taken the same answer again.
+import { assertOpen, type TenantEnv } from "../../tenancy/tenant-env.ts";
 import { verifiedWithSecret } from "../../sms/secret.ts";
 import { numberOwner } from "../../sms/numbers.ts";
 import * as z from "zod";
@@ -44,11 +45,11 @@ async function formOf(req: Request): Promise<FormParams> {
 const unverified = (header: string) => new AppError(403, "invalid_signature", `${header} does not match this request`);
 
 /** The Twilio number a signed webhook is for, its tenant's config, and the fields, or the reason not. */
-async function signedTwilio(req: Request, env: Env, params: FormParams, to: string): Promise<{ cfg: CompiledConfig; center: CenterNumber; token: string }> {
+async function signedTwilio(req: Request, platform: Env, params: FormParams, to: string): Promise<{ cfg: CompiledConfig; center: CenterNumber; token: string; env: TenantEnv }> {
   if (!E164.test(to)) throw badRequest("invalid_number", `To: '${to}' is not an E.164 number`);
-  const owner = await numberOwner(env, to);
+  const owner = await numberOwner(platform, to);
   if (!owner) throw unverified("X-Twilio-Signature");
-  const { cfg, center } = owner;
+  const { cfg, center, env } = owner;
   if (center.provider !== "twilio") throw unverified("X-Twilio-Signature");
   // Twilio signs the URL it was configured with: our public one.
   const url = new URL(req.url);
@@ -58,7 +59,8 @@ async function signedTwilio(req: Request, env: Env, params: FormParams, to: stri
   if (!token) throw unverified("X-Twilio-Signature");
   const account = params.find(([n]) => n === "AccountSid")?.[1];
   if (center.accountSid && account !== center.accountSid) throw new AppError(403, "wrong_account", "the message is from another Twilio account");
-  return { cfg, center, token };
+  assertOpen(env);
+  return { cfg, center, token, env };
 }
 
 const GenericSms = z.object({ id: z.string().min(1).max(100), from: z.string().min(1).max(40), to: z.string().regex(E164, "an E.164 number"), text: z.string().max(MAX_SMS_CHARS) }).strict();
@@ -70,7 +72,7 @@ export const smsRoutes: RouteDef[] = [
   route({
     method: "post", path: "/api/v1/sms/twilio", access: "public", tags: ["sms"],
     summary: "Twilio's inbound SMS webhook (urlencoded, X-Twilio-Signature): STOP/START/HELP answered, anything else an SMS interaction; TwiML back",
-    handler: async ({ req, env }) => {
+    handler: async ({ req, env: platform }) => {
       const params = await formOf(req);
       const get = (k: string) => params.find(([n]) => n === k)?.[1];
       const sid = get("MessageSid") ?? get("SmsSid");
@@ -78,7 +80,7 @@ export const smsRoutes: RouteDef[] = [
       const to = get("To");
       const missing = [!sid && "MessageSid", !from && "From", !to && "To"].filter(Boolean);
       if (missing.length) throw badRequest("missing_field", `${missing.join(", ")}: required`);
-      const { cfg, center, token } = await signedTwilio(req, env, params, to!);
+      const { cfg, center, token, env } = await signedTwilio(req, platform, params, to!);
       // Every media part, fetched before the interaction is written (its parts go in the same transaction).
       const refs = mediaRefs(get);
       const seen = refs.length ? await providerMessageSeen(env.DB, "twilio", sid!, cfg.raw.tenant.id) : false;
@@ -92,7 +94,7 @@ export const smsRoutes: RouteDef[] = [
     summary:
       "The generic SMS adapter: JSON { id, from, to, text } signed with X-Parley-Timestamp and X-Parley-Signature (sha256=HMAC-SHA256 of '{timestamp}.{body}' with the number's secret). " +
       "Answers { interactionId } or { keyword, reply } (the reply is for the provider to send)",
-    handler: async ({ req, env }) => {
+    handler: async ({ req, env: platform }) => {
       if (!/^application\/json\b/i.test(req.headers.get("Content-Type") ?? "")) throw new AppError(415, "unsupported_media_type", "send the message as application/json");
       const raw = await readLimited(req, MAX_WEBHOOK_BYTES);
       let data: unknown;
@@ -107,9 +109,9 @@ export const smsRoutes: RouteDef[] = [
         throw badRequest("invalid_request", `${i.path.join(".") || "(body)"}: ${i.message}`);
       }
       const m = parsed.data;
-      const owner = await numberOwner(env, m.to);
+      const owner = await numberOwner(platform, m.to);
       if (!owner) throw unverified("X-Parley-Signature");
-      const { cfg, center } = owner;
+      const { cfg, center, env } = owner;
       if (center.provider !== "generic") throw unverified("X-Parley-Signature");
       let stale = false;
       const secret = await verifiedWithSecret(env, cfg, center, async (sec) => {
@@ -119,6 +121,7 @@ export const smsRoutes: RouteDef[] = [
       });
       if (!secret) throw unverified("X-Parley-Signature");
       if (stale) throw new AppError(403, "stale_signature", "X-Parley-Timestamp is more than five minutes away from now");
+      assertOpen(env);
       // Authenticated: now the sender is checked (and read as E.164 with the number's country).
       const from = senderNumber(m.from, center.number);
       if (!from) throw badRequest("invalid_request", `from: '${m.from}' is not a phone number, a short code or an alphanumeric sender id`);
@@ -129,7 +132,7 @@ export const smsRoutes: RouteDef[] = [
   route({
     method: "post", path: "/api/v1/sms/twilio/status", access: "public", tags: ["sms"],
     summary: "Twilio's status callback for a message we sent (signed): queued, sent, delivered, undelivered, failed",
-    handler: async ({ req, env }) => {
+    handler: async ({ req, env: platform }) => {
       const params = await formOf(req);
       const get = (k: string) => params.find(([n]) => n === k)?.[1];
       const sid = get("MessageSid") ?? get("SmsSid");
@@ -138,7 +141,7 @@ export const smsRoutes: RouteDef[] = [
       if (!sid || !status || !from) throw badRequest("missing_field", `${[!sid && "MessageSid", !status && "MessageStatus", !from && "From"].filter(Boolean).join(", ")}: required`);
       if (!/^[a-z_]{1,20}$/.test(status)) throw badRequest("invalid_status", `MessageStatus: '${status}' is not a status`);
       // Our number sent it: the callback is signed with that number's account.
-      const { cfg } = await signedTwilio(req, env, params, from);
+      const { cfg, env } = await signedTwilio(req, platform, params, from);
       const code = get("ErrorCode");
       // A late "sent" must not undo "delivered": statuses only move forward.
       const ORDER = ["sending", "accepted", "queued", "sending_provider", "sent", "delivered", "undelivered", "failed", "read"];

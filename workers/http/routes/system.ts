@@ -2,17 +2,20 @@ import * as z from "zod";
 import { route, type RouteDef } from "../api.ts";
 import { notFound } from "../../kernel/errors.ts";
 import { d1Reachable } from "../../ucs/health.ts";
+import { shardDb, shardList } from "../../tenancy/shards.ts";
 import { d1Counts, d1Trail, resetD1Counts } from "../../kernel/d1-count.ts";
 import { openApiDocument } from "../openapi.ts";
 
 export function systemRoutes(all: () => RouteDef[]): RouteDef[] {
   return [
     route({
-      method: "get", path: "/api/health", access: "public", tags: ["system"], summary: "Liveness and D1 reachability",
-      responses: { 200: { description: "Healthy", schema: z.object({ ok: z.boolean(), d1: z.boolean(), time: z.string() }) } },
+      method: "get", path: "/api/health", access: "public", tags: ["system"], summary: "Liveness and D1 reachability: the control database and every shard",
+      responses: { 200: { description: "Healthy", schema: z.object({ ok: z.boolean(), d1: z.boolean(), control: z.boolean(), shards: z.record(z.string(), z.boolean()), time: z.string() }) } },
       handler: async ({ env }) => {
-        const d1 = await d1Reachable(env.DB);
-        return { ok: true, d1, time: new Date().toISOString() };
+        const list = shardList(env);
+        const [control, ...each] = await Promise.all([d1Reachable(env.CONTROL), ...list.map((s) => d1Reachable(shardDb(env, s.binding)))]);
+        const shards = Object.fromEntries(list.map((s, i) => [s.binding, each[i]!]));
+        return { ok: true, d1: control! && each.every(Boolean), control: control!, shards, time: new Date().toISOString() };
       },
     }),
     route({

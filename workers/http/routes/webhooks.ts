@@ -1,6 +1,7 @@
 // Webhook endpoints (Standard Webhooks), for admins: add one (its secret shown once), list, change,
 // remove, rotate the secret with an overlap, read the delivery history, and replay a range of events
 // with their original webhook-ids.
+import type { TenantEnv } from "../../tenancy/tenant-env.ts";
 import * as z from "zod";
 import { eventPumpStub } from "../../../durable-objects/names.ts";
 import { badRequest, conflict, fail, notFound } from "../../kernel/errors.ts";
@@ -24,7 +25,7 @@ const view = (e: EndpointRow) => ({
   failingSince: e.failing_since, previousSecretUntil: e.previous_until, cursor: e.cursor, createdAt: e.created_at,
 });
 
-function checkedUrl(env: Env, url: string): string {
+function checkedUrl(env: TenantEnv, url: string): string {
   const problem = outboundUrlProblem(url, { devHost: env.DEV_OUTBOUND_HOST });
   if (problem) throw badRequest("invalid_url", `url: ${problem}`);
   return url;
@@ -37,11 +38,11 @@ function checkedTypes(types: string[] | undefined): string[] {
   return t;
 }
 
-async function wake(env: Env, tenant: string, req: Request): Promise<void> {
+async function wake(env: TenantEnv, tenant: string, req: Request): Promise<void> {
   await eventPumpStub(env, tenant).start(tenant, new URL(env.PUBLIC_URL || req.url).origin);
 }
 
-async function found(env: Env, tenant: string, id: string): Promise<EndpointRow> {
+async function found(env: TenantEnv, tenant: string, id: string): Promise<EndpointRow> {
   return (await endpoint(env.DB, tenant, id)) ?? fail(notFound("unknown_endpoint", `no webhook endpoint '${id}'`));
 }
 
