@@ -11,10 +11,10 @@
 // Options: --remote | --local (one is required), --persist-to DIR (local), --dry-run (print the plan,
 // change nothing), --var NAME (also upgrade references to this Worker variable of yours, as "name").
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { secretsKeyProblem } from "../workers/secrets/crypto.ts";
 import { LEGACY_SECRETS, PLATFORM_ONLY, planUpgrade, upgradeStatements } from "../workers/secrets/upgrade.ts";
-import { devVar, root } from "./local.ts";
+import { d1Bindings, devVar, root } from "./local.ts";
 import { renderSql } from "./sql.ts";
 import type { Statement } from "../workers/ucs/tenant-statements.ts";
 
@@ -34,8 +34,11 @@ for (const name of extra) if ((PLATFORM_ONLY as readonly string[]).includes(name
 /** From the environment; locally, .dev.vars too. */
 const value = (name: string) => process.env[name]?.trim() || (flag("--local") ? devVar(name) : undefined);
 
-function d1<T>(sql: string): T[] {
-  const r = spawnSync("npx", ["wrangler", "d1", "execute", "DB", ...where, "--json", "--command", sql], { cwd: root, encoding: "utf8", env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" }, maxBuffer: 1 << 30 });
+// Remotely, the deployed databases' ids are in the deploy config (npm run deploy writes it).
+const config = flag("--remote") && existsSync(`${root}wrangler.deploy.toml`) ? ["--config", "wrangler.deploy.toml"] : [];
+
+function d1<T>(shard: string, sql: string): T[] {
+  const r = spawnSync("npx", ["wrangler", "d1", "execute", shard, ...where, ...config, "--json", "--command", sql], { cwd: root, encoding: "utf8", env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" }, maxBuffer: 1 << 30 });
   if (r.status !== 0) fail(`wrangler d1 execute failed (${r.status}):\n${r.stderr}\n${r.stdout}`);
   const out = JSON.parse(r.stdout) as { results: T[] }[];
   return out.flatMap((x) => x.results);
@@ -46,11 +49,14 @@ const keyProblem = secretsKeyProblem(secretsKey);
 if (keyProblem) fail(keyProblem);
 const values = Object.fromEntries([...Object.keys(LEGACY_SECRETS), ...extra].map((n) => [n, value(n)]));
 
-const tenants = d1<{ id: string; config: string; config_version: number }>("SELECT id, config, config_version FROM tenants ORDER BY id");
-const set = d1<{ tenant_id: string; name: string }>("SELECT tenant_id, name FROM tenant_secrets");
-
-const statements: Statement[] = [];
+// Every shard's tenants, each upgraded on its own shard.
 let changed = 0;
+let total = 0;
+for (const shard of d1Bindings().shards) {
+const tenants = d1<{ id: string; config: string; config_version: number }>(shard, "SELECT id, config, config_version FROM tenants ORDER BY id");
+const set = d1<{ tenant_id: string; name: string }>(shard, "SELECT tenant_id, name FROM tenant_secrets");
+total += tenants.length;
+const statements: Statement[] = [];
 for (const t of tenants) {
   const plan = planUpgrade({ tenantId: t.id, config: JSON.parse(t.config) as Record<string, unknown>, version: t.config_version, secrets: set.filter((s) => s.tenant_id === t.id).map((s) => s.name) }, values, extra);
   for (const p of plan.problems) process.stderr.write(`! ${p}\n`);
@@ -60,23 +66,19 @@ for (const t of tenants) {
   for (const c of plan.changes) console.log(`${t.id}: ${c.path}: ${c.from ?? "(none)"} -> ${c.to}`);
   statements.push(...(await upgradeStatements(plan, secretsKey)));
 }
-
-if (changed === 0) {
-  console.log(`Nothing to upgrade (${tenants.length} tenants).`);
-  process.exit(0);
-}
-if (flag("--dry-run")) {
-  console.log(`Dry run: ${changed} of ${tenants.length} tenants would change; nothing written.`);
-  process.exit(0);
-}
+if (statements.length === 0 || flag("--dry-run")) continue;
 mkdirSync(`${root}.wrangler`, { recursive: true });
 const file = `${root}.wrangler/upgrade-secrets.sql`;
 writeFileSync(file, renderSql(statements), { mode: 0o600 });
 try {
-  const r = spawnSync("npx", ["wrangler", "d1", "execute", "DB", ...where, "--file", file], { cwd: root, stdio: "inherit", env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" } });
+  const r = spawnSync("npx", ["wrangler", "d1", "execute", shard, ...where, ...config, "--file", file], { cwd: root, stdio: "inherit", env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" } });
   if (r.status !== 0) fail(`wrangler d1 execute --file failed (${r.status}); nothing is lost, run again`);
 } finally {
   // Sealed values only, but no reason to leave them lying about.
   writeFileSync(file, "");
 }
-console.log(`Upgraded ${changed} of ${tenants.length} tenants. A config an admin saved meanwhile was left alone: run again to upgrade it. Check GET /api/v1/admin/config's warnings.`);
+}
+
+if (changed === 0) console.log(`Nothing to upgrade (${total} tenants).`);
+else if (flag("--dry-run")) console.log(`Dry run: ${changed} of ${total} tenants would change; nothing written.`);
+else console.log(`Upgraded ${changed} of ${total} tenants. A config an admin saved meanwhile was left alone: run again to upgrade it. Check GET /api/v1/admin/config's warnings.`);

@@ -9,7 +9,7 @@ import { closeSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, op
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { ensureDevVars, root } from "../../scripts/local.ts";
+import { d1Bindings, ensureDevVars, root } from "../../scripts/local.ts";
 import { sleep } from "./pool.ts";
 
 /** What wrangler needs to build and serve the Worker. */
@@ -74,13 +74,18 @@ export function wranglerIn(cwd: string, args: string[]): string {
 
 /** Rows of a read-only query on the local D1 (only once wrangler dev has stopped: one writer at a time). */
 export function queryD1<T>(w: Workdir, sql: string): T[] {
-  const out = wranglerIn(w.src, ["d1", "execute", "DB", "--local", "--persist-to", w.state, "--json", "--command", sql]);
+  const out = wranglerIn(w.src, ["d1", "execute", BENCH_SHARD, "--local", "--persist-to", w.state, "--json", "--command", sql]);
   const parsed = JSON.parse(out.slice(out.indexOf("["))) as { results: T[] }[];
   return parsed.flatMap((r) => r.results);
 }
 
+/** The shard the benches' tenants live on (queryD1 reads it). */
+export const BENCH_SHARD = "SHARD_0";
+
+/** Migrations on the control database and every shard. */
 export function applyMigrationsIn(w: Workdir): void {
-  wranglerIn(w.src, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", w.state]);
+  const { control, shards } = d1Bindings(readFileSync(join(w.src, "wrangler.toml"), "utf8"));
+  for (const b of [control, ...shards]) wranglerIn(w.src, ["d1", "migrations", "apply", b, "--local", "--persist-to", w.state]);
 }
 
 export interface Dev {

@@ -3,8 +3,8 @@
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
 import { tenantSql } from "../../scripts/sql.ts";
-import { devVar } from "../../scripts/local.ts";
-import { wranglerIn, type Workdir } from "./dev.ts";
+import { devVar, directorySql } from "../../scripts/local.ts";
+import { BENCH_SHARD, wranglerIn, type Workdir } from "./dev.ts";
 
 /** `secrets`: the tenant's own secrets its config names, sealed under the snapshot's SECRETS_KEY.
  *  The benches write with `ingestKey`; the read key (`{ingestKey}-read`) is there for a bench that reads. */
@@ -18,6 +18,9 @@ export async function loadBigTenant(config: unknown, ingestKey: string, w: Workd
   const t = await tenantSql(config, { ingest: ingestKey, read: `${ingestKey}-read` }, sealing, { devOutboundHost: devVar("DEV_OUTBOUND_HOST", join(w.src, ".dev.vars")) });
   const file = join(w.dir, `tenant-${t.tenantId}.sql`);
   writeFileSync(file, t.sql);
-  wranglerIn(w.src, ["d1", "execute", "DB", "--local", "--file", file, "--persist-to", w.state]);
+  wranglerIn(w.src, ["d1", "execute", BENCH_SHARD, "--local", "--file", file, "--persist-to", w.state]);
+  // Its directory entry, as the platform API writes one.
+  const name = (config as { tenant?: { name?: string } }).tenant?.name ?? t.tenantId;
+  wranglerIn(w.src, ["d1", "execute", "CONTROL", "--local", "--command", directorySql(t.tenantId, name, BENCH_SHARD), "--persist-to", w.state]);
   return { configBytes: t.configBytes, statements: t.statements };
 }
