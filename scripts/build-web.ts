@@ -13,7 +13,7 @@ export async function buildWeb(opts: { quiet?: boolean } = {}): Promise<{ files:
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   await build({
-    entryPoints: { desk: `${root}web/desk/main.tsx`, console: `${root}web/console/main.tsx` },
+    entryPoints: { desk: `${root}web/desk/main.tsx`, console: `${root}web/console/main.tsx`, platform: `${root}web/platform/main.tsx` },
     outdir,
     bundle: true,
     splitting: true,

@@ -7,8 +7,11 @@ import { errorText, type Auth, type Session } from "./api.ts";
 const RANK = { agent: 1, supervisor: 2, admin: 3 } as const;
 
 export function LoginScreen(props: { auth: Auth; title: string; need: keyof typeof RANK; hint?: string; onLogin: (s: Session) => void }) {
-  const [tenant, setTenant] = useState(props.auth.session?.tenant ?? localStorage.getItem("parley.tenant") ?? "demo");
-  const [login, setLogin] = useState("");
+  // A link may name the tenant and login (the platform console's "Sign in as" after creating a tenant).
+  const [preset] = useState(() => new URLSearchParams(location.search));
+  const presetLogin = preset.get("login") ?? "";
+  const [tenant, setTenant] = useState(preset.get("tenant") ?? props.auth.session?.tenant ?? localStorage.getItem("parley.tenant") ?? "demo");
+  const [login, setLogin] = useState(presetLogin);
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -40,11 +43,11 @@ export function LoginScreen(props: { auth: Auth; title: string; need: keyof type
         </label>
         <label>
           Login
-          <input name="login" value={login} onInput={(e) => setLogin(e.currentTarget.value)} required autocomplete="username" autofocus />
+          <input name="login" value={login} onInput={(e) => setLogin(e.currentTarget.value)} required autocomplete="username" autofocus={!presetLogin} />
         </label>
         <label>
           Password
-          <input name="password" type="password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} required autocomplete="current-password" />
+          <input name="password" type="password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} required autocomplete="current-password" autofocus={!!presetLogin} />
         </label>
         {error && <ErrorLine text={error} />}
         <button type="submit" class="primary" disabled={busy}>
