@@ -18,7 +18,7 @@ export function openApiDocument(routes: RouteDef[], serverUrl: string): Record<s
       const js = toJson(r.query, "input") as { properties?: Record<string, unknown>; required?: string[] };
       for (const [name, schema] of Object.entries(js.properties ?? {})) params.push({ name, in: "query", required: js.required?.includes(name) ?? false, schema } as never);
     }
-    const security = r.access === "public" ? [] : r.access === "ingest" ? [{ ingestKey: [] }] : r.access === "ingest_or_agent" ? [{ ingestKey: [] }, { agentToken: [] }] : r.access === "read_or_agent" ? [{ readKey: [] }, { agentToken: [] }] : [{ agentToken: [] }];
+    const security = r.access === "public" ? [] : r.access === "platform" ? [{ operatorToken: [] }] : r.access === "ingest" ? [{ ingestKey: [] }] : r.access === "ingest_or_agent" ? [{ ingestKey: [] }, { agentToken: [] }] : r.access === "read_or_agent" ? [{ readKey: [] }, { agentToken: [] }] : [{ agentToken: [] }];
     const responses: Record<string, unknown> = {};
     for (const [status, res] of Object.entries(r.responses ?? { 200: { description: "OK" } }))
       responses[status] = { description: res.description, ...(res.schema ? { content: { "application/json": { schema: toJson(res.schema, "output") } } } : {}) };
@@ -57,6 +57,7 @@ export function openApiDocument(routes: RouteDef[], serverUrl: string): Record<s
         agentToken: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "From POST /api/v1/auth/login" },
         ingestKey: { type: "http", scheme: "bearer", description: "The tenant's ingest key: writes (interactions, mail, SMS), never reads" },
         readKey: { type: "http", scheme: "bearer", description: "The tenant's read key: history, messages, attachments and the outbox, never writes" },
+        operatorToken: { type: "http", scheme: "bearer", description: "A platform operator's token (POST /api/platform/v1/session) or the PLATFORM_SECRET itself; no tenant credential is accepted" },
       },
     },
     paths,
