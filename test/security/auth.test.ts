@@ -193,7 +193,7 @@ describe("item 10: response headers", () => {
   // Static assets are served by Workers assets with public/_headers (not through the Worker's fetch,
   // so not in reach of exports.default here): the rules are read as the platform applies them.
   const rules = headerRules(headersFile);
-  for (const page of ["/desk/", "/desk/index.html", "/console/", "/demo/", "/demo/index.html", "/widget.js", "/thanks.html"])
+  for (const page of ["/desk/", "/desk/index.html", "/console/", "/platform/", "/demo/", "/demo/index.html", "/widget.js", "/thanks.html"])
     it(`the page ${page} is served with Strict-Transport-Security`, () => {
       expect(headersFor(rules, page).get("strict-transport-security")).toMatch(/max-age=\d{7,}/);
     });

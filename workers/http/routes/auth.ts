@@ -36,7 +36,7 @@ export const authRoutes = [
       if (!cfg || !agent) {
         if (ip) await countAttempt(db, ipKey(ip), IP_THROTTLE).catch((e: unknown) => void e);
         // A failed login of a tenant that exists is in its audit log (the login name, never the password).
-        if (await getConfig(db, body.tenant).then(() => true, () => false))
+        if (te && (await getConfig(db, body.tenant).then(() => true, () => false)))
           await appendEvent(db, { tenant: body.tenant, type: "parley.auth.login_failed", subject: `login:${body.login.toLowerCase().slice(0, 100)}`, at: Date.now(), actor: "anonymous", origin: ip, data: { login: body.login.slice(0, 100), known: row !== null } }).run().catch((e: unknown) => console.error("audit", e));
         throw new AppError(401, "invalid_credentials", "wrong tenant, login or password");
       }
