@@ -7,6 +7,7 @@ const controlMigrations = await readD1Migrations("./migrations/control");
 const alias = {
   "@babel/runtime-corejs3/helpers/esm/defineProperty": new URL("./workers/shims/define-property.ts", import.meta.url).pathname,
   "@babel/runtime-corejs3/core-js/instance/trim": new URL("./workers/shims/instance-trim.ts", import.meta.url).pathname,
+  "./html-entities.js": new URL("./workers/shims/html-entities.ts", import.meta.url).pathname,
 };
 
 export default defineConfig({
