@@ -7,6 +7,7 @@ import { call, platform, provision } from "../platform-helpers.ts";
 import { moveTenant } from "../../workers/tenancy/move.ts";
 import { sha256Hex } from "../../workers/kernel/ids.ts";
 import { dropDirectoryCache } from "../../workers/tenancy/tenant-env.ts";
+import { ensureFences, setFence, tenantTables } from "../../workers/ucs/shard-tables.ts";
 
 const count = async (db: D1Database, table: string, tenant: string) => (await db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE tenant_id = ?`).bind(tenant).first<{ n: number }>())!.n;
 const ingest = (key: string, externalId: string) => call("/api/v1/interactions", key, { method: "POST", json: { media: "generic", queue: "inbound", externalId, subject: `Order ${externalId}`, text: "hi" } });
@@ -110,6 +111,22 @@ describe("moving a tenant between shards", () => {
     expect(await count(env.SHARD_0, "interactions", id)).toBe(0);
     expect((await ingest(made.keys.ingest, "x-2")).status).toBe(201);
     expect(await count(env.SHARD_1, "interactions", id)).toBe(2);
+  });
+
+  it("answers a write that meets a fence with 503 and stores nothing; the retry lands", async () => {
+    const made = await provision({ id: uniq("mf"), name: "Fenced", shard: "SHARD_0", admin: { login: "owner" } });
+    const id = made.tenant.id;
+    // As a stale isolate would see it: the directory still says SHARD_0, the shard is frozen.
+    await ensureFences(env.SHARD_0, await tenantTables(env.SHARD_0));
+    await setFence(env.SHARD_0, id, "frozen");
+    const refused = await ingest(made.keys.ingest, "f-1");
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("Retry-After")).toBeTruthy();
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("tenant_moving");
+    expect(await count(env.SHARD_0, "interactions", id)).toBe(0);
+    await setFence(env.SHARD_0, id, null);
+    expect((await ingest(made.keys.ingest, "f-1")).status).toBe(201);
+    expect(await count(env.SHARD_0, "interactions", id)).toBe(1);
   });
 
   it("refuses a move to an unknown shard or the same one, through the API", async () => {
