@@ -66,7 +66,7 @@ export async function tenantEnv(env: Env, tenant: string, opts: ResolveOptions =
 /** The namespace scoped to the jurisdiction. Cloudflare creates the objects there; workerd (wrangler
  *  dev, the tests) does not implement jurisdictions and says so, so locally the objects are unscoped. */
 function inJurisdiction<T extends Rpc.DurableObjectBranded | undefined>(ns: DurableObjectNamespace<T>, j: Jurisdiction): DurableObjectNamespace<T> {
-  if (j === "global" || noJurisdictions) return ns;
+  if (j === "global" || unscopable.has(ns)) return ns;
   const hit = scoped.get(ns)?.get(j) as DurableObjectNamespace<T> | undefined;
   if (hit) return hit;
   try {
@@ -75,13 +75,14 @@ function inJurisdiction<T extends Rpc.DurableObjectBranded | undefined>(ns: Dura
     return out;
   } catch (err) {
     if (!/not implemented in workerd/i.test(String(err))) throw err;
-    noJurisdictions = true;
+    unscopable.add(ns);
     return ns;
   }
 }
 /** Scoped namespaces, made once per namespace and jurisdiction (every request builds a tenant env). */
 const scoped = new WeakMap<object, Map<Jurisdiction, unknown>>();
-let noJurisdictions = false;
+/** Namespaces whose runtime said it has no jurisdictions (workerd), asked once each. */
+const unscopable = new WeakSet<object>();
 
 /** The env of `entry` on `shard` (its own or, for a move, the one it goes to). */
 export function scopedEnv(env: Env, entry: Pick<DirectoryEntry, "id" | "jurisdiction"> & { status?: DirectoryEntry["status"] }, shard: string): TenantEnv {
