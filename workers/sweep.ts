@@ -130,7 +130,8 @@ async function sweepShard(platform: Env, shard: string, now: number, report: Swe
       console.error(`sweep could not resubmit ${row.id}`, err);
     }
   }
-  await markSwept(db, rows, now);
+  // Only rows of tenants that live here now (a row of a tenant being moved is left as it is).
+  await markSwept(db, rows.filter((r) => report.checked.includes(r.id)), now);
   const configs: CompiledConfig[] = [];
   for (const tenant of await tenantsOnShard(platform.CONTROL, shard)) {
     const env = await on(tenant);

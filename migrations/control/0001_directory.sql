@@ -25,6 +25,8 @@ CREATE TABLE tenant_moves (
   state TEXT NOT NULL CHECK (state IN ('copying', 'done', 'failed')),
   rows_copied INTEGER NOT NULL DEFAULT 0,
   detail TEXT,
+  -- The mover's heartbeat: a move whose heartbeat stopped (its request died) can be aborted.
+  beat_at INTEGER,
   started_at INTEGER NOT NULL,
   finished_at INTEGER
 );

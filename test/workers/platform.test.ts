@@ -57,6 +57,29 @@ describe("tenant provisioning", () => {
     await bad({}, "tenant_exists");
   });
 
+  it("keeps a mailbox and a number to one tenant across shards", async () => {
+    const box = `sales@${uniq("x")}.parley.test`;
+    const number = `+44207946${String(1000 + Math.floor(Math.random() * 8999)).padStart(4, "0")}`;
+    const cfg = (id: string) => ({
+      tenant: { id, name: "X" }, queues: [{ name: "inbound", media: ["email", "sms"], steps: [] }], workflows: [{ name: "main", queue: "inbound" }],
+      mailboxes: [{ address: box, workflow: "main" }], numbers: [{ number, provider: "generic", mode: "paging", workflow: "main", secret: "sms" }],
+    });
+    const a = uniq("ua");
+    await provision({ id: a, name: "A", shard: "SHARD_0", admin: { login: "owner" }, secrets: { sms: "shared-secret-123456" }, config: cfg(a) });
+    const b = uniq("ub");
+    const res = await platform("/api/platform/v1/tenants", { method: "POST", json: { id: b, name: "B", shard: "SHARD_1", admin: { login: "owner" }, secrets: { sms: "shared-secret-123456" }, config: cfg(b) } });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toContain("belongs to another tenant");
+    // Nor can a tenant on the other shard take it later by replacing its config.
+    const c = uniq("uc");
+    const made = await provision({ id: c, name: "C", shard: "SHARD_1", admin: { login: "owner" }, secrets: { sms: "shared-secret-123456" } });
+    const token = await login(c, "owner", made.admin.password);
+    const current = (await (await call("/api/v1/admin/config", token)).json()) as { config: Record<string, unknown> };
+    const put = await call("/api/v1/admin/config", token, { method: "PUT", json: { ...current.config, mailboxes: [{ address: box, workflow: "main" }] } });
+    expect(put.status).toBe(400);
+    expect(JSON.stringify(await put.json())).toContain("belongs to another tenant");
+  });
+
   it("places a tenant with no shard named on the jurisdiction's least used shard, and lists usage", async () => {
     const made = await provision({ id: uniq("p"), name: "Auto", admin: { login: "owner" } });
     expect(["SHARD_0", "SHARD_1"]).toContain(made.tenant.shard);
@@ -101,7 +124,12 @@ describe("suspension", () => {
     // The API (keys and tokens), chat, SMS and mail all refuse, each saying why.
     const api = await ingest(made.keys.ingest, "s-1");
     expect(api.status).toBe(403);
-    expect(((await api.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: "tenant_suspended", message: expect.stringContaining("unpaid invoice") });
+    expect(((await api.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: "tenant_suspended", message: expect.stringContaining("suspended") });
+    // The operator's reason stays with the operator; the right password learns of the suspension, a wrong one doesn't.
+    const view = (await (await platform(`/api/platform/v1/tenants/${id}`)).json()) as { status: string; statusReason: string };
+    expect(view).toMatchObject({ status: "suspended", statusReason: "unpaid invoice" });
+    expect((await call("/api/v1/auth/login", null, { method: "POST", json: { tenant: id, login: "owner", password: "wrong-password-123" } })).status).toBe(401);
+    expect((await call("/api/v1/auth/login", null, { method: "POST", json: { tenant: id, login: "owner", password: made.admin.password } })).status).toBe(403);
     expect((await call("/api/v1/me", token)).status).toBe(403);
     expect((await call(`/api/v1/chat/${id}/config`, null, { headers: { Origin: "https://shop.example" } })).status).toBe(403);
     const refusedSms = await sms();
@@ -135,6 +163,7 @@ describe("deletion", () => {
   it("removes the tenant's rows, files and directory entry; its keys and logins stop working", async () => {
     const made = await provision({ id: uniq("d"), name: "Doomed", shard: "SHARD_1", admin: { login: "owner" } });
     const id = made.tenant.id;
+    const oldToken = await login(id, "owner", made.admin.password);
     expect((await ingest(made.keys.ingest, "d-1")).status).toBe(201);
     await env.BLOBS.put(`${id}/att/some-file`, "bytes");
     expect((await platform(`/api/platform/v1/tenants/${id}`, { method: "DELETE" })).status).toBe(400);
@@ -150,6 +179,9 @@ describe("deletion", () => {
     // The id can be used again, for a new tenant with nothing of the old one.
     const again = await provision({ id, name: "Reborn", shard: "SHARD_1", admin: { login: "owner" } });
     expect((await ingest(again.keys.ingest, "d-1")).status).toBe(201);
+    // The old tenant's admin token names the same tenant and login, and opens nothing of the new one.
+    expect((await call("/api/v1/admin/config", oldToken)).status).toBe(401);
+    expect((await call("/api/v1/admin/config", await login(id, "owner", again.admin.password))).status).toBe(200);
     await until(async () => (await count(env.SHARD_1, "interactions", id)) === 1, "the new tenant's one interaction");
   });
 });

@@ -4,7 +4,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { uniq, until } from "../helpers.ts";
 import { call, platform, provision } from "../platform-helpers.ts";
-import { moveTenant } from "../../workers/tenancy/move.ts";
+import { abortMove, moveTenant } from "../../workers/tenancy/move.ts";
+import { beginMove } from "../../workers/ucs/directory.ts";
 import { sha256Hex } from "../../workers/kernel/ids.ts";
 import { dropDirectoryCache } from "../../workers/tenancy/tenant-env.ts";
 import { ensureFences, setFence, tenantTables } from "../../workers/ucs/shard-tables.ts";
@@ -127,6 +128,30 @@ describe("moving a tenant between shards", () => {
     await setFence(env.SHARD_0, id, null);
     expect((await ingest(made.keys.ingest, "f-1")).status).toBe(201);
     expect(await count(env.SHARD_0, "interactions", id)).toBe(1);
+  });
+
+  it("lets an operator abort a move whose request died, and refuses to abort one still running", async () => {
+    const made = await provision({ id: uniq("md"), name: "Dead mover", shard: "SHARD_0", admin: { login: "owner" } });
+    const id = made.tenant.id;
+    expect((await ingest(made.keys.ingest, "d-1")).status).toBe(201);
+    // What a mover that died mid-copy leaves: announced, frozen, half a copy on the target.
+    const moveId = await beginMove(env.CONTROL, id, "SHARD_0", "SHARD_1", "test", Date.now());
+    expect(moveId).not.toBeNull();
+    await ensureFences(env.SHARD_0, await tenantTables(env.SHARD_0));
+    await setFence(env.SHARD_0, id, "frozen");
+    await env.SHARD_1.prepare("INSERT INTO notes (tenant_id, id, interaction_id, author, text, created_at) VALUES (?, 'half', NULL, 'x', 'half a copy', 0)").bind(id).run();
+    dropDirectoryCache(id);
+    const early = await platform(`/api/platform/v1/tenants/${id}/move/abort`, { method: "POST" });
+    expect(early.status).toBe(409);
+    expect(((await early.json()) as { error: { code: string } }).error.code).toBe("move_running");
+    const r = await abortMove(env, id, "test", Date.now() + 120_000);
+    expect(r).toMatchObject({ tenant: id, shard: "SHARD_0" });
+    expect(await count(env.SHARD_1, "notes", id)).toBe(0);
+    expect((await ingest(made.keys.ingest, "d-2")).status).toBe(201);
+    expect(await count(env.SHARD_0, "interactions", id)).toBe(2);
+    const view = (await (await platform(`/api/platform/v1/tenants/${id}`)).json()) as { shard: string; movingTo: string | null; moves: { state: string; detail: string }[] };
+    expect(view).toMatchObject({ shard: "SHARD_0", movingTo: null });
+    expect(view.moves[0]).toMatchObject({ state: "failed", detail: expect.stringContaining("aborted") });
   });
 
   it("refuses a move to an unknown shard or the same one, through the API", async () => {

@@ -64,7 +64,7 @@ export function TenantDialog(props: {
           <>
             <p class="small">Mail is refused at SMTP time with the reason below, webhooks get 503 (providers retry), the API and chat 403. Nothing it holds is touched; Resume opens its doors again.</p>
             <label>
-              Reason (optional; senders are told)
+              Reason (optional; for operators, not shown to senders)
               <input name="reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} maxLength={300} autofocus />
             </label>
           </>

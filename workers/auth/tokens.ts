@@ -20,6 +20,9 @@ export interface Principal {
   version: number;
   /** When the token lapses (ms), for connections that outlive the request that opened them. */
   expiresAt: number;
+  /** When it was issued (ms, to the second): a token from before its tenant existed (an id deleted
+   *  and made again) is refused. */
+  issuedAt: number;
 }
 
 const ISSUER = "parley";
@@ -45,7 +48,7 @@ export async function verifyToken(secret: string, token: string): Promise<Princi
     const ver = payload.ver;
     if (typeof payload.tid !== "string" || typeof payload.sub !== "string" || !role.success || typeof ver !== "number" || !Number.isSafeInteger(ver) || ver < 1 || typeof payload.exp !== "number")
       throw new AppError(401, "invalid_token", "invalid token: it is missing its claims");
-    return { tenant: payload.tid, agentId: payload.sub, role: role.data, version: ver, expiresAt: payload.exp * 1000 };
+    return { tenant: payload.tid, agentId: payload.sub, role: role.data, version: ver, expiresAt: payload.exp * 1000, issuedAt: (typeof payload.iat === "number" ? payload.iat : 0) * 1000 };
   } catch (err) {
     if (err instanceof errors.JWTExpired) throw new AppError(401, "token_expired", "token expired; log in again");
     if (err instanceof errors.JOSEError) throw new AppError(401, "invalid_token", "invalid token");

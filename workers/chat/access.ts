@@ -1,7 +1,7 @@
 // Who is calling a chat endpoint: a customer with the chat's session token, or staff with their agent
 // token (then the chat is looked up in their own tenant). The Origin of a browser must be on the
 // tenant's chat allow-list or be Parley's own (the desktop).
-import { ensureTenant, type TenantEnv } from "../tenancy/tenant-env.ts";
+import { ensureTenant, predatesTenant, type TenantEnv } from "../tenancy/tenant-env.ts";
 import { assertCurrent, type Held } from "../auth/revocation.ts";
 import { looksLikeJwt, verifyToken } from "../auth/tokens.ts";
 import type { CompiledConfig } from "../config/compiled.ts";
@@ -81,7 +81,7 @@ export async function chatCaller(req: Request, given: TenantEnv, id: string): Pr
   const env = await ensureTenant(given, p.tenant);
   const cfg = await getConfig(env.DB, p.tenant);
   const agent = cfg.agents.get(p.agentId);
-  if (!agent) throw new AppError(401, "invalid_token", "this login no longer exists");
+  if (!agent || predatesTenant(env, p.issuedAt)) throw new AppError(401, "invalid_token", "this login no longer exists");
   await assertCurrent(env.DB, p, cfg);
   checkOrigin(req, cfg);
   // Only chats of the agent's own tenant exist for them (and probing ids creates no objects).

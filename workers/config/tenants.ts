@@ -21,12 +21,10 @@ export const newApiKey = (kind: KeyKind) => `pk_${kind}_${[...crypto.getRandomVa
 
 /** Creates a tenant with its config and its two keys, made here unless given (tests, demo, provisioning): the keys
  *  are shown only now. The secrets its config names are set first (setTenantSecret), as for a replace. */
-export async function createTenant(db: D1Database, input: unknown, given: Partial<TenantKeys> = {}, opts: ParseOptions = {}): Promise<{ config: TenantConfig; keys: TenantKeys }> {
+export async function createTenant(db: D1Database, input: unknown, given: Partial<TenantKeys> = {}, opts: ParseOptions & Peers = {}): Promise<{ config: TenantConfig; keys: TenantKeys }> {
   const cfg = parseConfig(input, opts);
   await checkSecretsSet(db, cfg);
-  await checkMailboxesFree(db, cfg);
-  await checkNumbersFree(db, cfg);
-  await checkSocialFree(db, cfg);
+  await checkRoutesFree([db, ...(opts.peers ?? [])], cfg);
   const keys: TenantKeys = { ingest: given.ingest ?? newApiKey("ingest"), read: given.read ?? newApiKey("read") };
   await db.batch(bindAll(db, await tenantStatements(cfg, { keys, version: 1 })));
   return { config: cfg, keys };
@@ -39,13 +37,11 @@ export async function loadTenantConfig(db: D1Database, tenantId: string): Promis
 }
 
 /** Replaces a tenant's config (admin). The tenant id in the body must be the caller's. */
-export async function replaceTenantConfig(db: D1Database, tenantId: string, input: unknown, opts: { expectedVersion?: number; actor?: string; origin?: string | null } & ParseOptions = {}): Promise<{ config: TenantConfig; version: number }> {
+export async function replaceTenantConfig(db: D1Database, tenantId: string, input: unknown, opts: { expectedVersion?: number; actor?: string; origin?: string | null } & ParseOptions & Peers = {}): Promise<{ config: TenantConfig; version: number }> {
   const cfg = parseConfig(input, opts);
   if (cfg.tenant.id !== tenantId) throw badRequest("invalid_config", `tenant.id: must be '${tenantId}'`);
   await checkSecretsSet(db, cfg);
-  await checkMailboxesFree(db, cfg);
-  await checkNumbersFree(db, cfg);
-  await checkSocialFree(db, cfg);
+  await checkRoutesFree([db, ...(opts.peers ?? [])], cfg);
   const current = await loadTenantConfig(db, tenantId);
   // An editor that loaded version N saves over N only: someone else's newer save is not undone unseen.
   if (opts.expectedVersion !== undefined && current.version !== opts.expectedVersion)
@@ -79,6 +75,20 @@ async function checkSecretsSet(db: D1Database, cfg: TenantConfig): Promise<void>
   const missing = await missingSecrets(db, cfg.tenant.id, refs.map((r) => r.name));
   const issues = refs.filter((r) => missing.has(r.name)).map((r) => ({ path: r.path, message: `this tenant has no secret '${r.name}': set it first with PUT /api/v1/admin/secrets/${r.name}` }));
   if (issues.length) throw badRequest("invalid_config", issues.map((i) => `${i.path}: ${i.message}`).join("; "), issues);
+}
+
+/** The other shards: a mailbox, number or social account must be free on every one of them too,
+ *  since each is found by asking every shard (tenancy/locate.ts). */
+export interface Peers {
+  peers?: D1Database[];
+}
+
+async function checkRoutesFree(dbs: D1Database[], cfg: TenantConfig): Promise<void> {
+  for (const db of dbs) {
+    await checkMailboxesFree(db, cfg);
+    await checkNumbersFree(db, cfg);
+    await checkSocialFree(db, cfg);
+  }
 }
 
 /** A contact-center number belongs to one tenant: its messages must land in exactly one place. */

@@ -8,7 +8,7 @@ import { getConfig } from "../config/store.ts";
 import { tenantByKey, type KeyKind } from "../ucs/tenants.ts";
 import { AppError, badRequest, forbidden, unauthorized } from "../kernel/errors.ts";
 import { readLimited } from "../kernel/read-limited.ts";
-import { tenantEnv, type TenantEnv } from "../tenancy/tenant-env.ts";
+import { predatesTenant, tenantEnv, type TenantEnv } from "../tenancy/tenant-env.ts";
 import { authenticateOperator } from "../platform/auth.ts";
 import { locateKey } from "../tenancy/locate.ts";
 
@@ -139,7 +139,7 @@ export async function authenticate(req: Request, env: Env, access: Access): Prom
     const tenv = await tenantEnv(env, p.tenant);
     const cfg = await getConfig(tenv.DB, p.tenant).catch(() => null);
     const agent = cfg?.agents.get(p.agentId);
-    if (!cfg || !agent) throw new AppError(401, "invalid_token", "this login no longer exists");
+    if (!cfg || !agent || predatesTenant(tenv, p.issuedAt)) throw new AppError(401, "invalid_token", "this login no longer exists");
     await assertCurrent(tenv.DB, p, cfg);
     const need: Role = access === "ingest_or_agent" || access === "read_or_agent" ? "agent" : access === "events" ? "admin" : (access as Role);
     if (RANK[agent.role] < RANK[need]) throw forbidden(`this needs the ${need} role; you are ${agent.role}`);

@@ -6,7 +6,7 @@ import { createTenant, newApiKey, type TenantKeys } from "../config/tenants.ts";
 import { setTenantSecret } from "../secrets/store.ts";
 import { badRequest, fromUnknown } from "../kernel/errors.ts";
 import { insertEntry, removeEntry, tenantsPerShard, type DirectoryEntry } from "../ucs/directory.ts";
-import { checkShard, DEFAULT_JURISDICTION, isJurisdiction, JURISDICTIONS, pickShard, type Jurisdiction } from "../tenancy/shards.ts";
+import { checkShard, otherShards, DEFAULT_JURISDICTION, isJurisdiction, JURISDICTIONS, pickShard, type Jurisdiction } from "../tenancy/shards.ts";
 import { dropDirectoryCache, scopedEnv, type TenantEnv } from "../tenancy/tenant-env.ts";
 import { purgeTenantRows } from "./purge.ts";
 
@@ -89,7 +89,7 @@ export async function provisionTenant(env: Env, input: ProvisionInput, actor: st
     await purgeTenantRows(te.DB, input.id);
     for (const [name, value] of Object.entries(input.secrets ?? {})) await setTenantSecret(te, input.id, name, value);
     const keys: TenantKeys = input.keys ?? { ingest: newApiKey("ingest"), read: newApiKey("read") };
-    await createTenant(te.DB, config, keys, { devOutboundHost: opts.devOutboundHost });
+    await createTenant(te.DB, config, keys, { devOutboundHost: opts.devOutboundHost, peers: otherShards(env, te.SHARD) });
     return { tenant: { id: input.id, name: input.name, shard: te.SHARD, jurisdiction: te.JURISDICTION, status: "active", statusReason: null, movingTo: null, createdAt: Date.now(), updatedAt: Date.now() }, keys, admin: { login: input.admin.login, password } };
   } catch (err) {
     await purgeTenantRows(te.DB, input.id).catch((e: unknown) => console.error(`provision: clearing ${input.id} after a failure`, e));

@@ -4,8 +4,8 @@ import { directoryEntries, directoryEntry, removeEntry, setStatus, type Director
 import { chatIdsOf, tenantUsage } from "../ucs/shard-tables.ts";
 import { getConfig } from "../config/store.ts";
 import { agentStub, chatStub, classifierStub, dashboardStub, eventPumpStub, queueStub } from "../../durable-objects/names.ts";
-import { dropDirectoryCache, scopedEnv } from "../tenancy/tenant-env.ts";
-import { shardDb } from "../tenancy/shards.ts";
+import { DIRECTORY_TTL_MS, dropDirectoryCache, scopedEnv } from "../tenancy/tenant-env.ts";
+import { shardDb, shardList } from "../tenancy/shards.ts";
 import { purgeTenantRows } from "./purge.ts";
 
 export interface TenantView extends DirectoryEntry {
@@ -42,12 +42,14 @@ export async function setSuspended(env: Env, id: string, suspended: boolean, rea
 /** Deletes a tenant and everything it has: its doors close first (status 'deleting'), then its
  *  objects' storage, its bytes in R2 and its rows on its shard, then its directory entry. Idempotent:
  *  a delete that stopped midway is finished by asking again. */
-export async function deleteTenant(env: Env, id: string, actor: string): Promise<{ tenant: string; rows: number; blobs: number; objects: number }> {
+export async function deleteTenant(env: Env, id: string, actor: string, opts: { settleMs?: number } = {}): Promise<{ tenant: string; rows: number; blobs: number; objects: number }> {
   const e = await directoryEntry(env.CONTROL, id);
   if (!e) throw notFound("unknown_tenant", `no tenant '${id}'`);
   if (e.movingTo) throw new AppError(409, "move_in_progress", `tenant '${id}' is being moved; delete it when the move is done`);
   await setStatus(env.CONTROL, id, "deleting", null, actor, Date.now());
   dropDirectoryCache(id);
+  // Every isolate's directory cache learns of it before anything is wiped: no door still writes.
+  await new Promise((r) => setTimeout(r, opts.settleMs ?? DIRECTORY_TTL_MS + 1_000));
   const te = scopedEnv(env, e, e.shard);
   let objects = 0;
   const cfg = await getConfig(te.DB, id).catch(() => null);
@@ -71,7 +73,9 @@ export async function deleteTenant(env: Env, id: string, actor: string): Promise
       cursor = page.cursor;
     }
   }
-  const rows = await purgeTenantRows(te.DB, id, { keepFence: true });
+  // Its shard, and any other a failed clean-up after a move left rows on.
+  let rows = 0;
+  for (const s of shardList(env)) rows += await purgeTenantRows(shardDb(env, s.binding), id, { keepFence: true });
   await removeEntry(env.CONTROL, id);
   dropDirectoryCache(id);
   return { tenant: id, rows, blobs, objects };

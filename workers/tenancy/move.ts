@@ -7,13 +7,16 @@
 //  6. Mark it gone on the old shard and delete its rows there.
 // A failure before the switch leaves the tenant where it was: the copy is removed, the fence lifted.
 import { AppError, badRequest, conflict } from "../kernel/errors.ts";
-import { beginMove, endMove } from "../ucs/directory.ts";
+import { beginMove, endMove, moveBeat, openMove } from "../ucs/directory.ts";
 import { ensureFences, insertRows, rowsPage, setFence, tenantTables, type TenantTable } from "../ucs/shard-tables.ts";
 import { purgeTenantRows } from "../platform/purge.ts";
 import { checkShard, shardDb } from "./shards.ts";
 import { DIRECTORY_TTL_MS, dropDirectoryCache, lookupEntry } from "./tenant-env.ts";
 
-const PAGE = 200;
+/** Rows per page: message parts can be large, so pages stay small. */
+const PAGE = 100;
+/** A move whose heartbeat is older than this has lost its request, and may be aborted. */
+export const MOVE_STALE_MS = 60_000;
 
 export interface MoveReport {
   tenant: string;
@@ -69,6 +72,7 @@ export async function moveTenant(env: Env, tenant: string, to: string, actor: st
     await purgeTenantRows(dst, tenant, { keepFence: true });
     await setFence(dst, tenant, "importing");
     for (const t of srcTables) {
+      await moveBeat(env.CONTROL, moveId, rows, Date.now());
       const copied = await walk(src, t, tenant, (page) => insertRows(dst, t, page));
       const check = await walk(dst, t, tenant);
       if (check.n !== copied.n || check.digest !== copied.digest) throw new AppError(500, "verify_failed", `${t.name}: copied ${copied.n} rows, found ${check.n}${check.n === copied.n ? " with different contents" : ""}`);
@@ -94,4 +98,17 @@ export async function moveTenant(env: Env, tenant: string, to: string, actor: st
     dropDirectoryCache(tenant);
     throw err;
   }
+}
+
+/** Ends a move whose request died (its heartbeat stopped): the tenant stays where it was, its copy
+ *  on the target is removed and its rows are unfrozen. A move still beating is refused (409). */
+export async function abortMove(env: Env, tenant: string, actor: string, now = Date.now()): Promise<{ tenant: string; shard: string; aborted: number }> {
+  const move = await openMove(env.CONTROL, tenant);
+  if (!move) throw conflict("no_move", `tenant '${tenant}' is not being moved`);
+  if (now - move.beatAt < MOVE_STALE_MS) throw conflict("move_running", `the move of '${tenant}' last reported ${Math.round((now - move.beatAt) / 1000)} s ago: it is still running`);
+  await purgeTenantRows(shardDb(env, move.to), tenant);
+  await setFence(shardDb(env, move.from), tenant, null);
+  await endMove(env.CONTROL, move.id, tenant, { shard: move.from, state: "failed", rows: 0, detail: `aborted by ${actor}: its request stopped reporting` }, actor, now);
+  dropDirectoryCache(tenant);
+  return { tenant, shard: move.from, aborted: move.id };
 }

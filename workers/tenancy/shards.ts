@@ -55,3 +55,6 @@ export function bucketFor(env: Env, j: Jurisdiction): R2Bucket {
   if (!b) throw new AppError(500, "misconfigured", `no R2 bucket bound for jurisdiction '${j}' (BLOBS_GLOBAL)`);
   return b;
 }
+
+/** Every shard but `own`: where a name a tenant claims (a mailbox, a number) must be free as well. */
+export const otherShards = (env: Env, own: string): D1Database[] => shardList(env).filter((s) => s.binding !== own).map((s) => shardDb(env, s.binding));

@@ -14,6 +14,8 @@ export interface TenantEnv extends Env {
   /** Suspended tenants' envs exist only for the platform's own work and for checking a webhook's
    *  signature before refusing it (assertOpen). */
   SUSPENDED: boolean;
+  /** When the tenant was created (ms): tokens issued before it are of a deleted tenant of that id. */
+  CREATED_AT: number;
 }
 
 /** How long an isolate trusts a directory entry. A move waits this long after announcing itself
@@ -30,7 +32,11 @@ export function dropDirectoryCache(tenant?: string): void {
   else cache.delete(tenant);
 }
 
+/** Tenant ids are [a-z0-9_-], at most 64: anything else is no tenant, never a lookup or a cache entry. */
+const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
 export async function lookupEntry(env: Env, tenant: string, fresh = false): Promise<DirectoryEntry | null> {
+  if (!TENANT_ID.test(tenant)) return null;
   const hit = cache.get(tenant);
   if (!fresh && hit && Date.now() - hit.at < DIRECTORY_TTL_MS) return hit.entry;
   const entry = await directoryEntry(env.CONTROL, tenant);
@@ -39,7 +45,8 @@ export async function lookupEntry(env: Env, tenant: string, fresh = false): Prom
   return entry;
 }
 
-export const tenantSuspended = (e: DirectoryEntry) => new AppError(403, "tenant_suspended", `tenant '${e.id}' is suspended${e.statusReason ? ` (${e.statusReason})` : ""}: nothing was stored; its operator can resume it`);
+/** The refusal says suspended, not why: the operator's reason is for the platform console. */
+export const tenantSuspended = (e: Pick<DirectoryEntry, "id">) => new AppError(403, "tenant_suspended", `tenant '${e.id}' is suspended: nothing was stored; its operator can resume it`);
 
 export interface ResolveOptions {
   /** The platform's own work (usage, deletion, a move) reaches suspended tenants too. */
@@ -55,7 +62,7 @@ export async function tenantEnv(env: Env, tenant: string, opts: ResolveOptions =
   const until = Date.now() + HOLD_MS;
   while (entry?.movingTo && !opts.noHold) {
     if (Date.now() > until) throw new AppError(503, "tenant_moving", `tenant '${tenant}' is being moved to another shard; retry in a minute (nothing was stored)`, { retryAfterSeconds: 60 });
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, 500));
     entry = await lookupEntry(env, tenant, true);
   }
   if (!entry || entry.status === "deleting") throw new AppError(404, "unknown_tenant", `no tenant '${tenant}'`);
@@ -85,7 +92,7 @@ const scoped = new WeakMap<object, Map<Jurisdiction, unknown>>();
 const unscopable = new WeakSet<object>();
 
 /** The env of `entry` on `shard` (its own or, for a move, the one it goes to). */
-export function scopedEnv(env: Env, entry: Pick<DirectoryEntry, "id" | "jurisdiction"> & { status?: DirectoryEntry["status"] }, shard: string): TenantEnv {
+export function scopedEnv(env: Env, entry: Pick<DirectoryEntry, "id" | "jurisdiction"> & Partial<Pick<DirectoryEntry, "status" | "createdAt">>, shard: string): TenantEnv {
   const j = entry.jurisdiction;
   const inJ = <T extends Rpc.DurableObjectBranded | undefined>(ns: DurableObjectNamespace<T>): DurableObjectNamespace<T> => inJurisdiction(ns, j);
   const db = shardDb(env, shard);
@@ -104,6 +111,7 @@ export function scopedEnv(env: Env, entry: Pick<DirectoryEntry, "id" | "jurisdic
     SHARD: shard,
     JURISDICTION: j,
     SUSPENDED: entry.status === "suspended",
+    CREATED_AT: entry.createdAt ?? 0,
   };
 }
 
@@ -114,7 +122,7 @@ export function publicEnv(env: Env): TenantEnv {
     throw new AppError(500, "internal", "a public route used a tenant binding before resolving its tenant");
   };
   const out = { ...env } as TenantEnv;
-  for (const k of ["DB", "TENANT", "SHARD", "JURISDICTION", "SUSPENDED"] as const) Object.defineProperty(out, k, { get: unresolved, enumerable: false });
+  for (const k of ["DB", "TENANT", "SHARD", "JURISDICTION", "SUSPENDED", "CREATED_AT"] as const) Object.defineProperty(out, k, { get: unresolved, enumerable: false });
   return out;
 }
 
@@ -136,3 +144,7 @@ export function assertOpen(env: TenantEnv): void {
 export async function ensureTenant(env: TenantEnv, tenant: string): Promise<TenantEnv> {
   return Object.getOwnPropertyDescriptor(env, "TENANT")?.value === tenant ? env : tenantEnv(env, tenant);
 }
+
+/** A token issued a full second or more before its tenant was created belongs to a deleted tenant
+ *  whose id was used again. */
+export const predatesTenant = (env: TenantEnv, issuedAt: number) => issuedAt + 1000 < env.CREATED_AT;

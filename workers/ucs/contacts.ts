@@ -3,6 +3,7 @@ import { appendEvent } from "./event-log.ts";
 import { conflict, notFound } from "../kernel/errors.ts";
 import { newId } from "../kernel/ids.ts";
 import { identifiersOf, splitName, type ContactInput, type Identifier } from "./identifiers.ts";
+import { FENCED } from "./shard-tables.ts";
 
 export interface Contact {
   id: string;
@@ -142,9 +143,12 @@ export async function mergeContacts(db: D1Database, tenant: string, survivorId: 
     appendEvent(db, { tenant, type: "parley.contact.merged", subject: survivorId, at: now, actor, data: { merged: loserId } }),
   ]);
   const merged = await getContact(db, tenant, survivorId);
-  await db
-    .prepare("INSERT INTO search_index (tenant_id, kind, ref, contact_id, body) VALUES (?, 'contact', ?, ?, ?)")
-    .bind(tenant, survivorId, survivorId, [merged.firstName, merged.lastName, ...merged.identifiers.map((i) => i.display ?? i.value)].filter(Boolean).join(" "))
+  // Written apart from the batch above (it needs the merged contact), and FTS tables take no
+  // triggers: so it checks the tenant's fence itself (a move froze it meanwhile: retried elsewhere).
+  const r = await db
+    .prepare("INSERT INTO search_index (tenant_id, kind, ref, contact_id, body) SELECT ?1, 'contact', ?2, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM tenant_fences WHERE tenant_id = ?1 AND state IN ('frozen', 'gone'))")
+    .bind(tenant, survivorId, [merged.firstName, merged.lastName, ...merged.identifiers.map((i) => i.display ?? i.value)].filter(Boolean).join(" "))
     .run();
+  if ((r.meta.changes ?? 0) === 0) throw new Error(`${FENCED}: contact ${survivorId}'s search entry`);
   return merged;
 }

@@ -99,3 +99,16 @@ export async function recentMoves(control: D1Database, tenant: string): Promise<
     .all<{ id: number; from: string; to: string; state: string; rows: number; detail: string | null; startedAt: number; finishedAt: number | null }>();
   return r.results;
 }
+
+/** The mover's heartbeat, with the rows copied so far. */
+export async function moveBeat(control: D1Database, moveId: number, rows: number, now: number): Promise<void> {
+  await control.prepare("UPDATE tenant_moves SET rows_copied = ?, beat_at = ? WHERE id = ? AND state = 'copying'").bind(rows, now, moveId).run();
+}
+
+/** The tenant's move in progress, if any: its id, shards and last heartbeat. */
+export async function openMove(control: D1Database, tenant: string): Promise<{ id: number; from: string; to: string; beatAt: number } | null> {
+  return control
+    .prepare("SELECT id, from_shard AS 'from', to_shard AS 'to', COALESCE(beat_at, started_at) AS beatAt FROM tenant_moves WHERE tenant_id = ? AND state = 'copying' ORDER BY id DESC LIMIT 1")
+    .bind(tenant)
+    .first<{ id: number; from: string; to: string; beatAt: number }>();
+}

@@ -248,6 +248,7 @@ export async function staleQueued(db: D1Database, olderThan: number, checkedBefo
     .prepare(
       `SELECT tenant_id, id, queue, state, updated_at FROM interactions
        WHERE state IN ('new', 'queued') AND updated_at < ? AND (swept_at IS NULL OR swept_at < ?)
+         AND tenant_id NOT IN (SELECT tenant_id FROM tenant_fences)
        ORDER BY swept_at IS NOT NULL, swept_at, updated_at LIMIT ?`,
     )
     .bind(olderThan, checkedBefore, limit)

@@ -5,6 +5,7 @@ import { ConfigError, TenantConfig } from "../../config/schema.ts";
 import { loadTenantConfig, replaceTenantConfig, secretWarnings } from "../../config/tenants.ts";
 import { route } from "../api.ts";
 import { badRequest } from "../../kernel/errors.ts";
+import { otherShards } from "../../tenancy/shards.ts";
 
 export const adminRoutes = [
   route({
@@ -26,7 +27,7 @@ export const adminRoutes = [
       const expectedVersion = match === null ? undefined : Number(match.replace(/^W\//, "").replace(/"/g, ""));
       if (expectedVersion !== undefined && !Number.isInteger(expectedVersion)) throw badRequest("invalid_if_match", "If-Match: give the config version you loaded, as \"12\"");
       try {
-        const r = await replaceTenantConfig(env.DB, caller.tenant, body, { expectedVersion, devOutboundHost: env.DEV_OUTBOUND_HOST, actor: caller.kind === "user" ? `agent:${caller.agentId}` : caller.kind, origin: req.headers.get("CF-Connecting-IP") });
+        const r = await replaceTenantConfig(env.DB, caller.tenant, body, { expectedVersion, devOutboundHost: env.DEV_OUTBOUND_HOST, actor: caller.kind === "user" ? `agent:${caller.agentId}` : caller.kind, origin: req.headers.get("CF-Connecting-IP"), peers: otherShards(env, env.SHARD) });
         forgetConfig(caller.tenant);
         return r;
       } catch (err) {

@@ -6,7 +6,7 @@ import { checkNotBlocked, countAttempt, IP_THROTTLE, ipKey, LOGIN_THROTTLE, logi
 import { issueToken } from "../../auth/tokens.ts";
 import { credentialOf, tokenVersionOf } from "../../ucs/auth.ts";
 import { route } from "../api.ts";
-import { tenantEnv } from "../../tenancy/tenant-env.ts";
+import { tenantEnv, tenantSuspended } from "../../tenancy/tenant-env.ts";
 import { shardDb, shardList } from "../../tenancy/shards.ts";
 import { AppError } from "../../kernel/errors.ts";
 
@@ -23,7 +23,7 @@ export const authRoutes = [
       const forLogin = loginKey(body.tenant, body.login);
       // The tenant's shard; for a tenant that doesn't exist, the first shard counts the guesses, so an
       // unknown tenant answers like a wrong password (and a suspended one says so).
-      const te = await tenantEnv(env, body.tenant).catch((e: unknown) => (e instanceof AppError && e.status === 404 ? null : Promise.reject(e)));
+      const te = await tenantEnv(env, body.tenant, { allowSuspended: true }).catch((e: unknown) => (e instanceof AppError && e.status === 404 ? null : Promise.reject(e)));
       const db = te?.DB ?? shardDb(env, shardList(env)[0]!.binding);
       // The cheap checks first: a throttled guess never reaches PBKDF2.
       if (ip) await checkNotBlocked(db, [ipKey(ip)]);
@@ -40,6 +40,8 @@ export const authRoutes = [
           await appendEvent(db, { tenant: body.tenant, type: "parley.auth.login_failed", subject: `login:${body.login.toLowerCase().slice(0, 100)}`, at: Date.now(), actor: "anonymous", origin: ip, data: { login: body.login.slice(0, 100), known: row !== null } }).run().catch((e: unknown) => console.error("audit", e));
         throw new AppError(401, "invalid_credentials", "wrong tenant, login or password");
       }
+      // Only the right password learns that the tenant is suspended.
+      if (te?.SUSPENDED) throw tenantSuspended({ id: body.tenant });
       // The login's current token version, from D1 itself: the token is revoked when it next moves on.
       const [, version] = await Promise.all([resetAttempts(db, forLogin), tokenVersionOf(db, body.tenant, agent.id)]);
       const t = await issueToken(env.AUTH_SECRET, { tenant: body.tenant, agentId: agent.id, role: agent.role, version }, cfg.raw.settings.tokenTtlSeconds);

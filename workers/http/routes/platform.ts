@@ -11,8 +11,8 @@ import { setTenantSecret } from "../../secrets/store.ts";
 import { issueOperatorToken } from "../../platform/auth.ts";
 import { ProvisionBody, provisionTenant } from "../../platform/provision.ts";
 import { deleteTenant, listTenants, setSuspended, showTenant } from "../../platform/tenants.ts";
-import { moveTenant } from "../../tenancy/move.ts";
-import { shardList } from "../../tenancy/shards.ts";
+import { abortMove, moveTenant } from "../../tenancy/move.ts";
+import { otherShards, shardList } from "../../tenancy/shards.ts";
 import { recentMoves, tenantsPerShard } from "../../ucs/directory.ts";
 import { tenantEnv } from "../../tenancy/tenant-env.ts";
 
@@ -76,13 +76,18 @@ export const platformRoutes: RouteDef[] = [
     handler: async ({ env, params, body, caller }) => moveTenant(env, params.id!, body.shard, actorOf(caller)),
   }),
   route({
+    method: "post", path: "/api/platform/v1/tenants/:id/move/abort", access: "platform", tags: ["platform"],
+    summary: "End a move whose request died (no heartbeat for a minute): the tenant stays on its shard, unfrozen; the partial copy is removed (409 while the move still runs)",
+    handler: async ({ env, params, caller }) => abortMove(env, params.id!, actorOf(caller)),
+  }),
+  route({
     method: "put", path: "/api/platform/v1/tenants/:id/config", access: "platform", tags: ["platform"],
     summary: "Replace a tenant's config (and set the secrets it names first), as its admin would: for imports and the demo's reload",
     body: z.object({ config: z.record(z.string(), z.unknown()), secrets: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/), z.string().min(1).max(4096)).optional() }).strict(),
     handler: async ({ env, params, body, caller }) => {
       const te = await tenantEnv(env, params.id!, { allowSuspended: true });
       for (const [name, value] of Object.entries(body.secrets ?? {})) await setTenantSecret(te, params.id!, name, value);
-      const r = await replaceTenantConfig(te.DB, params.id!, body.config, { devOutboundHost: env.DEV_OUTBOUND_HOST, actor: actorOf(caller) }).catch((e: unknown) => Promise.reject(asConfigError(e)));
+      const r = await replaceTenantConfig(te.DB, params.id!, body.config, { devOutboundHost: env.DEV_OUTBOUND_HOST, actor: actorOf(caller), peers: otherShards(env, te.SHARD) }).catch((e: unknown) => Promise.reject(asConfigError(e)));
       forgetConfig(params.id!);
       return r;
     },
