@@ -111,7 +111,7 @@ export class Classifier extends DurableObject<Env> {
       const done = trainer.run(job.sliceUpdates);
       job.slices++;
       if (!done) {
-        await this.env.BLOBS.put(checkpointKey(this.tenant, job.version), trainer.checkpoint());
+        await (await this.te()).BLOBS.put(checkpointKey(this.tenant, job.version), trainer.checkpoint());
         this.sql.exec("UPDATE job SET v = ? WHERE k = 'job'", JSON.stringify(job));
         await setModelProgress((await this.te()).DB, this.tenant, job.version, Math.round(trainer.progress.done * 1000) / 1000);
         await this.ctx.storage.setAlarm(Date.now());
@@ -121,7 +121,7 @@ export class Classifier extends DurableObject<Env> {
       const test = this.examples(true);
       const report = evaluate(model, test, { outOfScopeBelow: job.outOfScopeBelow, autoRespondPrecision: job.autoPrecision });
       const bytes = serialize(model);
-      await this.env.BLOBS.put(modelKey(this.tenant, job.version), bytes);
+      await (await this.te()).BLOBS.put(modelKey(this.tenant, job.version), bytes);
       await finishModel((await this.te()).DB, this.tenant, job.version, {
         report: { ...report, slices: job.slices, bytesPerCategory: model.dim, modelBytes: modelBytes(model) }, bytes: bytes.byteLength, trainMs: Date.now() - job.startedAt, at: Date.now(),
       });
@@ -137,7 +137,7 @@ export class Classifier extends DurableObject<Env> {
     this.trainer = null;
     this.sql.exec("DELETE FROM job");
     this.sql.exec("DELETE FROM examples");
-    await this.env.BLOBS.delete(checkpointKey(this.tenant, job.version));
+    await (await this.te()).BLOBS.delete(checkpointKey(this.tenant, job.version));
   }
 
   private job(): Job | null {
@@ -152,7 +152,7 @@ export class Classifier extends DurableObject<Env> {
   private async trainerFor(job: Job): Promise<Trainer> {
     if (this.trainer?.version === job.version) return this.trainer.trainer;
     // After an eviction: the same examples, in the same order, and the last slice's checkpoint.
-    const saved = job.slices > 0 ? await this.env.BLOBS.get(checkpointKey(this.tenant, job.version)) : null;
+    const saved = job.slices > 0 ? await (await this.te()).BLOBS.get(checkpointKey(this.tenant, job.version)) : null;
     if (job.slices > 0 && !saved) throw new Error("the training checkpoint is missing; train again");
     const trainer = new Trainer(this.examples(false), job.options, saved ? new Uint8Array(await saved.arrayBuffer()) : undefined);
     this.trainer = { version: job.version, trainer };
