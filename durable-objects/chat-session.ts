@@ -323,6 +323,8 @@ export class ChatSession extends ChatSocial {
     };
     switch (f.type) {
       case "msg": {
+        // A socket opened before its tenant was suspended stores nothing new either.
+        if ((await this.te()).SUSPENDED) return this.sendTo(ws, { type: "error", error: { code: "tenant_suspended", message: "this service is suspended: the message was not stored" }, clientId: f.clientId });
         const r = await guard(() => this.batched(tag.pid, { clientId: f.clientId, text: f.text, visibility: f.visibility }, ws));
         if (r.ok) this.sendTo(ws, { type: "ack", clientId: f.clientId, seq: r.value.message.seq, duplicate: r.value.duplicate });
         // A resend of a message stored before the drop: the sender may have missed it too.

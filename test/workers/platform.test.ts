@@ -3,7 +3,8 @@
 // resumption is taken once.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { uniq, until } from "../helpers.ts";
+import { ready, uniq, until } from "../helpers.ts";
+import { chatTenant, client, startChat } from "../chat-helpers.ts";
 import { call, login, platform, provision } from "../platform-helpers.ts";
 import { handleEmail } from "../../workers/email/handler.ts";
 import { routedMessage, mid } from "../email-helpers.ts";
@@ -183,5 +184,22 @@ describe("deletion", () => {
     expect((await call("/api/v1/admin/config", oldToken)).status).toBe(401);
     expect((await call("/api/v1/admin/config", await login(id, "owner", again.admin.password))).status).toBe(200);
     await until(async () => (await count(env.SHARD_1, "interactions", id)) === 1, "the new tenant's one interaction");
+  });
+});
+
+describe("suspension and open sockets", () => {
+  it("stores nothing a chat socket opened before the suspension sends, until the tenant is resumed", async () => {
+    const t = await chatTenant();
+    await ready(t, "ana");
+    const s = await startChat(t);
+    const c = await client(s.chatId, s.token);
+    expect((await platform(`/api/platform/v1/tenants/${t.id}/suspend`, { method: "POST", json: {} })).status).toBe(200);
+    c.send({ type: "msg", clientId: "while-suspended", text: "Anyone there?" });
+    const refused = await c.next((f) => f.type === "error" && f.clientId === "while-suspended", "the refusal");
+    expect(refused.error?.code).toBe("tenant_suspended");
+    expect(c.messages().some((m) => m.clientId === "while-suspended")).toBe(false);
+    expect((await platform(`/api/platform/v1/tenants/${t.id}/resume`, { method: "POST" })).status).toBe(200);
+    c.send({ type: "msg", clientId: "after", text: "Anyone there?" });
+    await c.next((f) => f.type === "ack" && f.clientId === "after", "the ack after resumption");
   });
 });
