@@ -5,6 +5,8 @@
 import { errors, jwtVerify, SignJWT } from "jose";
 import { AppError, forbidden, unauthorized } from "../kernel/errors.ts";
 import { looksLikeJwt, verifyToken } from "../auth/tokens.ts";
+import { equalText } from "../kernel/constant-time.ts";
+import { sha256Hex } from "../kernel/ids.ts";
 
 const ISSUER = "parley-platform";
 export const OPERATOR_TOKEN_TTL_S = 8 * 3600;
@@ -22,16 +24,8 @@ function platformSecret(env: Env): string {
   return s;
 }
 
-/** Equal strings in time that does not depend on where they differ (their digests are compared). */
-async function sameSecret(a: string, b: string): Promise<boolean> {
-  const enc = new TextEncoder();
-  const [x, y] = await Promise.all([crypto.subtle.digest("SHA-256", enc.encode(a)), crypto.subtle.digest("SHA-256", enc.encode(b))]);
-  const u = new Uint8Array(x);
-  const v = new Uint8Array(y);
-  let diff = 0;
-  for (let i = 0; i < u.length; i++) diff |= u[i]! ^ v[i]!;
-  return diff === 0;
-}
+/** Equal secrets, whatever their lengths: their digests compared in constant time. */
+const sameSecret = async (a: string, b: string) => equalText(await sha256Hex(a), await sha256Hex(b));
 
 /** An operator token for whoever proves they hold the platform secret. `name` says who, for the audit. */
 export async function issueOperatorToken(env: Env, secret: string, name: string, now = Date.now()): Promise<{ token: string; expiresAt: number }> {
