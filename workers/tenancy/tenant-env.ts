@@ -67,8 +67,16 @@ export async function tenantEnv(env: Env, tenant: string, opts: ResolveOptions =
   }
   if (!entry || entry.status === "deleting") throw new AppError(404, "unknown_tenant", `no tenant '${tenant}'`);
   if (entry.status === "suspended" && !opts.allowSuspended) throw tenantSuspended(entry);
-  return scopedEnv(env, entry, entry.shard);
+  // One env per (env, cached entry): objects ask for theirs at every step, and a refreshed entry is a
+  // new object, so a change in the directory makes a new env.
+  let byEntry = built.get(env);
+  if (!byEntry) built.set(env, (byEntry = new WeakMap()));
+  let te = byEntry.get(entry);
+  if (!te) byEntry.set(entry, (te = scopedEnv(env, entry, entry.shard)));
+  return te;
 }
+
+const built = new WeakMap<object, WeakMap<DirectoryEntry, TenantEnv>>();
 
 /** The namespace scoped to the jurisdiction. Cloudflare creates the objects there; workerd (wrangler
  *  dev, the tests) does not implement jurisdictions and says so, so locally the objects are unscoped. */
