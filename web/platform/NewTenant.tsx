@@ -2,6 +2,7 @@
 // its first admin. The server checks everything; its refusal is shown here in its own words.
 import { useState } from "preact/hooks";
 import { ApiError, errorText } from "../shared/api.ts";
+import { useSubmit } from "../shared/ui.tsx";
 import type { Operator } from "./operator.ts";
 import { JURISDICTIONS, type Created, type Jurisdiction, type Shard } from "./types.ts";
 
@@ -12,8 +13,6 @@ export function NewTenant(props: { operator: Operator; shards: Shard[]; onCreate
   const [shard, setShard] = useState("");
   const [login, setLogin] = useState("admin");
   const [fullName, setFullName] = useState("");
-  const [error, setError] = useState<{ message: string; issues: string[] } | null>(null);
-  const [busy, setBusy] = useState(false);
   const shards = props.shards.filter((s) => s.jurisdiction === jurisdiction);
 
   const pickJurisdiction = (j: Jurisdiction) => {
@@ -21,26 +20,19 @@ export function NewTenant(props: { operator: Operator; shards: Shard[]; onCreate
     if (!props.shards.some((s) => s.binding === shard && s.jurisdiction === j)) setShard("");
   };
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    const body = {
-      id: id.trim(),
-      name: name.trim(),
-      jurisdiction,
-      ...(shard ? { shard } : {}),
-      admin: { login: login.trim(), ...(fullName.trim() ? { fullName: fullName.trim() } : {}) },
-    };
-    try {
-      const made = await props.operator.call<Created>("POST", "/api/platform/v1/tenants", body);
-      props.onCreated(made);
-    } catch (err) {
-      const issues = err instanceof ApiError && err.issues.length > 1 ? err.issues.map((i) => `${i.path}: ${i.message}`) : [];
-      setError({ message: errorText(err), issues });
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit } = useSubmit(
+    async () => {
+      const body = {
+        id: id.trim(),
+        name: name.trim(),
+        jurisdiction,
+        ...(shard ? { shard } : {}),
+        admin: { login: login.trim(), ...(fullName.trim() ? { fullName: fullName.trim() } : {}) },
+      };
+      props.onCreated(await props.operator.call<Created>("POST", "/api/platform/v1/tenants", body));
+    },
+    (err) => ({ message: errorText(err), issues: err instanceof ApiError && err.issues.length > 1 ? err.issues.map((i) => `${i.path}: ${i.message}`) : [] }),
+  );
 
   return (
     <form class="card stack" onSubmit={submit} aria-labelledby="new-tenant-title" data-new-tenant>

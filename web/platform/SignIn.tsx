@@ -1,30 +1,19 @@
 // The operator's sign-in: the platform secret (PLATFORM_SECRET) for an operator token. The secret is
 // sent once and forgotten; a wrong one shows the server's answer.
 import { useState } from "preact/hooks";
-import { errorText } from "../shared/api.ts";
-import { ErrorLine } from "../shared/ui.tsx";
+import { ErrorLine, useSubmit } from "../shared/ui.tsx";
 import type { Operator, OperatorSession } from "./operator.ts";
 
 export function SignIn(props: { operator: Operator; onSignIn: (s: OperatorSession) => void }) {
   const [secret, setSecret] = useState("");
   const [name, setName] = useState(() => localStorage.getItem("parley.platform.name") ?? "");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const s = await props.operator.signIn(secret, name.trim());
-      if (name.trim()) localStorage.setItem("parley.platform.name", name.trim());
-      else localStorage.removeItem("parley.platform.name");
-      setSecret("");
-      props.onSignIn(s);
-    } catch (err) {
-      setError(errorText(err));
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit } = useSubmit(async () => {
+    const s = await props.operator.signIn(secret, name.trim());
+    if (name.trim()) localStorage.setItem("parley.platform.name", name.trim());
+    else localStorage.removeItem("parley.platform.name");
+    setSecret("");
+    props.onSignIn(s);
+  });
   return (
     <main class="login">
       <form class="card" onSubmit={submit} aria-labelledby="signin-title">

@@ -3,7 +3,7 @@
 // again). A refusal is shown in the server's words.
 import { useState } from "preact/hooks";
 import { ApiError, errorText } from "../shared/api.ts";
-import { ErrorLine, Modal } from "../shared/ui.tsx";
+import { ErrorLine, Modal, useSubmit } from "../shared/ui.tsx";
 import { tenantPath, type Operator } from "./operator.ts";
 import type { Shard, TenantRow } from "./types.ts";
 
@@ -25,30 +25,19 @@ export function TenantDialog(props: {
   const [reason, setReason] = useState("");
   const [shard, setShard] = useState(targets[0]?.binding ?? "");
   const [confirm, setConfirm] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      if (action === "suspend") {
-        const t = await props.operator.call<TenantRow>("POST", tenantPath(tenant.id, "/suspend"), reason.trim() ? { reason: reason.trim() } : {});
-        props.onDone(t, `Suspended ${tenant.id}`);
-      } else if (action === "move") {
-        await props.operator.call("POST", tenantPath(tenant.id, "/move"), { shard });
-        const t = await props.operator.call<TenantRow>("GET", tenantPath(tenant.id));
-        props.onDone(t, `Moved ${tenant.id} to ${t.shard}`);
-      } else {
-        await props.operator.call("DELETE", tenantPath(tenant.id, `?confirm=${encodeURIComponent(confirm)}`));
-        props.onDone(null, `Deleted ${tenant.id} and everything it held`);
-      }
-    } catch (err) {
-      setError(err instanceof ApiError && err.code ? `${errorText(err)} (${err.code})` : errorText(err));
-      setBusy(false);
+  const { busy, error, submit } = useSubmit(async () => {
+    if (action === "suspend") {
+      const t = await props.operator.call<TenantRow>("POST", tenantPath(tenant.id, "/suspend"), reason.trim() ? { reason: reason.trim() } : {});
+      props.onDone(t, `Suspended ${tenant.id}`);
+    } else if (action === "move") {
+      await props.operator.call("POST", tenantPath(tenant.id, "/move"), { shard });
+      const t = await props.operator.call<TenantRow>("GET", tenantPath(tenant.id));
+      props.onDone(t, `Moved ${tenant.id} to ${t.shard}`);
+    } else {
+      await props.operator.call("DELETE", tenantPath(tenant.id, `?confirm=${encodeURIComponent(confirm)}`));
+      props.onDone(null, `Deleted ${tenant.id} and everything it held`);
     }
-  };
+  }, (err) => (err instanceof ApiError && err.code ? `${errorText(err)} (${err.code})` : errorText(err)));
 
   const ready = action === "move" ? shard !== "" : action === "delete" ? confirm === tenant.id : true;
   return (

@@ -125,6 +125,25 @@ export function Toasts(props: { list: Toast[] }) {
 }
 
 /** Re-renders every `ms` (countdowns, waiting times). */
+/** A form's submit: busy while `run` works, and the error `describe` makes of a failure. On success
+ *  busy stays set: the form's owner moves on (a new screen, a closed dialog). */
+export function useSubmit<E = string>(run: () => Promise<void>, describe: (err: unknown) => E = errorText as (err: unknown) => E): { busy: boolean; error: E | null; submit: (e: Event) => Promise<void> } {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<E | null>(null);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await run();
+    } catch (err) {
+      setError(describe(err));
+      setBusy(false);
+    }
+  };
+  return { busy, error, submit };
+}
+
 export function useTick(ms = 1000): number {
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
